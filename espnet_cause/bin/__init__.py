@@ -1,0 +1,1 @@
+"""Command-line entry points: one thin module per job, each with get_parser() and main()."""

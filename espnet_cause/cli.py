@@ -1,0 +1,38 @@
+"""Shared command-line plumbing: logging set-up and user-facing error reporting."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from espnet_cause.errors import CauseError
+
+F = TypeVar("F", bound=Callable)
+
+
+def setup_logging(verbose: int = 1) -> None:
+    """Log to stderr in ESPnet's format; ``verbose`` 0 warnings, 1 info, 2 debug."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+        force=True,
+    )
+
+
+def reports_errors(main: F) -> F:
+    """Turn a :class:`CauseError` raised by ``main`` into one line on stderr and exit code 2."""
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except CauseError as e:
+            prog = main.__module__.rsplit(".", 1)[-1]
+            print(f"{prog}: error: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Readers and writers for AU streams, Kaldi data dirs, audio and video."""

@@ -1,0 +1,220 @@
+"""The AU track: an AU intensity sequence with its timing and per-frame tracking quality."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
+from espnet_cause.errors import CauseError
+
+#: Frames whose tracker confidence is below this are missing data (OpenFace's own cut-off is 0.5
+#: for its "success" decision; 0.75 is a common stricter choice).
+DEFAULT_MIN_CONFIDENCE = 0.5
+#: Longest run of missing frames, in seconds, that resampling interpolates over.
+DEFAULT_MAX_GAP = 0.5
+
+
+@dataclasses.dataclass
+class AUTrack:
+    """An AU intensity sequence as read from a tracker or a file.
+
+    Attributes:
+        intensities: (T, 17) float32 AU intensities on the 0-5 scale, OpenFace order.
+            NaN marks frames with no value (missing data, never zeros).
+        timestamps: (T,) float64 frame times in seconds, non-decreasing.
+        success: (T,) bool, False where the face tracker failed on the frame.
+        confidence: (T,) float32 tracker confidence in [0, 1].
+        fps: Nominal frame rate, or None when the timing is irregular.
+        source: Where the track came from, used in messages.
+    """
+
+    intensities: np.ndarray
+    timestamps: np.ndarray
+    success: np.ndarray
+    confidence: np.ndarray
+    fps: float | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        self.intensities = np.asarray(self.intensities, dtype=np.float32)
+        if self.intensities.ndim != 2 or self.intensities.shape[1] != NUM_AUS:
+            raise CauseError(
+                f"AU array has shape {self.intensities.shape}, expected (T, {NUM_AUS})",
+                path=self.source or None,
+                fix=f"give one column per AU in OpenFace order ({NUM_AUS} columns)",
+            )
+        n = len(self.intensities)
+        self.timestamps = np.asarray(self.timestamps, dtype=np.float64)
+        self.success = np.asarray(self.success, dtype=bool)
+        self.confidence = np.asarray(self.confidence, dtype=np.float32)
+        for name in ("timestamps", "success", "confidence"):
+            if getattr(self, name).shape != (n,):
+                raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({n},)")
+
+    @classmethod
+    def from_array(
+        cls, intensities: np.ndarray, fps: float, start: float = 0.0, source: str = ""
+    ) -> AUTrack:
+        """A track on a regular grid; NaN rows are marked as failed frames.
+
+        Args:
+            intensities: (T, 17) AU intensities.
+            fps: Frame rate of the rows.
+            start: Time of the first row in seconds.
+            source: Where the array came from, for messages.
+        """
+        values = np.asarray(intensities, dtype=np.float32)
+        n = len(values)
+        ok = ~np.isnan(values).any(axis=1) if values.ndim == 2 else np.ones(n, bool)
+        return cls(
+            intensities=values,
+            timestamps=start + np.arange(n, dtype=np.float64) / fps,
+            success=ok,
+            confidence=ok.astype(np.float32),
+            fps=float(fps),
+            source=source,
+        )
+
+    def __len__(self) -> int:
+        return len(self.intensities)
+
+    @property
+    def duration(self) -> float:
+        """Seconds covered by the track (last timestamp plus one frame period)."""
+        if len(self) == 0:
+            return 0.0
+        period = 1.0 / self.fps if self.fps else 0.0
+        return float(self.timestamps[-1]) + period
+
+    def valid_mask(self, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> np.ndarray:
+        """(T,) bool: frames that carry a usable AU value."""
+        return (
+            self.success
+            & (self.confidence >= min_confidence)
+            & ~np.isnan(self.intensities).any(axis=1)
+        )
+
+    def resample(
+        self,
+        fps: float,
+        *,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        max_gap: float = DEFAULT_MAX_GAP,
+        num_frames: int | None = None,
+    ) -> tuple[AUTrack, GapReport]:
+        """Resample by timestamp to a regular grid ``k / fps``, k = 0 .. num_frames - 1.
+
+        Failed and low-confidence frames are missing data. A grid point whose surrounding gap of
+        missing data is at most ``max_gap`` seconds is linearly interpolated between the valid
+        frames around it (or takes the nearest valid value at the track's ends); a point inside a
+        longer gap stays NaN and the report is flagged.
+
+        Args:
+            fps: Target frame rate.
+            min_confidence: Frames below this confidence are missing.
+            max_gap: Longest gap in seconds that is filled.
+            num_frames: Output length; by default the grid covers the track's timestamps.
+
+        Returns:
+            The resampled track ((num_frames, 17), NaN inside long gaps) and its gap report.
+        """
+        if fps <= 0 or not math.isfinite(fps):
+            raise CauseError(f"frame rate must be positive, got {fps}", fix="pass --fps > 0")
+        if num_frames is None:
+            last = float(self.timestamps[-1]) if len(self) else -1.0
+            num_frames = int(math.floor(last * fps + 1e-6)) + 1 if len(self) else 0
+        grid = np.arange(num_frames, dtype=np.float64) / fps
+        valid = self.valid_mask(min_confidence)
+        t = self.timestamps[valid]
+        v = self.intensities[valid]
+        out = np.full((num_frames, NUM_AUS), np.nan, dtype=np.float32)
+        if len(t) == 0:
+            report = GapReport(num_frames, num_frames, grid[-1] - grid[0] if num_frames else 0.0)
+            return self._on_grid(out, fps), report
+
+        # Index of the first valid frame at or after each grid time.
+        right = np.searchsorted(t, grid, side="left")
+        left = right - 1
+        has_left = left >= 0
+        has_right = right < len(t)
+        # Gap length around each grid point: distance between the valid frames that bound it,
+        # or, at the ends, distance to the single valid neighbour.
+        exact = has_right & (t[np.minimum(right, len(t) - 1)] == grid)
+        t_left = np.where(has_left, t[np.maximum(left, 0)], -np.inf)
+        t_right = np.where(has_right, t[np.minimum(right, len(t) - 1)], np.inf)
+        span = np.where(has_left & has_right, t_right - t_left, 0.0)
+        span = np.where(~has_left, t_right - grid, span)
+        span = np.where(~has_right, grid - t_left, span)
+        # A frame period of slack: consecutive valid frames are one period apart, not a gap.
+        period = 1.0 / self.fps if self.fps else np.median(np.diff(t)) if len(t) > 1 else 0.0
+        fill = exact | (span <= max_gap + period + 1e-9)
+
+        both = fill & has_left & has_right & ~exact
+        li, ri = np.maximum(left, 0), np.minimum(right, len(t) - 1)
+        w = np.where(both, (grid - t_left) / np.where(both, t_right - t_left, 1.0), 0.0)
+        interp = v[li] * (1.0 - w[:, None]) + v[ri] * w[:, None]
+        out[both] = interp[both]
+        out[exact] = v[ri[exact]]
+        only_right = fill & ~has_left
+        out[only_right] = v[0]
+        only_left = fill & ~has_right
+        out[only_left] = v[-1]
+        np.clip(out, AU_INTENSITY_MIN, AU_INTENSITY_MAX, out=out)
+
+        missing = ~fill
+        report = GapReport(
+            num_frames=num_frames,
+            num_missing=int(missing.sum()),
+            longest_gap=_longest_run(missing) / fps,
+            num_source_missing=int((~valid).sum()),
+        )
+        return self._on_grid(out, fps), report
+
+    def _on_grid(self, values: np.ndarray, fps: float) -> AUTrack:
+        ok = ~np.isnan(values).any(axis=1)
+        return AUTrack(
+            intensities=values,
+            timestamps=np.arange(len(values), dtype=np.float64) / fps,
+            success=ok,
+            confidence=ok.astype(np.float32),
+            fps=float(fps),
+            source=self.source,
+        )
+
+
+@dataclasses.dataclass
+class GapReport:
+    """What resampling found missing.
+
+    Attributes:
+        num_frames: Frames on the output grid.
+        num_missing: Output frames left NaN because they sit in a gap longer than ``max_gap``.
+        longest_gap: Longest run of NaN output frames, in seconds.
+        num_source_missing: Input frames that were failed or below the confidence threshold.
+    """
+
+    num_frames: int
+    num_missing: int
+    longest_gap: float
+    num_source_missing: int = 0
+
+    @property
+    def flagged(self) -> bool:
+        """True when some output frames could not be filled."""
+        return self.num_missing > 0
+
+    @property
+    def missing_fraction(self) -> float:
+        return self.num_missing / self.num_frames if self.num_frames else 1.0
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in a 1-D bool array."""
+    if not mask.any():
+        return 0
+    padded = np.concatenate([[0], mask.astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max())

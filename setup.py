@@ -1,0 +1,53 @@
+"""espnet-cause: facial action unit sequences from speech (CAUSE) as an ESPnet plugin."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+
+def console_scripts() -> list[str]:
+    """One ``espnet-cause-<name>`` command per ``espnet_cause/bin/<name>.py`` CLI module."""
+    bins = sorted(p.stem for p in (HERE / "espnet_cause" / "bin").glob("*.py"))
+    return [
+        f"espnet-cause-{name.replace('_', '-')}=espnet_cause.bin.{name}:main"
+        for name in bins
+        if not name.startswith("_")
+    ]
+
+
+extras = {
+    "video": ["av>=12"],
+    "face": ["mediapipe>=0.10.14"],
+    "dist": ["dask[distributed]>=2024.1", "dask-jobqueue>=0.8"],
+    "mini": ["espeakng-loader>=0.2.4"],
+    "test": ["pytest>=8", "ruff>=0.6"],
+}
+extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
+
+setup(
+    name="espnet-cause",
+    version="0.1.0",
+    description="Facial action unit sequences from speech (CAUSE), face rendering and AU "
+    "conditioning for TTS, as an ESPnet plugin",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.12",
+    packages=find_packages(include=["espnet_cause", "espnet_cause.*"]),
+    install_requires=[
+        "espnet>=202611,<202700",
+        "torch",
+        "torchaudio",
+        "numpy",
+        "praat-parselmouth",
+        "pyyaml",
+        "kaldiio",
+        "soundfile",
+        "tqdm",
+        "matplotlib",
+    ],
+    extras_require=extras,
+    entry_points={"console_scripts": console_scripts()},
+)
