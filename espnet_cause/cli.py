@@ -6,11 +6,9 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from typing import TypeVar
 
 from espnet_cause.errors import CauseError
 
-F = TypeVar("F", bound=Callable)
 
 
 def setup_logging(verbose: int = 1) -> None:
@@ -23,7 +21,7 @@ def setup_logging(verbose: int = 1) -> None:
     )
 
 
-def reports_errors(main: F) -> F:
+def reports_errors[F: Callable](main: F) -> F:
     """Turn a :class:`CauseError` raised by ``main`` into one line on stderr and exit code 2."""
 
     @functools.wraps(main)

@@ -1,0 +1,182 @@
+"""AU streams on disk: OpenFace-style CSV, ``.npy`` and Kaldi ``.ark``/``.scp`` matrices.
+
+``.npy`` and Kaldi matrices carry no frame rate; recipes keep it in an ``au_fps`` file beside the
+``au.scp`` (see :func:`read_au_fps`), and single files take ``fps`` from the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.openface import read_openface_csv, write_openface_csv
+from espnet_cause.io.track import AUTrack
+
+#: Name of the file beside an ``au.scp`` that holds the frame rate of its matrices.
+AU_FPS_FILE = "au_fps"
+#: File suffixes that hold one AU track.
+SINGLE_SUFFIXES = (".csv", ".npy")
+
+
+def read_au(
+    path: str | os.PathLike, fps: float | None = None, face_id: int | None = None
+) -> AUTrack:
+    """Read one AU track from a ``.csv`` (OpenFace style) or ``.npy`` file.
+
+    Args:
+        path: The file.
+        fps: Frame rate of a ``.npy`` array (default :data:`DEFAULT_AU_FPS`); ignored for CSV,
+            whose timestamps say it.
+        face_id: Face to read from a CSV with several faces.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_openface_csv(path, face_id=face_id)
+    if suffix == ".npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise CauseError("file not found", path=path, fix="check the path") from None
+        except (OSError, ValueError) as e:
+            raise CauseError(f"not a readable .npy array: {e}", path=path) from None
+        _check_array(array, path)
+        return AUTrack.from_array(array, fps or DEFAULT_AU_FPS, source=str(path))
+    raise CauseError(
+        f"unknown AU file type {suffix!r}",
+        path=path,
+        fix="use .csv (OpenFace style), .npy, or a Kaldi .scp",
+    )
+
+
+def write_au(
+    path: str | os.PathLike, track: AUTrack | np.ndarray, fps: float | None = None
+) -> None:
+    """Write one AU track as ``.csv`` or ``.npy`` (chosen by suffix), atomically.
+
+    Args:
+        path: Output file.
+        track: An :class:`AUTrack`, or a (T, 17) array at ``fps``.
+        fps: Frame rate of a plain array (default :data:`DEFAULT_AU_FPS`).
+    """
+    path = Path(path)
+    if not isinstance(track, AUTrack):
+        _check_array(np.asarray(track), path)
+        track = AUTrack.from_array(track, fps or DEFAULT_AU_FPS)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        write_openface_csv(path, track)
+    elif suffix == ".npy":
+        with atomic_write(path) as tmp:
+            np.save(tmp, track.intensities.astype(np.float32))
+    else:
+        raise CauseError(
+            f"unknown AU file type {suffix!r}", path=path, fix="use .csv or .npy for one track"
+        )
+
+
+def read_au_scp(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read the AU matrices of a Kaldi ``.scp`` (lazily, through kaldiio).
+
+    Returns:
+        A mapping from utterance id to its (T, 17) float32 array; values load on access.
+    """
+    import kaldiio
+
+    path = Path(path)
+    if not path.is_file():
+        raise CauseError(
+            "scp file not found", path=path, fix="check the path or run the stage that writes it"
+        )
+    try:
+        return kaldiio.load_scp(str(path))
+    except Exception as e:  # kaldiio raises several types for malformed lines
+        raise CauseError(f"not a Kaldi scp: {e}", path=path) from None
+
+
+def read_au_fps(scp_path: str | os.PathLike, default: float = DEFAULT_AU_FPS) -> float:
+    """Frame rate of the matrices in an ``au.scp``, from the ``au_fps`` file beside it."""
+    f = Path(scp_path).with_name(AU_FPS_FILE)
+    if not f.is_file():
+        return default
+    try:
+        return float(f.read_text().strip())
+    except ValueError:
+        raise CauseError(f"not a frame rate: {f.read_text()!r}", path=f) from None
+
+
+class AUArkWriter(contextlib.AbstractContextManager):
+    """Write AU matrices to a Kaldi ark and its scp; the scp appears only when all succeeded.
+
+    Args:
+        ark_path: The ``.ark`` file.
+        scp_path: The ``.scp`` index to write.
+        fps: If given, also write the ``au_fps`` file beside the scp.
+
+    Example:
+        >>> with AUArkWriter("dump/train/au.ark", "dump/train/au.scp", fps=25) as w:
+        ...     w.write("utt1", array)  # (T, 17) float32
+    """
+
+    def __init__(
+        self, ark_path: str | os.PathLike, scp_path: str | os.PathLike, fps: float | None = None
+    ):
+        import kaldiio
+
+        self.ark_path = Path(ark_path)
+        self.scp_path = Path(scp_path)
+        self.fps = fps
+        self.ark_path.parent.mkdir(parents=True, exist_ok=True)
+        self.scp_path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp_scp = self.scp_path.with_name(f".{self.scp_path.name}.tmp{os.getpid()}")
+        self._tmp_ark = self.ark_path.with_name(f".{self.ark_path.name}.tmp{os.getpid()}")
+        self._entries: list[tuple[str, str]] = []
+        self._writer = kaldiio.WriteHelper(f"ark,scp:{self._tmp_ark},{self._tmp_scp}")
+
+    def write(self, key: str, array: np.ndarray) -> None:
+        """Append one (T, 17) matrix under ``key``."""
+        array = np.asarray(array, dtype=np.float32)
+        _check_array(array, self.ark_path, key=key)
+        self._writer[key] = array
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._writer.close()
+        try:
+            if exc_type is None:
+                # The scp points into the temporary ark: rewrite it to the final name.
+                lines = self._tmp_scp.read_text().splitlines() if self._tmp_scp.exists() else []
+                fixed = [ln.replace(str(self._tmp_ark), str(self.ark_path), 1) for ln in lines]
+                os.replace(self._tmp_ark, self.ark_path)
+                with atomic_write(self.scp_path) as tmp:
+                    tmp.write_text("".join(ln + "\n" for ln in sorted(fixed)))
+                if self.fps is not None:
+                    with atomic_write(self.scp_path.with_name(AU_FPS_FILE)) as tmp:
+                        tmp.write_text(f"{self.fps:g}\n")
+        finally:
+            for f in (self._tmp_ark, self._tmp_scp):
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+
+
+def iter_au_dir(directory: str | os.PathLike) -> Iterator[tuple[str, Path]]:
+    """Yield ``(stem, path)`` for the ``.csv``/``.npy`` AU files of a directory, sorted."""
+    for p in sorted(Path(directory).iterdir()):
+        if p.suffix.lower() in SINGLE_SUFFIXES and not p.name.startswith("."):
+            yield p.stem, p
+
+
+def _check_array(array: np.ndarray, path: Path, key: str | None = None) -> None:
+    what = f"utterance {key!r}: " if key else ""
+    if array.ndim != 2 or array.shape[1] != NUM_AUS:
+        raise CauseError(
+            f"{what}AU array has shape {array.shape}, expected (T, {NUM_AUS})",
+            path=path,
+            fix=f"store one row per frame and one column per AU ({NUM_AUS}, OpenFace order)",
+        )

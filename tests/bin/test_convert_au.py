@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.bin.convert_au import get_parser, main
+from espnet_cause.io.au_files import read_au, read_au_scp, write_au
+
+
+def test_parser_has_the_documented_options():
+    args = get_parser().parse_args(
+        ["--input", "a.csv", "--output", "b.npy", "--fps", "25", "--face_id", "1"]
+    )
+    assert (args.fps, args.face_id) == (25.0, 1)
+
+
+def test_openface_csv_to_npy(shared, tmp_path):
+    out = tmp_path / "x.npy"
+    main(
+        [
+            "--input",
+            str(shared("fixtures/openface/OpenFace_Test.csv")),
+            "--output",
+            str(out),
+            "--fps",
+            "25",
+        ]
+    )
+    array = np.load(out)
+    assert array.dtype == np.float32 and array.ndim == 2 and array.shape[1] == NUM_AUS
+    # The fixture's 100 frames are 1 ms apart: 0.099 s at 25 fps is 3 frames.
+    assert array.shape[0] == 3
+
+
+def test_dir_to_scp_to_csv_dir_with_resampling(tmp_path):
+    src = tmp_path / "npys"
+    for i in range(3):
+        write_au(src / f"utt{i}.npy", np.full((50, NUM_AUS), i, np.float32), fps=50)
+    main(
+        [
+            "--input",
+            str(src),
+            "--input_fps",
+            "50",
+            "--output",
+            str(tmp_path / "au.scp"),
+            "--fps",
+            "25",
+        ]
+    )
+    arrays = read_au_scp(tmp_path / "au.scp")
+    assert sorted(arrays) == ["utt0", "utt1", "utt2"] and arrays["utt2"].shape == (25, NUM_AUS)
+    main(
+        [
+            "--input",
+            str(tmp_path / "au.scp"),
+            "--output",
+            str(tmp_path / "csv"),
+            "--output_format",
+            "csv",
+        ]
+    )
+    track = read_au(tmp_path / "csv" / "utt1.csv")
+    assert (
+        len(track) == 25
+        and track.fps == pytest.approx(25.0)
+        and np.allclose(track.intensities, 1.0)
+    )
+
+
+def test_errors_exit_2_and_write_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("frame,timestamp\n1,0.0\n")
+    with pytest.raises(SystemExit) as e:
+        main(["--input", str(bad), "--output", str(tmp_path / "o.npy")])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "no AU intensity columns" in err and "Traceback" not in err
+    assert not (tmp_path / "o.npy").exists()
+    with pytest.raises(SystemExit):
+        main(["--input", str(tmp_path / "missing.csv"), "--output", str(tmp_path / "o.npy")])
