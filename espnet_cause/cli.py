@@ -10,7 +10,6 @@ from collections.abc import Callable
 from espnet_cause.errors import CauseError
 
 
-
 def setup_logging(verbose: int = 1) -> None:
     """Log to stderr in ESPnet's format; ``verbose`` 0 warnings, 1 info, 2 debug."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
