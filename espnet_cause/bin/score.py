@@ -1,0 +1,299 @@
+"""Score predicted AU streams against references: PCC, CCC, RMSE, MAE, model vs baselines.
+
+Example:
+    python -m espnet_cause.bin.score --ref dump/test/au.scp --hyp exp/cause_cnn/infer_test/au.scp \\
+        --train_ref dump/train/au.scp --output_dir exp/cause_cnn/score_test
+
+``--ref``/``--hyp``/``--train_ref`` each take a Kaldi ``au.scp`` of matrices (frame rate from the
+``au_fps`` file beside it), an scp whose values are ``.csv``/``.npy`` files, or a directory of
+``<utt>.csv``/``<utt>.npy`` files (or holding an ``au.scp``). Writes ``scores.json``,
+``scores.md`` and ``plots/<utt>.png`` into ``--output_dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
+from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NUM_PLOTS = 3
+AU_SCP_NAME = "au.scp"
+AU_FPS_FILE = "au_fps"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--ref", required=True, help="reference AU streams (scp or directory)")
+    parser.add_argument("--hyp", required=True, help="predicted AU streams (scp or directory)")
+    parser.add_argument("--output_dir", required=True, help="where scores and plots go")
+    parser.add_argument(
+        "--train_ref",
+        default=None,
+        help="training-set AU streams for the mean-predictor baseline "
+        "(default: the mean of --ref, noted in the report)",
+    )
+    parser.add_argument("--ref_fps", type=float, default=None, help="override the ref frame rate")
+    parser.add_argument("--hyp_fps", type=float, default=None, help="override the hyp frame rate")
+    parser.add_argument(
+        "--num_plots", type=int, default=DEFAULT_NUM_PLOTS, help="utterances to plot (0: none)"
+    )
+    parser.add_argument(
+        "--plot_aus",
+        nargs="*",
+        default=None,
+        help="AUs to plot, e.g. AU12 AU25 (default: the 4 that move most in each reference)",
+    )
+    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
+    return parser
+
+
+def _scp_values_are_files(scp: Path) -> bool:
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    values = read_kaldi_map(scp, check_sorted=False)
+    return bool(values) and all(
+        v.lower().endswith((".csv", ".npy")) for v in list(values.values())[:5]
+    )
+
+
+def _fps_beside(path: Path) -> float | None:
+    f = path / AU_FPS_FILE if path.is_dir() else path.with_name(AU_FPS_FILE)
+    if not f.is_file():
+        return None
+    try:
+        return float(f.read_text().strip())
+    except ValueError:
+        raise CauseError(f"not a frame rate: {f.read_text()!r}", path=f) from None
+
+
+def load_au_set(
+    path: str | Path, fps: float | None = None
+) -> tuple[dict[str, Callable[[], np.ndarray]], float]:
+    """Find the AU streams of a set without loading them.
+
+    Args:
+        path: Kaldi scp of matrices, scp of csv/npy paths, or a directory of csv/npy files.
+        fps: Frame rate override.
+
+    Returns:
+        (key -> loader returning a (T, 17) float32 array, frame rate).
+    """
+    from espnet_cause.io.au_files import iter_au_dir, read_au, read_au_scp
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    path = Path(path)
+    if not path.exists():
+        raise CauseError("AU set not found", path=path, fix="pass an au.scp or a directory")
+    files: dict[str, Path] = {}
+    if path.is_dir():
+        if (path / AU_SCP_NAME).is_file() and not any(iter_au_dir(path)):
+            return load_au_set(path / AU_SCP_NAME, fps)
+        files = dict(iter_au_dir(path))
+        if not files:
+            raise CauseError(
+                "directory has no .csv/.npy AU files and no au.scp", path=path, fix="check the path"
+            )
+    elif _scp_values_are_files(path):
+        files = {k: Path(v) for k, v in read_kaldi_map(path, check_sorted=False).items()}
+    else:
+        mats = read_au_scp(path)
+        rate = fps or _fps_beside(path) or DEFAULT_AU_FPS
+        return {k: (lambda k=k: np.asarray(mats[k], np.float32)) for k in mats}, rate
+
+    rate = fps or _fps_beside(path)
+    if rate is None:
+        first_csv = next((p for p in files.values() if p.suffix.lower() == ".csv"), None)
+        track = read_au(first_csv) if first_csv is not None else None
+        rate = (track.fps if track is not None else None) or DEFAULT_AU_FPS
+    return {k: (lambda p=p: read_au(p, fps=rate).intensities) for k, p in files.items()}, rate
+
+
+def _load_checked(loader: Callable[[], np.ndarray], key: str) -> np.ndarray:
+    array = np.asarray(loader(), np.float32)
+    if array.ndim != 2 or array.shape[1] != NUM_AUS:
+        raise CauseError(f"utterance {key}: AU array has shape {array.shape}, expected (T, 17)")
+    if len(array) == 0:
+        raise CauseError(f"utterance {key}: AU array has no frames")
+    return array
+
+
+def run_scoring(
+    ref: str | Path,
+    hyp: str | Path,
+    output_dir: str | Path,
+    *,
+    train_ref: str | Path | None = None,
+    ref_fps: float | None = None,
+    hyp_fps: float | None = None,
+    num_plots: int = DEFAULT_NUM_PLOTS,
+    plot_aus: list[str] | None = None,
+) -> dict:
+    """Score a set and write ``scores.json``, ``scores.md`` and ``plots/*.png``.
+
+    Returns:
+        The content of ``scores.json``.
+    """
+    from espnet_cause import scoring
+    from espnet_cause.io import timegrid
+    from espnet_cause.io.atomic import atomic_write
+    from espnet_cause.plots import plot_au_trajectories
+
+    output_dir = Path(output_dir)
+    refs, rfps = load_au_set(ref, ref_fps)
+    hyps, hfps = load_au_set(hyp, hyp_fps)
+    notes: list[str] = []
+    skipped: dict[str, str] = {}
+    for key in sorted(set(refs) - set(hyps)):
+        skipped[key] = "no prediction"
+    extra = sorted(set(hyps) - set(refs))
+    if extra:
+        logger.warning(
+            "%d predictions have no reference and are ignored: %s", len(extra), extra[:5]
+        )
+    keys = sorted(set(refs) & set(hyps))
+    if not keys:
+        raise CauseError(
+            f"no utterance id is in both {ref} and {hyp}",
+            fix="score the inference output of the same data set as the references",
+        )
+    if rfps != hfps:
+        notes.append(f"predictions at {hfps:g} fps were resampled to the references' {rfps:g} fps")
+        logger.info(notes[-1])
+
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    length_diffs: dict[str, int] = {}
+    for key in keys:
+        try:
+            r = _load_checked(refs[key], key)
+            h = _load_checked(hyps[key], key)
+        except (CauseError, OSError, ValueError) as e:
+            skipped[key] = str(e)
+            logger.warning("skipping %s: %s", key, e)
+            continue
+        if rfps != hfps:
+            h = timegrid.to_fps(h, hfps, rfps, len(h) / hfps)
+        r, h, diff = scoring.crop_pair(key, r, h)
+        if diff:
+            length_diffs[key] = diff
+        pairs[key] = (r, h)
+    if not pairs:
+        raise CauseError("no utterance could be scored", fix=f"see the reasons: {skipped}")
+    big = {k: d for k, d in length_diffs.items() if abs(d) > scoring.MAX_SILENT_LENGTH_DIFF}
+    if big:
+        notes.append(
+            f"{len(big)} utterances differ in length by more than "
+            f"{scoring.MAX_SILENT_LENGTH_DIFF} frames (cropped to the shorter)"
+        )
+
+    if train_ref is not None:
+        train, _ = load_au_set(train_ref)
+        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
+        mean_source = str(train_ref)
+    else:
+        train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
+        mean_source = str(ref)
+        notes.append(
+            "no --train_ref: the mean predictor uses the mean of the scored references "
+            "(an optimistic baseline)"
+        )
+    train_mean = np.nan_to_num(train_mean, nan=0.0)
+
+    systems = {scoring.MODEL: scoring.score_pairs(pairs)}
+    for name, bpairs in scoring.baseline_pairs(pairs, train_mean).items():
+        if bpairs:
+            systems[name] = scoring.score_pairs(bpairs)
+        else:
+            notes.append(f"baseline {name} needs at least 2 utterances; not computed")
+    verdict = {
+        name: scoring.beats(systems[scoring.MODEL], sc)
+        for name, sc in systems.items()
+        if name != scoring.MODEL
+    }
+    num_frames = sum(len(r) for r, _ in pairs.values())
+    result = {
+        "ref": str(ref),
+        "hyp": str(hyp),
+        "fps": rfps,
+        "num_utterances": len(pairs),
+        "num_frames": num_frames,
+        "method": "per-AU metrics over the concatenated frames of all utterances; "
+        "AU means over the AUs where the metric is defined",
+        "train_mean_source": mean_source,
+        "train_mean": {
+            n: round(float(v), 6) for n, v in zip(scoring.AU_NAMES, train_mean, strict=True)
+        },
+        "systems": {name: sc.to_json() for name, sc in systems.items()},
+        "model_beats": verdict,
+        "notes": notes,
+        "length_differences": length_diffs,
+        "skipped": skipped,
+    }
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(output_dir / "scores.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    md = scoring.markdown_report(
+        systems,
+        num_utterances=len(pairs),
+        num_frames=num_frames,
+        fps=rfps,
+        notes=notes + [f"skipped {k}: {v}" for k, v in skipped.items()],
+        verdict=verdict,
+    )
+    with atomic_write(output_dir / "scores.md") as tmp:
+        tmp.write_text(md, encoding="utf-8")
+
+    indices = None
+    if plot_aus:
+        try:
+            indices = sorted({au_index(a) for a in plot_aus})
+        except KeyError as e:
+            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+    for key in list(pairs)[: max(0, num_plots)]:
+        r, h = pairs[key]
+        plot_au_trajectories(
+            output_dir / "plots" / f"{key}.png", r, h, rfps, au_indices=indices, title=key
+        )
+    model = systems[scoring.MODEL].mean
+    logger.info(
+        "%d utterances: mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
+        len(pairs),
+        model["pcc"],
+        model["ccc"],
+        model["rmse"],
+        model["mae"],
+        output_dir / "scores.md",
+    )
+    return result
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> None:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    run_scoring(
+        args.ref,
+        args.hyp,
+        args.output_dir,
+        train_ref=args.train_ref,
+        ref_fps=args.ref_fps,
+        hyp_fps=args.hyp_fps,
+        num_plots=args.num_plots,
+        plot_aus=args.plot_aus,
+    )
+
+
+if __name__ == "__main__":
+    main()

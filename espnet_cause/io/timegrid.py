@@ -1,0 +1,147 @@
+"""Frame grids of AU streams and feature extractors, and resampling between them.
+
+Conventions (shared by labels, inference output and TTS export):
+
+- An AU stream at ``fps`` has frame ``k`` at time ``k / fps`` seconds (as :class:`AUTrack`), and
+  covers the frames whose time lies inside the audio: ``ceil(duration * fps)`` frames.
+- A feature extractor with ``hop_length`` at ``fs`` and ``center=True`` (ESPnet's
+  ``LogMelFbank``/``DefaultFrontend``, i.e. ``torch.stft(center=True)``) has frame ``k`` centred at
+  sample ``k * hop_length`` and ``1 + num_samples // hop_length`` frames for an even ``n_fft``.
+
+Resampling is linear interpolation by timestamp; times outside the source hold the edge value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.errors import CauseError
+
+#: Tolerance (in frames) for floating-point error when a duration is an exact number of frames.
+FRAME_EPS = 1e-6
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not (value > 0 and math.isfinite(value)):
+        raise CauseError(f"{name} must be a positive number, got {value}", fix=f"pass {name} > 0")
+
+
+def num_frames_for_fps(duration_s: float, fps: float) -> int:
+    """Frames of a stream at ``fps`` whose time ``k / fps`` lies inside ``[0, duration_s)``.
+
+    Args:
+        duration_s: Length of the audio in seconds.
+        fps: Frame rate.
+
+    Returns:
+        ``ceil(duration_s * fps)`` (0 for an empty signal); 4 s at 25 fps gives 100.
+    """
+    _check_rate("fps", fps)
+    if duration_s <= 0:
+        return 0
+    return max(1, int(math.ceil(duration_s * fps - FRAME_EPS)))
+
+
+def num_frames_for_hop(
+    num_samples: int,
+    fs: int,
+    hop_length: int,
+    center: bool = True,
+    n_fft: int | None = None,
+) -> int:
+    """Frame count of ESPnet's STFT-based feature extractors (``espnet2.layers.stft.Stft``).
+
+    Args:
+        num_samples: Signal length in samples at ``fs``.
+        fs: Sampling rate (only checked; the count depends on samples and hop).
+        hop_length: Hop in samples.
+        center: ``torch.stft(center=True)`` pads ``n_fft // 2`` samples on both sides.
+        n_fft: FFT size; needed for ``center=False`` and for odd sizes. None means even.
+
+    Returns:
+        ``(num_samples + 2 * (n_fft // 2) - n_fft) // hop_length + 1`` as ESPnet computes the
+        output lengths, i.e. ``1 + num_samples // hop_length`` for ``center=True`` and even n_fft.
+    """
+    _check_rate("fs", fs)
+    if hop_length <= 0:
+        raise CauseError(f"hop_length must be positive, got {hop_length}", fix="pass hop > 0")
+    if center:
+        odd = 1 if (n_fft is not None and n_fft % 2) else 0
+        return max(0, (num_samples - odd) // hop_length + 1)
+    if n_fft is None:
+        raise ValueError("n_fft is needed to count frames with center=False")
+    return max(0, (num_samples - n_fft) // hop_length + 1)
+
+
+def frame_times_fps(num_frames: int, fps: float) -> np.ndarray:
+    """(num_frames,) float64 times ``k / fps`` in seconds."""
+    _check_rate("fps", fps)
+    return np.arange(num_frames, dtype=np.float64) / fps
+
+
+def frame_times_hop(num_frames: int, fs: int, hop_length: int) -> np.ndarray:
+    """(num_frames,) float64 centre times ``k * hop_length / fs`` of centred STFT frames."""
+    _check_rate("fs", fs)
+    return np.arange(num_frames, dtype=np.float64) * hop_length / fs
+
+
+def resample_au(aus: np.ndarray, src_fps: float, dst_times: np.ndarray) -> np.ndarray:
+    """Linearly interpolate an AU stream at ``src_fps`` onto arbitrary times.
+
+    Args:
+        aus: (T, 17) AU intensities, frame ``k`` at ``k / src_fps``.
+        src_fps: Frame rate of ``aus``.
+        dst_times: (T',) times in seconds; those outside the source hold its first/last frame.
+
+    Returns:
+        (T', 17) float32.
+    """
+    _check_rate("src_fps", src_fps)
+    aus = np.asarray(aus, dtype=np.float32)
+    if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
+        raise ValueError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
+    dst_times = np.asarray(dst_times, dtype=np.float64)
+    if len(aus) == 0:
+        if len(dst_times):
+            raise ValueError("cannot resample an empty AU stream onto a non-empty grid")
+        return np.zeros((0, aus.shape[1]), np.float32)
+    pos = np.clip(dst_times * src_fps, 0.0, len(aus) - 1)
+    left = np.floor(pos).astype(np.int64)
+    right = np.minimum(left + 1, len(aus) - 1)
+    w = (pos - left)[:, None]
+    out = aus[left] * (1.0 - w) + aus[right] * w
+    return out.astype(np.float32)
+
+
+def to_fps(aus: np.ndarray, src_fps: float, dst_fps: float, duration_s: float) -> np.ndarray:
+    """Resample to ``dst_fps`` over ``duration_s``: ``num_frames_for_fps(duration_s, dst_fps)``."""
+    n = num_frames_for_fps(duration_s, dst_fps)
+    return resample_au(aus, src_fps, frame_times_fps(n, dst_fps))
+
+
+def to_hop_grid(
+    aus: np.ndarray,
+    src_fps: float,
+    num_samples: int,
+    fs: int,
+    hop_length: int,
+    n_fft: int | None = None,
+) -> np.ndarray:
+    """Resample onto the frames of a centred STFT feature extractor, one row per feature frame.
+
+    Args:
+        aus: (T, 17) AU stream at ``src_fps``.
+        src_fps: Its frame rate.
+        num_samples: Length of the audio at ``fs`` (not at the model's rate).
+        fs: Sampling rate of the feature extractor.
+        hop_length: Its hop in samples.
+        n_fft: Its FFT size when odd (see :func:`num_frames_for_hop`).
+
+    Returns:
+        (num_frames_for_hop(num_samples, fs, hop_length), 17) float32.
+    """
+    n = num_frames_for_hop(num_samples, fs, hop_length, center=True, n_fft=n_fft)
+    return resample_au(aus, src_fps, frame_times_hop(n, fs, hop_length))

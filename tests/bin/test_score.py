@@ -1,0 +1,76 @@
+"""The score CLI: scp and directory inputs, all outputs, bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.bin import score
+from espnet_cause.io.au_files import AUArkWriter, write_au
+
+
+def _streams(n_utts: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i in range(n_utts):
+        t = np.arange(50 + 7 * i)[:, None]
+        out[f"utt{i}"] = (2.5 + 2 * np.sin(t / 4 + rng.uniform(0, 6, NUM_AUS))).astype(np.float32)
+    return out
+
+
+def test_get_parser():
+    args = score.get_parser().parse_args(["--ref", "a", "--hyp", "b", "--output_dir", "c"])
+    assert args.num_plots == score.DEFAULT_NUM_PLOTS
+
+
+def test_score_cli_writes_all_outputs(tmp_path):
+    ref = _streams(4, 0)
+    with AUArkWriter(tmp_path / "ref/au.ark", tmp_path / "ref/au.scp", fps=25) as w:
+        for k, v in ref.items():
+            w.write(k, v)
+    with AUArkWriter(tmp_path / "train/au.ark", tmp_path / "train/au.scp", fps=25) as w:
+        for k, v in _streams(3, 1).items():
+            w.write(k, v)
+    # Predictions: a directory of npy files, noisy copies, one 4 frames short (cropped, warned).
+    rng = np.random.default_rng(2)
+    for k, v in ref.items():
+        hyp = v + rng.normal(0, 0.3, v.shape).astype(np.float32)
+        write_au(tmp_path / "hyp" / f"{k}.npy", hyp[:-4] if k == "utt1" else hyp)
+    out = tmp_path / "score"
+    score.main(
+        [
+            "--ref", str(tmp_path / "ref/au.scp"), "--hyp", str(tmp_path / "hyp"),
+            "--train_ref", str(tmp_path / "train/au.scp"), "--output_dir", str(out),
+            "--num_plots", "2",
+        ]
+    )  # fmt: skip
+    result = json.loads((out / "scores.json").read_text())
+    assert result["num_utterances"] == 4
+    model = result["systems"]["model"]["mean"]
+    assert model["pcc"] > 0.9
+    assert set(result["systems"]) == {"model", "train_mean", "different_utterance"}
+    assert result["systems"]["train_mean"]["mean"]["pcc"] is None
+    assert all(result["model_beats"]["different_utterance"].values())
+    assert result["length_differences"] == {"utt1": 4}
+    md = (out / "scores.md").read_text()
+    assert "| model |" in md and "| training-set mean |" in md and "Lips part" in md
+    pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
+    assert pngs == ["utt0.png", "utt1.png"]
+    assert (out / "plots/utt0.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_score_cli_bad_inputs(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        score.main(["--ref", str(tmp_path / "nope.scp"), "--hyp", str(tmp_path), "--output_dir",
+                    str(tmp_path / "o")])  # fmt: skip
+    assert e.value.code == 2
+    assert "nope.scp" in capsys.readouterr().err
+    write_au(tmp_path / "r/a.npy", np.ones((5, NUM_AUS)))
+    write_au(tmp_path / "h/b.npy", np.ones((5, NUM_AUS)))
+    with pytest.raises(SystemExit):
+        score.main(["--ref", str(tmp_path / "r"), "--hyp", str(tmp_path / "h"), "--output_dir",
+                    str(tmp_path / "o")])  # fmt: skip
+    assert "no utterance id is in both" in capsys.readouterr().err
