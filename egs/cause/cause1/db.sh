@@ -1,0 +1,14 @@
+# Where the corpora live on this machine. Edit these paths (or export them) for real corpora;
+# the default corpus, mini, is synthesized into downloads/ and needs only the files below.
+SHARED=${SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)/shared}
+MINI=${MINI:-downloads/mini}
+CREMA_D=${CREMA_D:-/data/CREMA-D}
+MEAD=${MEAD:-/data/MEAD}
+VOXCELEB2=${VOXCELEB2:-/data/VoxCeleb2}
+LRS3=${LRS3:-/data/LRS3}
+FOLDER=${FOLDER:-}
+# The face photo that the mini corpus animates, the MediaPipe face landmarker model, and the
+# demo speech and photo that stage 6 renders.
+FACE_IMAGE=${FACE_IMAGE:-${SHARED}/fixtures/faces/grace_hopper.jpg}
+FACE_LANDMARKER=${FACE_LANDMARKER:-${SHARED}/models/face_landmarker.task}
+DEMO_WAV=${DEMO_WAV:-${SHARED}/fixtures/speech/arctic_a0007.wav}

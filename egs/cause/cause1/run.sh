@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# CAUSE recipe: speech -> facial action unit (AU) sequences, face rendering, AU features for TTS.
+#   ./run.sh                          stages 1-6 on the synthetic mini corpus
+#   ./run.sh --stage 4 --stop-stage 5 --train_config conf/cause_cnn.yaml
+# Every stage skips work that is done (exp/done/stageN) and the CLIs resume inside a stage;
+# --force true re-runs the selected stages. Logs: exp/**/*.log.
+set -euo pipefail
+
+stage=1                  # first stage to run
+stop_stage=6             # last stage to run (7: AU features for TTS)
+force=false              # true: re-run selected stages even if done
+corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder
+au_extractor=mediapipe   # mediapipe (built-in) | openface (import OpenFace CSVs)
+au_fps=25
+nj_config=conf/parallel/local.yaml   # Dask cluster for per-utterance jobs (local, slurm, pbs, sge)
+train_config=conf/cause_ci.yaml      # CAUSE model and training (conf/cause_{cnn,dcnn,rnn,mlp,conformer}.yaml)
+ngpu=0
+gan_config=conf/ganimation_ci.yaml
+renderer=ganimation      # ganimation | warp
+tts_fs=22050             # sample rate of the TTS features that stage 7 matches
+tts_hop=256              # hop length of the TTS features that stage 7 matches
+train_set=train
+valid_set=valid
+test_set=test
+
+options() { sed -n '/^stage=/,/^test_set=/p' "$0"; }
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; options | sed -E 's/^([a-z_]+)=([^ ]*) *#? *(.*)/  --\1 (\2) \3/'; }
+# Options: --name value or --name=value for every variable above (dashes or underscores).
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -h|--help) usage; exit 0 ;;
+        --*=*) name=${1%%=*}; value=${1#*=}; shift ;;
+        --*) [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; name=$1; value=$2; shift 2 ;;
+        *) echo "run.sh: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    name=${name#--}; name=${name//-/_}
+    if ! options | grep -qE "^${name}="; then echo "run.sh: unknown option --${name} (see --help)" >&2; exit 2; fi
+    printf -v "${name}" '%s' "${value}"
+done
+
+. ./path.sh
+. ./db.sh
+export PYTHONPATH=${PYTHONPATH:-}
+
+log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (run.sh) $*"; }
+# run_stage N "what": true when stage N is selected and not yet done.
+run_stage() {
+    [ "$1" -ge "${stage}" ] && [ "$1" -le "${stop_stage}" ] || return 1
+    if [ -f "exp/done/stage$1" ] && [ "${force}" != true ]; then
+        log "stage $1 ($2): done before, skipping (exp/done/stage$1; --force true re-runs)"; return 1
+    fi
+    log "stage $1: $2"
+}
+stage_done() { mkdir -p exp/done; date > "exp/done/stage$1"; log "stage $1 finished"; }
+# logged LOG cmd...: run a command, showing its output (progress bars) and keeping it in LOG.
+logged() { local l=$1; shift; mkdir -p "$(dirname "$l")"; echo "# $*" > "$l"; "$@" 2>&1 | tee -a "$l"; }
+
+expdir=exp/cause_$(basename "${train_config}" .yaml)   # derived, not an option
+ganexp=exp/ganimation                                   # derived, not an option
+
+if run_stage 1 "data preparation (${corpus})"; then
+    logged exp/data_prep.log local/data.sh --corpus "${corpus}" --output_dir data \
+        --face_image "${FACE_IMAGE}" --face_landmarker_path "${FACE_LANDMARKER}"
+    stage_done 1
+fi
+
+if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> dump/"; then
+    for dset in ${train_set} ${valid_set} ${test_set}; do
+        logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
+            --data_dir data/${dset} --output_dir dump/${dset} --au_extractor ${au_extractor} \
+            --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} --parallel_config ${nj_config}
+    done
+    stage_done 2
+fi
+
+if run_stage 3 "feature and AU statistics"; then
+    logged exp/stats/collect_stats.log python -m espnet_cause.bin.cause_train \
+        --collect_stats true --config "${train_config}" --output_dir exp/stats \
+        --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
+        --train_data_path_and_name_and_type dump/${train_set}/au.scp,au,kaldi_ark \
+        --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
+        --valid_data_path_and_name_and_type dump/${valid_set}/au.scp,au,kaldi_ark \
+        --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp
+    stage_done 3
+fi
+
+if run_stage 4 "CAUSE training (${train_config})"; then
+    logged ${expdir}/train.log python -m espnet_cause.bin.cause_train \
+        --config "${train_config}" --output_dir ${expdir} --ngpu ${ngpu} \
+        --normalize_conf stats_file=exp/stats/train/feats_stats.npz \
+        --au_normalize_conf stats_file=exp/stats/train/au_stats.npz \
+        --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
+        --train_data_path_and_name_and_type dump/${train_set}/au.scp,au,kaldi_ark \
+        --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
+        --valid_data_path_and_name_and_type dump/${valid_set}/au.scp,au,kaldi_ark \
+        --train_shape_file exp/stats/train/speech_shape --valid_shape_file exp/stats/valid/speech_shape
+    logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
+        --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
+        --output ${expdir}/model.zip
+    stage_done 4
+fi
+
+if run_stage 5 "inference and scoring on ${test_set}"; then
+    logged ${expdir}/infer_${test_set}/infer.log python -m espnet_cause.bin.infer \
+        --model ${expdir}/model.zip --wav_scp dump/${test_set}/wav.scp \
+        --output_dir ${expdir}/infer_${test_set} --output_format ark --output_fps ${au_fps} \
+        --parallel_config ${nj_config}
+    logged ${expdir}/score_${test_set}/score.log python -m espnet_cause.bin.score \
+        --ref dump/${test_set}/au.scp --hyp ${expdir}/infer_${test_set}/au.scp \
+        --train_ref dump/${train_set}/au.scp --output_dir ${expdir}/score_${test_set}
+    cat ${expdir}/score_${test_set}/scores.md
+    stage_done 5
+fi
+
+if run_stage 6 "face rendering (${renderer})"; then
+    render_args=(--renderer warp)
+    if [ "${renderer}" = ganimation ]; then
+        logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
+            --data_dir data/${train_set} --au_dir dump/${train_set} --output_dir dump/faces \
+            --face_landmarker_path "${FACE_LANDMARKER}"
+        logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
+            --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp}
+        render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
+    fi
+    mkdir -p ${expdir}/render
+    logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
+        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
+        "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
+        --output ${expdir}/render/demo.mp4 --side_by_side
+    head -n 3 dump/${test_set}/wav.scp | while read -r utt wav; do
+        python -m espnet_cause.bin.render --image "${FACE_IMAGE}" --wav "${wav}" \
+            --cause_model ${expdir}/model.zip "${render_args[@]}" \
+            --face_landmarker_path "${FACE_LANDMARKER}" --output ${expdir}/render/${utt}.mp4 \
+            >> ${expdir}/render/render.log 2>&1
+    done
+    log "rendered videos:"; ls -1 ${expdir}/render/*.mp4
+    stage_done 6
+fi
+
+if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
+    for dset in ${train_set} ${valid_set}; do
+        logged exp/tts_feats/${dset}.log python -m espnet_cause.bin.export_tts_features \
+            --model ${expdir}/model.zip --wav_scp dump/${dset}/wav.scp \
+            --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop}
+    done
+    stage_done 7
+fi
+log "done (stages ${stage}-${stop_stage})"
