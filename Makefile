@@ -10,16 +10,17 @@ EXTRAS ?= all
 install: $(STAMP)
 
 # Reinstall only when the package metadata changed: a second `make install` takes seconds.
+# Python: the oldest >= 3.12 found (3.12 is what espnet 202611 and mediapipe are tested with).
 $(STAMP): setup.py pyproject.toml
 	@if [ ! -x $(PY) ]; then \
 	  py=""; \
-	  for cand in python3.13 python3.12 python3; do \
+	  for cand in python3.12 python3.13 python3; do \
 	    if command -v $$cand >/dev/null 2>&1 && \
 	       $$cand -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	      py=$$(command -v $$cand); break; fi; \
 	  done; \
 	  if [ -z "$$py" ] && command -v pyenv >/dev/null 2>&1; then \
-	    for v in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9]|[2-9][0-9])(\.[0-9]+)?$$' | sort -rV); do \
+	    for v in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9]|[2-9][0-9])(\.[0-9]+)?$$' | sort -V); do \
 	      cand="$$(pyenv prefix $$v)/bin/python3"; \
 	      if [ -x "$$cand" ]; then py="$$cand"; break; fi; \
 	    done; \
