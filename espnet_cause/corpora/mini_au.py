@@ -1,0 +1,219 @@
+"""The rule that turns a synthetic utterance's speech into its AU track (mini corpus).
+
+This is the mapping a speech->AU model trained on the mini corpus has to learn. It is built from
+acoustic measurements, so it is learnable from the audio, but it involves a time shift, per-speaker
+normalisation, non-linearities, an utterance-level mood and random blinks and noise, so it is not
+a trivial copy of one feature. All randomness comes from the generator passed in (seeded per
+utterance), so a track is reproducible.
+
+The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)`` frames):
+
+1. **Loudness** ``l(t)`` in [0, 1]: praat-parselmouth intensity (dB, 10 ms steps) relative to the
+   utterance's peak, ``clip((I - (I_peak - 30 dB)) / 30 dB, 0, 1)``, read 40 ms *ahead* (the jaw
+   moves before the sound it shapes) and smoothed (Gaussian, sigma 1 frame).
+   Mouth: ``AU25 = 4.5 * l**0.5`` (lips part), ``AU26 = 4.0 * l**1.5`` (jaw drop),
+   ``AU10 = 1.2 * l`` (upper lip raiser).
+2. **F0 excursion** ``z(t)``: praat-parselmouth pitch (75-500 Hz), log-F0 z-scored with the
+   *speaker's* mean and standard deviation (measured on calibration sentences of that voice),
+   unvoiced frames 0, smoothed (sigma 3 frames: brows are slow).
+   Brows: ``up = max(z - 0.5, 0)``, ``down = max(-z - 0.5, 0)``;
+   ``AU01 = 1.5 * up``, ``AU02 = 1.2 * up``, ``AU04 = 1.5 * down``.
+3. **Mood** ``m`` in [-1, 1] per utterance (also audible: the speech of a happy utterance is
+   higher, wider in pitch and faster; a sad one lower, flatter and slower, see
+   :mod:`espnet_cause.corpora.mini`). Happy (``m > 0``): ``AU06 += 2.0 m``, ``AU12 += 2.5 m``.
+   Sad (``m < 0``): ``AU15 += 2.0 |m|``, ``AU04 += 1.0 |m|``. The offset ramps in over the first
+   0.3 s.
+4. **Blinks** AU45: at random times, intervals uniform in 2.5-4.5 s (first one 0.3-3 s in), each a
+   150 ms bump peaking at 4.0; independent of the speech (a model can only learn the rate).
+5. **Noise**: every AU gets smooth Gaussian noise (sigma 3 frames, standard deviation 0.15), plus a
+   per-utterance resting level uniform in 0-0.3 on the AUs the rule does not drive.
+6. Everything is clipped to the OpenFace scale 0..5.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS, au_index
+
+#: Loudness window below the utterance's intensity peak, in dB.
+LOUDNESS_RANGE_DB = 30.0
+#: The mouth AUs lead the sound by this much, in seconds.
+MOUTH_LEAD_S = 0.04
+#: Smoothing (Gaussian sigma, frames) of the mouth and brow drivers.
+MOUTH_SMOOTH_FRAMES = 1.0
+BROW_SMOOTH_FRAMES = 3.0
+#: Pitch analysis floor and ceiling in Hz.
+PITCH_FLOOR_HZ = 75.0
+PITCH_CEILING_HZ = 500.0
+#: Analysis step of intensity and pitch, in seconds.
+ANALYSIS_STEP_S = 0.01
+#: F0 z-scores within +-this dead zone move no brow.
+BROW_DEAD_ZONE = 0.5
+#: Gains of the mouth AUs on loudness, and their exponents.
+MOUTH_GAINS = {"AU25": (4.5, 0.5), "AU26": (4.0, 1.5), "AU10": (1.2, 1.0)}
+#: Gains of the brow AUs on upward (AU01, AU02) and downward (AU04) F0 excursions.
+BROW_UP_GAINS = {"AU01": 1.5, "AU02": 1.2}
+BROW_DOWN_GAINS = {"AU04": 1.5}
+#: Mood offsets per unit of mood: happy (m > 0) and sad (m < 0).
+HAPPY_GAINS = {"AU06": 2.0, "AU12": 2.5}
+SAD_GAINS = {"AU15": 2.0, "AU04": 1.0}
+MOOD_RAMP_S = 0.3
+#: Blinks: interval range and first-blink range in seconds, duration and peak intensity.
+BLINK_INTERVAL_S = (2.5, 4.5)
+BLINK_FIRST_S = (0.3, 3.0)
+BLINK_DURATION_S = 0.15
+BLINK_PEAK = 4.0
+#: Smooth noise: standard deviation and smoothing (frames); resting level range of idle AUs.
+NOISE_STD = 0.15
+NOISE_SMOOTH_FRAMES = 3.0
+REST_MAX = 0.3
+
+
+def gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Smooth along the first axis with a Gaussian of ``sigma`` frames (edges held)."""
+    if sigma <= 0 or len(x) < 2:
+        return x
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(x, sigma, axis=0, mode="nearest")
+
+
+def _sample_at(times: np.ndarray, src_times: np.ndarray, values: np.ndarray) -> np.ndarray:
+    if len(src_times) == 0:
+        return np.zeros_like(times)
+    return np.interp(times, src_times, values)
+
+
+def loudness_track(samples: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
+    """Loudness in [0, 1] at ``times`` (rule step 1, without the lead and smoothing).
+
+    Args:
+        samples: (N,) float32 speech.
+        sr: Its sample rate.
+        times: (T,) times in seconds.
+
+    Returns:
+        (T,) peak-relative intensity mapped to [0, 1].
+    """
+    import parselmouth
+
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sr)
+    intensity = sound.to_intensity(
+        minimum_pitch=PITCH_FLOOR_HZ, time_step=ANALYSIS_STEP_S, subtract_mean=True
+    )
+    db = intensity.values[0]
+    t = np.asarray(intensity.xs())
+    ok = np.isfinite(db)
+    if not ok.any():
+        return np.zeros_like(times)
+    db_at = _sample_at(times, t[ok], db[ok])
+    # Outside the analysed span (edges) the sound is silent.
+    db_at = np.where((times < t[0]) | (times > t[-1]), -np.inf, db_at)
+    peak = float(db[ok].max())
+    return np.clip((db_at - (peak - LOUDNESS_RANGE_DB)) / LOUDNESS_RANGE_DB, 0.0, 1.0)
+
+
+def log_f0_track(samples: np.ndarray, sr: int, times: np.ndarray | None = None) -> np.ndarray:
+    """Natural-log F0 (NaN where unvoiced), at ``times`` or at the analysis frames.
+
+    Args:
+        samples: (N,) float32 speech.
+        sr: Its sample rate.
+        times: (T,) times in seconds, or None for the voiced analysis frames only.
+
+    Returns:
+        (T,) log F0 with NaN for unvoiced frames, or (V,) log F0 of the voiced frames.
+    """
+    import parselmouth
+
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sr)
+    pitch = sound.to_pitch(
+        time_step=ANALYSIS_STEP_S, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ
+    )
+    f0 = pitch.selected_array["frequency"]
+    t = np.asarray(pitch.xs())
+    voiced = f0 > 0
+    if times is None:
+        return np.log(f0[voiced])
+    if not voiced.any():
+        return np.full(len(times), np.nan)
+    # Nearest analysis frame decides voicing; voiced values are interpolated.
+    idx = np.clip(np.round((times - t[0]) / ANALYSIS_STEP_S).astype(int), 0, len(t) - 1)
+    out = _sample_at(times, t[voiced], np.log(f0[voiced]))
+    return np.where(voiced[idx], out, np.nan)
+
+
+def speaker_f0_stats(utterances: list[np.ndarray], sr: int) -> tuple[float, float]:
+    """Mean and standard deviation of log F0 over a speaker's (calibration) utterances."""
+    values = np.concatenate([log_f0_track(x, sr) for x in utterances])
+    if len(values) < 2:
+        return math.log(150.0), 0.2
+    return float(values.mean()), max(float(values.std()), 1e-3)
+
+
+def au_track_from_speech(
+    samples: np.ndarray,
+    sr: int,
+    *,
+    f0_mean: float,
+    f0_std: float,
+    mood: float,
+    rng: np.random.Generator,
+    fps: float,
+) -> np.ndarray:
+    """Apply the rule (module docstring) to one utterance.
+
+    Args:
+        samples: (N,) float32 speech.
+        sr: Its sample rate.
+        f0_mean: The speaker's mean log F0.
+        f0_std: The speaker's standard deviation of log F0.
+        mood: Utterance mood in [-1, 1] (negative sad, positive happy).
+        rng: Random generator for blinks and noise (seed it per utterance).
+        fps: AU frame rate.
+
+    Returns:
+        (T, 17) float32 AU intensities, T = ceil(duration * fps), OpenFace order, 0..5.
+    """
+    from espnet_cause.io.timegrid import num_frames_for_fps
+
+    duration = len(samples) / sr
+    num_frames = num_frames_for_fps(duration, fps)
+    times = np.arange(num_frames) / fps
+    aus = np.zeros((num_frames, NUM_AUS), dtype=np.float64)
+
+    loud = gaussian_smooth(loudness_track(samples, sr, times + MOUTH_LEAD_S), MOUTH_SMOOTH_FRAMES)
+    for name, (gain, power) in MOUTH_GAINS.items():
+        aus[:, au_index(name)] += gain * loud**power
+
+    z = (log_f0_track(samples, sr, times) - f0_mean) / f0_std
+    z = gaussian_smooth(np.nan_to_num(z, nan=0.0), BROW_SMOOTH_FRAMES)
+    up = np.maximum(z - BROW_DEAD_ZONE, 0.0)
+    down = np.maximum(-z - BROW_DEAD_ZONE, 0.0)
+    for name, gain in BROW_UP_GAINS.items():
+        aus[:, au_index(name)] += gain * up
+    for name, gain in BROW_DOWN_GAINS.items():
+        aus[:, au_index(name)] += gain * down
+
+    ramp = np.clip(times / MOOD_RAMP_S, 0.0, 1.0)
+    for name, gain in (HAPPY_GAINS if mood > 0 else SAD_GAINS).items():
+        aus[:, au_index(name)] += gain * abs(mood) * ramp
+
+    blink = au_index("AU45")
+    t_blink = rng.uniform(*BLINK_FIRST_S)
+    sigma = BLINK_DURATION_S / 4.0  # +-2 sigma spans the blink
+    while t_blink < duration:
+        aus[:, blink] += BLINK_PEAK * np.exp(-0.5 * ((times - t_blink) / sigma) ** 2)
+        t_blink += rng.uniform(*BLINK_INTERVAL_S)
+
+    driven = {*MOUTH_GAINS, *BROW_UP_GAINS, *BROW_DOWN_GAINS, *HAPPY_GAINS, *SAD_GAINS, "AU45"}
+    rest = rng.uniform(0.0, REST_MAX, size=NUM_AUS)
+    for name in driven:
+        rest[au_index(name)] = 0.0
+    noise = gaussian_smooth(rng.normal(0.0, 1.0, size=aus.shape), NOISE_SMOOTH_FRAMES)
+    noise *= NOISE_STD / max(float(noise.std()), 1e-6)
+    aus += rest + noise
+    return np.clip(aus, AU_INTENSITY_MIN, AU_INTENSITY_MAX).astype(np.float32)
