@@ -1,0 +1,394 @@
+"""Recipe stage 2: AU labels and 16 kHz audio for every utterance of a Kaldi data dir.
+
+Per utterance (:func:`label_utterance`, run through :func:`espnet_cause.parallel.run_items`, so it
+runs on a Dask cluster when configured and resumes after a crash):
+
+1. AU track: ``mediapipe`` runs the built-in tracker on the ``video.scp`` entry when the utterance
+   has one and otherwise imports its ``au_csv.scp`` CSV; ``openface`` imports the ``au_csv.scp``
+   CSV (written by OpenFace ``FeatureExtraction``; see :mod:`espnet_cause.extract.openface`).
+2. Audio: the video's audio track when the utterance has a video, else its ``wav.scp`` file; as
+   16 kHz mono.
+3. Lengths: audio and AU track may differ by at most ``max_length_diff`` seconds (the AU track is
+   then padded or trimmed by its edge values); a larger difference skips the utterance.
+4. The track is resampled by timestamp to ``au_fps`` with ``ceil(audio_seconds * au_fps)`` frames;
+   gaps up to ``max_gap`` seconds are interpolated.
+
+Then :func:`make_au_labels` drops utterances with more than ``max_missing_fraction`` of their
+frames in longer gaps (kept ones have those few frames bridged linearly, so the matrices hold no
+NaN), and writes the dump dir atomically: ``wav.scp`` (``wav/<utt>.wav``), ``au.scp``/``au.ark``,
+``utt2spk``, ``spk2utt``, ``au_fps`` and ``au_report.tsv``. Bad inputs skip their utterance with
+the reason in the report; the stage fails only when more than ``max_fail_fraction`` of the
+utterances are not kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import (
+    read_kaldi_map,
+    validate_data_dir,
+    write_kaldi_map,
+    write_utt2spk_spk2utt,
+)
+from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack
+from espnet_cause.parallel import load_parallel_config, run_items
+
+logger = logging.getLogger(__name__)
+
+#: The two AU extractors.
+EXTRACTORS = ("openface", "mediapipe")
+#: Sample rate of the dumped audio.
+SAMPLE_RATE = 16000
+#: Largest audio/AU length difference (seconds) that is padded or trimmed instead of skipped.
+DEFAULT_MAX_LENGTH_DIFF = 0.2
+#: Utterances with a larger fraction of unfillable AU frames are dropped.
+DEFAULT_MAX_MISSING_FRACTION = 0.2
+#: The stage fails when a larger fraction of utterances is not kept.
+DEFAULT_MAX_FAIL_FRACTION = 0.3
+#: Columns of au_report.tsv.
+REPORT_COLUMNS = ("utt", "extractor", "frames", "missing_frames", "decision", "reason")
+#: Work directory (journal, per-utterance AU arrays) inside the output dir.
+WORK_DIR = ".work"
+
+KEEP, DROP, SKIP = "keep", "drop", "skip"
+
+
+def setup_extractor(extractor: str, face_landmarker_path: str | None = None) -> dict:
+    """Per-worker environment for :func:`label_utterance`: the loaded MediaPipe extractor."""
+    if extractor != "mediapipe":
+        return {}
+    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+
+    return {"tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path)}
+
+
+def label_utterance(key: str, payload: dict, tracker=None) -> dict:
+    """Make one utterance's AU matrix and 16 kHz wav (module level: runs on Dask workers).
+
+    Args:
+        key: Utterance id.
+        payload: ``extractor``, ``video``, ``au_csv``, ``wav`` (input paths or None),
+            ``wav_out``, ``au_out`` (output paths), ``au_fps``, ``max_gap``,
+            ``min_confidence``, ``max_length_diff``.
+        tracker: The MediaPipe extractor (from :func:`setup_extractor`), for ``mediapipe``.
+
+    Returns:
+        A record: ``status`` ``ok`` with ``extractor``, ``frames``, ``missing_frames``,
+        ``source_frames``, ``source_missing``, ``seconds``, or ``status`` ``skip`` with
+        ``reason`` when the input is bad.
+    """
+    extractor = payload["extractor"]
+    try:
+        source, track = _au_track(key, payload, tracker)
+        extractor = source
+        audio = _audio(key, payload)
+        return _finish(key, payload, source, track, audio)
+    except CauseError as e:
+        return {"status": SKIP, "extractor": extractor, "reason": str(e)}
+
+
+def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
+    from espnet_cause.extract.openface import import_openface_csv
+
+    if payload["extractor"] == "mediapipe" and payload.get("video"):
+        if tracker is None:
+            raise RuntimeError("mediapipe extraction needs a tracker (see setup_extractor)")
+        return "mediapipe", tracker(payload["video"])
+    if payload.get("au_csv"):
+        return "openface_csv", import_openface_csv(payload["au_csv"])
+    what = "au_csv.scp entry" if payload["extractor"] == "openface" else "video or au_csv entry"
+    raise CauseError(
+        f"utterance {key!r} has no {what}",
+        fix="list its OpenFace CSV in au_csv.scp (or its video in video.scp for mediapipe)",
+    )
+
+
+def _audio(key: str, payload: dict) -> np.ndarray:
+    from espnet_cause.io.audio import load_audio
+    from espnet_cause.io.datadir import value_path
+    from espnet_cause.io.video import read_audio_track
+
+    if payload.get("video"):
+        return read_audio_track(payload["video"], sample_rate=SAMPLE_RATE)
+    wav = payload.get("wav")
+    if not wav:
+        raise CauseError(f"utterance {key!r} has no wav.scp entry and no video")
+    if value_path(wav) is None or value_path(wav) != wav:
+        raise CauseError(
+            f"wav.scp entry {wav!r} is a command or ark offset, not a file",
+            fix="give plain audio file paths in wav.scp",
+        )
+    samples, _ = load_audio(wav, target_sr=SAMPLE_RATE, name=key)
+    return samples
+
+
+def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndarray) -> dict:
+    from espnet_cause.io.audio import write_wav
+    from espnet_cause.io.timegrid import num_frames_for_fps
+
+    seconds = len(audio) / SAMPLE_RATE
+    au_seconds = track.duration
+    if abs(seconds - au_seconds) > payload["max_length_diff"]:
+        raise CauseError(
+            f"audio is {seconds:.2f} s but the AU track is {au_seconds:.2f} s "
+            f"(more than {payload['max_length_diff']:g} s apart)",
+            path=track.source or None,
+            fix="give the audio and the video/CSV of the same recording",
+        )
+    au_fps = payload["au_fps"]
+    num_frames = num_frames_for_fps(seconds, au_fps)
+    # Past the track's end, the last frame holds for up to max_length_diff (padding).
+    max_gap = max(payload["max_gap"], payload["max_length_diff"])
+    resampled, report = track.resample(
+        au_fps,
+        min_confidence=payload["min_confidence"],
+        max_gap=payload["max_gap"],
+        num_frames=num_frames,
+    )
+    tail = resampled.timestamps > track.timestamps[-1]
+    if tail.any() and max_gap > payload["max_gap"]:
+        padded, _ = track.resample(
+            au_fps, min_confidence=payload["min_confidence"], max_gap=max_gap, num_frames=num_frames
+        )
+        fill = tail & np.isnan(resampled.intensities).any(axis=1)
+        resampled.intensities[fill] = padded.intensities[fill]
+    missing = int(np.isnan(resampled.intensities).any(axis=1).sum())
+    write_wav(payload["wav_out"], audio, SAMPLE_RATE)
+    with atomic_write(payload["au_out"]) as tmp:
+        np.save(tmp, resampled.intensities.astype(np.float32))
+    return {
+        "status": "ok",
+        "extractor": source,
+        "frames": num_frames,
+        "missing_frames": missing,
+        "source_frames": len(track),
+        "source_missing": report.num_source_missing,
+        "seconds": round(seconds, 3),
+    }
+
+
+def bridge_gaps(values: np.ndarray) -> np.ndarray:
+    """Fill NaN rows of a (T, 17) array linearly between valid rows (edges hold).
+
+    Raises:
+        ValueError: if no row is valid.
+    """
+    values = np.array(values, dtype=np.float32)
+    bad = np.isnan(values).any(axis=1)
+    if not bad.any():
+        return values
+    good = np.flatnonzero(~bad)
+    if len(good) == 0:
+        raise ValueError("no valid frame to bridge from")
+    t = np.arange(len(values))
+    for j in range(values.shape[1]):
+        values[bad, j] = np.interp(t[bad], good, values[good, j])
+    return values
+
+
+def _settings_tag(settings: dict) -> str:
+    """Short hash of the settings that change per-utterance results (names the journal)."""
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def make_au_labels(
+    data_dir: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    au_extractor: str = "mediapipe",
+    face_landmarker_path: str | os.PathLike | None = None,
+    au_fps: float = DEFAULT_AU_FPS,
+    max_gap: float = DEFAULT_MAX_GAP,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    max_length_diff: float = DEFAULT_MAX_LENGTH_DIFF,
+    max_missing_fraction: float = DEFAULT_MAX_MISSING_FRACTION,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
+    parallel_config: str | os.PathLike | None = None,
+) -> dict:
+    """Run stage 2 on one data dir (see the module docstring).
+
+    Args:
+        data_dir: Kaldi data dir with ``wav.scp``, ``utt2spk``, ``spk2utt`` and optionally
+            ``video.scp`` and ``au_csv.scp``.
+        output_dir: The dump dir to write.
+        au_extractor: ``openface`` or ``mediapipe``.
+        face_landmarker_path: MediaPipe model file (mediapipe only).
+        au_fps: Frame rate of the AU matrices.
+        max_gap: Longest tracking gap (seconds) that is interpolated.
+        min_confidence: Tracker frames below this confidence are missing.
+        max_length_diff: Largest audio/AU length difference (seconds) that is tolerated.
+        max_missing_fraction: Utterances with more unfillable frames are dropped.
+        max_fail_fraction: Fail when more than this fraction of utterances is not kept.
+        parallel_config: ``conf/parallel/*.yaml`` (None: in this process).
+
+    Returns:
+        A summary: ``total``, ``kept``, counts per decision and per reason.
+
+    Raises:
+        CauseError: for a bad data dir or options, or when too many utterances fail (the
+            report is written first; the dump files are not).
+    """
+    if au_extractor not in EXTRACTORS:
+        raise CauseError(
+            f"unknown AU extractor {au_extractor!r}", fix=f"use one of {', '.join(EXTRACTORS)}"
+        )
+    data_dir, output_dir = Path(data_dir), Path(output_dir)
+    utts = validate_data_dir(data_dir, check_files=False)
+    maps = {
+        name: read_kaldi_map(data_dir / name) if (data_dir / name).is_file() else {}
+        for name in ("wav.scp", "video.scp", "au_csv.scp")
+    }
+    utt2spk = read_kaldi_map(data_dir / "utt2spk")
+    if au_extractor == "openface" and not maps["au_csv.scp"]:
+        raise CauseError(
+            "the openface extractor needs an au_csv.scp (OpenFace CSV per utterance)",
+            path=data_dir / "au_csv.scp",
+            fix="run OpenFace FeatureExtraction (see espnet_cause.extract.openface) and list "
+            "the CSVs, or use --au_extractor mediapipe",
+        )
+    face_landmarker = None
+    if au_extractor == "mediapipe" and maps["video.scp"]:
+        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+
+        face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
+
+    settings = {
+        "extractor": au_extractor,
+        "au_fps": au_fps,
+        "max_gap": max_gap,
+        "min_confidence": min_confidence,
+        "max_length_diff": max_length_diff,
+    }
+    tag = _settings_tag(settings)
+    work = output_dir / WORK_DIR
+    items = []
+    for utt in utts:
+        items.append(
+            (
+                utt,
+                {
+                    **settings,
+                    "video": maps["video.scp"].get(utt),
+                    "au_csv": maps["au_csv.scp"].get(utt),
+                    "wav": maps["wav.scp"].get(utt),
+                    "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
+                    "au_out": str(work / f"au_{tag}" / f"{utt}.npy"),
+                },
+            )
+        )
+    logger.info(
+        "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
+        data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
+        au_fps, output_dir,
+    )  # fmt: skip
+    records = run_items(
+        items,
+        label_utterance,
+        journal=work / f"journal_{tag}.jsonl",
+        setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker),
+        parallel_config=load_parallel_config(parallel_config),
+        desc=f"AU labels ({au_extractor})",
+    )
+
+    rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
+    _write_report(output_dir / "au_report.tsv", rows)
+    summary = _summary(rows)
+    logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
+    failed = summary["total"] - summary["kept"]
+    if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
+        raise CauseError(
+            f"{failed} of {summary['total']} utterances not kept (more than "
+            f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
+            path=output_dir / "au_report.tsv",
+            fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
+            "were not written",
+        )
+
+    from espnet_cause.io.au_files import AUArkWriter
+
+    payloads = dict(items)
+    with AUArkWriter(output_dir / "au.ark", output_dir / "au.scp", fps=au_fps) as writer:
+        for utt in kept:
+            writer.write(utt, bridge_gaps(np.load(payloads[utt]["au_out"])))
+    write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
+    write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
+    return summary
+
+
+def _decide(
+    records: dict, utts: list[str], extractor: str, max_missing_fraction: float
+) -> tuple[list[dict], list[str]]:
+    rows, kept = [], []
+    for utt in utts:
+        rec = records.get(utt, {"status": "error", "reason": "no result"})
+        row = {
+            "utt": utt,
+            "extractor": rec.get("extractor", extractor),
+            "frames": rec.get("frames", 0),
+            "missing_frames": rec.get("missing_frames", 0),
+        }
+        if rec.get("status") != "ok":
+            row.update(decision=SKIP, reason=rec.get("reason", "unknown error"))
+        elif rec["frames"] == 0 or rec["missing_frames"] > max_missing_fraction * rec["frames"]:
+            row.update(
+                decision=DROP,
+                reason=f"{rec['missing_frames']} of {rec['frames']} AU frames missing (more than "
+                f"--max_missing_fraction {max_missing_fraction:g})",
+            )
+        else:
+            row.update(decision=KEEP, reason="-")
+            kept.append(utt)
+        rows.append(row)
+    return rows, kept
+
+
+def _write_report(path: Path, rows: list[dict]) -> None:
+    lines = ["\t".join(REPORT_COLUMNS)]
+    for row in rows:
+        reason = " ".join(str(row["reason"]).split())  # one line, no tabs
+        lines.append("\t".join(str(row[c]) if c != "reason" else reason for c in REPORT_COLUMNS))
+    with atomic_write(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _summary(rows: list[dict]) -> dict:
+    decisions = Counter(r["decision"] for r in rows)
+    reasons = Counter(_reason_kind(r["reason"]) for r in rows if r["decision"] != KEEP)
+    return {
+        "total": len(rows),
+        "kept": decisions[KEEP],
+        "dropped": decisions[DROP],
+        "skipped": decisions[SKIP],
+        "extractors": dict(Counter(r["extractor"] for r in rows)),
+        "reasons": dict(reasons),
+    }
+
+
+def _reason_kind(reason: str) -> str:
+    """A short class of a skip reason, for counting in the summary."""
+    for needle, kind in (
+        ("no audio track", "no audio"),
+        ("no face", "no face"),
+        ("corrupt", "corrupt file"),
+        ("cannot open", "corrupt file"),
+        ("no decodable", "corrupt file"),
+        ("apart", "length mismatch"),
+        ("missing (more than", "too much missing"),
+        ("not found", "file not found"),
+    ):
+        if needle in reason:
+            return kind
+    return "bad CSV or other" if reason else "unknown"

@@ -1,0 +1,330 @@
+"""The built-in AU extractor: MediaPipe Face Landmarker blendshapes on frames decoded by PyAV.
+
+The Face Landmarker runs in VIDEO mode (it tracks the face from frame to frame and only re-runs the
+face detector when it loses it) with ``output_face_blendshapes=True``; the 52 blendshape scores of
+each frame are mapped to the 17 OpenFace AUs by the table in
+:mod:`espnet_cause.extract.blendshapes`. Frames without a face are missing data (success 0, NaN
+intensities), never zero AUs. When several faces are found, the largest is used.
+
+Decoding (PyAV, FFmpeg threads, downscaled during the RGB conversion) runs in a second thread that
+feeds the landmarker through a small queue, so decode and inference overlap.
+
+The model file is the official float16 v1 ``face_landmarker.task`` (Apache-2.0). Pass its path
+(``--face_landmarker_path``), or put it in the cache directory (``~/.cache/espnet_cause``, or
+``$ESPNET_CAUSE_CACHE``), or let :func:`resolve_face_landmarker` fetch it there once when the user
+asks for it (``--download``); the file is checked against its published sha256.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import queue
+import threading
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.errors import CauseError
+from espnet_cause.extract.blendshapes import blendshapes_to_aus
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.track import AUTrack
+from espnet_cause.io.video import iter_frames
+
+logger = logging.getLogger(__name__)
+
+#: File name of the model in the cache directory.
+MODEL_FILENAME = "face_landmarker.task"
+#: Official location of the float16 v1 Face Landmarker model.
+MODEL_URL = (
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/"
+    "float16/1/face_landmarker.task"
+)
+#: sha256 of the official float16 v1 model file.
+MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+#: Environment variable that overrides the cache directory.
+CACHE_ENV = "ESPNET_CAUSE_CACHE"
+#: Default cache directory for downloaded models.
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "espnet_cause"
+
+#: Frames are downscaled so their longer side is at most this many pixels before detection (the
+#: landmark model sees a 256x256 face crop; 640 keeps small faces above that size).
+DEFAULT_MAX_SIDE = 640
+#: Faces the landmarker looks for; the largest is kept.
+DEFAULT_NUM_FACES = 2
+#: MediaPipe's thresholds (its defaults).
+DEFAULT_MIN_DETECTION_CONFIDENCE = 0.5
+DEFAULT_MIN_PRESENCE_CONFIDENCE = 0.5
+DEFAULT_MIN_TRACKING_CONFIDENCE = 0.5
+#: Decoded frames buffered between the decode thread and the landmarker.
+QUEUE_FRAMES = 16
+#: MediaPipe wants strictly increasing integer millisecond timestamps.
+MS_PER_S = 1000.0
+_END = object()
+
+
+def cache_dir() -> Path:
+    """The model cache directory (``$ESPNET_CAUSE_CACHE`` or ``~/.cache/espnet_cause``)."""
+    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR)
+
+
+def sha256sum(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_face_landmarker(
+    path: str | os.PathLike | None = None,
+    *,
+    download: bool = False,
+    cache: str | os.PathLike | None = None,
+) -> Path:
+    """Find the Face Landmarker model file.
+
+    Args:
+        path: An explicit model path (used as is; it must exist).
+        download: When no path is given and the cache has no model, fetch the official file
+            into the cache (once) and check its sha256.
+        cache: Cache directory (default :func:`cache_dir`).
+
+    Returns:
+        The model file.
+
+    Raises:
+        CauseError: if the file is missing and downloading was not asked for, or the download
+            fails or does not match the published checksum.
+    """
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise CauseError(
+                "face landmarker model not found", path=path, fix=_how_to_get(cache_dir())
+            )
+        return path
+    cached = Path(cache or cache_dir()) / MODEL_FILENAME
+    if cached.is_file():
+        return cached
+    if not download:
+        raise CauseError(
+            "no face landmarker model given and none in the cache", path=cached,
+            fix=_how_to_get(cached.parent),
+        )  # fmt: skip
+    return fetch_face_landmarker(cached)
+
+
+def _how_to_get(cache: Path) -> str:
+    return (
+        f"pass --face_landmarker_path FILE, or add --download to fetch the official model once "
+        f"into {cache}, or download {MODEL_URL} yourself (sha256 {MODEL_SHA256})"
+    )
+
+
+def fetch_face_landmarker(target: str | os.PathLike, url: str = MODEL_URL) -> Path:
+    """Download the model to ``target`` (atomically) and verify its sha256."""
+    target = Path(target)
+    logger.info("downloading %s -> %s", url, target)
+    with atomic_write(target) as tmp:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+                while block := response.read(1 << 20):
+                    out.write(block)
+        except OSError as e:
+            raise CauseError(
+                f"download of {url} failed: {e}", path=target, fix=_how_to_get(target.parent)
+            ) from None
+        digest = sha256sum(tmp)
+        if digest != MODEL_SHA256:
+            raise CauseError(
+                f"downloaded model has sha256 {digest}, expected {MODEL_SHA256}",
+                path=target,
+                fix=_how_to_get(target.parent),
+            )
+    return target
+
+
+class MediaPipeAUExtractor:
+    """Video file -> AU track with MediaPipe's Face Landmarker.
+
+    Build one per process and call it on many videos: the model bytes are read once; each video
+    gets a fresh landmarker (about 70 ms), so tracking state never leaks from one video to the
+    next.
+
+    Args:
+        face_landmarker_path: The ``face_landmarker.task`` model file.
+        max_side: Downscale frames to this longer side before detection (None: full size).
+        num_faces: Faces to look for per frame; the largest is kept.
+        min_face_detection_confidence: Face detector threshold.
+        min_face_presence_confidence: Landmark model face-presence threshold.
+        min_tracking_confidence: Threshold to keep tracking instead of re-detecting.
+        threaded: Decode in a second thread, overlapping with inference.
+
+    Example:
+        >>> extractor = MediaPipeAUExtractor(face_landmarker_path="face_landmarker.task")
+        >>> track = extractor("video.mp4")  # AUTrack, (T, 17) at the video's frame times
+    """
+
+    def __init__(
+        self,
+        face_landmarker_path: str | os.PathLike,
+        *,
+        max_side: int | None = DEFAULT_MAX_SIDE,
+        num_faces: int = DEFAULT_NUM_FACES,
+        min_face_detection_confidence: float = DEFAULT_MIN_DETECTION_CONFIDENCE,
+        min_face_presence_confidence: float = DEFAULT_MIN_PRESENCE_CONFIDENCE,
+        min_tracking_confidence: float = DEFAULT_MIN_TRACKING_CONFIDENCE,
+        threaded: bool = True,
+    ) -> None:
+        path = resolve_face_landmarker(face_landmarker_path)
+        self.model_path = path
+        self._model = path.read_bytes()
+        self.max_side = max_side
+        self.num_faces = num_faces
+        self.min_face_detection_confidence = min_face_detection_confidence
+        self.min_face_presence_confidence = min_face_presence_confidence
+        self.min_tracking_confidence = min_tracking_confidence
+        self.threaded = threaded
+        self._landmarker().close()  # fail early on a file that is not a model
+
+    def _landmarker(self):
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=self._model),
+            running_mode=vision.RunningMode.VIDEO,
+            num_faces=self.num_faces,
+            min_face_detection_confidence=self.min_face_detection_confidence,
+            min_face_presence_confidence=self.min_face_presence_confidence,
+            min_tracking_confidence=self.min_tracking_confidence,
+            output_face_blendshapes=True,
+        )
+        try:
+            return vision.FaceLandmarker.create_from_options(options)
+        except Exception as e:  # MediaPipe raises RuntimeError/ValueError for a bad model
+            raise CauseError(
+                f"not a usable face landmarker model: {e}",
+                path=self.model_path,
+                fix=_how_to_get(cache_dir()),
+            ) from None
+
+    def __call__(self, video: str | os.PathLike) -> AUTrack:
+        """Track the face through a video.
+
+        Args:
+            video: The video file.
+
+        Returns:
+            The AU track at the video's frame times: (T, 17) intensities, NaN and success 0 on
+            frames without a face.
+
+        Raises:
+            CauseError: naming the file if it cannot be decoded or no frame has a face.
+        """
+        import mediapipe as mp
+
+        frames = _threaded(iter_frames(video, max_side=self.max_side)) if self.threaded else (
+            iter_frames(video, max_side=self.max_side)
+        )  # fmt: skip
+        times: list[float] = []
+        rows: list[np.ndarray | None] = []
+        names: list[str] | None = None
+        last_ms = -1
+        with contextlib.closing(self._landmarker()) as landmarker:
+            for t, image in frames:
+                ms = max(int(round(t * MS_PER_S)), last_ms + 1)
+                last_ms = ms
+                result = landmarker.detect_for_video(
+                    mp.Image(image_format=mp.ImageFormat.SRGB, data=image), ms
+                )
+                times.append(t)
+                if not result.face_blendshapes:
+                    rows.append(None)
+                    continue
+                face = _largest(result.face_landmarks)
+                categories = result.face_blendshapes[face]
+                if names is None:
+                    names = [c.category_name for c in categories]
+                rows.append(np.array([c.score for c in categories], dtype=np.float32))
+        if names is None:
+            raise CauseError(
+                f"no face found in any of the {len(times)} frames",
+                path=video,
+                fix="check that the video shows a face, frontal enough and not too small",
+            )
+        scores = np.full((len(rows), len(names)), np.nan, dtype=np.float32)
+        for i, row in enumerate(rows):
+            if row is not None:
+                scores[i] = row
+        found = ~np.isnan(scores).any(axis=1)
+        intensities = np.full((len(rows), NUM_AUS), np.nan, dtype=np.float32)
+        intensities[found] = blendshapes_to_aus(scores[found], names)
+        times_arr = np.asarray(times, dtype=np.float64)
+        diffs = np.diff(times_arr)
+        diffs = diffs[diffs > 0]
+        fps = float(round(1.0 / np.median(diffs), 3)) if len(diffs) else None
+        logger.debug("%s: %d frames, %d with a face", video, len(rows), int(found.sum()))
+        return AUTrack(
+            intensities=intensities,
+            timestamps=times_arr,
+            success=found,
+            confidence=found.astype(np.float32),
+            fps=fps,
+            source=str(video),
+        )
+
+
+def _largest(face_landmarks) -> int:
+    """Index of the face whose landmarks span the largest box."""
+    if len(face_landmarks) <= 1:
+        return 0
+    areas = []
+    for landmarks in face_landmarks:
+        xs = [p.x for p in landmarks]
+        ys = [p.y for p in landmarks]
+        areas.append((max(xs) - min(xs)) * (max(ys) - min(ys)))
+    return int(np.argmax(areas))
+
+
+def _threaded(frames, size: int = QUEUE_FRAMES):
+    """Run a frame iterator in a background thread; re-raise its errors in the consumer."""
+    buffer: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_END)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            buffer.put(e)
+        finally:
+            with contextlib.suppress(Exception):
+                frames.close()
+
+    worker = threading.Thread(target=produce, name="decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
