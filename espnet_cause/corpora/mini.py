@@ -317,31 +317,20 @@ def _render_videos(
 
     from espnet_cause.io.audio import load_audio
     from espnet_cause.io.openface import read_openface_csv
+    from espnet_cause.render.face import load_image
 
-    image = _load_image(face_image)
+    image = load_image(face_image)
     renderer = WarpRenderer(face_landmarker_path=str(face_landmarker_path))
     for it in tqdm(todo, desc="mini corpus: videos", unit="video"):
         wav_path, csv_path, mp4_path = _paths(corpus_dir, it.utt_id)
         samples, sr = load_audio(wav_path)
         aus = read_openface_csv(csv_path).intensities
-        frames = renderer.render(image, aus)
-        with atomic_write(mp4_path) as tmp:
-            write_mp4(tmp, frames, config.au_fps, audio=samples, sample_rate=sr)
+        # One frame per AU row: the video lasts as long as the speech (write_mp4 is atomic).
+        write_mp4(
+            mp4_path, renderer.render(image, aus), config.au_fps, audio=samples, sample_rate=sr
+        )
+    renderer.close()
     return len(wanted)
-
-
-def _load_image(path: str | os.PathLike) -> np.ndarray:
-    """(H, W, 3) uint8 RGB image."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            frame = next(container.decode(video=0))
-    except (av.error.FFmpegError, StopIteration) as e:
-        raise CauseError(
-            f"cannot read the face image: {e}", path=path, fix="give a jpg/png photo"
-        ) from None
-    return frame.to_ndarray(format="rgb24")
 
 
 def _write_metadata(corpus_dir: Path, items: list[MiniItem]) -> None:

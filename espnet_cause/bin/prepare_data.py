@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Recipe stage 1: a corpus on disk (or the generated mini corpus) -> Kaldi data dirs.
+
+Writes ``<output_dir>/{train,valid,test}/`` with ``wav.scp``, ``utt2spk``, ``spk2utt`` and, when
+the corpus has them, ``video.scp``, ``au_csv.scp`` and ``text``; speakers are split
+deterministically. Each corpus's expected layout is in its module docstring
+(``espnet_cause/corpora/<corpus>.py``).
+
+Examples:
+    python -m espnet_cause.bin.prepare_data --corpus mini --corpus_dir downloads/mini \
+        --output_dir data --face_image face.jpg --face_landmarker_path face_landmarker.task
+    python -m espnet_cause.bin.prepare_data --corpus crema_d --corpus_dir /db/CREMA-D \
+        --output_dir data --valid_speakers 8 --test_speakers 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.corpora import CORPORA
+
+logger = logging.getLogger(__name__)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """The stage-1 argument parser."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="mini", help="Corpus.")
+    parser.add_argument(
+        "--corpus_dir",
+        required=True,
+        help="Corpus root; for mini, the directory it is generated in (reused when complete).",
+    )
+    parser.add_argument("--output_dir", default="data", help="Parent of the data dirs.")
+    parser.add_argument(
+        "--valid_speakers",
+        type=int,
+        default=None,
+        help="Speakers held out for valid (default: 1 for mini, else 10%% of speakers, >= 1).",
+    )
+    parser.add_argument(
+        "--test_speakers",
+        type=int,
+        default=None,
+        help="Speakers held out for test (default: 1 for mini, else 10%% of speakers, >= 1).",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the speaker split (and mini).")
+    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
+    group = parser.add_argument_group("folder corpus")
+    group.add_argument(
+        "--openface_dir",
+        default=None,
+        help="Directory of OpenFace CSVs named <video stem>.csv (written to au_csv.scp).",
+    )
+    group = parser.add_argument_group("mini corpus (synthetic)")
+    group.add_argument("--num_speakers", type=int, default=6, help="Voices.")
+    group.add_argument("--utts_per_speaker", type=int, default=40, help="Utterances per voice.")
+    group.add_argument("--num_videos", type=int, default=12, help="Utterances that get an mp4.")
+    group.add_argument("--face_image", default=None, help="Face photo animated for the videos.")
+    group.add_argument(
+        "--face_landmarker_path",
+        default=None,
+        help="MediaPipe face_landmarker.task for the videos.",
+    )
+    group.add_argument("--num_workers", type=int, default=2, help="Processes for generation.")
+    return parser
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> dict[str, int]:
+    """Prepare the data dirs (``cmd`` is a list of arguments; None reads sys.argv)."""
+    from espnet_cause.corpora import prepare
+
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    kwargs: dict = {"seed": args.seed}
+    if args.valid_speakers is not None:
+        kwargs["valid_speakers"] = args.valid_speakers
+    if args.test_speakers is not None:
+        kwargs["test_speakers"] = args.test_speakers
+    if args.corpus == "folder":
+        kwargs["openface_dir"] = args.openface_dir
+    elif args.openface_dir is not None:
+        logger.warning("--openface_dir is only used with --corpus folder; ignoring it")
+    if args.corpus == "mini":
+        kwargs.update(
+            num_speakers=args.num_speakers,
+            utts_per_speaker=args.utts_per_speaker,
+            num_videos=args.num_videos,
+            face_image=args.face_image,
+            face_landmarker_path=args.face_landmarker_path,
+            num_workers=args.num_workers,
+        )
+    counts = prepare(args.corpus, args.corpus_dir, args.output_dir, **kwargs)
+    logger.info(
+        "%s: %s", args.output_dir, ", ".join(f"{k} {v} utterances" for k, v in counts.items())
+    )
+    return counts
+
+
+if __name__ == "__main__":
+    main()
