@@ -80,7 +80,7 @@ LIPS_PART_LOWER = 0.10
 JAW_DROP = 0.20
 #: Mouth cavity and teeth colours (RGB) painted where the lips part further than in the photo.
 CAVITY_RGB = (96, 38, 42)
-TEETH_RGB = (226, 214, 196)
+TEETH_RGB = (236, 222, 198)
 #: How much darker the middle of the mouth cavity is than its edges (0..1).
 CAVITY_SHADE = 0.5
 #: Teeth band height as a fraction of the added lip gap, and its maximum in face units.
@@ -290,7 +290,8 @@ class WarpRenderer:
     def __init__(
         self, face_landmarker_path: str | os.PathLike, face_index: int = 0, gain: float = 1.0
     ) -> None:
-        self.landmarker = FaceLandmarker(face_landmarker_path)
+        self.face_landmarker_path = face_landmarker_path
+        self._landmarker: FaceLandmarker | None = None
         self.face_index = face_index
         self.gain = gain
         self._cache_key: tuple | None = None
@@ -300,7 +301,9 @@ class WarpRenderer:
         """Detect the face (unless given) and build its displacement fields (done once per photo)."""
         image = to_rgb(image, source)
         if face is None:
-            face = find_face(self.landmarker, image, self.face_index, source=source)
+            if self._landmarker is None:
+                self._landmarker = FaceLandmarker(self.face_landmarker_path)
+            face = find_face(self._landmarker, image, self.face_index, source=source)
         self._prepared = _PreparedFace(image, face)
         self._cache_key = _image_key(image)
 
@@ -325,7 +328,10 @@ class WarpRenderer:
             yield prepared.frame(row * self.gain)
 
     def close(self) -> None:
-        self.landmarker.close()
+        """Release the face landmarker (if one was loaded)."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
 
 
 def _image_key(image: np.ndarray) -> tuple:
@@ -437,10 +443,10 @@ class _PreparedFace:
         off = np.array([x0, y0], dtype=np.float32)
 
         def fill(points: np.ndarray) -> np.ndarray:
-            mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
             pts = np.round((points - off) * (1 << shift)).astype(np.int32)
-            cv2.fillPoly(mask, [pts], 1.0, cv2.LINE_AA, shift)
-            return mask
+            cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift)
+            return mask.astype(np.float32) / 255.0
 
         mouth = fill(poly)
         teeth_h = np.minimum(TEETH_FRACTION * (lower - upper)[:, 1], TEETH_MAX * self.unit)
@@ -449,6 +455,7 @@ class _PreparedFace:
         alpha = min(1.0, added_gap / CAVITY_FADE_PX)
         if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
             teeth = cv2.GaussianBlur(teeth, (3, 3), 0)
+            mouth = cv2.GaussianBlur(mouth, (3, 3), 0)
         # shading: the cavity darkens towards its middle row, the teeth towards their lower edge
         rows = np.linspace(0.0, 1.0, mouth.shape[0], dtype=np.float32)[:, None, None]
         shade = 1.0 - CAVITY_SHADE * np.sin(np.pi * rows)

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Animate a still face photo with an AU sequence (from speech or a file) and write an mp4.
+
+Examples:
+    python -m espnet_cause.bin.render --image face.jpg --wav speech.wav \\
+        --cause_model exp/cause/model.zip --output out.mp4 --side_by_side
+    python -m espnet_cause.bin.render --image face.jpg --au au.csv --wav speech.wav \\
+        --renderer ganimation --ganimation_model exp/ganimation/generator.pth --output out.mp4
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+
+logger = logging.getLogger(__name__)
+
+#: AU frames rendered by GANimation per call (bounds memory; the renderer batches inside).
+GANIMATION_CHUNK = 64
+#: Modules that may hold the GANimation renderer class.
+GANIMATION_MODULES = (
+    "espnet_cause.models.ganimation",
+    "espnet_cause.models.ganimation.renderer",
+    "espnet_cause.models.ganimation.render",
+    "espnet_cause.models.ganimation.inference",
+)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Render a still face photo moving with an AU sequence, as mp4 with the speech.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
+    parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
+    parser.add_argument("--cause_model", default=None, help="CAUSE model.zip: AUs from --wav.")
+    parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
+    parser.add_argument(
+        "--au_fps", type=float, default=None, help="Frame rate of a .npy --au (default 25)."
+    )
+    parser.add_argument(
+        "--renderer",
+        choices=("warp", "ganimation"),
+        default=None,
+        help="warp: training-free landmark warp; ganimation: the trained generator. "
+        "Default: ganimation if --ganimation_model is given, else warp.",
+    )
+    parser.add_argument("--ganimation_model", default=None, help="GANimation generator file.")
+    parser.add_argument("--output", required=True, help="Output .mp4 file.")
+    parser.add_argument("--fps", type=float, default=DEFAULT_AU_FPS, help="Video frame rate.")
+    parser.add_argument(
+        "--side_by_side", action="store_true", help="Add a panel with AU bars and the waveform."
+    )
+    parser.add_argument("--face_index", type=int, default=0, help="Face to animate (0=largest).")
+    parser.add_argument(
+        "--face_landmarker_path",
+        default=None,
+        help="MediaPipe face_landmarker.task (default: the espnet_cause cache).",
+    )
+    parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
+    parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
+    parser.add_argument("--device", default="cpu", help="GANimation device (cpu, cuda).")
+    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
+    return parser
+
+
+def fill_missing(aus: np.ndarray) -> np.ndarray:
+    """Replace NaN (untracked) AU values by the last valid value of their column, else 0."""
+    aus = np.array(aus, dtype=np.float32)
+    for k in range(aus.shape[1]):
+        col = aus[:, k]
+        bad = np.isnan(col)
+        if bad.any():
+            idx = np.where(~bad, np.arange(len(col)), 0)
+            np.maximum.accumulate(idx, out=idx)
+            col[:] = np.where(bad & np.isnan(col[idx]), 0.0, col[idx])
+    return aus
+
+
+def align_aus(
+    aus: np.ndarray, num_frames: int, source: str = "AU track", tolerance: int = 1
+) -> np.ndarray:
+    """Make an AU sequence (already at the video rate) exactly ``num_frames`` long.
+
+    A longer track is cropped and a shorter one padded with its last frame; a warning says so
+    when they differ by more than ``tolerance`` frames.
+
+    Args:
+        aus: (T, 17) AU intensities at the video frame rate.
+        num_frames: Frames the speech needs.
+        source: Name used in the warning.
+        tolerance: Frame difference accepted silently (rounding of durations).
+
+    Returns:
+        (num_frames, 17) float32.
+    """
+    aus = np.asarray(aus, dtype=np.float32)
+    if len(aus) == 0:
+        raise CauseError("the AU track has no frames", path=source, fix="give a non-empty track")
+    diff = len(aus) - num_frames
+    if abs(diff) > tolerance:
+        action = "cropped" if diff > 0 else "padded with its last frame"
+        logger.warning(
+            "%s has %d frames but the speech needs %d: %s to the speech duration",
+            source,
+            len(aus),
+            num_frames,
+            action,
+        )
+    if diff >= 0:
+        return aus[:num_frames]
+    return np.concatenate([aus, np.repeat(aus[-1:], -diff, axis=0)])
+
+
+def load_au_track(path: str, fps: float, au_fps: float | None) -> np.ndarray:
+    """Read an AU file and resample it by timestamp to ``fps``; (T, 17) with gaps filled."""
+    from espnet_cause.io.au_files import read_au
+
+    track = read_au(path, fps=au_fps)
+    resampled, report = track.resample(fps)
+    if report.flagged:
+        logger.warning(
+            "%s: %d of %d frames have no AU values (longest gap %.2f s); holding the last value",
+            path,
+            report.num_missing,
+            report.num_frames,
+            report.longest_gap,
+        )
+    return fill_missing(resampled.intensities)
+
+
+def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
+    """AUs from speech with the CAUSE model, resampled to ``fps``; (T, 17)."""
+    if not Path(cause_model).is_file():
+        raise CauseError("CAUSE model not found", path=cause_model, fix="check --cause_model")
+    try:
+        from espnet_cause.inference import Speech2AU
+    except ImportError as e:
+        raise CauseError(f"CAUSE inference is not available: {e}") from None
+    from espnet_cause.io.track import AUTrack
+
+    speech2au = Speech2AU(model=cause_model)
+    aus = np.asarray(speech2au(speech, sample_rate), dtype=np.float32)
+    if hasattr(aus, "numpy"):
+        aus = aus.numpy()
+    if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
+        raise CauseError(f"CAUSE model returned shape {aus.shape}", path=cause_model)
+    model_fps = float(getattr(speech2au, "output_fps", None) or DEFAULT_AU_FPS)
+    if abs(model_fps - fps) < 1e-6:
+        return aus
+    track = AUTrack.from_array(aus, model_fps, source=cause_model)
+    return fill_missing(track.resample(fps)[0].intensities)
+
+
+def load_ganimation(model_path: str | None, device: str):
+    """The GANimation renderer, or a CauseError saying what is missing."""
+    if model_path is None:
+        raise CauseError(
+            "--renderer ganimation needs --ganimation_model",
+            fix="pass the trained generator, or use --renderer warp (no training needed)",
+        )
+    if not Path(model_path).is_file():
+        raise CauseError(
+            "GANimation model not found", path=model_path, fix="check --ganimation_model"
+        )
+    cls = None
+    for name in GANIMATION_MODULES:
+        try:
+            cls = getattr(importlib.import_module(name), "GANimationRenderer", None)
+        except ImportError:
+            continue
+        if cls is not None:
+            break
+    if cls is None:
+        raise CauseError("GANimation rendering is not available in this installation")
+    try:
+        return cls(model_path, device=device)
+    except CauseError:
+        raise
+    except (RuntimeError, KeyError, ValueError, OSError, EOFError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CauseError(
+            f"cannot load the GANimation model (wrong or damaged checkpoint?): {first}",
+            path=model_path,
+            fix="pass a generator saved by espnet_cause.bin.ganimation_train",
+        ) from None
+
+
+def ganimation_frames(
+    renderer, image: np.ndarray, face, aus: np.ndarray, batch_size: int
+) -> Iterator[np.ndarray]:
+    """Crop, render in chunks with GANimation and paste back; yields (H, W, 3) uint8."""
+    from espnet_cause.render.compose import CropCompositor
+
+    compositor = CropCompositor(image, face)
+    for start in range(0, len(aus), GANIMATION_CHUNK):
+        crops = renderer.render(
+            compositor.crop, aus[start : start + GANIMATION_CHUNK], batch_size=batch_size
+        )
+        for crop in np.asarray(crops):
+            yield compositor.paste(crop)
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> None:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    if (args.au is None) == (args.cause_model is None):
+        raise CauseError("give exactly one of --au AU_FILE or --cause_model MODEL.zip (+ --wav)")
+    if args.cause_model is not None and args.wav is None:
+        raise CauseError("--cause_model predicts AUs from speech: --wav is required")
+    if args.fps <= 0 or not math.isfinite(args.fps):
+        raise CauseError(f"--fps must be positive, got {args.fps}")
+    renderer_name = args.renderer or ("ganimation" if args.ganimation_model else "warp")
+
+    from tqdm import tqdm
+
+    from espnet_cause.extract.mediapipe import resolve_face_landmarker
+    from espnet_cause.render.face import FaceLandmarker, find_face, load_image
+    from espnet_cause.render.mp4 import write_mp4
+
+    image = load_image(args.image)
+    speech, sample_rate = None, None
+    if args.wav is not None:
+        from espnet_cause.io.audio import load_audio
+
+        speech, sample_rate = load_audio(args.wav)
+
+    # the renderer is loaded before the (slower) AU prediction, so a bad checkpoint fails fast
+    ganimation = (
+        load_ganimation(args.ganimation_model, args.device)
+        if renderer_name == "ganimation"
+        else None
+    )
+
+    landmarker_path = resolve_face_landmarker(args.face_landmarker_path)
+    with FaceLandmarker(landmarker_path) as landmarker:
+        face = find_face(landmarker, image, args.face_index, source=args.image)
+
+    if args.au is not None:
+        aus = load_au_track(args.au, args.fps, args.au_fps)
+        source = args.au
+    else:
+        aus = predict_aus(args.cause_model, speech, sample_rate, args.fps)
+        source = f"AUs predicted from {args.wav}"
+    if speech is not None:
+        num_frames = max(1, round(len(speech) / sample_rate * args.fps))
+        aus = align_aus(aus, num_frames, source=source)
+    logger.info("%d frames at %g fps with the %s renderer", len(aus), args.fps, renderer_name)
+
+    if ganimation is not None:
+        frames = ganimation_frames(ganimation, image, face, aus, args.batch_size)
+    else:
+        from espnet_cause.render.warp import WarpRenderer
+
+        warp = WarpRenderer(landmarker_path, face_index=args.face_index, gain=args.gain)
+        warp.prepare(image, face=face, source=args.image)
+        frames = warp.render(image, aus)
+
+    if args.side_by_side:
+        from espnet_cause.render.panel import SidePanel
+
+        height = image.shape[0] + image.shape[0] % 2
+        panel = SidePanel(aus, height, audio=speech, sample_rate=sample_rate, fps=args.fps)
+        frames = (
+            panel.compose(np.pad(f, ((0, height - f.shape[0]), (0, 0), (0, 0)), mode="edge"), i)
+            for i, f in enumerate(frames)
+        )
+    frames = tqdm(frames, total=len(aus), desc="render", unit="frame", disable=args.verbose < 1)
+    write_mp4(args.output, frames, args.fps, audio=speech, sample_rate=sample_rate)
+    print(Path(args.output).resolve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Crop an aligned face out of a photo and paste rendered crops back with a feathered mask."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from espnet_cause.render.face import CROP_SIZE, Face, align_crop
+
+#: Width of the soft edge of the paste-back mask, as a fraction of the crop side.
+FEATHER = 0.12
+
+
+def feather_mask(size: int, feather: float = FEATHER) -> np.ndarray:
+    """(size, size) float32 mask: 1 inside, ramping smoothly to 0 at the crop border."""
+    ramp = max(feather * size, 1.0)
+    pos = np.arange(size, dtype=np.float32) + 0.5
+    edge = np.clip(np.minimum(pos, size - pos) / ramp, 0.0, 1.0)
+    edge = edge * edge * (3.0 - 2.0 * edge)
+    return np.minimum(edge[:, None], edge[None, :])
+
+
+class CropCompositor:
+    """The aligned crop of one face in one photo, and the way back into the photo.
+
+    The inverse transform and the feathered mask in photo coordinates are computed once, so
+    pasting a frame is one small ``warpAffine`` and a blend inside the face's bounding box.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        face: The face to crop.
+        size: Crop side in pixels.
+        feather: Soft edge of the mask as a fraction of the crop side.
+    """
+
+    def __init__(
+        self, image: np.ndarray, face: Face, size: int = CROP_SIZE, feather: float = FEATHER
+    ) -> None:
+        import cv2
+
+        self.image = image
+        self.size = size
+        self.crop, self.matrix = align_crop(image, face, size)
+        inverse = cv2.invertAffineTransform(self.matrix)
+        height, width = image.shape[:2]
+        corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], np.float64)
+        box = corners @ inverse.T
+        self.x0 = int(np.clip(np.floor(box[:, 0].min()), 0, width))
+        self.y0 = int(np.clip(np.floor(box[:, 1].min()), 0, height))
+        self.x1 = int(np.clip(np.ceil(box[:, 0].max()) + 1, 0, width))
+        self.y1 = int(np.clip(np.ceil(box[:, 1].max()) + 1, 0, height))
+        # crop -> box-local photo coordinates
+        self.to_box = inverse.copy()
+        self.to_box[:, 2] -= (self.x0, self.y0)
+        self.box_size = (self.x1 - self.x0, self.y1 - self.y0)
+        mask = cv2.warpAffine(
+            feather_mask(size, feather), self.to_box, self.box_size, flags=cv2.INTER_LINEAR
+        )
+        self.mask = mask[..., None]
+        self.background = image[self.y0 : self.y1, self.x0 : self.x1].astype(np.float32)
+        self._cv2 = cv2
+
+    def paste(self, crop: np.ndarray) -> np.ndarray:
+        """The photo with a rendered (size, size, 3) uint8 crop blended in; (H, W, 3) uint8."""
+        cv2 = self._cv2
+        out = self.image.copy()
+        if self.box_size[0] <= 0 or self.box_size[1] <= 0:
+            return out
+        patch = cv2.warpAffine(
+            np.ascontiguousarray(crop),
+            self.to_box,
+            self.box_size,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        blend = self.background + self.mask * (patch.astype(np.float32) - self.background)
+        out[self.y0 : self.y1, self.x0 : self.x1] = (blend + 0.5).astype(np.uint8)
+        return out
