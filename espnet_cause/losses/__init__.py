@@ -1,0 +1,1 @@
+"""Losses as small device-agnostic ``nn.Module`` s (regression losses for CAUSE, GAN losses)."""

@@ -1,0 +1,126 @@
+"""Masked regression losses and correlation for AU sequences.
+
+Every function takes a prediction and a target of shape (B, T, D) and a boolean mask of shape
+(B, T) that is True on valid frames; padded frames never contribute.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: Floor on variances and denominators, so a constant AU gives 0 correlation instead of NaN.
+VAR_EPS = 1e-8
+
+
+def _masked_moments(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """Per-dimension means, variances and covariance over the valid frames of a batch.
+
+    Args:
+        pred: (B, T, D) predictions.
+        target: (B, T, D) targets.
+        mask: (B, T) True on valid frames.
+
+    Returns:
+        ``(mean_p, mean_t, var_p, var_t, cov)``, each (D,), population statistics.
+    """
+    m = mask.unsqueeze(-1).to(pred.dtype)
+    count = m.sum().clamp(min=1.0)
+    mean_p = (pred * m).sum((0, 1)) / count
+    mean_t = (target * m).sum((0, 1)) / count
+    dp = (pred - mean_p) * m
+    dt = (target - mean_t) * m
+    var_p = (dp * dp).sum((0, 1)) / count
+    var_t = (dt * dt).sum((0, 1)) / count
+    cov = (dp * dt).sum((0, 1)) / count
+    return mean_p, mean_t, var_p, var_t, cov
+
+
+def masked_pearson(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation per dimension over all valid frames of the batch.
+
+    Args:
+        pred: (B, T, D) predictions.
+        target: (B, T, D) targets.
+        mask: (B, T) True on valid frames.
+
+    Returns:
+        (D,) correlations; a dimension that is constant in pred or target gives 0.
+    """
+    _, _, var_p, var_t, cov = _masked_moments(pred, target, mask)
+    denom = torch.sqrt(var_p * var_t)
+    return torch.where(denom > VAR_EPS, cov / denom.clamp(min=VAR_EPS), torch.zeros_like(cov))
+
+
+def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Lin's concordance correlation coefficient per dimension over the valid frames.
+
+    ``CCC = 2 cov / (var_p + var_t + (mean_p - mean_t)^2)``.
+
+    Args:
+        pred: (B, T, D) predictions.
+        target: (B, T, D) targets.
+        mask: (B, T) True on valid frames.
+
+    Returns:
+        (D,) CCC values in [-1, 1].
+    """
+    mean_p, mean_t, var_p, var_t, cov = _masked_moments(pred, target, mask)
+    return 2.0 * cov / (var_p + var_t + (mean_p - mean_t) ** 2 + VAR_EPS)
+
+
+class MaskedMSELoss(nn.Module):
+    """Mean squared error over valid frames and all dimensions."""
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred: (B, T, D) predictions.
+            target: (B, T, D) targets.
+            mask: (B, T) True on valid frames.
+
+        Returns:
+            Scalar loss.
+        """
+        m = mask.unsqueeze(-1).to(pred.dtype)
+        denom = (m.sum() * pred.size(-1)).clamp(min=1.0)
+        return (((pred - target) ** 2) * m).sum() / denom
+
+
+class MaskedL1Loss(nn.Module):
+    """Mean absolute error over valid frames and all dimensions."""
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred: (B, T, D) predictions.
+            target: (B, T, D) targets.
+            mask: (B, T) True on valid frames.
+
+        Returns:
+            Scalar loss.
+        """
+        m = mask.unsqueeze(-1).to(pred.dtype)
+        denom = (m.sum() * pred.size(-1)).clamp(min=1.0)
+        return ((pred - target).abs() * m).sum() / denom
+
+
+class CCCLoss(nn.Module):
+    """``1 - CCC`` averaged over dimensions (CCC over all valid frames of the batch)."""
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred: (B, T, D) predictions.
+            target: (B, T, D) targets.
+            mask: (B, T) True on valid frames.
+
+        Returns:
+            Scalar loss in [0, 2].
+        """
+        return 1.0 - masked_ccc(pred, target, mask).mean()

@@ -1,0 +1,1 @@
+"""Speech-to-AU models (CAUSE) and face rendering models."""

@@ -1,0 +1,1 @@
+"""Speech-feature -> hidden-sequence encoders of CAUSE, one family per module."""

@@ -1,0 +1,231 @@
+"""ESPnetCAUSEModel: speech -> 17 AU intensity sequence, trained by ESPnet's trainer.
+
+Pipeline: frontend (log-mel at ``fs / hop_length`` fps) -> ``normalize`` (global MVN) ->
+frame-rate conversion to ``au_fps`` (:mod:`espnet_cause.models.frame_rate`) -> encoder ->
+linear output layer to 17 AUs. Targets are z-scored by ``au_normalize`` (global MVN on the AU
+statistics from collect_stats); predictions are mapped back to the 0-5 scale and clipped.
+"""
+
+from __future__ import annotations
+
+import torch
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.torch_utils.device_funcs import force_gatherable
+from espnet2.train.abs_espnet_model import AbsESPnetModel
+from torch import nn
+
+from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.losses.regression import (
+    CCCLoss,
+    MaskedL1Loss,
+    MaskedMSELoss,
+    masked_pearson,
+)
+from espnet_cause.models.encoders.abs_encoder import AbsCAUSEEncoder, length_mask
+from espnet_cause.models.frame_rate import (
+    RESAMPLE_MODES,
+    avg_pool_frames,
+    interp_frames,
+    num_au_frames,
+    pool_ratio,
+)
+from espnet_cause.models.frontend import frontend_fs_hop
+
+
+class ESPnetCAUSEModel(AbsESPnetModel):
+    """CAUSE: crossmodal action unit sequence estimation from speech.
+
+    Args:
+        frontend: Waveform -> features (B, F, D) at ``fs / hop_length`` fps.
+        normalize: Feature normalisation (global MVN), or None.
+        au_normalize: AU target normalisation (global MVN on AU stats), or None.
+        encoder: Features at ``au_fps`` -> hidden features.
+        num_aus: Output dimension (17 OpenFace intensity AUs).
+        au_fps: AU frame rate of targets and outputs.
+        feats_resample: ``avg`` (pool ``fs / hop / au_fps`` frames, needs an integer ratio) or
+            ``interp`` (linear interpolation).
+        mse_weight: Weight of the masked MSE loss (normalised AU domain).
+        l1_weight: Weight of the masked L1 loss.
+        ccc_weight: Weight of the ``1 - CCC`` loss.
+        extract_feats_in_collect_stats: Compute features in collect_stats (needed for stats).
+    """
+
+    def __init__(
+        self,
+        frontend: AbsFrontend,
+        normalize: AbsNormalize | None,
+        au_normalize: AbsNormalize | None,
+        encoder: AbsCAUSEEncoder,
+        num_aus: int = NUM_AUS,
+        au_fps: float = DEFAULT_AU_FPS,
+        feats_resample: str = "avg",
+        mse_weight: float = 1.0,
+        l1_weight: float = 0.0,
+        ccc_weight: float = 0.0,
+        extract_feats_in_collect_stats: bool = True,
+    ) -> None:
+        super().__init__()
+        if feats_resample not in RESAMPLE_MODES:
+            raise ValueError(f"feats_resample must be one of {RESAMPLE_MODES}: {feats_resample}")
+        if mse_weight + l1_weight + ccc_weight <= 0:
+            raise ValueError("at least one of mse_weight, l1_weight, ccc_weight must be > 0")
+        self.frontend = frontend
+        self.normalize = normalize
+        self.au_normalize = au_normalize
+        self.encoder = encoder
+        self.output_layer = nn.Linear(encoder.output_size(), num_aus)
+        self.num_aus = num_aus
+        self.au_fps = float(au_fps)
+        self.fs, self.hop_length = frontend_fs_hop(frontend)
+        self.feat_fps = self.fs / self.hop_length
+        self.feats_resample = feats_resample
+        self.ratio = pool_ratio(self.feat_fps, self.au_fps) if feats_resample == "avg" else None
+        self.loss_weights = {"mse": mse_weight, "l1": l1_weight, "ccc": ccc_weight}
+        self.losses = nn.ModuleDict(
+            {"mse": MaskedMSELoss(), "l1": MaskedL1Loss(), "ccc": CCCLoss()}
+        )
+        self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+
+    # ------------------------------------------------------------------ features
+    def _extract_feats(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, N) waveforms -> (B, F, D) raw features and (B,) lengths."""
+        speech = speech[:, : int(speech_lengths.max())]
+        return self.frontend(speech, speech_lengths)
+
+    def to_au_rate(
+        self, feats: torch.Tensor, feats_lengths: torch.Tensor, num_frames: torch.Tensor
+    ) -> torch.Tensor:
+        """(B, F, D) features -> (B, max(num_frames), D) at ``au_fps``."""
+        if self.feats_resample == "avg":
+            return avg_pool_frames(feats, feats_lengths, num_frames, self.ratio)
+        return interp_frames(feats, feats_lengths, num_frames, self.feat_fps, self.au_fps)
+
+    def num_frames(self, speech_lengths: torch.Tensor) -> torch.Tensor:
+        """(B,) AU frames for (B,) sample counts: ``ceil(samples / fs * au_fps)``."""
+        return torch.tensor(
+            [num_au_frames(int(n), self.fs, self.au_fps) for n in speech_lengths],
+            dtype=torch.long,
+            device=speech_lengths.device,
+        )
+
+    def encode(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor, num_frames: torch.Tensor
+    ) -> torch.Tensor:
+        """Predict normalised AUs.
+
+        Args:
+            speech: (B, N) waveforms at ``fs``.
+            speech_lengths: (B,) sample counts.
+            num_frames: (B,) AU frames to produce (the target lengths in training).
+
+        Returns:
+            (B, max(num_frames), num_aus) in the ``au_normalize`` domain, zero past lengths.
+        """
+        feats, feats_lengths = self._extract_feats(speech, speech_lengths)
+        if self.normalize is not None:
+            feats, feats_lengths = self.normalize(feats, feats_lengths)
+        xs = self.to_au_rate(feats, feats_lengths, num_frames)
+        hs, _ = self.encoder(xs, num_frames)
+        mask = length_mask(num_frames, xs.size(1)).unsqueeze(-1).to(hs.dtype)
+        return self.output_layer(hs) * mask
+
+    def denormalize(self, pred: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Normalised predictions (B, T, 17) -> the 0-5 scale, clipped, zero past lengths."""
+        if self.au_normalize is not None:
+            pred, _ = self.au_normalize.inverse(pred.clone(), lengths)
+        mask = length_mask(lengths, pred.size(1)).unsqueeze(-1).to(pred.dtype)
+        return pred.clamp(AU_INTENSITY_MIN, AU_INTENSITY_MAX) * mask
+
+    # ------------------------------------------------------------------ training
+    def forward(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        au: torch.Tensor,
+        au_lengths: torch.Tensor,
+        **kwargs,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+        """Loss, stats and weight for the ESPnet trainer.
+
+        Args:
+            speech: (B, N) waveforms.
+            speech_lengths: (B,) sample counts.
+            au: (B, T, 17) AU targets on the 0-5 scale.
+            au_lengths: (B,) AU frames.
+
+        Returns:
+            The loss, stats (``loss``, ``mse``, ``l1``, ``ccc``, ``pcc``: mean over AUs of the
+            Pearson correlation over the batch's valid frames, AUs constant in the batch left
+            out) and the batch size as weight.
+        """
+        au = au[:, : int(au_lengths.max())]
+        pred = self.encode(speech, speech_lengths, au_lengths)
+        target = au.clone()
+        if self.au_normalize is not None:
+            target, _ = self.au_normalize(target, au_lengths)
+        mask = length_mask(au_lengths, au.size(1))
+        values = {name: fn(pred, target, mask) for name, fn in self.losses.items()}
+        loss = sum(w * values[name] for name, w in self.loss_weights.items() if w > 0)
+        # correlation is invariant to the per-AU affine normalisation: no need to map back
+        pcc = masked_pearson(pred.detach(), au, mask)
+        pcc_mean = pcc.nanmean() if not torch.isnan(pcc).all() else pcc.new_zeros(())
+        stats = {name: v.detach() for name, v in values.items()}
+        stats["loss"] = loss.detach()
+        stats["pcc"] = pcc_mean
+        loss, stats, weight = force_gatherable((loss, stats, speech.size(0)), loss.device)
+        return loss, stats, weight
+
+    def collect_feats(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        au: torch.Tensor | None = None,
+        au_lengths: torch.Tensor | None = None,
+        **kwargs,
+    ) -> dict[str, torch.Tensor]:
+        """Features and raw AUs for collect_stats (``feats_stats.npz``, ``au_stats.npz``)."""
+        feats, feats_lengths = self._extract_feats(speech, speech_lengths)
+        out = {"feats": feats, "feats_lengths": feats_lengths}
+        if au is not None and au_lengths is not None:
+            out["au"] = au[:, : int(au_lengths.max())]
+            out["au_lengths"] = au_lengths
+        return out
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def predict(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        num_frames: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch inference on the 0-5 scale.
+
+        Args:
+            speech: (B, N) waveforms at ``fs``.
+            speech_lengths: (B,) sample counts.
+            num_frames: (B,) AU frames wanted; None: ``ceil(samples / fs * au_fps)``.
+
+        Returns:
+            (B, T, 17) AU intensities (clipped to 0-5, zero past lengths) and (B,) lengths.
+        """
+        if num_frames is None:
+            num_frames = self.num_frames(speech_lengths)
+        pred = self.encode(speech, speech_lengths, num_frames)
+        return self.denormalize(pred, num_frames), num_frames
+
+    @torch.no_grad()
+    def inference(self, speech: torch.Tensor, num_frames: int | None = None) -> torch.Tensor:
+        """One utterance: (N,) waveform at ``fs`` -> (T, 17) AUs on the 0-5 scale.
+
+        Frame ``k`` is at ``k / au_fps`` seconds; ``T = ceil(N / fs * au_fps)`` unless given.
+        """
+        lengths = torch.tensor([speech.size(0)], dtype=torch.long, device=speech.device)
+        frames = None
+        if num_frames is not None:
+            frames = torch.tensor([num_frames], dtype=torch.long, device=speech.device)
+        out, _ = self.predict(speech[None], lengths, frames)
+        return out[0]
