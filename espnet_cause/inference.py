@@ -1,0 +1,227 @@
+"""Speech -> AU intensity sequence with a trained CAUSE model, from Python.
+
+Example:
+    >>> from espnet_cause.inference import Speech2AU
+    >>> s2au = Speech2AU("exp/cause_cnn/model.zip")
+    >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
+    >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
+
+The input may have any sample rate (it is resampled to the model's) and one or more channels
+(mixed down); both are logged. Audio no model can use (empty, NaN/Inf samples, shorter than one
+AU frame, digital silence) raises :class:`CauseError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.errors import CauseError
+from espnet_cause.io import timegrid
+
+logger = logging.getLogger(__name__)
+
+#: Threads for CPU inference by default: small convolutional models do not gain from more, and
+#: the recipes run several workers side by side.
+DEFAULT_NUM_THREADS = 1
+
+
+def mix_down(speech: np.ndarray, name: str = "input") -> np.ndarray:
+    """(N,), (N, C) or (C, N) samples -> (N,) float32 mono (the channel axis is the shorter one)."""
+    speech = np.asarray(speech)
+    if speech.ndim == 1:
+        return speech.astype(np.float32, copy=False)
+    if speech.ndim != 2:
+        raise CauseError(f"{name}: audio array has shape {speech.shape}, expected (N,) or (N, C)")
+    axis = 1 if speech.shape[1] <= speech.shape[0] else 0
+    logger.info("%s: mixing %d channels down to mono", name, speech.shape[axis])
+    return speech.mean(axis=axis).astype(np.float32)
+
+
+def remove_weight_norm(module) -> int:
+    """Fold weight normalisation into plain weights (same outputs, less work per call).
+
+    Handles both ``torch.nn.utils.parametrizations.weight_norm`` and the older hook-based
+    ``torch.nn.utils.weight_norm``.
+
+    Returns:
+        The number of layers changed.
+    """
+    import torch
+    from torch.nn.utils import parametrize
+
+    count = 0
+    for sub in module.modules():
+        if parametrize.is_parametrized(sub, "weight"):
+            parametrize.remove_parametrizations(sub, "weight", leave_parametrized=True)
+            count += 1
+        else:
+            for hook in list(sub._forward_pre_hooks.values()):
+                if type(hook).__name__ == "WeightNorm":
+                    torch.nn.utils.remove_weight_norm(sub)
+                    count += 1
+                    break
+    return count
+
+
+class Speech2AU:
+    """A trained CAUSE model ready for inference.
+
+    Args:
+        model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
+            build from ``train_config`` and ``model_file``.
+        train_config: The run's ``config.yaml`` (with ``model_file``).
+        model_file: The weights ``.pth``.
+        device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
+        num_threads: Torch intra-op threads on CPU (None: leave torch's setting).
+        optimize: Fold weight normalisation into the weights (identical outputs, faster).
+        cache_dir: Where zips are unpacked (default :func:`espnet_cause.packing.default_cache_dir`).
+    """
+
+    def __init__(
+        self,
+        model=None,
+        train_config: str | os.PathLike | None = None,
+        model_file: str | os.PathLike | None = None,
+        device: str = "cpu",
+        num_threads: int | None = DEFAULT_NUM_THREADS,
+        optimize: bool = True,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> None:
+        import torch
+
+        if num_threads is not None and str(device).startswith("cpu"):
+            torch.set_num_threads(num_threads)
+        self.device = device
+        self.source = "model object"
+        if model is not None and not isinstance(model, str | os.PathLike):
+            net = model
+        else:
+            if model is not None:
+                from espnet_cause.packing import unpack_model
+
+                self.source = str(model)
+                train_config, model_file = unpack_model(model, cache_dir=cache_dir)
+            if train_config is None or model_file is None:
+                raise CauseError(
+                    "no model given",
+                    fix="pass --model MODEL.zip or --train_config and --model_file",
+                )
+            self.source = self.source if model is not None else str(model_file)
+            net = self._build(Path(train_config), Path(model_file), device)
+        net.to(device).eval()
+        if optimize:
+            folded = remove_weight_norm(net)
+            logger.debug("folded weight norm of %d layers", folded)
+        self.model = net
+        self.fs = int(net.fs)
+        self.au_fps = float(net.au_fps)
+        self.hop_length = int(getattr(net, "hop_length", 0)) or None
+
+    @staticmethod
+    def _build(train_config: Path, model_file: Path, device: str):
+        import pickle
+        import zipfile
+
+        from espnet_cause.tasks.cause import CAUSETask
+
+        for path, what in ((train_config, "training config"), (model_file, "model file")):
+            if not path.is_file():
+                raise CauseError(f"{what} not found", path=path, fix="check the path")
+        fix = "pass the .pth the training wrote for this config (or a packed model.zip)"
+        try:
+            net, _ = CAUSETask.build_model_from_file(train_config, model_file, device)
+        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+            # torch.load on a truncated/foreign file, or a state dict that does not fit
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CauseError(f"cannot load the model: {first}", path=model_file, fix=fix) from None
+        return net
+
+    @property
+    def min_samples(self) -> int:
+        """Shortest input (samples at the model's rate): one AU frame period."""
+        return int(np.ceil(self.fs / self.au_fps))
+
+    def prepare(self, speech: np.ndarray, fs: int, name: str = "input") -> np.ndarray:
+        """Mono float32 at the model's rate, checked; see the module docstring.
+
+        Raises:
+            CauseError: naming ``name`` for unusable audio.
+        """
+        from espnet_cause.io.audio import check_speech, resample
+
+        speech = mix_down(speech, name)
+        if speech.dtype.kind in "iu":  # integer PCM
+            speech = speech.astype(np.float32) / np.iinfo(speech.dtype).max
+        if fs <= 0:
+            raise CauseError(f"{name}: sample rate must be positive, got {fs}")
+        # check before resampling: NaNs and emptiness are easier to report on the original
+        check_speech(speech, fs, 1.0 / self.au_fps, path=name)
+        if fs != self.fs:
+            logger.info("%s: resampling %d Hz -> %d Hz", name, fs, self.fs)
+            speech = resample(speech, fs, self.fs)
+        return speech.astype(np.float32, copy=False)
+
+    def __call__(self, speech: np.ndarray, fs: int, name: str = "input") -> np.ndarray:
+        """Estimate AUs.
+
+        Args:
+            speech: (N,) or (N, C) samples (float in [-1, 1] or integer PCM).
+            fs: Their sample rate.
+            name: How to call the input in messages (a file name or utterance id).
+
+        Returns:
+            (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps.
+        """
+        import torch
+
+        wav = self.prepare(speech, fs, name)
+        with torch.inference_mode():
+            out = self.model.inference(torch.from_numpy(wav).to(self.device))
+        aus = out.detach().cpu().numpy().astype(np.float32)
+        if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
+            raise RuntimeError(f"model returned shape {aus.shape}, expected (T, {NUM_AUS})")
+        return aus
+
+    def to_grid(
+        self,
+        aus: np.ndarray,
+        num_samples: int,
+        fs: int,
+        *,
+        output_fps: float | None = None,
+        output_fs: int | None = None,
+        output_hop_length: int | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """Resample the model's output to another frame grid.
+
+        Args:
+            aus: (T, 17) output of :meth:`__call__`.
+            num_samples: Length of the input audio in samples at ``fs``.
+            fs: Sample rate of the input audio.
+            output_fps: Frame rate wanted (frame k at k / output_fps; ceil(duration * fps)
+                frames).
+            output_fs: With ``output_hop_length``: the grid of a centred STFT feature extractor
+                at this rate, ``1 + n // hop`` frames for the audio's ``n`` samples at
+                ``output_fs``.
+            output_hop_length: Hop of that extractor in samples.
+
+        Returns:
+            The resampled (T', 17) array and its frame rate. Without options: ``aus`` unchanged.
+        """
+        duration = num_samples / fs
+        if output_fs is not None or output_hop_length is not None:
+            if output_fs is None or output_hop_length is None:
+                raise CauseError("--output_fs and --output_hop_length go together", fix="give both")
+            if output_fps is not None:
+                raise CauseError("give either --output_fps or --output_fs/--output_hop_length")
+            n_out = int(round(num_samples * output_fs / fs))
+            grid = timegrid.to_hop_grid(aus, self.au_fps, n_out, output_fs, output_hop_length)
+            return grid, output_fs / output_hop_length
+        if output_fps is not None and output_fps != self.au_fps:
+            return timegrid.to_fps(aus, self.au_fps, output_fps, duration), float(output_fps)
+        return aus, self.au_fps

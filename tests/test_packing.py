@@ -1,0 +1,77 @@
+"""model.zip: packing with stats, unpacking into the cache, bad zips."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+import yaml
+
+from espnet_cause.errors import CauseError
+from espnet_cause.packing import pack_model, unpack_model
+
+
+def _exp(tmp_path):
+    exp = tmp_path / "exp" / "run"
+    stats = tmp_path / "exp" / "stats"
+    stats.mkdir(parents=True)
+    exp.mkdir(parents=True)
+    np.savez(stats / "feats_stats.npz", count=np.array(3.0), sum=np.ones(4))
+    np.savez(exp / "au_stats.npz", count=np.array(3.0), sum=np.ones(17))
+    config = {
+        "encoder": "cnn",
+        "normalize_conf": {"stats_file": "exp/stats/feats_stats.npz"},  # relative to the recipe
+        "au_normalize_conf": {"stats_file": str(exp / "au_stats.npz")},  # absolute
+        "train_shape_file": ["exp/stats/train/speech_shape"],
+    }
+    (exp / "config.yaml").write_text(yaml.safe_dump(config))
+    (exp / "valid.loss.best.pth").write_bytes(b"weights")
+    return exp
+
+
+def test_pack_unpack_roundtrip(tmp_path, monkeypatch):
+    exp = _exp(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", exp / "model.zip")
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        inner = yaml.safe_load(zf.read("config.yaml"))
+    assert names == {"meta.yaml", "config.yaml", "model.pth", "stats/feats_stats.npz",
+                     "stats/au_stats.npz"}  # fmt: skip
+    assert inner["normalize_conf"]["stats_file"] == "stats/feats_stats.npz"
+    assert inner["train_shape_file"] == ["exp/stats/train/speech_shape"]  # untouched
+    config, model = unpack_model(out, cache_dir=tmp_path / "cache")
+    assert model.read_bytes() == b"weights"
+    conf = yaml.safe_load(config.read_text())
+    stats = conf["au_normalize_conf"]["stats_file"]
+    assert stats.startswith(str(tmp_path / "cache")) and np.load(stats)["sum"].shape == (17,)
+    # a second unpack reuses the extraction
+    mtime = config.stat().st_mtime_ns
+    assert unpack_model(out, cache_dir=tmp_path / "cache") == (config, model)
+    assert config.stat().st_mtime_ns == mtime
+
+
+def test_pack_missing_stats(tmp_path, monkeypatch):
+    exp = _exp(tmp_path)
+    monkeypatch.chdir(exp)  # relative stats path does not resolve from here
+    with pytest.raises(CauseError, match="normalize_conf.stats_file"):
+        pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", exp / "model.zip")
+    assert not (exp / "model.zip").exists()
+
+
+def test_unpack_bad_zips(tmp_path, monkeypatch):
+    exp = _exp(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    good = pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", tmp_path / "m.zip")
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(good.read_bytes()[:-30])
+    with pytest.raises(CauseError, match="truncated.zip"):
+        unpack_model(truncated, cache_dir=tmp_path / "cache")
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("readme.txt", "hi")
+    with pytest.raises(CauseError, match="other.zip.*missing"):
+        unpack_model(other, cache_dir=tmp_path / "cache")
+    with pytest.raises(CauseError, match="nope.zip"):
+        unpack_model(tmp_path / "nope.zip", cache_dir=tmp_path / "cache")
