@@ -1,8 +1,8 @@
-"""From MediaPipe's 52 ARKit-style face blendshapes to the 17 OpenFace AU intensities.
+"""From MediaPipe's ARKit-style face blendshapes to the 17 OpenFace AU intensities.
 
-MediaPipe's Face Landmarker scores 52 blendshapes (the ARKit set, plus a ``_neutral`` score that is
-ignored here) in 0..1. Most ARKit blendshapes were designed after single FACS action units, so each
-AU is read off the blendshapes that depict it:
+MediaPipe's Face Landmarker returns 52 scores in 0..1: a ``_neutral`` score (ignored here) and
+51 of ARKit's 52 blendshapes (all but ``tongueOut``). Most ARKit blendshapes were designed after
+single FACS action units, so each AU is read off the blendshapes that depict it:
 
 =====  =======================  ==========================================================
 AU     FACS name                blendshapes (weights)
@@ -82,7 +82,7 @@ AU_MAPPINGS: tuple[AUMapping, ...] = (
     AUMapping("AU45", _pair("eyeBlink")),
 )
 
-#: The 52 blendshape names MediaPipe reports (ARKit names), for validation.
+#: The 51 blendshape names MediaPipe reports besides ``_neutral`` (ARKit names).
 BLENDSHAPE_NAMES: tuple[str, ...] = (
     "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
     "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight",

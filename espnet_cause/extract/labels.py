@@ -91,9 +91,9 @@ def label_utterance(key: str, payload: dict, tracker=None) -> dict:
     """
     extractor = payload["extractor"]
     try:
+        audio = _audio(key, payload)  # first: cheaper than tracking, and fails fast
         source, track = _au_track(key, payload, tracker)
         extractor = source
-        audio = _audio(key, payload)
         return _finish(key, payload, source, track, audio)
     except CauseError as e:
         return {"status": SKIP, "extractor": extractor, "reason": str(e)}

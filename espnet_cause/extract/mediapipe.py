@@ -1,7 +1,7 @@
 """The built-in AU extractor: MediaPipe Face Landmarker blendshapes on frames decoded by PyAV.
 
 The Face Landmarker runs in VIDEO mode (it tracks the face from frame to frame and only re-runs the
-face detector when it loses it) with ``output_face_blendshapes=True``; the 52 blendshape scores of
+face detector when it loses it) with ``output_face_blendshapes=True``; the blendshape scores of
 each frame are mapped to the 17 OpenFace AUs by the table in
 :mod:`espnet_cause.extract.blendshapes`. Frames without a face are missing data (success 0, NaN
 intensities), never zero AUs. When several faces are found, the largest is used.

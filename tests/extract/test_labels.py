@@ -1,0 +1,215 @@
+"""Recipe stage 2 on a tiny data dir: both extractors, every bad input, resume, Dask."""
+
+from __future__ import annotations
+
+import kaldiio
+import numpy as np
+import pytest
+import soundfile as sf
+from media import blank_frames, video_frames, write_video
+
+from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.extract import labels
+from espnet_cause.extract.labels import bridge_gaps, make_au_labels
+from espnet_cause.io.datadir import (
+    read_kaldi_map,
+    validate_data_dir,
+    write_kaldi_map,
+    write_utt2spk_spk2utt,
+)
+from espnet_cause.io.openface import write_openface_csv
+from espnet_cause.io.track import AUTrack
+
+
+def _csv(path, seconds, fps=30.0, failed=slice(0, 0), level=1.0):
+    n = int(round(seconds * fps))
+    values = np.full((n, NUM_AUS), level, np.float32)
+    values[:, au_index("AU12")] = np.linspace(0, 4, n)
+    track = AUTrack.from_array(values, fps)
+    track.success[failed] = False
+    write_openface_csv(path, track)
+    return path
+
+
+def _wav(path, seconds, sr=22050, channels=2):
+    t = np.arange(int(seconds * sr)) / sr
+    tone = 0.2 * np.sin(2 * np.pi * 180 * t)
+    sf.write(path, np.stack([tone] * channels, axis=1), sr)
+    return path
+
+
+def _data_dir(root, utts):
+    """utts: {utt: {"wav": p, "video": p, "au_csv": p}} -> a Kaldi data dir."""
+    d = root / "data"
+    for name, field in (("wav.scp", "wav"), ("video.scp", "video"), ("au_csv.scp", "au_csv")):
+        entries = {u: str(v[field]) for u, v in utts.items() if v.get(field)}
+        if entries:
+            write_kaldi_map(d / name, entries)
+    write_utt2spk_spk2utt(d, {u: "spk1" for u in utts})
+    return d
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, shared):
+    root = tmp_path_factory.mktemp("stage2")
+    face = shared("fixtures/video/single_face.mp4")  # 2.4 s, with an audio track
+    speech = shared("fixtures/speech/arctic_a0007.wav")  # 4 s
+    truncated = root / "truncated.mp4"
+    truncated.write_bytes(face.read_bytes()[: face.stat().st_size // 2])
+    bad_csv = root / "bad.csv"
+    bad_csv.write_text("frame,timestamp,confidence\n1,0.0,0.9\n")
+    utts = {
+        "a_face": {"wav": speech, "video": face, "au_csv": _csv(root / "a.csv", 2.4)},
+        "b_csv": {"wav": _wav(root / "b.wav", 2.0), "au_csv": _csv(root / "b.csv", 2.0, failed=slice(20, 26))},
+        "c_noaudio": {"wav": speech, "video": write_video(root / "c.mp4", video_frames(face, 8))},
+        "d_blank": {"wav": speech, "video": write_video(root / "d.mp4", blank_frames(8), audio_seconds=0.32)},
+        "e_truncated": {"wav": speech, "video": truncated},
+        "f_badcsv": {"wav": _wav(root / "f.wav", 1.0), "au_csv": bad_csv},
+        "g_mismatch": {"wav": speech, "au_csv": _csv(root / "g.csv", 1.0)},
+        "h_gappy": {"wav": _wav(root / "h.wav", 2.0), "au_csv": _csv(root / "h.csv", 2.0, failed=slice(0, 40))},
+    }  # fmt: skip
+    return root, _data_dir(root, utts)
+
+
+def _report(out):
+    lines = (out / "au_report.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == list(labels.REPORT_COLUMNS)
+    return {f[0]: dict(zip(labels.REPORT_COLUMNS, f)) for f in (ln.split("\t") for ln in lines[1:])}
+
+
+def test_mediapipe_stage_keeps_good_and_skips_each_bad_input(corpus, shared, caplog):
+    root, data = corpus
+    out = root / "dump_mp"
+    caplog.set_level("INFO")
+    summary = make_au_labels(
+        data, out, au_extractor="mediapipe", max_fail_fraction=0.8,
+        face_landmarker_path=shared("models/face_landmarker.task"),
+    )  # fmt: skip
+    rep = _report(out)
+    decisions = {u: r["decision"] for u, r in rep.items()}
+    assert decisions == {
+        "a_face": "keep", "b_csv": "keep", "c_noaudio": "skip", "d_blank": "skip",
+        "e_truncated": "skip", "f_badcsv": "skip", "g_mismatch": "skip", "h_gappy": "drop",
+    }  # fmt: skip
+    assert rep["a_face"]["extractor"] == "mediapipe"
+    assert rep["b_csv"]["extractor"] == "openface_csv"
+    assert "no audio track" in rep["c_noaudio"]["reason"]
+    assert "no face found" in rep["d_blank"]["reason"]
+    assert "cannot open" in rep["e_truncated"]["reason"]
+    assert "bad.csv" in rep["f_badcsv"]["reason"] and "AU01_r" in rep["f_badcsv"]["reason"]
+    assert "apart" in rep["g_mismatch"]["reason"]
+    assert "missing" in rep["h_gappy"]["reason"]
+    assert summary["kept"] == 2 and summary["skipped"] == 5 and summary["dropped"] == 1
+    assert summary["reasons"]["no audio"] == 1 and summary["reasons"]["no face"] == 1
+    assert "AU label summary" in caplog.text
+
+    # The dump dir is a valid data dir with only the kept utterances.
+    assert validate_data_dir(out, required=("wav.scp", "utt2spk", "spk2utt", "au.scp")) == [
+        "a_face", "b_csv",
+    ]  # fmt: skip
+    assert (out / "au_fps").read_text().strip() == "25"
+    au = kaldiio.load_scp(str(out / "au.scp"))
+    wavs = read_kaldi_map(out / "wav.scp")
+    for utt in ("a_face", "b_csv"):
+        audio, sr = sf.read(wavs[utt])
+        assert sr == 16000 and audio.ndim == 1
+        assert au[utt].shape == (int(np.ceil(len(audio) / sr * 25 - 1e-6)), NUM_AUS)
+        assert au[utt].dtype == np.float32 and not np.isnan(au[utt]).any()
+    assert abs(len(sf.read(wavs["a_face"])[0]) / 16000 - 2.42) < 0.05  # audio from the video
+    assert au["b_csv"].shape[0] == 50  # 2.0 s at 25 fps; its 0.2 s gap was interpolated
+    a12 = au["a_face"][:, au_index("AU12")]
+    assert a12[-20:].mean() > a12[:15].mean() + 2.0  # the smile, from the video, not the CSV
+    assert not list(out.glob("**/.*tmp*"))  # nothing half-written
+
+
+def test_openface_stage_uses_the_csvs(corpus):
+    root, data = corpus
+    out = root / "dump_of"
+    make_au_labels(data, out, au_extractor="openface", max_fail_fraction=0.9)
+    rep = _report(out)
+    assert rep["a_face"]["decision"] == "keep" and rep["a_face"]["extractor"] == "openface_csv"
+    assert "no au_csv.scp entry" in rep["d_blank"]["reason"]
+    au = kaldiio.load_scp(str(out / "au.scp"))
+    a12 = au["a_face"][:, au_index("AU12")]
+    assert a12[0] == pytest.approx(0.0, abs=0.1) and a12[-1] == pytest.approx(4.0, abs=0.2)
+
+
+def test_too_many_failures_fail_the_stage_without_dump_files(corpus, shared):
+    root, data = corpus
+    out = root / "dump_fail"
+    with pytest.raises(CauseError, match="not kept.*max_fail_fraction"):
+        make_au_labels(data, out, au_extractor="openface")  # 0.3 by default
+    assert (out / "au_report.tsv").is_file()
+    assert not (out / "au.scp").exists() and not (out / "wav.scp").exists()
+
+
+def test_openface_without_csvs_and_unknown_extractor(tmp_path, shared):
+    data = _data_dir(tmp_path, {"u1": {"wav": shared("fixtures/speech/arctic_a0007.wav")}})
+    with pytest.raises(CauseError, match="au_csv.scp"):
+        make_au_labels(data, tmp_path / "out", au_extractor="openface")
+    with pytest.raises(CauseError, match="unknown AU extractor"):
+        make_au_labels(data, tmp_path / "out", au_extractor="dlib")
+
+
+def _small(tmp_path, n=4):
+    utts = {
+        f"u{i}": {"wav": _wav(tmp_path / f"u{i}.wav", 1.0), "au_csv": _csv(tmp_path / f"u{i}.csv", 1.0)}
+        for i in range(n)
+    }  # fmt: skip
+    return _data_dir(tmp_path, utts)
+
+
+def test_resume_after_a_crash_does_only_the_rest(tmp_path, monkeypatch):
+    data = _small(tmp_path)
+    out = tmp_path / "dump"
+    real = labels.label_utterance
+    calls = []
+
+    def crash_on_third(key, payload, **env):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # a crash, not a bad item: the run stops here
+        calls.append(key)
+        return real(key, payload, **env)
+
+    monkeypatch.setattr(labels, "label_utterance", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        make_au_labels(data, out, au_extractor="openface")
+    assert calls == ["u0", "u1"]
+    assert not (out / "au.scp").exists() and not (out / "au_report.tsv").exists()
+
+    calls.clear()
+    monkeypatch.setattr(
+        labels, "label_utterance", lambda k, p, **e: calls.append(k) or real(k, p, **e)
+    )
+    summary = make_au_labels(data, out, au_extractor="openface")
+    assert calls == ["u2", "u3"]
+    assert summary["kept"] == 4
+    assert sorted(kaldiio.load_scp(str(out / "au.scp"))) == ["u0", "u1", "u2", "u3"]
+
+    calls.clear()  # finished: a re-run does nothing new; other settings redo the work
+    make_au_labels(data, out, au_extractor="openface")
+    assert calls == []
+    make_au_labels(data, out, au_extractor="openface", au_fps=50)
+    assert calls == ["u0", "u1", "u2", "u3"]
+    assert kaldiio.load_scp(str(out / "au.scp"))["u0"].shape == (50, NUM_AUS)
+    assert (out / "au_fps").read_text().strip() == "50"
+
+
+def test_dask_local_cluster(tmp_path):
+    data = _small(tmp_path, n=3)
+    config = tmp_path / "local.yaml"
+    config.write_text(
+        "env: local\nn_workers: 1\noptions:\n  threads_per_worker: 1\n  processes: false\n"
+        "  dashboard_address: null\n"
+    )
+    summary = make_au_labels(
+        data, tmp_path / "dump", au_extractor="openface", parallel_config=config
+    )
+    assert summary["kept"] == 3
+
+
+def test_bridge_gaps():
+    values = np.array([[np.nan] * NUM_AUS, [1.0] * NUM_AUS, [np.nan] * NUM_AUS, [3.0] * NUM_AUS])
+    out = bridge_gaps(values)
+    assert np.allclose(out[:, 0], [1, 1, 2, 3])

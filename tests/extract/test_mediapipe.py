@@ -1,0 +1,77 @@
+"""The built-in MediaPipe extractor on a real clip, and on clips without a face."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from media import blank_frames, write_video
+
+from espnet_cause.au import au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.extract.mediapipe import (
+    MODEL_SHA256,
+    MediaPipeAUExtractor,
+    resolve_face_landmarker,
+    sha256sum,
+)
+
+
+@pytest.fixture(scope="module")
+def extractor(request):
+    shared = request.getfixturevalue("shared")
+    return MediaPipeAUExtractor(face_landmarker_path=shared("models/face_landmarker.task"))
+
+
+def test_au12_rises_as_the_man_smiles(extractor, shared):
+    """Acceptance: the man in the clip starts neutral and smiles from about 0.7 s on."""
+    track = extractor(shared("fixtures/video/single_face.mp4"))
+    assert len(track) == 72 and track.fps == pytest.approx(30.0)
+    assert track.success.all()
+    au12 = track.intensities[:, au_index("AU12")]
+    third = len(au12) // 3
+    first, last = au12[:third].mean(), au12[-third:].mean()
+    # Measured: first third ~0.2, last third ~4.3 (on the 0-5 scale).
+    assert last > first + 2.5
+    assert last > 3.0 and first < 1.0
+    # The smile is the dominant change: AU12 moves more than any other AU.
+    change = np.abs(track.intensities[-third:].mean(0) - track.intensities[:third].mean(0))
+    assert int(np.argmax(change)) == au_index("AU12")
+
+
+def test_unthreaded_and_downscaled_paths_agree(extractor, shared):
+    clip = shared("fixtures/video/single_face.mp4")
+    plain = MediaPipeAUExtractor(
+        face_landmarker_path=extractor.model_path, threaded=False, max_side=320
+    )(clip)
+    full = extractor(clip)
+    au12 = au_index("AU12")
+    assert np.abs(plain.intensities[:, au12] - full.intensities[:, au12]).mean() < 0.5
+
+
+def test_no_face_in_any_frame_is_an_error(extractor, tmp_path):
+    clip = write_video(tmp_path / "blank.mp4", blank_frames(8), audio_seconds=0.3)
+    with pytest.raises(CauseError, match="blank.mp4.*no face found in any of the 8 frames"):
+        extractor(clip)
+
+
+def test_model_file_resolution(tmp_path, shared, monkeypatch):
+    model = shared("models/face_landmarker.task")
+    assert sha256sum(model) == MODEL_SHA256
+    assert resolve_face_landmarker(model) == model
+    with pytest.raises(CauseError, match="not found"):
+        resolve_face_landmarker(tmp_path / "nope.task")
+    # No path, empty cache, no --download: a message saying how to get it; nothing fetched.
+    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(CauseError, match="--download"):
+        resolve_face_landmarker(None)
+    assert not (tmp_path / "cache").exists()
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "face_landmarker.task").write_bytes(model.read_bytes())
+    assert resolve_face_landmarker(None) == tmp_path / "cache" / "face_landmarker.task"
+
+
+def test_not_a_model_is_an_error(tmp_path):
+    bad = tmp_path / "bad.task"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(CauseError, match="bad.task.*not a usable face landmarker model"):
+        MediaPipeAUExtractor(face_landmarker_path=bad)
