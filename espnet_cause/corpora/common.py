@@ -165,6 +165,12 @@ def write_data_dir(directory: Path, utts: Sequence[Utterance]) -> None:
         "au_csv.scp": {u.utt_id: u.au_csv for u in utts if u.au_csv is not None},
         "text": {u.utt_id: u.text for u in utts if u.text},
     }
+    if optional["text"] and len(optional["text"]) < len(utts):
+        logger.warning(
+            "%s: %d of %d utterances have no transcript; not writing text",
+            directory, len(utts) - len(optional["text"]), len(utts),
+        )  # fmt: skip
+        optional["text"] = {}
     write_kaldi_map(directory / "wav.scp", {u.utt_id: u.audio for u in utts})
     for name, mapping in optional.items():
         if mapping:

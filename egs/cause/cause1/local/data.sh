@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Stage 1: a corpus -> Kaldi data dirs <output_dir>/{train,valid,test} (split by speaker).
+#   local/data.sh [--corpus mini] [--corpus_dir DIR] [--output_dir data] [--any_prepare_data_option V]
+# --corpus_dir defaults to the corpus's path in db.sh (mini: generated there, synthetic).
+# Other options (--face_image, --face_landmarker_path, --openface_dir, --valid_speakers,
+# --test_speakers, --num_workers, ...) go to python -m espnet_cause.bin.prepare_data as given.
+set -euo pipefail
+
+corpus=mini
+corpus_dir=
+output_dir=data
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --corpus) corpus=$2; shift 2 ;;
+        --corpus_dir) corpus_dir=$2; shift 2 ;;
+        --output_dir) output_dir=$2; shift 2 ;;
+        --*) [ $# -ge 2 ] || { echo "data.sh: $1 needs a value" >&2; exit 2; }; extra+=("$1" "$2"); shift 2 ;;
+        *) echo "data.sh: unexpected argument '$1'" >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "${corpus_dir}" ]; then
+    . ./db.sh
+    case "${corpus}" in
+        mini) corpus_dir=${MINI} ;;
+        crema_d) corpus_dir=${CREMA_D} ;;
+        mead) corpus_dir=${MEAD} ;;
+        voxceleb2) corpus_dir=${VOXCELEB2} ;;
+        lrs3) corpus_dir=${LRS3} ;;
+        folder) corpus_dir=${FOLDER} ;;
+        *) echo "data.sh: unknown corpus '${corpus}'" >&2; exit 2 ;;
+    esac
+    [ -n "${corpus_dir}" ] || { echo "data.sh: set the ${corpus} path in db.sh or pass --corpus_dir" >&2; exit 2; }
+fi
+
+python -m espnet_cause.bin.prepare_data --corpus "${corpus}" --corpus_dir "${corpus_dir}" \
+    --output_dir "${output_dir}" "${extra[@]}"

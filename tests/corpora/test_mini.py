@@ -1,0 +1,182 @@
+"""The synthetic mini corpus at a tiny size: real eSpeak NG speech and the documented AU rule."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from espnet_cause.au import au_index
+from espnet_cause.corpora.mini import (
+    MARKER,
+    MiniConfig,
+    generate_mini_corpus,
+    list_mini,
+    plan_corpus,
+    prepare_mini,
+)
+from espnet_cause.corpora.mini_au import au_track_from_speech, loudness_track
+from espnet_cause.errors import CauseError
+from espnet_cause.io.datadir import read_kaldi_map, validate_data_dir
+from espnet_cause.io.openface import read_openface_csv
+
+SMALL = dict(num_speakers=3, utts_per_speaker=3, num_videos=0, num_workers=1)
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mini")
+    counts = prepare_mini(root / "corpus", root / "data", **SMALL)
+    return root, counts
+
+
+def test_data_dirs(mini):
+    root, counts = mini
+    assert counts == {"train": 3, "valid": 3, "test": 3}
+    for split in ("train", "valid", "test"):
+        utts = validate_data_dir(root / "data" / split)
+        assert set(read_kaldi_map(root / "data" / split / "au_csv.scp")) == set(utts)
+        assert len(read_kaldi_map(root / "data" / split / "text")) == 3
+
+
+def test_speech_is_real_16k(mini):
+    root, _ = mini
+    for utt in list_mini(root / "corpus"):
+        samples, sr = sf.read(utt.audio, dtype="float32")
+        assert sr == 16000 and samples.ndim == 1
+        assert 1.0 < len(samples) / sr < 10.0
+        assert np.sqrt(np.mean(samples**2)) > 0.01  # not silent
+
+
+def test_au_track_follows_the_rule(mini):
+    root, _ = mini
+    corrs = []
+    for utt in list_mini(root / "corpus"):
+        track = read_openface_csv(utt.au_csv)
+        samples, sr = sf.read(utt.audio, dtype="float32")
+        assert len(track) == math.ceil(len(samples) / sr * 25 - 1e-6)
+        assert track.fps == 25.0
+        aus = track.intensities
+        assert aus.min() >= 0.0 and aus.max() <= 5.0
+        loud = loudness_track(samples, sr, np.arange(len(aus)) / 25.0 + 0.04)
+        corrs.append(np.corrcoef(aus[:, au_index("AU26")], loud)[0, 1])
+    assert np.mean(corrs) > 0.8, corrs
+
+
+def test_mood_is_in_face_and_voice(mini):
+    root, _ = mini
+    items = {
+        it.utt_id: it
+        for it in plan_corpus(MiniConfig(**{k: v for k, v in SMALL.items() if k != "num_workers"}))
+    }
+    happy = sad = None
+    for utt in list_mini(root / "corpus"):
+        mood = items[utt.utt_id].mood
+        au12 = float(read_openface_csv(utt.au_csv).intensities[10:, au_index("AU12")].mean())
+        if mood > 0:
+            assert au12 > 1.0
+            happy = items[utt.utt_id]
+        elif mood < 0:
+            assert au12 < 0.5
+            sad = items[utt.utt_id]
+    assert happy is not None and sad is not None
+    # Happy speech is faster and higher than sad speech of the same plan.
+    assert (
+        happy.settings.pitch - happy.speaker_settings.pitch
+        > sad.settings.pitch - sad.speaker_settings.pitch
+    )
+
+
+def test_rule_on_a_synthetic_signal():
+    """Loud and high-pitched halves drive the jaw and the brows, without any eSpeak."""
+    sr, fps = 16000, 25.0
+    t = np.arange(2 * sr) / sr
+    f0 = np.where(t < 1.0, 120.0, 220.0)
+    envelope = np.where((t % 0.5) < 0.25, 1.0, 0.2)  # quiet parts stay voiced
+    samples = (0.3 * envelope * np.sin(2 * np.pi * np.cumsum(f0) / sr)).astype(np.float32)
+    aus = au_track_from_speech(
+        samples,
+        sr,
+        f0_mean=np.log(160.0),
+        f0_std=0.2,
+        mood=0.0,
+        rng=np.random.default_rng(0),
+        fps=fps,
+    )
+    assert aus.shape == (50, 17)
+    jaw = aus[:, au_index("AU26")]
+    loud = np.repeat([1, 0] * 4, 6)  # 0.25 s on/off = 6.25 frames
+    assert jaw[:48][loud == 1].mean() > jaw[:48][loud == 0].mean() + 1.0
+    brow_up = aus[:, au_index("AU01")]
+    assert brow_up[30:].mean() > brow_up[:20].mean() + 0.5
+    # Deterministic from the generator.
+    again = au_track_from_speech(
+        samples,
+        sr,
+        f0_mean=np.log(160.0),
+        f0_std=0.2,
+        mood=0.0,
+        rng=np.random.default_rng(0),
+        fps=fps,
+    )
+    np.testing.assert_array_equal(aus, again)
+
+
+def test_idempotent_resume_and_config_change(mini, tmp_path):
+    root, _ = mini
+    corpus = root / "corpus"
+    wav = sorted((corpus / "wav").glob("*.wav"))
+    mtimes = {p: p.stat().st_mtime_ns for p in wav}
+    generate_mini_corpus(corpus, **SMALL)  # complete: reused, nothing rewritten
+    assert {p: p.stat().st_mtime_ns for p in wav} == mtimes
+
+    # An interrupted run: one utterance missing, marker not complete -> only it is made again.
+    victim = wav[0]
+    victim.unlink()
+    marker = json.loads((corpus / MARKER).read_text())
+    marker["complete"] = False
+    (corpus / MARKER).write_text(json.dumps(marker))
+    generate_mini_corpus(corpus, **SMALL)
+    assert victim.is_file()
+    assert wav[1].stat().st_mtime_ns == mtimes[wav[1]]
+    assert json.loads((corpus / MARKER).read_text())["complete"] is True
+
+    # Another config regenerates into a fresh corpus of the new size.
+    other = tmp_path / "other"
+    generate_mini_corpus(other, num_speakers=1, utts_per_speaker=1, num_videos=0, num_workers=1)
+    generate_mini_corpus(other, num_speakers=1, utts_per_speaker=2, num_videos=0, num_workers=1)
+    assert len(list((other / "wav").glob("*.wav"))) == 2
+
+
+def test_bad_corpus_dir(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    with pytest.raises(CauseError, match="file"):
+        generate_mini_corpus(not_a_dir, **SMALL)
+
+
+def test_videos(tmp_path, shared):
+    face = shared("fixtures/faces/grace_hopper.jpg")
+    landmarker = shared("models/face_landmarker.task")
+    corpus = generate_mini_corpus(
+        tmp_path / "c",
+        num_speakers=1,
+        utts_per_speaker=2,
+        num_videos=1,
+        num_workers=1,
+        face_image=face,
+        face_landmarker_path=landmarker,
+    )
+    import av
+
+    videos = [u.video for u in list_mini(corpus) if u.video is not None]
+    assert len(videos) == 1
+    with av.open(str(videos[0])) as c:
+        kinds = sorted(s.type for s in c.streams)
+        frames = sum(1 for _ in c.decode(video=0))
+    assert kinds == ["audio", "video"]
+    track = read_openface_csv(corpus / "au" / (videos[0].stem + ".csv"))
+    assert frames == len(track)
