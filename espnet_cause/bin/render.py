@@ -155,7 +155,7 @@ def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: flo
         aus = aus.numpy()
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"CAUSE model returned shape {aus.shape}", path=cause_model)
-    model_fps = float(getattr(speech2au, "output_fps", None) or DEFAULT_AU_FPS)
+    model_fps = float(getattr(speech2au, "au_fps", None) or DEFAULT_AU_FPS)
     if abs(model_fps - fps) < 1e-6:
         return aus
     track = AUTrack.from_array(aus, model_fps, source=cause_model)

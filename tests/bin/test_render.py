@@ -1,0 +1,190 @@
+"""espnet_cause.bin.render: photo + AUs (+ speech) -> mp4, and its bad-input errors."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.bin.render import align_aus, fill_missing, get_parser, main
+from espnet_cause.io.au_files import write_au
+
+FPS = 25
+
+
+def _speech_aus(num_frames: int) -> np.ndarray:
+    """An AU track whose mouth opens and closes every 0.8 s."""
+    t = np.arange(num_frames) / FPS
+    wave = 0.5 * (1 - np.cos(2 * np.pi * t / 0.8))
+    aus = np.zeros((num_frames, NUM_AUS), np.float32)
+    aus[:, au_index("AU25")] = 4.0 * wave
+    aus[:, au_index("AU26")] = 3.0 * wave
+    aus[:, au_index("AU12")] = 1.0
+    return aus
+
+
+def _read(path):
+    with av.open(str(path)) as c:
+        streams = {s.type: s for s in c.streams}
+        durations = {k: float(s.duration * s.time_base) for k, s in streams.items()}
+        names = {k: s.codec_context.name for k, s in streams.items()}
+        rate = streams["video"].average_rate
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    return names, durations, rate, frames
+
+
+def _base(shared, tmp_path):
+    return [
+        "--image",
+        str(shared("fixtures/faces/grace_hopper.jpg")),
+        "--face_landmarker_path",
+        str(shared("models/face_landmarker.task")),
+        "--verbose",
+        "0",
+    ]
+
+
+def test_parser_defaults():
+    args = get_parser().parse_args(["--image", "a.jpg", "--au", "a.csv", "--output", "o.mp4"])
+    assert args.fps == 25 and args.renderer is None and args.face_index == 0
+    assert not args.side_by_side
+
+
+def test_align_and_fill(caplog):
+    import logging
+
+    aus = np.arange(10 * NUM_AUS, dtype=np.float32).reshape(10, NUM_AUS)
+    with caplog.at_level(logging.WARNING):
+        longer = align_aus(aus, 14, source="x.csv")
+    assert len(longer) == 14 and np.array_equal(longer[-1], aus[-1])
+    assert "padded" in caplog.text and "x.csv" in caplog.text
+    assert np.array_equal(align_aus(aus, 6), aus[:6])
+    holes = aus.copy()
+    holes[0, 0] = holes[3:5, 1] = np.nan
+    filled = fill_missing(holes)
+    assert filled[0, 0] == 0 and (filled[3:5, 1] == aus[2, 1]).all()
+
+
+def test_render_speech_and_au_csv(shared, tmp_path, capsys):
+    """Acceptance: 25 fps H.264 + AAC of the speech's duration; the mouth moves with AU25/26."""
+    wav = shared("fixtures/speech/arctic_a0007.wav")
+    duration = sf.info(str(wav)).duration
+    # the AU track is 1 s shorter than the speech: padded with a warning
+    aus = _speech_aus(round((duration - 1.0) * FPS))
+    write_au(tmp_path / "au.csv", aus, fps=FPS)
+    out = tmp_path / "out.mp4"
+    main(_base(shared, tmp_path) + ["--wav", str(wav), "--au", str(tmp_path / "au.csv"),
+                                    "--output", str(out)])  # fmt: skip
+    assert "padded with its last frame" in capsys.readouterr().err  # logged warning
+    names, durations, rate, frames = _read(out)
+    assert names == {"video": "h264", "audio": "aac"}
+    assert rate == FPS
+    assert abs(durations["audio"] - duration) < 0.1
+    assert abs(durations["video"] - duration) < 0.1
+    assert abs(len(frames) / FPS - duration) < 0.1
+
+    # mouth box from the detected face
+    from espnet_cause.render.face import FaceLandmarker, load_image
+
+    image = load_image(shared("fixtures/faces/grace_hopper.jpg"))
+    with FaceLandmarker(shared("models/face_landmarker.task")) as lm:
+        pts = lm.detect(image)[0].points
+    mouth = pts[[61, 291, 0, 17]]
+    (x0, y0), (x1, y1) = mouth.min(0).astype(int), mouth.max(0).astype(int)
+    y1 += y1 - y0  # room for the jaw drop
+    opening = aus[:, au_index("AU25")]
+    low = [i for i in range(len(aus)) if opening[i] < 0.2]
+    high = [i for i in range(len(aus)) if opening[i] > 3.5]
+    low_low = np.mean([np.abs(frames[a][y0:y1, x0:x1].astype(float) - frames[b][y0:y1, x0:x1])
+                       .mean() for a, b in zip(low[:-1], low[1:])])  # fmt: skip
+    low_high = np.mean([np.abs(frames[a][y0:y1, x0:x1].astype(float) - frames[b][y0:y1, x0:x1])
+                        .mean() for a, b in zip(low, high)])  # fmt: skip
+    assert low_high > 8.0
+    assert low_high > 4 * low_low
+
+
+def test_side_by_side_au_only(shared, tmp_path):
+    write_au(tmp_path / "au.npy", _speech_aus(8))
+    out = tmp_path / "sbs.mp4"
+    main(_base(shared, tmp_path) + ["--au", str(tmp_path / "au.npy"), "--side_by_side",
+                                    "--output", str(out)])  # fmt: skip
+    names, durations, rate, frames = _read(out)
+    assert set(names) == {"video"} and len(frames) == 8
+    height, width = frames[0].shape[:2]
+    assert (height, width) == (600, 512 + 600)  # photo + square panel, even sizes
+
+
+def _fails(argv, capsys, *words):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def test_no_face_names_the_image(shared, tmp_path, capsys):
+    import cv2
+
+    noise = np.random.default_rng(0).integers(0, 256, (240, 240, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "noise.png"), noise)
+    write_au(tmp_path / "au.npy", _speech_aus(4))
+    argv = _base(shared, tmp_path)
+    argv[1] = str(tmp_path / "noise.png")
+    _fails(argv + ["--au", str(tmp_path / "au.npy"), "--output", str(tmp_path / "o.mp4")],
+           capsys, "no face", "noise.png")  # fmt: skip
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_face_index_out_of_range(shared, tmp_path, capsys):
+    write_au(tmp_path / "au.npy", _speech_aus(4))
+    _fails(_base(shared, tmp_path) + ["--au", str(tmp_path / "au.npy"), "--face_index", "3",
+           "--output", str(tmp_path / "o.mp4")], capsys, "face_index")  # fmt: skip
+
+
+def test_missing_and_mismatched_checkpoints(shared, tmp_path, capsys):
+    write_au(tmp_path / "au.npy", _speech_aus(4))
+    common = _base(shared, tmp_path) + ["--au", str(tmp_path / "au.npy"),
+                                        "--output", str(tmp_path / "o.mp4")]  # fmt: skip
+    _fails(common + ["--renderer", "ganimation"], capsys, "--ganimation_model")
+    _fails(common + ["--ganimation_model", str(tmp_path / "none.pth")], capsys, "none.pth")
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"\x00not a checkpoint" * 10)
+    _fails(common + ["--ganimation_model", str(bad)], capsys, "bad.pth")
+    import torch
+
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"weight": torch.zeros(3, 3)}, wrong)
+    _fails(common + ["--ganimation_model", str(wrong)], capsys, "wrong.pth")
+    _fails(_base(shared, tmp_path) + ["--wav", str(shared("fixtures/speech/arctic_a0007.wav")),
+           "--cause_model", str(tmp_path / "none.zip"), "--output", str(tmp_path / "o.mp4")],
+           capsys, "none.zip")  # fmt: skip
+    _fails(common + ["--cause_model", "m.zip"], capsys, "exactly one")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_render_with_a_tiny_cause_model(shared, tmp_path, monkeypatch):
+    """--cause_model: AUs predicted from the speech by Speech2AU (random tiny model)."""
+    pytest.importorskip("espnet_cause.inference", reason="needs the CAUSE inference module")
+    from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
+
+    from espnet_cause.packing import pack_model
+
+    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
+    config, pth = make_tiny_model(tmp_path / "cause_tiny")
+    model = pack_model(config, pth, tmp_path / "model.zip")
+    speech, sr = sf.read(str(shared("fixtures/speech/arctic_a0007.wav")), dtype="float32")
+    wav = tmp_path / "short.wav"
+    sf.write(str(wav), speech[int(0.5 * sr) : int(2.0 * sr)], sr)  # 1.5 s keeps the test short
+    out = tmp_path / "cause.mp4"
+    main(_base(shared, tmp_path) + ["--wav", str(wav), "--cause_model", str(model),
+                                    "--output", str(out)])  # fmt: skip
+    names, durations, rate, frames = _read(out)
+    duration = sf.info(str(wav)).duration
+    assert names == {"video": "h264", "audio": "aac"} and rate == FPS
+    assert abs(durations["audio"] - duration) < 0.1 and abs(len(frames) / FPS - duration) < 0.1
+    # predicted AUs move the face
+    assert max(np.abs(f.astype(float) - frames[0]).max() for f in frames[1:]) > 20

@@ -1,0 +1,26 @@
+"""Fixtures for the rendering tests: the face landmarker and the test photo, loaded once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def landmarker_path(shared):
+    return shared("models/face_landmarker.task")
+
+
+@pytest.fixture(scope="module")
+def landmarker(landmarker_path):
+    from espnet_cause.render.face import FaceLandmarker
+
+    with FaceLandmarker(landmarker_path) as lm:
+        yield lm
+
+
+@pytest.fixture(scope="module")
+def grace(shared) -> np.ndarray:
+    from espnet_cause.render.face import load_image
+
+    return load_image(shared("fixtures/faces/grace_hopper.jpg"))

@@ -1,0 +1,74 @@
+"""The training-free warp renderer: still at zero AUs, the mouth opens with AU25/AU26."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.render.warp import INNER_LOWER_LIP, OUTER_LOWER_LIP, WarpRenderer
+
+
+@pytest.fixture(scope="module")
+def renderer(landmarker_path):
+    r = WarpRenderer(landmarker_path)
+    yield r
+    r.close()
+
+
+def _mouth_box(face, margin=0.5):
+    pts = face.points[list(OUTER_LOWER_LIP + INNER_LOWER_LIP)]
+    x0, y0 = pts.min(0)
+    x1, y1 = pts.max(0)
+    h = y1 - y0
+    return int(x0), int(y0 - margin * h), int(x1), int(y1 + 2 * h)
+
+
+def test_zero_aus_leave_the_photo_unchanged(renderer, grace):
+    frames = list(renderer.render(grace, np.zeros((3, NUM_AUS), np.float32)))
+    assert len(frames) == 3
+    for frame in frames:
+        assert frame.shape == grace.shape and frame.dtype == np.uint8
+        assert np.abs(frame.astype(int) - grace).max() <= 1
+
+
+def test_tiny_aus_barely_change_the_photo(renderer, grace):
+    aus = np.full((1, NUM_AUS), 0.01, np.float32)
+    frame = next(renderer.render(grace, aus))
+    assert np.abs(frame.astype(float) - grace).mean() < 0.5
+
+
+def test_mouth_opens_with_au25_au26(renderer, grace, landmarker):
+    face = landmarker.detect(grace)[0]
+    aus = np.zeros((2, NUM_AUS), np.float32)
+    aus[1, au_index("AU25")] = 4.0
+    aus[1, au_index("AU26")] = 4.0
+    closed, opened = list(renderer.render(grace, aus))
+    x0, y0, x1, y1 = _mouth_box(face)
+    diff = np.abs(opened.astype(float) - closed)
+    assert diff[y0:y1, x0:x1].mean() > 10.0
+    # the photo far from the face (the corners) does not move
+    assert diff[:40, :40].max() == 0 and diff[-40:, -40:].max() == 0
+    # the opened mouth is darker (cavity) in its centre
+    cx, cy = face.points[[13, 14]].mean(0).astype(int)
+    assert opened[cy + 2 : cy + 8, cx - 3 : cx + 3].mean() < closed[cy - 3 : cy + 3].mean()
+
+
+@pytest.mark.parametrize("au", ["AU01", "AU04", "AU12", "AU15", "AU20", "AU45", "AU05", "AU17"])
+def test_every_driven_au_moves_the_face(renderer, grace, au):
+    aus = np.zeros((1, NUM_AUS), np.float32)
+    aus[0, au_index(au)] = 5.0
+    frame = next(renderer.render(grace, aus))
+    assert np.abs(frame.astype(float) - grace).max() > 30
+
+
+def test_bad_au_shape(renderer, grace):
+    with pytest.raises(CauseError, match="shape"):
+        next(renderer.render(grace, np.zeros((4, 5))))
+
+
+def test_no_face_error(renderer):
+    noise = np.random.default_rng(1).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    with pytest.raises(CauseError, match="no face"):
+        next(renderer.render(noise, np.zeros((1, NUM_AUS))))
