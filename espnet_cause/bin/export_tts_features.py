@@ -1,0 +1,313 @@
+"""Export CAUSE AU streams as conditioning features for ESPnet TTS/VC training.
+
+For every utterance of a ``wav.scp`` (optionally with ``segments``) this runs the CAUSE model and
+writes, into ``--output_dir``:
+
+- ``au.scp``/``au.ark``: frame-level AU, (T_feats, 17) with exactly the frame count of ESPnet's
+  ``LogMelFbank`` (``center=True``) for ``--fs``/``--hop_length`` (``1 + n_samples // hop``);
+  use it as ``<dir>/au.scp,au,kaldi_ark`` with ``espnet_cause.bin.au_tts_train``;
+- ``au_embed.scp``/``au_embed.ark``: a 35-dim utterance vector for ESPnet's ``spembs`` input
+  that keeps overall intensity through ESPnet's L2 normalisation (see
+  :mod:`espnet_cause.tts.features`); use it as ``<dir>/au_embed.scp,spembs,kaldi_ark`` with stock
+  ``espnet2.bin.tts_train`` and ``tts_conf.spk_embed_dim: 35``;
+- ``grid.yaml`` (fs, hop, AU embedding layout), ``report.json`` (per utterance: frames, or why it
+  was skipped) and ``export.jsonl`` (the resumable journal).
+
+The audio must already be at ``--fs`` (as in ESPnet's ``dump/raw``), because the frame count is
+taken from its samples; items at another rate are skipped with that reason. For VC, run it on the
+source speech with the VC feature extractor's ``fs``/``hop_length``: ``au.scp`` then lines up with
+the source feature frames.
+
+Example::
+
+    python -m espnet_cause.bin.export_tts_features --model exp/cause_cnn/model.zip \\
+        --wav_scp dump/raw/tr_no_dev/wav.scp --output_dir dump/au_tts/tr_no_dev \\
+        --fs 22050 --hop_length 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from espnet_cause.au import AU_NAMES, NUM_AUS
+from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.tts.features import (
+    AU_EMBED_DIM,
+    EMBED_SCALE,
+    MAGNITUDE_CHANNEL,
+    au_embed,
+    au_on_feature_grid,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Sub-directory of per-utterance ``.npy`` results (kept for resuming).
+ITEMS_DIR = "items"
+GRID_FILE = "grid.yaml"
+JOURNAL_FILE = "export.jsonl"
+REPORT_FILE = "report.json"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        description="CAUSE AU streams as TTS/VC features: frame-level au.scp on the feature grid "
+        "and utterance-level au_embed.scp for spembs",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, help="packed CAUSE model.zip")
+    parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
+    parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
+    parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")
+    parser.add_argument("--fs", type=int, required=True, help="feats_extract_conf.fs")
+    parser.add_argument(
+        "--hop_length", type=int, required=True, help="feats_extract_conf.hop_length"
+    )
+    parser.add_argument(
+        "--n_fft", type=int, default=None, help="feats_extract_conf.n_fft (only matters if odd)"
+    )
+    parser.add_argument(
+        "--parallel_config", default=None, help="conf/parallel/*.yaml (default: in-process)"
+    )
+    parser.add_argument(
+        "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
+    )
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--verbose", type=int, default=1)
+    return parser
+
+
+def read_wav(value: str, name: str) -> tuple[np.ndarray, int]:
+    """Read a ``wav.scp`` value: a sound file, a Kaldi ``ark:offset`` or a ``cmd |`` pipe.
+
+    Returns:
+        (N,) float32 mono samples and their rate (no resampling).
+    """
+    value = value.strip()
+    if value.endswith("|") or ".ark:" in value:
+        import kaldiio
+
+        try:
+            rate, data = kaldiio.load_mat(value)
+        except Exception as e:  # kaldiio raises several types for bad pipes/offsets
+            raise CauseError(f"{name}: cannot read {value!r}: {e}") from None
+        data = np.asarray(data)
+        if data.dtype.kind in "iu":
+            data = data.astype(np.float32) / np.iinfo(data.dtype).max
+        if data.ndim == 2:
+            data = data.mean(axis=1)
+        return data.astype(np.float32), int(rate)
+    from espnet_cause.io.audio import load_audio
+
+    return load_audio(value, name=name)
+
+
+def export_item(
+    key: str,
+    payload: dict,
+    *,
+    speech2au,
+    fs: int,
+    hop_length: int,
+    n_fft: int | None,
+    items_dir: str,
+) -> dict:
+    """AU features of one utterance, saved as ``items/<key>.au.npy`` and ``.au_embed.npy``.
+
+    Args:
+        key: Utterance id.
+        payload: ``{"wav": wav.scp value, "start": s or None, "end": s or None}``.
+        speech2au: A :class:`espnet_cause.inference.Speech2AU`.
+        fs, hop_length, n_fft: The TTS feature extractor's grid.
+        items_dir: Directory of the per-utterance results.
+
+    Returns:
+        A record with ``num_samples``, ``num_frames`` and ``mean_intensity``.
+    """
+    speech, rate = read_wav(payload["wav"], key)
+    if rate != fs:
+        raise CauseError(
+            f"{key}: audio is at {rate} Hz but --fs is {fs}",
+            fix="export from the wav.scp ESPnet trains on (dump/raw, resampled to fs) or pass "
+            "the matching --fs",
+        )
+    if payload.get("start") is not None:
+        start = int(round(payload["start"] * rate))
+        end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
+        speech = speech[start:end]
+    aus = speech2au(speech, rate, name=key)
+    grid = au_on_feature_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
+    embed = au_embed(aus)
+    out = Path(items_dir)
+    for suffix, array in ((".au.npy", grid), (".au_embed.npy", embed)):
+        with atomic_write(out / f"{key}{suffix}") as tmp:
+            np.save(tmp, array)
+    return {
+        "num_samples": len(speech),
+        "num_frames": len(grid),
+        "au_frames": len(aus),
+        "mean_intensity": round(float(aus.mean()), 4),
+    }
+
+
+def load_speech2au(model: str, device: str) -> dict:
+    """Per-worker environment: the CAUSE model (module level so that it pickles for Dask)."""
+    from espnet_cause.inference import Speech2AU
+
+    return {"speech2au": Speech2AU(model, device=device)}
+
+
+def read_items(wav_scp: Path, segments: Path | None) -> list[tuple[str, dict]]:
+    """``(key, payload)`` pairs from ``wav.scp`` (and ``segments``)."""
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    wavs = read_kaldi_map(wav_scp, check_sorted=False)
+    if segments is None:
+        return [(k, {"wav": v, "start": None, "end": None}) for k, v in sorted(wavs.items())]
+    items = []
+    for lineno, (key, value) in enumerate(read_kaldi_map(segments, check_sorted=False).items(), 1):
+        parts = value.split()
+        try:
+            reco, start, end = parts[0], float(parts[1]), float(parts[2])
+        except (IndexError, ValueError):
+            raise CauseError(
+                f"bad segments line {value!r}", path=segments, line=lineno,
+                fix="use '<utt> <recording> <start_s> <end_s>'",
+            ) from None  # fmt: skip
+        if reco not in wavs:
+            raise CauseError(f"recording {reco!r} is not in {wav_scp}", path=segments, line=lineno)
+        items.append((key, {"wav": wavs[reco], "start": start, "end": end if end > 0 else None}))
+    return sorted(items)
+
+
+def write_vector_ark(ark: Path, scp: Path, vectors: dict[str, np.ndarray]) -> None:
+    """Write 1-D vectors as Kaldi float vectors (what ESPnet's ``kaldi_ark`` reads as spembs)."""
+    import kaldiio
+
+    tmp_ark = ark.with_name(f".{ark.name}.tmp{os.getpid()}")
+    tmp_scp = scp.with_name(f".{scp.name}.tmp{os.getpid()}")
+    try:
+        kaldiio.save_ark(str(tmp_ark), vectors, scp=str(tmp_scp))
+        lines = tmp_scp.read_text().splitlines()
+        os.replace(tmp_ark, ark)
+        with atomic_write(scp) as tmp:
+            tmp.write_text(
+                "".join(ln.replace(str(tmp_ark), str(ark), 1) + "\n" for ln in sorted(lines))
+            )
+    finally:
+        for f in (tmp_ark, tmp_scp):
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
+
+
+def check_grid(output_dir: Path, grid: dict) -> None:
+    """Write ``grid.yaml``, or refuse to mix grids in one output directory (resume safety)."""
+    path = output_dir / GRID_FILE
+    if path.is_file():
+        old = yaml.safe_load(path.read_text()) or {}
+        keys = ("fs", "hop_length", "n_fft", "model_sha256")
+        if any(old.get(k) != grid[k] for k in keys):
+            raise CauseError(
+                "output directory holds an export for another model or grid "
+                + ", ".join(f"{k}={old.get(k)}" for k in keys),
+                path=path,
+                fix="use a new --output_dir or delete the old one",
+            )
+    with atomic_write(path) as tmp:
+        tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
+
+
+@reports_errors
+def main(cmd=None) -> None:
+    """Run the export; see the module docstring."""
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    from espnet_cause.packing import sha256_file
+    from espnet_cause.parallel import load_parallel_config, run_items
+
+    model = Path(args.model)
+    if not model.is_file():
+        raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")
+    if args.fs <= 0 or args.hop_length <= 0:
+        raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    items = read_items(Path(args.wav_scp), Path(args.segments) if args.segments else None)
+    if not items:
+        raise CauseError("no utterances", path=args.wav_scp, fix="give a non-empty wav.scp")
+    check_grid(
+        out,
+        {
+            "fs": args.fs,
+            "hop_length": args.hop_length,
+            "n_fft": args.n_fft,
+            "frames": "1 + num_samples // hop_length (ESPnet LogMelFbank, center=True)",
+            "model": str(model),
+            "model_sha256": sha256_file(model),
+            "au_names": list(AU_NAMES),
+            "au_embed": {
+                "dim": AU_EMBED_DIM,
+                "layout": f"[{MAGNITUDE_CHANNEL}, mean(AU)/{EMBED_SCALE:g} x{NUM_AUS}, "
+                f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
+            },
+        },
+    )
+    items_dir = out / ITEMS_DIR
+    fn = functools.partial(
+        export_item,
+        fs=args.fs,
+        hop_length=args.hop_length,
+        n_fft=args.n_fft,
+        items_dir=str(items_dir),
+    )
+    records = run_items(
+        items,
+        fn,
+        journal=out / JOURNAL_FILE,
+        setup_fn=functools.partial(load_speech2au, str(model), args.device),
+        parallel_config=load_parallel_config(args.parallel_config),
+        desc="export_tts_features",
+        retry_errors=args.retry_errors,
+    )
+    ok = [k for k, _ in items if records.get(k, {}).get("status") == "ok"]
+    skipped = {k: records.get(k, {}).get("reason", "not run") for k, _ in items if k not in ok}
+    with atomic_write(out / REPORT_FILE) as tmp:
+        tmp.write_text(
+            json.dumps({"exported": len(ok), "skipped": skipped, "items": records}, indent=1)
+        )
+    for key, reason in skipped.items():
+        logger.warning("skipped %s: %s", key, reason)
+    if not ok:
+        raise CauseError(
+            "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
+        )
+
+    from espnet_cause.io.au_files import AUArkWriter
+
+    with AUArkWriter(out / "au.ark", out / "au.scp") as writer:
+        for key in ok:
+            writer.write(key, np.load(items_dir / f"{key}.au.npy"))
+    write_vector_ark(
+        out / "au_embed.ark",
+        out / "au_embed.scp",
+        {key: np.load(items_dir / f"{key}.au_embed.npy") for key in ok},
+    )
+    logger.info(
+        "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
+        len(ok), len(skipped), out / REPORT_FILE, out,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

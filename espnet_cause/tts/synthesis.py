@@ -1,0 +1,129 @@
+"""Synthesis with an AU-conditioned TTS model: text plus an AU stream or a reference utterance.
+
+Example:
+    >>> from espnet_cause.tts.synthesis import AUText2Speech
+    >>> tts = AUText2Speech("exp/tts_fs2_au/config.yaml", "exp/tts_fs2_au/valid.loss.ave.pth",
+    ...                     cause_model="exp/cause_cnn/model.zip")
+    >>> out = tts("a b c", reference_speech=samples, reference_fs=16000)  # smile like the reference
+    >>> out = tts("a b c", au=np.full((1, 17), 0.5, np.float32))      # a constant expression
+    >>> out["feat_gen_denorm"], out["wav"]                              # (T_feats, n_mels), (N,)
+
+The AU stream may have any length: FastSpeech2AU stretches it over the predicted durations.
+When the model also takes the 35-dim AU embedding as ``spembs`` (``spk_embed_dim: 35``), the
+embedding of the same stream is passed unless ``spembs`` is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+from espnet_cause.errors import CauseError
+from espnet_cause.tts.features import AU_EMBED_DIM, au_embed
+
+logger = logging.getLogger(__name__)
+
+
+class AUText2Speech:
+    """A trained ``AUTTSTask`` model (or stock ESPnet TTS with AU spembs) ready for synthesis.
+
+    Args:
+        train_config: The TTS run's ``config.yaml``.
+        model_file: Its weights ``.pth``.
+        cause_model: CAUSE ``model.zip`` (or a :class:`~espnet_cause.inference.Speech2AU`) to
+            turn reference speech into AU; only needed for ``reference_speech``.
+        vocoder_config: ESPnet vocoder config; without ``vocoder_file`` Griffin-Lim is used.
+        vocoder_file: A ParallelWaveGAN ``.pkl`` vocoder, or None.
+        device: Torch device.
+    """
+
+    def __init__(
+        self,
+        train_config: str | os.PathLike,
+        model_file: str | os.PathLike,
+        cause_model=None,
+        vocoder_config: str | os.PathLike | None = None,
+        vocoder_file: str | os.PathLike | None = None,
+        device: str = "cpu",
+    ) -> None:
+        from espnet_cause.tts.task import AUTTSTask
+
+        model, train_args = AUTTSTask.build_model_from_file(train_config, model_file, device)
+        self.model = model.eval()
+        self.device = device
+        self.preprocess = AUTTSTask.build_preprocess_fn(train_args, False)
+        self.vocoder = AUTTSTask.build_vocoder_from_file(
+            vocoder_config, vocoder_file, model, device
+        )
+        self.spk_embed_dim = getattr(self.model.tts, "spk_embed_dim", None)
+        self.takes_au = hasattr(self.model.tts, "au_predictor")
+        if cause_model is not None and isinstance(cause_model, str | os.PathLike):
+            from espnet_cause.inference import Speech2AU
+
+            cause_model = Speech2AU(cause_model, device=device)
+        self.speech2au = cause_model
+
+    def __call__(
+        self,
+        text: str | np.ndarray,
+        au: np.ndarray | None = None,
+        reference_speech: np.ndarray | None = None,
+        reference_fs: int | None = None,
+        spembs: np.ndarray | None = None,
+        alpha: float = 1.0,
+    ) -> dict[str, np.ndarray]:
+        """Synthesise one utterance.
+
+        Args:
+            text: A sentence (tokenised as in training) or (T_text,) token ids.
+            au: (T_ref, 17) AU stream on the 0..5 scale, any length; a single row is a constant
+                expression. None with no reference: the model's own AU prediction.
+            reference_speech: (N,) speech whose CAUSE AU stream is used instead of ``au``.
+            reference_fs: Its sample rate.
+            spembs: Explicit ``spembs`` (otherwise the AU embedding of the stream when the model
+                takes a 35-dim ``spembs``).
+            alpha: Speed control (FastSpeech2 durations are multiplied by it).
+
+        Returns:
+            ``feat_gen`` and ``feat_gen_denorm`` (T_feats, odim), ``duration``, ``au`` (token AU
+            used, model scale) when the model has it, and ``wav`` (N,) when a vocoder is available.
+        """
+        import torch
+
+        if reference_speech is not None:
+            if self.speech2au is None or reference_fs is None:
+                raise CauseError(
+                    "reference speech needs a CAUSE model and its sample rate",
+                    fix="pass cause_model= (a model.zip) and reference_fs=",
+                )
+            au = self.speech2au(reference_speech, reference_fs, name="reference")
+        if isinstance(text, str):
+            ids = self.preprocess("<utt>", {"text": text})["text"]
+        else:
+            ids = np.asarray(text)
+        kwargs: dict = {}
+        if au is not None:
+            au = np.asarray(au, dtype=np.float32)
+            if au.ndim != 2 or au.shape[1] != 17 or len(au) == 0:
+                raise CauseError(f"AU stream has shape {au.shape}, expected (T>0, 17)")
+            if self.takes_au:
+                kwargs["au"] = torch.from_numpy(au).to(self.device)
+        if spembs is None and au is not None and self.spk_embed_dim == AU_EMBED_DIM:
+            spembs = au_embed(au)
+        if spembs is not None:
+            kwargs["spembs"] = torch.as_tensor(np.asarray(spembs, np.float32)).to(self.device)
+        if au is not None and not self.takes_au and "spembs" not in kwargs:
+            logger.warning("this model takes neither a frame-level AU stream nor AU spembs")
+        decode = {"use_teacher_forcing": False}
+        if alpha != 1.0:
+            decode["alpha"] = alpha
+        with torch.no_grad():
+            out = self.model.inference(
+                torch.as_tensor(ids, dtype=torch.long).to(self.device), **kwargs, **decode
+            )
+            if self.vocoder is not None:
+                feats = out.get("feat_gen_denorm", out["feat_gen"])
+                out["wav"] = self.vocoder(feats)
+        return {k: v.detach().cpu().numpy() for k, v in out.items() if isinstance(v, torch.Tensor)}
