@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import sys
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
@@ -180,17 +179,18 @@ def main(cmd=None) -> None:
         setup_fn=functools.partial(_tracker_env, args.extractor, landmarker),
         parallel_config=load_parallel_config(args.parallel_config),
         desc=f"extract AUs ({args.extractor})",
+        retry_errors=True,
     )
     failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
     for key, reason in failed.items():
         logger.warning("%s: skipped: %s", key, reason)
     logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), args.output_dir)
     if len(failed) == len(records):
-        print(
-            f"extract_au: error: no video could be processed ({len(failed)} failed)",
-            file=sys.stderr,
+        first = next(iter(failed.values()))
+        raise CauseError(
+            f"no video could be processed ({len(failed)} failed; first: {first})",
+            path=args.video_scp,
         )
-        raise SystemExit(1)
 
 
 if __name__ == "__main__":

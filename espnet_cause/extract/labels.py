@@ -86,8 +86,9 @@ def label_utterance(key: str, payload: dict, tracker=None) -> dict:
 
     Returns:
         A record: ``status`` ``ok`` with ``extractor``, ``frames``, ``missing_frames``,
-        ``source_frames``, ``source_missing``, ``seconds``, or ``status`` ``skip`` with
-        ``reason`` when the input is bad.
+        ``source_frames``, ``source_missing``, ``seconds``, or ``status`` ``error`` with
+        ``reason`` when the input is bad (the utterance is skipped; a re-run retries it, so a
+        fixed input is picked up).
     """
     extractor = payload["extractor"]
     try:
@@ -95,8 +96,8 @@ def label_utterance(key: str, payload: dict, tracker=None) -> dict:
         source, track = _au_track(key, payload, tracker)
         extractor = source
         return _finish(key, payload, source, track, audio)
-    except CauseError as e:
-        return {"status": SKIP, "extractor": extractor, "reason": str(e)}
+    except CauseError as e:  # a bad input: an error record, retried when the stage re-runs
+        return {"status": "error", "extractor": extractor, "reason": str(e)}
 
 
 def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
@@ -301,6 +302,7 @@ def make_au_labels(
         setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker),
         parallel_config=load_parallel_config(parallel_config),
         desc=f"AU labels ({au_extractor})",
+        retry_errors=True,
     )
 
     rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)

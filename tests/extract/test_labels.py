@@ -201,7 +201,7 @@ def test_dask_local_cluster(tmp_path):
     config = tmp_path / "local.yaml"
     config.write_text(
         "env: local\nn_workers: 1\noptions:\n  threads_per_worker: 1\n  processes: false\n"
-        "  dashboard_address: null\n"
+        "  dashboard_address: ':0'\n"
     )
     summary = make_au_labels(
         data, tmp_path / "dump", au_extractor="openface", parallel_config=config
@@ -213,3 +213,15 @@ def test_bridge_gaps():
     values = np.array([[np.nan] * NUM_AUS, [1.0] * NUM_AUS, [np.nan] * NUM_AUS, [3.0] * NUM_AUS])
     out = bridge_gaps(values)
     assert np.allclose(out[:, 0], [1, 1, 2, 3])
+
+
+def test_fixed_input_is_picked_up_on_rerun(tmp_path):
+    data = _small(tmp_path, n=2)
+    good = (tmp_path / "u1.csv").read_text()
+    (tmp_path / "u1.csv").write_text("frame,timestamp\n")
+    out = tmp_path / "dump"
+    summary = make_au_labels(data, out, au_extractor="openface", max_fail_fraction=0.5)
+    assert summary["kept"] == 1 and _report(out)["u1"]["decision"] == "skip"
+    (tmp_path / "u1.csv").write_text(good)
+    summary = make_au_labels(data, out, au_extractor="openface", max_fail_fraction=0.5)
+    assert summary["kept"] == 2 and _report(out)["u1"]["decision"] == "keep"
