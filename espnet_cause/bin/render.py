@@ -202,7 +202,7 @@ def ganimation_frames(
     """Crop, render in chunks with GANimation and paste back; yields (H, W, 3) uint8."""
     from espnet_cause.render.compose import CropCompositor
 
-    compositor = CropCompositor(image, face)
+    compositor = CropCompositor(image, face, size=int(getattr(renderer, "image_size", 128)))
     for start in range(0, len(aus), GANIMATION_CHUNK):
         crops = renderer.render(
             compositor.crop, aus[start : start + GANIMATION_CHUNK], batch_size=batch_size

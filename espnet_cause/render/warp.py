@@ -389,7 +389,7 @@ class _PreparedFace:
         bary /= bary.sum(1, keepdims=True)
         verts = tri.simplices[simplex]  # (n, 3)
         # fields (17, gh*gw*2) so a frame is one small matrix product
-        fields = np.einsum("nv,knvc->knc", bary, node_basis[:, verts])
+        fields = (node_basis[:, verts] * bary[None, :, :, None].astype(np.float32)).sum(2)
         self.fields = fields.reshape(NUM_AUS, gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = (gw / rw, gh / rh)

@@ -1,0 +1,148 @@
+"""Rendering speed: frames per second for the ``warp`` and ``ganimation`` renderers (one JSON line).
+
+Both are measured on the shared test photo (grace_hopper.jpg, 512x600) with a speech-like AU
+sequence, everything a rendered frame needs included:
+- ``warp``: the landmark warp of the photo's face region (the CLI path; the face region is about
+  300 px) and ``warp_crop128``: the same warp on the aligned 128 px crop, pasted back;
+- ``ganimation``: aligned 128 px crop -> GANimation generator (randomly initialised, the paper's
+  size: 64 channels, 6 residual blocks) -> paste back with the feathered mask.
+One-time set-up (face detection, field building, model loading) is reported separately.
+Targets (issue 5): warp >= 25 fps, ganimation >= 10 fps, on 2 CPU cores.
+
+Usage: python bench/render.py [--frames 100] [--num_threads 2] [--image FILE]
+       [--face_landmarker_path FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TARGETS = {"warp_fps": 25.0, "ganimation_fps": 10.0}
+
+
+def speech_like_aus(num_frames: int, fps: float = 25.0) -> np.ndarray:
+    """Mouth opening at syllable rate, a smile, brows and blinks."""
+    from espnet_cause.au import NUM_AUS, au_index
+
+    t = np.arange(num_frames) / fps
+    aus = np.zeros((num_frames, NUM_AUS), np.float32)
+    aus[:, au_index("AU25")] = 2.0 * (1 + np.sin(2 * np.pi * 4 * t))
+    aus[:, au_index("AU26")] = 1.5 * (1 + np.sin(2 * np.pi * 4 * t + 0.5))
+    aus[:, au_index("AU12")] = 1.0 + np.sin(2 * np.pi * 0.3 * t)
+    aus[:, au_index("AU01")] = 1.0 + np.sin(2 * np.pi * 0.5 * t)
+    aus[(np.arange(num_frames) % 75) < 4, au_index("AU45")] = 5.0
+    return aus
+
+
+def bench_warp(image, face, landmarker_path, aus) -> dict:
+    from espnet_cause.render.compose import CropCompositor
+    from espnet_cause.render.warp import WarpRenderer
+
+    out = {}
+    renderer = WarpRenderer(landmarker_path)
+    start = time.perf_counter()
+    renderer.prepare(image, face=face)
+    out["warp_setup_s"] = round(time.perf_counter() - start, 3)
+    start = time.perf_counter()
+    for _ in renderer.render(image, aus):
+        pass
+    out["warp_fps"] = round(len(aus) / (time.perf_counter() - start), 1)
+
+    compositor = CropCompositor(image, face, size=128)
+    try:
+        renderer.prepare(compositor.crop)
+        start = time.perf_counter()
+        for frame in renderer.render(compositor.crop, aus):
+            compositor.paste(frame)
+        out["warp_crop128_fps"] = round(len(aus) / (time.perf_counter() - start), 1)
+    except Exception as e:  # noqa: BLE001 - a report, not a test
+        out["warp_crop128_fps"] = None
+        out["warp_crop128_reason"] = str(e)
+    renderer.close()
+    return out
+
+
+def bench_ganimation(image, face, aus, num_threads: int) -> dict:
+    try:
+        import torch
+
+        from espnet_cause.models.ganimation.checkpoint import GENERATOR_KIND
+        from espnet_cause.models.ganimation.generator import GANimationGenerator
+        from espnet_cause.models.ganimation.inference import GANimationRenderer
+    except ImportError as e:
+        return {"ganimation_fps": None, "ganimation_reason": f"GANimation not available: {e}"}
+    from espnet_cause.bin.render import ganimation_frames
+
+    torch.manual_seed(0)
+    generator = GANimationGenerator()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "generator.pth"
+        torch.save(
+            {
+                "kind": GENERATOR_KIND,
+                "image_size": 128,
+                "generator_conf": {},
+                "generator": generator.state_dict(),
+            },
+            path,
+        )
+        start = time.perf_counter()
+        renderer = GANimationRenderer(path, device="cpu", num_threads=num_threads)
+        setup = time.perf_counter() - start
+    list(ganimation_frames(renderer, image, face, aus[:4], batch_size=16))  # warm-up
+    start = time.perf_counter()
+    for _ in ganimation_frames(renderer, image, face, aus, batch_size=16):
+        pass
+    fps = len(aus) / (time.perf_counter() - start)
+    return {
+        "ganimation_fps": round(fps, 1),
+        "ganimation_setup_s": round(setup, 3),
+        "ganimation_backend": renderer.backend,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=100)
+    parser.add_argument("--num_threads", type=int, default=2)
+    parser.add_argument("--image", default=str(SHARED / "fixtures/faces/grace_hopper.jpg"))
+    parser.add_argument(
+        "--face_landmarker_path", default=str(SHARED / "models/face_landmarker.task")
+    )
+    args = parser.parse_args()
+
+    import cv2
+
+    cv2.setNumThreads(args.num_threads)
+    from espnet_cause.render.face import FaceLandmarker, find_face, load_image
+
+    image = load_image(args.image)
+    with FaceLandmarker(args.face_landmarker_path) as landmarker:
+        start = time.perf_counter()
+        face = find_face(landmarker, image)
+        detect = time.perf_counter() - start
+    aus = speech_like_aus(args.frames)
+    result = {
+        "bench": "render",
+        "image": Path(args.image).name,
+        "image_size": [image.shape[1], image.shape[0]],
+        "frames": args.frames,
+        "num_threads": args.num_threads,
+        "face_detect_s": round(detect, 3),
+    }
+    result.update(bench_warp(image, face, args.face_landmarker_path, aus))
+    result.update(bench_ganimation(image, face, aus, args.num_threads))
+    result["targets"] = TARGETS
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
