@@ -68,6 +68,21 @@ def remove_weight_norm(module) -> int:
     return count
 
 
+def _supports_fast_path(net) -> bool:
+    """True for the stock pipeline: ESPnet's log-mel frontend without enhancement, MVN or none."""
+    from espnet2.asr.frontend.default import DefaultFrontend
+    from espnet2.layers.global_mvn import GlobalMVN
+
+    frontend = getattr(net, "frontend", None)
+    return (
+        type(frontend) is DefaultFrontend
+        and frontend.stft is not None
+        and frontend.frontend is None
+        and (net.normalize is None or type(net.normalize) is GlobalMVN)
+        and all(hasattr(net, a) for a in ("to_au_rate", "num_frames", "denormalize"))
+    )
+
+
 class Speech2AU:
     """A trained CAUSE model ready for inference.
 
@@ -118,6 +133,7 @@ class Speech2AU:
             folded = remove_weight_norm(net)
             logger.debug("folded weight norm of %d layers", folded)
         self.model = net
+        self._fast = optimize and _supports_fast_path(net)
         self.fs = int(net.fs)
         self.au_fps = float(net.au_fps)
         self.hop_length = int(getattr(net, "hop_length", 0)) or None
@@ -181,11 +197,48 @@ class Speech2AU:
 
         wav = self.prepare(speech, fs, name)
         with torch.inference_mode():
-            out = self.model.inference(torch.from_numpy(wav).to(self.device))
+            x = torch.from_numpy(wav).to(self.device)
+            out = self._fast_inference(x) if self._fast else self.model.inference(x)
         aus = out.detach().cpu().numpy().astype(np.float32)
         if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
             raise RuntimeError(f"model returned shape {aus.shape}, expected (T, {NUM_AUS})")
         return aus
+
+    def _fast_inference(self, speech):
+        """``model.inference`` for one utterance without the padding masks of a batch.
+
+        ESPnet's STFT, log-mel and global MVN build and apply a padding mask on every call
+        (a third of the CPU time of the cnn model); with one unpadded utterance there is nothing
+        to mask. Same modules and weights, same result up to float rounding (tested).
+        """
+        import torch
+
+        net = self.model
+        lengths = torch.tensor([speech.size(0)], device=speech.device)
+        num_frames = net.num_frames(lengths)
+        spec, _ = net.frontend.stft(speech[None], None)  # (1, F, bins, 2)
+        power = spec[..., 0] ** 2 + spec[..., 1] ** 2
+        feats, _ = net.frontend.logmel(power, None)  # (1, F, D)
+        mvn = net.normalize
+        if mvn is not None:
+            if mvn.norm_means:
+                feats = feats - mvn.mean.to(feats.dtype)
+            if mvn.norm_vars:
+                feats = feats / mvn.std.to(feats.dtype)
+        feats_lengths = torch.tensor([feats.size(1)], device=speech.device)
+        xs = net.to_au_rate(feats, feats_lengths, num_frames)
+        hs, _ = net.encoder(xs, num_frames)
+        pred = net.output_layer(hs)
+        return net.denormalize(pred, num_frames)[0]
+
+    def streamer(self):
+        """A :class:`~espnet_cause.models.streaming.StreamingSpeech2AU` on this (optimised) model.
+
+        Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.
+        """
+        from espnet_cause.models.streaming import StreamingSpeech2AU
+
+        return StreamingSpeech2AU(self.model)
 
     def to_grid(
         self,

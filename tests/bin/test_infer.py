@@ -35,7 +35,13 @@ def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None
              sum_square=(au_mean**2 + 0.5) * n)  # fmt: skip
     config = {
         "frontend": "default",
-        "frontend_conf": {"fs": FS, "n_fft": 512, "hop_length": 160, "n_mels": N_MELS},
+        "frontend_conf": {
+            "fs": FS,
+            "n_fft": 512,
+            "hop_length": 160,
+            "n_mels": N_MELS,
+            "frontend_conf": None,
+        },  # fmt: skip
         "normalize": "global_mvn",
         "normalize_conf": {"stats_file": str(root / "feats_stats.npz")},
         "au_normalize": "global_mvn",
@@ -217,3 +223,21 @@ def test_infer_bad_model_files(shared, model_zip, tmp_path, capsys):
     assert "bad.pth" in err
     err = _fails(["--wav", wav, "--output", str(tmp_path / "o.csv")], capsys)
     assert "no model given" in err
+
+
+def test_fast_path_equals_model_inference(tmp_path):
+    import torch
+
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.tasks.cause import CAUSETask
+
+    config, pth = make_tiny_model(tmp_path / "exp")
+    net, _ = CAUSETask.build_model_from_file(config, pth)
+    s2a = Speech2AU(model=net)
+    assert s2a._fast
+    x = np.random.default_rng(1).normal(0, 0.1, FS + 123).astype(np.float32)
+    fast = s2a(x, FS)
+    with torch.inference_mode():
+        slow = s2a.model.inference(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
+    assert fast.shape == (timegrid.num_frames_for_fps((FS + 123) / FS, 25), NUM_AUS)

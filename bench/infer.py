@@ -1,0 +1,207 @@
+"""CAUSE inference speed: one JSON line per encoder (randomly initialised, conf sizes).
+
+Measures on this machine, with feature extraction included:
+- ``offline_rtf``: compute time / audio duration of ``Speech2AU`` on a whole utterance (median
+  over repeats), and ``frontend_rtf`` (log-mel + MVN alone) to show where the time goes;
+- streaming (causal variant of the encoder: ``causal: true``; mlp is causal as is; conformer
+  does not stream): ``stream_rtf``, per-chunk compute time for ``--chunk_ms`` chunks (mean, p95,
+  max), the algorithmic latency (look-ahead) and the latency including the chunk's buffering,
+  and the largest difference between streamed and offline output of the same causal model.
+
+Targets (issue 4) for cnn: offline RTF <= 0.001, streaming latency <= 100 ms, <= 4 ms compute
+per 40 ms chunk.
+
+Usage: python bench/infer.py [--encoders cnn dcnn rnn mlp conformer] [--duration 20]
+       [--num_threads 1] [--wav FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_WAV = REPO.parent / "shared" / "fixtures" / "speech" / "arctic_a0007.wav"
+ENCODERS = ("cnn", "dcnn", "rnn", "mlp", "conformer")
+#: Encoders whose conf has a ``causal`` switch; mlp is causal as is, conformer never.
+CAUSAL_SWITCH = ("cnn", "dcnn", "rnn")
+TARGETS = {"cnn": {"offline_rtf": 0.001, "latency_ms": 100.0, "chunk_ms_compute": 4.0}}
+STATS_COUNT = 1000.0
+
+
+def load_signal(wav: Path | None, duration: float, fs: int) -> np.ndarray:
+    """The fixture speech repeated to ``duration`` seconds (noise if the fixture is absent)."""
+    from espnet_cause.io.audio import load_audio
+
+    if wav is not None and wav.is_file():
+        x, _ = load_audio(wav, target_sr=fs)
+    else:
+        x = np.random.default_rng(0).normal(0, 0.1, 4 * fs).astype(np.float32)
+    reps = int(np.ceil(duration * fs / len(x)))
+    return np.tile(x, reps)[: int(duration * fs)].astype(np.float32)
+
+
+def build_model(encoder: str, causal: bool, stats_dir: Path):
+    """A randomly initialised model from conf/cause_<encoder>.yaml with stand-in MVN stats."""
+    import argparse as ap
+
+    import yaml
+
+    from espnet_cause.au import NUM_AUS
+    from espnet_cause.tasks.cause import CAUSETask
+
+    conf = yaml.safe_load((REPO / "conf" / f"cause_{encoder}.yaml").read_text())
+    n_mels = conf["frontend_conf"].get("n_mels", 80)
+    rng = np.random.default_rng(0)
+    feats, aus = stats_dir / "feats_stats.npz", stats_dir / "au_stats.npz"
+    m = rng.normal(-5, 1, n_mels)
+    np.savez(feats, count=np.array(STATS_COUNT), sum=m * STATS_COUNT,
+             sum_square=(m**2 + 4) * STATS_COUNT)  # fmt: skip
+    a = rng.uniform(0.2, 2, NUM_AUS)
+    np.savez(aus, count=np.array(STATS_COUNT), sum=a * STATS_COUNT,
+             sum_square=(a**2 + 0.5) * STATS_COUNT)  # fmt: skip
+    if conf.get("normalize"):
+        conf["normalize_conf"] = {**(conf.get("normalize_conf") or {}), "stats_file": str(feats)}
+    if conf.get("au_normalize"):
+        conf["au_normalize_conf"] = {
+            **(conf.get("au_normalize_conf") or {}),
+            "stats_file": str(aus),
+        }
+    if causal and encoder in CAUSAL_SWITCH:
+        conf["encoder_conf"] = {**(conf.get("encoder_conf") or {}), "causal": True}
+    model = CAUSETask.build_model(ap.Namespace(**conf))
+    return model.eval()
+
+
+def timed(fn, repeats: int) -> tuple[float, float]:
+    """Median wall-clock and median process CPU seconds of ``fn()``."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def bench_encoder(encoder: str, signal: np.ndarray, args, stats_dir: Path) -> dict:
+    import torch
+
+    from espnet_cause.inference import Speech2AU
+
+    fs = 16000
+    duration = len(signal) / fs
+    s2a = Speech2AU(build_model(encoder, False, stats_dir), num_threads=args.num_threads)
+    params = sum(p.numel() for p in s2a.model.parameters())
+    s2a(signal[:fs], fs)  # warm-up
+    offline = timed(lambda: s2a(signal, fs), args.repeats)
+    wav = torch.from_numpy(signal)
+    with torch.inference_mode():
+
+        def frontend():
+            spec, _ = s2a.model.frontend.stft(wav[None], None)
+            s2a.model.frontend.logmel(spec[..., 0] ** 2 + spec[..., 1] ** 2, None)
+
+        front = timed(frontend, args.repeats)
+    result = {
+        "encoder": encoder,
+        "params": params,
+        "audio_s": round(duration, 2),
+        "torch_threads": torch.get_num_threads(),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "offline_rtf": round(offline[0] / duration, 6),
+        "offline_rtf_cpu": round(offline[1] / duration, 6),
+        "frontend_rtf": round(front[0] / duration, 6),
+        "frontend_rtf_cpu": round(front[1] / duration, 6),
+    }
+    if encoder == "conformer":
+        result["streaming"] = None
+        result["streaming_note"] = "not causal (full self-attention): does not stream"
+    else:
+        result.update(bench_stream(encoder, signal, args, stats_dir))
+    target = TARGETS.get(encoder)
+    if target:
+        result["targets"] = target
+        # Wall-clock on a machine shared with other jobs overstates compute; process CPU time
+        # is what the model costs. Both verdicts are given.
+        for kind, rtf, chunk in (
+            ("cpu", "offline_rtf_cpu", "chunk_cpu_ms_mean"),
+            ("wall", "offline_rtf", "chunk_compute_ms_mean"),
+        ):
+            result[f"meets_targets_{kind}"] = bool(
+                result[rtf] <= target["offline_rtf"]
+                and result.get("latency_ms", 1e9) <= target["latency_ms"]
+                and result.get(chunk, 1e9) <= target["chunk_ms_compute"]
+            )
+    return result
+
+
+def bench_stream(encoder: str, signal: np.ndarray, args, stats_dir: Path) -> dict:
+    import torch
+
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.models.streaming import algorithmic_latency
+
+    fs = 16000
+    s2a = Speech2AU(build_model(encoder, True, stats_dir), num_threads=args.num_threads)
+    chunk = int(round(args.chunk_ms * fs / 1000))
+    chunks = [signal[i : i + chunk] for i in range(0, len(signal), chunk)]
+    best = None
+    for _ in range(max(1, args.stream_repeats)):
+        stream = s2a.streamer()
+        times, cpu, outs = [], [], []
+        for c in chunks:
+            t0, c0 = time.perf_counter(), time.process_time()
+            outs.append(stream.accept(c))
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        t0 = time.perf_counter()
+        outs.append(stream.finish())
+        total = sum(times) + time.perf_counter() - t0
+        if best is None or total < best[0]:
+            best = (total, times, outs, cpu)
+    total, times, outs, cpu = best
+    streamed = torch.cat(outs).numpy()
+    offline = s2a(signal, fs)
+    look_ahead = algorithmic_latency(s2a.model) * 1000
+    ms = np.array(times) * 1000
+    return {
+        "stream_rtf": round(total / (len(signal) / fs), 6),
+        "chunk_ms": args.chunk_ms,
+        "chunk_compute_ms_mean": round(float(ms.mean()), 3),
+        "chunk_compute_ms_p95": round(float(np.percentile(ms, 95)), 3),
+        "chunk_compute_ms_max": round(float(ms.max()), 3),
+        "chunk_cpu_ms_mean": round(float(np.mean(cpu) * 1000), 3),
+        "stream_rtf_cpu": round(float(np.sum(cpu)) / (len(signal) / fs), 6),
+        "algorithmic_latency_ms": round(look_ahead, 1),
+        "latency_ms": round(look_ahead + args.chunk_ms, 1),
+        "stream_vs_offline_max_diff": float(np.abs(streamed - offline).max()),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--encoders", nargs="*", default=list(ENCODERS), choices=ENCODERS)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of audio")
+    parser.add_argument("--repeats", type=int, default=5, help="offline runs (median)")
+    parser.add_argument("--stream_repeats", type=int, default=3, help="stream runs (fastest)")
+    parser.add_argument("--chunk_ms", type=float, default=40.0)
+    parser.add_argument("--num_threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--wav", type=Path, default=DEFAULT_WAV)
+    args = parser.parse_args(argv)
+    signal = load_signal(args.wav, args.duration, 16000)
+    with tempfile.TemporaryDirectory() as tmp:
+        for encoder in args.encoders:
+            print(json.dumps(bench_encoder(encoder, signal, args, Path(tmp))), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
