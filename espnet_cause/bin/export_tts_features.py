@@ -78,6 +78,13 @@ def get_parser() -> argparse.ArgumentParser:
         "--n_fft", type=int, default=None, help="feats_extract_conf.n_fft (only matters if odd)"
     )
     parser.add_argument(
+        "--resample",
+        action="store_true",
+        help="resample audio at another rate to --fs (polyphase) instead of skipping it; the "
+        "frame count is then that of the resampled signal, which equals ESPnet's only if its dump "
+        "has the same length (exact when the corpus is already at --fs)",
+    )
+    parser.add_argument(
         "--parallel_config", default=None, help="conf/parallel/*.yaml (default: in-process)"
     )
     parser.add_argument(
@@ -122,6 +129,7 @@ def export_item(
     hop_length: int,
     n_fft: int | None,
     items_dir: str,
+    resample: bool = False,
 ) -> dict:
     """AU features of one utterance, saved as ``items/<key>.au.npy`` and ``.au_embed.npy``.
 
@@ -131,16 +139,21 @@ def export_item(
         speech2au: A :class:`espnet_cause.inference.Speech2AU`.
         fs, hop_length, n_fft: The TTS feature extractor's grid.
         items_dir: Directory of the per-utterance results.
+        resample: Resample audio at another rate to ``fs`` instead of refusing it.
 
     Returns:
         A record with ``num_samples``, ``num_frames`` and ``mean_intensity``.
     """
     speech, rate = read_wav(payload["wav"], key)
+    if rate != fs and resample:
+        from espnet_cause.io.audio import resample as resample_audio
+
+        speech, rate = resample_audio(speech, rate, fs), fs
     if rate != fs:
         raise CauseError(
             f"{key}: audio is at {rate} Hz but --fs is {fs}",
-            fix="export from the wav.scp ESPnet trains on (dump/raw, resampled to fs) or pass "
-            "the matching --fs",
+            fix="export from the wav.scp ESPnet trains on (dump/raw, resampled to fs), pass "
+            "the matching --fs, or add --resample",
         )
     if payload.get("start") is not None:
         start = int(round(payload["start"] * rate))
@@ -216,7 +229,7 @@ def check_grid(output_dir: Path, grid: dict) -> None:
     path = output_dir / GRID_FILE
     if path.is_file():
         old = yaml.safe_load(path.read_text()) or {}
-        keys = ("fs", "hop_length", "n_fft", "model_sha256")
+        keys = ("fs", "hop_length", "n_fft", "resample", "model_sha256")
         if any(old.get(k) != grid[k] for k in keys):
             raise CauseError(
                 "output directory holds an export for another model or grid "
@@ -252,6 +265,7 @@ def main(cmd=None) -> None:
             "fs": args.fs,
             "hop_length": args.hop_length,
             "n_fft": args.n_fft,
+            "resample": args.resample,
             "frames": "1 + num_samples // hop_length (ESPnet LogMelFbank, center=True)",
             "model": str(model),
             "model_sha256": sha256_file(model),
@@ -270,6 +284,7 @@ def main(cmd=None) -> None:
         hop_length=args.hop_length,
         n_fft=args.n_fft,
         items_dir=str(items_dir),
+        resample=args.resample,
     )
     records = run_items(
         items,

@@ -159,3 +159,16 @@ def test_vc_export_on_source_grid_with_segments(model_zip, tmp_path):
                  "--output_dir", str(out), "--fs", str(fs), "--hop_length", str(hop)])  # fmt: skip
     au = dict(kaldiio.load_scp(str(out / "au.scp")))
     assert au["s1"].shape[0] == 1 + 12800 // hop and au["s2"].shape[0] == 1 + 19200 // hop
+
+
+def test_resample_option_exports_audio_at_another_rate(model_zip, tmp_path):
+    rng = np.random.default_rng(2)
+    wav = tmp_path / "a.wav"
+    sf.write(wav, (0.2 * rng.standard_normal(8000)).astype(np.float32), 8000)  # 1 s at 8 kHz
+    scp = tmp_path / "wav.scp"
+    scp.write_text(f"a {wav}\n")
+    out = tmp_path / "out"
+    export.main(["--model", str(model_zip), "--wav_scp", str(scp), "--output_dir", str(out),
+                 "--fs", "22050", "--hop_length", "256", "--resample"])  # fmt: skip
+    au = dict(kaldiio.load_scp(str(out / "au.scp")))
+    assert au["a"].shape == (1 + 22050 // 256, NUM_AUS)
