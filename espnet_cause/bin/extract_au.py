@@ -136,15 +136,19 @@ def main(cmd=None) -> None:
             parser.error("--video needs --output")
         from espnet_cause.io.openface import write_openface_csv
 
-        env = _tracker_env(args.extractor, landmarker)
-        track = extract_one(
-            args.extractor,
-            str(args.video),
-            tracker=env.get("tracker"),
-            openface_dir=openface_dir,
-            au_fps=args.au_fps,
-            max_gap=args.max_gap,
-        )
+        tracker = _tracker_env(args.extractor, landmarker).get("tracker")
+        try:
+            track = extract_one(
+                args.extractor,
+                str(args.video),
+                tracker=tracker,
+                openface_dir=openface_dir,
+                au_fps=args.au_fps,
+                max_gap=args.max_gap,
+            )
+        finally:
+            if tracker is not None:
+                tracker.close()
         write_openface_csv(args.output, track)
         logger.info(
             "%s: %d frames (%d with a face) -> %s",

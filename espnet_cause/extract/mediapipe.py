@@ -64,6 +64,9 @@ DEFAULT_MIN_TRACKING_CONFIDENCE = 0.5
 QUEUE_FRAMES = 16
 #: MediaPipe wants strictly increasing integer millisecond timestamps.
 MS_PER_S = 1000.0
+#: Between videos the landmarker's clock jumps by this much (ms), around a blank reset frame.
+RESET_GAP_MS = 1000
+RESET_FRAME_SIZE = 64
 _END = object()
 
 
@@ -153,9 +156,10 @@ def fetch_face_landmarker(target: str | os.PathLike, url: str = MODEL_URL) -> Pa
 class MediaPipeAUExtractor:
     """Video file -> AU track with MediaPipe's Face Landmarker.
 
-    Build one per process and call it on many videos: the model bytes are read once; each video
-    gets a fresh landmarker (about 70 ms), so tracking state never leaks from one video to the
-    next.
+    Build one per process and call it on many videos: one landmarker is created (about 70 ms)
+    and reused. Its VIDEO-mode clock keeps running across videos, and before each new video it
+    is shown a blank frame so that it drops the face it was tracking: results do not depend on
+    the video before (a test checks this).
 
     Args:
         face_landmarker_path: The ``face_landmarker.task`` model file.
@@ -191,9 +195,28 @@ class MediaPipeAUExtractor:
         self.min_face_presence_confidence = min_face_presence_confidence
         self.min_tracking_confidence = min_tracking_confidence
         self.threaded = threaded
-        self._landmarker().close()  # fail early on a file that is not a model
+        self._landmarker = None
+        self._clock_ms = 0
+        self._open()  # fails early on a file that is not a model
 
-    def _landmarker(self):
+    def close(self) -> None:
+        """Release the landmarker. Call it (or use ``with``) before the interpreter exits:
+        MediaPipe's own clean-up in ``__del__`` fails noisily during interpreter shutdown."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> MediaPipeAUExtractor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self):
+        self._landmarker = self._create()
+        return self._landmarker
+
+    def _create(self):
         from mediapipe.tasks.python import BaseOptions, vision
 
         options = vision.FaceLandmarkerOptions(
@@ -235,10 +258,18 @@ class MediaPipeAUExtractor:
         times: list[float] = []
         rows: list[np.ndarray | None] = []
         names: list[str] | None = None
-        last_ms = -1
-        with contextlib.closing(self._landmarker()) as landmarker:
+        landmarker = self._landmarker or self._open()
+        start = self._clock_ms
+        if start > 0:  # forget the previous video's face
+            blank = np.zeros((RESET_FRAME_SIZE, RESET_FRAME_SIZE, 3), np.uint8)
+            landmarker.detect_for_video(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=blank), start
+            )
+            start += RESET_GAP_MS
+        last_ms = start - 1
+        try:
             for t, image in frames:
-                ms = max(int(round(t * MS_PER_S)), last_ms + 1)
+                ms = max(start + int(round(t * MS_PER_S)), last_ms + 1)
                 last_ms = ms
                 result = landmarker.detect_for_video(
                     mp.Image(image_format=mp.ImageFormat.SRGB, data=image), ms
@@ -252,6 +283,8 @@ class MediaPipeAUExtractor:
                 if names is None:
                     names = [c.category_name for c in categories]
                 rows.append(np.array([c.score for c in categories], dtype=np.float32))
+        finally:
+            self._clock_ms = last_ms + RESET_GAP_MS
         if names is None:
             raise CauseError(
                 f"no face found in any of the {len(times)} frames",

@@ -19,7 +19,8 @@ from espnet_cause.extract.mediapipe import (
 @pytest.fixture(scope="module")
 def extractor(request):
     shared = request.getfixturevalue("shared")
-    return MediaPipeAUExtractor(face_landmarker_path=shared("models/face_landmarker.task"))
+    with MediaPipeAUExtractor(face_landmarker_path=shared("models/face_landmarker.task")) as ex:
+        yield ex
 
 
 def test_au12_rises_as_the_man_smiles(extractor, shared):
@@ -40,12 +41,26 @@ def test_au12_rises_as_the_man_smiles(extractor, shared):
 
 def test_unthreaded_and_downscaled_paths_agree(extractor, shared):
     clip = shared("fixtures/video/single_face.mp4")
-    plain = MediaPipeAUExtractor(
+    with MediaPipeAUExtractor(
         face_landmarker_path=extractor.model_path, threaded=False, max_side=320
-    )(clip)
+    ) as other:
+        plain = other(clip)
     full = extractor(clip)
     au12 = au_index("AU12")
     assert np.abs(plain.intensities[:, au12] - full.intensities[:, au12]).mean() < 0.5
+
+
+def test_reused_landmarker_forgets_the_previous_video(extractor, shared, tmp_path):
+    clip = shared("fixtures/video/single_face.mp4")
+    fresh = MediaPipeAUExtractor(face_landmarker_path=extractor.model_path)
+    first = fresh(clip)
+    # After a video that ends smiling, then a video without a face, the clip reads the same.
+    with pytest.raises(CauseError):
+        fresh(write_video(tmp_path / "blank.mp4", blank_frames(4)))
+    again = fresh(clip)
+    fresh.close()
+    assert np.abs(again.intensities - first.intensities).max() < 0.05
+    assert np.array_equal(again.timestamps, first.timestamps)
 
 
 def test_no_face_in_any_frame_is_an_error(extractor, tmp_path):
