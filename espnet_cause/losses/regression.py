@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-#: Floor on variances and denominators, so a constant AU gives 0 correlation instead of NaN.
+#: Floor on variances and denominators (a constant dimension has no correlation).
 VAR_EPS = 1e-8
 
 
@@ -47,11 +47,13 @@ def masked_pearson(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor)
         mask: (B, T) True on valid frames.
 
     Returns:
-        (D,) correlations; a dimension that is constant in pred or target gives 0.
+        (D,) correlations; a dimension that is constant in pred or target gives NaN.
     """
     _, _, var_p, var_t, cov = _masked_moments(pred, target, mask)
     denom = torch.sqrt(var_p * var_t)
-    return torch.where(denom > VAR_EPS, cov / denom.clamp(min=VAR_EPS), torch.zeros_like(cov))
+    return torch.where(
+        denom > VAR_EPS, cov / denom.clamp(min=VAR_EPS), torch.full_like(cov, float("nan"))
+    )
 
 
 def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.train.trainer import Trainer
 from espnet2.utils.get_default_kwargs import get_default_kwargs
 from espnet2.utils.nested_dict_action import NestedDictAction
-from espnet2.utils.types import str_or_none
+from espnet2.utils.types import int_or_none, str_or_none
 
 from espnet_cause.errors import CauseError
 from espnet_cause.models.encoders.abs_encoder import AbsCAUSEEncoder
@@ -105,8 +105,21 @@ class CAUSETask(AbsTask):
             default=get_default_kwargs(ESPnetCAUSEModel),
             help="Keyword arguments of ESPnetCAUSEModel",
         )
+        group.add_argument(
+            "--num_threads",
+            type=int_or_none,
+            default=None,
+            help="torch intra-op threads per process (None: torch's default). 1 is much faster "
+            "on a busy CPU-only machine, where extra threads only spin",
+        )
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)
+
+    @classmethod
+    def main_worker(cls, args: argparse.Namespace) -> None:
+        if getattr(args, "num_threads", None):
+            torch.set_num_threads(args.num_threads)
+        super().main_worker(args)
 
     @classmethod
     def build_collate_fn(
@@ -134,11 +147,13 @@ class CAUSETask(AbsTask):
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetCAUSEModel:
         frontend = frontend_choices.get_class(args.frontend)(**(args.frontend_conf or {}))
+        # collect_stats computes the statistics the normalisers would load: build without them
+        collecting = bool(getattr(args, "collect_stats", False))
         normalize = None
-        if getattr(args, "normalize", None) is not None:
+        if getattr(args, "normalize", None) is not None and not collecting:
             normalize = normalize_choices.get_class(args.normalize)(**args.normalize_conf)
         au_normalize = None
-        if getattr(args, "au_normalize", None) is not None:
+        if getattr(args, "au_normalize", None) is not None and not collecting:
             au_normalize = au_normalize_choices.get_class(args.au_normalize)(
                 **args.au_normalize_conf
             )

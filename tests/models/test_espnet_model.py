@@ -1,0 +1,106 @@
+"""ESPnetCAUSEModel: forward with masks, collect_feats, inference on the 0-5 scale."""
+
+import numpy as np
+import pytest
+import torch
+from espnet2.asr.frontend.default import DefaultFrontend
+from espnet2.layers.global_mvn import GlobalMVN
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.models.encoders.cnn import CNNEncoder
+from espnet_cause.models.espnet_model import ESPnetCAUSEModel
+from espnet_cause.models.frame_rate import avg_pool_frames, interp_frames, num_au_frames
+from espnet_cause.models.frontend import ProsodyFrontend
+
+FS = 16000
+
+
+def frontend(n_mels: int = 8) -> DefaultFrontend:
+    return DefaultFrontend(
+        fs=FS, n_fft=512, win_length=400, hop_length=160, n_mels=n_mels, frontend_conf=None
+    )
+
+
+def au_stats(tmp_path, mean: float = 2.0, std: float = 0.5):
+    path = tmp_path / "au_stats.npz"
+    count = 100
+    np.savez(
+        path,
+        count=count,
+        sum=np.full(NUM_AUS, mean * count),
+        sum_square=np.full(NUM_AUS, (std**2 + mean**2) * count),
+    )
+    return GlobalMVN(path, eps=1e-2)
+
+
+def model(tmp_path=None, **kw) -> ESPnetCAUSEModel:
+    fe = kw.pop("frontend", None) or frontend()
+    enc = CNNEncoder(input_size=fe.output_size(), hidden_size=8, channels=[8, 4], causal=True)
+    au_norm = au_stats(tmp_path) if tmp_path is not None else None
+    return ESPnetCAUSEModel(frontend=fe, normalize=None, au_normalize=au_norm, encoder=enc, **kw)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [dict(), dict(mse_weight=0.0, l1_weight=1.0), dict(mse_weight=0.5, ccc_weight=0.5)],
+)
+def test_forward_backward_masked(tmp_path, weights):
+    torch.manual_seed(0)
+    m = model(tmp_path, **weights)
+    speech = torch.randn(2, 16000) * 0.1
+    speech_lengths = torch.tensor([16000, 9000])
+    au = torch.rand(2, 25, NUM_AUS) * 5
+    au_lengths = torch.tensor([25, 15])
+    loss, stats, weight = m(speech, speech_lengths, au, au_lengths)
+    assert torch.isfinite(loss) and int(weight) == 2
+    assert {"loss", "mse", "l1", "ccc", "pcc"} <= set(stats)
+    assert -1.0 <= float(stats["pcc"]) <= 1.0
+    loss.backward()
+    # padded target frames do not change the loss
+    au2 = au.clone()
+    au2[1, 15:] = 99.0
+    m.eval()
+    l1, _, _ = m(speech, speech_lengths, au, au_lengths)
+    l2, _, _ = m(speech, speech_lengths, au2, au_lengths)
+    assert torch.allclose(l1, l2)
+    assert torch.equal(au, au.clone())  # the batch was not normalised in place
+
+
+def test_collect_feats_and_inference(tmp_path):
+    torch.manual_seed(0)
+    m = model(tmp_path).eval()
+    speech = torch.randn(1, 12345) * 0.1
+    feats = m.collect_feats(
+        speech, torch.tensor([12345]), torch.rand(1, 20, 17), torch.tensor([20])
+    )
+    assert feats["feats"].shape == (1, 12345 // 160 + 1, 8)
+    assert feats["au"].shape == (1, 20, 17)
+    out = m.inference(speech[0])
+    assert out.shape == (num_au_frames(12345, FS, 25.0), NUM_AUS) == (20, NUM_AUS)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 5.0
+    assert m.inference(speech[0], num_frames=31).shape == (31, NUM_AUS)
+    # 4 s at 25 fps: 100 frames
+    assert m.inference(torch.zeros(64000) + 0.01).shape == (100, NUM_AUS)
+
+
+def test_frame_rate_conversion():
+    feats = torch.arange(10, dtype=torch.float32).reshape(1, 10, 1)
+    out = avg_pool_frames(feats, torch.tensor([10]), torch.tensor([4]), 4)
+    # frame k averages feature frames 4k-2 .. 4k+1 that exist; past the end: edge
+    assert out[0, :, 0].tolist() == [0.5, 3.5, 7.5, 7.5]
+    out = interp_frames(feats, torch.tensor([10]), torch.tensor([3]), 100.0, 25.0)
+    assert out[0, :, 0].tolist() == [0.0, 4.0, 8.0]
+    assert num_au_frames(64000, FS, 25.0) == 100 and num_au_frames(64001, FS, 25.0) == 101
+
+
+def test_prosody_frontend():
+    fe = ProsodyFrontend(n_mels=8)
+    t = np.arange(16000) / FS
+    tone = torch.tensor(0.3 * np.sin(2 * np.pi * 150.0 * t), dtype=torch.float32)
+    feats, lens = fe(torch.stack([tone, tone * 0.1]), torch.tensor([16000, 16000]))
+    assert feats.shape == (2, 101, 11) and fe.output_size() == 11
+    voiced = feats[0, 20:80]
+    assert torch.allclose(voiced[:, 8], torch.full((60,), float(np.log(150.0))), atol=0.02)
+    assert float(voiced[:, 9].mean()) > 0.9
+    # 20 dB quieter
+    assert float((feats[0, 20:80, 10] - feats[1, 20:80, 10]).mean()) == pytest.approx(20, abs=1)

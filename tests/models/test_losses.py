@@ -1,0 +1,62 @@
+"""Masked regression losses and correlations."""
+
+import pytest
+import torch
+
+from espnet_cause.losses.regression import (
+    CCCLoss,
+    MaskedL1Loss,
+    MaskedMSELoss,
+    masked_ccc,
+    masked_pearson,
+)
+
+
+def _batch():
+    torch.manual_seed(0)
+    target = torch.randn(2, 6, 3)
+    pred = target + 0.1 * torch.randn(2, 6, 3)
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    return pred, target, mask
+
+
+def test_masked_losses_ignore_padding():
+    pred, target, mask = _batch()
+    garbage = pred.clone()
+    garbage[1, 4:] = 1e6
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask), loss(garbage, target, mask))
+
+
+def test_mse_l1_values():
+    pred = torch.zeros(1, 2, 1)
+    target = torch.tensor([[[1.0], [3.0]]])
+    mask = torch.tensor([[True, True]])
+    assert MaskedMSELoss()(pred, target, mask).item() == pytest.approx(5.0)
+    assert MaskedL1Loss()(pred, target, mask).item() == pytest.approx(2.0)
+
+
+def test_pearson_and_ccc():
+    pred, target, mask = _batch()
+    assert torch.allclose(masked_pearson(target, target, mask), torch.ones(3), atol=1e-5)
+    assert torch.allclose(masked_ccc(target, target, mask), torch.ones(3), atol=1e-5)
+    # Pearson ignores scale and offset, CCC does not
+    r = masked_pearson(3 * target + 1, target, mask)
+    assert torch.allclose(r, torch.ones(3), atol=1e-5)
+    assert torch.all(masked_ccc(3 * target + 1, target, mask) < 0.9)
+    assert torch.allclose(masked_pearson(-target, target, mask), -torch.ones(3), atol=1e-5)
+    assert CCCLoss()(target, target, mask).item() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_pearson_constant_is_nan():
+    pred, target, mask = _batch()
+    target[..., 0] = 2.0
+    r = masked_pearson(pred, target, mask)
+    assert torch.isnan(r[0]) and not torch.isnan(r[1:]).any()
+
+
+def test_losses_backward():
+    pred, target, mask = _batch()
+    pred.requires_grad_(True)
+    (MaskedMSELoss()(pred, target, mask) + CCCLoss()(pred, target, mask)).backward()
+    assert torch.all(pred.grad[1, 4:] == 0)
