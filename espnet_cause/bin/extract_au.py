@@ -185,6 +185,10 @@ def main(cmd=None) -> None:
         desc=f"extract AUs ({args.extractor})",
         retry_errors=True,
     )
+    if args.extractor == "mediapipe":
+        from espnet_cause.extract.mediapipe import close_all
+
+        close_all()
     failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
     for key, reason in failed.items():
         logger.warning("%s: skipped: %s", key, reason)

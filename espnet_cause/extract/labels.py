@@ -59,6 +59,8 @@ DEFAULT_MAX_MISSING_FRACTION = 0.2
 DEFAULT_MAX_FAIL_FRACTION = 0.3
 #: Columns of au_report.tsv.
 REPORT_COLUMNS = ("utt", "extractor", "frames", "missing_frames", "decision", "reason")
+#: With a cluster configured, up to this many CSV-import utterances run in the main process.
+MAX_LOCAL_IMPORTS = 2000
 #: Work directory (journal, per-utterance AU arrays) inside the output dir.
 WORK_DIR = ".work"
 
@@ -295,15 +297,43 @@ def make_au_labels(
         data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
         au_fps, output_dir,
     )  # fmt: skip
-    records = run_items(
-        items,
-        label_utterance,
-        journal=work / f"journal_{tag}.jsonl",
-        setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker),
-        parallel_config=load_parallel_config(parallel_config),
-        desc=f"AU labels ({au_extractor})",
-        retry_errors=True,
-    )
+    config = load_parallel_config(parallel_config)
+    journal = work / f"journal_{tag}.jsonl"
+    # Face tracking goes to the cluster. Imports of CSVs take milliseconds each: a small batch of
+    # them runs here, which is quicker than starting workers for it.
+    tracked = [(k, p) for k, p in items if au_extractor == "mediapipe" and p["video"]]
+    imported = [(k, p) for k, p in items if not (au_extractor == "mediapipe" and p["video"])]
+    if config is not None and len(imported) > MAX_LOCAL_IMPORTS:
+        tracked, imported = items, []
+    records = {}
+    if imported:
+        records.update(
+            run_items(
+                imported,
+                label_utterance,
+                journal=journal,
+                desc="AU labels (import CSV)",
+                retry_errors=True,
+            )  # fmt: skip
+        )
+    if tracked:
+        try:
+            records.update(
+                run_items(
+                    tracked,
+                    label_utterance,
+                    journal=journal,
+                    setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker),
+                    parallel_config=config,
+                    desc=f"AU labels ({au_extractor})",
+                    retry_errors=True,
+                )
+            )
+        finally:
+            if au_extractor == "mediapipe":
+                from espnet_cause.extract.mediapipe import close_all
+
+                close_all()
 
     rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
     _write_report(output_dir / "au_report.tsv", rows)

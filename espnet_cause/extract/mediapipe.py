@@ -24,6 +24,7 @@ import os
 import queue
 import threading
 import urllib.request
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,14 @@ MS_PER_S = 1000.0
 RESET_GAP_MS = 1000
 RESET_FRAME_SIZE = 64
 _END = object()
+#: Extractors with an open landmarker, for :func:`close_all`.
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every open :class:`MediaPipeAUExtractor` of this process (CLIs call it at the end)."""
+    for extractor in list(_LIVE):
+        extractor.close()
 
 
 def cache_dir() -> Path:
@@ -200,8 +209,8 @@ class MediaPipeAUExtractor:
         self._open()  # fails early on a file that is not a model
 
     def close(self) -> None:
-        """Release the landmarker. Call it (or use ``with``) before the interpreter exits:
-        MediaPipe's own clean-up in ``__del__`` fails noisily during interpreter shutdown."""
+        """Release the landmarker. Call it (or use ``with``, or :func:`close_all`) before the
+        interpreter exits: MediaPipe's own clean-up fails noisily during interpreter shutdown."""
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
@@ -214,6 +223,7 @@ class MediaPipeAUExtractor:
 
     def _open(self):
         self._landmarker = self._create()
+        _LIVE.add(self)
         return self._landmarker
 
     def _create(self):

@@ -196,8 +196,9 @@ def test_resume_after_a_crash_does_only_the_rest(tmp_path, monkeypatch):
     assert (out / "au_fps").read_text().strip() == "50"
 
 
-def test_dask_local_cluster(tmp_path):
+def test_dask_local_cluster(tmp_path, monkeypatch):
     data = _small(tmp_path, n=3)
+    monkeypatch.setattr(labels, "MAX_LOCAL_IMPORTS", 0)  # send the CSV imports to the cluster too
     config = tmp_path / "local.yaml"
     config.write_text(
         "env: local\nn_workers: 1\noptions:\n  threads_per_worker: 1\n  processes: false\n"
