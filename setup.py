@@ -22,6 +22,7 @@ extras = {
     "face": ["mediapipe>=0.10.14"],
     "dist": ["dask[distributed]>=2024.1", "dask-jobqueue>=0.8"],
     "mini": ["espeakng-loader>=0.2.4"],
+    "tts": ["pyworld"],
     "test": ["pytest>=8", "ruff>=0.6"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})

@@ -138,11 +138,15 @@ if run_stage 6 "face rendering (${renderer})"; then
 fi
 
 if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
-    for dset in ${train_set} ${valid_set}; do
+    # The mini dumps are 16 kHz, so they are resampled to tts_fs here. For a real TTS corpus, point
+    # --wav_scp at its ESPnet dump (already at tts_fs) and drop --resample: frames are then exact.
+    for dset in ${train_set} ${valid_set} ${test_set}; do
         logged exp/tts_feats/${dset}.log python -m espnet_cause.bin.export_tts_features \
             --model ${expdir}/model.zip --wav_scp dump/${dset}/wav.scp \
-            --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop}
+            --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop} \
+            --resample --parallel_config ${nj_config}
     done
+    log "TTS features: dump/tts_feats/<set>/au.scp (frame level), au_embed.scp (spembs)"
     stage_done 7
 fi
 log "done (stages ${stage}-${stop_stage})"
