@@ -175,10 +175,22 @@ def infer_file(args) -> None:
     logger.info("%s: %d frames at %g fps -> %s", args.wav, len(aus), fps, output)
 
 
+def _file_stamp(path: str | None) -> str | None:
+    """Path, size and modification time: a re-packed or retrained model invalidates results."""
+    if not path:
+        return None
+    p = Path(path).resolve()
+    if not p.is_file():
+        return str(p)
+    st = p.stat()
+    return f"{p} {st.st_size} {st.st_mtime_ns}"
+
+
 def _settings(args) -> dict:
     return {
-        "model": str(Path(args.model).resolve()) if args.model else None,
-        "model_file": str(Path(args.model_file).resolve()) if args.model_file else None,
+        "model": _file_stamp(args.model),
+        "model_file": _file_stamp(args.model_file),
+        "train_config": _file_stamp(args.train_config),
         "output_format": args.output_format,
         **_grid_options(args),
     }
@@ -221,9 +233,10 @@ def infer_set(args) -> dict[str, dict]:
         if r.get("status") == "ok" and not (item_dir / f"{k}.{suffix}").is_file()
     ]
     if stale:
-        kept = [ln for ln in journal.read_text().splitlines() if json.loads(ln)["key"] not in stale]
+        logger.info("%d journalled outputs are missing; redoing them", len(stale))
+        kept = [r for k, r in read_journal(journal).items() if k not in stale]
         with atomic_write(journal) as tmp:
-            tmp.write_text("".join(ln + "\n" for ln in kept))
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
 
     records = run_items(
         items,

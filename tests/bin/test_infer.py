@@ -158,6 +158,11 @@ def test_infer_scp_skips_bad_items_and_resumes(shared, model_zip, tmp_path, capl
     journal = (out / "infer_journal.jsonl").read_text()
     infer.main(cmd)
     assert (out / "infer_journal.jsonl").read_text() == journal
+    # an output that went missing is redone
+    (out / ".items" / "b_short.npy").unlink()
+    infer.main(cmd)
+    assert (out / ".items" / "b_short.npy").is_file()
+    assert sorted(read_au_scp(out / "au.scp")) == ["a_good", "b_short"]
     # changing the grid starts over, npy format writes one file per utterance
     infer.main(cmd + ["--output_format", "npy", "--output_fps", "50"])
     assert np.load(out / "a_good.npy").shape[0] == timegrid.num_frames_for_fps(
