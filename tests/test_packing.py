@@ -75,3 +75,17 @@ def test_unpack_bad_zips(tmp_path, monkeypatch):
         unpack_model(other, cache_dir=tmp_path / "cache")
     with pytest.raises(CauseError, match="nope.zip"):
         unpack_model(tmp_path / "nope.zip", cache_dir=tmp_path / "cache")
+
+
+def test_pack_model_cli(tmp_path, monkeypatch, capsys):
+    from espnet_cause.bin import pack_model as cli
+
+    exp = _exp(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    cli.main(["--train_config", str(exp / "config.yaml"), "--model_file",
+              str(exp / "valid.loss.best.pth"), "--output", str(exp / "model.zip")])  # fmt: skip
+    assert zipfile.is_zipfile(exp / "model.zip")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--train_config", str(exp / "config.yaml"), "--model_file",
+                  str(exp / "missing.pth"), "--output", str(exp / "m2.zip")])  # fmt: skip
+    assert e.value.code == 2 and "missing.pth" in capsys.readouterr().err

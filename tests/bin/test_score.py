@@ -74,3 +74,27 @@ def test_score_cli_bad_inputs(tmp_path, capsys):
         score.main(["--ref", str(tmp_path / "r"), "--hyp", str(tmp_path / "h"), "--output_dir",
                     str(tmp_path / "o")])  # fmt: skip
     assert "no utterance id is in both" in capsys.readouterr().err
+
+
+def test_score_csv_scp_and_rate_mismatch(tmp_path):
+    from espnet_cause.io import timegrid
+
+    ref = _streams(2, 3)
+    lines = []
+    for k, v in ref.items():
+        write_au(tmp_path / "ref" / f"{k}.csv", v, fps=25)
+        lines.append(f"{k} {tmp_path / 'ref' / f'{k}.csv'}\n")
+    (tmp_path / "ref.scp").write_text("".join(lines))
+    # predictions at 50 fps (npy + au_fps file, as infer --output_format npy writes them)
+    for k, v in ref.items():
+        write_au(tmp_path / "hyp" / f"{k}.npy", timegrid.to_fps(v, 25, 50, len(v) / 25))
+    (tmp_path / "hyp" / "au_fps").write_text("50\n")
+    out = tmp_path / "score"
+    score.main(["--ref", str(tmp_path / "ref.scp"), "--hyp", str(tmp_path / "hyp"),
+                "--output_dir", str(out), "--num_plots", "0", "--plot_aus", "AU12"])  # fmt: skip
+    result = json.loads((out / "scores.json").read_text())
+    assert result["fps"] == 25 and result["length_differences"] == {}
+    assert result["systems"]["model"]["mean"]["pcc"] > 0.99
+    assert any("resampled" in n for n in result["notes"])
+    assert any("no --train_ref" in n for n in result["notes"])
+    assert not (out / "plots").exists()
