@@ -43,9 +43,18 @@ def build(tmp_path, encoder: str) -> ESPnetCAUSEModel:
     ).eval()
 
 
-@pytest.mark.parametrize("encoder", sorted(ENCODERS))
-@pytest.mark.parametrize("num_samples,chunk", [(16000, 640), (23457, 640), (5003, 333)])
+@pytest.mark.parametrize(
+    "encoder,num_samples,chunk",
+    [
+        ("cnn", 16000, 640),
+        ("dcnn", 9000, 640),
+        ("rnn", 9000, 640),
+        ("mlp", 5003, 333),
+        ("cnn", 5003, 333),
+    ],
+)
 def test_streaming_equals_offline(tmp_path, encoder, num_samples, chunk):
+    torch.set_num_threads(1)
     m = build(tmp_path, encoder)
     speech = torch.randn(num_samples, generator=torch.Generator().manual_seed(1)) * 0.1
     offline = m.inference(speech)
