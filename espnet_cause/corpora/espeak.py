@@ -79,6 +79,8 @@ class ESpeakSynthesizer:
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.restype = ctypes.c_int
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_ng_SetRandSeed.restype = None
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synth.argtypes = [
             ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
@@ -103,6 +105,14 @@ class ESpeakSynthesizer:
         if wav and num_samples > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(num_samples,)).copy())
         return 0  # 0 = continue synthesis
+
+    def set_seed(self, seed: int) -> None:
+        """Seed eSpeak's own random generator (breathy voice variants use it).
+
+        eSpeak also keeps wave-generator state from one utterance to the next, so output is
+        reproducible only for the same sequence of utterances in a fresh process.
+        """
+        self._lib.espeak_ng_SetRandSeed(int(seed))
 
     def synthesize(self, text: str, settings: VoiceSettings) -> np.ndarray:
         """Speak ``text``.

@@ -41,6 +41,7 @@ import multiprocessing
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -209,8 +210,38 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     return {"utt_id": item.utt_id, "seconds": len(samples) / SAMPLE_RATE, "frames": len(aus)}
 
 
-def _generate_item_star(args: tuple[MiniItem, Path, float]) -> dict:
-    return generate_item(*args)
+_PROGRESS = None  # queue to the parent process, set in worker processes
+
+
+def _init_worker(progress) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, seed: int) -> int:
+    """Make the missing utterances of one speaker, in a fresh process.
+
+    eSpeak keeps state between utterances, so for reproducible audio every speaker is synthesized
+    in a new process in the same order -- seed, calibration sentences, then every utterance of the
+    speaker (finished ones are synthesized again, 5 ms each, but not written).
+
+    Returns:
+        Number of utterances written.
+    """
+    from espnet_cause.corpora.espeak import get_synthesizer
+
+    get_synthesizer().set_seed(seed)
+    speaker_f0_stats(items[0].speaker_settings)
+    written = 0
+    for it in items:
+        if all(p.is_file() for p in _paths(corpus_dir, it.utt_id)[:2]):
+            synthesize_16k(it.text, it.settings)  # keep eSpeak's history the same
+        else:
+            generate_item(it, corpus_dir, au_fps)
+            written += 1
+            if _PROGRESS is not None:
+                _PROGRESS.put(1)
+    return written
 
 
 def _video_items(items: list[MiniItem], config: MiniConfig) -> list[MiniItem]:
@@ -258,26 +289,43 @@ def _check_corpus_dir(corpus_dir: str | os.PathLike) -> Path:
 
 
 def _synthesize_missing(
-    todo: list[MiniItem], corpus_dir: Path, config: MiniConfig, num_workers: int
+    items: list[MiniItem], num_todo: int, corpus_dir: Path, config: MiniConfig, num_workers: int
 ) -> None:
+    """Run :func:`generate_speaker` for every speaker with missing files, one process each."""
+    import queue
+
     from tqdm import tqdm
 
-    jobs = [(it, corpus_dir, config.au_fps) for it in todo]
-    bar = tqdm(total=len(jobs), desc="mini corpus: speech + AU", unit="utt")
-    try:
-        if num_workers <= 1 or len(jobs) < 2 * num_workers:
-            for job in jobs:
-                _generate_item_star(job)
-                bar.update()
-        else:
-            # spawn: safe even when the parent has threads (torch, tqdm monitor).
-            ctx = multiprocessing.get_context("spawn")
-            chunk = max(1, len(jobs) // (num_workers * 8))
-            with ctx.Pool(num_workers) as pool:
-                for _ in pool.imap_unordered(_generate_item_star, jobs, chunksize=chunk):
-                    bar.update()
-    finally:
-        bar.close()
+    by_speaker: dict[str, list[MiniItem]] = {}
+    for it in items:
+        by_speaker.setdefault(it.speaker, []).append(it)
+    jobs = [
+        (utts, corpus_dir, config.au_fps, config.seed)
+        for utts in by_speaker.values()
+        if not all(p.is_file() for it in utts for p in _paths(corpus_dir, it.utt_id)[:2])
+    ]
+    # spawn: a fresh interpreter per speaker (see generate_speaker), safe with threads in the
+    # parent. ProcessPoolExecutor fails (BrokenProcessPool) instead of hanging if a worker dies.
+    ctx = multiprocessing.get_context("spawn")
+    progress = ctx.Queue()
+    with tqdm(total=num_todo, desc="mini corpus: speech + AU", unit="utt") as bar:
+        with ProcessPoolExecutor(
+            max(1, num_workers),
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(progress,),
+            max_tasks_per_child=1,
+        ) as pool:
+            futures = [pool.submit(generate_speaker, *job) for job in jobs]
+            while not all(f.done() for f in futures):
+                try:
+                    bar.update(progress.get(timeout=0.2))
+                except queue.Empty:
+                    pass
+            for f in futures:
+                f.result()  # re-raises a worker's exception
+            while not progress.empty():
+                bar.update(progress.get())
 
 
 def _render_videos(
@@ -368,7 +416,7 @@ def generate_mini_corpus(
         au_fps: Frame rate of the AU tracks and videos.
         face_image: Face photo for the videos.
         face_landmarker_path: MediaPipe ``face_landmarker.task`` for the renderer.
-        num_workers: Processes for speech and AU generation.
+        num_workers: Processes for speech and AU generation (one speaker per process).
 
     Returns:
         The corpus directory (resolved).
@@ -419,7 +467,7 @@ def generate_mini_corpus(
             "%s: synthesizing %d of %d utterances (%d workers)",
             corpus_dir, len(todo), len(items), num_workers,
         )  # fmt: skip
-        _synthesize_missing(todo, corpus_dir, config, num_workers)
+        _synthesize_missing(items, len(todo), corpus_dir, config, num_workers)
     num_made = _render_videos(items, corpus_dir, config, face_image, face_landmarker_path)
     _write_metadata(corpus_dir, items)
     _validate(corpus_dir, items)
