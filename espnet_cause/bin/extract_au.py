@@ -96,12 +96,16 @@ def extract_one(
     return track
 
 
-def _tracker_env(extractor: str, face_landmarker_path: str | None) -> dict:
+def _tracker_env(
+    extractor: str, face_landmarker_path: str | None, max_fps: float | None = None
+) -> dict:
     if extractor != "mediapipe":
         return {}
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 
-    return {"tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path)}
+    return {
+        "tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
+    }
 
 
 def _scp_item(key: str, payload: dict, tracker=None) -> dict:
@@ -136,7 +140,7 @@ def main(cmd=None) -> None:
             parser.error("--video needs --output")
         from espnet_cause.io.openface import write_openface_csv
 
-        tracker = _tracker_env(args.extractor, landmarker).get("tracker")
+        tracker = _tracker_env(args.extractor, landmarker, args.au_fps or None).get("tracker")
         try:
             track = extract_one(
                 args.extractor,
@@ -180,7 +184,7 @@ def main(cmd=None) -> None:
         items,
         _scp_item,
         journal=args.output_dir / ".work" / "journal.jsonl",
-        setup_fn=functools.partial(_tracker_env, args.extractor, landmarker),
+        setup_fn=functools.partial(_tracker_env, args.extractor, landmarker, args.au_fps or None),
         parallel_config=load_parallel_config(args.parallel_config),
         desc=f"extract AUs ({args.extractor})",
         retry_errors=True,

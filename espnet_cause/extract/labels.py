@@ -67,13 +67,17 @@ WORK_DIR = ".work"
 KEEP, DROP, SKIP = "keep", "drop", "skip"
 
 
-def setup_extractor(extractor: str, face_landmarker_path: str | None = None) -> dict:
+def setup_extractor(
+    extractor: str, face_landmarker_path: str | None = None, max_fps: float | None = None
+) -> dict:
     """Per-worker environment for :func:`label_utterance`: the loaded MediaPipe extractor."""
     if extractor != "mediapipe":
         return {}
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 
-    return {"tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path)}
+    return {
+        "tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
+    }
 
 
 def label_utterance(key: str, payload: dict, tracker=None) -> dict:
@@ -323,7 +327,9 @@ def make_au_labels(
                     tracked,
                     label_utterance,
                     journal=journal,
-                    setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker),
+                    setup_fn=functools.partial(
+                        setup_extractor, au_extractor, face_landmarker, au_fps
+                    ),
                     parallel_config=config,
                     desc=f"AU labels ({au_extractor})",
                     retry_errors=True,

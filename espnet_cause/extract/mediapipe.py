@@ -178,6 +178,9 @@ class MediaPipeAUExtractor:
         min_face_presence_confidence: Landmark model face-presence threshold.
         min_tracking_confidence: Threshold to keep tracking instead of re-detecting.
         threaded: Decode in a second thread, overlapping with inference.
+        max_fps: Track at most this many frames per second of video (one per ``1 / max_fps``
+            bin; the recipe passes its AU rate, so a 30 fps video costs 25 landmarker calls per
+            second for 25 fps labels). None tracks every frame.
 
     Example:
         >>> extractor = MediaPipeAUExtractor(face_landmarker_path="face_landmarker.task")
@@ -194,6 +197,7 @@ class MediaPipeAUExtractor:
         min_face_presence_confidence: float = DEFAULT_MIN_PRESENCE_CONFIDENCE,
         min_tracking_confidence: float = DEFAULT_MIN_TRACKING_CONFIDENCE,
         threaded: bool = True,
+        max_fps: float | None = None,
     ) -> None:
         path = resolve_face_landmarker(face_landmarker_path)
         self.model_path = path
@@ -204,6 +208,7 @@ class MediaPipeAUExtractor:
         self.min_face_presence_confidence = min_face_presence_confidence
         self.min_tracking_confidence = min_tracking_confidence
         self.threaded = threaded
+        self.max_fps = max_fps
         self._landmarker = None
         self._clock_ms = 0
         self._open()  # fails early on a file that is not a model
@@ -262,9 +267,9 @@ class MediaPipeAUExtractor:
         """
         import mediapipe as mp
 
-        frames = _threaded(iter_frames(video, max_side=self.max_side)) if self.threaded else (
-            iter_frames(video, max_side=self.max_side)
-        )  # fmt: skip
+        frames = iter_frames(video, max_side=self.max_side, max_fps=self.max_fps)
+        if self.threaded:
+            frames = _threaded(frames)
         times: list[float] = []
         rows: list[np.ndarray | None] = []
         names: list[str] | None = None

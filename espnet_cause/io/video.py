@@ -116,7 +116,7 @@ def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 
 def iter_frames(
-    path: str | os.PathLike, *, max_side: int | None = None
+    path: str | os.PathLike, *, max_side: int | None = None, max_fps: float | None = None
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Decode the first video stream as RGB frames.
 
@@ -124,6 +124,8 @@ def iter_frames(
         path: The video file.
         max_side: Downscale frames so that their longer side is at most this (done by FFmpeg's
             scaler during the RGB conversion, which is cheaper than scaling afterwards).
+        max_fps: Yield at most one frame per ``1 / max_fps`` seconds bin (the first frame in
+            each bin; all frames are still decoded). None yields every frame.
 
     Yields:
         ``(timestamp, frame)``: seconds from the first frame, and a (H, W, 3) uint8 RGB array.
@@ -146,6 +148,7 @@ def iter_frames(
         fps = float(stream.average_rate or stream.guessed_rate or 0.0)
         first_pts = None
         n = 0
+        last_bin = -1
         try:
             for frame in container.decode(stream):
                 if frame.pts is not None and time_base is not None:
@@ -154,8 +157,13 @@ def iter_frames(
                     t = (frame.pts - first_pts) * time_base
                 else:  # no timing in the stream: count frames
                     t = n / fps if fps else float(n)
-                image = frame.to_ndarray(format="rgb24", width=width, height=height)
                 n += 1
+                if max_fps:
+                    time_bin = int(np.floor(t * max_fps + 1e-6))
+                    if time_bin <= last_bin:
+                        continue
+                    last_bin = time_bin
+                image = frame.to_ndarray(format="rgb24", width=width, height=height)
                 yield float(t), image
         except av.FFmpegError as e:
             if n == 0:

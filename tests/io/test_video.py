@@ -32,6 +32,11 @@ def test_info_frames_and_audio_of_real_clip(shared):
     assert np.allclose(np.diff(stamps), 1 / 30, atol=1e-3)
     assert len(stamps) == 72
 
+    # At most one frame per 1/25 s bin: 2.4 s of 30 fps video -> 60 frames.
+    sub = [t for t, _ in iter_frames(clip, max_fps=25)]
+    assert len(sub) == 60 and sub[0] == 0.0 and np.all(np.diff(sub) > 0)
+    assert np.all(np.diff(np.floor(np.array(sub) * 25 + 1e-6)) == 1)
+
     audio = read_audio_track(clip, sample_rate=16000)
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert abs(len(audio) / 16000 - 2.42) < 0.05
