@@ -42,6 +42,7 @@ setup(
         "torch",
         "torchaudio",
         "numpy",
+        "scipy",
         "praat-parselmouth",
         "pyyaml",
         "kaldiio",
