@@ -13,6 +13,7 @@ AU frame, digital silence) raises :class:`CauseError`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from pathlib import Path
@@ -114,7 +115,8 @@ class Speech2AU:
         self.device = device
         self.source = "model object"
         if model is not None and not isinstance(model, str | os.PathLike):
-            net = model
+            # a copy: folding weight norm and eval() must not change the caller's model
+            net = copy.deepcopy(model) if optimize else model
         else:
             if model is not None:
                 from espnet_cause.packing import unpack_model
@@ -170,9 +172,10 @@ class Speech2AU:
         """
         from espnet_cause.io.audio import check_speech, resample
 
+        speech = np.asarray(speech)
+        if speech.dtype.kind in "iu":  # integer PCM -> [-1, 1]
+            speech = speech.astype(np.float32) / float(np.iinfo(speech.dtype).max)
         speech = mix_down(speech, name)
-        if speech.dtype.kind in "iu":  # integer PCM
-            speech = speech.astype(np.float32) / np.iinfo(speech.dtype).max
         if fs <= 0:
             raise CauseError(f"{name}: sample rate must be positive, got {fs}")
         # check before resampling: NaNs and emptiness are easier to report on the original

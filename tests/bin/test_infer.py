@@ -246,3 +246,22 @@ def test_fast_path_equals_model_inference(tmp_path):
         slow = s2a.model.inference(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(fast, slow, atol=1e-5)
     assert fast.shape == (timegrid.num_frames_for_fps((FS + 123) / FS, 25), NUM_AUS)
+
+
+def test_speech2au_api_pcm_stereo_any_rate(tmp_path):
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.tasks.cause import CAUSETask
+
+    config, pth = make_tiny_model(tmp_path / "exp")
+    net, _ = CAUSETask.build_model_from_file(config, pth)
+    s2a = Speech2AU(model=net)
+    assert net.encoder.blocks[0].conv.parametrizations  # the caller's model keeps weight norm
+    x = np.random.default_rng(2).normal(0, 0.1, FS).astype(np.float32)
+    ref = s2a(x, FS)
+    pcm = np.round(x * 32767).astype(np.int16)
+    np.testing.assert_allclose(s2a(np.stack([pcm, pcm], axis=1), FS), ref, atol=1e-3)
+    from espnet_cause.io.audio import resample
+
+    assert s2a(resample(x, FS, 8000), 8000).shape == ref.shape
+    grid, fps = s2a.to_grid(ref, FS, FS, output_fs=24000, output_hop_length=300)
+    assert grid.shape == (1 + 24000 // 300, NUM_AUS) and fps == 80
