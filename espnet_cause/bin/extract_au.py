@@ -103,9 +103,8 @@ def _tracker_env(
         return {}
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 
-    return {
-        "tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
-    }
+    tracker = MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
+    return {"tracker": tracker}
 
 
 def _scp_item(key: str, payload: dict, tracker=None) -> dict:

@@ -75,9 +75,8 @@ def setup_extractor(
         return {}
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 
-    return {
-        "tracker": MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
-    }
+    tracker = MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
+    return {"tracker": tracker}
 
 
 def label_utterance(key: str, payload: dict, tracker=None) -> dict:
