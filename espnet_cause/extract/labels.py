@@ -253,6 +253,12 @@ def make_au_labels(
         )
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     utts = validate_data_dir(data_dir, check_files=False)
+    if (data_dir / "segments").is_file():
+        raise CauseError(
+            "stage 2 takes one recording per utterance; this data dir has a segments file",
+            path=data_dir / "segments",
+            fix="cut the segments into files first (one video/wav per utterance)",
+        )
     maps = {
         name: read_kaldi_map(data_dir / name) if (data_dir / name).is_file() else {}
         for name in ("wav.scp", "video.scp", "au_csv.scp")

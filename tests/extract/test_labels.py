@@ -226,3 +226,25 @@ def test_fixed_input_is_picked_up_on_rerun(tmp_path):
     (tmp_path / "u1.csv").write_text(good)
     summary = make_au_labels(data, out, au_extractor="openface", max_fail_fraction=0.5)
     assert summary["kept"] == 2 and _report(out)["u1"]["decision"] == "keep"
+
+
+def test_small_length_difference_is_padded_or_trimmed(tmp_path):
+    utts = {
+        "short_au": {"wav": _wav(tmp_path / "a.wav", 2.0), "au_csv": _csv(tmp_path / "a.csv", 1.85)},
+        "long_au": {"wav": _wav(tmp_path / "b.wav", 2.0), "au_csv": _csv(tmp_path / "b.csv", 2.15)},
+    }  # fmt: skip
+    out = tmp_path / "dump"
+    summary = make_au_labels(_data_dir(tmp_path, utts), out, au_extractor="openface", max_gap=0.05)
+    assert summary["kept"] == 2
+    au = kaldiio.load_scp(str(out / "au.scp"))
+    for utt in utts:
+        assert au[utt].shape == (50, NUM_AUS) and not np.isnan(au[utt]).any()
+    # The short track's last value is held over the missing 0.15 s.
+    assert np.allclose(au["short_au"][-4:, au_index("AU12")], 4.0, atol=0.01)
+
+
+def test_segments_are_refused(tmp_path, shared):
+    data = _data_dir(tmp_path, {"u1": {"wav": shared("fixtures/speech/arctic_a0007.wav")}})
+    (data / "segments").write_text("u1 rec1 0.0 1.0\n")
+    with pytest.raises(CauseError, match="segments"):
+        make_au_labels(data, tmp_path / "out", au_extractor="mediapipe")
