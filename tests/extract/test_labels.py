@@ -6,7 +6,7 @@ import kaldiio
 import numpy as np
 import pytest
 import soundfile as sf
-from media import blank_frames, video_frames, write_video
+from extract_media import blank_frames, video_frames, write_video
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError

@@ -12,7 +12,7 @@ from espnet_cause.errors import CauseError
 from espnet_cause.io.video import iter_frames, read_audio_track, scaled_size, video_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extract"))
-from media import blank_frames, write_video  # noqa: E402
+from extract_media import blank_frames, write_video  # noqa: E402
 
 
 def test_info_frames_and_audio_of_real_clip(shared):

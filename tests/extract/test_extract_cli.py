@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media import blank_frames, write_video
+from extract_media import blank_frames, write_video
 
 from espnet_cause.au import au_index
 from espnet_cause.bin import extract_au, make_au_labels
