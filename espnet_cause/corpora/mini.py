@@ -55,7 +55,7 @@ from espnet_cause.io.atomic import atomic_write
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
-MINI_VERSION = 1
+MINI_VERSION = 2  # 2: every AU driven by the speech, local pitch accents, mood loudness
 SAMPLE_RATE = 16000
 MARKER = "mini_corpus.json"
 METADATA = "metadata.tsv"
@@ -71,6 +71,8 @@ MOOD_STRENGTH = (0.6, 1.0)
 MOOD_PITCH = 15.0
 MOOD_RANGE = 20.0
 MOOD_RATE = 0.15
+#: Loudness change of the speech per unit of mood, in dB (happy louder, sad softer).
+MOOD_GAIN_DB = 6.0
 #: Per-utterance jitter: pitch standard deviation, relative rate half-width.
 PITCH_JITTER = 3.0
 RATE_JITTER = 0.06
@@ -195,6 +197,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
 
     wav_path, csv_path, _ = _paths(corpus_dir, item.utt_id)
     samples = synthesize_16k(item.text, item.settings)
+    samples = np.clip(samples * 10.0 ** (MOOD_GAIN_DB * item.mood / 20.0), -1.0, 1.0)
     f0_mean, f0_std = speaker_f0_stats(item.speaker_settings)
     aus = au_track_from_speech(
         samples,

@@ -13,21 +13,30 @@ The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)
    moves before the sound it shapes) and smoothed (Gaussian, sigma 1 frame).
    Mouth: ``AU25 = 4.5 * l**0.5`` (lips part), ``AU26 = 4.0 * l**1.5`` (jaw drop),
    ``AU10 = 1.2 * l`` (upper lip raiser).
-2. **F0 excursion** ``z(t)``: praat-parselmouth pitch (75-500 Hz), log-F0 z-scored with the
-   *speaker's* mean and standard deviation (measured on calibration sentences of that voice),
-   unvoiced frames 0, smoothed (sigma 3 frames: brows are slow).
-   Brows: ``up = max(z - 0.5, 0)``, ``down = max(-z - 0.5, 0)``;
-   ``AU01 = 1.5 * up``, ``AU02 = 1.2 * up``, ``AU04 = 1.5 * down``.
+2. **F0 excursion** ``z(t)``: praat-parselmouth pitch (75-500 Hz); log-F0 (interpolated over
+   unvoiced frames) minus its local baseline (Gaussian, sigma 0.5 s), divided by the *speaker's*
+   log-F0 standard deviation (measured on calibration sentences of that voice): a pitch accent
+   raises the brows, a local fall lowers them. Unvoiced frames 0, smoothed (sigma 3 frames:
+   brows are slow).
+   Brows: ``up = max(z - 0.2, 0)``, ``down = max(-z - 0.2, 0)``;
+   ``AU01 = 3.0 * up``, ``AU02 = 2.4 * up``, ``AU04 = 3.0 * down``.
 3. **Mood** ``m`` in [-1, 1] per utterance (also audible: the speech of a happy utterance is
    higher, wider in pitch and faster; a sad one lower, flatter and slower, see
    :mod:`espnet_cause.corpora.mini`). Happy (``m > 0``): ``AU06 += 2.0 m``, ``AU12 += 2.5 m``.
    Sad (``m < 0``): ``AU15 += 2.0 |m|``, ``AU04 += 1.0 |m|``. The offset ramps in over the first
    0.3 s.
-4. **Blinks** AU45: at random times, intervals uniform in 2.5-4.5 s (first one 0.3-3 s in), each a
-   150 ms bump peaking at 4.0; independent of the speech (a model can only learn the rate).
-5. **Noise**: every AU gets smooth Gaussian noise (sigma 3 frames, standard deviation 0.15), plus a
-   per-utterance resting level uniform in 0-0.3 on the AUs the rule does not drive.
-6. Everything is clipped to the OpenFace scale 0..5.
+4. **Effort, pauses and fricatives** (from the same loudness and voicing): lid tightener
+   ``AU07 = 1.5 * l**2``; chin raiser ``AU17 = 1.5 * p`` with the pause signal
+   ``p = 1 - smooth(l, sigma 5 frames)``; lip stretcher ``AU20 = 2.0 * smooth(l * unvoiced)``
+   (loud but unvoiced: fricatives); upper lid raiser ``AU05 = 1.0 * up``.
+5. **More mood**: happy adds ``AU14 += 1.5 m``; sad adds ``AU09 += 1.0 |m|``, ``AU23 += 1.5 |m|``.
+6. **Blinks** AU45: a 150 ms bump peaking at 4.0 at each pause onset (the slow loudness falling
+   below 0.35 after speech), as people blink at phrase boundaries.
+7. **Noise**: every AU gets smooth Gaussian noise (sigma 3 frames, standard deviation 0.1).
+8. Everything is clipped to the OpenFace scale 0..5.
+
+Every AU depends on the speech, so a perfect model scores a PCC near 1 on every AU but for the
+noise; the mean PCC a model reaches says how much of the rule it learned.
 """
 
 from __future__ import annotations
@@ -50,26 +59,34 @@ PITCH_FLOOR_HZ = 75.0
 PITCH_CEILING_HZ = 500.0
 #: Analysis step of intensity and pitch, in seconds.
 ANALYSIS_STEP_S = 0.01
-#: F0 z-scores within +-this dead zone move no brow.
-BROW_DEAD_ZONE = 0.5
+#: Local F0 baseline (Gaussian sigma, seconds) that pitch accents are measured against.
+F0_BASELINE_S = 0.5
+#: F0 excursions within +-this dead zone (speaker standard deviations) move no brow.
+BROW_DEAD_ZONE = 0.2
 #: Gains of the mouth AUs on loudness, and their exponents.
 MOUTH_GAINS = {"AU25": (4.5, 0.5), "AU26": (4.0, 1.5), "AU10": (1.2, 1.0)}
 #: Gains of the brow AUs on upward (AU01, AU02) and downward (AU04) F0 excursions.
-BROW_UP_GAINS = {"AU01": 1.5, "AU02": 1.2}
-BROW_DOWN_GAINS = {"AU04": 1.5}
+BROW_UP_GAINS = {"AU01": 3.0, "AU02": 2.4}
+BROW_DOWN_GAINS = {"AU04": 3.0}
 #: Mood offsets per unit of mood: happy (m > 0) and sad (m < 0).
 HAPPY_GAINS = {"AU06": 2.0, "AU12": 2.5}
 SAD_GAINS = {"AU15": 2.0, "AU04": 1.0}
 MOOD_RAMP_S = 0.3
-#: Blinks: interval range and first-blink range in seconds, duration and peak intensity.
-BLINK_INTERVAL_S = (2.5, 4.5)
-BLINK_FIRST_S = (0.3, 3.0)
+#: Effort, pause and fricative drivers (rule step 4) and the extra mood AUs (step 5).
+EFFORT_GAIN = {"AU07": 1.5}
+PAUSE_GAIN = {"AU17": 1.5}
+PAUSE_SMOOTH_FRAMES = 5.0
+FRICATIVE_GAIN = {"AU20": 2.0}
+LID_UP_GAIN = {"AU05": 1.0}
+HAPPY_EXTRA_GAINS = {"AU14": 1.5}
+SAD_EXTRA_GAINS = {"AU09": 1.0, "AU23": 1.5}
+#: Blinks at pause onsets: loudness threshold, duration and peak intensity.
+BLINK_PAUSE_THRESHOLD = 0.35
 BLINK_DURATION_S = 0.15
 BLINK_PEAK = 4.0
-#: Smooth noise: standard deviation and smoothing (frames); resting level range of idle AUs.
-NOISE_STD = 0.15
+#: Smooth noise: standard deviation and smoothing (frames).
+NOISE_STD = 0.1
 NOISE_SMOOTH_FRAMES = 3.0
-REST_MAX = 0.3
 
 
 def gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -189,8 +206,15 @@ def au_track_from_speech(
     for name, (gain, power) in MOUTH_GAINS.items():
         aus[:, au_index(name)] += gain * loud**power
 
-    z = (log_f0_track(samples, sr, times) - f0_mean) / f0_std
-    z = gaussian_smooth(np.nan_to_num(z, nan=0.0), BROW_SMOOTH_FRAMES)
+    log_f0 = log_f0_track(samples, sr, times)
+    voiced = ~np.isnan(log_f0)
+    if voiced.any():
+        filled = np.interp(times, times[voiced], log_f0[voiced])
+        baseline = gaussian_smooth(filled, F0_BASELINE_S * fps)
+        z = np.where(voiced, (filled - baseline) / f0_std, 0.0)
+    else:
+        z = np.zeros(num_frames)
+    z = gaussian_smooth(z, BROW_SMOOTH_FRAMES)
     up = np.maximum(z - BROW_DEAD_ZONE, 0.0)
     down = np.maximum(-z - BROW_DEAD_ZONE, 0.0)
     for name, gain in BROW_UP_GAINS.items():
@@ -199,21 +223,33 @@ def au_track_from_speech(
         aus[:, au_index(name)] += gain * down
 
     ramp = np.clip(times / MOOD_RAMP_S, 0.0, 1.0)
-    for name, gain in (HAPPY_GAINS if mood > 0 else SAD_GAINS).items():
+    mood_gains = {**HAPPY_GAINS, **HAPPY_EXTRA_GAINS} if mood > 0 else {}
+    if mood < 0:
+        mood_gains = dict(SAD_GAINS)
+        for name, gain in SAD_EXTRA_GAINS.items():
+            mood_gains[name] = mood_gains.get(name, 0.0) + gain
+    for name, gain in mood_gains.items():
         aus[:, au_index(name)] += gain * abs(mood) * ramp
 
-    blink = au_index("AU45")
-    t_blink = rng.uniform(*BLINK_FIRST_S)
-    sigma = BLINK_DURATION_S / 4.0  # +-2 sigma spans the blink
-    while t_blink < duration:
-        aus[:, blink] += BLINK_PEAK * np.exp(-0.5 * ((times - t_blink) / sigma) ** 2)
-        t_blink += rng.uniform(*BLINK_INTERVAL_S)
+    for name, gain in EFFORT_GAIN.items():
+        aus[:, au_index(name)] += gain * loud**2
+    slow = gaussian_smooth(loud, PAUSE_SMOOTH_FRAMES)
+    for name, gain in PAUSE_GAIN.items():
+        aus[:, au_index(name)] += gain * (1.0 - slow)
+    unvoiced = np.isnan(log_f0_track(samples, sr, times))
+    fricative = gaussian_smooth(loud * unvoiced, MOUTH_SMOOTH_FRAMES)
+    for name, gain in FRICATIVE_GAIN.items():
+        aus[:, au_index(name)] += gain * fricative
+    for name, gain in LID_UP_GAIN.items():
+        aus[:, au_index(name)] += gain * up
 
-    driven = {*MOUTH_GAINS, *BROW_UP_GAINS, *BROW_DOWN_GAINS, *HAPPY_GAINS, *SAD_GAINS, "AU45"}
-    rest = rng.uniform(0.0, REST_MAX, size=NUM_AUS)
-    for name in driven:
-        rest[au_index(name)] = 0.0
+    speaking = slow >= BLINK_PAUSE_THRESHOLD
+    onsets = np.flatnonzero(speaking[:-1] & ~speaking[1:]) + 1
+    sigma = BLINK_DURATION_S / 4.0  # +-2 sigma spans the blink
+    for k in onsets:
+        aus[:, au_index("AU45")] += BLINK_PEAK * np.exp(-0.5 * ((times - times[k]) / sigma) ** 2)
+
     noise = gaussian_smooth(rng.normal(0.0, 1.0, size=aus.shape), NOISE_SMOOTH_FRAMES)
     noise *= NOISE_STD / max(float(noise.std()), 1e-6)
-    aus += rest + noise
+    aus += noise
     return np.clip(aus, AU_INTENSITY_MIN, AU_INTENSITY_MAX).astype(np.float32)
