@@ -11,12 +11,14 @@ stop_stage=6             # last stage to run (7: AU features for TTS)
 force=false              # true: re-run selected stages even if done
 corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder
 au_extractor=mediapipe   # mediapipe (built-in) | openface (import OpenFace CSVs)
-au_fps=25
+au_fps=25                # AU frame rate of labels and models
+max_fail_fraction=0.3    # stage 2 fails when more utterances than this are not kept
 nj_config=conf/parallel/local.yaml   # Dask cluster for per-utterance jobs (local, slurm, pbs, sge)
 train_config=conf/cause_ci.yaml      # CAUSE model and training (conf/cause_{cnn,dcnn,rnn,mlp,conformer}.yaml)
-ngpu=0
-gan_config=conf/ganimation_ci.yaml
-renderer=ganimation      # ganimation | warp
+ngpu=0                   # GPUs for CAUSE training (ESPnet DDP when > 1)
+gan_config=conf/ganimation_ci.yaml   # GANimation (conf/ganimation.yaml: the paper's setting)
+renderer=ganimation      # ganimation (trained in stage 6) | warp (training-free)
+num_render=3             # test utterances rendered in stage 6 (besides the demo speech)
 tts_fs=22050             # sample rate of the TTS features that stage 7 matches
 tts_hop=256              # hop length of the TTS features that stage 7 matches
 train_set=train
@@ -68,7 +70,8 @@ if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> dump/"; then
     for dset in ${train_set} ${valid_set} ${test_set}; do
         logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
             --data_dir data/${dset} --output_dir dump/${dset} --au_extractor ${au_extractor} \
-            --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} --parallel_config ${nj_config}
+            --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
+            --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config}
     done
     stage_done 2
 fi
@@ -115,25 +118,31 @@ fi
 if run_stage 6 "face rendering (${renderer})"; then
     render_args=(--renderer warp)
     if [ "${renderer}" = ganimation ]; then
+        # Face crops of the training videos, each paired with its AU row, then GANimation.
         logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
-            --data_dir data/${train_set} --au_dir dump/${train_set} --output_dir dump/faces \
-            --face_landmarker_path "${FACE_LANDMARKER}"
+            --video_scp data/${train_set}/video.scp --au_scp dump/${train_set}/au.scp \
+            --output_dir dump/faces --face_landmarker_path "${FACE_LANDMARKER}" --frame_stride 5
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
-            --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp}
+            --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
         render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
     fi
+    # The demo photo driven by the demo speech, then by a few test utterances.
     mkdir -p ${expdir}/render
     logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
         --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
         "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
         --output ${expdir}/render/demo.mp4 --side_by_side
-    head -n 3 dump/${test_set}/wav.scp | while read -r utt wav; do
-        python -m espnet_cause.bin.render --image "${FACE_IMAGE}" --wav "${wav}" \
-            --cause_model ${expdir}/model.zip "${render_args[@]}" \
-            --face_landmarker_path "${FACE_LANDMARKER}" --output ${expdir}/render/${utt}.mp4 \
-            >> ${expdir}/render/render.log 2>&1
+    logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
+        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
+        --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
+        --output ${expdir}/render/demo_warp.mp4 --side_by_side
+    head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do
+        logged ${expdir}/render/${utt}.log python -m espnet_cause.bin.render \
+            --image "${FACE_IMAGE}" --wav "${wav}" --cause_model ${expdir}/model.zip \
+            "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
+            --output ${expdir}/render/${utt}.mp4
     done
-    log "rendered videos:"; ls -1 ${expdir}/render/*.mp4
+    log "rendered videos (open them in any player):"; ls -1 "${PWD}"/${expdir}/render/*.mp4
     stage_done 6
 fi
 
