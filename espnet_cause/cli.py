@@ -28,7 +28,11 @@ def reports_errors[F: Callable](main: F) -> F:
         try:
             return main(*args, **kwargs)
         except CauseError as e:
-            prog = main.__module__.rsplit(".", 1)[-1]
+            module = main.__module__
+            if module == "__main__":  # python -m espnet_cause.bin.X: name the CLI, not __main__
+                spec = getattr(sys.modules["__main__"], "__spec__", None)
+                module = spec.name if spec is not None else sys.argv[0]
+            prog = module.rsplit(".", 1)[-1].removesuffix(".py")
             print(f"{prog}: error: {e}", file=sys.stderr)
             raise SystemExit(2) from None
 

@@ -180,6 +180,12 @@ def _landmarker_env(face_landmarker_path: str) -> dict:
     return {"landmarker": FaceLandmarker(face_landmarker_path, max_faces=1)}
 
 
+def _close_landmarkers() -> None:
+    from espnet_cause.render.face import close_all
+
+    close_all()
+
+
 def _crop(landmarker, image: np.ndarray, image_size: int) -> np.ndarray | None:
     from espnet_cause.render.face import align_crop
 
@@ -330,6 +336,7 @@ def prepare_faces_from_videos(
         _video_item,
         journal=output_dir / "prepare_faces.jsonl",
         setup_fn=functools.partial(_landmarker_env, str(face_landmarker_path)),
+        teardown_fn=_close_landmarkers,
         parallel_config=parallel_config,
         desc="faces",
     )
@@ -379,6 +386,7 @@ def prepare_faces_from_images(
         _image_item,
         journal=output_dir / "prepare_faces.jsonl",
         setup_fn=functools.partial(_landmarker_env, str(face_landmarker_path)),
+        teardown_fn=_close_landmarkers,
         parallel_config=parallel_config,
         desc="faces",
     )

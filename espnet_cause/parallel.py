@@ -90,6 +90,7 @@ def run_items(
     parallel_config=None,
     desc: str = "",
     retry_errors: bool = False,
+    teardown_fn: Callable[[], None] | None = None,
 ) -> dict[str, dict]:
     """Run ``fn(key, payload, **env)`` for every item not yet in the journal.
 
@@ -103,6 +104,8 @@ def run_items(
         parallel_config: From :func:`load_parallel_config`; None runs in this process.
         desc: Label of the progress bar.
         retry_errors: Re-run items whose journal record is an error.
+        teardown_fn: Releases what ``setup_fn`` built (for example native resources that must
+            not be left to interpreter shutdown); run once per process at the end.
 
     Returns:
         The records of all ``items`` by key (from this run and earlier ones). Each has ``key``,
@@ -139,10 +142,14 @@ def run_items(
             pass
         elif parallel_config is None:
             env = setup_fn() if setup_fn is not None else {}
-            for key, payload in pending:
-                record(guarded_call(key, payload, fn, **env))
+            try:
+                for key, payload in pending:
+                    record(guarded_call(key, payload, fn, **env))
+            finally:
+                if teardown_fn is not None:
+                    teardown_fn()
         else:
-            _run_dask(pending, fn, setup_fn, parallel_config, record)
+            _run_dask(pending, fn, setup_fn, teardown_fn, parallel_config, record)
     bar.close()
     return {k: done[k] for k, _ in items if k in done}
 
@@ -165,7 +172,7 @@ def _empty_env() -> dict:
     return {}
 
 
-def _run_dask(pending, fn, setup_fn, config, record) -> None:
+def _run_dask(pending, fn, setup_fn, teardown_fn, config, record) -> None:
     from dask.distributed import as_completed
     from espnet3.parallel.parallel import get_client, wrap_func_with_worker_env
 
@@ -174,5 +181,9 @@ def _run_dask(pending, fn, setup_fn, config, record) -> None:
     wrapped = wrap_func_with_worker_env(guarded_call)
     with get_client(config, setup_fn=setup_fn or _empty_env) as client:
         futures = client.map(wrapped, keys, payloads, [fn] * len(keys), pure=False)
-        for future in as_completed(futures):
-            record(future.result())
+        try:
+            for future in as_completed(futures):
+                record(future.result())
+        finally:
+            if teardown_fn is not None:
+                client.run(teardown_fn)

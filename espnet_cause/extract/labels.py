@@ -326,25 +326,20 @@ def make_au_labels(
             )  # fmt: skip
         )
     if tracked:
-        try:
-            records.update(
-                run_items(
-                    tracked,
-                    label_utterance,
-                    journal=journal,
-                    setup_fn=functools.partial(
-                        setup_extractor, au_extractor, face_landmarker, au_fps
-                    ),
-                    parallel_config=config,
-                    desc=f"AU labels ({au_extractor})",
-                    retry_errors=True,
-                )
-            )
-        finally:
-            if au_extractor == "mediapipe":
-                from espnet_cause.extract.mediapipe import close_all
+        from espnet_cause.extract.mediapipe import close_all
 
-                close_all()
+        records.update(
+            run_items(
+                tracked,
+                label_utterance,
+                journal=journal,
+                setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker, au_fps),
+                parallel_config=config,
+                desc=f"AU labels ({au_extractor})",
+                retry_errors=True,
+                teardown_fn=close_all if au_extractor == "mediapipe" else None,
+            )
+        )
 
     rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
     _write_report(output_dir / "au_report.tsv", rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +174,7 @@ class FaceLandmarker:
         )
         try:
             self._landmarker = vision.FaceLandmarker.create_from_options(options)
+            _OPEN.add(self)
         except (RuntimeError, ValueError) as e:
             raise CauseError(
                 f"cannot load the face landmarker model: {e}",
@@ -233,6 +235,16 @@ class FaceLandmarker:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+#: Landmarkers with an open MediaPipe graph, for :func:`close_all`.
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every open landmarker of this process (MediaPipe cannot close at interpreter exit)."""
+    for landmarker in list(_OPEN):
+        landmarker.close()
 
 
 def find_face(
