@@ -48,6 +48,7 @@ setup(
         "kaldiio",
         "soundfile",
         "tqdm",
+        "tensorboard",
         "matplotlib",
     ],
     extras_require=extras,
