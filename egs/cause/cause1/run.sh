@@ -2,8 +2,9 @@
 # CAUSE recipe: speech -> facial action unit (AU) sequences, face rendering, AU features for TTS.
 #   ./run.sh                          stages 1-6 on the synthetic mini corpus
 #   ./run.sh --stage 4 --stop-stage 5 --train_config conf/cause_cnn.yaml
-# Every stage skips work that is done (exp/done/stageN) and the CLIs resume inside a stage;
-# --force true re-runs the selected stages. Logs: exp/**/*.log.
+# Every stage skips work that is done (exp/done/stageN) and the CLIs resume inside a stage
+# (training from its last checkpoint); --force true re-runs the selected stages (remove the exp
+# dir to train from scratch). Logs: exp/**/*.log.
 set -euo pipefail
 
 stage=1                  # first stage to run
@@ -26,7 +27,7 @@ valid_set=valid
 test_set=test
 
 options() { sed -n '/^stage=/,/^test_set=/p' "$0"; }
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; options | sed -E 's/^([a-z_]+)=([^ ]*) *#? *(.*)/  --\1 (\2) \3/'; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; options | sed -E 's/^([a-z_]+)=([^ ]*) *#? *(.*)/  --\1 (\2) \3/'; }
 # Options: --name value or --name=value for every variable above (dashes or underscores).
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -44,21 +45,24 @@ done
 . ./db.sh
 export PYTHONPATH=${PYTHONPATH:-}
 
+expdir=exp/cause_$(basename "${train_config}" .yaml)   # derived, not an option
+ganexp=exp/ganimation                                   # derived, not an option
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (run.sh) $*"; }
+# Stages 1-3 depend on the data only; 4 and later on the model too, so their markers live in
+# the model's exp dir (another --train_config runs them again).
+marker() { if [ "$1" -le 3 ]; then echo "exp/done/stage$1"; else echo "${expdir}/done/stage$1"; fi; }
 # run_stage N "what": true when stage N is selected and not yet done.
 run_stage() {
     [ "$1" -ge "${stage}" ] && [ "$1" -le "${stop_stage}" ] || return 1
-    if [ -f "exp/done/stage$1" ] && [ "${force}" != true ]; then
-        log "stage $1 ($2): done before, skipping (exp/done/stage$1; --force true re-runs)"; return 1
+    if [ -f "$(marker "$1")" ] && [ "${force}" != true ]; then
+        log "stage $1 ($2): done before, skipping ($(marker "$1"); --force true re-runs)"; return 1
     fi
     log "stage $1: $2"
 }
-stage_done() { mkdir -p exp/done; date > "exp/done/stage$1"; log "stage $1 finished"; }
+stage_done() { mkdir -p "$(dirname "$(marker "$1")")"; date > "$(marker "$1")"; log "stage $1 finished"; }
 # logged LOG cmd...: run a command, showing its output (progress bars) and keeping it in LOG.
 logged() { local l=$1; shift; mkdir -p "$(dirname "$l")"; echo "# $*" > "$l"; "$@" 2>&1 | tee -a "$l"; }
 
-expdir=exp/cause_$(basename "${train_config}" .yaml)   # derived, not an option
-ganexp=exp/ganimation                                   # derived, not an option
 
 if run_stage 1 "data preparation (${corpus})"; then
     logged exp/data_prep.log local/data.sh --corpus "${corpus}" --output_dir data \
@@ -89,7 +93,7 @@ fi
 
 if run_stage 4 "CAUSE training (${train_config})"; then
     logged ${expdir}/train.log python -m espnet_cause.bin.cause_train \
-        --config "${train_config}" --output_dir ${expdir} --ngpu ${ngpu} \
+        --config "${train_config}" --output_dir ${expdir} --ngpu ${ngpu} --resume true \
         --normalize_conf stats_file=exp/stats/train/feats_stats.npz \
         --au_normalize_conf stats_file=exp/stats/train/au_stats.npz \
         --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
