@@ -176,6 +176,16 @@ def _run_dask(pending, fn, setup_fn, teardown_fn, config, record) -> None:
     from dask.distributed import as_completed
     from espnet3.parallel.parallel import get_client, wrap_func_with_worker_env
 
+    # Dask logs every scheduler, nanny and connection event (and tracebacks of connections it
+    # closes itself on shutdown) at INFO; keep its warnings and errors, unless debugging.
+    if not logger.isEnabledFor(logging.DEBUG):
+        for name in (
+            "distributed",
+            "distributed.batched",
+            "distributed.scheduler",
+            "distributed.nanny",
+        ):
+            logging.getLogger(name).setLevel(logging.WARNING)
     keys = [k for k, _ in pending]
     payloads = [p for _, p in pending]
     wrapped = wrap_func_with_worker_env(guarded_call)
