@@ -20,6 +20,7 @@ import logging
 
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.corpora import CORPORA
+from espnet_cause.corpora.mini import MiniConfig
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,13 @@ def get_parser() -> argparse.ArgumentParser:
         help="Directory of OpenFace CSVs named <video stem>.csv (written to au_csv.scp).",
     )
     group = parser.add_argument_group("mini corpus (synthetic)")
-    group.add_argument("--num_speakers", type=int, default=6, help="Voices.")
-    group.add_argument("--utts_per_speaker", type=int, default=40, help="Utterances per voice.")
+    group.add_argument("--num_speakers", type=int, default=MiniConfig.num_speakers, help="Voices.")
+    group.add_argument(
+        "--utts_per_speaker",
+        type=int,
+        default=MiniConfig.utts_per_speaker,
+        help="Utterances per voice.",
+    )
     group.add_argument("--num_videos", type=int, default=12, help="Utterances that get an mp4.")
     group.add_argument("--face_image", default=None, help="Face photo animated for the videos.")
     group.add_argument(

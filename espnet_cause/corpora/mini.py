@@ -8,9 +8,9 @@ Numbers measured on it say nothing about real faces.
 
 What is generated (all deterministic from ``seed``):
 
-- ``num_speakers`` voices (default 6): eSpeak voice variants (``en+m1``, ``en+f2``, ...), each
+- ``num_speakers`` voices (default 8): eSpeak voice variants (``en+m1``, ``en+f2``, ...), each
   with its own base pitch, pitch range and speaking rate.
-- ``utts_per_speaker`` sentences each (default 40) from the word lists in
+- ``utts_per_speaker`` sentences each (default 30) from the word lists in
   :mod:`espnet_cause.corpora.mini_text`; per utterance a mood ``m`` (neutral 0, or happy/sad with
   strength 0.6-1.0) that changes the speech -- pitch ``+15 m``, pitch range ``+20 m``, rate
   ``x (1 + 0.15 m)`` -- plus small random jitter of pitch and rate.
@@ -89,8 +89,8 @@ CALIBRATION_SENTENCES = (
 class MiniConfig:
     """Everything that determines the generated corpus (stored in ``mini_corpus.json``)."""
 
-    num_speakers: int = 6
-    utts_per_speaker: int = 40
+    num_speakers: int = 8
+    utts_per_speaker: int = 30
     num_videos: int = 12
     seed: int = 0
     au_fps: float = DEFAULT_AU_FPS
