@@ -45,7 +45,7 @@ done
 . ./db.sh
 export PYTHONPATH=${PYTHONPATH:-}
 
-expdir=exp/cause_$(basename "${train_config}" .yaml)   # derived, not an option
+expdir=exp/$(basename "${train_config}" .yaml)         # derived, not an option
 ganexp=exp/ganimation                                   # derived, not an option
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (run.sh) $*"; }
 # Stages 1-3 depend on the data only; 4 and later on the model too, so their markers live in
