@@ -94,6 +94,7 @@ fi
 if run_stage 4 "CAUSE training (${train_config})"; then
     logged ${expdir}/train.log python -m espnet_cause.bin.cause_train \
         --config "${train_config}" --output_dir ${expdir} --ngpu ${ngpu} --resume true \
+        --multiprocessing_distributed $([ "${ngpu}" -gt 1 ] && echo true || echo false) \
         --normalize_conf stats_file=exp/stats/train/feats_stats.npz \
         --au_normalize_conf stats_file=exp/stats/train/au_stats.npz \
         --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
