@@ -40,7 +40,9 @@ def get_parser() -> argparse.ArgumentParser:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", type=Path, help="One video file.")
     src.add_argument("--video_scp", type=Path, help="'<utt> <video path>' lines.")
-    parser.add_argument("--output", type=Path, help="Output CSV (with --video).")
+    parser.add_argument(
+        "--output", type=Path, help="Output CSV (with --video; default: ./<video name>.csv)."
+    )
     parser.add_argument("--output_dir", type=Path, help="Output dir of <utt>.csv (--video_scp).")
     parser.add_argument(
         "--openface_dir",
@@ -136,7 +138,7 @@ def main(cmd=None) -> None:
 
     if args.video is not None:
         if args.output is None:
-            parser.error("--video needs --output")
+            args.output = Path(args.video.stem + ".csv")
         from espnet_cause.io.openface import write_openface_csv
 
         tracker = _tracker_env(args.extractor, landmarker, args.au_fps or None).get("tracker")

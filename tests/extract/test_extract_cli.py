@@ -39,6 +39,16 @@ def test_single_video_mediapipe(tmp_path, shared):
     assert au12[-20:].mean() > au12[:20].mean() + 2.0
 
 
+def test_single_video_default_output_is_named_after_the_video(tmp_path, shared, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    video = shared("fixtures/video/single_face.mp4")
+    extract_au.main(
+        ["--extractor", "mediapipe", "--video", str(video),
+         "--face_landmarker_path", str(shared("models/face_landmarker.task"))]
+    )  # fmt: skip
+    assert len(read_openface_csv(tmp_path / f"{video.stem}.csv")) > 0
+
+
 def test_single_video_without_face_exits_nonzero_with_message(tmp_path, shared, capsys):
     blank = write_video(tmp_path / "blank.mp4", blank_frames(6))
     with pytest.raises(SystemExit) as e:
