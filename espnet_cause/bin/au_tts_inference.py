@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Synthesise speech from text with an AU-conditioned TTS model (Griffin-Lim) and write a wav.
+
+The expression comes from an AU file, from the CAUSE AUs of a reference utterance, or (given
+neither) from the model's own AU prediction. The features are deterministic; Griffin-Lim starts
+from random phases (librosa), so the wav samples differ slightly from run to run.
+
+Examples:
+    python -m espnet_cause.bin.au_tts_inference --train_config exp/tts/config.yaml \\
+        --model_file exp/tts/valid.loss.ave.pth --text "hello world" --au smile.csv \\
+        --output smile.wav
+    python -m espnet_cause.bin.au_tts_inference --train_config exp/tts/config.yaml \\
+        --model_file exp/tts/valid.loss.ave.pth --text "hello world" \\
+        --reference_wav ref.wav --cause_model exp/cause/model.zip --output like_ref.wav \\
+        --feats_output like_ref_feats.npy
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+
+logger = logging.getLogger(__name__)
+
+#: Warn when more than this fraction of the synthesised samples is clipped to [-1, 1].
+CLIP_WARN_FRACTION = 0.01
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Text (+ AU file or reference speech) -> speech with an AU-conditioned TTS.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--train_config", required=True, help="The TTS run's config.yaml.")
+    parser.add_argument("--model_file", required=True, help="Its weights (.pth).")
+    parser.add_argument("--text", required=True, help="Sentence, tokenised as in training.")
+    parser.add_argument(
+        "--au", default=None, help="AU stream (.csv OpenFace style or .npy), any length."
+    )
+    parser.add_argument(
+        "--reference_wav", default=None, help="Speech whose CAUSE AUs set the expression."
+    )
+    parser.add_argument("--cause_model", default=None, help="CAUSE model.zip for --reference_wav.")
+    parser.add_argument("--alpha", type=float, default=1.0, help="Duration scale (>1 slower).")
+    parser.add_argument("--output", required=True, help="Output .wav (16-bit PCM).")
+    parser.add_argument(
+        "--feats_output", default=None, help="Also save the (T_feats, n_mels) features (.npy)."
+    )
+    parser.add_argument("--device", default="cpu", help="Torch device.")
+    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
+    return parser
+
+
+def read_au_stream(path: str) -> np.ndarray:
+    """(T, 17) AU intensities of a .csv/.npy file with tracking gaps filled.
+
+    Short gaps are interpolated by :meth:`AUTrack.resample`; longer ones hold the last value.
+    """
+    from espnet_cause.bin.render import fill_missing
+    from espnet_cause.io.au_files import read_au
+
+    track = read_au(path)
+    if len(track) == 0:
+        raise CauseError("the AU track has no frames", path=path, fix="give a non-empty track")
+    if not track.valid_mask().any():
+        raise CauseError("the AU track has no valid frame", path=path, fix="re-extract the AUs")
+    if track.valid_mask().all():
+        return track.intensities
+    resampled, report = track.resample(track.fps or DEFAULT_AU_FPS)
+    logger.warning(
+        "%s: %d of %d frames have no AU values (longest gap %.2f s); filling them",
+        path,
+        report.num_missing,
+        report.num_frames,
+        report.longest_gap,
+    )
+    return fill_missing(resampled.intensities)
+
+
+def load_tts(train_config: str, model_file: str, cause_model: str | None, device: str):
+    """The :class:`AUText2Speech` of a config and weights, or a CauseError saying what is wrong."""
+    from espnet_cause.tts.synthesis import AUText2Speech
+
+    for path, what in (
+        (train_config, "training config"),
+        (model_file, "model file"),
+        (cause_model, "CAUSE model"),
+    ):
+        if path is not None and not Path(path).is_file():
+            raise CauseError(f"{what} not found", path=path, fix="check the path")
+    try:
+        tts = AUText2Speech(train_config, model_file, device=device)
+    except (RuntimeError, KeyError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        # a state dict that does not fit the config, or a truncated/foreign file
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        detail = " ".join(lines[:2]) if lines else type(e).__name__  # e.g. the first mismatch
+        raise CauseError(
+            f"cannot load the TTS model: {detail}",
+            path=model_file,
+            fix="pass the .pth that the training with this --train_config wrote",
+        ) from None
+    if tts.vocoder is None:
+        raise CauseError(
+            "the model has no feature extractor settings for Griffin-Lim",
+            path=train_config,
+            fix="use a config with feats_extract (fs, n_fft, hop_length)",
+        )
+    if cause_model is not None:
+        from espnet_cause.inference import Speech2AU
+
+        tts.speech2au = Speech2AU(cause_model, device=device)
+    return tts
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> None:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    if args.au is not None and args.reference_wav is not None:
+        raise CauseError("give --au or --reference_wav (with --cause_model), not both")
+    if (args.reference_wav is None) != (args.cause_model is None):
+        raise CauseError("--reference_wav and --cause_model go together: give both or neither")
+    if not args.text.strip():
+        raise CauseError("--text is empty", fix="give the sentence to speak")
+    if not (args.alpha > 0 and math.isfinite(args.alpha)):
+        raise CauseError(f"--alpha must be positive, got {args.alpha}")
+
+    au = read_au_stream(args.au) if args.au is not None else None  # bad file: fail before loading
+    speech, sample_rate = None, None
+    if args.reference_wav is not None:
+        from espnet_cause.io.audio import load_audio
+
+        speech, sample_rate = load_audio(args.reference_wav)
+
+    tts = load_tts(args.train_config, args.model_file, args.cause_model, args.device)
+    from espnet_cause.tts.features import AU_EMBED_DIM
+
+    if au is not None or speech is not None:
+        if not tts.takes_au and tts.spk_embed_dim != AU_EMBED_DIM:
+            raise CauseError(
+                "this TTS model takes no AU input (neither a frame-level stream nor AU spembs)",
+                path=args.train_config,
+                fix="drop --au/--reference_wav, or use a FastSpeech2AU or AU-spembs model",
+            )
+    out = tts(
+        args.text,
+        au=au,
+        reference_speech=speech,
+        reference_fs=sample_rate,
+        alpha=args.alpha,
+    )
+    wav = out["wav"]
+    fs = int(tts.vocoder.fs)
+    clipped = float(np.mean(np.abs(wav) > 1.0)) if len(wav) else 0.0
+    if clipped > CLIP_WARN_FRACTION:
+        logger.warning("%.1f%% of the samples exceed [-1, 1] and are clipped", 100 * clipped)
+    from espnet_cause.io.audio import write_wav
+
+    write_wav(args.output, wav, fs)
+    if args.feats_output is not None:
+        from espnet_cause.io.atomic import atomic_write
+
+        feats = out.get("feat_gen_denorm", out["feat_gen"])
+        with atomic_write(args.feats_output) as tmp:
+            np.save(tmp, feats.astype(np.float32))
+    source = args.au or args.reference_wav or "the model's own AU prediction"
+    logger.info("%.2f s of speech (AUs from %s) -> %s", len(wav) / fs, source, args.output)
+    print(Path(args.output).resolve())
+
+
+if __name__ == "__main__":
+    main()

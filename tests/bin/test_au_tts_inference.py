@@ -1,0 +1,140 @@
+"""espnet_cause.bin.au_tts_inference on a tiny FastSpeech2AU trained as in tests/tts."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.bin.au_tts_inference import main
+from espnet_cause.io.au_files import write_au
+
+TTS_TESTS = Path(__file__).resolve().parents[1] / "tts"
+N_MELS = 20  # conf/tts_fastspeech2_au_tiny.yaml
+FS = 16000
+
+
+def _load(name: str, path: Path):
+    """Import a tests/tts module under a private name (no clash with pytest's own imports)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny_tts(tmp_path_factory) -> tuple[Path, Path]:
+    """(config.yaml, 1epoch.pth) of a FastSpeech2AU trained two steps on the tests/tts corpus."""
+    from espnet_cause.bin.au_tts_train import main as train
+
+    corpus_mod = _load("_tts_corpus_conftest", TTS_TESTS / "conftest.py")
+    training = _load("_tts_training_helpers", TTS_TESTS / "test_tts_training.py")
+    root = tmp_path_factory.mktemp("tiny_tts")
+    corpus = corpus_mod.write_corpus(root / "corpus")
+    shape = training._shape_file(corpus, root / "speech_shape")
+    args = training._common(root, "tts_fastspeech2_au_tiny.yaml")
+    args += ["--token_list", str(corpus["token_list"])]
+    extra = [("durations", "durations", "text_int"), ("au.scp", "au", "kaldi_ark")]
+    args += training._data_args(corpus, extra, shape)
+    train(args)
+    return root / "exp" / "config.yaml", root / "exp" / "1epoch.pth"
+
+
+def _model_args(tiny_tts) -> list[str]:
+    config, pth = tiny_tts
+    return ["--train_config", str(config), "--model_file", str(pth), "--text", "a b c"]
+
+
+def test_two_au_streams_give_two_different_wavs(tiny_tts, tmp_path, monkeypatch):
+    import librosa
+
+    # Griffin-Lim from zero phase instead of librosa's unseeded random phase: same feats, same wav
+    monkeypatch.setattr(librosa, "griffinlim", functools.partial(librosa.griffinlim, init=None))
+    calm = np.zeros((1, NUM_AUS), np.float32)
+    smile = np.zeros((30, NUM_AUS), np.float32)
+    smile[:, au_index("AU12")] = np.linspace(0, 5, 30)
+    smile[5:8] = np.nan  # a tracking gap is filled, not passed to the model
+    write_au(tmp_path / "calm.npy", calm)
+    write_au(tmp_path / "smile.csv", smile, fps=25)
+
+    outs = {}
+    for name, au in (("calm", "calm.npy"), ("smile", "smile.csv"), ("calm2", "calm.npy")):
+        main(_model_args(tiny_tts) + ["--au", str(tmp_path / au),
+             "--output", str(tmp_path / f"{name}.wav"),
+             "--feats_output", str(tmp_path / f"{name}_feats.npy")])  # fmt: skip
+        wav, fs = sf.read(str(tmp_path / f"{name}.wav"), dtype="float32")
+        feats = np.load(tmp_path / f"{name}_feats.npy")
+        assert fs == FS and wav.ndim == 1 and len(wav) > 0
+        assert feats.ndim == 2 and feats.shape[1] == N_MELS and np.isfinite(feats).all()
+        outs[name] = (wav, feats)
+    (calm_wav, calm_feats), (smile_wav, smile_feats) = outs["calm"], outs["smile"]
+    assert calm_feats.shape == smile_feats.shape  # same text, same durations
+    assert np.abs(calm_feats - smile_feats).max() > 1e-4
+    assert len(calm_wav) == len(smile_wav) and np.abs(calm_wav - smile_wav).max() > 1e-3
+    assert np.array_equal(outs["calm2"][0], calm_wav)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_model_prediction_and_reference_speech(tiny_tts, tmp_path, monkeypatch):
+    from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
+
+    from espnet_cause.packing import pack_model
+
+    out = tmp_path / "free.wav"
+    main(_model_args(tiny_tts) + ["--output", str(out), "--alpha", "2"])  # own AU prediction
+    wav, fs = sf.read(str(out), dtype="float32")
+    assert fs == FS and np.isfinite(wav).all() and np.abs(wav).max() > 0
+
+    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
+    config, pth = make_tiny_model(tmp_path / "cause_tiny")
+    cause = pack_model(config, pth, tmp_path / "model.zip")
+    t = np.arange(FS) / FS
+    ref = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    sf.write(tmp_path / "ref.wav", ref, FS)
+    out = tmp_path / "ref_out.wav"
+    main(_model_args(tiny_tts) + ["--reference_wav", str(tmp_path / "ref.wav"),
+         "--cause_model", str(cause), "--output", str(out)])  # fmt: skip
+    ref_wav, _ = sf.read(str(out), dtype="float32")
+    assert len(ref_wav) > 0 and np.isfinite(ref_wav).all()
+    assert len(wav) > len(ref_wav)  # --alpha 2: twice the durations
+
+
+def _fails(args, capsys, *needles):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # after ESPnet's INFO logging
+    assert err.startswith("au_tts_inference: error: ")
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_bad_inputs_exit_2_with_a_message(tiny_tts, tmp_path, capsys):
+    config, pth = tiny_tts
+    out = ["--output", str(tmp_path / "o.wav")]
+    base = _model_args(tiny_tts)
+    _fails(base + ["--au", str(tmp_path / "missing.csv")] + out, capsys, "missing.csv")
+    np.save(tmp_path / "bad.npy", np.zeros((4, 5), np.float32))
+    _fails(base + ["--au", str(tmp_path / "bad.npy")] + out, capsys, "(4, 5)")
+
+    # a config whose model is bigger than the weights
+    conf = yaml.safe_load(config.read_text())
+    conf["tts_conf"]["adim"] = 2 * conf["tts_conf"]["adim"]
+    other = tmp_path / "other_config.yaml"
+    other.write_text(yaml.safe_dump(conf))
+    args = ["--train_config", str(other), "--model_file", str(pth), "--text", "a b"] + out
+    _fails(args, capsys, "cannot load the TTS model", str(pth), "--train_config")
+    _fails(base[:3] + [str(tmp_path / "none.pth")] + base[4:] + out, capsys, "none.pth")
+
+    _fails(base + ["--reference_wav", "r.wav"] + out, capsys, "--cause_model")
+    _fails(base + ["--au", "a.npy", "--reference_wav", "r.wav", "--cause_model", "m.zip"] + out,
+           capsys, "not both")  # fmt: skip
+    _fails(base + ["--reference_wav", str(tmp_path / "r.wav"), "--cause_model", "m.zip"] + out,
+           capsys, "r.wav")  # fmt: skip
+    assert not (tmp_path / "o.wav").exists()
