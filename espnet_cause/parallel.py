@@ -129,7 +129,7 @@ def run_items(
         )
     bar = tqdm(total=len(pending), desc=desc or "items", unit="item", disable=not pending)
     with open(journal, "a", encoding="utf-8") as out:
-        if journal.stat().st_size and not journal.read_bytes().endswith(b"\n"):
+        if _ends_without_newline(journal):
             out.write("\n")  # end a line torn by a crash, so the next record stands alone
 
         def record(rec: dict) -> None:
@@ -152,6 +152,15 @@ def run_items(
             _run_dask(pending, fn, setup_fn, teardown_fn, parallel_config, record)
     bar.close()
     return {k: done[k] for k, _ in items if k in done}
+
+
+def _ends_without_newline(path: Path) -> bool:
+    """True when the file's last byte is not a newline (a line torn by a crash)."""
+    with open(path, "rb") as f:
+        if f.seek(0, os.SEEK_END) == 0:
+            return False
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"
 
 
 def guarded_call(key: str, payload: Any, fn: Callable[..., dict], **env) -> dict:

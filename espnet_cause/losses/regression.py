@@ -73,6 +73,12 @@ def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return 2.0 * cov / (var_p + var_t + (mean_p - mean_t) ** 2 + VAR_EPS)
 
 
+def _masked_mean(errors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of (B, T, D) ``errors`` over the frames where the (B, T) ``mask`` is True."""
+    m = mask.unsqueeze(-1).to(errors.dtype)
+    return (errors * m).sum() / (m.sum() * errors.size(-1)).clamp(min=1.0)
+
+
 class MaskedMSELoss(nn.Module):
     """Mean squared error over valid frames and all dimensions."""
 
@@ -87,9 +93,7 @@ class MaskedMSELoss(nn.Module):
         Returns:
             Scalar loss.
         """
-        m = mask.unsqueeze(-1).to(pred.dtype)
-        denom = (m.sum() * pred.size(-1)).clamp(min=1.0)
-        return (((pred - target) ** 2) * m).sum() / denom
+        return _masked_mean((pred - target) ** 2, mask)
 
 
 class MaskedL1Loss(nn.Module):
@@ -106,9 +110,7 @@ class MaskedL1Loss(nn.Module):
         Returns:
             Scalar loss.
         """
-        m = mask.unsqueeze(-1).to(pred.dtype)
-        denom = (m.sum() * pred.size(-1)).clamp(min=1.0)
-        return ((pred - target).abs() * m).sum() / denom
+        return _masked_mean((pred - target).abs(), mask)
 
 
 class CCCLoss(nn.Module):
