@@ -287,7 +287,8 @@ class MediaPipeAUExtractor:
                 ms = max(start + int(round(t * MS_PER_S)), last_ms + 1)
                 last_ms = ms
                 result = landmarker.detect_for_video(
-                    mp.Image(image_format=mp.ImageFormat.SRGB, data=image), ms
+                    mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)),
+                    ms,
                 )
                 times.append(t)
                 if not result.face_blendshapes:
