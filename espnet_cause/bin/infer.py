@@ -113,31 +113,14 @@ def _check_args(args) -> None:
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
         raise CauseError("--wav_scp needs --output_dir", fix="pass --output_dir DIR")
-    if args.output and Path(args.output).suffix.lower() not in (".csv", ".npy"):
-        raise CauseError(
-            f"unknown output type {Path(args.output).suffix!r}",
-            path=args.output,
-            fix="name the output FILE.csv or FILE.npy (or use --output_dir)",
-        )
+    from espnet_cause.io.atomic import check_output, check_output_dir
 
-
-def load_speech(value: str, name: str) -> tuple[np.ndarray, int]:
-    """Audio of a wav.scp value (a path, or a Kaldi command ending in ``|``) or a file path."""
-    from espnet_cause.io.audio import load_audio
-
-    value = value.strip()
-    if value.endswith("|"):
-        import kaldiio
-
-        try:
-            rate, data = kaldiio.load_mat(value)
-        except Exception as e:  # the command's own failure, reported as the item's reason
-            raise CauseError(f"command failed: {e}", path=name) from None
-        data = np.asarray(data)
-        if data.dtype.kind in "iu":
-            data = data.astype(np.float32) / np.iinfo(data.dtype).max
-        return data.astype(np.float32), int(rate)
-    return load_audio(value, name=name)
+    inputs = {"--wav": args.wav, "--wav_scp": args.wav_scp, "--model": args.model}
+    inputs |= {"--train_config": args.train_config, "--model_file": args.model_file}
+    if args.output:
+        check_output(args.output, inputs=inputs, suffixes=(".csv", ".npy"), what="--output")
+    if args.output_dir:
+        check_output_dir(args.output_dir)
 
 
 def build_speech2au(**model_options) -> dict:
@@ -150,6 +133,7 @@ def build_speech2au(**model_options) -> dict:
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
     from espnet_cause.io.au_files import write_au
+    from espnet_cause.io.audio import load_speech
 
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
@@ -161,6 +145,7 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
     from espnet_cause.io.au_files import write_au
+    from espnet_cause.io.audio import load_speech
 
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
     samples, sr = load_speech(args.wav, name=args.wav)
