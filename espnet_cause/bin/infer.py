@@ -8,10 +8,10 @@ Examples:
         --wav_scp dump/test/wav.scp --output_dir exp/cause_cnn/infer_test --output_format ark \\
         --output_fs 22050 --output_hop_length 256 --parallel_config conf/parallel/local.yaml
 
-Set input: each utterance is one item of ``espnet_cause.parallel.run_items`` (in-process or on
-Dask). Finished items are journalled in ``OUTPUT_DIR/infer_journal.jsonl`` and skipped on a
-re-run; unusable items (missing/unreadable/empty/silent audio) are skipped with their reason in
-``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``au.scp``;
+Set input: each utterance is one item of the batch runner ``espnet_cause.batch`` (in-process or
+on Dask; its resume rule: finished items are skipped on a re-run, other model or grid settings
+start over); unusable items (missing/unreadable/empty/silent audio) are skipped with their reason
+in ``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``au.scp``;
 ``npy``/``csv`` write ``OUTPUT_DIR/<utt>.npy|csv``; all write ``au_fps`` (the frame rate).
 """
 
@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +31,9 @@ from espnet_cause.errors import CauseError
 logger = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = ("ark", "npy", "csv")
-JOURNAL_NAME = "infer_journal.jsonl"
 REPORT_NAME = "infer_report.tsv"
-SETTINGS_NAME = "infer_settings.json"
-ITEMS_DIR = ".items"  # per-utterance npy files gathered into the ark at the end
-AU_FPS_FILE = "au_fps"
+#: The job's own columns of the report (after key, status, reason).
+REPORT_COLUMNS = ("num_frames", "fps")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -198,67 +194,51 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause.io.atomic import atomic_write
+    from espnet_cause.batch import (
+        BatchDir,
+        gather_ark,
+        ok_keys,
+        report_rows,
+        run_batch,
+        write_report,
+    )
+    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.parallel import load_parallel_config, run_items
+    from espnet_cause.parallel import load_parallel_config
 
     out_dir = Path(args.output_dir)
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    journal = out_dir / JOURNAL_NAME
-    settings = _settings(args)
-    settings_file = out_dir / SETTINGS_NAME
-    if settings_file.is_file() and json.loads(settings_file.read_text()) != settings:
-        logger.info("%s: model or output options changed; starting over", out_dir)
-        journal.unlink(missing_ok=True)
-        shutil.rmtree(out_dir / ITEMS_DIR, ignore_errors=True)
-    with atomic_write(settings_file) as tmp:
-        tmp.write_text(json.dumps(settings, indent=2) + "\n")
-
-    item_dir = out_dir / ITEMS_DIR if args.output_format == "ark" else out_dir
-    suffix = "npy" if args.output_format == "ark" else args.output_format
+    where = BatchDir(out_dir)
+    if args.output_format == "ark":
+        suffix, output = ".npy", where.item
+    else:
+        suffix, output = f".{args.output_format}", lambda k, sfx: out_dir / f"{k}{sfx}"
     grid = _grid_options(args)
     items = [
-        (key, {"wav": value, "output": str(item_dir / f"{key}.{suffix}"), "grid": grid})
+        (key, {"wav": value, "output": str(output(key, suffix)), "grid": grid})
         for key, value in wavs.items()
     ]
-    # A journalled item whose output went missing is redone.
-    from espnet_cause.parallel import read_journal
-
-    stale = [
-        k
-        for k, r in read_journal(journal).items()
-        if r.get("status") == "ok" and not (item_dir / f"{k}.{suffix}").is_file()
-    ]
-    if stale:
-        logger.info("%d journalled outputs are missing; redoing them", len(stale))
-        kept = [r for k, r in read_journal(journal).items() if k not in stale]
-        with atomic_write(journal) as tmp:
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
-
-    records = run_items(
+    records = run_batch(
         items,
         infer_item,
-        journal=journal,
+        output_dir=out_dir,
+        settings=_settings(args),
+        item_files=lambda key: [output(key, suffix)],
         setup_fn=functools.partial(build_speech2au, **_model_options(args)),
         parallel_config=load_parallel_config(args.parallel_config),
         desc="infer",
         retry_errors=args.retry_errors,
     )
-    ok = [k for k in wavs if records.get(k, {}).get("status") == "ok"]
+    ok = ok_keys(records)
     fps = next((records[k]["fps"] for k in ok), None)
-    _write_report(out_dir / REPORT_NAME, wavs, records)
+    write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
     if args.output_format == "ark" and ok:
-        from espnet_cause.io.au_files import AUArkWriter
-
-        with AUArkWriter(out_dir / "au.ark", out_dir / "au.scp", fps=fps) as writer:
-            for key in sorted(ok):
-                writer.write(key, np.load(item_dir / f"{key}.npy"))
+        files = {key: where.item(key, suffix) for key in sorted(ok)}
+        gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps)
     elif fps is not None:
-        with atomic_write(out_dir / AU_FPS_FILE) as tmp:
-            tmp.write_text(f"{fps:g}\n")
+        write_au_fps(out_dir / AU_FPS_FILE, fps)
     failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
     for key, rec in failed.items():
         logger.warning("skipped %s: %s", key, rec.get("reason"))
@@ -276,20 +256,6 @@ def infer_set(args) -> dict[str, dict]:
             fix="read the reasons in the report",
         )
     return records
-
-
-def _write_report(path: Path, wavs: dict[str, str], records: dict[str, dict]) -> None:
-    from espnet_cause.io.atomic import atomic_write
-
-    lines = ["key\tstatus\tnum_frames\tfps\treason"]
-    for key in wavs:
-        r = records.get(key, {"status": "missing", "reason": "not run"})
-        reason = str(r.get("reason", "")).replace("\t", " ").replace("\n", " ")
-        lines.append(
-            f"{key}\t{r['status']}\t{r.get('num_frames', '')}\t{r.get('fps', '')}\t{reason}"
-        )
-    with atomic_write(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @reports_errors

@@ -117,6 +117,7 @@ def test_infer_tts_grid_and_stereo_resampled(demo_wav, model_zip, tmp_path):
 
 
 def test_infer_scp_skips_bad_items_and_resumes(demo_wav, model_zip, tmp_path, caplog):
+    from espnet_cause.batch import read_report
     from espnet_cause.io.au_files import read_au_scp
 
     wav = demo_wav
@@ -142,12 +143,10 @@ def test_infer_scp_skips_bad_items_and_resumes(demo_wav, model_zip, tmp_path, ca
     assert sorted(mats) == ["a_good", "b_short"]
     assert mats["b_short"].shape == (13, NUM_AUS)  # ceil(0.5 s * 25)
     assert (out / "au_fps").read_text().strip() == "25"
-    report = {
-        ln.split("\t")[0]: ln.split("\t")
-        for ln in (out / "infer_report.tsv").read_text().splitlines()[1:]
-    }
-    assert report["a_good"][1] == "ok"
-    reasons = {k: v[4] for k, v in report.items() if v[1] != "ok"}
+    report = read_report(out / "infer_report.tsv")
+    assert list(report["a_good"]) == ["key", "status", "reason", "num_frames", "fps"]
+    assert report["a_good"]["status"] == "ok" and report["b_short"]["num_frames"] == "13"
+    reasons = {k: v["reason"] for k, v in report.items() if v["status"] != "ok"}
     assert set(reasons) == {"c_silent", "d_tiny", "e_empty", "f_missing", "g_trash"}
     assert "silence" in reasons["c_silent"] and "silent.wav" in reasons["c_silent"]
     assert "shorter than one frame" in reasons["d_tiny"]
@@ -155,20 +154,20 @@ def test_infer_scp_skips_bad_items_and_resumes(demo_wav, model_zip, tmp_path, ca
     assert "not found" in reasons["f_missing"] and "nope.wav" in reasons["f_missing"]
     assert "trash.wav" in reasons["g_trash"]
     # resume: a second run redoes nothing
-    journal = (out / "infer_journal.jsonl").read_text()
+    journal = (out / ".work" / "journal.jsonl").read_text()
     infer.main(cmd)
-    assert (out / "infer_journal.jsonl").read_text() == journal
+    assert (out / ".work" / "journal.jsonl").read_text() == journal
     # an output that went missing is redone
-    (out / ".items" / "b_short.npy").unlink()
+    (out / ".work" / "items" / "b_short.npy").unlink()
     infer.main(cmd)
-    assert (out / ".items" / "b_short.npy").is_file()
+    assert (out / ".work" / "items" / "b_short.npy").is_file()
     assert sorted(read_au_scp(out / "au.scp")) == ["a_good", "b_short"]
     # changing the grid starts over, npy format writes one file per utterance
     infer.main(cmd + ["--output_format", "npy", "--output_fps", "50"])
     assert np.load(out / "a_good.npy").shape[0] == timegrid.num_frames_for_fps(
         len(samples) / sr, 50
     )
-    assert json.loads((out / "infer_settings.json").read_text())["output_fps"] == 50
+    assert json.loads((out / ".work" / "settings.json").read_text())["output_fps"] == 50
 
 
 def _fails(cmd, capsys) -> str:
