@@ -107,13 +107,13 @@ def test_not_a_model_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("size", [(426, 240), (1080, 1920)])
-def test_face_found_at_odd_widths_and_portrait(extractor, shared, tmp_path, size):
+def test_face_found_at_odd_widths_and_portrait(extractor, demo_image, tmp_path, size):
     """A photo scaled to an odd-row-size frame (phone portrait, 240p) still shows its face."""
     import av
 
     from espnet_cause.render.face import load_image
 
-    photo = load_image(shared("fixtures/faces/grace_hopper.jpg"))
+    photo = load_image(demo_image)
     width, height = size
     frame = av.VideoFrame.from_ndarray(photo, format="rgb24").reformat(width, height, "rgb24")
     image = np.ascontiguousarray(frame.to_ndarray())
