@@ -197,7 +197,13 @@ def _no_jobs_left(slurm_partition):
 
 
 def test_cause_training_as_two_slurm_tasks(slurm_partition, recipe):
-    """ESPnet's ``--dist_launcher slurm``: srun starts 2 ranks (CPU, gloo) of one DDP training."""
+    """ESPnet's ``--dist_launcher slurm`` on CPU: srun starts 2 ranks (gloo) of one DDP training.
+
+    ESPnet takes world size, master address and local rank from srun's environment. Its node
+    rank check allows one task per node (``--multiprocessing_distributed true``, where each task
+    spawns ``--ngpu`` processes: GPUs only), so each CPU task passes ``--dist_rank
+    $SLURM_PROCID`` itself.
+    """
     recipe = recipe("dump/train/au.scp", "exp/stats/train/speech_shape")
     import socket
 
@@ -208,7 +214,8 @@ def test_cause_training_as_two_slurm_tasks(slurm_partition, recipe):
         port = s.getsockname()[1]
     dump, stats = recipe / "dump", recipe / "exp" / "stats"
     cmd = ["srun", "-p", slurm_partition, "-n", "2", "-c", "1", "--mem-per-cpu", "2G",
-           "--kill-on-bad-exit=1", sys.executable, "-m", "espnet_cause.bin.cause_train",
+           "--kill-on-bad-exit=1", "bash", "-c", 'exec "$@" --dist_rank "$SLURM_PROCID"', "-",
+           sys.executable, "-m", "espnet_cause.bin.cause_train",
            "--config", str(recipe / "conf" / "cause_ci.yaml"), "--output_dir", str(out),
            "--max_epoch", "1", "--num_workers", "0",
            "--ngpu", "0", "--dist_launcher", "slurm", "--multiprocessing_distributed", "false",
@@ -222,7 +229,8 @@ def test_cause_training_as_two_slurm_tasks(slurm_partition, recipe):
     out.mkdir(parents=True)
     log = out / "srun.log"
     with open(log, "w") as f:
-        run = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=900)
+        # The dumps hold paths relative to the recipe directory.
+        run = subprocess.run(cmd, cwd=recipe, stdout=f, stderr=subprocess.STDOUT, timeout=900)
     assert run.returncode == 0, log.read_text(errors="replace")[-4000:]
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["distributed"] is True and config["dist_launcher"] == "slurm", config
