@@ -23,8 +23,6 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
-
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
@@ -117,27 +115,8 @@ def _check_args(args) -> None:
         )
 
 
-def load_speech(value: str, name: str) -> tuple[np.ndarray, int]:
-    """Audio of a wav.scp value (a path, or a Kaldi command ending in ``|``) or a file path."""
-    from espnet_cause.io.audio import load_audio
-
-    value = value.strip()
-    if value.endswith("|"):
-        import kaldiio
-
-        try:
-            rate, data = kaldiio.load_mat(value)
-        except Exception as e:  # the command's own failure, reported as the item's reason
-            raise CauseError(f"command failed: {e}", path=name) from None
-        data = np.asarray(data)
-        if data.dtype.kind in "iu":
-            data = data.astype(np.float32) / np.iinfo(data.dtype).max
-        return data.astype(np.float32), int(rate)
-    return load_audio(value, name=name)
-
-
 def build_speech2au(**model_options) -> dict:
-    """Per-worker setup for :func:`espnet_cause.parallel.run_items`: the loaded model."""
+    """Per-worker setup of the batch runner: the loaded model."""
     from espnet_cause.inference import Speech2AU
 
     return {"speech2au": Speech2AU(**model_options)}
@@ -146,8 +125,9 @@ def build_speech2au(**model_options) -> dict:
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
     from espnet_cause.io.au_files import write_au
+    from espnet_cause.io.audio import read_wav_entry
 
-    samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
+    samples, sr = read_wav_entry(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
     write_au(payload["output"], aus, fps=fps)
@@ -157,9 +137,10 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
     from espnet_cause.io.au_files import write_au
+    from espnet_cause.io.audio import read_wav_entry
 
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
-    samples, sr = load_speech(args.wav, name=args.wav)
+    samples, sr = read_wav_entry(args.wav, name=args.wav)
     aus = speech2au(samples, sr, name=args.wav)
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **_grid_options(args))
     if args.output:

@@ -43,7 +43,7 @@ from espnet_cause.io.datadir import (
     write_kaldi_map,
     write_utt2spk_spk2utt,
 )
-from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack
+from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack, fill_gaps
 from espnet_cause.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
@@ -122,8 +122,7 @@ def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
 
 
 def _audio(key: str, payload: dict) -> np.ndarray:
-    from espnet_cause.io.audio import load_audio
-    from espnet_cause.io.datadir import value_path
+    from espnet_cause.io.audio import read_wav_entry
     from espnet_cause.io.video import read_audio_track
 
     if payload.get("video"):
@@ -131,12 +130,7 @@ def _audio(key: str, payload: dict) -> np.ndarray:
     wav = payload.get("wav")
     if not wav:
         raise CauseError(f"utterance {key!r} has no wav.scp entry and no video")
-    if value_path(wav) is None or value_path(wav) != wav:
-        raise CauseError(
-            f"wav.scp entry {wav!r} is a command or ark offset, not a file",
-            fix="give plain audio file paths in wav.scp",
-        )
-    samples, _ = load_audio(wav, target_sr=SAMPLE_RATE, name=key)
+    samples, _ = read_wav_entry(wav, name=key, target_sr=SAMPLE_RATE)
     return samples
 
 
@@ -183,25 +177,6 @@ def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndar
         "source_missing": report.num_source_missing,
         "seconds": round(seconds, 3),
     }
-
-
-def bridge_gaps(values: np.ndarray) -> np.ndarray:
-    """Fill NaN rows of a (T, 17) array linearly between valid rows (edges hold).
-
-    Raises:
-        ValueError: if no row is valid.
-    """
-    values = np.array(values, dtype=np.float32)
-    bad = np.isnan(values).any(axis=1)
-    if not bad.any():
-        return values
-    good = np.flatnonzero(~bad)
-    if len(good) == 0:
-        raise ValueError("no valid frame to bridge from")
-    t = np.arange(len(values))
-    for j in range(values.shape[1]):
-        values[bad, j] = np.interp(t[bad], good, values[good, j])
-    return values
 
 
 def make_au_labels(
@@ -300,7 +275,7 @@ def make_au_labels(
         output_dir / "au.scp",
         {utt: where.item(utt, ".npy") for utt in kept},
         fps=au_fps,
-        transform=bridge_gaps,
+        transform=fill_gaps,
     )
     write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
     utt2spk = read_kaldi_map(data_dir / "utt2spk")

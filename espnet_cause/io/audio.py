@@ -1,4 +1,9 @@
-"""Speech audio in and out: any sample rate, mono or multi-channel, read into float32 mono."""
+"""Speech audio in and out: any sample rate, mono or multi-channel, read into float32 mono.
+
+One function per job: :func:`read_wav_entry` reads a ``wav.scp`` value (a sound file, a Kaldi
+``file.ark:offset`` or a ``cmd |`` pipe), :func:`load_audio` a sound file, :func:`pcm_to_float`
+scales integer PCM, :func:`mix_down` averages channels, :func:`resample` changes the rate.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +40,87 @@ def resample(samples: np.ndarray, src_sr: int, dst_sr: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def pcm_to_float(samples: np.ndarray) -> np.ndarray:
+    """Integer PCM to float32 in [-1, 1) (as libsndfile reads it); float input is returned as is.
+
+    Signed samples are divided by ``2**(bits-1)``; unsigned ones (8-bit wav) are centred first.
+    """
+    samples = np.asarray(samples)
+    if samples.dtype.kind == "i":
+        return samples.astype(np.float32) / float(-np.iinfo(samples.dtype).min)
+    if samples.dtype.kind == "u":
+        half = float(np.iinfo(samples.dtype).max // 2 + 1)
+        return (samples.astype(np.float32) - half) / half
+    return samples.astype(np.float32, copy=False)
+
+
+def mix_down(
+    samples: np.ndarray, name: str = "input", channel_axis: int | None = None
+) -> np.ndarray:
+    """(N,), (N, C) or (C, N) samples -> (N,) float32 mono.
+
+    Args:
+        samples: The samples.
+        name: How to call the input in messages.
+        channel_axis: The axis of the channels of a 2-D array; None takes the shorter one.
+
+    Raises:
+        CauseError: naming ``name`` for an array of another rank.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim == 1:
+        return samples.astype(np.float32, copy=False)
+    if samples.ndim != 2:
+        raise CauseError(f"{name}: audio array has shape {samples.shape}, expected (N,) or (N, C)")
+    axis = channel_axis
+    if axis is None:
+        axis = 1 if samples.shape[1] <= samples.shape[0] else 0
+    if samples.shape[axis] > 1:
+        logger.info("%s: mixing %d channels down to mono", name, samples.shape[axis])
+    return samples.mean(axis=axis).astype(np.float32)
+
+
+def read_wav_entry(
+    value: str, name: str | None = None, target_sr: int | None = None
+) -> tuple[np.ndarray, int]:
+    """Read one ``wav.scp`` value as float32 mono.
+
+    Args:
+        value: A sound file path, a Kaldi ark offset (``/a/b.ark:123``) or a command whose
+            output is a wav (``sox x.flac -t wav - |``).
+        name: How to call the input in messages (default: the value).
+        target_sr: Resample to this rate; None keeps the entry's rate.
+
+    Returns:
+        (N,) float32 samples in [-1, 1] and their sample rate.
+
+    Raises:
+        CauseError: naming the entry when it cannot be read.
+    """
+    from espnet_cause.io.datadir import value_path
+
+    value = value.strip()
+    label = name or value
+    path = value_path(value)
+    if path == value:
+        return load_audio(value, target_sr, name=label)
+    import kaldiio
+
+    try:
+        rate, data = kaldiio.load_mat(value)
+    except Exception as e:  # kaldiio raises several types for failed commands and bad offsets
+        raise CauseError(
+            f"cannot read wav.scp entry {value!r}: {e}",
+            path=label,
+            fix="check the command or the ark file and offset",
+        ) from None
+    samples = mix_down(pcm_to_float(data), label, channel_axis=1)  # kaldiio: (N,) or (N, C)
+    if target_sr is not None and rate != target_sr:
+        logger.info("%s: resampling %d Hz -> %d Hz", label, rate, target_sr)
+        samples, rate = resample(samples, rate, target_sr), target_sr
+    return samples, int(rate)
+
+
 def load_audio(
     path: str | os.PathLike, target_sr: int | None = None, *, name: str | None = None
 ) -> tuple[np.ndarray, int]:
@@ -67,9 +153,7 @@ def load_audio(
             path=path,
             fix="give a wav/flac/ogg file (16 kHz mono is best)",
         ) from None
-    if data.shape[1] > 1:
-        logger.info("%s: mixing %d channels down to mono", label, data.shape[1])
-    samples = data.mean(axis=1)
+    samples = mix_down(data, label, channel_axis=1)
     if target_sr is not None and sr != target_sr:
         logger.info("%s: resampling %d Hz -> %d Hz", label, sr, target_sr)
         samples = resample(samples, sr, target_sr)
