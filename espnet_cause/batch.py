@@ -171,6 +171,7 @@ def gather_ark(
     fps: float | None = None,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     vectors: bool = False,
+    num_columns: int | None = None,
 ) -> None:
     """Gather per-item ``.npy`` results into one Kaldi ark and its scp, atomically.
 
@@ -180,11 +181,16 @@ def gather_ark(
         fps: AU frame rate, written to the ``au_fps`` file beside the scp (AU matrices only).
         transform: Applied to each loaded array before it is written.
         vectors: The arrays are 1-D vectors (e.g. utterance embeddings), not (T, 17) AU matrices.
+        num_columns: Columns of the matrices when they are not 17 AUs (51 blendshapes).
     """
     from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 
     writer = (
-        KaldiArkWriter(ark_path, scp_path) if vectors else AUArkWriter(ark_path, scp_path, fps=fps)
+        KaldiArkWriter(ark_path, scp_path)
+        if vectors
+        else AUArkWriter(
+            ark_path, scp_path, fps=fps, **({"num_columns": num_columns} if num_columns else {})
+        )
     )
     with writer:
         for key, path in files.items():

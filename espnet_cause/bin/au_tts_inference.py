@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 

@@ -306,6 +306,7 @@ class AUArkWriter(KaldiArkWriter):
         ark_path: The ``.ark`` file.
         scp_path: The ``.scp`` index to write.
         fps: If given, also write the ``au_fps`` file beside the scp.
+        num_columns: Columns of every matrix: 17 AUs (default), or 51 for blendshape tracks.
 
     Example:
         >>> with AUArkWriter("dump/train/au.ark", "dump/train/au.scp", fps=25) as w:
@@ -313,15 +314,20 @@ class AUArkWriter(KaldiArkWriter):
     """
 
     def __init__(
-        self, ark_path: str | os.PathLike, scp_path: str | os.PathLike, fps: float | None = None
+        self,
+        ark_path: str | os.PathLike,
+        scp_path: str | os.PathLike,
+        fps: float | None = None,
+        num_columns: int = NUM_AUS,
     ):
         super().__init__(ark_path, scp_path)
+        self.num_columns = num_columns
         self.fps = fps
 
     def write(self, key: str, array: np.ndarray) -> None:
         """Append one (T, 17) matrix under ``key``."""
         array = np.asarray(array, dtype=np.float32)
-        _check_array(array, self.ark_path, key=key)
+        _check_array(array, self.ark_path, key=key, num_columns=self.num_columns)
         super().write(key, array)
 
     def _finish(self) -> None:
@@ -342,11 +348,16 @@ def iter_au_dir(directory: str | os.PathLike) -> Iterator[tuple[str, Path]]:
             yield p.stem, p
 
 
-def _check_array(array: np.ndarray, path: Path, key: str | None = None) -> None:
+def _check_array(
+    array: np.ndarray, path: Path, key: str | None = None, num_columns: int = NUM_AUS
+) -> None:
     what = f"utterance {key!r}: " if key else ""
-    if array.ndim != 2 or array.shape[1] != NUM_AUS:
+    if array.ndim != 2 or array.shape[1] != num_columns:
+        kind = "AU" if num_columns == NUM_AUS else "frame"
         raise CauseError(
-            f"{what}AU array has shape {array.shape}, expected (T, {NUM_AUS})",
+            f"{what}{kind} array has shape {array.shape}, expected (T, {num_columns})",
             path=path,
-            fix=f"store one row per frame and one column per AU ({NUM_AUS}, OpenFace order)",
+            fix=f"store one row per frame and one column per AU ({NUM_AUS}, OpenFace order)"
+            if num_columns == NUM_AUS
+            else f"store one row per frame and {num_columns} columns",
         )

@@ -18,8 +18,13 @@ FS = 16000
 N_MELS = 20
 
 
-def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None):
-    """Write stats, config.yaml and weights of a tiny CAUSE model; return (config, pth)."""
+def make_tiny_model(
+    root, encoder: str = "cnn", encoder_conf: dict | None = None, target: str = "au"
+):
+    """Write stats, config.yaml and weights of a tiny CAUSE model; return (config, pth).
+
+    ``target: arkit`` makes a model of the 51 blendshapes (0..1) instead of the 17 AUs.
+    """
     import torch
 
     from espnet_cause.tasks.cause import CAUSETask
@@ -30,9 +35,10 @@ def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None
     feats_mean = rng.normal(-5, 1, N_MELS)
     np.savez(root / "feats_stats.npz", count=np.array(n), sum=feats_mean * n,
              sum_square=(feats_mean**2 + 4.0) * n)  # fmt: skip
-    au_mean = rng.uniform(0.2, 2.0, NUM_AUS)
+    width, scale = (NUM_AUS, 1.0) if target == "au" else (51, 0.2)
+    au_mean = rng.uniform(0.2, 2.0, width) * scale
     np.savez(root / "au_stats.npz", count=np.array(n), sum=au_mean * n,
-             sum_square=(au_mean**2 + 0.5) * n)  # fmt: skip
+             sum_square=(au_mean**2 + 0.5 * scale**2) * n)  # fmt: skip
     config = {
         "frontend": "default",
         "frontend_conf": {
@@ -48,7 +54,7 @@ def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None
         "au_normalize_conf": {"stats_file": str(root / "au_stats.npz")},
         "encoder": encoder,
         "encoder_conf": encoder_conf or {"hidden_size": 16, "channels": [16, 8]},
-        "model_conf": {"au_fps": 25},
+        "model_conf": {"au_fps": 25, "target": target},
     }
     config_path = root / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
