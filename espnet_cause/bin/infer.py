@@ -35,6 +35,8 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
+
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
