@@ -27,8 +27,6 @@ from espnet_cause.errors import CauseError
 logger = logging.getLogger(__name__)
 
 DEFAULT_NUM_PLOTS = 3
-AU_SCP_NAME = "au.scp"
-AU_FPS_FILE = "au_fps"
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -60,65 +58,26 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _scp_values_are_files(scp: Path) -> bool:
-    from espnet_cause.io.datadir import read_kaldi_map
-
-    values = read_kaldi_map(scp, check_sorted=False)
-    return bool(values) and all(
-        v.lower().endswith((".csv", ".npy")) for v in list(values.values())[:5]
-    )
-
-
-def _fps_beside(path: Path) -> float | None:
-    f = path / AU_FPS_FILE if path.is_dir() else path.with_name(AU_FPS_FILE)
-    if not f.is_file():
-        return None
-    try:
-        return float(f.read_text().strip())
-    except ValueError:
-        raise CauseError(f"not a frame rate: {f.read_text()!r}", path=f) from None
-
-
 def load_au_set(
     path: str | Path, fps: float | None = None
 ) -> tuple[dict[str, Callable[[], np.ndarray]], float]:
     """Find the AU streams of a set without loading them.
 
     Args:
-        path: Kaldi scp of matrices, scp of csv/npy paths, or a directory of csv/npy files.
+        path: Kaldi scp of matrices, scp of csv/npy paths, or a directory of csv/npy files
+            (see :func:`espnet_cause.io.au_files.read_au_source`).
         fps: Frame rate override.
 
     Returns:
         (key -> loader returning a (T, 17) float32 array, frame rate).
     """
-    from espnet_cause.io.au_files import iter_au_dir, read_au, read_au_scp
-    from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.io.au_files import read_au_fps, read_au_source
 
-    path = Path(path)
-    if not path.exists():
-        raise CauseError("AU set not found", path=path, fix="pass an au.scp or a directory")
-    files: dict[str, Path] = {}
-    if path.is_dir():
-        if (path / AU_SCP_NAME).is_file() and not any(iter_au_dir(path)):
-            return load_au_set(path / AU_SCP_NAME, fps)
-        files = dict(iter_au_dir(path))
-        if not files:
-            raise CauseError(
-                "directory has no .csv/.npy AU files and no au.scp", path=path, fix="check the path"
-            )
-    elif _scp_values_are_files(path):
-        files = {k: Path(v) for k, v in read_kaldi_map(path, check_sorted=False).items()}
-    else:
-        mats = read_au_scp(path)
-        rate = fps or _fps_beside(path) or DEFAULT_AU_FPS
-        return {k: (lambda k=k: np.asarray(mats[k], np.float32)) for k in mats}, rate
-
-    rate = fps or _fps_beside(path)
+    source = read_au_source(path, fps)
+    rate = fps or read_au_fps(path, default=None)
     if rate is None:
-        first_csv = next((p for p in files.values() if p.suffix.lower() == ".csv"), None)
-        track = read_au(first_csv) if first_csv is not None else None
-        rate = (track.fps if track is not None else None) or DEFAULT_AU_FPS
-    return {k: (lambda p=p: read_au(p, fps=rate).intensities) for k, p in files.items()}, rate
+        rate = (next(iter(source.values()))().fps if source else None) or DEFAULT_AU_FPS
+    return {k: (lambda load=load: load().intensities) for k, load in source.items()}, rate
 
 
 def _load_checked(loader: Callable[[], np.ndarray], key: str) -> np.ndarray:
