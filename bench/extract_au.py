@@ -91,9 +91,9 @@ def plain_loop(model: Path, clip: Path) -> int:
 
 def timed_item(key: str, payload: dict, **env) -> dict:
     """The extract_au scp job, with its finishing time in the record."""
-    from espnet_cause.bin.extract_au import _scp_item
+    from espnet_cause.extract.videos import extract_item
 
-    record = _scp_item(key, payload, **env)
+    record = extract_item(key, payload, **env)
     record["t_end"] = time.time()
     return record
 
@@ -101,7 +101,7 @@ def timed_item(key: str, payload: dict, **env) -> dict:
 def dask_fps(model: Path, clip: Path, copies: int, workers: int, work: Path) -> dict:
     from omegaconf import OmegaConf
 
-    from espnet_cause.bin.extract_au import _tracker_env
+    from espnet_cause.extract.videos import setup_extractor
     from espnet_cause.io.video import video_info
     from espnet_cause.parallel import run_items
 
@@ -124,7 +124,7 @@ def dask_fps(model: Path, clip: Path, copies: int, workers: int, work: Path) -> 
         items,
         timed_item,
         journal=out / "journal.jsonl",
-        setup_fn=functools.partial(_tracker_env, "mediapipe", str(model)),
+        setup_fn=functools.partial(setup_extractor, "mediapipe", str(model)),
         parallel_config=config,
         desc=f"bench dask {workers}",
     )

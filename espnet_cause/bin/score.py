@@ -106,69 +106,13 @@ def run_scoring(
         The content of ``scores.json``.
     """
     from espnet_cause import scoring
-    from espnet_cause.io import timegrid
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.plots import plot_au_trajectories
 
     output_dir = Path(output_dir)
     refs, rfps = load_au_set(ref, ref_fps)
     hyps, hfps = load_au_set(hyp, hyp_fps)
     notes: list[str] = []
-    skipped: dict[str, str] = {}
-    for key in sorted(set(refs) - set(hyps)):
-        skipped[key] = "no prediction"
-    extra = sorted(set(hyps) - set(refs))
-    if extra:
-        logger.warning(
-            "%d predictions have no reference and are ignored: %s", len(extra), extra[:5]
-        )
-    keys = sorted(set(refs) & set(hyps))
-    if not keys:
-        raise CauseError(
-            f"no utterance id is in both {ref} and {hyp}",
-            fix="score the inference output of the same data set as the references",
-        )
-    if rfps != hfps:
-        notes.append(f"predictions at {hfps:g} fps were resampled to the references' {rfps:g} fps")
-        logger.info(notes[-1])
-
-    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    length_diffs: dict[str, int] = {}
-    for key in keys:
-        try:
-            r = _load_checked(refs[key], key)
-            h = _load_checked(hyps[key], key)
-        except (CauseError, OSError, ValueError) as e:
-            skipped[key] = str(e)
-            logger.warning("skipping %s: %s", key, e)
-            continue
-        if rfps != hfps:
-            h = timegrid.to_fps(h, hfps, rfps, len(h) / hfps)
-        r, h, diff = scoring.crop_pair(key, r, h)
-        if diff:
-            length_diffs[key] = diff
-        pairs[key] = (r, h)
-    if not pairs:
-        raise CauseError("no utterance could be scored", fix=f"see the reasons: {skipped}")
-    big = {k: d for k, d in length_diffs.items() if abs(d) > scoring.MAX_SILENT_LENGTH_DIFF}
-    if big:
-        notes.append(
-            f"{len(big)} utterances differ in length by more than "
-            f"{scoring.MAX_SILENT_LENGTH_DIFF} frames (cropped to the shorter)"
-        )
-
-    if train_ref is not None:
-        train, _ = load_au_set(train_ref)
-        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
-        mean_source = str(train_ref)
-    else:
-        train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
-        mean_source = str(ref)
-        notes.append(
-            "no --train_ref: the mean predictor uses the mean of the scored references "
-            "(an optimistic baseline)"
-        )
-    train_mean = np.nan_to_num(train_mean, nan=0.0)
+    pairs, length_diffs, skipped = _pair_up(refs, hyps, rfps, hfps, ref, hyp, notes)
+    train_mean, mean_source = _mean_predictor(train_ref, pairs, ref, notes)
 
     systems = {scoring.MODEL: scoring.score_pairs(pairs)}
     for name, bpairs in scoring.baseline_pairs(pairs, train_mean).items():
@@ -200,31 +144,7 @@ def run_scoring(
         "length_differences": length_diffs,
         "skipped": skipped,
     }
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(output_dir / "scores.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    md = scoring.markdown_report(
-        systems,
-        num_utterances=len(pairs),
-        num_frames=num_frames,
-        fps=rfps,
-        notes=notes + [f"skipped {k}: {v}" for k, v in skipped.items()],
-        verdict=verdict,
-    )
-    with atomic_write(output_dir / "scores.md") as tmp:
-        tmp.write_text(md, encoding="utf-8")
-
-    indices = None
-    if plot_aus:
-        try:
-            indices = sorted({au_index(a) for a in plot_aus})
-        except KeyError as e:
-            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
-    for key in list(pairs)[: max(0, num_plots)]:
-        r, h = pairs[key]
-        plot_au_trajectories(
-            output_dir / "plots" / f"{key}.png", r, h, rfps, au_indices=indices, title=key
-        )
+    _write_outputs(output_dir, result, systems, pairs, num_plots, plot_aus)
     model = systems[scoring.MODEL].mean
     logger.info(
         "%d utterances: mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
@@ -236,6 +156,109 @@ def run_scoring(
         output_dir / "scores.md",
     )
     return result
+
+
+def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
+    """Load the (reference, prediction) pairs of the common keys, on the references' grid.
+
+    Returns:
+        (key -> (ref, hyp) arrays of equal length, key -> length difference, key -> skip reason).
+    """
+    from espnet_cause import scoring
+    from espnet_cause.io import timegrid
+
+    skipped = {key: "no prediction" for key in sorted(set(refs) - set(hyps))}
+    extra = sorted(set(hyps) - set(refs))
+    if extra:
+        logger.warning(
+            "%d predictions have no reference and are ignored: %s", len(extra), extra[:5]
+        )
+    keys = sorted(set(refs) & set(hyps))
+    if not keys:
+        raise CauseError(
+            f"no utterance id is in both {ref} and {hyp}",
+            fix="score the inference output of the same data set as the references",
+        )
+    if rfps != hfps:
+        notes.append(f"predictions at {hfps:g} fps were resampled to the references' {rfps:g} fps")
+        logger.info(notes[-1])
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    length_diffs: dict[str, int] = {}
+    for key in keys:
+        try:
+            r = _load_checked(refs[key], key)
+            h = _load_checked(hyps[key], key)
+        except (CauseError, OSError, ValueError) as e:
+            skipped[key] = str(e)
+            logger.warning("skipping %s: %s", key, e)
+            continue
+        if rfps != hfps:
+            h = timegrid.to_fps(h, hfps, rfps, len(h) / hfps)
+        r, h, diff = scoring.crop_pair(key, r, h)
+        if diff:
+            length_diffs[key] = diff
+        pairs[key] = (r, h)
+    if not pairs:
+        raise CauseError("no utterance could be scored", fix=f"see the reasons: {skipped}")
+    big = {k: d for k, d in length_diffs.items() if abs(d) > scoring.MAX_SILENT_LENGTH_DIFF}
+    if big:
+        notes.append(
+            f"{len(big)} utterances differ in length by more than "
+            f"{scoring.MAX_SILENT_LENGTH_DIFF} frames (cropped to the shorter)"
+        )
+    return pairs, length_diffs, skipped
+
+
+def _mean_predictor(train_ref, pairs: dict, ref, notes: list[str]) -> tuple[np.ndarray, str]:
+    """The mean AU vector of the training references (else of the scored ones) and its source."""
+    from espnet_cause import scoring
+
+    if train_ref is not None:
+        train, _ = load_au_set(train_ref)
+        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
+        mean_source = str(train_ref)
+    else:
+        train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
+        mean_source = str(ref)
+        notes.append(
+            "no --train_ref: the mean predictor uses the mean of the scored references "
+            "(an optimistic baseline)"
+        )
+    return np.nan_to_num(train_mean, nan=0.0), mean_source
+
+
+def _write_outputs(
+    output_dir: Path, result: dict, systems: dict, pairs: dict, num_plots: int, plot_aus
+) -> None:
+    """``scores.json``, ``scores.md`` and the trajectory plots of the first ``num_plots``."""
+    from espnet_cause import scoring
+    from espnet_cause.io.atomic import atomic_write
+    from espnet_cause.plots import plot_au_trajectories
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(output_dir / "scores.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    md = scoring.markdown_report(
+        systems,
+        num_utterances=result["num_utterances"],
+        num_frames=result["num_frames"],
+        fps=result["fps"],
+        notes=result["notes"] + [f"skipped {k}: {v}" for k, v in result["skipped"].items()],
+        verdict=result["model_beats"],
+    )
+    with atomic_write(output_dir / "scores.md") as tmp:
+        tmp.write_text(md, encoding="utf-8")
+    indices = None
+    if plot_aus:
+        try:
+            indices = sorted({au_index(a) for a in plot_aus})
+        except KeyError as e:
+            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+    for key in list(pairs)[: max(0, num_plots)]:
+        r, h = pairs[key]
+        plot_au_trajectories(
+            output_dir / "plots" / f"{key}.png", r, h, result["fps"], au_indices=indices, title=key
+        )
 
 
 @reports_errors

@@ -36,6 +36,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.batch import BatchDir, gather_ark, run_batch, write_report
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.datadir import (
     read_kaldi_map,
@@ -65,18 +66,6 @@ REPORT_COLUMNS = ("key", "status", "reason", "extractor", "frames", "missing_fra
 MAX_LOCAL_IMPORTS = 2000
 
 KEEP, DROP, SKIP = "keep", "drop", "skip"
-
-
-def setup_extractor(
-    extractor: str, face_landmarker_path: str | None = None, max_fps: float | None = None
-) -> dict:
-    """Per-worker environment for :func:`label_utterance`: the loaded MediaPipe extractor."""
-    if extractor != "mediapipe":
-        return {}
-    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-
-    tracker = MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
-    return {"tracker": tracker}
 
 
 def label_utterance(key: str, payload: dict, tracker=None) -> dict:
