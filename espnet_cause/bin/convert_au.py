@@ -95,6 +95,25 @@ def _resample(track: AUTrack, fps: float | None, args) -> AUTrack:
     return out
 
 
+def _check_destination(src: Path, dst: Path) -> None:
+    """Refuse an output that cannot be written, or that is the input, before reading anything."""
+    from espnet_cause.io.atomic import check_output, check_output_dir
+
+    if dst.suffix == ".scp":
+        for out in (dst, dst.with_suffix(".ark")):
+            check_output(out, inputs={"--input": src}, what="--output")
+    elif dst.suffix.lower() in SINGLE_SUFFIXES:
+        check_output(dst, inputs={"--input": src}, what="--output")
+    elif dst.suffix == "":
+        if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+            raise CauseError(
+                "--output is the --input directory; refusing to overwrite the inputs",
+                path=dst,
+                fix="write to another directory",
+            )
+        check_output_dir(dst, what="--output")
+
+
 @reports_errors
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
@@ -102,6 +121,7 @@ def main(cmd: list[str] | None = None) -> None:
     src, dst = Path(args.input), Path(args.output)
     if not src.exists():
         raise CauseError("input not found", path=src, fix="check the path")
+    _check_destination(src, dst)
     tracks = _read_many(src, args.input_fps, args.face_id)
     converted = {key: _resample(t, args.fps, args) for key, t in tracks.items()}
     fps = next(iter(converted.values())).fps

@@ -118,9 +118,9 @@ def export_item(
     Returns:
         A record with ``num_samples``, ``num_frames`` and ``mean_intensity``.
     """
-    from espnet_cause.io.audio import read_wav_entry
+    from espnet_cause.io.audio import load_speech
 
-    speech, rate = read_wav_entry(payload["wav"], key)
+    speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     if rate != fs and resample:
         from espnet_cause.io.audio import resample as resample_audio
 

@@ -139,6 +139,8 @@ def _check_args(args) -> None:
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
         raise CauseError("--wav_scp needs --output_dir", fix="pass --output_dir DIR")
+    from espnet_cause.io.atomic import check_output, check_output_dir
+
     suffix = Path(args.output).suffix.lower() if args.output else None
     if args.output and args.output_format in ANIMATION_FORMATS:
         wanted = SUFFIXES[args.output_format]
@@ -154,6 +156,13 @@ def _check_args(args) -> None:
             path=args.output,
             fix="name the output FILE.csv or FILE.npy (or use --output_dir)",
         )
+
+    inputs = {"--wav": args.wav, "--wav_scp": args.wav_scp, "--model": args.model}
+    inputs |= {"--train_config": args.train_config, "--model_file": args.model_file}
+    if args.output:
+        check_output(args.output, inputs=inputs, what="--output")
+    if args.output_dir:
+        check_output_dir(args.output_dir)
 
 
 def build_speech2au(**model_options) -> dict:
@@ -194,9 +203,9 @@ def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output
 
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
-    from espnet_cause.io.audio import read_wav_entry
+    from espnet_cause.io.audio import load_speech
 
-    samples, sr = read_wav_entry(payload["wav"], name=f"{key} ({payload['wav']})")
+    samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
     write_output(payload["output"], aus, fps, payload.get("format", "ark"))
@@ -205,10 +214,10 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
 
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
-    from espnet_cause.io.audio import read_wav_entry
+    from espnet_cause.io.audio import load_speech
 
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
-    samples, sr = read_wav_entry(args.wav, name=args.wav)
+    samples, sr = load_speech(args.wav, name=args.wav)
     aus = speech2au(samples, sr, name=args.wav)
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **_grid_options(args))
     if args.output:

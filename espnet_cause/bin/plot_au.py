@@ -120,6 +120,10 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     if args.fps is not None and not args.fps > 0:
         raise CauseError(f"--fps must be positive, got {args.fps}")
+    from espnet_cause.io.atomic import check_output
+
+    inputs = {"--input": args.input, "--reference": args.reference, "--wav": args.wav}
+    check_output(args.output, inputs=inputs, suffixes=(".png",), what="--output")
 
     from espnet_cause.plots import (
         REFERENCE_COLOR,

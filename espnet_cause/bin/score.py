@@ -111,6 +111,7 @@ def run_scoring(
     refs, rfps = load_au_set(ref, ref_fps)
     hyps, hfps = load_au_set(hyp, hyp_fps)
     notes: list[str] = []
+    missing = sorted(set(refs) - set(hyps))
     pairs, length_diffs, skipped = _pair_up(refs, hyps, rfps, hfps, ref, hyp, notes)
     train_mean, mean_source = _mean_predictor(train_ref, pairs, ref, notes)
 
@@ -131,6 +132,8 @@ def run_scoring(
         "hyp": str(hyp),
         "fps": rfps,
         "num_utterances": len(pairs),
+        "num_references": len(refs),
+        "num_missing_predictions": len(missing),
         "num_frames": num_frames,
         "method": "per-AU metrics over the concatenated frames of all utterances; "
         "AU means over the AUs where the metric is defined",
@@ -147,8 +150,10 @@ def run_scoring(
     _write_outputs(output_dir, result, systems, pairs, num_plots, plot_aus)
     model = systems[scoring.MODEL].mean
     logger.info(
-        "%d utterances: mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
+        "%d of %d references scored (%d without a prediction): mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
         len(pairs),
+        len(refs),
+        len(missing),
         model["pcc"],
         model["ccc"],
         model["rmse"],
@@ -167,7 +172,14 @@ def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
     from espnet_cause import scoring
     from espnet_cause.io import timegrid
 
-    skipped = {key: "no prediction" for key in sorted(set(refs) - set(hyps))}
+    missing = sorted(set(refs) - set(hyps))
+    skipped = {key: "no prediction" for key in missing}
+    if missing:
+        notes.append(
+            f"{len(missing)} of {len(refs)} references have no prediction and are not scored "
+            f"(first: {', '.join(missing[:3])})"
+        )
+        logger.warning(notes[-1])
     extra = sorted(set(hyps) - set(refs))
     if extra:
         logger.warning(
@@ -265,6 +277,9 @@ def _write_outputs(
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
+    from espnet_cause.io.atomic import check_output_dir
+
+    check_output_dir(args.output_dir)
     run_scoring(
         args.ref,
         args.hyp,

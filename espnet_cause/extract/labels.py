@@ -111,7 +111,7 @@ def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
 
 
 def _audio(key: str, payload: dict) -> np.ndarray:
-    from espnet_cause.io.audio import read_wav_entry
+    from espnet_cause.io.audio import load_speech
     from espnet_cause.io.video import read_audio_track
 
     if payload.get("video"):
@@ -119,7 +119,7 @@ def _audio(key: str, payload: dict) -> np.ndarray:
     wav = payload.get("wav")
     if not wav:
         raise CauseError(f"utterance {key!r} has no wav.scp entry and no video")
-    samples, _ = read_wav_entry(wav, name=key, target_sr=SAMPLE_RATE)
+    samples, _ = load_speech(wav, name=key, target_sr=SAMPLE_RATE)
     return samples
 
 

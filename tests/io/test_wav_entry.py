@@ -1,4 +1,4 @@
-"""read_wav_entry: one reader for every kind of wav.scp value."""
+"""load_speech: one reader for every kind of wav.scp value."""
 
 import kaldiio
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 
 from espnet_cause.errors import CauseError
-from espnet_cause.io.audio import mix_down, pcm_to_float, read_wav_entry
+from espnet_cause.io.audio import load_speech, mix_down, pcm_to_float
 
 SR = 16000
 
@@ -25,23 +25,23 @@ def test_file_ark_offset_and_pipe_read_the_same(tmp_path, stereo_pcm):
     kaldiio.save_ark(str(ark), {"a": (SR, stereo_pcm)}, scp=str(tmp_path / "wav.scp"))
     offset_entry = (tmp_path / "wav.scp").read_text().split(maxsplit=1)[1].strip()
     assert offset_entry.startswith(str(ark) + ":")
-    from_file, rate = read_wav_entry(str(wav))
+    from_file, rate = load_speech(str(wav))
     assert rate == SR and from_file.shape == (len(stereo_pcm),) and from_file.dtype == np.float32
     expected = stereo_pcm.astype(np.float32).mean(axis=1) / 32768
     np.testing.assert_allclose(from_file, expected, atol=1e-6)
     for entry in (offset_entry, f"cat {wav} |"):
-        samples, rate = read_wav_entry(entry)
+        samples, rate = load_speech(entry)
         assert rate == SR
         np.testing.assert_allclose(samples, from_file, atol=1e-6)
-    resampled, rate = read_wav_entry(f"cat {wav} |", target_sr=8000)
+    resampled, rate = load_speech(f"cat {wav} |", target_sr=8000)
     assert rate == 8000 and len(resampled) == len(from_file) // 2
 
 
 def test_bad_entries_name_themselves(tmp_path):
     with pytest.raises(CauseError, match="not found"):
-        read_wav_entry(str(tmp_path / "nope.wav"))
-    with pytest.raises(CauseError, match="cannot read wav.scp entry") as e:
-        read_wav_entry("false |", name="utt7")
+        load_speech(str(tmp_path / "nope.wav"))
+    with pytest.raises(CauseError, match="exited with status") as e:
+        load_speech("false |", name="utt7")
     assert "utt7" in str(e.value)
 
 
