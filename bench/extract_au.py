@@ -64,7 +64,7 @@ def _demo_clip(dst: Path, fps: int = 30, num_frames: int = 72) -> Path:
 
     from espnet_cause import assets
     from espnet_cause.au import NUM_AUS, au_index
-    from espnet_cause.render.face import load_image
+    from espnet_cause.io.image import load_image
     from espnet_cause.render.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 
@@ -182,8 +182,8 @@ def main() -> None:
         DEFAULT_MAX_SIDE,
         DEFAULT_NUM_FACES,
         MediaPipeAUExtractor,
-        resolve_face_landmarker,
     )
+    from espnet_cause.face.model_file import resolve_face_landmarker
     from espnet_cause.io.video import video_info
 
     model = resolve_face_landmarker(args.face_landmarker_path)

@@ -95,7 +95,7 @@ def main(cmd=None) -> None:
         check_output_dir(args.output_dir)
     landmarker = None
     if args.extractor == "mediapipe":
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+        from espnet_cause.face.model_file import resolve_face_landmarker
 
         landmarker = str(resolve_face_landmarker(args.face_landmarker_path, download=args.download))
     openface_dir = str(args.openface_dir) if args.openface_dir else None

@@ -119,8 +119,9 @@ def main(cmd: list[str] | None = None) -> None:
 
     from tqdm import tqdm
 
-    from espnet_cause.extract.mediapipe import resolve_face_landmarker
-    from espnet_cause.render.face import FaceLandmarker, find_face, load_image
+    from espnet_cause.face.landmarker import FaceLandmarker, find_face
+    from espnet_cause.face.model_file import resolve_face_landmarker
+    from espnet_cause.io.image import load_image
     from espnet_cause.render.mp4 import write_mp4
 
     image = load_image(args.image)

@@ -359,8 +359,8 @@ def _render_videos(
     from tqdm import tqdm
 
     from espnet_cause.io.audio import load_audio
+    from espnet_cause.io.image import load_image
     from espnet_cause.io.openface import read_openface_csv
-    from espnet_cause.render.face import load_image
     from espnet_cause.render.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 

@@ -213,7 +213,7 @@ def make_au_labels(
     utts, maps = _read_data_dir(data_dir, au_extractor)
     face_landmarker = None
     if au_extractor == "mediapipe" and maps["video.scp"]:
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+        from espnet_cause.face.model_file import resolve_face_landmarker
 
         face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
     settings = {
@@ -317,7 +317,7 @@ def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config)
             )
         )
     if tracked:
-        from espnet_cause.extract.mediapipe import close_all
+        from espnet_cause.face.landmarker import close_all
 
         records.update(
             run_batch(

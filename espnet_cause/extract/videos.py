@@ -137,7 +137,7 @@ def extract_video_set(
     ]
     teardown = None
     if extractor == "mediapipe":
-        from espnet_cause.extract.mediapipe import close_all as teardown
+        from espnet_cause.face.landmarker import close_all as teardown
     records = run_batch(
         items,
         extract_item,

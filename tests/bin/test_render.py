@@ -82,7 +82,8 @@ def test_render_speech_and_au_csv(demo_image, demo_wav, tmp_path, capsys):
     assert abs(len(frames) / FPS - duration) < 0.1
 
     # mouth box from the detected face
-    from espnet_cause.render.face import FaceLandmarker, load_image
+    from espnet_cause.face.landmarker import FaceLandmarker
+    from espnet_cause.io.image import load_image
 
     image = load_image(demo_image)
     with FaceLandmarker() as lm:  # the packaged model
