@@ -34,7 +34,7 @@ mkdir -p "${dir}"/{state,spool,log}
 cat > "${conf}" <<CONF
 ${marker}
 ClusterName=espnet-cause-ci
-SlurmctldHost=${host}
+SlurmctldHost=${host}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -53,6 +53,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SlurmdParameters=config_overrides
 ReturnToService=2
+MailProg=/bin/true
 SchedulerType=sched/backfill
 # Cancelled jobs disappear fast, so tests see the queue as it is.
 MinJobAge=5
