@@ -8,8 +8,7 @@ and ``frames_per_s`` (AU frames at 25 fps) over that time, and the speed-up agai
 The SLURM node's CPU count bounds how many workers run at once; the others wait in the queue.
 
 Usage (with the cluster of .ci/slurm/up.sh running):
-    python bench/slurm_workers.py --recipe egs/cause/cause1 \
-        --face_landmarker_path FACE_LANDMARKER [--workers 1 2 4] [--copies 2]
+    python bench/slurm_workers.py [--recipe egs/cause/cause1] [--workers 1 2 4] [--copies 2]
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", type=Path, default=HERE.parent / "egs" / "cause" / "cause1")
     parser.add_argument("--conf", type=Path, default=HERE.parent / "conf/parallel/slurm_ci.yaml")
-    parser.add_argument("--face_landmarker_path", type=Path, required=True)
+    parser.add_argument("--face_landmarker_path", type=Path, default=None, help="default: packaged")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--copies", type=int, default=2)
     args = parser.parse_args()
