@@ -16,8 +16,10 @@ Frames asked for past the end of the features repeat the last one that has data 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch only in the tensor functions: num_au_frames/pool_ratio stay torch-free
+    import torch
 
 RESAMPLE_MODES = ("avg", "interp")
 #: Tolerance when checking that a rate ratio is an integer.
@@ -53,6 +55,8 @@ def avg_pool_frames(
     Returns:
         (B, max(out_lengths), D), zero beyond each ``out_lengths``.
     """
+    import torch
+
     bsz, num_feats, dim = feats.shape
     num_out = int(out_lengths.max()) if len(out_lengths) else 0
     device = feats.device
@@ -91,6 +95,8 @@ def interp_frames(
     Returns:
         (B, max(out_lengths), D), zero beyond each ``out_lengths``.
     """
+    import torch
+
     bsz, num_feats, dim = feats.shape
     num_out = int(out_lengths.max()) if len(out_lengths) else 0
     k = torch.arange(num_out, device=feats.device, dtype=torch.float64)
