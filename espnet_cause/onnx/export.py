@@ -97,9 +97,8 @@ def frontend_params(net) -> FrontendParams:
 
     feats_mean, feats_std = mvn(net.normalize, "normalize")
     au_mean, au_std = mvn(net.au_normalize, "au_normalize")
-    from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN
-
     num_aus = int(net.num_aus)
+    low, high = getattr(net, "output_range", (0.0, 5.0))
     return FrontendParams(
         fs=int(net.fs),
         n_fft=int(stft.n_fft),
@@ -114,9 +113,10 @@ def frontend_params(net) -> FrontendParams:
         ratio=None if net.ratio is None else int(net.ratio),
         au_mean=au_mean if au_mean is not None else np.zeros(num_aus, np.float32),
         au_std=au_std if au_std is not None else np.ones(num_aus, np.float32),
-        au_min=float(AU_INTENSITY_MIN),
-        au_max=float(AU_INTENSITY_MAX),
+        au_min=float(low),
+        au_max=float(high),
         causal=bool(net.encoder.is_causal and net.ratio is not None),
+        target=str(getattr(net, "target", "au")),
     )
 
 

@@ -55,9 +55,10 @@ class FrontendParams:
         ratio: ``fs / hop_length / au_fps`` for ``avg`` (None for ``interp``).
         au_mean: (num_aus,) float32 AU mean (the model's outputs are z-scores), or None.
         au_std: (num_aus,) float32 AU std, or None.
-        au_min: Lowest output value (the 0-5 scale's 0).
+        au_min: Lowest output value (the target's scale: AUs 0-5, blendshapes 0-1).
         au_max: Highest output value.
         causal: True when the encoder streams (the streaming graphs exist).
+        target: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
     """
 
     fs: int
@@ -76,6 +77,7 @@ class FrontendParams:
     au_min: float
     au_max: float
     causal: bool
+    target: str
 
     @property
     def n_mels(self) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
 from espnet_cause.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 
@@ -208,9 +209,12 @@ class OnnxStreamingSpeech2AU:
         model: A loaded model whose :attr:`~OnnxCAUSE.can_stream` is True.
     """
 
+    arkit_names = ARKIT_NAMES
+
     def __init__(self, model: OnnxCAUSE) -> None:
         self._first, self._next, self._state_names = model.stream_sessions()
         self.model = model
+        self.target = model.params.target
         p = model.params
         self.fe = model.frontend
         self.n_fft = p.n_fft
@@ -318,3 +322,11 @@ class OnnxStreamingSpeech2AU:
         num_feats = self.num_samples // self.hop + 1
         total = self.fe.num_frames(self.num_samples)
         return self._emit(total - 1, num_feats)
+
+    def accept_arkit(self, chunk: np.ndarray) -> np.ndarray:
+        """:meth:`accept`, as (t, 52) float32 ARKit blendshapes in 0..1 (``arkit_names``)."""
+        return arkit_frames(self.accept(chunk))
+
+    def finish_arkit(self) -> np.ndarray:
+        """:meth:`finish`, as (t, 52) float32 ARKit blendshapes in 0..1 (``arkit_names``)."""
+        return arkit_frames(self.finish())

@@ -24,7 +24,11 @@ ENCODERS = {
 
 
 def write_model(
-    root: Path, name: str, frontend: str = "default", feats_resample: str = "avg"
+    root: Path,
+    name: str,
+    frontend: str = "default",
+    feats_resample: str = "avg",
+    target: str = "au",
 ) -> tuple[Path, Path]:
     """Stats, config.yaml and random weights of a tiny model; returns (config, weights)."""
     import torch
@@ -38,7 +42,8 @@ def write_model(
     mean = rng.normal(-6, 2, dim)
     np.savez(root / "feats_stats.npz", count=np.array(n), sum=mean * n,
              sum_square=(mean**2 + 4.0) * n)  # fmt: skip
-    au_mean = rng.uniform(0.5, 2.0, NUM_AUS)
+    width = NUM_AUS if target == "au" else 51
+    au_mean = rng.uniform(0.5, 2.0, width) / (1 if target == "au" else 5)
     np.savez(root / "au_stats.npz", count=np.array(n), sum=au_mean * n,
              sum_square=(au_mean**2 + 0.5) * n)  # fmt: skip
     encoder, encoder_conf = ENCODERS[name]
@@ -55,7 +60,7 @@ def write_model(
         "au_normalize_conf": {"stats_file": str(root / "au_stats.npz")},
         "encoder": encoder,
         "encoder_conf": encoder_conf,
-        "model_conf": {"au_fps": 25, "feats_resample": feats_resample},
+        "model_conf": {"au_fps": 25, "feats_resample": feats_resample, "target": target},
     }
     config_path = root / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))

@@ -100,6 +100,21 @@ def test_zip_layout_and_non_causal_models_do_not_stream(zips):
         Speech2AU(zips["cnn"], backend="onnx").streamer()
 
 
+def test_arkit_target_model(tmp_path):
+    z = packed(tmp_path, "cnn_c", target="arkit")
+    ref, lite = both(z)
+    assert lite.target == "arkit" and lite.names == ref.names and len(lite.names) == 51
+    wav = signals()["loud"]
+    got, want = lite(wav, FS), ref(wav, FS)
+    assert got.shape == want.shape == (58, 51) and 0 <= got.min() and got.max() <= 1
+    assert np.abs(got - want).max() < 1e-4
+    stream, tstream = lite.streamer(), ref.streamer()
+    assert stream.target == tstream.target == "arkit"
+    a = np.concatenate([stream.accept_arkit(wav), stream.finish_arkit()])
+    b = np.concatenate([tstream.accept_arkit(wav), tstream.finish_arkit()])
+    assert a.shape == b.shape == (58, 52) and np.abs(a - b).max() < 1e-4
+
+
 def test_interp_model(tmp_path):
     z = packed(tmp_path, "cnn_c", feats_resample="interp")
     ref, lite = both(z)
