@@ -168,7 +168,9 @@ def pack_model(
     graphs, onnx_meta = {}, None
     if onnx is not False:
         absolute = {key: str(members[arc].resolve()) for key, arc in rewrites.items()}
-        graphs, onnx_meta = _export_onnx(_replace(config, absolute), model_file, required=bool(onnx))
+        graphs, onnx_meta = _export_onnx(
+            _replace(config, absolute), model_file, required=bool(onnx)
+        )
     config_text = yaml.safe_dump(packed_config, sort_keys=False, allow_unicode=True)
     meta = {
         "espnet_cause_version": espnet_cause.__version__,

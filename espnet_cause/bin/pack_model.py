@@ -44,9 +44,7 @@ def main(cmd: list[str] | None = None) -> None:
     from espnet_cause.packing import pack_model
 
     onnx = {"auto": None, "yes": True, "no": False}[args.onnx]
-    pack_model(
-        args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx
-    )
+    pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx)
 
 
 if __name__ == "__main__":

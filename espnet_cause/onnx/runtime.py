@@ -126,7 +126,9 @@ class OnnxCAUSE:
         with _open_zip(zip_path) as zf:
             meta = yaml.safe_load(zf.read(META_NAME)) or {}
             names = set(zf.namelist())
-            graphs = {n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names}
+            graphs = {
+                n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names
+            }
         section = meta.get(META_KEY) if isinstance(meta, dict) else None
         if not isinstance(section, dict) or OFFLINE not in graphs:
             reason = section.get("skipped") if isinstance(section, dict) else None

@@ -15,8 +15,10 @@ N_MELS = 12
 ENCODERS = {
     "cnn": ("cnn", {"hidden_size": 16, "channels": [16, 8]}),
     "cnn_c": ("cnn", {"hidden_size": 16, "channels": [16, 8], "causal": True}),
-    "dcnn_c": ("dcnn", {"hidden_size": 8, "channels": [8, 8, 4], "dilations": [1, 3, 9],
-                        "causal": True}),  # fmt: skip
+    "dcnn_c": (
+        "dcnn",
+        {"hidden_size": 8, "channels": [8, 8, 4], "dilations": [1, 3, 9], "causal": True},
+    ),  # fmt: skip
     "rnn": ("rnn", {"hidden_size": 8, "rnn_units": 4, "num_layers": 2}),
     "rnn_c": ("rnn", {"hidden_size": 8, "rnn_units": 4, "num_layers": 2, "causal": True}),
     "mlp": ("mlp", {"units": [16, 8]}),

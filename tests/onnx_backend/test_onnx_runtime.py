@@ -117,7 +117,6 @@ def _rewrite(src: Path, dst: Path, member: str, data: bytes | None, fix_sha: boo
 
 def _graph(inputs: list[tuple[str, list]], outputs: list[tuple[str, list]]) -> bytes:
     """A valid ONNX graph (Identity) with the given input/output names and shapes."""
-    onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs]
