@@ -12,7 +12,6 @@ adds the checks of the input audio and resampling.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -118,30 +117,20 @@ class OnnxCAUSE:
             CauseError: naming the zip (and member) when it is not a model zip, has no graph, or
                 a member is damaged.
         """
-        import yaml
-
-        from espnet_cause.packing import META_NAME, _open_zip
+        from espnet_cause.packing import _open_zip, _verify_members
 
         zip_path = Path(zip_path)
         with _open_zip(zip_path) as zf:
-            meta = yaml.safe_load(zf.read(META_NAME)) or {}
+            meta = _verify_members(zf, zip_path)
             names = set(zf.namelist())
             graphs = {
                 n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names
             }
-        section = meta.get(META_KEY) if isinstance(meta, dict) else None
+        section = meta.get(META_KEY)
         if not isinstance(section, dict) or OFFLINE not in graphs:
             reason = section.get("skipped") if isinstance(section, dict) else None
             why = f": {reason}" if reason else ""
             raise CauseError(f"model has no ONNX graph{why}", path=zip_path, fix=REPACK)
-        sums = meta.get("sha256") or {}
-        for name, data in graphs.items():
-            if name in sums and hashlib.sha256(data).hexdigest() != sums[name]:
-                raise CauseError(
-                    f"{name} does not match the sha256 in meta.yaml (changed after packing)",
-                    path=zip_path,
-                    fix=REPACK,
-                )
         return cls(graphs, source=str(zip_path), num_threads=num_threads)
 
     @property

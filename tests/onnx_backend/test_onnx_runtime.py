@@ -132,7 +132,7 @@ def test_bad_graphs_refused(model_zip, tmp_path):
         "garbage": (_rewrite(model_zip, tmp_path / "a.zip", OFFLINE, b"\x08\x07 not onnx"),
                     "onnx/offline.onnx: not a usable ONNX graph"),
         "changed": (_rewrite(model_zip, tmp_path / "b.zip", OFFLINE, b"xx", fix_sha=False),
-                    "does not match the sha256 in meta.yaml"),
+                    "member onnx/offline.onnx does not match its sha256"),
         "names": (_rewrite(model_zip, tmp_path / "c.zip", OFFLINE,
                            _graph([("x", [1, "T", 12])], [("y", [1, "T", 12])])),
                   r"graph has inputs \['x'\] and outputs \['y'\], expected \['feats'\]"),
@@ -140,7 +140,7 @@ def test_bad_graphs_refused(model_zip, tmp_path):
                           _graph([("feats", [1, "T", 99])], [("au", [1, "T", 99])])),
                  r"graph feats has shape \[1, 'T', 99\], expected \(1, frames, 12\)"),
         "no frontend": (_rewrite(model_zip, tmp_path / "e.zip", "onnx/frontend.json", None),
-                        "missing onnx/frontend.json"),
+                        "member onnx/frontend.json listed in meta.yaml is missing"),
         "frontend": (_rewrite(model_zip, tmp_path / "f.zip", "onnx/frontend.json", b"{}"),
                      "frontend.json: unknown frontend format"),
     }  # fmt: skip
