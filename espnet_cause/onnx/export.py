@@ -117,6 +117,7 @@ def frontend_params(net) -> FrontendParams:
         au_max=float(high),
         causal=bool(net.encoder.is_causal and net.ratio is not None),
         target=str(getattr(net, "target", "au")),
+        lookahead_frames=int(getattr(net, "lookahead_frames", 0)),
     )
 
 
@@ -132,17 +133,21 @@ def _unflatten(leaves, spec):
 
 
 class _Offline(nn.Module):
-    """(1, T, D) features -> (1, T, A) normalised AUs: encoder.forward + output_layer."""
+    """(1, T, D) features -> (1, T, A) normalised AUs: the model's encoder step (its
+    ``run_encoder`` with the look-ahead where it has one) + output_layer."""
 
     def __init__(self, net) -> None:
         super().__init__()
-        self.encoder = net.encoder
-        self.output_layer = net.output_layer
+        self.net = net
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         ilens = torch.ones(feats.size(0), dtype=torch.long) * feats.size(1)
-        hs, _ = self.encoder(feats, ilens)
-        return self.output_layer(hs)
+        run_encoder = getattr(self.net, "run_encoder", None)
+        if run_encoder is not None:
+            hs = run_encoder(feats, ilens)
+        else:
+            hs, _ = self.net.encoder(feats, ilens)
+        return self.net.output_layer(hs)
 
 
 class _StreamFirst(nn.Module):

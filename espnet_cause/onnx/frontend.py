@@ -59,6 +59,9 @@ class FrontendParams:
         au_max: Highest output value.
         causal: True when the encoder streams (the streaming graphs exist).
         target: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
+        lookahead_frames: AU frames a causal encoder sees past its output frame (the offline
+            graph includes it; a stream drops that many first outputs and ends with as many
+            zero frames, as :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`).
     """
 
     fs: int
@@ -78,6 +81,7 @@ class FrontendParams:
     au_max: float
     causal: bool
     target: str
+    lookahead_frames: int = 0
 
     @property
     def n_mels(self) -> int:
@@ -124,6 +128,8 @@ class FrontendParams:
         kwargs = {}
         try:
             for field in dataclasses.fields(cls):
+                if field.name not in data and field.default is not dataclasses.MISSING:
+                    continue
                 value = data[field.name]
                 if isinstance(value, dict):
                     value = np.asarray(value["data"], dtype=np.float32).reshape(value["shape"])

@@ -225,6 +225,8 @@ class OnnxStreamingSpeech2AU:
         self._feat_base = 0
         self._next_out = 0
         self._state = None
+        # encoder outputs still to drop: the first lookahead_frames positions precede frame 0
+        self._skip = self.model.params.lookahead_frames
         self._finished = False
 
     def _empty(self) -> np.ndarray:
@@ -261,9 +263,15 @@ class OnnxStreamingSpeech2AU:
             if num_feats is not None:
                 hi = min(hi, num_feats)
             rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
+        if num_feats is not None:  # end of stream: the zero frames of the look-ahead
+            rows += [
+                np.zeros(self._feats.shape[1], np.float32)
+            ] * self.model.params.lookahead_frames
         if not rows:
             return self._empty()
         out = self._encode(np.stack(rows).astype(np.float32))
+        skip = min(self._skip, len(out))
+        out, self._skip = out[skip:], self._skip - skip
         self._next_out = last_k + 1
         keep_from = max(self._next_out * r - half, 0)
         if num_feats is None and keep_from > self._feat_base:
