@@ -15,11 +15,7 @@ Frames asked for past the end of the features repeat the last one that has data 
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # torch only in the tensor functions: num_au_frames/pool_ratio stay torch-free
-    import torch
+import torch
 
 RESAMPLE_MODES = ("avg", "interp")
 #: Tolerance when checking that a rate ratio is an integer.
@@ -55,8 +51,6 @@ def avg_pool_frames(
     Returns:
         (B, max(out_lengths), D), zero beyond each ``out_lengths``.
     """
-    import torch
-
     bsz, num_feats, dim = feats.shape
     num_out = int(out_lengths.max()) if len(out_lengths) else 0
     device = feats.device
@@ -95,8 +89,6 @@ def interp_frames(
     Returns:
         (B, max(out_lengths), D), zero beyond each ``out_lengths``.
     """
-    import torch
-
     bsz, num_feats, dim = feats.shape
     num_out = int(out_lengths.max()) if len(out_lengths) else 0
     k = torch.arange(num_out, device=feats.device, dtype=torch.float64)
@@ -114,10 +106,3 @@ def interp_frames(
     out = take(left) * (1 - w) + take(right) * w
     keep = (k[None, :] < out_lengths[:, None]).unsqueeze(-1).to(feats.dtype)
     return out * keep
-
-
-def num_au_frames(num_samples: int, fs: int, au_fps: float) -> int:
-    """``ceil(num_samples / fs * au_fps)`` AU frames (at least 1 for a non-empty signal)."""
-    if num_samples <= 0:
-        return 0
-    return max(1, int(math.ceil(num_samples * au_fps / fs - RATIO_EPS)))

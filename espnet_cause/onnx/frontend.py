@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from espnet_cause.errors import CauseError
-from espnet_cause.models.frame_rate import num_au_frames
+from espnet_cause.io.timegrid import num_frames_for_samples
 
 #: ESPnet's LogMel floor before the log.
 MEL_FLOOR = 1e-10
@@ -233,7 +233,7 @@ class LogMelFrontend:
 
     def num_frames(self, num_samples: int) -> int:
         """AU frames of a signal: ``ceil(num_samples / fs * au_fps)``."""
-        return num_au_frames(num_samples, self.params.fs, self.params.au_fps)
+        return num_frames_for_samples(num_samples, self.params.fs, self.params.au_fps)
 
     def to_au_rate(self, feats: np.ndarray, num_out: int) -> np.ndarray:
         """(F, D) features -> (num_out, D) at ``au_fps`` (see the module docstring)."""

@@ -146,6 +146,16 @@ class OnnxCAUSE:
         return self.params.hop_length
 
     @property
+    def algorithmic_latency(self) -> float:
+        """Look-ahead of streaming in seconds, as
+        :func:`espnet_cause.models.streaming.algorithmic_latency` (needs ``avg`` pooling)."""
+        p = self.params
+        r = p.ratio or 1
+        return ((r - r // 2 - 1) * p.hop_length + p.n_fft // 2) / p.fs + (
+            p.lookahead_frames / p.au_fps
+        )
+
+    @property
     def can_stream(self) -> bool:
         return self.params.causal and STREAM_FIRST in self._graphs and STREAM in self._graphs
 

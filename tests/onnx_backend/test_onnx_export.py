@@ -73,6 +73,8 @@ def test_streaming_equals_torch_and_offline(zips, name):
         assert np.abs(online - offline).max() < 1e-4
         if chunk == 640:  # about one frame per 40 ms chunk once past the start
             assert all(len(o) <= 2 for o in outs[:-1])
+    assert lite.algorithmic_latency == pytest.approx(ref.algorithmic_latency)
+    assert ref.algorithmic_latency == pytest.approx((160 + 256) / 16000)
     stream.reset()
     again = np.concatenate([stream.accept(wav), stream.finish()])
     np.testing.assert_allclose(again, offline, atol=1e-4)
