@@ -5,12 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
+from made_fixtures import TINY_GANIMATION_CONF
 
-from espnet_cause.au import AU_INTENSITY_COLUMNS
 from espnet_cause.bin import ganimation_train
 from espnet_cause.ganimation.trainer import GANimationTrainer
 
@@ -18,35 +17,15 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 REPO = Path(__file__).resolve().parents[2]
 
 
-#: A tiny network at 32 px: 2 critic steps per generator step, a checkpoint every 2 steps.
-CONF = {
-    "image_size": 32,
-    "generator_conf": {"conv_dim": 4, "num_res_blocks": 1},
-    "discriminator_conf": {"conv_dim": 4, "num_layers": 3, "max_dim": 16},
-    "dataset_conf": {"cache": True},
-    "n_critic": 2,
-    "lr_decay_steps": 2,
-    "num_workers": 0,
-    "log_interval": 2,
-    "image_interval": 2,
-    "save_interval": 2,
-}
+CONF = TINY_GANIMATION_CONF
 
 
 @pytest.fixture
 def faces(tmp_path):
-    """8 random 40 px faces with random AU rows (each rank of 2 gets 4, in batches of 2)."""
-    import cv2
+    """8 random faces: each of the 2 ranks gets 4, in batches of 2."""
+    from made_fixtures import write_face_dir
 
-    root = tmp_path / "faces"
-    (root / "faces").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    rows = [",".join(["file", *AU_INTENSITY_COLUMNS])]
-    for i in range(8):
-        cv2.imwrite(str(root / f"faces/{i}.png"), (rng.random((40, 40, 3)) * 255).astype(np.uint8))
-        rows.append(",".join([f"faces/{i}.png", *(f"{v:.3f}" for v in rng.random(17) * 5)]))
-    (root / "aus.csv").write_text("\n".join(rows) + "\n")
-    return root
+    return write_face_dir(tmp_path / "faces", 8)
 
 
 @pytest.fixture
