@@ -189,10 +189,12 @@ def main(cmd=None) -> None:
         BatchDir,
         gather_ark,
         ok_keys,
+        output_lock,
         report_rows,
         run_batch,
         write_report,
     )
+    from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.packing import sha256_file
     from espnet_cause.parallel import load_parallel_config
 
@@ -201,7 +203,7 @@ def main(cmd=None) -> None:
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")
     if args.fs <= 0 or args.hop_length <= 0:
         raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")
-    out = Path(args.output_dir)
+    out = check_output_dir(args.output_dir)
     items = read_items(Path(args.wav_scp), Path(args.segments) if args.segments else None)
     if not items:
         raise CauseError("no utterances", path=args.wav_scp, fix="give a non-empty wav.scp")
@@ -220,48 +222,54 @@ def main(cmd=None) -> None:
             f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
     }
-    where = BatchDir(out)
-    fn = functools.partial(
-        export_item,
-        fs=args.fs,
-        hop_length=args.hop_length,
-        n_fft=args.n_fft,
-        items_dir=str(where.items),
-        resample=args.resample,
-    )
-    records = run_batch(
-        items,
-        fn,
-        output_dir=out,
-        settings={k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")},
-        item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
-        setup_fn=functools.partial(load_speech2au, str(model), args.device),
-        parallel_config=load_parallel_config(args.parallel_config),
-        desc="export_tts_features",
-        retry_errors=args.retry_errors,
-    )
-    with atomic_write(out / GRID_FILE) as tmp:
-        tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-    write_report(out / REPORT_FILE, report_rows(dict(items), records), REPORT_COLUMNS)
-    ok = ok_keys(records)
-    skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
-    for key, reason in skipped.items():
-        logger.warning("skipped %s: %s", key, reason)
-    if not ok:
-        raise CauseError(
-            "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
+    with output_lock(out):
+        where = BatchDir(out)
+        fn = functools.partial(
+            export_item,
+            fs=args.fs,
+            hop_length=args.hop_length,
+            n_fft=args.n_fft,
+            items_dir=str(where.items),
+            resample=args.resample,
         )
-    gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
-    gather_ark(
-        out / "au_embed.ark",
-        out / "au_embed.scp",
-        {k: where.item(k, ".au_embed.npy") for k in ok},
-        vectors=True,
-    )
-    logger.info(
-        "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
-        len(ok), len(skipped), out / REPORT_FILE, out,
-    )  # fmt: skip
+        records = run_batch(
+            items,
+            fn,
+            output_dir=out,
+            settings={
+                k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")
+            },
+            item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
+            setup_fn=functools.partial(load_speech2au, str(model), args.device),
+            parallel_config=load_parallel_config(args.parallel_config),
+            desc="export_tts_features",
+            retry_errors=args.retry_errors,
+            keys_from=args.segments or args.wav_scp,
+        )
+        with atomic_write(out / GRID_FILE) as tmp:
+            tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
+        write_report(out / REPORT_FILE, report_rows(dict(items), records), REPORT_COLUMNS)
+        ok = ok_keys(records)
+        skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
+        for key, reason in skipped.items():
+            logger.warning("skipped %s: %s", key, reason)
+        if not ok:
+            raise CauseError(
+                "no utterance could be exported",
+                path=out / REPORT_FILE,
+                fix="see the reasons there",
+            )
+        gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
+        gather_ark(
+            out / "au_embed.ark",
+            out / "au_embed.scp",
+            {k: where.item(k, ".au_embed.npy") for k in ok},
+            vectors=True,
+        )
+        logger.info(
+            "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
+            len(ok), len(skipped), out / REPORT_FILE, out,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

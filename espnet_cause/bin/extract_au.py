@@ -179,7 +179,7 @@ def main(cmd=None) -> None:
 
     if args.output_dir is None:
         parser.error("--video_scp needs --output_dir")
-    from espnet_cause.batch import report_rows, run_batch, write_report
+    from espnet_cause.batch import output_lock, report_rows, run_batch, write_report
     from espnet_cause.io.datadir import read_kaldi_map
     from espnet_cause.parallel import load_parallel_config
 
@@ -197,29 +197,37 @@ def main(cmd=None) -> None:
     teardown = None
     if args.extractor == "mediapipe":
         from espnet_cause.extract.mediapipe import close_all as teardown
-    records = run_batch(
-        items,
-        _scp_item,
-        output_dir=args.output_dir,
-        settings=settings,
-        item_files=lambda utt: [args.output_dir / f"{utt}.csv"],
-        setup_fn=functools.partial(_tracker_env, args.extractor, landmarker, args.au_fps or None),
-        teardown_fn=teardown,
-        parallel_config=load_parallel_config(args.parallel_config),
-        desc=f"extract AUs ({args.extractor})",
-        retry_errors=True,
-    )
-    write_report(args.output_dir / REPORT_FILE, report_rows(videos, records), ("frames", "faces"))
-    failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
-    for key, reason in failed.items():
-        logger.warning("%s: skipped: %s", key, reason)
-    logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), args.output_dir)
-    if len(failed) == len(records):
-        first = next(iter(failed.values()))
-        raise CauseError(
-            f"no video could be processed ({len(failed)} failed; first: {first})",
-            path=args.video_scp,
+    with output_lock(args.output_dir):
+        records = run_batch(
+            items,
+            _scp_item,
+            output_dir=args.output_dir,
+            settings=settings,
+            item_files=lambda utt: [args.output_dir / f"{utt}.csv"],
+            setup_fn=functools.partial(
+                _tracker_env, args.extractor, landmarker, args.au_fps or None
+            ),
+            teardown_fn=teardown,
+            parallel_config=load_parallel_config(args.parallel_config),
+            desc=f"extract AUs ({args.extractor})",
+            retry_errors=True,
+            keys_from=args.video_scp,
         )
+        write_report(
+            args.output_dir / REPORT_FILE, report_rows(videos, records), ("frames", "faces")
+        )
+        failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
+        for key, reason in failed.items():
+            logger.warning("%s: skipped: %s", key, reason)
+        logger.info(
+            "%d of %d videos -> %s", len(records) - len(failed), len(records), args.output_dir
+        )
+        if len(failed) == len(records):
+            first = next(iter(failed.values()))
+            raise CauseError(
+                f"no video could be processed ({len(failed)} failed; first: {first})",
+                path=args.video_scp,
+            )
 
 
 if __name__ == "__main__":

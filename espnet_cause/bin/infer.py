@@ -257,6 +257,7 @@ def infer_set(args) -> dict[str, dict]:
         BatchDir,
         gather_ark,
         ok_keys,
+        output_lock,
         report_rows,
         run_batch,
         write_report,
@@ -269,62 +270,64 @@ def infer_set(args) -> dict[str, dict]:
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    where = BatchDir(out_dir)
-    suffix = SUFFIXES[args.output_format]
-    if args.output_format == "ark":
-        output = where.item
-    else:
-        output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
-    grid = _grid_options(args)
-    items = [
-        (
-            key,
-            {
-                "wav": value,
-                "output": str(output(key, suffix)),
-                "grid": grid,
-                "format": args.output_format,
-            },
+    with output_lock(out_dir):
+        where = BatchDir(out_dir)
+        suffix = SUFFIXES[args.output_format]
+        if args.output_format == "ark":
+            output = where.item
+        else:
+            output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
+        grid = _grid_options(args)
+        items = [
+            (
+                key,
+                {
+                    "wav": value,
+                    "output": str(output(key, suffix)),
+                    "grid": grid,
+                    "format": args.output_format,
+                },
+            )
+            for key, value in wavs.items()
+        ]
+        records = run_batch(
+            items,
+            infer_item,
+            output_dir=out_dir,
+            settings=_settings(args),
+            item_files=lambda key: [output(key, suffix)],
+            setup_fn=functools.partial(build_speech2au, **_model_options(args)),
+            parallel_config=load_parallel_config(args.parallel_config),
+            desc="infer",
+            retry_errors=args.retry_errors,
+            keys_from=args.wav_scp,
         )
-        for key, value in wavs.items()
-    ]
-    records = run_batch(
-        items,
-        infer_item,
-        output_dir=out_dir,
-        settings=_settings(args),
-        item_files=lambda key: [output(key, suffix)],
-        setup_fn=functools.partial(build_speech2au, **_model_options(args)),
-        parallel_config=load_parallel_config(args.parallel_config),
-        desc="infer",
-        retry_errors=args.retry_errors,
-    )
-    ok = ok_keys(records)
-    fps = next((records[k]["fps"] for k in ok), None)
-    write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
-    if args.output_format == "ark" and ok:
-        files = {key: where.item(key, suffix) for key in sorted(ok)}
-        width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
-        gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
-    elif fps is not None:
-        write_au_fps(out_dir / AU_FPS_FILE, fps)
-    failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
-    for key, rec in failed.items():
-        logger.warning("skipped %s: %s", key, rec.get("reason"))
-    logger.info(
-        "%d of %d utterances done, %d skipped (see %s)",
-        len(ok),
-        len(wavs),
-        len(failed),
-        out_dir / REPORT_NAME,
-    )
-    if not ok:
-        raise CauseError(
-            f"no utterance of {args.wav_scp} could be processed",
-            path=out_dir / REPORT_NAME,
-            fix="read the reasons in the report",
+        ok = ok_keys(records)
+        fps = next((records[k]["fps"] for k in ok), None)
+        write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
+        if args.output_format == "ark" and ok:
+            files = {key: where.item(key, suffix) for key in sorted(ok)}
+            width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
+            gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
+        elif fps is not None:
+            write_au_fps(out_dir / AU_FPS_FILE, fps)
+        failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
+        for key, rec in failed.items():
+            logger.warning("skipped %s: %s", key, rec.get("reason"))
+        logger.info(
+            "%d of %d utterances done, %d skipped (see %s)",
+            len(ok),
+            len(wavs),
+            len(failed),
+            out_dir / REPORT_NAME,
         )
-    return records
+        if not ok:
+            raise CauseError(
+                f"no utterance of {args.wav_scp} could be processed",
+                path=out_dir / REPORT_NAME,
+                fix="read the reasons in the report",
+            )
+        return records
 
 
 @reports_errors

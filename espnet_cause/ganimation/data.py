@@ -315,7 +315,7 @@ def prepare_faces_from_videos(
     Returns:
         The number of crops in ``aus.csv``.
     """
-    from espnet_cause.batch import run_batch
+    from espnet_cause.batch import output_lock, run_batch
     from espnet_cause.io.au_files import read_au_fps, read_au_scp
     from espnet_cause.io.datadir import read_kaldi_map
 
@@ -345,25 +345,27 @@ def prepare_faces_from_videos(
         )
         for key in keys
     ]
-    records = run_batch(
-        items,
-        _video_item,
-        output_dir=output_dir,
-        settings={
-            "from": "videos",
-            "au_fps": fps,
-            "frame_stride": frame_stride,
-            "max_frames": max_frames_per_video,
-            "image_size": image_size,
-        },
-        setup_fn=functools.partial(
-            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
-        ),
-        teardown_fn=_close_landmarkers,
-        parallel_config=parallel_config,
-        desc="faces",
-    )
-    return _write_table(output_dir, records)
+    with output_lock(output_dir):
+        records = run_batch(
+            items,
+            _video_item,
+            output_dir=output_dir,
+            settings={
+                "from": "videos",
+                "au_fps": fps,
+                "frame_stride": frame_stride,
+                "max_frames": max_frames_per_video,
+                "image_size": image_size,
+            },
+            setup_fn=functools.partial(
+                _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
+            ),
+            teardown_fn=_close_landmarkers,
+            parallel_config=parallel_config,
+            desc="faces",
+            keys_from=video_scp,
+        )
+        return _write_table(output_dir, records)
 
 
 def prepare_faces_from_images(
@@ -388,13 +390,14 @@ def prepare_faces_from_images(
     Returns:
         The number of crops in ``aus.csv``.
     """
-    from espnet_cause.batch import run_batch
+    from espnet_cause.batch import output_lock, run_batch
 
     au_csv, output_dir = Path(au_csv), Path(output_dir)
     files, aus = read_au_table(au_csv)
     items = [
         (
-            f"{i:07d}_{Path(f).stem}",
+            f"{i:07d}_"
+            + "".join(c if c.isprintable() and not c.isspace() else "_" for c in Path(f).stem),
             {
                 "image": str(f),
                 "aus": [float(v) for v in a],
@@ -404,16 +407,17 @@ def prepare_faces_from_images(
         )
         for i, (f, a) in enumerate(zip(files, aus))
     ]
-    records = run_batch(
-        items,
-        _image_item,
-        output_dir=output_dir,
-        settings={"from": "images", "image_size": image_size},
-        setup_fn=functools.partial(
-            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
-        ),
-        teardown_fn=_close_landmarkers,
-        parallel_config=parallel_config,
-        desc="faces",
-    )
-    return _write_table(output_dir, records)
+    with output_lock(output_dir):
+        records = run_batch(
+            items,
+            _image_item,
+            output_dir=output_dir,
+            settings={"from": "images", "image_size": image_size},
+            setup_fn=functools.partial(
+                _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
+            ),
+            teardown_fn=_close_landmarkers,
+            parallel_config=parallel_config,
+            desc="faces",
+        )
+        return _write_table(output_dir, records)
