@@ -195,7 +195,7 @@ def main(cmd=None) -> None:
         write_report,
     )
     from espnet_cause.io.atomic import check_output_dir
-    from espnet_cause.packing import sha256_file
+    from espnet_cause.io.cache import sha256_file
     from espnet_cause.parallel import load_parallel_config
 
     model = Path(args.model)

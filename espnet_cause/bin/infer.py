@@ -166,7 +166,7 @@ def _check_args(args) -> None:
 
 
 def build_speech2au(**model_options) -> dict:
-    """Per-worker setup for :func:`espnet_cause.parallel.run_items`: the loaded model."""
+    """Per-worker setup of the batch runner: the loaded model."""
     from espnet_cause.inference import Speech2AU
 
     return {"speech2au": Speech2AU(**model_options)}
