@@ -37,7 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -53,10 +57,7 @@ REPORT_COLUMNS = ("num_frames", "fps")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0], parallel=True)
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--wav", help="one audio file (any sample rate, mono or multi-channel)")
     src.add_argument("--wav_scp", help="Kaldi wav.scp: '<utt> <path>' lines")
@@ -84,15 +85,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", help="torch device")
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads per process")
     parser.add_argument(
-        "--parallel_config",
-        default=None,
-        help="conf/parallel/*.yaml to spread --wav_scp over Dask workers (default: in-process)",
-    )
-    parser.add_argument(
         "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
     )
     parser.add_argument("--cache_dir", default=None, help="where model zips are unpacked")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 
@@ -253,15 +248,7 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause.batch import (
-        BatchDir,
-        gather_ark,
-        ok_keys,
-        output_lock,
-        report_rows,
-        run_batch,
-        write_report,
-    )
+    from espnet_cause import batch
     from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
     from espnet_cause.parallel import load_parallel_config
@@ -270,64 +257,63 @@ def infer_set(args) -> dict[str, dict]:
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    with output_lock(out_dir):
-        where = BatchDir(out_dir)
-        suffix = SUFFIXES[args.output_format]
-        if args.output_format == "ark":
-            output = where.item
-        else:
-            output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
-        grid = _grid_options(args)
-        items = [
-            (
-                key,
-                {
-                    "wav": value,
-                    "output": str(output(key, suffix)),
-                    "grid": grid,
-                    "format": args.output_format,
-                },
-            )
-            for key, value in wavs.items()
-        ]
-        records = run_batch(
-            items,
-            infer_item,
-            output_dir=out_dir,
-            settings=_settings(args),
-            item_files=lambda key: [output(key, suffix)],
-            setup_fn=functools.partial(build_speech2au, **_model_options(args)),
-            parallel_config=load_parallel_config(args.parallel_config),
-            desc="infer",
-            retry_errors=args.retry_errors,
-            keys_from=args.wav_scp,
+    where = batch.BatchDir(out_dir)
+    suffix = SUFFIXES[args.output_format]
+    if args.output_format == "ark":
+        output = where.item
+    else:
+        output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
+    grid = _grid_options(args)
+    items = [
+        (
+            key,
+            {
+                "wav": value,
+                "output": str(output(key, suffix)),
+                "grid": grid,
+                "format": args.output_format,
+            },
         )
-        ok = ok_keys(records)
-        fps = next((records[k]["fps"] for k in ok), None)
-        write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
-        if args.output_format == "ark" and ok:
-            files = {key: where.item(key, suffix) for key in sorted(ok)}
-            width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
-            gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
-        elif fps is not None:
-            write_au_fps(out_dir / AU_FPS_FILE, fps)
-        failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
-        for key, rec in failed.items():
-            logger.warning("skipped %s: %s", key, rec.get("reason"))
-        logger.info(
-            "%d of %d utterances done, %d skipped (see %s)",
-            len(ok),
-            len(wavs),
-            len(failed),
-            out_dir / REPORT_NAME,
+        for key, value in wavs.items()
+    ]
+    records = batch.run_batch(
+        items,
+        infer_item,
+        output_dir=out_dir,
+        settings=_settings(args),
+        item_files=lambda key: [output(key, suffix)],
+        setup_fn=functools.partial(build_speech2au, **_model_options(args)),
+        parallel_config=load_parallel_config(args.parallel_config),
+        desc="infer",
+        retry_errors=args.retry_errors,
+        keys_from=args.wav_scp,
+    )
+    ok = batch.ok_keys(records)
+    fps = next((records[k]["fps"] for k in ok), None)
+    batch.write_report(out_dir / REPORT_NAME, batch.report_rows(wavs, records), REPORT_COLUMNS)
+    if args.output_format == "ark" and ok:
+        files = {key: where.item(key, suffix) for key in sorted(ok)}
+        width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
+        batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
+    elif fps is not None:
+        write_au_fps(out_dir / AU_FPS_FILE, fps)
+    failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
+    for key, rec in failed.items():
+        logger.warning("skipped %s: %s", key, rec.get("reason"))
+    logger.info(
+        "%d of %d utterances done, %d skipped (see %s)",
+        len(ok),
+        len(wavs),
+        len(failed),
+        out_dir / REPORT_NAME,
+    )
+    if not ok:
+        raise CauseError(
+            f"no utterance of {args.wav_scp} could be processed",
+            path=out_dir / REPORT_NAME,
+            fix="read the reasons in the report",
         )
-        if not ok:
-            raise CauseError(
-                f"no utterance of {args.wav_scp} could be processed",
-                path=out_dir / REPORT_NAME,
-                fix="read the reasons in the report",
-            )
-        return records
+    return records
 
 
 @reports_errors
@@ -340,7 +326,10 @@ def main(cmd: list[str] | None = None) -> None:
     if args.wav:
         infer_file(args)
     else:
-        infer_set(args)
+        from espnet_cause.batch import output_lock
+
+        with output_lock(args.output_dir):  # the whole job, the ark and report included
+            infer_set(args)
 
 
 if __name__ == "__main__":
