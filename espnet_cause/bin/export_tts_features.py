@@ -214,7 +214,7 @@ def main(cmd=None) -> None:
             f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
     }
-    with output_lock(out):
+    with batch.output_lock(out):
         where = batch.BatchDir(out)
         fn = functools.partial(
             export_item,
@@ -228,7 +228,9 @@ def main(cmd=None) -> None:
             items,
             fn,
             output_dir=out,
-            settings={k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")},
+            settings={
+                k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")
+            },
             item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
             setup_fn=functools.partial(load_speech2au, str(model), args.device),
             parallel_config=load_parallel_config(args.parallel_config),
@@ -238,14 +240,18 @@ def main(cmd=None) -> None:
         )
         with atomic_write(out / GRID_FILE) as tmp:
             tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-        batch.write_report(out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS)
+        batch.write_report(
+            out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS
+        )
         ok = batch.ok_keys(records)
         skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
         for key, reason in skipped.items():
             logger.warning("skipped %s: %s", key, reason)
         if not ok:
             raise CauseError(
-                "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
+                "no utterance could be exported",
+                path=out / REPORT_FILE,
+                fix="see the reasons there",
             )
         batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
         batch.gather_ark(
