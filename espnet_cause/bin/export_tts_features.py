@@ -90,6 +90,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
     )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx: ONNX Runtime on the zip's graph (no torch); auto: onnx when the zip has one",
+    )
     parser.add_argument("--device", default="cpu")
     return parser
 
@@ -150,11 +156,11 @@ def export_item(
     }
 
 
-def load_speech2au(model: str, device: str) -> dict:
+def load_speech2au(model: str, device: str, backend: str = "auto") -> dict:
     """Per-worker environment: the CAUSE model (module level so that it pickles for Dask)."""
     from espnet_cause.inference import Speech2AU
 
-    return {"speech2au": Speech2AU(model, device=device)}
+    return {"speech2au": Speech2AU(model, device=device, backend=backend)}
 
 
 def read_items(wav_scp: Path, segments: Path | None) -> list[tuple[str, dict]]:
@@ -188,7 +194,6 @@ def main(cmd=None) -> None:
     from espnet_cause import batch
     from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.io.cache import sha256_file
-    from espnet_cause.parallel import load_parallel_config
 
     model = Path(args.model)
     if not model.is_file():
@@ -214,56 +219,58 @@ def main(cmd=None) -> None:
             f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
     }
-    with batch.output_lock(out):
-        where = batch.BatchDir(out)
-        fn = functools.partial(
-            export_item,
-            fs=args.fs,
-            hop_length=args.hop_length,
-            n_fft=args.n_fft,
-            items_dir=str(where.items),
-            resample=args.resample,
+    with batch.output_lock(out):  # one writer for the whole job, arks and report included
+        _export(args, items, grid, model, out)
+
+
+def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
+    """The batch part of :func:`main`, run under the output directory's lock."""
+    from espnet_cause import batch
+    from espnet_cause.parallel import load_parallel_config
+
+    where = batch.BatchDir(out)
+    fn = functools.partial(
+        export_item,
+        fs=args.fs,
+        hop_length=args.hop_length,
+        n_fft=args.n_fft,
+        items_dir=str(where.items),
+        resample=args.resample,
+    )
+    records = batch.run_batch(
+        items,
+        fn,
+        output_dir=out,
+        settings={k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")},
+        item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
+        setup_fn=functools.partial(load_speech2au, str(model), args.device, args.backend),
+        parallel_config=load_parallel_config(args.parallel_config),
+        desc="export_tts_features",
+        retry_errors=args.retry_errors,
+        keys_from=args.segments or args.wav_scp,
+    )
+    with atomic_write(out / GRID_FILE) as tmp:
+        tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
+    batch.write_report(out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS)
+    ok = batch.ok_keys(records)
+    skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
+    for key, reason in skipped.items():
+        logger.warning("skipped %s: %s", key, reason)
+    if not ok:
+        raise CauseError(
+            "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
         )
-        records = batch.run_batch(
-            items,
-            fn,
-            output_dir=out,
-            settings={
-                k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")
-            },
-            item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
-            setup_fn=functools.partial(load_speech2au, str(model), args.device),
-            parallel_config=load_parallel_config(args.parallel_config),
-            desc="export_tts_features",
-            retry_errors=args.retry_errors,
-            keys_from=args.segments or args.wav_scp,
-        )
-        with atomic_write(out / GRID_FILE) as tmp:
-            tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-        batch.write_report(
-            out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS
-        )
-        ok = batch.ok_keys(records)
-        skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
-        for key, reason in skipped.items():
-            logger.warning("skipped %s: %s", key, reason)
-        if not ok:
-            raise CauseError(
-                "no utterance could be exported",
-                path=out / REPORT_FILE,
-                fix="see the reasons there",
-            )
-        batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
-        batch.gather_ark(
-            out / "au_embed.ark",
-            out / "au_embed.scp",
-            {k: where.item(k, ".au_embed.npy") for k in ok},
-            vectors=True,
-        )
-        logger.info(
-            "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
-            len(ok), len(skipped), out / REPORT_FILE, out,
-        )  # fmt: skip
+    batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
+    batch.gather_ark(
+        out / "au_embed.ark",
+        out / "au_embed.scp",
+        {k: where.item(k, ".au_embed.npy") for k in ok},
+        vectors=True,
+    )
+    logger.info(
+        "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
+        len(ok), len(skipped), out / REPORT_FILE, out,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
