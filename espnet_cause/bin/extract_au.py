@@ -12,6 +12,9 @@ Examples:
         python -m espnet_cause.bin.extract_au --extractor mediapipe --video_scp data/video.scp \\
             --output_dir exp/au --parallel_config conf/parallel/local.yaml
 
+    The mediapipe extractor also writes the 51 ARKit blendshapes and the head rotation of the same
+    frames to ``talk.blendshapes.csv`` beside ``talk.csv`` (:mod:`espnet_cause.io.blendshapes`).
+
     Import OpenFace output (``FeatureExtraction -f talk.mp4 -out_dir of -aus``)::
 
         python -m espnet_cause.bin.extract_au --extractor openface --video talk.mp4 \\
@@ -113,9 +116,20 @@ def _tracker_env(
     return {"tracker": tracker}
 
 
-def _scp_item(key: str, payload: dict, tracker=None) -> dict:
+def write_track(output: str | Path, track) -> None:
+    """The OpenFace-style CSV, and with blendshapes the blendshape CSV beside it."""
     from espnet_cause.io.openface import write_openface_csv
 
+    write_openface_csv(output, track)
+    if track.blendshapes is not None:
+        from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+        write_blendshape_csv(
+            blendshape_csv_path(output), track.blendshapes, track.timestamps, track.head_pose
+        )
+
+
+def _scp_item(key: str, payload: dict, tracker=None) -> dict:
     track = extract_one(
         payload["extractor"],
         payload["video"],
@@ -124,7 +138,7 @@ def _scp_item(key: str, payload: dict, tracker=None) -> dict:
         au_fps=payload["au_fps"],
         max_gap=payload["max_gap"],
     )
-    write_openface_csv(payload["output"], track)
+    write_track(payload["output"], track)
     return {"frames": len(track), "faces": int(track.success.sum())}
 
 
@@ -143,7 +157,6 @@ def main(cmd=None) -> None:
     if args.video is not None:
         if args.output is None:
             args.output = Path(args.video.stem + ".csv")
-        from espnet_cause.io.openface import write_openface_csv
 
         tracker = _tracker_env(args.extractor, landmarker, args.au_fps or None).get("tracker")
         try:
@@ -158,7 +171,7 @@ def main(cmd=None) -> None:
         finally:
             if tracker is not None:
                 tracker.close()
-        write_openface_csv(args.output, track)
+        write_track(args.output, track)
         logger.info(
             "%s: %d frames (%d with a face) -> %s",
             args.video, len(track), int(track.success.sum()), args.output,
