@@ -23,6 +23,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.targets import target_for_width
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +122,18 @@ def load_au_set(
     return {k: (lambda p=p: read_au(p, fps=rate).intensities) for k, p in files.items()}, rate
 
 
-def _load_checked(loader: Callable[[], np.ndarray], key: str) -> np.ndarray:
+def _load_checked(
+    loader: Callable[[], np.ndarray], key: str, width: int | None = NUM_AUS
+) -> np.ndarray:
+    """Load one stream: (T, 17) AUs, or (T, 51) blendshapes when ``width`` says so (None: any of
+    the two)."""
+    from espnet_cause.targets import TARGETS
+
     array = np.asarray(loader(), np.float32)
-    if array.ndim != 2 or array.shape[1] != NUM_AUS:
-        raise CauseError(f"utterance {key}: AU array has shape {array.shape}, expected (T, 17)")
+    widths = [width] if width else [t.size for t in TARGETS.values()]
+    if array.ndim != 2 or array.shape[1] not in widths:
+        expected = " or ".join(f"(T, {w})" for w in widths)
+        raise CauseError(f"utterance {key}: array has shape {array.shape}, expected {expected}")
     if len(array) == 0:
         raise CauseError(f"utterance {key}: AU array has no frames")
     return array
@@ -175,10 +184,12 @@ def run_scoring(
 
     pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     length_diffs: dict[str, int] = {}
+    width = None  # 17 AUs or 51 blendshapes: the first reference says, the rest must agree
     for key in keys:
         try:
-            r = _load_checked(refs[key], key)
-            h = _load_checked(hyps[key], key)
+            r = _load_checked(refs[key], key, width)
+            width = r.shape[1]
+            h = _load_checked(hyps[key], key, width)
         except (CauseError, OSError, ValueError) as e:
             skipped[key] = str(e)
             logger.warning("skipping %s: %s", key, e)
@@ -200,7 +211,9 @@ def run_scoring(
 
     if train_ref is not None:
         train, _ = load_au_set(train_ref)
-        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
+        train_mean = scoring.nanmean_rows(
+            [_load_checked(train[k], k, width) for k in sorted(train)]
+        )
         mean_source = str(train_ref)
     else:
         train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
@@ -233,7 +246,8 @@ def run_scoring(
         "AU means over the AUs where the metric is defined",
         "train_mean_source": mean_source,
         "train_mean": {
-            n: round(float(v), 6) for n, v in zip(scoring.AU_NAMES, train_mean, strict=True)
+            n: round(float(v), 6)
+            for n, v in zip(target_for_width(width).names, train_mean, strict=True)
         },
         "systems": {name: sc.to_json() for name, sc in systems.items()},
         "model_beats": verdict,
@@ -257,10 +271,7 @@ def run_scoring(
 
     indices = None
     if plot_aus:
-        try:
-            indices = sorted({au_index(a) for a in plot_aus})
-        except KeyError as e:
-            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+        indices = _plot_indices(plot_aus, target_for_width(width))
     for key in list(pairs)[: max(0, num_plots)]:
         r, h = pairs[key]
         plot_au_trajectories(
@@ -277,6 +288,21 @@ def run_scoring(
         output_dir / "scores.md",
     )
     return result
+
+
+def _plot_indices(names: list[str], space) -> list[int]:
+    """Columns to plot: AU names (``AU12``) for AU sets, blendshape names for ARKit sets."""
+    if space.name == "au":
+        try:
+            return sorted({au_index(a) for a in names})
+        except KeyError as e:
+            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+    unknown = [n for n in names if n not in space.names]
+    if unknown:
+        raise CauseError(
+            f"unknown blendshape {unknown[0]!r}", fix="name blendshapes like jawOpen (ARKit names)"
+        )
+    return sorted({space.names.index(n) for n in names})
 
 
 @reports_errors
