@@ -237,6 +237,7 @@ class OnnxStreamingSpeech2AU:
         self._state = None
         # encoder outputs still to drop: the first lookahead_frames positions precede frame 0
         self._skip = self.model.params.lookahead_frames
+        self._last_row = None  # the last pooled feature row the encoder got
         self._finished = False
 
     def _empty(self) -> np.ndarray:
@@ -273,10 +274,11 @@ class OnnxStreamingSpeech2AU:
             if num_feats is not None:
                 hi = min(hi, num_feats)
             rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
-        if num_feats is not None:  # end of stream: the zero frames of the look-ahead
-            rows += [
-                np.zeros(self._feats.shape[1], np.float32)
-            ] * self.model.params.lookahead_frames
+        if rows:
+            self._last_row = rows[-1]
+        if num_feats is not None and self._last_row is not None:
+            # end of stream: the look-ahead frames repeat the last frame (as offline)
+            rows += [self._last_row] * self.model.params.lookahead_frames
         if not rows:
             return self._empty()
         out = self._encode(np.stack(rows).astype(np.float32))
