@@ -48,7 +48,7 @@ class AUText2Speech:
         vocoder_file: str | os.PathLike | None = None,
         device: str = "cpu",
     ) -> None:
-        from espnet_cause.tts.task import AUTTSTask
+        from espnet_cause.tasks.au_tts import AUTTSTask
 
         model, train_args = AUTTSTask.build_model_from_file(train_config, model_file, device)
         self.model = model.eval()

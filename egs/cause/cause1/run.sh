@@ -29,17 +29,7 @@ test_set=test
 options() { sed -n '/^stage=/,/^test_set=/p' "$0"; }
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; options | sed -E 's/^([a-z_]+)=([^ ]*) *#? *(.*)/  --\1 (\2) \3/'; }
 # Options: --name value or --name=value for every variable above (dashes or underscores).
-while [ $# -gt 0 ]; do
-    case "$1" in
-        -h|--help) usage; exit 0 ;;
-        --*=*) name=${1%%=*}; value=${1#*=}; shift ;;
-        --*) [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; name=$1; value=$2; shift 2 ;;
-        *) echo "run.sh: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-    name=${name#--}; name=${name//-/_}
-    if ! options | grep -qE "^${name}="; then echo "run.sh: unknown option --${name} (see --help)" >&2; exit 2; fi
-    printf -v "${name}" '%s' "${value}"
-done
+. utils/parse_options.sh
 
 . ./path.sh
 . ./db.sh
