@@ -16,8 +16,9 @@ retried when the job asks for it (``retry_errors``). A re-run with other setting
 file, frame grid, extractor option, ...) discards the journal and the per-item results, says so in
 the log, and starts over: one output directory never mixes two settings.
 
-At the end the job gathers its per-item arrays into Kaldi ark/scp (:func:`gather_ark`) and writes
-one TSV report (:func:`write_report`): ``key``, ``status``, ``reason``, then its own columns.
+At the end the job writes one TSV report and fails only when no item succeeded
+(:func:`finish`; the report is ``key``, ``status``, ``reason``, then the job's own columns) and
+gathers its per-item arrays into Kaldi ark/scp (:func:`gather_ark`).
 """
 
 from __future__ import annotations
@@ -218,6 +219,51 @@ def write_report(
         lines.append("\t".join(" ".join(str(values.get(c, "")).split()) for c in header))
     with atomic_write(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def finish(
+    report: str | os.PathLike,
+    keys: Iterable[str],
+    records: dict[str, dict],
+    columns: Sequence[str] = (),
+    *,
+    what: str = "item",
+) -> list[str]:
+    """End a job: write its report, log each skipped item and a summary, fail if none succeeded.
+
+    Args:
+        report: The report file (see :func:`write_report`).
+        keys: All the job's keys, in report order.
+        records: The runner's records by key.
+        columns: The job's own report columns.
+        what: What an item is, for the messages ("utterance", "video").
+
+    Returns:
+        The keys whose status is ``ok``, in ``keys`` order.
+
+    Raises:
+        CauseError: naming the report when no item succeeded.
+    """
+    from espnet_cause.errors import CauseError
+
+    keys = list(keys)
+    rows = report_rows(keys, records)
+    write_report(report, rows, columns)
+    ok = [row["key"] for row in rows if row.get("status") == "ok"]
+    failed = [row for row in rows if row.get("status") != "ok"]
+    for row in failed:
+        logger.warning("skipped %s: %s", row["key"], row.get("reason"))
+    logger.info(
+        "%d of %d %ss done, %d skipped (see %s)", len(ok), len(keys), what, len(failed), report
+    )
+    if not ok:
+        first = failed[0].get("reason") if failed else "no items"
+        raise CauseError(
+            f"no {what} could be processed ({len(failed)} failed; first: {first})",
+            path=report,
+            fix="read the reasons in the report",
+        )
+    return ok
 
 
 def report_rows(keys: Iterable[str], records: dict[str, dict]) -> list[dict]:

@@ -287,31 +287,14 @@ def infer_set(args) -> dict[str, dict]:
         desc="infer",
         retry_errors=args.retry_errors,
     )
-    ok = batch.ok_keys(records)
-    fps = next((records[k]["fps"] for k in ok), None)
-    batch.write_report(out_dir / REPORT_NAME, batch.report_rows(wavs, records), REPORT_COLUMNS)
-    if args.output_format == "ark" and ok:
+    ok = batch.finish(out_dir / REPORT_NAME, wavs, records, REPORT_COLUMNS, what="utterance")
+    fps = records[ok[0]]["fps"]
+    if args.output_format == "ark":
         files = {key: where.item(key, suffix) for key in sorted(ok)}
         width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
         batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
-    elif fps is not None:
+    else:
         write_au_fps(out_dir / AU_FPS_FILE, fps)
-    failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
-    for key, rec in failed.items():
-        logger.warning("skipped %s: %s", key, rec.get("reason"))
-    logger.info(
-        "%d of %d utterances done, %d skipped (see %s)",
-        len(ok),
-        len(wavs),
-        len(failed),
-        out_dir / REPORT_NAME,
-    )
-    if not ok:
-        raise CauseError(
-            f"no utterance of {args.wav_scp} could be processed",
-            path=out_dir / REPORT_NAME,
-            fix="read the reasons in the report",
-        )
     return records
 
 

@@ -113,30 +113,22 @@ fi
 if run_stage 6 "face rendering (${renderer})"; then
     render_args=(--renderer warp)
     if [ "${renderer}" = ganimation ]; then
-        # Face crops of the training videos, each paired with its AU row, then GANimation.
+        # 6a. Face crops of the training videos, each paired with its AU row.
         logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
             --video_scp data/${train_set}/video.scp --au_scp dump/${train_set}/au.scp \
             --output_dir dump/faces --face_landmarker_path "${FACE_LANDMARKER}" --frame_stride 5
+        # 6b. GANimation on those crops.
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
             --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
         render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
     fi
-    # The demo photo driven by the demo speech, then by a few test utterances.
+    # 6c. The demo photo driven by the demo speech and by a few test utterances, in one call.
     mkdir -p ${expdir}/render
+    { echo "demo ${DEMO_WAV}"; head -n ${num_render} dump/${test_set}/wav.scp; } > ${expdir}/render/wav.scp
     logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
+        --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/wav.scp --cause_model ${expdir}/model.zip \
         "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-        --output ${expdir}/render/demo.mp4 --side_by_side
-    logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
-        --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
-        --output ${expdir}/render/demo_warp.mp4 --side_by_side
-    head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do
-        logged ${expdir}/render/${utt}.log python -m espnet_cause.bin.render \
-            --image "${FACE_IMAGE}" --wav "${wav}" --cause_model ${expdir}/model.zip \
-            "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-            --output ${expdir}/render/${utt}.mp4
-    done
+        --output_dir ${expdir}/render --side_by_side
     log "rendered videos (open them in any player):"; ls -1 "${PWD}"/${expdir}/render/*.mp4
     stage_done 6
 fi
