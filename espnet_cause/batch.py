@@ -123,11 +123,6 @@ def run_batch(
     return {key: records[key] for key, _ in items if key in records}
 
 
-def ok_keys(records: dict[str, dict]) -> list[str]:
-    """Keys whose record has status ``ok``, in record order."""
-    return [key for key, rec in records.items() if rec.get("status") == "ok"]
-
-
 def _apply_settings(where: BatchDir, settings: dict, desc: str) -> None:
     settings = json.loads(json.dumps(settings))  # the form it is stored in (tuples -> lists)
     if where.settings.is_file():
