@@ -120,7 +120,7 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.batch import finish, run_batch
+    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
@@ -138,19 +138,21 @@ def extract_video_set(
     teardown = None
     if extractor == "mediapipe":
         from espnet_cause.face.landmarker import close_all as teardown
-    records = run_batch(
-        items,
-        extract_item,
-        output_dir=output_dir,
-        settings=settings,
-        item_files=lambda utt: [output_dir / f"{utt}.csv"],
-        setup_fn=functools.partial(
-            setup_extractor, extractor, face_landmarker_path, au_fps or None
-        ),
-        teardown_fn=teardown,
-        parallel_config=parallel_config,
-        desc=f"extract AUs ({extractor})",
-        retry_errors=True,
-    )
-    finish(output_dir / REPORT_FILE, videos, records, REPORT_COLUMNS, what="video")
+    with output_lock(output_dir):
+        records = run_batch(
+            items,
+            extract_item,
+            output_dir=output_dir,
+            settings=settings,
+            item_files=lambda utt: [output_dir / f"{utt}.csv"],
+            setup_fn=functools.partial(
+                setup_extractor, extractor, face_landmarker_path, au_fps or None
+            ),
+            teardown_fn=teardown,
+            parallel_config=parallel_config,
+            desc=f"extract AUs ({extractor})",
+            retry_errors=True,
+            keys_from=video_scp,
+        )
+        finish(output_dir / REPORT_FILE, videos, records, REPORT_COLUMNS, what="video")
     return records

@@ -195,7 +195,7 @@ def animate_set(
     Raises:
         CauseError: when no utterance could be rendered (the report says why).
     """
-    from espnet_cause.batch import finish, run_batch
+    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.face.landmarker import close_all
     from espnet_cause.io.datadir import read_kaldi_map
 
@@ -203,16 +203,18 @@ def animate_set(
     wavs = read_kaldi_map(wav_scp, check_sorted=False)
     items = [(k, {"wav": v, "output": str(output_dir / f"{k}.mp4")}) for k, v in wavs.items()]
     settings = {"cause_model": str(cause_model), **{k: str(v) for k, v in animator_options.items()}}
-    records = run_batch(
-        items,
-        animate_item,
-        output_dir=output_dir,
-        settings=settings,
-        item_files=lambda key: [output_dir / f"{key}.mp4"],
-        setup_fn=functools.partial(setup_animation, cause_model, **animator_options),
-        teardown_fn=close_all,
-        parallel_config=parallel_config,
-        desc="render",
-    )
-    finish(output_dir / REPORT_FILE, wavs, records, REPORT_COLUMNS, what="utterance")
+    with output_lock(output_dir):  # one writer for the whole job, report included
+        records = run_batch(
+            items,
+            animate_item,
+            output_dir=output_dir,
+            settings=settings,
+            item_files=lambda key: [output_dir / f"{key}.mp4"],
+            setup_fn=functools.partial(setup_animation, cause_model, **animator_options),
+            teardown_fn=close_all,
+            parallel_config=parallel_config,
+            desc="render",
+            keys_from=wav_scp,
+        )
+        finish(output_dir / REPORT_FILE, wavs, records, REPORT_COLUMNS, what="utterance")
     return records
