@@ -42,10 +42,7 @@ import json
 import logging
 import os
 import shutil
-import socket
-import sys
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +51,7 @@ import numpy as np
 
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.lock import hold_lock
 from espnet_cause.parallel import read_journal, run_items
 
 logger = logging.getLogger(__name__)
@@ -64,8 +62,6 @@ WORK_DIR = ".work"
 REPORT_COLUMNS = ("key", "status", "reason")
 #: Longest key in bytes (a file name, plus room for the result suffix, within NAME_MAX 255).
 MAX_KEY_BYTES = 200
-#: Locks held by this process: resolved output dir -> (open lock file, nesting depth).
-_HELD: dict[str, list] = {}
 
 
 def key_problem(key: str) -> str | None:
@@ -101,89 +97,13 @@ def _line_of(key: str, source: Path | None) -> str:
     return str(source)
 
 
-def _holder() -> dict:
-    return {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
-    }
+def output_lock(output_dir: str | os.PathLike):
+    """Hold ``output_dir/.work/lock`` for a ``with`` block: one writer per output directory.
 
-
-def _describe(holder: dict) -> str:
-    return (
-        f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}, "
-        f"command: {holder.get('command')}"
-    )
-
-
-def _read_holder(f) -> dict | None:
-    f.seek(0)
-    text = f.read().decode("utf-8", "replace").strip()
-    if not text:
-        return None
-    try:
-        holder = json.loads(text)
-    except json.JSONDecodeError:
-        return {"pid": "?", "host": "?", "started": "?", "command": text[:200]}
-    return holder if isinstance(holder, dict) else None
-
-
-@contextlib.contextmanager
-def output_lock(output_dir: str | os.PathLike) -> Iterator[Path]:
-    """Hold ``output_dir/.work/lock`` for the block: one writer per output directory.
-
-    Re-entrant within a process (a job may call :func:`run_batch` several times under one
-    hold). The lock file names the holder as JSON (pid, host, start time, command).
-
-    Raises:
-        CauseError: naming the lock file and its holder when another live process holds it.
+    See :func:`espnet_cause.io.lock.hold_lock` (re-entrant within a process; the file names the
+    holder; a second live run is refused with a CauseError naming it).
     """
-    import fcntl
-
-    where = BatchDir(Path(output_dir))
-    key = str(where.work.resolve()) if where.work.exists() else str(where.work.absolute())
-    if key in _HELD:
-        _HELD[key][1] += 1
-        try:
-            yield where.lock
-        finally:
-            _HELD[key][1] -= 1
-        return
-    where.work.mkdir(parents=True, exist_ok=True)
-    key = str(where.work.resolve())
-    f = open(os.open(where.lock, os.O_RDWR | os.O_CREAT, 0o644), "r+b", buffering=0)
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = _read_holder(f) or {}
-        f.close()
-        raise CauseError(
-            f"another run is writing to this output directory ({_describe(holder)})",
-            path=where.lock,
-            fix="wait for it to finish, or give another output directory",
-        ) from None
-    stale = _read_holder(f)
-    if stale is not None:
-        logger.warning(
-            "%s: taking over a stale lock (%s): that run ended without releasing it",
-            where.lock,
-            _describe(stale),
-        )
-    f.seek(0)
-    f.truncate()
-    f.write((json.dumps(_holder()) + "\n").encode("utf-8"))
-    _HELD[key] = [f, 1]
-    try:
-        yield where.lock
-    finally:
-        del _HELD[key]
-        try:
-            f.seek(0)
-            f.truncate()  # an empty lock file is a free one
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-            f.close()
+    return hold_lock(BatchDir(Path(output_dir)).lock)
 
 
 @dataclass(frozen=True)
@@ -421,7 +341,6 @@ def finish(
     Raises:
         CauseError: naming the report when no item succeeded.
     """
-    from espnet_cause.errors import CauseError
 
     keys = list(keys)
     rows = report_rows(keys, records)

@@ -37,11 +37,7 @@ import numpy as np
 import yaml
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.timegrid import to_hop_grid

@@ -37,11 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,7 @@ import math
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
