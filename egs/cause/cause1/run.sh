@@ -111,7 +111,11 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
 fi
 
 if run_stage 6 "face rendering (${renderer})"; then
+    # Outputs are named for the renderer that made them: demo_warp.mp4 (training-free, the one to
+    # watch) and, with --renderer ganimation, demo_<gan_config name>.mp4 and <utt>_<name>.mp4
+    # (ganimation_ci: 100 steps on the mini corpus, a pipeline check, not a face model).
     render_args=(--renderer warp)
+    name=warp
     if [ "${renderer}" = ganimation ]; then
         # 6a. Face crops of the training videos, each paired with its AU row.
         logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
@@ -121,15 +125,26 @@ if run_stage 6 "face rendering (${renderer})"; then
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
             --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
         render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
+        name=$(basename "${gan_config}" .yaml)
     fi
-    # 6c. The demo photo driven by the demo speech and by a few test utterances, in one call.
     mkdir -p ${expdir}/render
-    { echo "demo ${DEMO_WAV}"; head -n ${num_render} dump/${test_set}/wav.scp; } > ${expdir}/render/wav.scp
-    logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/wav.scp --cause_model ${expdir}/model.zip \
-        "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-        --output_dir ${expdir}/render --side_by_side
-    log "rendered videos (open them in any player):"; ls -1 "${PWD}"/${expdir}/render/*.mp4
+    # 6c. The demo photo driven by the demo speech, with the training-free warp renderer.
+    logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
+        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
+        --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
+        --output ${expdir}/render/demo_warp.mp4 --side_by_side
+    # 6d. With the chosen renderer, in one call: the demo speech (unless 6c made it already) and
+    # the first --num_render test utterances.
+    { [ "${name}" = warp ] || echo "demo_${name} ${DEMO_WAV}"
+      head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do echo "${utt}_${name} ${wav}"; done
+    } > ${expdir}/render/${name}.scp
+    logged ${expdir}/render/render_${name}.log python -m espnet_cause.bin.render \
+        --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/${name}.scp \
+        --cause_model ${expdir}/model.zip "${render_args[@]}" \
+        --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/render --side_by_side
+    log "rendered videos (open them in any player; demo_warp.mp4 first, the best-looking one):"
+    ls -1 "${PWD}"/${expdir}/render/demo_warp.mp4
+    find "${PWD}"/${expdir}/render -maxdepth 1 -name '*.mp4' ! -name demo_warp.mp4 | sort
     stage_done 6
 fi
 
