@@ -146,7 +146,7 @@ def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> n
     """AUs predicted from speech by a loaded ``Speech2AU``, resampled to ``fps``; (T, 17)."""
     from espnet_cause.io.track import AUTrack, fill_gaps
 
-    aus = np.asarray(speech2au(speech, sample_rate), dtype=np.float32)
+    aus = speech2au.to_aus(np.asarray(speech2au(speech, sample_rate), dtype=np.float32))
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"the CAUSE model returned shape {aus.shape}, expected (T, {NUM_AUS})")
     if abs(speech2au.au_fps - fps) < 1e-6:
