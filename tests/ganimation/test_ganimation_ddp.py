@@ -61,8 +61,8 @@ def test_torchrun_two_ranks_stay_in_step_and_resume_in_one_process(faces, config
     for net in ("generator", "discriminator"):
         assert _same(ranks[0][net], ranks[1][net]), f"{net} weights differ between the ranks"
     # The steps changed the weights: compare with the initial networks of the same seed.
-    initial = GANimationTrainer(
-        train_dir=faces, output_dir=tmp_path / "init", **yaml.safe_load(config.read_text())
+    initial = GANimationTrainer.from_config(
+        faces, tmp_path / "init", yaml.safe_load(config.read_text())
     )
     assert not _same(initial.generator.state_dict(), ranks[0]["generator"])
     assert not _same(initial.discriminator.state_dict(), ranks[0]["discriminator"])
