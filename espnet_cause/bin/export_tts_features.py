@@ -141,7 +141,7 @@ def export_item(
         start = int(round(payload["start"] * rate))
         end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
         speech = speech[start:end]
-    aus = speech2au(speech, rate, name=key)
+    aus = speech2au.to_aus(speech2au(speech, rate, name=key))  # AUs, also from an ARKit model
     grid = to_hop_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
     embed = au_embed(aus)
     out = Path(items_dir)

@@ -80,7 +80,7 @@ def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: flo
     from espnet_cause.io.track import AUTrack, fill_gaps
 
     speech2au = Speech2AU(model=cause_model)
-    aus = np.asarray(speech2au(speech, sample_rate), dtype=np.float32)
+    aus = speech2au.to_aus(np.asarray(speech2au(speech, sample_rate), dtype=np.float32))
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"CAUSE model returned shape {aus.shape}", path=cause_model)
     model_fps = speech2au.au_fps

@@ -78,10 +78,22 @@ def extract_one(
     return track
 
 
-def extract_item(key: str, payload: dict, tracker=None) -> dict:
-    """One video of a set -> ``payload['output']`` CSV (module level: runs on Dask workers)."""
+def write_track(output: str | os.PathLike, track) -> None:
+    """The OpenFace-style CSV, and with blendshapes (mediapipe) ``<name>.blendshapes.csv`` beside
+    it (:mod:`espnet_cause.io.blendshapes`: the 51 scores and the head rotation of the frames)."""
     from espnet_cause.io.openface import write_openface_csv
 
+    write_openface_csv(output, track)
+    if track.blendshapes is not None:
+        from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+        write_blendshape_csv(
+            blendshape_csv_path(output), track.blendshapes, track.timestamps, track.head_pose
+        )
+
+
+def extract_item(key: str, payload: dict, tracker=None) -> dict:
+    """One video of a set -> ``payload['output']`` CSV (module level: runs on Dask workers)."""
     track = extract_one(
         payload["extractor"],
         payload["video"],
@@ -90,7 +102,7 @@ def extract_item(key: str, payload: dict, tracker=None) -> dict:
         au_fps=payload["au_fps"],
         max_gap=payload["max_gap"],
     )
-    write_openface_csv(payload["output"], track)
+    write_track(payload["output"], track)
     return {"frames": len(track), "faces": int(track.success.sum())}
 
 

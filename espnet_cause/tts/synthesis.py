@@ -99,6 +99,7 @@ class AUText2Speech:
                     fix="pass cause_model= (a model.zip) and reference_fs=",
                 )
             au = self.speech2au(reference_speech, reference_fs, name="reference")
+            au = self.speech2au.to_aus(au)  # an ARKit model's blendshapes as AUs
         if isinstance(text, str):
             ids = self.preprocess("<utt>", {"text": text})["text"]
         else:

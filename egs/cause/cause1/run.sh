@@ -47,10 +47,22 @@ export PYTHONPATH=${PYTHONPATH:-}
 
 expdir=exp/$(basename "${train_config}" .yaml)         # derived, not an option
 ganexp=exp/ganimation                                   # derived, not an option
+# What the model learns (model_conf.target in the config): au -> dump/<set>/au.scp and exp/stats;
+# arkit (51 blendshapes) -> dump/<set>/blendshapes.scp and exp/stats_arkit.
+target=$(python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}; print((c.get("model_conf") or {}).get("target", "au"))' "${train_config}")
+case "${target}" in
+    au) labels=au.scp; statsdir=exp/stats ;;
+    arkit) labels=blendshapes.scp; statsdir=exp/stats_arkit ;;
+    *) echo "run.sh: ${train_config}: unknown model_conf.target '${target}' (au or arkit)" >&2; exit 2 ;;
+esac
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (run.sh) $*"; }
-# Stages 1-3 depend on the data only; 4 and later on the model too, so their markers live in
-# the model's exp dir (another --train_config runs them again).
-marker() { if [ "$1" -le 3 ]; then echo "exp/done/stage$1"; else echo "${expdir}/done/stage$1"; fi; }
+# Stages 1-3 depend on the data only (stage 3 on the target too); 4 and later on the model, so
+# their markers live in the model's exp dir (another --train_config runs them again).
+marker() {
+    if [ "$1" -le 2 ]; then echo "exp/done/stage$1"
+    elif [ "$1" -eq 3 ]; then echo "exp/done/stage3$([ "${target}" = au ] || echo "_${target}")"
+    else echo "${expdir}/done/stage$1"; fi
+}
 # run_stage N "what": true when stage N is selected and not yet done.
 run_stage() {
     [ "$1" -ge "${stage}" ] && [ "$1" -le "${stop_stage}" ] || return 1
@@ -80,13 +92,20 @@ if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> dump/"; then
     stage_done 2
 fi
 
-if run_stage 3 "feature and AU statistics"; then
-    logged exp/stats/collect_stats.log python -m espnet_cause.bin.cause_train \
-        --collect_stats true --config "${train_config}" --output_dir exp/stats \
+for dset in ${train_set} ${valid_set} ${test_set}; do
+    if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ] && [ -f exp/done/stage2 ] && [ ! -f dump/${dset}/${labels} ]; then
+        echo "run.sh: dump/${dset}/${labels} is missing (stage 2 ran before blendshapes were kept); re-run it: ./run.sh --stage 2 --force true" >&2; exit 2
+    fi
+done
+
+if run_stage 3 "feature and ${target} statistics"; then
+    # The data name "au" carries the target's labels (AUs or blendshapes).
+    logged ${statsdir}/collect_stats.log python -m espnet_cause.bin.cause_train \
+        --collect_stats true --config "${train_config}" --output_dir ${statsdir} \
         --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-        --train_data_path_and_name_and_type dump/${train_set}/au.scp,au,kaldi_ark \
+        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark \
         --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-        --valid_data_path_and_name_and_type dump/${valid_set}/au.scp,au,kaldi_ark \
+        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark \
         --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp
     stage_done 3
 fi
@@ -95,13 +114,13 @@ if run_stage 4 "CAUSE training (${train_config})"; then
     logged ${expdir}/train.log python -m espnet_cause.bin.cause_train \
         --config "${train_config}" --output_dir ${expdir} --ngpu ${ngpu} --resume true \
         --multiprocessing_distributed $([ "${ngpu}" -gt 1 ] && echo true || echo false) \
-        --normalize_conf stats_file=exp/stats/train/feats_stats.npz \
-        --au_normalize_conf stats_file=exp/stats/train/au_stats.npz \
+        --normalize_conf stats_file=${statsdir}/train/feats_stats.npz \
+        --au_normalize_conf stats_file=${statsdir}/train/au_stats.npz \
         --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-        --train_data_path_and_name_and_type dump/${train_set}/au.scp,au,kaldi_ark \
+        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark \
         --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-        --valid_data_path_and_name_and_type dump/${valid_set}/au.scp,au,kaldi_ark \
-        --train_shape_file exp/stats/train/speech_shape --valid_shape_file exp/stats/valid/speech_shape
+        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark \
+        --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape
     logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
         --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
         --output ${expdir}/model.zip
@@ -114,8 +133,8 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
         --output_dir ${expdir}/infer_${test_set} --output_format ark --output_fps ${au_fps} \
         --parallel_config ${nj_config}
     logged ${expdir}/score_${test_set}/score.log python -m espnet_cause.bin.score \
-        --ref dump/${test_set}/au.scp --hyp ${expdir}/infer_${test_set}/au.scp \
-        --train_ref dump/${train_set}/au.scp --output_dir ${expdir}/score_${test_set}
+        --ref dump/${test_set}/${labels} --hyp ${expdir}/infer_${test_set}/au.scp \
+        --train_ref dump/${train_set}/${labels} --output_dir ${expdir}/score_${test_set}
     cat ${expdir}/score_${test_set}/scores.md
     stage_done 5
 fi
