@@ -121,7 +121,11 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
 fi
 
 if run_stage 6 "face rendering (${renderer})"; then
+    # Outputs are named for the renderer that made them: demo_warp.mp4 (training-free, the one to
+    # watch) and, with --renderer ganimation, demo_<gan_config name>.mp4 (ganimation_ci: 100
+    # steps on the mini corpus, a pipeline check, not a face model).
     render_args=(--renderer warp)
+    name=warp
     if [ "${renderer}" = ganimation ]; then
         # Face crops of the training videos, each paired with its AU row, then GANimation.
         logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
@@ -130,24 +134,29 @@ if run_stage 6 "face rendering (${renderer})"; then
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
             --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
         render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
+        name=$(basename "${gan_config}" .yaml)
     fi
-    # The demo photo driven by the demo speech, then by a few test utterances.
+    # The demo photo driven by the demo speech (warp first), then by a few test utterances.
     mkdir -p ${expdir}/render
-    logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
-        "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-        --output ${expdir}/render/demo.mp4 --side_by_side
     logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
         --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
         --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
         --output ${expdir}/render/demo_warp.mp4 --side_by_side
+    if [ "${name}" != warp ]; then
+        logged ${expdir}/render/demo_${name}.log python -m espnet_cause.bin.render \
+            --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
+            "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
+            --output ${expdir}/render/demo_${name}.mp4 --side_by_side
+    fi
     head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do
-        logged ${expdir}/render/${utt}.log python -m espnet_cause.bin.render \
+        logged ${expdir}/render/${utt}_${name}.log python -m espnet_cause.bin.render \
             --image "${FACE_IMAGE}" --wav "${wav}" --cause_model ${expdir}/model.zip \
             "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-            --output ${expdir}/render/${utt}.mp4
+            --output ${expdir}/render/${utt}_${name}.mp4
     done
-    log "rendered videos (open them in any player):"; ls -1 "${PWD}"/${expdir}/render/*.mp4
+    log "rendered videos (open them in any player; demo_warp.mp4 first, the best-looking one):"
+    ls -1 "${PWD}"/${expdir}/render/demo_warp.mp4
+    find "${PWD}"/${expdir}/render -name '*.mp4' ! -name demo_warp.mp4 | sort
     stage_done 6
 fi
 
