@@ -11,6 +11,10 @@ A ``target: arkit`` model returns (T, 51) MediaPipe blendshapes in 0..1 instead
 (:attr:`Speech2AU.target`, :attr:`Speech2AU.names`); :meth:`Speech2AU.arkit` turns the output
 of either kind into the 52 ARKit blendshapes (through the AU -> ARKit table for an AU model).
 
+Backends: ``torch`` (the ESPnet model) or ``onnx`` (ONNX Runtime and a numpy frontend, for a
+``model.zip`` packed with its ONNX graph: no torch or espnet2 is imported, outputs equal within
+1e-4). ``auto`` (default) takes ``onnx`` when the zip has a graph and onnxruntime is installed.
+
 The input may have any sample rate (it is resampled to the model's) and one or more channels
 (mixed down); both are logged. Audio no model can use (empty, NaN/Inf samples, shorter than one
 AU frame, digital silence) raises :class:`CauseError`.
@@ -33,18 +37,8 @@ logger = logging.getLogger(__name__)
 #: Threads for CPU inference by default: small convolutional models do not gain from more, and
 #: the recipes run several workers side by side.
 DEFAULT_NUM_THREADS = 1
-
-
-def mix_down(speech: np.ndarray, name: str = "input") -> np.ndarray:
-    """(N,), (N, C) or (C, N) samples -> (N,) float32 mono (the channel axis is the shorter one)."""
-    speech = np.asarray(speech)
-    if speech.ndim == 1:
-        return speech.astype(np.float32, copy=False)
-    if speech.ndim != 2:
-        raise CauseError(f"{name}: audio array has shape {speech.shape}, expected (N,) or (N, C)")
-    axis = 1 if speech.shape[1] <= speech.shape[0] else 0
-    logger.info("%s: mixing %d channels down to mono", name, speech.shape[axis])
-    return speech.mean(axis=axis).astype(np.float32)
+#: ``backend`` values: ``auto`` picks ``onnx`` where it can, else ``torch``.
+BACKENDS = ("auto", "onnx", "torch")
 
 
 def remove_weight_norm(module) -> int:
@@ -88,6 +82,80 @@ def _supports_fast_path(net) -> bool:
     )
 
 
+def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
+    """``onnx`` or ``torch`` for a model given as :class:`Speech2AU` takes it.
+
+    ``auto``: ``onnx`` for a zip path with an ONNX graph on the CPU when onnxruntime is
+    installed, else ``torch``.
+
+    Raises:
+        CauseError: for an unknown backend, or ``onnx`` for a model that cannot use it.
+    """
+    if backend not in BACKENDS:
+        raise CauseError(f"unknown backend {backend!r}", fix=f"use one of {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return "torch"
+    is_path = isinstance(model, str | os.PathLike)
+    cpu = str(device).startswith("cpu")
+    if backend == "onnx":
+        if not is_path:
+            raise CauseError(
+                "--backend onnx needs a packed model.zip (with its ONNX graph)",
+                fix="pass --model MODEL.zip, or use --backend torch",
+            )
+        if not cpu:
+            raise CauseError(f"--backend onnx runs on the CPU, not {device}", fix="drop --device")
+        return "onnx"
+    import importlib.util
+
+    from espnet_cause.onnx.runtime import has_graph
+
+    if is_path and cpu and has_graph(model) and importlib.util.find_spec("onnxruntime"):
+        return "onnx"
+    return "torch"
+
+
+def load_state_dict(model_file: Path, *, where: str, member: str = "") -> dict:
+    """A ``.pth`` state dict read with ``torch.load(weights_only=True)``: tensors, never code.
+
+    A file that pickles other Python objects is refused (loading it could run code); unlike
+    PyTorch's message, the error never suggests loading it unsafely.
+
+    Args:
+        model_file: The weights file.
+        where: The file errors name (the zip it came from, or the file itself).
+        member: Prefix naming the member inside a zip (``"model.pth in the zip: "``).
+
+    Returns:
+        The state dict (unwrapped from ``{"module": ...}`` / ``{"state_dict": ...}``).
+    """
+    import pickle
+    import zipfile
+
+    import torch
+
+    fix = "pass the .pth the training wrote for this config (or a packed model.zip)"
+    try:
+        state = torch.load(model_file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CauseError(
+            f"{member}the weights file holds Python objects besides tensors; refused, because "
+            "loading it could run code",
+            path=where,
+            fix="use a state dict saved with torch.save(model.state_dict(), path), or re-pack "
+            "the model from its training run",
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CauseError(f"{member}cannot load the weights: {first}", path=where, fix=fix) from None
+    for wrapper in ("module", "state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CauseError(f"{member}the weights file is not a state dict", path=where, fix=fix)
+    return state
+
+
 class Speech2AU:
     """A trained CAUSE model ready for inference.
 
@@ -100,6 +168,8 @@ class Speech2AU:
         num_threads: Torch intra-op threads on CPU (None: leave torch's setting).
         optimize: Fold weight normalisation into the weights (identical outputs, faster).
         cache_dir: Where zips are unpacked (default :func:`espnet_cause.packing.default_cache_dir`).
+        backend: ``torch``, ``onnx`` (a zip with an ONNX graph, CPU) or ``auto`` (``onnx`` when
+            possible). See :func:`choose_backend`.
     """
 
     def __init__(
@@ -111,9 +181,24 @@ class Speech2AU:
         num_threads: int | None = DEFAULT_NUM_THREADS,
         optimize: bool = True,
         cache_dir: str | os.PathLike | None = None,
+        backend: str = "auto",
     ) -> None:
+        self.backend = choose_backend(backend, model, device)
+        if self.backend == "onnx":
+            from espnet_cause.onnx.runtime import OnnxCAUSE
+
+            self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
+            self.model = None
+            self.device = "cpu"
+            self.source = str(model)
+            self.fs = self.onnx.fs
+            self.au_fps = float(self.onnx.au_fps)
+            self.hop_length = self.onnx.hop_length
+            self._set_target(self.onnx.params.target)
+            return
         import torch
 
+        self.onnx = None
         if num_threads is not None and str(device).startswith("cpu"):
             torch.set_num_threads(num_threads)
         self.device = device
@@ -133,7 +218,12 @@ class Speech2AU:
                     fix="pass --model MODEL.zip or --train_config and --model_file",
                 )
             self.source = self.source if model is not None else str(model_file)
-            net = self._build(Path(train_config), Path(model_file), device)
+            net = self._build(
+                Path(train_config),
+                Path(model_file),
+                device,
+                source=str(model) if model is not None else None,
+            )
         net.to(device).eval()
         if optimize:
             folded = remove_weight_norm(net)
@@ -143,30 +233,45 @@ class Speech2AU:
         self.fs = int(net.fs)
         self.au_fps = float(net.au_fps)
         self.hop_length = int(getattr(net, "hop_length", 0)) or None
+        self._set_target(getattr(net, "target", "au"))
+
+    def _set_target(self, name: str) -> None:
         from espnet_cause.targets import get_target
 
         #: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
-        self.target = get_target(getattr(net, "target", "au")).name
+        self.target = get_target(name).name
         #: Column names of the output (17 AUs or 51 blendshapes).
         self.names = get_target(self.target).names
 
     @staticmethod
-    def _build(train_config: Path, model_file: Path, device: str):
-        import pickle
-        import zipfile
+    def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):
+        """Build the network from its config and load the weights (tensors only, never code).
 
+        Args:
+            train_config: The run's ``config.yaml``.
+            model_file: The weights ``.pth`` (a state dict).
+            device: Torch device.
+            source: What errors name (the packed zip the files came from); default the files.
+        """
         from espnet_cause.tasks.cause import CAUSETask
 
         for path, what in ((train_config, "training config"), (model_file, "model file")):
             if not path.is_file():
-                raise CauseError(f"{what} not found", path=path, fix="check the path")
-        fix = "pass the .pth the training wrote for this config (or a packed model.zip)"
+                raise CauseError(f"{what} not found", path=source or path, fix="check the path")
+        where = source or str(model_file)
+        member = f"{model_file.name} in the zip: " if source else ""
+        state = load_state_dict(model_file, where=where, member=member)
+        net, _ = CAUSETask.build_model_from_file(train_config, None, device)
         try:
-            net, _ = CAUSETask.build_model_from_file(train_config, model_file, device)
-        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
-            # torch.load on a truncated/foreign file, or a state dict that does not fit
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise CauseError(f"cannot load the model: {first}", path=model_file, fix=fix) from None
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()
+            detail = " ".join(line.strip() for line in first[:2])
+            raise CauseError(
+                f"{member}the weights do not fit the config: {detail}",
+                path=where,
+                fix="pass the .pth the training wrote for this config (or a packed model.zip)",
+            ) from None
         return net
 
     @property
@@ -180,12 +285,9 @@ class Speech2AU:
         Raises:
             CauseError: naming ``name`` for unusable audio.
         """
-        from espnet_cause.io.audio import check_speech, resample
+        from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
 
-        speech = np.asarray(speech)
-        if speech.dtype.kind in "iu":  # integer PCM -> [-1, 1]
-            speech = speech.astype(np.float32) / float(np.iinfo(speech.dtype).max)
-        speech = mix_down(speech, name)
+        speech = mix_down(pcm_to_float(speech), name)
         if fs <= 0:
             raise CauseError(f"{name}: sample rate must be positive, got {fs}")
         # check before resampling: NaNs and emptiness are easier to report on the original
@@ -207,9 +309,11 @@ class Speech2AU:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
             ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model).
         """
+        wav = self.prepare(speech, fs, name)
+        if self.onnx is not None:
+            return self.onnx(wav)
         import torch
 
-        wav = self.prepare(speech, fs, name)
         with torch.inference_mode():
             x = torch.from_numpy(wav).to(self.device)
             out = self._fast_inference(x) if self._fast else self.model.inference(x)
@@ -256,11 +360,24 @@ class Speech2AU:
         pred = net.output_layer(hs)
         return net.denormalize(pred, num_frames)[0]
 
+    @property
+    def algorithmic_latency(self) -> float:
+        """Look-ahead of :meth:`streamer` in seconds (either backend)."""
+        if self.onnx is not None:
+            return self.onnx.algorithmic_latency
+        from espnet_cause.models.streaming import algorithmic_latency
+
+        return algorithmic_latency(self.model)
+
     def streamer(self):
-        """A :class:`~espnet_cause.models.streaming.StreamingSpeech2AU` on this (optimised) model.
+        """A stream on this model: :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`
+        (torch; returns tensors) or :class:`~espnet_cause.onnx.runtime.OnnxStreamingSpeech2AU`
+        (onnx; returns arrays), with the same ``accept(chunk)``/``finish()``/``reset()``.
 
         Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.
         """
+        if self.onnx is not None:
+            return self.onnx.streamer()
         from espnet_cause.models.streaming import StreamingSpeech2AU
 
         return StreamingSpeech2AU(self.model)

@@ -5,6 +5,7 @@
 set -euo pipefail
 make install
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 
 root=${PWD}
 tmp=$(mktemp -d)

@@ -37,7 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -53,10 +57,7 @@ REPORT_COLUMNS = ("num_frames", "fps")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0], parallel=True)
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--wav", help="one audio file (any sample rate, mono or multi-channel)")
     src.add_argument("--wav_scp", help="Kaldi wav.scp: '<utt> <path>' lines")
@@ -81,18 +82,19 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--output_fps", type=float, default=None, help="frames per second")
     g.add_argument("--output_fs", type=int, default=None, help="TTS feature sampling rate")
     g.add_argument("--output_hop_length", type=int, default=None, help="TTS feature hop")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx: ONNX Runtime on the zip's ONNX graph (no torch import); torch: the ESPnet "
+        "model; auto: onnx when the model zip has a graph, else torch",
+    )
     parser.add_argument("--device", default="cpu", help="torch device")
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads per process")
-    parser.add_argument(
-        "--parallel_config",
-        default=None,
-        help="conf/parallel/*.yaml to spread --wav_scp over Dask workers (default: in-process)",
-    )
     parser.add_argument(
         "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
     )
     parser.add_argument("--cache_dir", default=None, help="where model zips are unpacked")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 
@@ -117,6 +119,7 @@ def _model_options(args) -> dict:
         "device": args.device,
         "num_threads": args.num_threads,
         "cache_dir": args.cache_dir,
+        "backend": args.backend,
     }
 
 
@@ -139,6 +142,8 @@ def _check_args(args) -> None:
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
         raise CauseError("--wav_scp needs --output_dir", fix="pass --output_dir DIR")
+    from espnet_cause.io.atomic import check_output, check_output_dir
+
     suffix = Path(args.output).suffix.lower() if args.output else None
     if args.output and args.output_format in ANIMATION_FORMATS:
         wanted = SUFFIXES[args.output_format]
@@ -155,28 +160,16 @@ def _check_args(args) -> None:
             fix="name the output FILE.csv or FILE.npy (or use --output_dir)",
         )
 
-
-def load_speech(value: str, name: str) -> tuple[np.ndarray, int]:
-    """Audio of a wav.scp value (a path, or a Kaldi command ending in ``|``) or a file path."""
-    from espnet_cause.io.audio import load_audio
-
-    value = value.strip()
-    if value.endswith("|"):
-        import kaldiio
-
-        try:
-            rate, data = kaldiio.load_mat(value)
-        except Exception as e:  # the command's own failure, reported as the item's reason
-            raise CauseError(f"command failed: {e}", path=name) from None
-        data = np.asarray(data)
-        if data.dtype.kind in "iu":
-            data = data.astype(np.float32) / np.iinfo(data.dtype).max
-        return data.astype(np.float32), int(rate)
-    return load_audio(value, name=name)
+    inputs = {"--wav": args.wav, "--wav_scp": args.wav_scp, "--model": args.model}
+    inputs |= {"--train_config": args.train_config, "--model_file": args.model_file}
+    if args.output:
+        check_output(args.output, inputs=inputs, what="--output")
+    if args.output_dir:
+        check_output_dir(args.output_dir)
 
 
 def build_speech2au(**model_options) -> dict:
-    """Per-worker setup for :func:`espnet_cause.parallel.run_items`: the loaded model."""
+    """Per-worker setup of the batch runner: the loaded model."""
     from espnet_cause.inference import Speech2AU
 
     return {"speech2au": Speech2AU(**model_options)}
@@ -213,6 +206,8 @@ def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output
 
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
+    from espnet_cause.io.audio import load_speech
+
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
@@ -222,6 +217,8 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
 
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
+    from espnet_cause.io.audio import load_speech
+
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
     samples, sr = load_speech(args.wav, name=args.wav)
     aus = speech2au(samples, sr, name=args.wav)
@@ -259,14 +256,7 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause.batch import (
-        BatchDir,
-        gather_ark,
-        ok_keys,
-        report_rows,
-        run_batch,
-        write_report,
-    )
+    from espnet_cause import batch
     from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
     from espnet_cause.parallel import load_parallel_config
@@ -275,7 +265,7 @@ def infer_set(args) -> dict[str, dict]:
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    where = BatchDir(out_dir)
+    where = batch.BatchDir(out_dir)
     suffix = SUFFIXES[args.output_format]
     if args.output_format == "ark":
         output = where.item
@@ -294,7 +284,7 @@ def infer_set(args) -> dict[str, dict]:
         )
         for key, value in wavs.items()
     ]
-    records = run_batch(
+    records = batch.run_batch(
         items,
         infer_item,
         output_dir=out_dir,
@@ -305,13 +295,13 @@ def infer_set(args) -> dict[str, dict]:
         desc="infer",
         retry_errors=args.retry_errors,
     )
-    ok = ok_keys(records)
+    ok = batch.ok_keys(records)
     fps = next((records[k]["fps"] for k in ok), None)
-    write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
+    batch.write_report(out_dir / REPORT_NAME, batch.report_rows(wavs, records), REPORT_COLUMNS)
     if args.output_format == "ark" and ok:
         files = {key: where.item(key, suffix) for key in sorted(ok)}
         width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
-        gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
+        batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
     elif fps is not None:
         write_au_fps(out_dir / AU_FPS_FILE, fps)
     failed = {k: r for k, r in records.items() if r.get("status") != "ok"}

@@ -1,4 +1,4 @@
-"""Pack a trained CAUSE model (config, weights, stats) into one ``model.zip``.
+"""Pack a trained CAUSE model (config, weights, stats, ONNX graphs) into one ``model.zip``.
 
 Example:
     python -m espnet_cause.bin.pack_model --train_config exp/cause_cnn/config.yaml \\
@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--train_config", required=True, help="config.yaml of the training run")
     parser.add_argument("--model_file", required=True, help="weights, e.g. valid.loss.best.pth")
     parser.add_argument("--output", required=True, help="the zip to write")
@@ -26,7 +23,13 @@ def get_parser() -> argparse.ArgumentParser:
         help="directory the config's relative stats paths are relative to "
         "(default: the current directory, then the config's directory)",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
+    parser.add_argument(
+        "--onnx",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="also write the ONNX graphs for inference without torch: auto (when the model "
+        "supports it; otherwise warn and pack without), yes (fail if it does not), no",
+    )
     return parser
 
 
@@ -36,7 +39,8 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     from espnet_cause.packing import pack_model
 
-    pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir)
+    onnx = {"auto": None, "yes": True, "no": False}[args.onnx]
+    pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx)
 
 
 if __name__ == "__main__":
