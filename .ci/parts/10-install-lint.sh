@@ -29,11 +29,12 @@ assert not missing, f"{wheel} lacks {missing}"
 
 import espnet_cause
 from espnet_cause import assets
-from espnet_cause.extract.mediapipe import MODEL_SHA256, resolve_face_landmarker, sha256sum
+from espnet_cause.face.model_file import MODEL_SHA256, resolve_face_landmarker
+from espnet_cause.io.cache import sha256_file
 
 assert Path(espnet_cause.__file__).resolve().is_relative_to(site), espnet_cause.__file__
 model = resolve_face_landmarker()
-assert model.resolve().is_relative_to(site) and sha256sum(model) == MODEL_SHA256, model
+assert model.resolve().is_relative_to(site) and sha256_file(model) == MODEL_SHA256, model
 for path in (assets.demo_image(), assets.demo_wav()):
     assert path.resolve().is_relative_to(site), path
 size = Path(wheel).stat().st_size / 1e6
