@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Serve live AU streams, batch inference, rendering and the web page over HTTP/WebSocket.
+
+Examples:
+    python -m espnet_cause.bin.serve --model exp/cause_cnn_causal/model.zip
+    python -m espnet_cause.bin.serve --model model.zip --image face.jpg --port 8080
+
+Then open http://127.0.0.1:8000/ (the page), or stream to ws://127.0.0.1:8000/stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+from espnet_cause.serve import limits
+
+logger = logging.getLogger(__name__)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Live AU service: WebSocket /stream, POST /infer and /render, and a web page.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--model", required=True, help="CAUSE model.zip with a causal encoder (it must stream)."
+    )
+    parser.add_argument("--image", default=None, help="Default face photo for live rendering.")
+    parser.add_argument(
+        "--face_landmarker_path",
+        default=None,
+        help="MediaPipe face_landmarker.task (default: the espnet_cause cache; without one, "
+        "photo uploads and rendering are off).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback only).")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port.")
+    parser.add_argument(
+        "--max_upload_mb",
+        type=float,
+        default=limits.DEFAULT_MAX_UPLOAD_BYTES / 1e6,
+        help="Largest request body in MB (HTTP 413 past it).",
+    )
+    parser.add_argument(
+        "--max_audio_seconds",
+        type=float,
+        default=limits.DEFAULT_MAX_AUDIO_SECONDS,
+        help="Longest audio of an upload or a stream.",
+    )
+    parser.add_argument(
+        "--max_streams", type=int, default=limits.DEFAULT_MAX_STREAMS, help="Concurrent streams."
+    )
+    parser.add_argument(
+        "--queue_size",
+        type=int,
+        default=limits.DEFAULT_QUEUE_SIZE,
+        help="Outgoing messages buffered per stream before the server stops reading it.",
+    )
+    parser.add_argument(
+        "--render_jobs", type=int, default=limits.DEFAULT_RENDER_JOBS, help="Concurrent /render."
+    )
+    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
+    return parser
+
+
+def _landmarker(path: str | None, needed: bool):
+    from espnet_cause.extract.mediapipe import resolve_face_landmarker
+
+    try:
+        return resolve_face_landmarker(path)
+    except CauseError:
+        if path is not None or needed:
+            raise
+        logger.warning("no face landmarker found: photo uploads and rendering are off")
+        return None
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> None:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    for name in ("max_upload_mb", "max_audio_seconds", "max_streams", "queue_size", "render_jobs"):
+        if not getattr(args, name) > 0:
+            raise CauseError(f"--{name} must be positive, got {getattr(args, name)}")
+    if not 0 < args.port < 65536:
+        raise CauseError(f"--port must be 1..65535, got {args.port}")
+
+    import uvicorn
+
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.serve.app import create_app
+
+    landmarker = _landmarker(args.face_landmarker_path, needed=args.image is not None)
+    app = create_app(
+        speech2au=Speech2AU(args.model),
+        face_landmarker_path=landmarker,
+        image=args.image,
+        max_upload_bytes=int(args.max_upload_mb * 1e6),
+        max_audio_seconds=args.max_audio_seconds,
+        max_streams=args.max_streams,
+        queue_size=args.queue_size,
+        render_jobs=args.render_jobs,
+    )
+    print(f"espnet-cause live: http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level={0: "warning", 1: "info"}.get(args.verbose, "debug"),
+        # the app answers messages over its own limit with an error; far larger ones are cut here
+        ws_max_size=4 * limits.DEFAULT_MAX_MESSAGE_BYTES,
+    )
+
+
+if __name__ == "__main__":
+    main()
