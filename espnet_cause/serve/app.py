@@ -22,6 +22,7 @@ unusable content (not audio, too long, silent, no face, ...), 503 busy or not av
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
@@ -331,7 +332,15 @@ def create_app(
     async def too_large(request: Request, exc: limits.BodyTooLarge) -> Response:
         return _error(413, limits.too_large_message(exc.limit))
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+        if finder is not None:
+            finder.close()  # MediaPipe cannot close its graph at interpreter exit
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", index),
             Route("/static/{name}", static_file),

@@ -6,14 +6,17 @@ export class FaceView {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
   }
-  async show(source) {
+  // source: a URL or a Blob; width/height: draw it at this size (default its own)
+  async show(source, width = null, height = null) {
     const blob = typeof source === "string" ? await (await fetch(source)).blob() : source;
     const bitmap = await createImageBitmap(blob);
-    if (this.canvas.width !== bitmap.width || this.canvas.height !== bitmap.height) {
-      this.canvas.width = bitmap.width;
-      this.canvas.height = bitmap.height;
+    width = width || bitmap.width;
+    height = height || bitmap.height;
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
     }
-    this.ctx.drawImage(bitmap, 0, 0);
+    this.ctx.drawImage(bitmap, 0, 0, width, height);
     bitmap.close();
   }
 }

@@ -109,7 +109,7 @@ $("photo").onchange = async (e) => {
   photoId = body.image;
   photoBlob = file;
   $("photo-note").textContent = `photo ${body.width}x${body.height}: face found`;
-  face.show(file);
+  await face.show(file, body.width, body.height); // the size the server renders it at
 };
 
 $("render").onclick = async () => {
