@@ -9,7 +9,7 @@ Routes:
     ``POST /image`` (multipart ``image``): check the photo for a face and keep it for streams;
     answers ``{"image": ID, "width": W, "height": H}``.
     ``WebSocket /stream``: the live protocol of :mod:`espnet_cause.serve.protocol`.
-    ``POST /infer`` (multipart ``audio``): the AU stream as JSON, or as OpenFace-style CSV with
+    ``POST /infer`` (multipart ``audio``): the AU stream (and its ARKit blendshapes) as JSON, or as OpenFace-style CSV with
     ``?format=csv``.
     ``POST /render`` (multipart ``image``, ``audio``): an mp4 of the photo moved by the speech's
     AUs, with the speech, as the ``render`` CLI makes it (warp renderer).
@@ -40,6 +40,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.au import AU_FACS_NAMES, AU_NAMES
 from espnet_cause.errors import CauseError
 from espnet_cause.serve import limits, protocol
@@ -52,7 +53,7 @@ from espnet_cause.serve.photos import (
     decode_image,
     fit,
 )
-from espnet_cause.serve.session import DEFAULT_IDLE_SECONDS, StreamSession
+from espnet_cause.serve.session import DEFAULT_IDLE_SECONDS, StreamSession, au_and_arkit
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ def create_app(
     from espnet_cause.models.streaming import algorithmic_latency
 
     lookahead = algorithmic_latency(speech2au.model)
+    target = getattr(speech2au, "target", "au")
     static = load_static()
     finder = FaceFinder(face_landmarker_path) if face_landmarker_path is not None else None
     photos = PhotoStore()
@@ -208,6 +210,8 @@ def create_app(
                 "au_fps": speech2au.au_fps,
                 "au_names": list(AU_NAMES),
                 "au_facs_names": {name: AU_FACS_NAMES[name] for name in AU_NAMES},
+                "arkit_names": list(ARKIT_NAMES),
+                "target": target,
                 "lookahead_ms": round(lookahead * 1000, 3),
                 "streams": slots.active,
                 "max_streams": slots.max_streams,
@@ -247,9 +251,10 @@ def create_app(
             return files
         try:
             samples, rate = decode_audio(files["audio"], max_audio_seconds)
-            aus = await run_in_threadpool(speech2au, samples, rate, "audio")
+            values = await run_in_threadpool(speech2au, samples, rate, "audio")
         except CauseError as e:
             return _error(422, str(e))
+        aus, arkit = au_and_arkit(values, target)
         if fmt == "csv":
             from espnet_cause.io.openface import openface_csv_text
             from espnet_cause.io.track import AUTrack
@@ -262,6 +267,8 @@ def create_app(
                 "num_frames": len(aus),
                 "au_names": list(AU_NAMES),
                 "au": np.round(aus.astype(np.float64), protocol.DECIMALS).tolist(),
+                "arkit_names": list(ARKIT_NAMES),
+                "arkit": np.round(arkit.astype(np.float64), protocol.DECIMALS).tolist(),
             }
         )
 
@@ -272,7 +279,7 @@ def create_app(
         photo_image = fit(decode_image(image_data), RENDER_MAX_SIDE)
         face = finder.find(photo_image, "image")
         samples, rate = decode_audio(audio_data, max_audio_seconds)
-        aus = speech2au(samples, rate, "audio")
+        aus = au_and_arkit(speech2au(samples, rate, "audio"), target)[0]
         fps = speech2au.au_fps
         num_frames = max(1, round(len(samples) / rate * fps))
         aus = np.concatenate([aus, np.repeat(aus[-1:], max(0, num_frames - len(aus)), 0)])

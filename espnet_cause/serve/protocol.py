@@ -10,8 +10,9 @@ Client -> server, in this order:
 3. the text message ``{"type": "end"}``.
 
 Server -> client: one text message per AU frame (one per 40 ms of audio at 25 fps) as soon as the
-model can produce it, ``{"type": "frame", "time": T, "au": {"AU01": v, ...}}`` (T in seconds,
-values on the 0-5 scale), with ``"render"`` a binary JPEG message per rendered frame (frames are
+model can produce it, ``{"type": "frame", "time": T, "au": {"AU01": v, ...}, "arkit": {"eyeBlinkLeft": w, ...}}`` (T in
+seconds; the 17 AUs on the 0-5 scale, the 52 ARKit blendshapes on 0-1, one derived from the other
+through the table of :mod:`espnet_cause.arkit`, whichever the model learned), with ``"render"`` a binary JPEG message per rendered frame (frames are
 skipped when the renderer falls behind; AU frames never are), and at the end
 ``{"type": "end", "frames": N}``. Anything malformed is answered with
 ``{"type": "error", "message": ...}`` and the connection is closed with a WebSocket close code

@@ -22,6 +22,7 @@ from concurrent.futures import Executor
 
 import numpy as np
 
+from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.errors import CauseError
 from espnet_cause.serve import protocol
 from espnet_cause.serve.protocol import EndOfStream, ProtocolError, StreamConfig
@@ -35,6 +36,25 @@ MAX_SLICE_SECONDS = 0.5
 DEFAULT_IDLE_SECONDS = 30.0
 
 _DONE = object()  # queue sentinel: nothing more to send
+
+
+def au_and_arkit(values: np.ndarray, target: str = "au") -> tuple[np.ndarray, np.ndarray]:
+    """A model's output frames as both AUs and ARKit blendshapes.
+
+    Args:
+        values: (T, 17) AUs (``target: au``) or (T, 51) MediaPipe blendshapes (``target: arkit``).
+        target: The model's target space.
+
+    Returns:
+        (T, 17) AUs on 0-5 (OpenFace order) and (T, 52) ARKit weights on 0-1
+        (:data:`espnet_cause.arkit.ARKIT_NAMES` order), one through the project's AU <-> ARKit
+        table from the other.
+    """
+    from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
+
+    values = np.asarray(values, np.float32)
+    aus = blendshapes_to_aus(values) if target == "arkit" else values
+    return aus, arkit_frames(values)
 
 
 class _Gone(Exception):
@@ -125,6 +145,7 @@ class StreamSession:
         self.idle_seconds = idle_seconds
         self.fs = int(speech2au.fs)
         self.au_fps = float(speech2au.au_fps)
+        self.target = getattr(speech2au, "target", "au")
         self.frames = 0
         self.max_queued = 0  # the most messages that waited in the queue (for tests)
 
@@ -272,8 +293,12 @@ class StreamSession:
 
     async def _emit(self, rows, out: asyncio.Queue, renderer: LiveRenderer | None) -> None:
         rows = rows.detach().cpu().numpy() if hasattr(rows, "detach") else np.asarray(rows)
-        for row in rows:
-            await self._put(out, protocol.frame_message(self.frames, self.au_fps, row))
+        if len(rows) == 0:
+            return
+        aus, arkit = au_and_arkit(rows, self.target)
+        for au_row, arkit_row in zip(aus, arkit, strict=True):
+            shapes = dict(zip(ARKIT_NAMES, np.round(arkit_row.astype(np.float64), 4).tolist()))
+            await self._put(out, protocol.frame_message(self.frames, self.au_fps, au_row, shapes))
             self.frames += 1
             if renderer is not None:
-                renderer.submit(row)
+                renderer.submit(au_row)

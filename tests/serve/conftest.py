@@ -43,6 +43,21 @@ def speech2au(causal_model_zip, tmp_path_factory):
     return Speech2AU(causal_model_zip, cache_dir=tmp_path_factory.mktemp("serve_cache"))
 
 
+@pytest.fixture(scope="session")
+def arkit_speech2au(tmp_path_factory):
+    """A tiny causal ``target: arkit`` model (51 MediaPipe blendshapes), ready for inference."""
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.packing import pack_model
+
+    root = tmp_path_factory.mktemp("serve_arkit")
+    config, pth = _make_tiny_model()(
+        root / "cause_arkit",
+        encoder_conf={"hidden_size": 16, "channels": [16, 8], "causal": True},
+        target="arkit",
+    )
+    return Speech2AU(pack_model(config, pth, root / "model.zip"), cache_dir=root / "cache")
+
+
 def speechlike(seconds: float, fs: int = 16000, seed: int = 0) -> np.ndarray:
     """(N,) float32 noise with a syllable-rate loudness envelope (speech-like for the model)."""
     rng = np.random.default_rng(seed)

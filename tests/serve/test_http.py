@@ -59,6 +59,7 @@ def test_health(client, speech2au):
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["sample_rate"] == 16000 and h["au_fps"] == 25
     assert h["au_names"] == list(AU_NAMES) and h["au_facs_names"]["AU26"] == "Jaw drop"
+    assert len(h["arkit_names"]) == 52 and h["target"] == "au"
     assert h["lookahead_ms"] == pytest.approx(26.0) and h["streams"] == 0
     assert h["render"] is False and h["default_image"] is False
 
@@ -73,6 +74,10 @@ def test_infer_json_and_csv(client, speech2au, tmp_path):
     expected = speech2au(sf.read(io.BytesIO(data), dtype="float32")[0], 22050)
     assert body["num_frames"] == len(body["au"]) == len(expected) == 28
     np.testing.assert_allclose(body["au"], expected, atol=1e-4)
+    from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
+
+    assert body["arkit_names"] == list(ARKIT_NAMES)
+    np.testing.assert_allclose(body["arkit"], arkit_frames(expected), atol=1e-4)
 
     r = client.post("/infer?format=csv", files={"audio": ("a.wav", data)})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")

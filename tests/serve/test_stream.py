@@ -10,6 +10,7 @@ import pytest
 from conftest import pcm16, speechlike
 from starlette.testclient import TestClient
 
+from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.au import AU_NAMES
 from espnet_cause.serve import protocol
 from espnet_cause.serve.app import create_app
@@ -61,7 +62,35 @@ def test_frames_equal_offline(client, speech2au):
     assert len(frames) == int(np.ceil(1.3 * 25)) == 33
     assert all(f["type"] == "frame" and set(f["au"]) == set(AU_NAMES) for f in frames)
     np.testing.assert_allclose([f["time"] for f in frames], np.arange(33) / 25, atol=1e-9)
-    np.testing.assert_allclose(as_array(frames), offline(speech2au, x), atol=2e-3)
+    expected = offline(speech2au, x)
+    np.testing.assert_allclose(as_array(frames), expected, atol=2e-3)
+    # the same frames as ARKit blendshapes, through the AU -> ARKit table
+    assert all(list(f["arkit"]) == list(ARKIT_NAMES) for f in frames)
+    shapes = np.array([[f["arkit"][n] for n in ARKIT_NAMES] for f in frames])
+    np.testing.assert_allclose(shapes, arkit_frames(expected), atol=2e-3)
+    assert (
+        shapes.min() >= 0
+        and shapes.max() <= 1
+        and shapes[:, ARKIT_NAMES.index("jawOpen")].max() > 0
+    )
+
+
+def test_arkit_model_streams_both(arkit_speech2au):
+    """A target: arkit model streams its blendshapes, and AUs through the table."""
+    from espnet_cause.arkit import blendshapes_to_aus
+
+    x = speechlike(0.8, seed=4)
+    with (
+        TestClient(create_app(speech2au=arkit_speech2au)) as c,
+        c.websocket_connect("/stream") as ws,
+    ):
+        messages = stream(ws, x)
+    frames = messages[:-1]
+    blendshapes = offline(arkit_speech2au, x)  # (T, 51)
+    assert len(frames) == 20 and blendshapes.shape == (20, 51)
+    shapes = np.array([[f["arkit"][n] for n in ARKIT_NAMES] for f in frames])
+    np.testing.assert_allclose(shapes, arkit_frames(blendshapes), atol=2e-3)
+    np.testing.assert_allclose(as_array(frames), blendshapes_to_aus(blendshapes), atol=2e-3)
 
 
 def test_any_chunk_size_and_no_config(client, speech2au):
