@@ -43,7 +43,13 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.12",
     packages=find_packages(include=["espnet_cause", "espnet_cause.*"]),
-    package_data={"espnet_cause.serve": ["static/*.html", "static/*.js"]},
+    # the face model and demo media (sources and licences: espnet_cause/assets/NOTICE), the
+    # live page's HTML and JavaScript
+    package_data={
+        "espnet_cause.assets": ["*.task", "*.jpg", "*.wav", "NOTICE"],
+        "espnet_cause.serve": ["static/*.html", "static/*.js"],
+    },
+    include_package_data=True,
     install_requires=[
         "espnet>=202611,<202700",
         "torch",

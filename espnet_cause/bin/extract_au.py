@@ -53,7 +53,11 @@ def get_parser() -> argparse.ArgumentParser:
         type=Path,
         help="Where OpenFace FeatureExtraction wrote <video stem>.csv (openface extractor).",
     )
-    parser.add_argument("--face_landmarker_path", type=Path, help="MediaPipe model file.")
+    parser.add_argument(
+        "--face_landmarker_path",
+        type=Path,
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
+    )
     parser.add_argument(
         "--download",
         action="store_true",

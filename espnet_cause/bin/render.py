@@ -63,7 +63,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--face_landmarker_path",
         default=None,
-        help="MediaPipe face_landmarker.task (default: the espnet_cause cache).",
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
     )
     parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
