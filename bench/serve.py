@@ -75,7 +75,10 @@ def start_server(model: Path | None, port: int, max_streams: int, log) -> subpro
     cmd += ["--max_streams", str(max_streams)]
     if model is not None:
         cmd += ["--model", str(model)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
@@ -200,7 +203,9 @@ def main() -> None:
         speech, _ = load_audio(args.wav, target_sr=fs)
     else:
         speech = np.random.default_rng(0).normal(0, 0.1, 4 * fs).astype(np.float32)
-    speech = np.tile(speech, int(np.ceil(args.seconds * fs / len(speech))))[: int(args.seconds * fs)]
+    speech = np.tile(speech, int(np.ceil(args.seconds * fs / len(speech))))[
+        : int(args.seconds * fs)
+    ]
     pcm = (np.clip(speech, -1, 1) * 32767).astype("<i2").tobytes()
 
     proc = None
@@ -238,7 +243,9 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "serve",
-                "model": health["model"] if args.model else "random causal cnn (conf/cause_cnn.yaml)",
+                "model": health["model"]
+                if args.model
+                else "random causal cnn (conf/cause_cnn.yaml)",
                 "wav": str(args.wav) if args.wav else None,
                 "seconds_per_client": args.seconds,
                 "levels": results,

@@ -28,12 +28,16 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", required=True, help="CAUSE model.zip with a causal encoder (it must stream)."
     )
-    parser.add_argument("--image", default=None, help="Default face photo for live rendering.")
+    parser.add_argument(
+        "--image",
+        default=None,
+        help="Default face photo of the page and of streams with render (default: the packaged "
+        "demo photo).",
+    )
     parser.add_argument(
         "--face_landmarker_path",
         default=None,
-        help="MediaPipe face_landmarker.task (default: the espnet_cause cache; without one, "
-        "photo uploads and rendering are off).",
+        help="MediaPipe face_landmarker.task (default: the cache, else the packaged model).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback only).")
     parser.add_argument("--port", type=int, default=8000, help="TCP port.")
@@ -65,18 +69,6 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _landmarker(path: str | None, needed: bool):
-    from espnet_cause.extract.mediapipe import resolve_face_landmarker
-
-    try:
-        return resolve_face_landmarker(path)
-    except CauseError:
-        if path is not None or needed:
-            raise
-        logger.warning("no face landmarker found: photo uploads and rendering are off")
-        return None
-
-
 @reports_errors
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
@@ -89,14 +81,15 @@ def main(cmd: list[str] | None = None) -> None:
 
     import uvicorn
 
+    from espnet_cause import assets
+    from espnet_cause.extract.mediapipe import resolve_face_landmarker
     from espnet_cause.inference import Speech2AU
     from espnet_cause.serve.app import create_app
 
-    landmarker = _landmarker(args.face_landmarker_path, needed=args.image is not None)
     app = create_app(
         speech2au=Speech2AU(args.model),
-        face_landmarker_path=landmarker,
-        image=args.image,
+        face_landmarker_path=resolve_face_landmarker(args.face_landmarker_path),
+        image=args.image or assets.demo_image(),
         max_upload_bytes=int(args.max_upload_mb * 1e6),
         max_audio_seconds=args.max_audio_seconds,
         max_streams=args.max_streams,

@@ -29,18 +29,13 @@ def client(speech2au):
 
 
 @pytest.fixture(scope="module")
-def landmarker_path(shared):
-    return shared("models/face_landmarker.task")
+def face_jpeg(demo_image) -> bytes:
+    return demo_image.read_bytes()
 
 
 @pytest.fixture(scope="module")
-def face_jpeg(shared) -> bytes:
-    return shared("fixtures/faces/grace_hopper.jpg").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def face_client(speech2au, landmarker_path):
-    with TestClient(create_app(speech2au=speech2au, face_landmarker_path=landmarker_path)) as c:
+def face_client(speech2au, face_model):
+    with TestClient(create_app(speech2au=speech2au, face_landmarker_path=face_model)) as c:
         yield c
 
 
@@ -192,6 +187,36 @@ def test_image_upload_and_rendered_stream(face_client, face_jpeg):
     assert decoded[0].shape[:2] == (body["height"], body["width"])
     if len(decoded) > 1:  # the face moves
         assert max(np.abs(d.astype(int) - decoded[0]).mean() for d in decoded[1:]) > 0.1
+
+
+def test_default_photo(speech2au, face_model, demo_image):
+    """--image: shown by the page (/image/default) and rendered for streams without an id."""
+    app = create_app(speech2au=speech2au, face_landmarker_path=face_model, image=demo_image)
+    with TestClient(app) as c:
+        assert c.get("/health").json()["default_image"] is True
+        r = c.get("/image/default")
+        assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+        with c.websocket_connect("/stream") as ws:
+            ws.send_text('{"render": true}')
+            ws.send_bytes(pcm16(speechlike(0.2)))
+            ws.send_text('{"type": "end"}')
+            kinds = []
+            while not kinds or kinds[-1] != "end":
+                msg = ws.receive()
+                kinds.append("jpeg" if msg.get("bytes") else json.loads(msg["text"])["type"])
+    assert kinds.count("frame") == 5 and kinds.count("jpeg") >= 1 and kinds[-1] == "end"
+
+
+def test_default_photo_without_a_face_is_refused(speech2au, face_model, tmp_path):
+    import cv2
+
+    from espnet_cause.errors import CauseError
+
+    gray = tmp_path / "gray.png"
+    cv2.imwrite(str(gray), np.full((64, 64, 3), 128, np.uint8))
+    with pytest.raises(CauseError, match="no face found") as info:
+        create_app(speech2au=speech2au, face_landmarker_path=face_model, image=gray)
+    assert str(gray) in str(info.value)
 
 
 @pytest.mark.parametrize(
