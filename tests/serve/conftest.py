@@ -66,6 +66,11 @@ def speechlike(seconds: float, fs: int = 16000, seed: int = 0) -> np.ndarray:
     return (0.2 * envelope * rng.standard_normal(t.size)).astype(np.float32)
 
 
+def changed_pixels(a: np.ndarray, b: np.ndarray) -> int:
+    """Pixels whose colour differs by more than 10 levels in some channel."""
+    return int((np.abs(a.astype(int) - b.astype(int)).max(axis=-1) > 10).sum())
+
+
 def pcm16(samples: np.ndarray) -> bytes:
     """float [-1, 1] -> little-endian int16 bytes."""
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import LiveServer, speechlike
+from conftest import LiveServer, changed_pixels, speechlike
 
 from espnet_cause.serve.app import create_app
 
@@ -50,11 +50,6 @@ def face_pixels(driver) -> np.ndarray:
     )
     width, height, values = data
     return np.array(values, np.uint8).reshape(height, width, 4)
-
-
-def changed_pixels(a: np.ndarray, b: np.ndarray) -> int:
-    """Pixels whose colour differs by more than 10 levels in some channel."""
-    return int((np.abs(a.astype(int) - b.astype(int)).max(axis=-1) > 10).sum())
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ function tookAudio(pcm, sampleRate) {
 
 $("talk").onclick = async () => {
   $("talk").disabled = true;
+  source = null; // chunks wait here until the new stream is open
   try {
     const chunks = [];
     mic = await startMicrophone((c) => (source ? source.send(c) : chunks.push(c)));
