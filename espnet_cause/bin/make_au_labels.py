@@ -63,7 +63,7 @@ def main(cmd=None) -> None:
 
     landmarker = args.face_landmarker_path
     if args.au_extractor == "mediapipe" and (args.download or landmarker is not None):
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+        from espnet_cause.face.model_file import resolve_face_landmarker
 
         landmarker = resolve_face_landmarker(landmarker, download=args.download)
     make_au_labels(

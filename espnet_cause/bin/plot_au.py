@@ -76,46 +76,36 @@ def parse_aus(spec: str) -> list[int]:
 
 
 def load_track(path: str, key: str | None, fps: float | None):
-    """Read one AU track from a .csv, .npy or (with ``key``) a Kaldi .scp.
+    """Read one AU track from a .csv, .npy or (with ``key``) a Kaldi .scp or a directory.
 
     Returns:
         (AUTrack, name): the track, with untrusted frames set to NaN, and a name for titles.
     """
-    from espnet_cause.io.au_files import read_au, read_au_fps, read_au_scp
-    from espnet_cause.io.track import AUTrack
+    from espnet_cause.io.au_files import SINGLE_SUFFIXES, read_au_source
 
     p = Path(path)
-    if p.suffix.lower() == ".scp":
-        table = read_au_scp(p)
-        keys = list(table)
-        if not keys:
-            raise CauseError("the scp lists no utterance", path=p)
-        if key is None:
-            if len(keys) > 1:
-                raise CauseError(
-                    f"the scp holds {len(keys)} utterances: choose one with --key",
-                    path=p,
-                    fix=f"e.g. --key {keys[0]}",
-                )
-            key = keys[0]
-        if key not in table:
-            shown = ", ".join(keys[:MAX_KEYS_SHOWN]) + (
-                ", ..." if len(keys) > MAX_KEYS_SHOWN else ""
-            )
-            raise CauseError(
-                f"utterance {key!r} is not in the scp", path=p, fix=f"pick one of: {shown}"
-            )
-        try:
-            array = np.asarray(table[key], dtype=np.float32)
-        except (OSError, ValueError) as e:
-            raise CauseError(f"cannot read utterance {key!r}: {e}", path=p) from None
-        track = AUTrack.from_array(array, fps or read_au_fps(p), source=f"{p}:{key}")
-        name = key
-    else:
+    source = read_au_source(p, fps)
+    keys = list(source)
+    if p.suffix.lower() in SINGLE_SUFFIXES:
         if key is not None:
             logger.warning("--key %s is ignored: %s is a single track", key, p)
-        track = read_au(p, fps=fps)
-        name = p.stem
+        key = keys[0]
+    elif not keys:
+        raise CauseError("the scp lists no utterance", path=p)
+    elif key is None:
+        if len(keys) > 1:
+            raise CauseError(
+                f"the scp holds {len(keys)} utterances: choose one with --key",
+                path=p,
+                fix=f"e.g. --key {keys[0]}",
+            )
+        key = keys[0]
+    elif key not in source:
+        shown = ", ".join(keys[:MAX_KEYS_SHOWN]) + (", ..." if len(keys) > MAX_KEYS_SHOWN else "")
+        raise CauseError(
+            f"utterance {key!r} is not in the scp", path=p, fix=f"pick one of: {shown}"
+        )
+    track, name = source[key](), key
     if len(track) == 0:
         raise CauseError("the AU track has no frames", path=p, fix="give a non-empty track")
     values = track.intensities.copy()
@@ -130,6 +120,10 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     if args.fps is not None and not args.fps > 0:
         raise CauseError(f"--fps must be positive, got {args.fps}")
+    from espnet_cause.io.atomic import check_output
+
+    inputs = {"--input": args.input, "--reference": args.reference, "--wav": args.wav}
+    check_output(args.output, inputs=inputs, suffixes=(".png",), what="--output")
 
     from espnet_cause.plots import (
         REFERENCE_COLOR,

@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.io.audio import pcm_to_float
 
 # eSpeak NG C API constants (speak_lib.h).
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -145,7 +146,7 @@ class ESpeakSynthesizer:
             chunks, self._chunks = self._chunks, []
         if status != EE_OK or not chunks:
             raise RuntimeError(f"eSpeak NG produced no audio for {text!r} (status {status})")
-        return np.concatenate(chunks).astype(np.float32) / 32768.0
+        return pcm_to_float(np.concatenate(chunks))
 
 
 _SYNTH: ESpeakSynthesizer | None = None

@@ -4,7 +4,7 @@ Layout of a face directory (what :func:`prepare_faces_from_videos` and
 :func:`prepare_faces_from_images` write, and what :class:`FaceAUDataset` reads)::
 
     DIR/aus.csv        header "file,AU01_r,...,AU45_r"; one row per crop; AUs on the 0-5 scale
-    DIR/faces/*.png    crops, aligned by the eyes (espnet_cause.render.face.align_crop)
+    DIR/faces/*.png    crops, aligned by the eyes (espnet_cause.face.align.align_crop)
     DIR/faces_report.tsv   per video/photo: key, status, reason, faces, no_face, no_label
 
 ``file`` is relative to DIR. Crops are found and aligned with the MediaPipe face landmarker, the
@@ -24,7 +24,7 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS, AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.mediapipe import resolve_face_landmarker
+from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.io.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -180,19 +180,19 @@ class FaceAUDataset:
 
 
 def _landmarker_env(face_landmarker_path: str) -> dict:
-    from espnet_cause.render.face import FaceLandmarker
+    from espnet_cause.face.landmarker import FaceLandmarker
 
     return {"landmarker": FaceLandmarker(face_landmarker_path, max_faces=1)}
 
 
 def _close_landmarkers() -> None:
-    from espnet_cause.render.face import close_all
+    from espnet_cause.face.landmarker import close_all
 
     close_all()
 
 
 def _crop(landmarker, image: np.ndarray, image_size: int) -> np.ndarray | None:
-    from espnet_cause.render.face import align_crop
+    from espnet_cause.face.align import align_crop
 
     faces = landmarker.detect(image)
     if not faces:
@@ -252,7 +252,7 @@ def _video_item(
 
 def _image_item(key: str, payload: dict, *, landmarker) -> dict:
     """Crop one still photo; pair it with its AU row."""
-    from espnet_cause.render.face import load_image
+    from espnet_cause.io.image import load_image
 
     crop = _crop(landmarker, load_image(payload["image"]), payload["image_size"])
     if crop is None:

@@ -1,4 +1,9 @@
-"""Speech audio in and out: any sample rate, mono or multi-channel, read into float32 mono."""
+"""Speech audio in and out: any sample rate, mono or multi-channel, read into float32 mono.
+
+One function per job: :func:`load_speech` reads a ``wav.scp`` value (a sound file, a Kaldi
+``file.ark:offset`` or a ``cmd |`` pipe), :func:`load_audio` a sound file, :func:`pcm_to_float`
+scales integer PCM, :func:`mix_down` averages channels, :func:`resample` changes the rate.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
+
+#: Lines of a failing pipe's stderr quoted in the reason.
+PIPE_STDERR_LINES = 3
 
 
 def resample(samples: np.ndarray, src_sr: int, dst_sr: int) -> np.ndarray:
@@ -33,6 +41,46 @@ def resample(samples: np.ndarray, src_sr: int, dst_sr: int) -> np.ndarray:
     g = math.gcd(int(src_sr), int(dst_sr))
     out = resample_poly(samples.astype(np.float64), dst_sr // g, src_sr // g)
     return out.astype(np.float32)
+
+
+def pcm_to_float(samples: np.ndarray) -> np.ndarray:
+    """Integer PCM to float32 in [-1, 1) (as libsndfile reads it); float input is returned as is.
+
+    Signed samples are divided by ``2**(bits-1)``; unsigned ones (8-bit wav) are centred first.
+    """
+    samples = np.asarray(samples)
+    if samples.dtype.kind == "i":
+        return samples.astype(np.float32) / float(-np.iinfo(samples.dtype).min)
+    if samples.dtype.kind == "u":
+        half = float(np.iinfo(samples.dtype).max // 2 + 1)
+        return (samples.astype(np.float32) - half) / half
+    return samples.astype(np.float32, copy=False)
+
+
+def mix_down(
+    samples: np.ndarray, name: str = "input", channel_axis: int | None = None
+) -> np.ndarray:
+    """(N,), (N, C) or (C, N) samples -> (N,) float32 mono.
+
+    Args:
+        samples: The samples.
+        name: How to call the input in messages.
+        channel_axis: The axis of the channels of a 2-D array; None takes the shorter one.
+
+    Raises:
+        CauseError: naming ``name`` for an array of another rank.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim == 1:
+        return samples.astype(np.float32, copy=False)
+    if samples.ndim != 2:
+        raise CauseError(f"{name}: audio array has shape {samples.shape}, expected (N,) or (N, C)")
+    axis = channel_axis
+    if axis is None:
+        axis = 1 if samples.shape[1] <= samples.shape[0] else 0
+    if samples.shape[axis] > 1:
+        logger.info("%s: mixing %d channels down to mono", name, samples.shape[axis])
+    return samples.mean(axis=axis).astype(np.float32)
 
 
 def load_audio(
@@ -57,6 +105,10 @@ def load_audio(
 
     path = Path(path)
     label = name or str(path)
+    if path.is_dir():
+        raise CauseError(
+            "is a directory, not an audio file", path=path, fix="give a wav/flac/ogg file"
+        )
     if not path.is_file():
         raise CauseError("audio file not found", path=path, fix="check the path")
     try:
@@ -67,14 +119,95 @@ def load_audio(
             path=path,
             fix="give a wav/flac/ogg file (16 kHz mono is best)",
         ) from None
-    if data.shape[1] > 1:
-        logger.info("%s: mixing %d channels down to mono", label, data.shape[1])
-    samples = data.mean(axis=1)
+    samples = mix_down(data, label, channel_axis=1)
     if target_sr is not None and sr != target_sr:
         logger.info("%s: resampling %d Hz -> %d Hz", label, sr, target_sr)
         samples = resample(samples, sr, target_sr)
         sr = target_sr
     return samples, int(sr)
+
+
+def _run_pipe(command: str, label: str) -> tuple[np.ndarray, int]:
+    """Run a Kaldi ``cmd |`` entry with the shell (as Kaldi does) and read the wav it writes."""
+    import io
+    import subprocess
+
+    import soundfile as sf
+
+    proc = subprocess.run(command, shell=True, capture_output=True, check=False)
+    stderr = proc.stderr.decode("utf-8", "replace").strip()
+    tail = " | ".join(stderr.splitlines()[-PIPE_STDERR_LINES:]) if stderr else "no message"
+    if proc.returncode != 0:
+        raise CauseError(
+            f"command exited with status {proc.returncode}: {tail}",
+            path=label,
+            fix=f"run it in a shell to see why: {command}",
+        )
+    if not proc.stdout:
+        raise CauseError(
+            f"command wrote nothing to stdout ({tail})", path=label, fix="it must write a wav"
+        )
+    try:
+        data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, ValueError) as e:
+        raise CauseError(
+            f"command output is not audio: {e}",
+            path=label,
+            fix="the command must write a wav to stdout (e.g. sox ... -t wav -)",
+        ) from None
+    return mix_down(data, label, channel_axis=1), int(sr)
+
+
+def load_speech(
+    value: str, name: str | None = None, target_sr: int | None = None
+) -> tuple[np.ndarray, int]:
+    """Audio of a ``wav.scp`` value, read as Kaldi reads it, as float32 mono.
+
+    Three forms: a sound file path; ``file.ark:OFFSET`` (a wav stored in a Kaldi archive at that
+    byte offset); ``command |`` (run with the shell; its stdout is a wav, its stderr becomes
+    the reason when it fails).
+
+    Args:
+        value: The ``wav.scp`` value (or a plain path).
+        name: How to call the input in messages (default: the value).
+        target_sr: Resample to this rate (logged); None keeps the entry's rate.
+
+    Raises:
+        CauseError: naming the input when the file, archive entry or command cannot give audio.
+    """
+    samples, rate = _read_entry(value.strip(), name or value.strip())
+    if target_sr is not None and rate != target_sr:
+        logger.info("%s: resampling %d Hz -> %d Hz", name or value.strip(), rate, target_sr)
+        samples, rate = resample(samples, rate, target_sr), target_sr
+    return samples, rate
+
+
+def _read_entry(value: str, label: str) -> tuple[np.ndarray, int]:
+    if value.endswith("|"):
+        return _run_pipe(value[:-1].strip(), label)
+    head, sep, tail = value.rpartition(":")
+    if sep and tail.isdigit() and head and not Path(value).exists():
+        import kaldiio
+
+        if not Path(head).is_file():
+            raise CauseError(f"archive {head} not found", path=label, fix="check the path")
+        try:
+            loaded = kaldiio.load_mat(value)
+        except Exception as e:  # kaldiio raises several types for a wrong offset or entry
+            raise CauseError(
+                f"cannot read a wav at byte {tail} of {head}: {type(e).__name__} {e}".strip(),
+                path=label,
+                fix="check the offset (it must point at a wav entry of the archive)",
+            ) from None
+        if not (isinstance(loaded, tuple) and len(loaded) == 2):
+            raise CauseError(
+                f"byte {tail} of {head} holds a matrix, not a wav",
+                path=label,
+                fix="point wav.scp at a wav archive (wav-copy / kaldiio.save_ark of (rate, wav))",
+            )
+        rate, data = loaded
+        return mix_down(pcm_to_float(data), label, channel_axis=1), int(rate)
+    return load_audio(value, name=label)
 
 
 def check_speech(samples: np.ndarray, sr: int, min_seconds: float, path: str | None = None) -> None:

@@ -21,6 +21,8 @@ DEFAULT_CRF = 20
 DEFAULT_PRESET = "veryfast"
 #: AAC bit rate in bits per second.
 AUDIO_BIT_RATE = 96_000
+#: Output suffixes and the FFmpeg muxer that writes H.264 + AAC in that container.
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 #: Sample rates the AAC encoder accepts.
 AAC_SAMPLE_RATES = (
     8000,
@@ -48,10 +50,9 @@ def _even(frame: np.ndarray) -> np.ndarray:
 
 def _audio_array(audio: np.ndarray) -> np.ndarray:
     """(channels, samples) float32 in [-1, 1] from (N,), (N, C) or integer PCM."""
-    audio = np.asarray(audio)
-    if np.issubdtype(audio.dtype, np.integer):
-        audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
-    audio = audio.astype(np.float32)
+    from espnet_cause.io.audio import pcm_to_float
+
+    audio = pcm_to_float(audio)
     if audio.ndim == 1:
         audio = audio[None]
     elif audio.ndim == 2 and audio.shape[0] > audio.shape[1]:
@@ -59,6 +60,23 @@ def _audio_array(audio: np.ndarray) -> np.ndarray:
     if audio.ndim != 2 or audio.shape[0] > 2:
         raise CauseError(f"audio has shape {audio.shape}, expected mono or stereo samples")
     return np.ascontiguousarray(np.clip(audio, -1.0, 1.0))
+
+
+def container_format(path: str | os.PathLike) -> str:
+    """The muxer for a video output by its suffix (:data:`CONTAINERS`).
+
+    Raises:
+        CauseError: naming the path when its suffix is not a container written here.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in CONTAINERS:
+        raise CauseError(
+            f"{suffix or 'no suffix'!r} is not a video container this writes "
+            f"(H.264 + AAC in {', '.join(CONTAINERS)})",
+            path=path,
+            fix="name the output like out.mp4",
+        )
+    return CONTAINERS[suffix]
 
 
 def write_mp4(
@@ -76,7 +94,8 @@ def write_mp4(
     frames as the speech needs (``round(duration * fps)``) for equal durations.
 
     Args:
-        path: Output ``.mp4`` path (written to a temporary file, then renamed).
+        path: Output video (written to a temporary file, then renamed); its suffix picks the
+            container (:data:`CONTAINERS`: ``.mp4``, ``.m4v``, ``.mov``, ``.mkv``).
         frames: Iterable of (H, W, 3) uint8 RGB frames, all the same size. Odd sides are padded
             by one pixel.
         fps: Video frame rate.
@@ -99,9 +118,10 @@ def write_mp4(
         if sample_rate not in AAC_SAMPLE_RATES:
             audio, sample_rate = _resample_for_aac(audio, sample_rate)
     path = Path(path)
+    muxer = container_format(path)
     count = 0
     with atomic_write(path) as tmp:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
+        with av.open(str(tmp), mode="w", format=muxer) as container:
             video = None
             audio_stream = None
             if audio is not None:

@@ -11,12 +11,9 @@ from extract_media import blank_frames, write_video
 
 from espnet_cause.au import au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.mediapipe import (
-    MODEL_SHA256,
-    MediaPipeAUExtractor,
-    resolve_face_landmarker,
-    sha256sum,
-)
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.face.model_file import MODEL_SHA256, resolve_face_landmarker
+from espnet_cause.io.cache import sha256_file as sha256sum
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +101,18 @@ def test_not_a_model_is_an_error(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(CauseError, match="bad.task.*not a usable face landmarker model"):
         MediaPipeAUExtractor(face_landmarker_path=bad)
+
+
+@pytest.mark.parametrize("size", [(426, 240), (1080, 1920)])
+def test_face_found_at_odd_widths_and_portrait(extractor, demo_image, tmp_path, size):
+    """A photo scaled to an odd-row-size frame (phone portrait, 240p) still shows its face."""
+    import av
+
+    from espnet_cause.io.image import load_image
+
+    photo = load_image(demo_image)
+    width, height = size
+    frame = av.VideoFrame.from_ndarray(photo, format="rgb24").reformat(width, height, "rgb24")
+    image = np.ascontiguousarray(frame.to_ndarray())
+    track = extractor(write_video(tmp_path / f"face_{width}x{height}.mp4", [image] * 4))
+    assert track.success.all(), track.success

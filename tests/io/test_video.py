@@ -77,3 +77,18 @@ def test_errors_name_the_file(tmp_path):
     with pytest.raises(CauseError, match="tone.wav.*no video stream"):
         video_info(wav)
     assert len(read_audio_track(wav)) == 1600  # plain audio files work too
+
+
+@pytest.mark.parametrize("size", [(426, 240), (1080, 1920), (640, 480)])
+@pytest.mark.parametrize("max_side", [None, 640])
+def test_frames_are_contiguous_at_any_width(tmp_path, size, max_side):
+    """FFmpeg pads rows (426 px rgb24 -> 1296-byte rows); frames must not carry that padding."""
+    width, height = size
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (height, width, 3), dtype=np.uint8) for _ in range(2)]
+    clip = write_video(tmp_path / "odd.mp4", frames)
+    decoded = list(iter_frames(clip, max_side=max_side))
+    assert len(decoded) == 2
+    for _, image in decoded:
+        assert image.flags["C_CONTIGUOUS"], image.strides
+        assert image.strides == (image.shape[1] * 3, 3, 1)
