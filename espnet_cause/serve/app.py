@@ -50,7 +50,7 @@ from espnet_cause.serve.photos import (
     FaceFinder,
     Photo,
     PhotoStore,
-    decode_image,
+    decode_upload,
     fit,
 )
 from espnet_cause.serve.session import DEFAULT_IDLE_SECONDS, StreamSession, au_and_arkit
@@ -173,7 +173,7 @@ def create_app(
             raise CauseError("image file not found or empty", path=image, fix="check --image")
         try:
             default_photo = Photo(
-                fit(decode_image(data, str(image)), LIVE_MAX_SIDE), finder, str(image)
+                fit(decode_upload(data, str(image)), LIVE_MAX_SIDE), finder, str(image)
             )
         except CauseError as e:
             raise CauseError(e.message, path=image, fix=e.fix) from None
@@ -235,7 +235,7 @@ def create_app(
             return files
         try:
             photo = await run_in_threadpool(
-                lambda: Photo(fit(decode_image(files["image"]), LIVE_MAX_SIDE), finder)
+                lambda: Photo(fit(decode_upload(files["image"]), LIVE_MAX_SIDE), finder)
             )
         except CauseError as e:
             return _error(422, str(e))
@@ -276,7 +276,7 @@ def create_app(
         from espnet_cause.render.mp4 import write_mp4
         from espnet_cause.render.warp import WarpRenderer
 
-        photo_image = fit(decode_image(image_data), RENDER_MAX_SIDE)
+        photo_image = fit(decode_upload(image_data), RENDER_MAX_SIDE)
         face = finder.find(photo_image, "image")
         samples, rate = decode_audio(audio_data, max_audio_seconds)
         aus = au_and_arkit(speech2au(samples, rate, "audio"), target)[0]

@@ -34,16 +34,15 @@ MAX_PHOTOS = 16
 JPEG_QUALITY = 80
 
 
-def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+def decode_upload(data: bytes, name: str = "image") -> np.ndarray:
     """An uploaded photo (JPEG, PNG, BMP, TIFF, WebP) -> (H, W, 3) uint8 RGB.
 
     Raises:
         CauseError: when it is empty, not an image, or larger than :data:`MAX_PIXELS`.
     """
-    import cv2
     from PIL import Image, UnidentifiedImageError
 
-    from espnet_cause.render.face import to_rgb
+    from espnet_cause.io.image import decode_image
 
     if not data:
         raise CauseError(f"{name} is empty", fix="upload a JPEG or PNG photo")
@@ -58,14 +57,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
             f"{name} has {width}x{height} pixels, more than {MAX_PIXELS // 1_000_000} megapixels",
             fix="upload a smaller photo",
         )
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise CauseError(f"{name} cannot be decoded", fix="convert the photo to JPEG or PNG")
-    if image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
-    return to_rgb(image, source=name)
+    return decode_image(data, name)
 
 
 def fit(image: np.ndarray, max_side: int) -> np.ndarray:
@@ -88,7 +80,7 @@ class FaceFinder:
     """
 
     def __init__(self, face_landmarker_path) -> None:
-        from espnet_cause.render.face import FaceLandmarker
+        from espnet_cause.face.landmarker import FaceLandmarker
 
         self.path = face_landmarker_path
         self._landmarker = FaceLandmarker(face_landmarker_path)
@@ -96,7 +88,7 @@ class FaceFinder:
 
     def find(self, image: np.ndarray, name: str = "image"):
         """The largest face of an RGB image; CauseError naming ``name`` when there is none."""
-        from espnet_cause.render.face import find_face
+        from espnet_cause.face.landmarker import find_face
 
         with self._lock:
             return find_face(self._landmarker, image, 0, source=name)
