@@ -26,7 +26,9 @@ def get_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--model", required=True, help="CAUSE model.zip with a causal encoder (it must stream)."
+        "--model",
+        default=None,
+        help="CAUSE model.zip with a causal encoder (it must stream); default: the built-in model.",
     )
     parser.add_argument(
         "--image",
