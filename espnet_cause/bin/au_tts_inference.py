@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -36,9 +36,8 @@ CLIP_WARN_FRACTION = 0.01
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Text (+ AU file or reference speech) -> speech with an AU-conditioned TTS.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Text (+ AU file or reference speech) -> speech with an AU-conditioned TTS."
     )
     parser.add_argument("--train_config", required=True, help="The TTS run's config.yaml.")
     parser.add_argument("--model_file", required=True, help="Its weights (.pth).")
@@ -56,7 +55,6 @@ def get_parser() -> argparse.ArgumentParser:
         "--feats_output", default=None, help="Also save the (T_feats, n_mels) features (.npy)."
     )
     parser.add_argument("--device", default="cpu", help="Torch device.")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
 
 

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.au_files import (
     SINGLE_SUFFIXES,
@@ -28,10 +28,7 @@ logger = logging.getLogger("convert_au")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Convert AU streams between OpenFace CSV, .npy and Kaldi .scp/.ark.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser("Convert AU streams between OpenFace CSV, .npy and Kaldi .scp/.ark.")
     parser.add_argument(
         "--input", required=True, help="a .csv/.npy file, a .scp, or a directory of .csv/.npy"
     )
@@ -76,7 +73,6 @@ def get_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_GAP,
         help="longest gap (s) of missing frames to interpolate",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 

@@ -25,7 +25,11 @@ import logging
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.extract.videos import (
     DEFAULT_MAX_GAP,
     extract_one,
@@ -37,9 +41,10 @@ logger = logging.getLogger(__name__)
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Extract facial action unit tracks from videos (OpenFace-style CSV).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Extract facial action unit tracks from videos (OpenFace-style CSV).",
+        parallel=True,
+        download=True,
     )
     parser.add_argument("--extractor", choices=("openface", "mediapipe"), required=True)
     src = parser.add_mutually_exclusive_group(required=True)
@@ -55,16 +60,6 @@ def get_parser() -> argparse.ArgumentParser:
         help="Where OpenFace FeatureExtraction wrote <video stem>.csv (openface extractor).",
     )
     parser.add_argument(
-        "--face_landmarker_path",
-        type=Path,
-        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
-    )
-    parser.add_argument(
-        "--download",
-        action="store_true",
-        help="Fetch the official face_landmarker.task into the cache if it is not there.",
-    )
-    parser.add_argument(
         "--au_fps",
         type=float,
         default=DEFAULT_AU_FPS,
@@ -73,8 +68,6 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max_gap", type=float, default=DEFAULT_MAX_GAP, help="Interpolate gaps up to (s)."
     )
-    parser.add_argument("--parallel_config", default=None, help="conf/parallel/*.yaml (scp).")
-    parser.add_argument("--verbose", type=int, default=1)
     return parser
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, au_index
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -26,10 +26,7 @@ MAX_KEYS_SHOWN = 5
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Plot AU trajectories (0-5 scale, seconds) of one AU track as a PNG.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser("Plot AU trajectories (0-5 scale, seconds) of one AU track as a PNG.")
     parser.add_argument(
         "--input", required=True, help="AU track: .csv (OpenFace style), .npy or Kaldi .scp."
     )
@@ -53,7 +50,6 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--title", default=None, help="Figure title (default: key or file name).")
     parser.add_argument("--output", required=True, help="Output .png file.")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
 
 

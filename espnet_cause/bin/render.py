@@ -18,7 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
 from espnet_cause.render.mp4 import CONTAINERS
@@ -37,9 +41,9 @@ GANIMATION_MODULES = (
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Render a still face photo moving with an AU sequence, as mp4 with the speech.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Render a still face photo moving with an AU sequence, as mp4 with the speech.",
+        face_landmarker=True,
     )
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
@@ -62,15 +66,9 @@ def get_parser() -> argparse.ArgumentParser:
         "--side_by_side", action="store_true", help="Add a panel with AU bars and the waveform."
     )
     parser.add_argument("--face_index", type=int, default=0, help="Face to animate (0=largest).")
-    parser.add_argument(
-        "--face_landmarker_path",
-        default=None,
-        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
-    )
     parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
     parser.add_argument("--device", default="cpu", help="GANimation device (cpu, cuda).")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -30,10 +30,7 @@ DEFAULT_NUM_PLOTS = 3
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--ref", required=True, help="reference AU streams (scp or directory)")
     parser.add_argument("--hyp", required=True, help="predicted AU streams (scp or directory)")
     parser.add_argument("--output_dir", required=True, help="where scores and plots go")
@@ -54,7 +51,6 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="AUs to plot, e.g. AU12 AU25 (default: the 4 that move most in each reference)",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 

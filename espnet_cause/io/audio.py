@@ -101,7 +101,6 @@ def load_audio(
     Raises:
         CauseError: naming the file when it is missing, unreadable or has no samples.
     """
-    import soundfile as sf
 
     path = Path(path)
     label = name or str(path)
@@ -111,15 +110,13 @@ def load_audio(
         )
     if not path.is_file():
         raise CauseError("audio file not found", path=path, fix="check the path")
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError, ValueError) as e:
-        raise CauseError(
-            f"cannot read audio: {e}",
-            path=path,
-            fix="give a wav/flac/ogg file (16 kHz mono is best)",
-        ) from None
-    samples = mix_down(data, label, channel_axis=1)
+    samples, sr = _decode(
+        str(path),
+        label,
+        path,
+        "cannot read audio",
+        "give a wav/flac/ogg file (16 kHz mono is best)",
+    )
     if target_sr is not None and sr != target_sr:
         logger.info("%s: resampling %d Hz -> %d Hz", label, sr, target_sr)
         samples = resample(samples, sr, target_sr)
@@ -131,8 +128,6 @@ def _run_pipe(command: str, label: str) -> tuple[np.ndarray, int]:
     """Run a Kaldi ``cmd |`` entry with the shell (as Kaldi does) and read the wav it writes."""
     import io
     import subprocess
-
-    import soundfile as sf
 
     proc = subprocess.run(command, shell=True, capture_output=True, check=False)
     stderr = proc.stderr.decode("utf-8", "replace").strip()
@@ -147,14 +142,18 @@ def _run_pipe(command: str, label: str) -> tuple[np.ndarray, int]:
         raise CauseError(
             f"command wrote nothing to stdout ({tail})", path=label, fix="it must write a wav"
         )
+    fix = "the command must write a wav to stdout (e.g. sox ... -t wav -)"
+    return _decode(io.BytesIO(proc.stdout), label, label, "command output is not audio", fix)
+
+
+def _decode(source, label: str, path, what: str, fix: str) -> tuple[np.ndarray, int]:
+    """Decode a sound file (path or file object) with libsndfile into float32 mono."""
+    import soundfile as sf
+
     try:
-        data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
+        data, sr = sf.read(source, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, ValueError) as e:
-        raise CauseError(
-            f"command output is not audio: {e}",
-            path=label,
-            fix="the command must write a wav to stdout (e.g. sox ... -t wav -)",
-        ) from None
+        raise CauseError(f"{what}: {e}", path=path, fix=fix) from None
     return mix_down(data, label, channel_axis=1), int(sr)
 
 
