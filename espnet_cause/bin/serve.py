@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.serve import limits
 
@@ -21,9 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Live AU service: WebSocket /stream, POST /infer and /render, and a web page.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Live AU service: WebSocket /stream, POST /infer and /render, and a web page.",
+        face_landmarker=True,
     )
     parser.add_argument(
         "--model",
@@ -36,12 +36,7 @@ def get_parser() -> argparse.ArgumentParser:
         help="Default face photo of the page and of streams with render (default: the packaged "
         "demo photo).",
     )
-    parser.add_argument(
-        "--face_landmarker_path",
-        default=None,
-        help="MediaPipe face_landmarker.task (default: the cache, else the packaged model).",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback only).")
+    parser.add_argument("--host", default="127.0.0.1", help="Address to bind; another than loopback exposes the service.")
     parser.add_argument("--port", type=int, default=8000, help="TCP port.")
     parser.add_argument(
         "--max_upload_mb",
@@ -67,7 +62,6 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--render_jobs", type=int, default=limits.DEFAULT_RENDER_JOBS, help="Concurrent /render."
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
 
 
