@@ -36,7 +36,11 @@ def get_parser() -> argparse.ArgumentParser:
         help="Default face photo of the page and of streams with render (default: the packaged "
         "demo photo).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="Address to bind; another than loopback exposes the service.")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="Address to bind; another than loopback exposes the service.",
+    )
     parser.add_argument("--port", type=int, default=8000, help="TCP port.")
     parser.add_argument(
         "--max_upload_mb",
