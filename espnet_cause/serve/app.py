@@ -156,9 +156,7 @@ def create_app(
         CauseError: when the model cannot stream or the default photo is unusable.
     """
     speech2au.streamer()  # raises CauseError naming the reason when the model cannot stream
-    from espnet_cause.models.streaming import algorithmic_latency
-
-    lookahead = algorithmic_latency(speech2au.model)
+    lookahead = speech2au.algorithmic_latency
     target = getattr(speech2au, "target", "au")
     static = load_static()
     finder = FaceFinder(face_landmarker_path) if face_landmarker_path is not None else None
@@ -206,6 +204,7 @@ def create_app(
             {
                 "status": "ok",
                 "model": speech2au.source,
+                "backend": speech2au.backend,
                 "sample_rate": speech2au.fs,
                 "au_fps": speech2au.au_fps,
                 "au_names": list(AU_NAMES),
