@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import LiveServer, changed_pixels, speechlike
+from serve_helpers import LiveServer, changed_pixels, speechlike
 
 from espnet_cause.serve.app import create_app
 

@@ -9,7 +9,7 @@ import socket
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import LiveServer, changed_pixels, pcm16, speechlike
+from serve_helpers import LiveServer, changed_pixels, pcm16, speechlike
 from starlette.testclient import TestClient
 
 from espnet_cause.au import AU_NAMES

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import pcm16, speechlike
+from serve_helpers import pcm16, speechlike
 from starlette.testclient import TestClient
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
