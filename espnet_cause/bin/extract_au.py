@@ -28,11 +28,7 @@ import logging
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.extract.videos import (
     DEFAULT_MAX_GAP,
     extract_one,

@@ -132,7 +132,7 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.batch import output_lock, report_rows, run_batch, write_report
+    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
@@ -166,15 +166,5 @@ def extract_video_set(
             retry_errors=True,
             keys_from=video_scp,
         )
-        write_report(output_dir / REPORT_FILE, report_rows(videos, records), REPORT_COLUMNS)
-        failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
-        for key, reason in failed.items():
-            logger.warning("%s: skipped: %s", key, reason)
-        logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), output_dir)
-        if len(failed) == len(records):
-            first = next(iter(failed.values()))
-            raise CauseError(
-                f"no video could be processed ({len(failed)} failed; first: {first})",
-                path=video_scp,
-            )
-        return records
+        finish(output_dir / REPORT_FILE, videos, records, REPORT_COLUMNS, what="video")
+    return records

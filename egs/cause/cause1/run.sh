@@ -29,17 +29,7 @@ test_set=test
 options() { sed -n '/^stage=/,/^test_set=/p' "$0"; }
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; options | sed -E 's/^([a-z_]+)=([^ ]*) *#? *(.*)/  --\1 (\2) \3/'; }
 # Options: --name value or --name=value for every variable above (dashes or underscores).
-while [ $# -gt 0 ]; do
-    case "$1" in
-        -h|--help) usage; exit 0 ;;
-        --*=*) name=${1%%=*}; value=${1#*=}; shift ;;
-        --*) [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; name=$1; value=$2; shift 2 ;;
-        *) echo "run.sh: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-    name=${name#--}; name=${name//-/_}
-    if ! options | grep -qE "^${name}="; then echo "run.sh: unknown option --${name} (see --help)" >&2; exit 2; fi
-    printf -v "${name}" '%s' "${value}"
-done
+. utils/parse_options.sh
 
 . ./path.sh
 . ./db.sh
@@ -140,33 +130,40 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
 fi
 
 if run_stage 6 "face rendering (${renderer})"; then
+    # Outputs are named for the renderer that made them: demo_warp.mp4 (training-free, the one to
+    # watch) and, with --renderer ganimation, demo_<gan_config name>.mp4 and <utt>_<name>.mp4
+    # (ganimation_ci: 100 steps on the mini corpus, a pipeline check, not a face model).
     render_args=(--renderer warp)
+    name=warp
     if [ "${renderer}" = ganimation ]; then
-        # Face crops of the training videos, each paired with its AU row, then GANimation.
+        # 6a. Face crops of the training videos, each paired with its AU row.
         logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
             --video_scp data/${train_set}/video.scp --au_scp dump/${train_set}/au.scp \
             --output_dir dump/faces --face_landmarker_path "${FACE_LANDMARKER}" --frame_stride 5
+        # 6b. GANimation on those crops.
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
             --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
         render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
+        name=$(basename "${gan_config}" .yaml)
     fi
-    # The demo photo driven by the demo speech, then by a few test utterances.
     mkdir -p ${expdir}/render
-    logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
-        "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-        --output ${expdir}/render/demo.mp4 --side_by_side
+    # 6c. The demo photo driven by the demo speech, with the training-free warp renderer.
     logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
         --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
         --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
         --output ${expdir}/render/demo_warp.mp4 --side_by_side
-    head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do
-        logged ${expdir}/render/${utt}.log python -m espnet_cause.bin.render \
-            --image "${FACE_IMAGE}" --wav "${wav}" --cause_model ${expdir}/model.zip \
-            "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-            --output ${expdir}/render/${utt}.mp4
-    done
-    log "rendered videos (open them in any player):"; ls -1 "${PWD}"/${expdir}/render/*.mp4
+    # 6d. With the chosen renderer, in one call: the demo speech (unless 6c made it already) and
+    # the first --num_render test utterances.
+    { [ "${name}" = warp ] || echo "demo_${name} ${DEMO_WAV}"
+      head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do echo "${utt}_${name} ${wav}"; done
+    } > ${expdir}/render/${name}.scp
+    logged ${expdir}/render/render_${name}.log python -m espnet_cause.bin.render \
+        --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/${name}.scp \
+        --cause_model ${expdir}/model.zip "${render_args[@]}" \
+        --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/render --side_by_side
+    log "rendered videos (open them in any player; demo_warp.mp4 first, the best-looking one):"
+    ls -1 "${PWD}"/${expdir}/render/demo_warp.mp4
+    find "${PWD}"/${expdir}/render -maxdepth 1 -name '*.mp4' ! -name demo_warp.mp4 | sort
     stage_done 6
 fi
 
