@@ -2,7 +2,7 @@
 
 Example:
     >>> from espnet_cause.inference import Speech2AU
-    >>> s2au = Speech2AU("exp/cause_cnn/model.zip")
+    >>> s2au = Speech2AU("exp/cause_cnn/model.zip")   # or Speech2AU() for the built-in model
     >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
     >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
 
@@ -89,7 +89,8 @@ class Speech2AU:
 
     Args:
         model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
-            build from ``train_config`` and ``model_file``.
+            build from ``train_config`` and ``model_file``, or, without those either, to use
+            the built-in model (:func:`espnet_cause.packing.builtin_model`).
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
@@ -118,6 +119,10 @@ class Speech2AU:
             # a copy: folding weight norm and eval() must not change the caller's model
             net = copy.deepcopy(model) if optimize else model
         else:
+            if model is None and train_config is None and model_file is None:
+                from espnet_cause.packing import builtin_model
+
+                model = builtin_model()
             if model is not None:
                 from espnet_cause.packing import unpack_model
 
@@ -139,6 +144,11 @@ class Speech2AU:
         self.fs = int(net.fs)
         self.au_fps = float(net.au_fps)
         self.hop_length = int(getattr(net, "hop_length", 0)) or None
+
+    @classmethod
+    def builtin(cls, **kwargs) -> Speech2AU:
+        """The built-in model (same as ``Speech2AU()``); ``kwargs`` as the constructor's."""
+        return cls(None, **kwargs)
 
     @staticmethod
     def _build(train_config: Path, model_file: Path, device: str):

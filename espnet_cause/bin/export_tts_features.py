@@ -66,7 +66,9 @@ def get_parser() -> argparse.ArgumentParser:
         "and utterance-level au_embed.scp for spembs",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--model", required=True, help="packed CAUSE model.zip")
+    parser.add_argument(
+        "--model", default=None, help="packed CAUSE model.zip (default: the built-in model)"
+    )
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
     parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")
@@ -249,6 +251,10 @@ def main(cmd=None) -> None:
     from espnet_cause.packing import sha256_file
     from espnet_cause.parallel import load_parallel_config, run_items
 
+    if args.model is None:
+        from espnet_cause.packing import builtin_model
+
+        args.model = str(builtin_model())
     model = Path(args.model)
     if not model.is_file():
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")

@@ -43,7 +43,9 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
-    parser.add_argument("--cause_model", default=None, help="CAUSE model.zip: AUs from --wav.")
+    parser.add_argument(
+        "--cause_model", default=None, help="CAUSE model.zip: AUs from --wav (default: built-in)."
+    )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(
         "--au_fps", type=float, default=None, help="Frame rate of a .npy --au (default 25)."
@@ -215,10 +217,14 @@ def ganimation_frames(
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    if (args.au is None) == (args.cause_model is None):
-        raise CauseError("give exactly one of --au AU_FILE or --cause_model MODEL.zip (+ --wav)")
-    if args.cause_model is not None and args.wav is None:
-        raise CauseError("--cause_model predicts AUs from speech: --wav is required")
+    if args.au is not None and args.cause_model is not None:
+        raise CauseError("give --au AU_FILE or --cause_model MODEL.zip, not both")
+    if args.au is None and args.wav is None:
+        raise CauseError("AUs are predicted from speech: --wav is required (or give --au AU_FILE)")
+    if args.au is None and args.cause_model is None:
+        from espnet_cause.packing import builtin_model
+
+        args.cause_model = str(builtin_model())
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     renderer_name = args.renderer or ("ganimation" if args.ganimation_model else "warp")
