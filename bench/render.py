@@ -74,26 +74,17 @@ def bench_ganimation(image, face, aus, num_threads: int) -> dict:
     try:
         import torch
 
-        from espnet_cause.models.ganimation.checkpoint import GENERATOR_KIND
-        from espnet_cause.models.ganimation.generator import GANimationGenerator
-        from espnet_cause.models.ganimation.inference import GANimationRenderer
+        from espnet_cause.ganimation.checkpoint import save_generator
+        from espnet_cause.ganimation.generator import GANimationGenerator
+        from espnet_cause.ganimation.renderer import GANimationRenderer, ganimation_frames
     except ImportError as e:
         return {"ganimation_fps": None, "ganimation_reason": f"GANimation not available: {e}"}
-    from espnet_cause.bin.render import ganimation_frames
 
     torch.manual_seed(0)
     generator = GANimationGenerator()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "generator.pth"
-        torch.save(
-            {
-                "kind": GENERATOR_KIND,
-                "image_size": 128,
-                "generator_conf": {},
-                "generator": generator.state_dict(),
-            },
-            path,
-        )
+        save_generator(path, generator, 128, {})
         start = time.perf_counter()
         renderer = GANimationRenderer(path, device="cpu", num_threads=num_threads)
         setup = time.perf_counter() - start

@@ -40,9 +40,9 @@ def main() -> None:
     import torch
 
     from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS
-    from espnet_cause.models.ganimation.checkpoint import GENERATOR_KIND
-    from espnet_cause.models.ganimation.generator import GANimationGenerator
-    from espnet_cause.models.ganimation.inference import (
+    from espnet_cause.ganimation.checkpoint import save_generator
+    from espnet_cause.ganimation.generator import GANimationGenerator
+    from espnet_cause.ganimation.renderer import (
         GANimationRenderer,
         cpu_has_fast_bf16,
         to_model_image,
@@ -75,13 +75,7 @@ def main() -> None:
     result["plain_fp32_fps"] = round(_fps(plain, args.frames, args.repeats), 2)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "generator.pth")
-        state = {
-            "kind": GENERATOR_KIND,
-            "image_size": size,
-            "generator_conf": {},
-            "generator": generator.state_dict(),
-        }
-        torch.save(state, path)
+        save_generator(path, generator, size, {})
         reference = None
         for backend in ("fp32", "bf16"):
             renderer = GANimationRenderer(path, backend=backend)

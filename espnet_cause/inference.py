@@ -5,6 +5,11 @@ Example:
     >>> s2au = Speech2AU("exp/cause_cnn/model.zip")   # or Speech2AU() for the built-in model
     >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
     >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
+    >>> shapes = s2au.arkit(aus)           # (T, 52) ARKit blendshapes in 0..1 (Apple order)
+
+A ``target: arkit`` model returns (T, 51) MediaPipe blendshapes in 0..1 instead
+(:attr:`Speech2AU.target`, :attr:`Speech2AU.names`); :meth:`Speech2AU.arkit` turns the output
+of either kind into the 52 ARKit blendshapes (through the AU -> ARKit table for an AU model).
 
 The input may have any sample rate (it is resampled to the model's) and one or more channels
 (mixed down); both are logged. Audio no model can use (empty, NaN/Inf samples, shorter than one
@@ -20,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.io import timegrid
 
@@ -144,6 +148,12 @@ class Speech2AU:
         self.fs = int(net.fs)
         self.au_fps = float(net.au_fps)
         self.hop_length = int(getattr(net, "hop_length", 0)) or None
+        from espnet_cause.targets import get_target
+
+        #: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
+        self.target = get_target(getattr(net, "target", "au")).name
+        #: Column names of the output (17 AUs or 51 blendshapes).
+        self.names = get_target(self.target).names
 
     @classmethod
     def builtin(cls, **kwargs) -> Speech2AU:
@@ -204,7 +214,8 @@ class Speech2AU:
             name: How to call the input in messages (a file name or utterance id).
 
         Returns:
-            (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps.
+            (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
+            ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model).
         """
         import torch
 
@@ -213,9 +224,20 @@ class Speech2AU:
             x = torch.from_numpy(wav).to(self.device)
             out = self._fast_inference(x) if self._fast else self.model.inference(x)
         aus = out.detach().cpu().numpy().astype(np.float32)
-        if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
-            raise RuntimeError(f"model returned shape {aus.shape}, expected (T, {NUM_AUS})")
+        if aus.ndim != 2 or aus.shape[1] != len(self.names):
+            raise RuntimeError(f"model returned shape {aus.shape}, expected (T, {len(self.names)})")
         return aus
+
+    def arkit(self, values: np.ndarray) -> np.ndarray:
+        """The model's output (or any (T, 17) / (T, 51) stream) as (T, 52) ARKit blendshapes.
+
+        AU streams go through the AU -> ARKit table (:func:`espnet_cause.arkit.aus_to_blendshapes`);
+        blendshape streams are reordered to :data:`espnet_cause.arkit.ARKIT_NAMES` (``tongueOut``
+        0).
+        """
+        from espnet_cause.arkit import arkit_frames
+
+        return arkit_frames(values)
 
     def _fast_inference(self, speech):
         """``model.inference`` for one utterance without the padding masks of a batch.

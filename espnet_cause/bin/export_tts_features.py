@@ -10,8 +10,9 @@ writes, into ``--output_dir``:
   that keeps overall intensity through ESPnet's L2 normalisation (see
   :mod:`espnet_cause.tts.features`); use it as ``<dir>/au_embed.scp,spembs,kaldi_ark`` with stock
   ``espnet2.bin.tts_train`` and ``tts_conf.spk_embed_dim: 35``;
-- ``grid.yaml`` (fs, hop, AU embedding layout), ``report.json`` (per utterance: frames, or why it
-  was skipped) and ``export.jsonl`` (the resumable journal).
+- ``grid.yaml`` (fs, hop, AU embedding layout) and ``export_report.tsv`` (per utterance: frames,
+  or why it was skipped). Resuming follows the batch runner's rule (:mod:`espnet_cause.batch`):
+  a re-run skips what is done; another model or grid starts over.
 
 The audio must already be at ``--fs`` (as in ESPnet's ``dump/raw``), because the frame count is
 taken from its samples; items at another rate are skipped with that reason. For VC, run it on the
@@ -28,11 +29,8 @@ Example::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
-import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +50,12 @@ from espnet_cause.tts.features import (
 
 logger = logging.getLogger(__name__)
 
-#: Sub-directory of per-utterance ``.npy`` results (kept for resuming).
-ITEMS_DIR = "items"
 GRID_FILE = "grid.yaml"
-JOURNAL_FILE = "export.jsonl"
-REPORT_FILE = "report.json"
+REPORT_FILE = "export_report.tsv"
+#: The job's own columns of the report (after key, status, reason).
+REPORT_COLUMNS = ("num_samples", "num_frames", "au_frames", "mean_intensity")
+#: Per-utterance results in the runner's item directory.
+ITEM_SUFFIXES = (".au.npy", ".au_embed.npy")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -133,7 +132,7 @@ def export_item(
     items_dir: str,
     resample: bool = False,
 ) -> dict:
-    """AU features of one utterance, saved as ``items/<key>.au.npy`` and ``.au_embed.npy``.
+    """AU features of one utterance, saved as ``<items_dir>/<key>.au.npy`` and ``.au_embed.npy``.
 
     Args:
         key: Utterance id.
@@ -206,50 +205,21 @@ def read_items(wav_scp: Path, segments: Path | None) -> list[tuple[str, dict]]:
     return sorted(items)
 
 
-def write_vector_ark(ark: Path, scp: Path, vectors: dict[str, np.ndarray]) -> None:
-    """Write 1-D vectors as Kaldi float vectors (what ESPnet's ``kaldi_ark`` reads as spembs)."""
-    import kaldiio
-
-    tmp_ark = ark.with_name(f".{ark.name}.tmp{os.getpid()}")
-    tmp_scp = scp.with_name(f".{scp.name}.tmp{os.getpid()}")
-    try:
-        kaldiio.save_ark(str(tmp_ark), vectors, scp=str(tmp_scp))
-        lines = tmp_scp.read_text().splitlines()
-        os.replace(tmp_ark, ark)
-        with atomic_write(scp) as tmp:
-            tmp.write_text(
-                "".join(ln.replace(str(tmp_ark), str(ark), 1) + "\n" for ln in sorted(lines))
-            )
-    finally:
-        for f in (tmp_ark, tmp_scp):
-            with contextlib.suppress(FileNotFoundError):
-                f.unlink()
-
-
-def check_grid(output_dir: Path, grid: dict) -> None:
-    """Write ``grid.yaml``, or refuse to mix grids in one output directory (resume safety)."""
-    path = output_dir / GRID_FILE
-    if path.is_file():
-        old = yaml.safe_load(path.read_text()) or {}
-        keys = ("fs", "hop_length", "n_fft", "resample", "model_sha256")
-        if any(old.get(k) != grid[k] for k in keys):
-            raise CauseError(
-                "output directory holds an export for another model or grid "
-                + ", ".join(f"{k}={old.get(k)}" for k in keys),
-                path=path,
-                fix="use a new --output_dir or delete the old one",
-            )
-    with atomic_write(path) as tmp:
-        tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-
-
 @reports_errors
 def main(cmd=None) -> None:
     """Run the export; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
+    from espnet_cause.batch import (
+        BatchDir,
+        gather_ark,
+        ok_keys,
+        report_rows,
+        run_batch,
+        write_report,
+    )
     from espnet_cause.packing import sha256_file
-    from espnet_cause.parallel import load_parallel_config, run_items
+    from espnet_cause.parallel import load_parallel_config
 
     if args.model is None:
         from espnet_cause.packing import builtin_model
@@ -261,68 +231,61 @@ def main(cmd=None) -> None:
     if args.fs <= 0 or args.hop_length <= 0:
         raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")
     out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     items = read_items(Path(args.wav_scp), Path(args.segments) if args.segments else None)
     if not items:
         raise CauseError("no utterances", path=args.wav_scp, fix="give a non-empty wav.scp")
-    check_grid(
-        out,
-        {
-            "fs": args.fs,
-            "hop_length": args.hop_length,
-            "n_fft": args.n_fft,
-            "resample": args.resample,
-            "frames": "1 + num_samples // hop_length (ESPnet LogMelFbank, center=True)",
-            "model": str(model),
-            "model_sha256": sha256_file(model),
-            "au_names": list(AU_NAMES),
-            "au_embed": {
-                "dim": AU_EMBED_DIM,
-                "layout": f"[{MAGNITUDE_CHANNEL}, mean(AU)/{EMBED_SCALE:g} x{NUM_AUS}, "
-                f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
-            },
+    grid = {
+        "fs": args.fs,
+        "hop_length": args.hop_length,
+        "n_fft": args.n_fft,
+        "resample": args.resample,
+        "frames": "1 + num_samples // hop_length (ESPnet LogMelFbank, center=True)",
+        "model": str(model),
+        "model_sha256": sha256_file(model),
+        "au_names": list(AU_NAMES),
+        "au_embed": {
+            "dim": AU_EMBED_DIM,
+            "layout": f"[{MAGNITUDE_CHANNEL}, mean(AU)/{EMBED_SCALE:g} x{NUM_AUS}, "
+            f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
-    )
-    items_dir = out / ITEMS_DIR
+    }
+    where = BatchDir(out)
     fn = functools.partial(
         export_item,
         fs=args.fs,
         hop_length=args.hop_length,
         n_fft=args.n_fft,
-        items_dir=str(items_dir),
+        items_dir=str(where.items),
         resample=args.resample,
     )
-    records = run_items(
+    records = run_batch(
         items,
         fn,
-        journal=out / JOURNAL_FILE,
+        output_dir=out,
+        settings={k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")},
+        item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
         setup_fn=functools.partial(load_speech2au, str(model), args.device),
         parallel_config=load_parallel_config(args.parallel_config),
         desc="export_tts_features",
         retry_errors=args.retry_errors,
     )
-    ok = [k for k, _ in items if records.get(k, {}).get("status") == "ok"]
-    skipped = {k: records.get(k, {}).get("reason", "not run") for k, _ in items if k not in ok}
-    with atomic_write(out / REPORT_FILE) as tmp:
-        tmp.write_text(
-            json.dumps({"exported": len(ok), "skipped": skipped, "items": records}, indent=1)
-        )
+    with atomic_write(out / GRID_FILE) as tmp:
+        tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
+    write_report(out / REPORT_FILE, report_rows(dict(items), records), REPORT_COLUMNS)
+    ok = ok_keys(records)
+    skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
     for key, reason in skipped.items():
         logger.warning("skipped %s: %s", key, reason)
     if not ok:
         raise CauseError(
             "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
         )
-
-    from espnet_cause.io.au_files import AUArkWriter
-
-    with AUArkWriter(out / "au.ark", out / "au.scp") as writer:
-        for key in ok:
-            writer.write(key, np.load(items_dir / f"{key}.au.npy"))
-    write_vector_ark(
+    gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
+    gather_ark(
         out / "au_embed.ark",
         out / "au_embed.scp",
-        {key: np.load(items_dir / f"{key}.au_embed.npy") for key in ok},
+        {k: where.item(k, ".au_embed.npy") for k in ok},
+        vectors=True,
     )
     logger.info(
         "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",

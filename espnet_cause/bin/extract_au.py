@@ -6,7 +6,8 @@ Examples:
         python -m espnet_cause.bin.extract_au --extractor mediapipe --video talk.mp4 \\
             --output talk.csv --face_landmarker_path face_landmarker.task
 
-    Many videos (``<utt> <path>`` lines), resumable, optionally on a Dask cluster::
+    Many videos (``<utt> <path>`` lines), resumable (:mod:`espnet_cause.batch`), optionally on a
+    Dask cluster; ``--output_dir`` gets ``<utt>.csv`` and ``extract_report.tsv``::
 
         python -m espnet_cause.bin.extract_au --extractor mediapipe --video_scp data/video.scp \\
             --output_dir exp/au --parallel_config conf/parallel/local.yaml
@@ -29,6 +30,9 @@ from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
+
+#: The report of a ``--video_scp`` run, in ``--output_dir``.
+REPORT_FILE = "extract_report.tsv"
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -163,37 +167,37 @@ def main(cmd=None) -> None:
 
     if args.output_dir is None:
         parser.error("--video_scp needs --output_dir")
+    from espnet_cause.batch import report_rows, run_batch, write_report
     from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.parallel import load_parallel_config, run_items
+    from espnet_cause.parallel import load_parallel_config
 
     videos = read_kaldi_map(args.video_scp, check_sorted=False)
+    settings = {
+        "extractor": args.extractor,
+        "openface_dir": openface_dir,
+        "au_fps": args.au_fps,
+        "max_gap": args.max_gap,
+    }
     items = [
-        (
-            utt,
-            {
-                "extractor": args.extractor,
-                "video": path,
-                "openface_dir": openface_dir,
-                "au_fps": args.au_fps,
-                "max_gap": args.max_gap,
-                "output": str(args.output_dir / f"{utt}.csv"),
-            },
-        )
+        (utt, {**settings, "video": path, "output": str(args.output_dir / f"{utt}.csv")})
         for utt, path in videos.items()
     ]
-    records = run_items(
+    teardown = None
+    if args.extractor == "mediapipe":
+        from espnet_cause.extract.mediapipe import close_all as teardown
+    records = run_batch(
         items,
         _scp_item,
-        journal=args.output_dir / ".work" / "journal.jsonl",
+        output_dir=args.output_dir,
+        settings=settings,
+        item_files=lambda utt: [args.output_dir / f"{utt}.csv"],
         setup_fn=functools.partial(_tracker_env, args.extractor, landmarker, args.au_fps or None),
+        teardown_fn=teardown,
         parallel_config=load_parallel_config(args.parallel_config),
         desc=f"extract AUs ({args.extractor})",
         retry_errors=True,
     )
-    if args.extractor == "mediapipe":
-        from espnet_cause.extract.mediapipe import close_all
-
-        close_all()
+    write_report(args.output_dir / REPORT_FILE, report_rows(videos, records), ("frames", "faces"))
     failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
     for key, reason in failed.items():
         logger.warning("%s: skipped: %s", key, reason)

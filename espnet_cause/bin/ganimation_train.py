@@ -9,9 +9,8 @@ The YAML keys are the keyword arguments of ``GANimationTrainer`` one to one; com
 override them. Multi-GPU: ``torchrun --nproc_per_node N -m espnet_cause.bin.ganimation_train
 ...`` (each process takes ``--batch_size`` faces; gradients are averaged across processes).
 Outputs in ``--output_dir``: ``checkpoint.pth`` (networks + optimisers, for ``--resume``),
-``generator.pth`` (for ``render --ganimation_model``), TensorBoard logs in ``tensorboard/`` or,
-without tensorboard installed, ``scalars.csv`` and PNG grids in ``images/`` (rows: input,
-output, attention, colour, reconstruction).
+``generator.pth`` (for ``render --ganimation_model``), TensorBoard scalars and image grids in
+``tensorboard/`` (rows: input, output, attention, colour, reconstruction).
 """
 
 from __future__ import annotations
@@ -66,7 +65,7 @@ def load_config(path: Path | None) -> dict:
     """Read the YAML configuration and check its keys against the trainer's arguments."""
     import yaml
 
-    from espnet_cause.models.ganimation.trainer import GANimationTrainer
+    from espnet_cause.ganimation.trainer import GANimationTrainer
 
     if path is None:
         return {}
@@ -94,7 +93,7 @@ def main(cmd=None) -> None:
     """Train GANimation."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.models.ganimation.trainer import CHECKPOINT_FILE, GANimationTrainer
+    from espnet_cause.ganimation.trainer import CHECKPOINT_FILE, GANimationTrainer
 
     config = load_config(args.config)
     for name in _OVERRIDES:

@@ -8,21 +8,31 @@ Examples:
         --wav_scp dump/test/wav.scp --output_dir exp/cause_cnn/infer_test --output_format ark \\
         --output_fs 22050 --output_hop_length 256 --parallel_config conf/parallel/local.yaml
 
-Set input: each utterance is one item of ``espnet_cause.parallel.run_items`` (in-process or on
-Dask). Finished items are journalled in ``OUTPUT_DIR/infer_journal.jsonl`` and skipped on a
-re-run; unusable items (missing/unreadable/empty/silent audio) are skipped with their reason in
-``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``au.scp``;
+Set input: each utterance is one item of the batch runner ``espnet_cause.batch`` (in-process or
+on Dask; its resume rule: finished items are skipped on a re-run, other model or grid settings
+start over); unusable items (missing/unreadable/empty/silent audio) are skipped with their reason
+in ``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``au.scp``;
 ``npy``/``csv`` write ``OUTPUT_DIR/<utt>.npy|csv``; all write ``au_fps`` (the frame rate).
+
+Avatar animation: ``--output_format livelink`` writes a Live Link Face CSV (Unreal's
+LiveLinkFaceImporter, Blender and Maya importers) and ``arkit_json`` a ``{"fps", "names",
+"frames"}`` JSON of the 52 ARKit blendshapes (:mod:`espnet_cause.io.livelink`), at 60 fps unless
+``--output_fps`` says otherwise. An AU model's output goes through the AU -> ARKit table
+(:mod:`espnet_cause.arkit`); a ``target: arkit`` model's blendshapes are written directly::
+
+    python -m espnet_cause.bin.infer --model model.zip --wav speech.wav --output take.csv \
+        --output_format livelink --output_fps 60
+
+A ``target: arkit`` model's ``csv`` output is a blendshape CSV
+(:mod:`espnet_cause.io.blendshapes`), its ``npy``/``ark`` output (T, 51) matrices.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +42,14 @@ from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
 
-OUTPUT_FORMATS = ("ark", "npy", "csv")
-JOURNAL_NAME = "infer_journal.jsonl"
+#: Formats for avatar tools: ARKit blendshapes, 60 fps unless --output_fps is given.
+ANIMATION_FORMATS = ("livelink", "arkit_json")
+OUTPUT_FORMATS = ("ark", "npy", "csv") + ANIMATION_FORMATS
+#: File suffix of one utterance's output per format.
+SUFFIXES = {"ark": ".npy", "npy": ".npy", "csv": ".csv", "livelink": ".csv", "arkit_json": ".json"}
 REPORT_NAME = "infer_report.tsv"
-SETTINGS_NAME = "infer_settings.json"
-ITEMS_DIR = ".items"  # per-utterance npy files gathered into the ark at the end
-AU_FPS_FILE = "au_fps"
+#: The job's own columns of the report (after key, status, reason).
+REPORT_COLUMNS = ("num_frames", "fps")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -55,9 +67,18 @@ def get_parser() -> argparse.ArgumentParser:
     m.add_argument("--train_config", help="config.yaml of a training run")
     m.add_argument("--model_file", help="weights of that run, e.g. valid.loss.best.pth")
     out = parser.add_argument_group("output")
-    out.add_argument("--output", help="with --wav: FILE.csv or FILE.npy")
+    out.add_argument(
+        "--output", help="with --wav: FILE.csv or FILE.npy (livelink: FILE.csv, arkit_json: .json)"
+    )
     out.add_argument("--output_dir", help="with --wav_scp (or --wav): directory of results")
-    out.add_argument("--output_format", choices=OUTPUT_FORMATS, default="ark")
+    out.add_argument(
+        "--output_format",
+        choices=OUTPUT_FORMATS,
+        default="ark",
+        help="ark/npy/csv: the model's own frames; livelink: Live Link Face CSV; arkit_json: "
+        "ARKit blendshape JSON (both 60 fps by default). With --wav the --output suffix chooses "
+        "csv or npy unless livelink or arkit_json is asked for",
+    )
     g = parser.add_argument_group("frame grid (default: the model's au_fps)")
     g.add_argument("--output_fps", type=float, default=None, help="frames per second")
     g.add_argument("--output_fs", type=int, default=None, help="TTS feature sampling rate")
@@ -78,8 +99,13 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def _grid_options(args) -> dict:
+    fps = args.output_fps
+    if fps is None and args.output_fs is None and args.output_format in ANIMATION_FORMATS:
+        from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS
+
+        fps = DEFAULT_LIVELINK_FPS
     return {
-        "output_fps": args.output_fps,
+        "output_fps": fps,
         "output_fs": args.output_fs,
         "output_hop_length": args.output_hop_length,
     }
@@ -120,7 +146,16 @@ def _check_args(args) -> None:
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
         raise CauseError("--wav_scp needs --output_dir", fix="pass --output_dir DIR")
-    if args.output and Path(args.output).suffix.lower() not in (".csv", ".npy"):
+    suffix = Path(args.output).suffix.lower() if args.output else None
+    if args.output and args.output_format in ANIMATION_FORMATS:
+        wanted = SUFFIXES[args.output_format]
+        if suffix != wanted:
+            raise CauseError(
+                f"--output_format {args.output_format} writes a {wanted} file, not {suffix!r}",
+                path=args.output,
+                fix=f"name the output FILE{wanted}",
+            )
+    elif args.output and suffix not in (".csv", ".npy"):
         raise CauseError(
             f"unknown output type {Path(args.output).suffix!r}",
             path=args.output,
@@ -154,21 +189,46 @@ def build_speech2au(**model_options) -> dict:
     return {"speech2au": Speech2AU(**model_options)}
 
 
+def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output_format: str):
+    """Write one utterance's frames in ``output_format`` (csv/npy chosen by the suffix).
+
+    Args:
+        path: The file.
+        values: (T, 17) AUs or (T, 51) blendshapes at ``fps``.
+        fps: Frame rate.
+        output_format: One of :data:`OUTPUT_FORMATS`.
+    """
+    from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
+
+    if output_format == "livelink":
+        from espnet_cause.io.livelink import write_livelink_csv
+
+        write_livelink_csv(path, arkit_frames(values), ARKIT_NAMES, fps)
+    elif output_format == "arkit_json":
+        from espnet_cause.io.livelink import write_arkit_json
+
+        write_arkit_json(path, arkit_frames(values), ARKIT_NAMES, fps)
+    elif values.shape[1] == NUM_BLENDSHAPES:
+        from espnet_cause.io.blendshapes import write_blendshapes
+
+        write_blendshapes(path, values, fps)
+    else:
+        from espnet_cause.io.au_files import write_au
+
+        write_au(path, values, fps=fps)
+
+
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
-    from espnet_cause.io.au_files import write_au
-
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
-    write_au(payload["output"], aus, fps=fps)
+    write_output(payload["output"], aus, fps, payload.get("format", "ark"))
     return {"num_frames": len(aus), "fps": fps, "duration": round(len(samples) / sr, 4)}
 
 
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
-    from espnet_cause.io.au_files import write_au
-
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
     samples, sr = load_speech(args.wav, name=args.wav)
     aus = speech2au(samples, sr, name=args.wav)
@@ -176,10 +236,11 @@ def infer_file(args) -> None:
     if args.output:
         output = Path(args.output)
     else:
-        suffix = "npy" if args.output_format == "ark" else args.output_format
-        output = Path(args.output_dir) / f"{Path(args.wav).stem}.{suffix}"
-    write_au(output, aus, fps=fps)
-    logger.info("%s: %d frames at %g fps -> %s", args.wav, len(aus), fps, output)
+        output = Path(args.output_dir) / f"{Path(args.wav).stem}{SUFFIXES[args.output_format]}"
+    write_output(output, aus, fps, args.output_format)
+    logger.info(
+        "%s: %d frames at %g fps -> %s (%s)", args.wav, len(aus), fps, output, args.output_format
+    )
 
 
 def _file_stamp(path: str | None) -> str | None:
@@ -205,67 +266,61 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause.io.atomic import atomic_write
+    from espnet_cause.batch import (
+        BatchDir,
+        gather_ark,
+        ok_keys,
+        report_rows,
+        run_batch,
+        write_report,
+    )
+    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.parallel import load_parallel_config, run_items
+    from espnet_cause.parallel import load_parallel_config
 
     out_dir = Path(args.output_dir)
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    journal = out_dir / JOURNAL_NAME
-    settings = _settings(args)
-    settings_file = out_dir / SETTINGS_NAME
-    if settings_file.is_file() and json.loads(settings_file.read_text()) != settings:
-        logger.info("%s: model or output options changed; starting over", out_dir)
-        journal.unlink(missing_ok=True)
-        shutil.rmtree(out_dir / ITEMS_DIR, ignore_errors=True)
-    with atomic_write(settings_file) as tmp:
-        tmp.write_text(json.dumps(settings, indent=2) + "\n")
-
-    item_dir = out_dir / ITEMS_DIR if args.output_format == "ark" else out_dir
-    suffix = "npy" if args.output_format == "ark" else args.output_format
+    where = BatchDir(out_dir)
+    suffix = SUFFIXES[args.output_format]
+    if args.output_format == "ark":
+        output = where.item
+    else:
+        output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
     grid = _grid_options(args)
     items = [
-        (key, {"wav": value, "output": str(item_dir / f"{key}.{suffix}"), "grid": grid})
+        (
+            key,
+            {
+                "wav": value,
+                "output": str(output(key, suffix)),
+                "grid": grid,
+                "format": args.output_format,
+            },
+        )
         for key, value in wavs.items()
     ]
-    # A journalled item whose output went missing is redone.
-    from espnet_cause.parallel import read_journal
-
-    stale = [
-        k
-        for k, r in read_journal(journal).items()
-        if r.get("status") == "ok" and not (item_dir / f"{k}.{suffix}").is_file()
-    ]
-    if stale:
-        logger.info("%d journalled outputs are missing; redoing them", len(stale))
-        kept = [r for k, r in read_journal(journal).items() if k not in stale]
-        with atomic_write(journal) as tmp:
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
-
-    records = run_items(
+    records = run_batch(
         items,
         infer_item,
-        journal=journal,
+        output_dir=out_dir,
+        settings=_settings(args),
+        item_files=lambda key: [output(key, suffix)],
         setup_fn=functools.partial(build_speech2au, **_model_options(args)),
         parallel_config=load_parallel_config(args.parallel_config),
         desc="infer",
         retry_errors=args.retry_errors,
     )
-    ok = [k for k in wavs if records.get(k, {}).get("status") == "ok"]
+    ok = ok_keys(records)
     fps = next((records[k]["fps"] for k in ok), None)
-    _write_report(out_dir / REPORT_NAME, wavs, records)
+    write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
     if args.output_format == "ark" and ok:
-        from espnet_cause.io.au_files import AUArkWriter
-
-        with AUArkWriter(out_dir / "au.ark", out_dir / "au.scp", fps=fps) as writer:
-            for key in sorted(ok):
-                writer.write(key, np.load(item_dir / f"{key}.npy"))
+        files = {key: where.item(key, suffix) for key in sorted(ok)}
+        width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
+        gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
     elif fps is not None:
-        with atomic_write(out_dir / AU_FPS_FILE) as tmp:
-            tmp.write_text(f"{fps:g}\n")
+        write_au_fps(out_dir / AU_FPS_FILE, fps)
     failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
     for key, rec in failed.items():
         logger.warning("skipped %s: %s", key, rec.get("reason"))
@@ -283,20 +338,6 @@ def infer_set(args) -> dict[str, dict]:
             fix="read the reasons in the report",
         )
     return records
-
-
-def _write_report(path: Path, wavs: dict[str, str], records: dict[str, dict]) -> None:
-    from espnet_cause.io.atomic import atomic_write
-
-    lines = ["key\tstatus\tnum_frames\tfps\treason"]
-    for key in wavs:
-        r = records.get(key, {"status": "missing", "reason": "not run"})
-        reason = str(r.get("reason", "")).replace("\t", " ").replace("\n", " ")
-        lines.append(
-            f"{key}\t{r['status']}\t{r.get('num_frames', '')}\t{r.get('fps', '')}\t{reason}"
-        )
-    with atomic_write(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @reports_errors

@@ -44,7 +44,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause import ganimation_data
+    from espnet_cause.ganimation import data as ganimation_data
     from espnet_cause.parallel import load_parallel_config
 
     parallel = load_parallel_config(args.parallel_config)

@@ -11,10 +11,8 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +27,10 @@ logger = logging.getLogger(__name__)
 GANIMATION_CHUNK = 64
 #: Modules that may hold the GANimation renderer class.
 GANIMATION_MODULES = (
-    "espnet_cause.models.ganimation",
-    "espnet_cause.models.ganimation.renderer",
-    "espnet_cause.models.ganimation.render",
-    "espnet_cause.models.ganimation.inference",
+    "espnet_cause.ganimation",
+    "espnet_cause.ganimation.renderer",
+    "espnet_cause.ganimation.render",
+    "espnet_cause.ganimation.renderer",
 )
 
 
@@ -145,72 +143,18 @@ def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: flo
     """AUs from speech with the CAUSE model, resampled to ``fps``; (T, 17)."""
     if not Path(cause_model).is_file():
         raise CauseError("CAUSE model not found", path=cause_model, fix="check --cause_model")
-    try:
-        from espnet_cause.inference import Speech2AU
-    except ImportError as e:
-        raise CauseError(f"CAUSE inference is not available: {e}") from None
+    from espnet_cause.inference import Speech2AU
     from espnet_cause.io.track import AUTrack
 
     speech2au = Speech2AU(model=cause_model)
     aus = np.asarray(speech2au(speech, sample_rate), dtype=np.float32)
-    if hasattr(aus, "numpy"):
-        aus = aus.numpy()
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"CAUSE model returned shape {aus.shape}", path=cause_model)
-    model_fps = float(getattr(speech2au, "au_fps", None) or DEFAULT_AU_FPS)
+    model_fps = speech2au.au_fps
     if abs(model_fps - fps) < 1e-6:
         return aus
     track = AUTrack.from_array(aus, model_fps, source=cause_model)
     return fill_missing(track.resample(fps)[0].intensities)
-
-
-def load_ganimation(model_path: str | None, device: str):
-    """The GANimation renderer, or a CauseError saying what is missing."""
-    if model_path is None:
-        raise CauseError(
-            "--renderer ganimation needs --ganimation_model",
-            fix="pass the trained generator, or use --renderer warp (no training needed)",
-        )
-    if not Path(model_path).is_file():
-        raise CauseError(
-            "GANimation model not found", path=model_path, fix="check --ganimation_model"
-        )
-    cls = None
-    for name in GANIMATION_MODULES:
-        try:
-            cls = getattr(importlib.import_module(name), "GANimationRenderer", None)
-        except ImportError:
-            continue
-        if cls is not None:
-            break
-    if cls is None:
-        raise CauseError("GANimation rendering is not available in this installation")
-    try:
-        return cls(model_path, device=device)
-    except CauseError:
-        raise
-    except (RuntimeError, KeyError, ValueError, OSError, EOFError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CauseError(
-            f"cannot load the GANimation model (wrong or damaged checkpoint?): {first}",
-            path=model_path,
-            fix="pass a generator saved by espnet_cause.bin.ganimation_train",
-        ) from None
-
-
-def ganimation_frames(
-    renderer, image: np.ndarray, face, aus: np.ndarray, batch_size: int
-) -> Iterator[np.ndarray]:
-    """Crop, render in chunks with GANimation and paste back; yields (H, W, 3) uint8."""
-    from espnet_cause.render.compose import CropCompositor
-
-    compositor = CropCompositor(image, face, size=int(getattr(renderer, "image_size", 128)))
-    for start in range(0, len(aus), GANIMATION_CHUNK):
-        crops = renderer.render(
-            compositor.crop, aus[start : start + GANIMATION_CHUNK], batch_size=batch_size
-        )
-        for crop in np.asarray(crops):
-            yield compositor.paste(crop)
 
 
 @reports_errors
@@ -241,6 +185,8 @@ def main(cmd: list[str] | None = None) -> None:
         from espnet_cause.io.audio import load_audio
 
         speech, sample_rate = load_audio(args.wav)
+
+    from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
 
     # the renderer is loaded before the (slower) AU prediction, so a bad checkpoint fails fast
     ganimation = (

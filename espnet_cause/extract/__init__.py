@@ -3,7 +3,7 @@
 - :mod:`~espnet_cause.extract.openface`: import CSVs written by OpenFace 2.x ``FeatureExtraction``
   (the command is documented there).
 - :mod:`~espnet_cause.extract.mediapipe`: the built-in tracker, MediaPipe Face Landmarker
-  blendshapes mapped to AUs by the table in :mod:`~espnet_cause.extract.blendshapes`.
+  blendshapes mapped to AUs by the table in :mod:`espnet_cause.arkit`.
 - :mod:`~espnet_cause.extract.labels`: per-utterance label job and the stage driver.
 
 Both extractors yield the same :class:`~espnet_cause.io.track.AUTrack` and write the same

@@ -1,7 +1,8 @@
 """Recipe stage 2: AU labels and 16 kHz audio for every utterance of a Kaldi data dir.
 
-Per utterance (:func:`label_utterance`, run through :func:`espnet_cause.parallel.run_items`, so it
-runs on a Dask cluster when configured and resumes after a crash):
+Per utterance (:func:`label_utterance`, run through the batch runner :mod:`espnet_cause.batch`,
+so it runs on a Dask cluster when configured, resumes after a crash and starts over when a setting
+changes):
 
 1. AU track: ``mediapipe`` runs the built-in tracker on the ``video.scp`` entry when the utterance
    has one and otherwise imports its ``au_csv.scp`` CSV; ``openface`` imports the ``au_csv.scp``
@@ -24,7 +25,6 @@ utterances are not kept.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.batch import BatchDir, gather_ark, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.datadir import (
@@ -43,7 +44,7 @@ from espnet_cause.io.datadir import (
     write_utt2spk_spk2utt,
 )
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack
-from espnet_cause.parallel import load_parallel_config, run_items
+from espnet_cause.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +58,11 @@ DEFAULT_MAX_LENGTH_DIFF = 0.2
 DEFAULT_MAX_MISSING_FRACTION = 0.2
 #: The stage fails when a larger fraction of utterances is not kept.
 DEFAULT_MAX_FAIL_FRACTION = 0.3
-#: Columns of au_report.tsv.
-REPORT_COLUMNS = ("utt", "extractor", "frames", "missing_frames", "decision", "reason")
+#: The report and its columns (the batch runner's key, status, reason, then this job's).
+REPORT_FILE = "au_report.tsv"
+REPORT_COLUMNS = ("key", "status", "reason", "extractor", "frames", "missing_frames", "decision")
 #: With a cluster configured, up to this many CSV-import utterances run in the main process.
 MAX_LOCAL_IMPORTS = 2000
-#: Work directory (journal, per-utterance AU arrays) inside the output dir.
-WORK_DIR = ".work"
 
 KEEP, DROP, SKIP = "keep", "drop", "skip"
 
@@ -204,12 +204,6 @@ def bridge_gaps(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _settings_tag(settings: dict) -> str:
-    """Short hash of the settings that change per-utterance results (names the journal)."""
-    text = json.dumps(settings, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def make_au_labels(
     data_dir: str | os.PathLike,
     output_dir: str | os.PathLike,
@@ -252,6 +246,70 @@ def make_au_labels(
             f"unknown AU extractor {au_extractor!r}", fix=f"use one of {', '.join(EXTRACTORS)}"
         )
     data_dir, output_dir = Path(data_dir), Path(output_dir)
+    utts, maps = _read_data_dir(data_dir, au_extractor)
+    face_landmarker = None
+    if au_extractor == "mediapipe" and maps["video.scp"]:
+        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+
+        face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
+    settings = {
+        "extractor": au_extractor,
+        "au_fps": au_fps,
+        "max_gap": max_gap,
+        "min_confidence": min_confidence,
+        "max_length_diff": max_length_diff,
+    }
+    where = BatchDir(output_dir)
+    items = [
+        (
+            utt,
+            {
+                **settings,
+                "video": maps["video.scp"].get(utt),
+                "au_csv": maps["au_csv.scp"].get(utt),
+                "wav": maps["wav.scp"].get(utt),
+                "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
+                "au_out": str(where.item(utt, ".npy")),
+            },
+        )
+        for utt in utts
+    ]
+    logger.info(
+        "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
+        data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
+        au_fps, output_dir,
+    )  # fmt: skip
+    records = _label_all(
+        items, output_dir, settings, face_landmarker, load_parallel_config(parallel_config)
+    )
+    rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
+    write_report(output_dir / REPORT_FILE, rows, REPORT_COLUMNS)
+    summary = _summary(rows)
+    logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
+    failed = summary["total"] - summary["kept"]
+    if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
+        raise CauseError(
+            f"{failed} of {summary['total']} utterances not kept (more than "
+            f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
+            path=output_dir / REPORT_FILE,
+            fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
+            "were not written",
+        )
+    gather_ark(
+        output_dir / "au.ark",
+        output_dir / "au.scp",
+        {utt: where.item(utt, ".npy") for utt in kept},
+        fps=au_fps,
+        transform=bridge_gaps,
+    )
+    write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
+    utt2spk = read_kaldi_map(data_dir / "utt2spk")
+    write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
+    return summary
+
+
+def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[str, dict]]:
+    """The utterances and their ``wav.scp``/``video.scp``/``au_csv.scp`` maps, checked."""
     utts = validate_data_dir(data_dir, check_files=False)
     if (data_dir / "segments").is_file():
         raise CauseError(
@@ -263,7 +321,6 @@ def make_au_labels(
         name: read_kaldi_map(data_dir / name) if (data_dir / name).is_file() else {}
         for name in ("wav.scp", "video.scp", "au_csv.scp")
     }
-    utt2spk = read_kaldi_map(data_dir / "utt2spk")
     if au_extractor == "openface" and not maps["au_csv.scp"]:
         raise CauseError(
             "the openface extractor needs an au_csv.scp (OpenFace CSV per utterance)",
@@ -271,99 +328,49 @@ def make_au_labels(
             fix="run OpenFace FeatureExtraction (see espnet_cause.extract.openface) and list "
             "the CSVs, or use --au_extractor mediapipe",
         )
-    face_landmarker = None
-    if au_extractor == "mediapipe" and maps["video.scp"]:
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+    return utts, maps
 
-        face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
 
-    settings = {
-        "extractor": au_extractor,
-        "au_fps": au_fps,
-        "max_gap": max_gap,
-        "min_confidence": min_confidence,
-        "max_length_diff": max_length_diff,
-    }
-    tag = _settings_tag(settings)
-    work = output_dir / WORK_DIR
-    items = []
-    for utt in utts:
-        items.append(
-            (
-                utt,
-                {
-                    **settings,
-                    "video": maps["video.scp"].get(utt),
-                    "au_csv": maps["au_csv.scp"].get(utt),
-                    "wav": maps["wav.scp"].get(utt),
-                    "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
-                    "au_out": str(work / f"au_{tag}" / f"{utt}.npy"),
-                },
-            )
-        )
-    logger.info(
-        "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
-        data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
-        au_fps, output_dir,
-    )  # fmt: skip
-    config = load_parallel_config(parallel_config)
-    journal = work / f"journal_{tag}.jsonl"
-    # Face tracking goes to the cluster. Imports of CSVs take milliseconds each: a small batch of
-    # them runs here, which is quicker than starting workers for it.
-    tracked = [(k, p) for k, p in items if au_extractor == "mediapipe" and p["video"]]
-    imported = [(k, p) for k, p in items if not (au_extractor == "mediapipe" and p["video"])]
+def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config) -> dict:
+    """Run :func:`label_utterance` over the items: face tracking on the cluster (if any)."""
+    extractor = settings["extractor"]
+    # Imports of CSVs take milliseconds each: a small batch of them runs here, which is quicker
+    # than starting workers for it.
+    tracked = [(k, p) for k, p in items if extractor == "mediapipe" and p["video"]]
+    imported = [(k, p) for k, p in items if not (extractor == "mediapipe" and p["video"])]
     if config is not None and len(imported) > MAX_LOCAL_IMPORTS:
         tracked, imported = items, []
     records = {}
     if imported:
         records.update(
-            run_items(
+            run_batch(
                 imported,
                 label_utterance,
-                journal=journal,
+                output_dir=output_dir,
+                settings=settings,
                 desc="AU labels (import CSV)",
                 retry_errors=True,
-            )  # fmt: skip
+            )
         )
     if tracked:
         from espnet_cause.extract.mediapipe import close_all
 
         records.update(
-            run_items(
+            run_batch(
                 tracked,
                 label_utterance,
-                journal=journal,
-                setup_fn=functools.partial(setup_extractor, au_extractor, face_landmarker, au_fps),
+                output_dir=output_dir,
+                settings=settings,
+                setup_fn=functools.partial(
+                    setup_extractor, extractor, face_landmarker, settings["au_fps"]
+                ),
                 parallel_config=config,
-                desc=f"AU labels ({au_extractor})",
+                desc=f"AU labels ({extractor})",
                 retry_errors=True,
-                teardown_fn=close_all if au_extractor == "mediapipe" else None,
+                teardown_fn=close_all if extractor == "mediapipe" else None,
             )
         )
-
-    rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
-    _write_report(output_dir / "au_report.tsv", rows)
-    summary = _summary(rows)
-    logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
-    failed = summary["total"] - summary["kept"]
-    if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
-        raise CauseError(
-            f"{failed} of {summary['total']} utterances not kept (more than "
-            f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
-            path=output_dir / "au_report.tsv",
-            fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
-            "were not written",
-        )
-
-    from espnet_cause.io.au_files import AUArkWriter
-
-    payloads = dict(items)
-    with AUArkWriter(output_dir / "au.ark", output_dir / "au.scp", fps=au_fps) as writer:
-        for utt in kept:
-            writer.write(utt, bridge_gaps(np.load(payloads[utt]["au_out"])))
-    write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
-    write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
-    return summary
+    return records
 
 
 def _decide(
@@ -373,7 +380,8 @@ def _decide(
     for utt in utts:
         rec = records.get(utt, {"status": "error", "reason": "no result"})
         row = {
-            "utt": utt,
+            "key": utt,
+            "status": rec.get("status", "error"),
             "extractor": rec.get("extractor", extractor),
             "frames": rec.get("frames", 0),
             "missing_frames": rec.get("missing_frames", 0),
@@ -391,15 +399,6 @@ def _decide(
             kept.append(utt)
         rows.append(row)
     return rows, kept
-
-
-def _write_report(path: Path, rows: list[dict]) -> None:
-    lines = ["\t".join(REPORT_COLUMNS)]
-    for row in rows:
-        reason = " ".join(str(row["reason"]).split())  # one line, no tabs
-        lines.append("\t".join(str(row[c]) if c != "reason" else reason for c in REPORT_COLUMNS))
-    with atomic_write(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _summary(rows: list[dict]) -> dict:

@@ -3,7 +3,7 @@
 The Face Landmarker runs in VIDEO mode (it tracks the face from frame to frame and only re-runs the
 face detector when it loses it) with ``output_face_blendshapes=True``; the blendshape scores of
 each frame are mapped to the 17 OpenFace AUs by the table in
-:mod:`espnet_cause.extract.blendshapes`. Frames without a face are missing data (success 0, NaN
+:mod:`espnet_cause.arkit`. Frames without a face are missing data (success 0, NaN
 intensities), never zero AUs. When several faces are found, the largest is used.
 
 Decoding (PyAV, FFmpeg threads, downscaled during the RGB conversion) runs in a second thread that
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import blendshapes_to_aus
 from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.blendshapes import blendshapes_to_aus
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.track import AUTrack
 from espnet_cause.io.video import iter_frames

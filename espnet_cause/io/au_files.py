@@ -112,39 +112,38 @@ def read_au_fps(scp_path: str | os.PathLike, default: float = DEFAULT_AU_FPS) ->
         raise CauseError(f"not a frame rate: {f.read_text()!r}", path=f) from None
 
 
-class AUArkWriter(contextlib.AbstractContextManager):
-    """Write AU matrices to a Kaldi ark and its scp; the scp appears only when all succeeded.
+class KaldiArkWriter(contextlib.AbstractContextManager):
+    """Write arrays to a Kaldi ark and its scp; both appear only when all writes succeeded.
+
+    The one atomic ark writer: it writes into temporary files beside the outputs and renames
+    them at the end (the scp sorted by key); on an error nothing is left behind.
 
     Args:
         ark_path: The ``.ark`` file.
         scp_path: The ``.scp`` index to write.
-        fps: If given, also write the ``au_fps`` file beside the scp.
 
     Example:
-        >>> with AUArkWriter("dump/train/au.ark", "dump/train/au.scp", fps=25) as w:
-        ...     w.write("utt1", array)  # (T, 17) float32
+        >>> with KaldiArkWriter("dump/train/au_embed.ark", "dump/train/au_embed.scp") as w:
+        ...     w.write("utt1", vector)  # (D,) float32: a Kaldi float vector
     """
 
-    def __init__(
-        self, ark_path: str | os.PathLike, scp_path: str | os.PathLike, fps: float | None = None
-    ):
+    def __init__(self, ark_path: str | os.PathLike, scp_path: str | os.PathLike):
         import kaldiio
 
         self.ark_path = Path(ark_path)
         self.scp_path = Path(scp_path)
-        self.fps = fps
         self.ark_path.parent.mkdir(parents=True, exist_ok=True)
         self.scp_path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp_scp = self.scp_path.with_name(f".{self.scp_path.name}.tmp{os.getpid()}")
         self._tmp_ark = self.ark_path.with_name(f".{self.ark_path.name}.tmp{os.getpid()}")
-        self._entries: list[tuple[str, str]] = []
         self._writer = kaldiio.WriteHelper(f"ark,scp:{self._tmp_ark},{self._tmp_scp}")
 
     def write(self, key: str, array: np.ndarray) -> None:
-        """Append one (T, 17) matrix under ``key``."""
-        array = np.asarray(array, dtype=np.float32)
-        _check_array(array, self.ark_path, key=key)
-        self._writer[key] = array
+        """Append one array under ``key``."""
+        self._writer[key] = np.asarray(array, dtype=np.float32)
+
+    def _finish(self) -> None:
+        """Called once everything is written and renamed (subclasses add their files)."""
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._writer.close()
@@ -156,13 +155,53 @@ class AUArkWriter(contextlib.AbstractContextManager):
                 os.replace(self._tmp_ark, self.ark_path)
                 with atomic_write(self.scp_path) as tmp:
                     tmp.write_text("".join(ln + "\n" for ln in sorted(fixed)))
-                if self.fps is not None:
-                    with atomic_write(self.scp_path.with_name(AU_FPS_FILE)) as tmp:
-                        tmp.write_text(f"{self.fps:g}\n")
+                self._finish()
         finally:
             for f in (self._tmp_ark, self._tmp_scp):
                 with contextlib.suppress(FileNotFoundError):
                     f.unlink()
+
+
+class AUArkWriter(KaldiArkWriter):
+    """Write (T, 17) AU matrices to a Kaldi ark and its scp (see :class:`KaldiArkWriter`).
+
+    Args:
+        ark_path: The ``.ark`` file.
+        scp_path: The ``.scp`` index to write.
+        fps: If given, also write the ``au_fps`` file beside the scp.
+        num_columns: Columns of every matrix: 17 AUs (default), or 51 for blendshape tracks.
+
+    Example:
+        >>> with AUArkWriter("dump/train/au.ark", "dump/train/au.scp", fps=25) as w:
+        ...     w.write("utt1", array)  # (T, 17) float32
+    """
+
+    def __init__(
+        self,
+        ark_path: str | os.PathLike,
+        scp_path: str | os.PathLike,
+        fps: float | None = None,
+        num_columns: int = NUM_AUS,
+    ):
+        super().__init__(ark_path, scp_path)
+        self.num_columns = num_columns
+        self.fps = fps
+
+    def write(self, key: str, array: np.ndarray) -> None:
+        """Append one (T, 17) matrix under ``key``."""
+        array = np.asarray(array, dtype=np.float32)
+        _check_array(array, self.ark_path, key=key, num_columns=self.num_columns)
+        super().write(key, array)
+
+    def _finish(self) -> None:
+        if self.fps is not None:
+            write_au_fps(self.scp_path.with_name(AU_FPS_FILE), self.fps)
+
+
+def write_au_fps(path: str | os.PathLike, fps: float) -> None:
+    """Write an ``au_fps`` file (the frame rate of the AU files beside it), atomically."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(f"{fps:g}\n")
 
 
 def iter_au_dir(directory: str | os.PathLike) -> Iterator[tuple[str, Path]]:
@@ -172,11 +211,16 @@ def iter_au_dir(directory: str | os.PathLike) -> Iterator[tuple[str, Path]]:
             yield p.stem, p
 
 
-def _check_array(array: np.ndarray, path: Path, key: str | None = None) -> None:
+def _check_array(
+    array: np.ndarray, path: Path, key: str | None = None, num_columns: int = NUM_AUS
+) -> None:
     what = f"utterance {key!r}: " if key else ""
-    if array.ndim != 2 or array.shape[1] != NUM_AUS:
+    if array.ndim != 2 or array.shape[1] != num_columns:
+        kind = "AU" if num_columns == NUM_AUS else "frame"
         raise CauseError(
-            f"{what}AU array has shape {array.shape}, expected (T, {NUM_AUS})",
+            f"{what}{kind} array has shape {array.shape}, expected (T, {num_columns})",
             path=path,
-            fix=f"store one row per frame and one column per AU ({NUM_AUS}, OpenFace order)",
+            fix=f"store one row per frame and one column per AU ({NUM_AUS}, OpenFace order)"
+            if num_columns == NUM_AUS
+            else f"store one row per frame and {num_columns} columns",
         )

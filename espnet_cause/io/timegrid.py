@@ -91,8 +91,11 @@ def frame_times_hop(num_frames: int, fs: int, hop_length: int) -> np.ndarray:
 def resample_au(aus: np.ndarray, src_fps: float, dst_times: np.ndarray) -> np.ndarray:
     """Linearly interpolate an AU stream at ``src_fps`` onto arbitrary times.
 
+    Any number of columns works the same way (a (T, 51) blendshape track, for instance).
+
     Args:
-        aus: (T, 17) AU intensities, frame ``k`` at ``k / src_fps``.
+        aus: (T, 17) AU intensities (or (T, D) other frame values), frame ``k`` at
+            ``k / src_fps``.
         src_fps: Frame rate of ``aus``.
         dst_times: (T',) times in seconds; those outside the source hold its first/last frame.
 
@@ -101,8 +104,8 @@ def resample_au(aus: np.ndarray, src_fps: float, dst_times: np.ndarray) -> np.nd
     """
     _check_rate("src_fps", src_fps)
     aus = np.asarray(aus, dtype=np.float32)
-    if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
-        raise ValueError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
+    if aus.ndim != 2:
+        raise ValueError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS}) or (T, D)")
     dst_times = np.asarray(dst_times, dtype=np.float64)
     if len(aus) == 0:
         if len(dst_times):

@@ -4,6 +4,10 @@ Pipeline: frontend (log-mel at ``fs / hop_length`` fps) -> ``normalize`` (global
 frame-rate conversion to ``au_fps`` (:mod:`espnet_cause.models.frame_rate`) -> encoder ->
 linear output layer to 17 AUs. Targets are z-scored by ``au_normalize`` (global MVN on the AU
 statistics from collect_stats); predictions are mapped back to the 0-5 scale and clipped.
+
+With ``target: arkit`` (:mod:`espnet_cause.targets`) the same model learns the 51 MediaPipe ARKit
+blendshapes instead: 51 outputs, their own statistics, predictions clipped to 0..1. The data
+name stays ``au`` (it carries the target's labels: ``au.scp`` or ``blendshapes.scp``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.train.abs_espnet_model import AbsESPnetModel
 from torch import nn
 
-from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.losses.regression import (
     CCCLoss,
     MaskedL1Loss,
@@ -31,6 +35,7 @@ from espnet_cause.models.frame_rate import (
     pool_ratio,
 )
 from espnet_cause.models.frontend import frontend_fs_hop
+from espnet_cause.targets import get_target
 
 
 class ESPnetCAUSEModel(AbsESPnetModel):
@@ -41,7 +46,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         normalize: Feature normalisation (global MVN), or None.
         au_normalize: AU target normalisation (global MVN on AU stats), or None.
         encoder: Features at ``au_fps`` -> hidden features.
-        num_aus: Output dimension (17 OpenFace intensity AUs).
+        num_aus: Output dimension; None (default) takes the target's (17 AUs, 51 blendshapes).
         au_fps: AU frame rate of targets and outputs.
         feats_resample: ``avg`` (pool ``fs / hop / au_fps`` frames, needs an integer ratio) or
             ``interp`` (linear interpolation).
@@ -49,6 +54,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         l1_weight: Weight of the masked L1 loss.
         ccc_weight: Weight of the ``1 - CCC`` loss.
         extract_feats_in_collect_stats: Compute features in collect_stats (needed for stats).
+        target: ``au`` (17 AUs, 0-5) or ``arkit`` (51 blendshapes, 0-1); see
+            :mod:`espnet_cause.targets`.
     """
 
     def __init__(
@@ -57,15 +64,22 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         normalize: AbsNormalize | None,
         au_normalize: AbsNormalize | None,
         encoder: AbsCAUSEEncoder,
-        num_aus: int = NUM_AUS,
+        num_aus: int | None = None,
         au_fps: float = DEFAULT_AU_FPS,
         feats_resample: str = "avg",
         mse_weight: float = 1.0,
         l1_weight: float = 0.0,
         ccc_weight: float = 0.0,
         extract_feats_in_collect_stats: bool = True,
+        target: str = "au",
     ) -> None:
         super().__init__()
+        space = get_target(target)
+        if num_aus is not None and num_aus != space.size:
+            raise ValueError(f"num_aus {num_aus} does not fit target {target} ({space.size})")
+        num_aus = space.size
+        self.target = space.name
+        self.output_range = (space.low, space.high)
         if feats_resample not in RESAMPLE_MODES:
             raise ValueError(f"feats_resample must be one of {RESAMPLE_MODES}: {feats_resample}")
         if mse_weight + l1_weight + ccc_weight <= 0:
@@ -133,11 +147,12 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         return self.output_layer(hs) * mask
 
     def denormalize(self, pred: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Normalised predictions (B, T, 17) -> the 0-5 scale, clipped, zero past lengths."""
+        """Normalised predictions (B, T, D) -> the target's scale (AUs 0-5, blendshapes 0-1),
+        clipped, zero past lengths."""
         if self.au_normalize is not None:
             pred, _ = self.au_normalize.inverse(pred.clone(), lengths)
         mask = length_mask(lengths, pred.size(1)).unsqueeze(-1).to(pred.dtype)
-        return pred.clamp(AU_INTENSITY_MIN, AU_INTENSITY_MAX) * mask
+        return pred.clamp(*self.output_range) * mask
 
     # ------------------------------------------------------------------ training
     def forward(
@@ -153,7 +168,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         Args:
             speech: (B, N) waveforms.
             speech_lengths: (B,) sample counts.
-            au: (B, T, 17) AU targets on the 0-5 scale.
+            au: (B, T, D) targets on their scale (17 AUs 0-5, or 51 blendshapes 0-1).
             au_lengths: (B,) AU frames.
 
         Returns:
@@ -202,7 +217,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         speech_lengths: torch.Tensor,
         num_frames: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch inference on the 0-5 scale.
+        """Batch inference on the target's scale (see :meth:`denormalize`).
 
         Args:
             speech: (B, N) waveforms at ``fs``.
@@ -210,7 +225,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             num_frames: (B,) AU frames wanted; None: ``ceil(samples / fs * au_fps)``.
 
         Returns:
-            (B, T, 17) AU intensities (clipped to 0-5, zero past lengths) and (B,) lengths.
+            (B, T, D) predictions (clipped to the target's range, zero past lengths), (B,) lengths.
         """
         if num_frames is None:
             num_frames = self.num_frames(speech_lengths)
@@ -219,7 +234,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
 
     @torch.no_grad()
     def inference(self, speech: torch.Tensor, num_frames: int | None = None) -> torch.Tensor:
-        """One utterance: (N,) waveform at ``fs`` -> (T, 17) AUs on the 0-5 scale.
+        """One utterance: (N,) waveform at ``fs`` -> (T, D) on the target's scale.
 
         Frame ``k`` is at ``k / au_fps`` seconds; ``T = ceil(N / fs * au_fps)`` unless given.
         """

@@ -7,6 +7,12 @@ float rounding: the STFT keeps its look-ahead context buffer and reproduces the 
 of ``torch.stft(center=True)`` at both ends, the global MVN is frame-wise, the ``avg`` frame-rate
 conversion waits for its window, and the encoder carries its state (conv history or LSTM state).
 
+ARKit frames for avatars: :meth:`StreamingSpeech2AU.accept_arkit` and
+:meth:`~StreamingSpeech2AU.finish_arkit` return the same frames as (t, 52) numpy arrays of ARKit
+blendshapes in 0..1, in :data:`~espnet_cause.arkit.ARKIT_NAMES` order (also
+:attr:`StreamingSpeech2AU.arkit_names`), for AU models through the AU -> ARKit table and for
+``target: arkit`` models directly.
+
 Algorithmic latency (time between an AU frame's time ``k / au_fps`` and the moment the samples
 it needs have arrived), for hop ``h``, ``n_fft`` ``N``, sample rate ``fs`` and rate ratio
 ``r = fs / h / au_fps``::
@@ -23,6 +29,7 @@ import numpy as np
 import torch
 from espnet2.asr.frontend.default import DefaultFrontend
 
+from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
 from espnet_cause.models.frame_rate import num_au_frames
@@ -45,11 +52,25 @@ class StreamingSpeech2AU:
     Raises:
         CauseError: when the model cannot stream.
 
+    Attributes:
+        target: The model's target space, ``au`` ((t, 17) frames on 0-5) or ``arkit`` ((t, 51)
+            MediaPipe blendshapes on 0-1).
+        arkit_names: The 52 ARKit names of the columns of :meth:`accept_arkit` frames.
+
     Example:
         >>> stream = StreamingSpeech2AU(model)
         >>> frames = [stream.accept(chunk) for chunk in chunks] + [stream.finish()]
         >>> aus = torch.cat(frames)  # (T, 17), T = ceil(duration * au_fps)
+
+        For an avatar (a live service sends these to the browser, one row per frame at
+        ``model.au_fps``):
+
+        >>> stream.reset()
+        >>> rows = [stream.accept_arkit(chunk) for chunk in chunks] + [stream.finish_arkit()]
+        >>> shapes = np.concatenate(rows)  # (T, 52) ARKit weights, columns stream.arkit_names
     """
+
+    arkit_names = ARKIT_NAMES
 
     def __init__(self, model: ESPnetCAUSEModel) -> None:
         if not model.encoder.is_causal:
@@ -77,6 +98,7 @@ class StreamingSpeech2AU:
         self.onesided = stft.onesided
         self.pad = self.n_fft // 2
         self.ratio = model.ratio
+        self.target = getattr(model, "target", "au")
         self.reset()
 
     def reset(self) -> None:
@@ -222,6 +244,14 @@ class StreamingSpeech2AU:
         num_feats = self.num_samples // self.hop + 1
         total = num_au_frames(self.num_samples, self.model.fs, self.model.au_fps)
         return self._emit(total - 1, num_feats)
+
+    def accept_arkit(self, chunk: np.ndarray | torch.Tensor) -> np.ndarray:
+        """:meth:`accept`, as (t, 52) float32 ARKit blendshapes in 0..1 (``arkit_names``)."""
+        return arkit_frames(self.accept(chunk).cpu().numpy())
+
+    def finish_arkit(self) -> np.ndarray:
+        """:meth:`finish`, as (t, 52) float32 ARKit blendshapes in 0..1 (``arkit_names``)."""
+        return arkit_frames(self.finish().cpu().numpy())
 
     def _signal_tail(self, n: int) -> torch.Tensor:
         """The last ``n`` signal samples (they are still in the padded buffer)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import kaldiio
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import torch.nn.functional as F
 import yaml
 
 from espnet_cause.au import NUM_AUS
+from espnet_cause.batch import read_report
 from espnet_cause.bin import export_tts_features as export
 from espnet_cause.tts.features import AU_EMBED_DIM, decode_au_embed
 
@@ -128,10 +127,11 @@ def test_export_matches_espnet_grid_and_skips_bad_items(model_zip, tmp_path):
         means, _ = decode_au_embed(F.normalize(torch.from_numpy(emb[key]), dim=0).numpy())
         assert np.abs(means - au[key].mean(0)).max() < 0.5
 
-    report = json.loads((out / "report.json").read_text())
-    assert report["exported"] == 3
-    assert "8000 Hz" in report["skipped"]["x_rate"]
-    assert "missing.wav" in report["skipped"]["x_missing"]
+    report = read_report(out / "export_report.tsv")
+    assert [k for k, r in report.items() if r["status"] == "ok"] == ["u0", "u1", "u2"]
+    assert report["u0"]["num_frames"] == str(1 + samples["u0"] // hop)
+    assert "8000 Hz" in report["x_rate"]["reason"]
+    assert "missing.wav" in report["x_missing"]["reason"]
     grid = yaml.safe_load((out / "grid.yaml").read_text())
     assert (
         grid["fs"] == fs and grid["hop_length"] == hop and grid["au_embed"]["dim"] == AU_EMBED_DIM
@@ -141,10 +141,11 @@ def test_export_matches_espnet_grid_and_skips_bad_items(model_zip, tmp_path):
     before = (out / "au.ark").read_bytes()
     export.main(cmd)
     assert (out / "au.ark").read_bytes() == before
-    # another grid in the same directory is refused with the fix
-    with pytest.raises(SystemExit) as e:
-        export.main(cmd[:-1] + ["200"])
-    assert e.value.code == 2
+    # another grid in the same directory starts over: no frame of the old grid is left
+    export.main(cmd[:-1] + ["200"])
+    au = dict(kaldiio.load_scp(str(out / "au.scp")))
+    assert {k: len(v) for k, v in au.items()} == {k: 1 + samples[k] // 200 for k in au}
+    assert yaml.safe_load((out / "grid.yaml").read_text())["hop_length"] == 200
 
 
 def test_vc_export_on_source_grid_with_segments(model_zip, tmp_path):

@@ -10,7 +10,7 @@ import yaml
 from espnet_cause.au import AU_INTENSITY_COLUMNS
 from espnet_cause.bin import ganimation_train
 from espnet_cause.errors import CauseError
-from espnet_cause.ganimation_data import FaceAUDataset, read_au_table
+from espnet_cause.ganimation.data import FaceAUDataset, read_au_table
 
 SIZE = 32
 CONF = {
@@ -84,8 +84,7 @@ def test_train_resume_and_outputs(faces, config, tmp_path):
     ckpt = torch.load(out / "checkpoint.pth", weights_only=True)
     assert ckpt["step"] == 4 and "optimizer_d" in ckpt and "optimizer_g" in ckpt
     assert (out / "generator.pth").is_file()
-    logged = (out / "scalars.csv").read_text() if (out / "scalars.csv").exists() else ""
-    assert "g/cycle" in logged or (out / "tensorboard").is_dir()
+    assert any((out / "tensorboard").glob("events.out.tfevents.*"))
     # resume: continues from step 4 to the new max_steps, with the saved weights
     _run(
         "--config",
@@ -105,7 +104,7 @@ def test_train_resume_and_outputs(faces, config, tmp_path):
     ]
     assert any(changed)
     # the exported generator renders
-    from espnet_cause.models.ganimation.inference import GANimationRenderer
+    from espnet_cause.ganimation.renderer import GANimationRenderer
 
     frames = GANimationRenderer(out / "generator.pth").render(
         np.zeros((SIZE, SIZE, 3), np.uint8), np.zeros((2, 17), np.float32)

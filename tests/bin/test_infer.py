@@ -18,8 +18,13 @@ FS = 16000
 N_MELS = 20
 
 
-def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None):
-    """Write stats, config.yaml and weights of a tiny CAUSE model; return (config, pth)."""
+def make_tiny_model(
+    root, encoder: str = "cnn", encoder_conf: dict | None = None, target: str = "au"
+):
+    """Write stats, config.yaml and weights of a tiny CAUSE model; return (config, pth).
+
+    ``target: arkit`` makes a model of the 51 blendshapes (0..1) instead of the 17 AUs.
+    """
     import torch
 
     from espnet_cause.tasks.cause import CAUSETask
@@ -30,9 +35,10 @@ def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None
     feats_mean = rng.normal(-5, 1, N_MELS)
     np.savez(root / "feats_stats.npz", count=np.array(n), sum=feats_mean * n,
              sum_square=(feats_mean**2 + 4.0) * n)  # fmt: skip
-    au_mean = rng.uniform(0.2, 2.0, NUM_AUS)
+    width, scale = (NUM_AUS, 1.0) if target == "au" else (51, 0.2)
+    au_mean = rng.uniform(0.2, 2.0, width) * scale
     np.savez(root / "au_stats.npz", count=np.array(n), sum=au_mean * n,
-             sum_square=(au_mean**2 + 0.5) * n)  # fmt: skip
+             sum_square=(au_mean**2 + 0.5 * scale**2) * n)  # fmt: skip
     config = {
         "frontend": "default",
         "frontend_conf": {
@@ -48,7 +54,7 @@ def make_tiny_model(root, encoder: str = "cnn", encoder_conf: dict | None = None
         "au_normalize_conf": {"stats_file": str(root / "au_stats.npz")},
         "encoder": encoder,
         "encoder_conf": encoder_conf or {"hidden_size": 16, "channels": [16, 8]},
-        "model_conf": {"au_fps": 25},
+        "model_conf": {"au_fps": 25, "target": target},
     }
     config_path = root / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
@@ -117,6 +123,7 @@ def test_infer_tts_grid_and_stereo_resampled(shared, model_zip, tmp_path):
 
 
 def test_infer_scp_skips_bad_items_and_resumes(shared, model_zip, tmp_path, caplog):
+    from espnet_cause.batch import read_report
     from espnet_cause.io.au_files import read_au_scp
 
     wav = shared("fixtures/speech/arctic_a0007.wav")
@@ -142,12 +149,10 @@ def test_infer_scp_skips_bad_items_and_resumes(shared, model_zip, tmp_path, capl
     assert sorted(mats) == ["a_good", "b_short"]
     assert mats["b_short"].shape == (13, NUM_AUS)  # ceil(0.5 s * 25)
     assert (out / "au_fps").read_text().strip() == "25"
-    report = {
-        ln.split("\t")[0]: ln.split("\t")
-        for ln in (out / "infer_report.tsv").read_text().splitlines()[1:]
-    }
-    assert report["a_good"][1] == "ok"
-    reasons = {k: v[4] for k, v in report.items() if v[1] != "ok"}
+    report = read_report(out / "infer_report.tsv")
+    assert list(report["a_good"]) == ["key", "status", "reason", "num_frames", "fps"]
+    assert report["a_good"]["status"] == "ok" and report["b_short"]["num_frames"] == "13"
+    reasons = {k: v["reason"] for k, v in report.items() if v["status"] != "ok"}
     assert set(reasons) == {"c_silent", "d_tiny", "e_empty", "f_missing", "g_trash"}
     assert "silence" in reasons["c_silent"] and "silent.wav" in reasons["c_silent"]
     assert "shorter than one frame" in reasons["d_tiny"]
@@ -155,20 +160,20 @@ def test_infer_scp_skips_bad_items_and_resumes(shared, model_zip, tmp_path, capl
     assert "not found" in reasons["f_missing"] and "nope.wav" in reasons["f_missing"]
     assert "trash.wav" in reasons["g_trash"]
     # resume: a second run redoes nothing
-    journal = (out / "infer_journal.jsonl").read_text()
+    journal = (out / ".work" / "journal.jsonl").read_text()
     infer.main(cmd)
-    assert (out / "infer_journal.jsonl").read_text() == journal
+    assert (out / ".work" / "journal.jsonl").read_text() == journal
     # an output that went missing is redone
-    (out / ".items" / "b_short.npy").unlink()
+    (out / ".work" / "items" / "b_short.npy").unlink()
     infer.main(cmd)
-    assert (out / ".items" / "b_short.npy").is_file()
+    assert (out / ".work" / "items" / "b_short.npy").is_file()
     assert sorted(read_au_scp(out / "au.scp")) == ["a_good", "b_short"]
     # changing the grid starts over, npy format writes one file per utterance
     infer.main(cmd + ["--output_format", "npy", "--output_fps", "50"])
     assert np.load(out / "a_good.npy").shape[0] == timegrid.num_frames_for_fps(
         len(samples) / sr, 50
     )
-    assert json.loads((out / "infer_settings.json").read_text())["output_fps"] == 50
+    assert json.loads((out / ".work" / "settings.json").read_text())["output_fps"] == 50
 
 
 def _fails(cmd, capsys) -> str:

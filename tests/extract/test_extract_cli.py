@@ -7,6 +7,7 @@ import pytest
 from extract_media import blank_frames, write_video
 
 from espnet_cause.au import au_index
+from espnet_cause.batch import read_report
 from espnet_cause.bin import extract_au, make_au_labels
 from espnet_cause.io.openface import read_openface_csv
 
@@ -79,6 +80,9 @@ def test_scp_mode_openface_import(tmp_path, shared):
     track = read_openface_csv(tmp_path / "au" / "utt1.csv")
     assert np.isfinite(track.intensities).all()
     assert not (tmp_path / "au" / "utt2.csv").exists()  # skipped with a warning
+    report = read_report(tmp_path / "au" / "extract_report.tsv")
+    assert report["utt1"]["status"] == "ok" and report["utt1"]["frames"] == str(len(track))
+    assert report["utt2"]["status"] == "error" and "gone" in report["utt2"]["reason"]
 
 
 def test_make_au_labels_main_reports_errors(tmp_path, capsys):

@@ -84,3 +84,35 @@ def test_latency_and_refusals(tmp_path):
     stream.accept(np.zeros(100, np.float32))
     with pytest.raises(CauseError, match="too short"):
         stream.finish()
+
+
+@pytest.mark.parametrize("target", ["au", "arkit"])
+def test_streaming_arkit_frames_for_avatars(tmp_path, target):
+    from espnet_cause.arkit import ARKIT_NAMES, BLENDSHAPE_NAMES, arkit_frames
+
+    torch.set_num_threads(1)
+    m = build(tmp_path, "cnn")
+    if target == "arkit":  # same pipeline, 51 blendshape outputs on 0..1
+        stats = tmp_path / "bs_stats.npz"
+        np.savez(stats, count=10, sum=np.full(51, 2.0), sum_square=np.full(51, 10 * 0.05))
+        m = ESPnetCAUSEModel(
+            frontend=m.frontend,
+            normalize=m.normalize,
+            au_normalize=GlobalMVN(stats),
+            encoder=ENCODERS["cnn"](8),
+            target="arkit",
+        ).eval()
+    speech = torch.randn(9000, generator=torch.Generator().manual_seed(2)) * 0.1
+    offline = m.inference(speech).numpy()
+    stream = StreamingSpeech2AU(m)
+    assert stream.target == target and stream.arkit_names == ARKIT_NAMES
+    rows = [stream.accept_arkit(c) for c in speech.split(640)] + [stream.finish_arkit()]
+    shapes = np.concatenate(rows)
+    assert shapes.shape == (len(offline), 52) and shapes.dtype == np.float32
+    np.testing.assert_allclose(shapes, arkit_frames(offline), atol=1e-4)
+    assert shapes.min() >= 0 and shapes.max() <= 1
+    if target == "arkit":
+        j = BLENDSHAPE_NAMES.index("jawOpen")
+        np.testing.assert_allclose(
+            shapes[:, ARKIT_NAMES.index("jawOpen")], offline[:, j], atol=1e-4
+        )

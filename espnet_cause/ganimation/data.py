@@ -5,6 +5,7 @@ Layout of a face directory (what :func:`prepare_faces_from_videos` and
 
     DIR/aus.csv        header "file,AU01_r,...,AU45_r"; one row per crop; AUs on the 0-5 scale
     DIR/faces/*.png    crops, aligned by the eyes (espnet_cause.render.face.align_crop)
+    DIR/faces_report.tsv   per video/photo: key, status, reason, faces, no_face, no_label
 
 ``file`` is relative to DIR. Crops are found and aligned with the MediaPipe face landmarker, the
 same alignment the renderer uses at inference time, so training and rendering see the same
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 AU_TABLE = "aus.csv"
 #: Sub-directory of a face directory holding the crops.
 FACES_SUBDIR = "faces"
+#: The preparation report and its own columns (after the batch runner's key, status, reason).
+REPORT_FILE = "faces_report.tsv"
+REPORT_COLUMNS = ("faces", "no_face", "no_label")
 #: Column of ``aus.csv`` naming the crop file (relative to the face directory).
 FILE_COLUMN = "file"
 #: Default side of the training crops (the paper's 128 px).
@@ -235,7 +239,14 @@ def _video_item(
     if not rows:
         reason = f"no usable frame ({no_face} without a face, {no_label} without AU labels)"
         return {"key": key, "status": "error", "reason": reason}
-    return {"key": key, "status": "ok", "rows": rows, "no_face": no_face, "no_label": no_label}
+    return {
+        "key": key,
+        "status": "ok",
+        "rows": rows,
+        "faces": len(rows),
+        "no_face": no_face,
+        "no_label": no_label,
+    }
 
 
 def _image_item(key: str, payload: dict, *, landmarker) -> dict:
@@ -247,15 +258,17 @@ def _image_item(key: str, payload: dict, *, landmarker) -> dict:
         return {"key": key, "status": "error", "reason": "no face found"}
     name = f"{FACES_SUBDIR}/{key}.png"
     _write_png(Path(payload["output_dir"]) / name, crop)
-    return {"key": key, "status": "ok", "rows": [[name, *payload["aus"]]]}
+    return {"key": key, "status": "ok", "rows": [[name, *payload["aus"]]], "faces": 1}
 
 
 def _write_table(output_dir: Path, records: dict[str, dict]) -> int:
+    from espnet_cause.batch import write_report
+
+    write_report(output_dir / REPORT_FILE, records.values(), REPORT_COLUMNS)
     rows = [row for key in sorted(records) for row in records[key].get("rows", [])]
     if not rows:
         raise CauseError(
-            "no face could be prepared (see the journal for the reasons)",
-            path=output_dir / "prepare_faces.jsonl",
+            "no face could be prepared", path=output_dir / REPORT_FILE, fix="read the reasons there"
         )
     with atomic_write(output_dir / AU_TABLE) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
@@ -301,9 +314,9 @@ def prepare_faces_from_videos(
     Returns:
         The number of crops in ``aus.csv``.
     """
+    from espnet_cause.batch import run_batch
     from espnet_cause.io.au_files import read_au_fps, read_au_scp
     from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.parallel import run_items
 
     output_dir = Path(output_dir)
     videos = read_kaldi_map(video_scp, check_sorted=False)
@@ -331,10 +344,17 @@ def prepare_faces_from_videos(
         )
         for key in keys
     ]
-    records = run_items(
+    records = run_batch(
         items,
         _video_item,
-        journal=output_dir / "prepare_faces.jsonl",
+        output_dir=output_dir,
+        settings={
+            "from": "videos",
+            "au_fps": fps,
+            "frame_stride": frame_stride,
+            "max_frames": max_frames_per_video,
+            "image_size": image_size,
+        },
         setup_fn=functools.partial(_landmarker_env, str(face_landmarker_path)),
         teardown_fn=_close_landmarkers,
         parallel_config=parallel_config,
@@ -365,7 +385,7 @@ def prepare_faces_from_images(
     Returns:
         The number of crops in ``aus.csv``.
     """
-    from espnet_cause.parallel import run_items
+    from espnet_cause.batch import run_batch
 
     au_csv, output_dir = Path(au_csv), Path(output_dir)
     files, aus = read_au_table(au_csv)
@@ -381,10 +401,11 @@ def prepare_faces_from_images(
         )
         for i, (f, a) in enumerate(zip(files, aus))
     ]
-    records = run_items(
+    records = run_batch(
         items,
         _image_item,
-        journal=output_dir / "prepare_faces.jsonl",
+        output_dir=output_dir,
+        settings={"from": "images", "image_size": image_size},
         setup_fn=functools.partial(_landmarker_env, str(face_landmarker_path)),
         teardown_fn=_close_landmarkers,
         parallel_config=parallel_config,

@@ -6,7 +6,7 @@ Two kinds of ``.pth`` files (``torch.save`` dicts), both readable by :func:`load
   "image_size", "generator_conf", "discriminator_conf", "generator", "discriminator",
   "optimizer_g", "optimizer_d", "config"}``;
 - ``generator.pth``, what rendering needs: ``{"kind": "ganimation_generator", "image_size",
-  "generator_conf", "generator"}``.
+  "generator_conf", "generator"}``, written by :func:`save_generator` only.
 """
 
 from __future__ import annotations
@@ -15,12 +15,36 @@ import os
 from pathlib import Path
 
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
 
 #: ``kind`` of a full training checkpoint.
 CHECKPOINT_KIND = "ganimation_checkpoint"
 #: ``kind`` of an exported generator.
 GENERATOR_KIND = "ganimation_generator"
 _KINDS = (CHECKPOINT_KIND, GENERATOR_KIND)
+
+
+def save_generator(
+    path: str | os.PathLike, generator, image_size: int, generator_conf: dict
+) -> None:
+    """Write ``generator.pth``: what rendering needs, nothing half-written.
+
+    Args:
+        path: Output file.
+        generator: The ``GANimationGenerator`` (its ``state_dict`` is saved).
+        image_size: Side of the square face crops it was trained on.
+        generator_conf: The keyword arguments that rebuild it (``GANimationGenerator(**conf)``).
+    """
+    import torch
+
+    data = {
+        "kind": GENERATOR_KIND,
+        "image_size": int(image_size),
+        "generator_conf": dict(generator_conf),
+        "generator": generator.state_dict(),
+    }
+    with atomic_write(path) as tmp:
+        torch.save(data, tmp)
 
 
 def read_checkpoint(path: str | os.PathLike, kinds: tuple[str, ...] = _KINDS) -> dict:
@@ -88,7 +112,7 @@ def load_generator(path: str | os.PathLike):
     Returns:
         (GANimationGenerator, image_size).
     """
-    from espnet_cause.models.ganimation.generator import GANimationGenerator
+    from espnet_cause.ganimation.generator import GANimationGenerator
 
     data = read_checkpoint(path)
     try:

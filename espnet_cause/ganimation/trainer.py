@@ -12,7 +12,6 @@ double backward does not mix well with DDP's bucketed hooks). Only rank 0 logs a
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import time
@@ -23,30 +22,28 @@ import torch
 from torch import nn
 
 from espnet_cause.errors import CauseError
-from espnet_cause.io.atomic import atomic_write
-from espnet_cause.losses.ganimation import (
+from espnet_cause.ganimation.checkpoint import (
+    CHECKPOINT_KIND,
+    load_state,
+    read_checkpoint,
+    save_generator,
+)
+from espnet_cause.ganimation.discriminator import GANimationDiscriminator
+from espnet_cause.ganimation.generator import GANimationGenerator
+from espnet_cause.ganimation.losses import (
     AttentionLoss,
     AURegressionLoss,
     CycleLoss,
     WassersteinCriticLoss,
     WassersteinGeneratorLoss,
 )
-from espnet_cause.models.ganimation.checkpoint import (
-    CHECKPOINT_KIND,
-    GENERATOR_KIND,
-    load_state,
-    read_checkpoint,
-)
-from espnet_cause.models.ganimation.discriminator import GANimationDiscriminator
-from espnet_cause.models.ganimation.generator import GANimationGenerator
+from espnet_cause.io.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
 #: File names inside the output directory.
 CHECKPOINT_FILE = "checkpoint.pth"
 GENERATOR_FILE = "generator.pth"
-SCALARS_FILE = "scalars.csv"
-IMAGES_DIR = "images"
 TENSORBOARD_DIR = "tensorboard"
 #: Faces shown in each logged image grid.
 GRID_FACES = 4
@@ -61,54 +58,27 @@ def lr_factor(step: int, max_steps: int, lr_decay_steps: int) -> float:
 
 
 class ScalarAndImageLogger:
-    """TensorBoard when ``tensorboard`` is installed, else ``scalars.csv`` + PNG grids.
+    """Scalars and image grids to TensorBoard, in ``output_dir/tensorboard``.
 
     Args:
         output_dir: Experiment directory.
     """
 
     def __init__(self, output_dir: Path) -> None:
-        self.output_dir = output_dir
-        self.writer = None
-        try:
-            from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(str(output_dir / TENSORBOARD_DIR))
-        except ImportError:
-            logger.info(
-                "tensorboard is not installed: scalars go to %s, image grids to %s/",
-                output_dir / SCALARS_FILE,
-                output_dir / IMAGES_DIR,
-            )
+        self.writer = SummaryWriter(str(output_dir / TENSORBOARD_DIR))
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
-        if self.writer is not None:
-            for name, value in values.items():
-                self.writer.add_scalar(name, value, step)
-            return
-        path = self.output_dir / SCALARS_FILE
-        new = not path.exists()
-        with open(path, "a", newline="") as f:
-            writer = csv.writer(f)
-            if new:
-                writer.writerow(["step", "name", "value"])
-            for name, value in values.items():
-                writer.writerow([step, name, f"{value:.6g}"])
+        for name, value in values.items():
+            self.writer.add_scalar(name, value, step)
 
     def image(self, step: int, grid: np.ndarray) -> None:
         """(H, W, 3) uint8 RGB grid."""
-        if self.writer is not None:
-            self.writer.add_image("faces", grid, step, dataformats="HWC")
-            return
-        import cv2
-
-        path = self.output_dir / IMAGES_DIR / f"step{step:08d}.png"
-        with atomic_write(path) as tmp:
-            cv2.imwrite(str(tmp), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        self.writer.add_image("faces", grid, step, dataformats="HWC")
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        self.writer.close()
 
 
 def image_grid(rows: list[torch.Tensor]) -> np.ndarray:
@@ -130,7 +100,7 @@ class GANimationTrainer:
     Args mirror the YAML configuration one to one (see ``conf/ganimation.yaml``).
 
     Args:
-        train_dir: Face directory (``aus.csv`` + crops), see ``espnet_cause.ganimation_data``.
+        train_dir: Face directory (``aus.csv`` + crops), see ``espnet_cause.ganimation.data``.
         output_dir: Where checkpoints, ``generator.pth`` and logs go.
         image_size: Side of the training crops (the paper's 128).
         generator_conf: ``GANimationGenerator`` kwargs.
@@ -248,14 +218,9 @@ class GANimationTrainer:
             return
         with atomic_write(self.output_dir / CHECKPOINT_FILE) as tmp:
             torch.save(self.state(), tmp)
-        generator = {
-            "kind": GENERATOR_KIND,
-            "image_size": self.image_size,
-            "generator_conf": self.generator_conf,
-            "generator": self.generator.state_dict(),
-        }
-        with atomic_write(self.output_dir / GENERATOR_FILE) as tmp:
-            torch.save(generator, tmp)
+        save_generator(
+            self.output_dir / GENERATOR_FILE, self.generator, self.image_size, self.generator_conf
+        )
         logger.info("step %d: saved %s", self.step, self.output_dir / CHECKPOINT_FILE)
 
     def load(self, path: str | os.PathLike) -> None:
@@ -287,7 +252,7 @@ class GANimationTrainer:
     def _loader(self):
         from torch.utils.data import DataLoader, DistributedSampler
 
-        from espnet_cause.ganimation_data import FaceAUDataset
+        from espnet_cause.ganimation.data import FaceAUDataset
 
         dataset = FaceAUDataset(self.train_dir, image_size=self.image_size, **self.dataset_conf)
         sampler = None

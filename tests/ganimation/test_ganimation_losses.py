@@ -4,15 +4,15 @@ import pytest
 import torch
 
 from espnet_cause.au import NUM_AUS
-from espnet_cause.losses.ganimation import (
+from espnet_cause.ganimation.discriminator import GANimationDiscriminator
+from espnet_cause.ganimation.generator import GANimationGenerator
+from espnet_cause.ganimation.losses import (
     AttentionLoss,
     AURegressionLoss,
     CycleLoss,
     WassersteinCriticLoss,
     WassersteinGeneratorLoss,
 )
-from espnet_cause.models.ganimation.discriminator import GANimationDiscriminator
-from espnet_cause.models.ganimation.generator import GANimationGenerator
 
 SIZE = 32
 

@@ -12,6 +12,7 @@ Usage::
 
     renderer = GANimationRenderer("exp/ganimation/generator.pth")
     frames = renderer.render(face_128x128_rgb_uint8, aus_T_by_17)   # (T, 128, 128, 3) uint8
+    frames = ganimation_frames(renderer, photo, face, aus, batch_size=16)  # whole photos
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.ganimation_data import normalize_aus
+from espnet_cause.ganimation.data import normalize_aus
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("auto", "fp32", "bf16")
 #: Default number of AU frames per generator batch.
 DEFAULT_BATCH_SIZE = 16
+#: AU frames rendered per call by :func:`ganimation_frames` (bounds memory).
+GANIMATION_CHUNK = 64
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -82,7 +87,7 @@ class GANimationRenderer:
     ) -> None:
         import torch
 
-        from espnet_cause.models.ganimation.checkpoint import load_generator
+        from espnet_cause.ganimation.checkpoint import load_generator
 
         if backend not in BACKENDS:
             raise CauseError(f"unknown GANimation backend {backend!r}; use one of {BACKENDS}")
@@ -185,3 +190,53 @@ class GANimationRenderer:
                 [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_LINEAR) for f in out]
             )
         return out
+
+
+def load_ganimation(model_path: str | None, device: str) -> GANimationRenderer:
+    """The GANimation renderer, or a CauseError saying what is missing."""
+    if model_path is None:
+        raise CauseError(
+            "--renderer ganimation needs --ganimation_model",
+            fix="pass the trained generator, or use --renderer warp (no training needed)",
+        )
+    if not Path(model_path).is_file():
+        raise CauseError(
+            "GANimation model not found", path=model_path, fix="check --ganimation_model"
+        )
+    try:
+        return GANimationRenderer(model_path, device=device)
+    except CauseError:
+        raise
+    except (RuntimeError, KeyError, ValueError, OSError, EOFError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CauseError(
+            f"cannot load the GANimation model (wrong or damaged checkpoint?): {first}",
+            path=model_path,
+            fix="pass a generator saved by espnet_cause.bin.ganimation_train",
+        ) from None
+
+
+def ganimation_frames(
+    renderer: GANimationRenderer, image: np.ndarray, face, aus: np.ndarray, batch_size: int
+) -> Iterator[np.ndarray]:
+    """Crop the face, render it in chunks and paste each frame back into the photo.
+
+    Args:
+        renderer: A loaded renderer.
+        image: (H, W, 3) uint8 RGB photo.
+        face: The face found in ``image`` (``espnet_cause.render.face.find_face``).
+        aus: (T, 17) AU intensities at the video frame rate.
+        batch_size: AU frames per generator call.
+
+    Yields:
+        (H, W, 3) uint8 RGB frames.
+    """
+    from espnet_cause.render.compose import CropCompositor
+
+    compositor = CropCompositor(image, face, size=renderer.image_size)
+    for start in range(0, len(aus), GANIMATION_CHUNK):
+        crops = renderer.render(
+            compositor.crop, aus[start : start + GANIMATION_CHUNK], batch_size=batch_size
+        )
+        for crop in np.asarray(crops):
+            yield compositor.paste(crop)

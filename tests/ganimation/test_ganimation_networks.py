@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from espnet_cause.au import NUM_AUS
-from espnet_cause.models.ganimation.discriminator import GANimationDiscriminator
-from espnet_cause.models.ganimation.generator import GANimationGenerator
+from espnet_cause.ganimation.discriminator import GANimationDiscriminator
+from espnet_cause.ganimation.generator import GANimationGenerator
 
 
 @pytest.mark.parametrize("size,downs,blocks", [(32, 2, 1), (64, 2, 2), (48, 1, 0)])

@@ -6,9 +6,9 @@ import torch
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.models.ganimation.checkpoint import GENERATOR_KIND
-from espnet_cause.models.ganimation.generator import GANimationGenerator
-from espnet_cause.models.ganimation.inference import (
+from espnet_cause.ganimation.checkpoint import save_generator
+from espnet_cause.ganimation.generator import GANimationGenerator
+from espnet_cause.ganimation.renderer import (
     GANimationRenderer,
     to_model_image,
     to_uint8_frames,
@@ -23,15 +23,7 @@ def model(tmp_path):
     torch.manual_seed(0)
     g = GANimationGenerator(**CONF).eval()
     path = tmp_path / "generator.pth"
-    torch.save(
-        {
-            "kind": GENERATOR_KIND,
-            "image_size": SIZE,
-            "generator_conf": CONF,
-            "generator": g.state_dict(),
-        },
-        path,
-    )
+    save_generator(path, g, SIZE, CONF)
     return g, path
 
 
@@ -82,11 +74,7 @@ def test_missing_and_bad_model_files(tmp_path, model):
     with pytest.raises(CauseError, match="kind"):
         GANimationRenderer(other)
     wrong = tmp_path / "wrong.pth"
-    torch.save(
-        {"kind": GENERATOR_KIND, "image_size": SIZE, "generator_conf": {"conv_dim": 4},
-         "generator": g.state_dict()},
-        wrong,
-    )  # fmt: skip
+    save_generator(wrong, g, SIZE, {"conv_dim": 4})  # weights of conv_dim 8
     with pytest.raises(CauseError, match="shape mismatch") as e:
         GANimationRenderer(wrong)
     assert "wrong.pth" in str(e.value)
