@@ -84,7 +84,7 @@ def _supports_fast_path(net) -> bool:
         and frontend.stft is not None
         and frontend.frontend is None
         and (net.normalize is None or type(net.normalize) is GlobalMVN)
-        and all(hasattr(net, a) for a in ("to_au_rate", "num_frames", "denormalize"))
+        and all(hasattr(net, a) for a in ("to_au_rate", "run_encoder", "num_frames", "denormalize"))
     )
 
 
@@ -262,7 +262,7 @@ class Speech2AU:
                 feats = feats / mvn.std.to(feats.dtype)
         feats_lengths = torch.tensor([feats.size(1)], device=speech.device)
         xs = net.to_au_rate(feats, feats_lengths, num_frames)
-        hs, _ = net.encoder(xs, num_frames)
+        hs = net.run_encoder(xs, num_frames)
         pred = net.output_layer(hs)
         return net.denormalize(pred, num_frames)[0]
 
