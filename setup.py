@@ -37,6 +37,9 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.12",
     packages=find_packages(include=["espnet_cause", "espnet_cause.*"]),
+    # the face model and demo media (sources and licences: espnet_cause/assets/NOTICE)
+    package_data={"espnet_cause.assets": ["*.task", "*.jpg", "*.wav", "NOTICE"]},
+    include_package_data=True,
     install_requires=[
         "espnet>=202611,<202700",
         "torch",

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_WAV = REPO.parent / "shared" / "fixtures" / "speech" / "arctic_a0007.wav"
+#: The packaged demo speech (CMU ARCTIC a0007).
+DEFAULT_WAV = REPO / "espnet_cause" / "assets" / "arctic_a0007.wav"
 ENCODERS = ("cnn", "dcnn", "rnn", "mlp", "conformer")
 #: Encoders whose conf has a ``causal`` switch; mlp is causal as is, conformer never.
 CAUSAL_SWITCH = ("cnn", "dcnn", "rnn")

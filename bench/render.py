@@ -1,6 +1,6 @@
 """Rendering speed: frames per second for the ``warp`` and ``ganimation`` renderers (one JSON line).
 
-Both are measured on the shared test photo (grace_hopper.jpg, 512x600) with a speech-like AU
+Both are measured on the packaged demo photo (grace_hopper.jpg, 512x600) with a speech-like AU
 sequence, everything a rendered frame needs included:
 - ``warp``: the landmark warp of the photo's face region (the CLI path; the face region is about
   300 px) and ``warp_crop128``: the same warp on the aligned 128 px crop, pasted back;
@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 TARGETS = {"warp_fps": 25.0, "ganimation_fps": 10.0}
 
 
@@ -104,11 +103,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--num_threads", type=int, default=2)
-    parser.add_argument("--image", default=str(SHARED / "fixtures/faces/grace_hopper.jpg"))
-    parser.add_argument(
-        "--face_landmarker_path", default=str(SHARED / "models/face_landmarker.task")
-    )
+    parser.add_argument("--image", default=None, help="Photo (default: the packaged demo photo).")
+    parser.add_argument("--face_landmarker_path", default=None, help="Default: packaged model.")
     args = parser.parse_args()
+    from espnet_cause import assets
+    from espnet_cause.extract.mediapipe import resolve_face_landmarker
+
+    args.image = args.image or str(assets.demo_image())
+    args.face_landmarker_path = str(resolve_face_landmarker(args.face_landmarker_path))
 
     import cv2
 

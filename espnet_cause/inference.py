@@ -88,6 +88,47 @@ def _supports_fast_path(net) -> bool:
     )
 
 
+def load_state_dict(model_file: Path, *, where: str, member: str = "") -> dict:
+    """A ``.pth`` state dict read with ``torch.load(weights_only=True)``: tensors, never code.
+
+    A file that pickles other Python objects is refused (loading it could run code); unlike
+    PyTorch's message, the error never suggests loading it unsafely.
+
+    Args:
+        model_file: The weights file.
+        where: The file errors name (the zip it came from, or the file itself).
+        member: Prefix naming the member inside a zip (``"model.pth in the zip: "``).
+
+    Returns:
+        The state dict (unwrapped from ``{"module": ...}`` / ``{"state_dict": ...}``).
+    """
+    import pickle
+    import zipfile
+
+    import torch
+
+    fix = "pass the .pth the training wrote for this config (or a packed model.zip)"
+    try:
+        state = torch.load(model_file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CauseError(
+            f"{member}the weights file holds Python objects besides tensors; refused, because "
+            "loading it could run code",
+            path=where,
+            fix="use a state dict saved with torch.save(model.state_dict(), path), or re-pack "
+            "the model from its training run",
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CauseError(f"{member}cannot load the weights: {first}", path=where, fix=fix) from None
+    for wrapper in ("module", "state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CauseError(f"{member}the weights file is not a state dict", path=where, fix=fix)
+    return state
+
+
 class Speech2AU:
     """A trained CAUSE model ready for inference.
 
@@ -138,7 +179,12 @@ class Speech2AU:
                     fix="pass --model MODEL.zip or --train_config and --model_file",
                 )
             self.source = self.source if model is not None else str(model_file)
-            net = self._build(Path(train_config), Path(model_file), device)
+            net = self._build(
+                Path(train_config),
+                Path(model_file),
+                device,
+                source=str(model) if model is not None else None,
+            )
         net.to(device).eval()
         if optimize:
             folded = remove_weight_norm(net)
@@ -161,22 +207,34 @@ class Speech2AU:
         return cls(None, **kwargs)
 
     @staticmethod
-    def _build(train_config: Path, model_file: Path, device: str):
-        import pickle
-        import zipfile
+    def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):
+        """Build the network from its config and load the weights (tensors only, never code).
 
+        Args:
+            train_config: The run's ``config.yaml``.
+            model_file: The weights ``.pth`` (a state dict).
+            device: Torch device.
+            source: What errors name (the packed zip the files came from); default the files.
+        """
         from espnet_cause.tasks.cause import CAUSETask
 
         for path, what in ((train_config, "training config"), (model_file, "model file")):
             if not path.is_file():
-                raise CauseError(f"{what} not found", path=path, fix="check the path")
-        fix = "pass the .pth the training wrote for this config (or a packed model.zip)"
+                raise CauseError(f"{what} not found", path=source or path, fix="check the path")
+        where = source or str(model_file)
+        member = f"{model_file.name} in the zip: " if source else ""
+        state = load_state_dict(model_file, where=where, member=member)
+        net, _ = CAUSETask.build_model_from_file(train_config, None, device)
         try:
-            net, _ = CAUSETask.build_model_from_file(train_config, model_file, device)
-        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
-            # torch.load on a truncated/foreign file, or a state dict that does not fit
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise CauseError(f"cannot load the model: {first}", path=model_file, fix=fix) from None
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()
+            detail = " ".join(line.strip() for line in first[:2])
+            raise CauseError(
+                f"{member}the weights do not fit the config: {detail}",
+                path=where,
+                fix="pass the .pth the training wrote for this config (or a packed model.zip)",
+            ) from None
         return net
 
     @property

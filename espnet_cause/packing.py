@@ -227,17 +227,70 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     return zf
 
 
+def _verify_members(zf: zipfile.ZipFile, zip_path: Path) -> dict:
+    """Check every member listed in ``meta.yaml`` against its sha256; return the meta mapping.
+
+    Raises:
+        CauseError: naming the zip and the member whose bytes differ from what was packed.
+    """
+    fix = "re-pack the model from its training run (python -m espnet_cause.bin.pack_model)"
+    try:
+        meta = yaml.safe_load(zf.read(META_NAME).decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise CauseError(f"{META_NAME} in the zip is not valid YAML: {e}", path=zip_path) from None
+    sums = meta.get("sha256") if isinstance(meta, dict) else None
+    if not isinstance(sums, dict) or MODEL_NAME not in sums:
+        raise CauseError(
+            f"{META_NAME} in the zip lists no sha256 for {MODEL_NAME}", path=zip_path, fix=fix
+        )
+    names = set(zf.namelist())
+    for name, expected in sums.items():
+        if name not in names:
+            raise CauseError(f"member {name} listed in {META_NAME} is missing", path=zip_path)
+        h = hashlib.sha256()
+        with zf.open(name) as f:
+            while chunk := f.read(HASH_CHUNK):
+                h.update(chunk)
+        if h.hexdigest() != str(expected):
+            raise CauseError(
+                f"member {name} does not match its sha256 in {META_NAME} (changed after packing)",
+                path=zip_path,
+                fix=fix,
+            )
+    return meta
+
+
+def _cache_intact(target: Path) -> bool:
+    """True when an extraction is complete and its weights still match the packed sha256."""
+    meta_path = target / META_NAME
+    if not (meta_path.is_file() and (target / CONFIG_NAME).is_file()):
+        return False
+    if not (target / MODEL_NAME).is_file():
+        return False
+    try:
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        expected = meta["sha256"][MODEL_NAME]
+    except (OSError, yaml.YAMLError, TypeError, KeyError, UnicodeDecodeError):
+        return False
+    if sha256_file(target / MODEL_NAME) != expected:
+        logger.warning("%s: cached weights differ from the zip; unpacking again", target)
+        return False
+    return True
+
+
 def unpack_model(
     zip_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None
 ) -> tuple[Path, Path]:
     """Extract a model zip (once) and return ``(config_path, model_file)``.
 
-    The extraction directory is ``cache_dir / <first 16 hex of the zip's sha256>``; a finished
-    extraction is reused, so unpacking the same zip again costs one hash. Stats paths in the
+    The extraction directory is ``cache_dir / <first 16 hex of the zip's sha256>``. Every member
+    is checked against the sha256 list in the zip's ``meta.yaml`` before it is used, and a cached
+    extraction is reused only while its weights still match that list. Stats paths in the
     returned config are absolute paths into that directory.
 
     Raises:
-        CauseError: naming ``zip_path`` if it is missing, truncated or not a model zip.
+        CauseError: naming ``zip_path`` if it is missing, truncated, not a model zip, or a
+            member differs from its packed sha256.
     """
     zip_path = Path(zip_path)
     if not zip_path.is_file():
@@ -246,27 +299,34 @@ def unpack_model(
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     target = root / digest
     config_path, model_file = target / CONFIG_NAME, target / MODEL_NAME
-    if (target / META_NAME).is_file() and config_path.is_file() and model_file.is_file():
+    if _cache_intact(target):
         return config_path, model_file
 
     with _open_zip(zip_path) as zf:
+        _verify_members(zf, zip_path)
+        try:
+            config = yaml.safe_load(zf.read(CONFIG_NAME).decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise CauseError(
+                f"{CONFIG_NAME} in the zip is not valid YAML: {e}", path=zip_path
+            ) from None
+        if not isinstance(config, dict):
+            raise CauseError(f"{CONFIG_NAME} in the zip is not a YAML mapping", path=zip_path)
+        for name in zf.namelist():
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise CauseError(f"unsafe member name {name!r} in model zip", path=zip_path)
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=root))
         try:
-            for name in zf.namelist():
-                dest = (tmp / name).resolve()
-                if not dest.is_relative_to(tmp.resolve()):
-                    raise CauseError(f"unsafe member name {name!r} in model zip", path=zip_path)
             zf.extractall(tmp)
-            config = _load_yaml(tmp / CONFIG_NAME, "packed config")
             stats = {key: value for key, value in _find_stats(config)}
             absolute = {key: str(target / value) for key, value in stats.items()}
             with open(tmp / CONFIG_NAME, "w", encoding="utf-8") as f:
                 yaml.safe_dump(_replace(config, absolute), f, sort_keys=False, allow_unicode=True)
             # Meta last: its presence marks a complete extraction.
             os.replace(tmp / META_NAME, tmp / f"{META_NAME}.part")
-            if target.exists() and not (target / META_NAME).is_file():
-                shutil.rmtree(target)  # left behind by an interrupted extraction
+            if target.exists() and not _cache_intact(target):
+                shutil.rmtree(target)  # interrupted or damaged extraction
             try:
                 os.replace(tmp, target)
             except OSError:  # another process finished first

@@ -1,4 +1,17 @@
-"""Shared test fixtures: paths into ../shared, resolved in one place."""
+"""Shared test fixtures, all inside the repository: nothing beside the clone is read.
+
+- ``face_model``, ``demo_image``, ``demo_wav``: the files that ship with the package
+  (``espnet_cause/assets``: MediaPipe's face_landmarker.task, the public-domain Grace Hopper photo,
+  CMU ARCTIC a0007).
+- ``smile_video``: made once per session: the demo photo moved by the project's warp renderer from
+  a known AU12 ramp (neutral, then smiling from 0.7 s on), with the first 2.4 s of the demo speech
+  as AAC audio (640x600, 30 fps, 72 frames).
+- ``openface20_csv``: an OpenFace 2.0 FeatureExtraction CSV written in that program's real column
+  layout (431 columns, header separated by ``", "``), 100 frames with known AU values.
+
+A test skipped on a clean clone is a failure: set ``ESPNET_CAUSE_NO_SKIP=1`` (CI does) and every
+skip is turned into a failure naming its reason.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +19,91 @@ import os
 from pathlib import Path
 
 import pytest
+from made_fixtures import (
+    SMILE_FPS,
+    SMILE_FRAMES,
+    SMILE_WIDTH,
+    smile_aus,
+    widen,
+    write_openface20_csv,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-#: The read-only directory of real media and models that sits beside the clone.
-SHARED = Path(os.environ.get("ESPNET_CAUSE_SHARED", REPO.parent / "shared"))
+#: Environment variable that turns skipped tests into failures (set by .ci/parts/20-test.sh).
+NO_SKIP_ENV = "ESPNET_CAUSE_NO_SKIP"
+
+
+def _fail_skip(report) -> None:
+    if report.skipped and os.environ.get(NO_SKIP_ENV) and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and {NO_SKIP_ENV} forbids skips: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With ``ESPNET_CAUSE_NO_SKIP`` set, a skipped test is reported as failed, with its reason."""
+    outcome = yield
+    _fail_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at import (``pytest.importorskip`` at module level)."""
+    outcome = yield
+    _fail_skip(outcome.get_result())
 
 
 @pytest.fixture(scope="session")
-def shared():
-    """Resolve a file under ../shared, skipping the test with a reason naming it if it is absent.
+def face_model() -> Path:
+    """The packaged MediaPipe ``face_landmarker.task``."""
+    from espnet_cause import assets
 
-    Usage: ``def test_x(shared): wav = shared("fixtures/speech/arctic_a0007.wav")``.
+    return assets.face_landmarker()
+
+
+@pytest.fixture(scope="session")
+def demo_image() -> Path:
+    """The packaged demo photo (Grace Hopper, 512x600 RGB)."""
+    from espnet_cause import assets
+
+    return assets.demo_image()
+
+
+@pytest.fixture(scope="session")
+def demo_wav() -> Path:
+    """The packaged demo speech (CMU ARCTIC a0007, 16 kHz mono, 4.0 s)."""
+    from espnet_cause import assets
+
+    return assets.demo_wav()
+
+
+@pytest.fixture(scope="session")
+def smile_video(tmp_path_factory, demo_image, demo_wav) -> Path:
+    """A 2.4 s mp4 of the demo face going from neutral to smiling, with speech as audio.
+
+    640x600 (the 512x600 photo with its edge columns repeated), 30 fps, 72 frames (H.264), AAC
+    mono 16 kHz; rendered by
+    :class:`espnet_cause.render.warp.WarpRenderer` from :func:`smile_aus`.
     """
+    from espnet_cause.io.audio import load_audio
+    from espnet_cause.render.face import load_image
+    from espnet_cause.render.mp4 import write_mp4
+    from espnet_cause.render.warp import WarpRenderer
 
-    def resolve(relative: str) -> Path:
-        path = SHARED / relative
-        if not path.exists():
-            pytest.skip(
-                f"needs {path} (the shared fixtures beside the clone; set ESPNET_CAUSE_SHARED "
-                "to their directory)"
-            )
-        return path
+    path = tmp_path_factory.mktemp("smile") / "smile.mp4"
+    speech, sample_rate = load_audio(demo_wav)
+    renderer = WarpRenderer()
+    try:
+        frames = renderer.render(widen(load_image(demo_image), SMILE_WIDTH), smile_aus())
+        audio = speech[: round(SMILE_FRAMES / SMILE_FPS * sample_rate)]
+        write_mp4(path, frames, SMILE_FPS, audio=audio, sample_rate=sample_rate)
+    finally:
+        renderer.close()
+    return path
 
-    return resolve
+
+@pytest.fixture(scope="session", params=[",", ", "], ids=["comma", "comma_space"])
+def openface20_csv(request, tmp_path_factory) -> Path:
+    """An OpenFace 2.0 CSV (values: :func:`openface20_aus`), rows separated by "," and ", "."""
+    root = tmp_path_factory.mktemp("openface20")
+    return write_openface20_csv(root / "OpenFace_Test.csv", row_sep=request.param)

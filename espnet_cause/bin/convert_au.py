@@ -13,8 +13,6 @@ import argparse
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -25,6 +23,7 @@ from espnet_cause.io.au_files import (
     read_au,
     read_au_fps,
     read_au_scp,
+    track_from_matrix,
     write_au,
 )
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack
@@ -94,7 +93,7 @@ def _read_many(path: Path, input_fps: float | None, face_id: int | None) -> dict
     if path.suffix == ".scp":
         fps = input_fps or read_au_fps(path)
         return {
-            key: AUTrack.from_array(np.asarray(array), fps, source=f"{path}:{key}")
+            key: track_from_matrix(array, fps, source=f"{path}:{key}")
             for key, array in read_au_scp(path).items()
         }
     if path.suffix.lower() in SINGLE_SUFFIXES:
@@ -115,6 +114,25 @@ def _resample(track: AUTrack, fps: float | None, args) -> AUTrack:
     return out
 
 
+def _check_destination(src: Path, dst: Path) -> None:
+    """Refuse an output that cannot be written, or that is the input, before reading anything."""
+    from espnet_cause.io.atomic import check_output, check_output_dir
+
+    if dst.suffix == ".scp":
+        for out in (dst, dst.with_suffix(".ark")):
+            check_output(out, inputs={"--input": src}, what="--output")
+    elif dst.suffix.lower() in SINGLE_SUFFIXES:
+        check_output(dst, inputs={"--input": src}, what="--output")
+    elif dst.suffix == "":
+        if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+            raise CauseError(
+                "--output is the --input directory; refusing to overwrite the inputs",
+                path=dst,
+                fix="write to another directory",
+            )
+        check_output_dir(dst, what="--output")
+
+
 @reports_errors
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
@@ -122,6 +140,7 @@ def main(cmd: list[str] | None = None) -> None:
     src, dst = Path(args.input), Path(args.output)
     if not src.exists():
         raise CauseError("input not found", path=src, fix="check the path")
+    _check_destination(src, dst)
     tracks = _read_many(src, args.input_fps, args.face_id)
     converted = {key: _resample(t, args.fps, args) for key, t in tracks.items()}
     fps = next(iter(converted.values())).fps

@@ -96,31 +96,6 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_wav(value: str, name: str) -> tuple[np.ndarray, int]:
-    """Read a ``wav.scp`` value: a sound file, a Kaldi ``ark:offset`` or a ``cmd |`` pipe.
-
-    Returns:
-        (N,) float32 mono samples and their rate (no resampling).
-    """
-    value = value.strip()
-    if value.endswith("|") or ".ark:" in value:
-        import kaldiio
-
-        try:
-            rate, data = kaldiio.load_mat(value)
-        except Exception as e:  # kaldiio raises several types for bad pipes/offsets
-            raise CauseError(f"{name}: cannot read {value!r}: {e}") from None
-        data = np.asarray(data)
-        if data.dtype.kind in "iu":
-            data = data.astype(np.float32) / np.iinfo(data.dtype).max
-        if data.ndim == 2:
-            data = data.mean(axis=1)
-        return data.astype(np.float32), int(rate)
-    from espnet_cause.io.audio import load_audio
-
-    return load_audio(value, name=name)
-
-
 def export_item(
     key: str,
     payload: dict,
@@ -145,7 +120,9 @@ def export_item(
     Returns:
         A record with ``num_samples``, ``num_frames`` and ``mean_intensity``.
     """
-    speech, rate = read_wav(payload["wav"], key)
+    from espnet_cause.io.audio import load_speech
+
+    speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     if rate != fs and resample:
         from espnet_cause.io.audio import resample as resample_audio
 

@@ -53,7 +53,11 @@ def get_parser() -> argparse.ArgumentParser:
         type=Path,
         help="Where OpenFace FeatureExtraction wrote <video stem>.csv (openface extractor).",
     )
-    parser.add_argument("--face_landmarker_path", type=Path, help="MediaPipe model file.")
+    parser.add_argument(
+        "--face_landmarker_path",
+        type=Path,
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
+    )
     parser.add_argument(
         "--download",
         action="store_true",
@@ -133,6 +137,16 @@ def main(cmd=None) -> None:
     parser = get_parser()
     args = parser.parse_args(cmd)
     setup_logging(args.verbose)
+    from espnet_cause.io.atomic import check_output, check_output_dir
+
+    if args.video is not None:
+        if args.output is None:
+            args.output = Path(args.video.stem + ".csv")
+        check_output(
+            args.output, inputs={"--video": args.video}, suffixes=(".csv",), what="--output"
+        )
+    elif args.output_dir is not None:
+        check_output_dir(args.output_dir)
     landmarker = None
     if args.extractor == "mediapipe":
         from espnet_cause.extract.mediapipe import resolve_face_landmarker
@@ -141,8 +155,6 @@ def main(cmd=None) -> None:
     openface_dir = str(args.openface_dir) if args.openface_dir else None
 
     if args.video is not None:
-        if args.output is None:
-            args.output = Path(args.video.stem + ".csv")
         from espnet_cause.io.openface import write_openface_csv
 
         tracker = _tracker_env(args.extractor, landmarker, args.au_fps or None).get("tracker")

@@ -146,6 +146,8 @@ def _check_args(args) -> None:
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
         raise CauseError("--wav_scp needs --output_dir", fix="pass --output_dir DIR")
+    from espnet_cause.io.atomic import check_output, check_output_dir
+
     suffix = Path(args.output).suffix.lower() if args.output else None
     if args.output and args.output_format in ANIMATION_FORMATS:
         wanted = SUFFIXES[args.output_format]
@@ -162,24 +164,12 @@ def _check_args(args) -> None:
             fix="name the output FILE.csv or FILE.npy (or use --output_dir)",
         )
 
-
-def load_speech(value: str, name: str) -> tuple[np.ndarray, int]:
-    """Audio of a wav.scp value (a path, or a Kaldi command ending in ``|``) or a file path."""
-    from espnet_cause.io.audio import load_audio
-
-    value = value.strip()
-    if value.endswith("|"):
-        import kaldiio
-
-        try:
-            rate, data = kaldiio.load_mat(value)
-        except Exception as e:  # the command's own failure, reported as the item's reason
-            raise CauseError(f"command failed: {e}", path=name) from None
-        data = np.asarray(data)
-        if data.dtype.kind in "iu":
-            data = data.astype(np.float32) / np.iinfo(data.dtype).max
-        return data.astype(np.float32), int(rate)
-    return load_audio(value, name=name)
+    inputs = {"--wav": args.wav, "--wav_scp": args.wav_scp, "--model": args.model}
+    inputs |= {"--train_config": args.train_config, "--model_file": args.model_file}
+    if args.output:
+        check_output(args.output, inputs=inputs, what="--output")
+    if args.output_dir:
+        check_output_dir(args.output_dir)
 
 
 def build_speech2au(**model_options) -> dict:
@@ -220,6 +210,8 @@ def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output
 
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
+    from espnet_cause.io.audio import load_speech
+
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
@@ -229,6 +221,8 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
 
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
+    from espnet_cause.io.audio import load_speech
+
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
     samples, sr = load_speech(args.wav, name=args.wav)
     aus = speech2au(samples, sr, name=args.wav)

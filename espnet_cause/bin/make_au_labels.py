@@ -33,7 +33,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data_dir", type=Path, required=True)
     parser.add_argument("--output_dir", type=Path, required=True)
     parser.add_argument("--au_extractor", choices=EXTRACTORS, default="mediapipe")
-    parser.add_argument("--face_landmarker_path", type=Path, default=None)
+    parser.add_argument(
+        "--face_landmarker_path",
+        type=Path,
+        default=None,
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
+    )
     parser.add_argument(
         "--download",
         action="store_true",

@@ -81,8 +81,7 @@ def load_track(path: str, key: str | None, fps: float | None):
     Returns:
         (AUTrack, name): the track, with untrusted frames set to NaN, and a name for titles.
     """
-    from espnet_cause.io.au_files import read_au, read_au_fps, read_au_scp
-    from espnet_cause.io.track import AUTrack
+    from espnet_cause.io.au_files import read_au, read_au_fps, read_au_scp, track_from_matrix
 
     p = Path(path)
     if p.suffix.lower() == ".scp":
@@ -109,7 +108,7 @@ def load_track(path: str, key: str | None, fps: float | None):
             array = np.asarray(table[key], dtype=np.float32)
         except (OSError, ValueError) as e:
             raise CauseError(f"cannot read utterance {key!r}: {e}", path=p) from None
-        track = AUTrack.from_array(array, fps or read_au_fps(p), source=f"{p}:{key}")
+        track = track_from_matrix(array, fps or read_au_fps(p), source=f"{p}:{key}")
         name = key
     else:
         if key is not None:
@@ -130,6 +129,10 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     if args.fps is not None and not args.fps > 0:
         raise CauseError(f"--fps must be positive, got {args.fps}")
+    from espnet_cause.io.atomic import check_output
+
+    inputs = {"--input": args.input, "--reference": args.reference, "--wav": args.wav}
+    check_output(args.output, inputs=inputs, suffixes=(".png",), what="--output")
 
     from espnet_cause.plots import (
         REFERENCE_COLOR,

@@ -71,7 +71,7 @@ def get_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--face_landmarker_path",
         default=None,
-        help="MediaPipe face_landmarker.task for the videos.",
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
     )
     group.add_argument("--num_workers", type=int, default=2, help="Processes for generation.")
     return parser

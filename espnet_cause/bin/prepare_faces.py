@@ -31,7 +31,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--au_scp", type=Path, help="au.scp of the same utterances")
     parser.add_argument("--au_csv", type=Path, help="photos: CSV file,AU01_r..AU45_r (0-5)")
     parser.add_argument("--output_dir", type=Path, required=True)
-    parser.add_argument("--face_landmarker_path", type=Path, required=True)
+    parser.add_argument(
+        "--face_landmarker_path",
+        type=Path,
+        default=None,
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
+    )
     parser.add_argument("--frame_stride", type=int, default=5, help="videos: one frame in N")
     parser.add_argument("--max_frames_per_video", type=int, default=1000)
     parser.add_argument("--image_size", type=int, default=128)

@@ -20,6 +20,8 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.cli import reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import check_output
+from espnet_cause.render.mp4 import CONTAINERS
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--face_landmarker_path",
         default=None,
-        help="MediaPipe face_landmarker.task (default: the espnet_cause cache).",
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
     )
     parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
@@ -172,6 +174,19 @@ def main(cmd: list[str] | None = None) -> None:
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     renderer_name = args.renderer or ("ganimation" if args.ganimation_model else "warp")
+    check_output(
+        args.output,
+        inputs={
+            "--image": args.image,
+            "--wav": args.wav,
+            "--au": args.au,
+            "--cause_model": args.cause_model,
+            "--ganimation_model": args.ganimation_model,
+            "--face_landmarker_path": args.face_landmarker_path,
+        },
+        suffixes=tuple(CONTAINERS),
+        what="--output",
+    )
 
     from tqdm import tqdm
 

@@ -91,7 +91,7 @@ def load_au_set(
     Returns:
         (key -> loader returning a (T, 17) float32 array, frame rate).
     """
-    from espnet_cause.io.au_files import iter_au_dir, read_au, read_au_scp
+    from espnet_cause.io.au_files import iter_au_dir, read_au, read_au_scp, track_from_matrix
     from espnet_cause.io.datadir import read_kaldi_map
 
     path = Path(path)
@@ -111,7 +111,10 @@ def load_au_set(
     else:
         mats = read_au_scp(path)
         rate = fps or _fps_beside(path) or DEFAULT_AU_FPS
-        return {k: (lambda k=k: np.asarray(mats[k], np.float32)) for k in mats}, rate
+        return {
+            k: (lambda k=k: track_from_matrix(mats[k], rate, f"{path}:{k}").intensities)
+            for k in mats
+        }, rate
 
     rate = fps or _fps_beside(path)
     if rate is None:
@@ -156,8 +159,15 @@ def run_scoring(
     hyps, hfps = load_au_set(hyp, hyp_fps)
     notes: list[str] = []
     skipped: dict[str, str] = {}
-    for key in sorted(set(refs) - set(hyps)):
+    missing = sorted(set(refs) - set(hyps))
+    for key in missing:
         skipped[key] = "no prediction"
+    if missing:
+        notes.append(
+            f"{len(missing)} of {len(refs)} references have no prediction and are not scored "
+            f"(first: {', '.join(missing[:3])})"
+        )
+        logger.warning(notes[-1])
     extra = sorted(set(hyps) - set(refs))
     if extra:
         logger.warning(
@@ -228,6 +238,8 @@ def run_scoring(
         "hyp": str(hyp),
         "fps": rfps,
         "num_utterances": len(pairs),
+        "num_references": len(refs),
+        "num_missing_predictions": len(missing),
         "num_frames": num_frames,
         "method": "per-AU metrics over the concatenated frames of all utterances; "
         "AU means over the AUs where the metric is defined",
@@ -268,8 +280,10 @@ def run_scoring(
         )
     model = systems[scoring.MODEL].mean
     logger.info(
-        "%d utterances: mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
+        "%d of %d references scored (%d without a prediction): mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
         len(pairs),
+        len(refs),
+        len(missing),
         model["pcc"],
         model["ccc"],
         model["rmse"],
@@ -283,6 +297,9 @@ def run_scoring(
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
+    from espnet_cause.io.atomic import check_output_dir
+
+    check_output_dir(args.output_dir)
     run_scoring(
         args.ref,
         args.hyp,

@@ -24,8 +24,8 @@ What is generated (all deterministic from ``seed``):
   :mod:`espnet_cause.corpora.visemes`).
 - For ``num_videos`` utterances (default 12, spread over the speakers) an mp4: the face photo
   ``face_image`` warped by the AU track, with the speech as audio, so stage 2 runs the real
-  video path. Needs ``face_image`` and ``face_landmarker_path``; without them (or without the
-  renderer) no videos are made and a warning says so.
+  video path. Needs ``face_image`` (the face model defaults to the packaged one); without it (or
+  without the renderer) no videos are made and a warning says so.
 
 Layout of ``corpus_dir``::
 
@@ -372,9 +372,9 @@ def _render_videos(
     todo = [it for it in wanted if not _paths(corpus_dir, it.utt_id)[2].is_file()]
     if not todo:
         return len(wanted)
-    if face_image is None or face_landmarker_path is None:
+    if face_image is None:
         logger.warning(
-            "mini corpus: no --face_image/--face_landmarker_path given: %d videos not made "
+            "mini corpus: no --face_image given: %d videos not made "
             "(stage 2 will have no video to run on)",
             len(todo),
         )
@@ -383,7 +383,7 @@ def _render_videos(
         (face_image, "--face_image"),
         (face_landmarker_path, "--face_landmarker_path"),
     ):
-        if not Path(path).is_file():
+        if path is not None and not Path(path).is_file():
             raise CauseError(f"{what} file not found", path=path, fix=f"pass an existing {what}")
     try:
         from espnet_cause.render.mp4 import write_mp4
@@ -400,7 +400,7 @@ def _render_videos(
     from espnet_cause.render.face import load_image
 
     image = load_image(face_image)
-    renderer = WarpRenderer(face_landmarker_path=str(face_landmarker_path))
+    renderer = WarpRenderer(face_landmarker_path=face_landmarker_path)
     for it in tqdm(todo, desc="mini corpus: videos", unit="video"):
         wav_path, csv_path, mp4_path = _paths(corpus_dir, it.utt_id)
         samples, sr = load_audio(wav_path)
@@ -447,7 +447,8 @@ def generate_mini_corpus(
         seed: Seed of everything random.
         au_fps: Frame rate of the AU tracks and videos.
         face_image: Face photo for the videos.
-        face_landmarker_path: MediaPipe ``face_landmarker.task`` for the renderer.
+        face_landmarker_path: MediaPipe ``face_landmarker.task`` for the renderer (None: the
+            packaged model).
         num_workers: Processes for speech and AU generation (one speaker per process).
 
     Returns:

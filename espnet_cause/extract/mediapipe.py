@@ -9,10 +9,11 @@ intensities), never zero AUs. When several faces are found, the largest is used.
 Decoding (PyAV, FFmpeg threads, downscaled during the RGB conversion) runs in a second thread that
 feeds the landmarker through a small queue, so decode and inference overlap.
 
-The model file is the official float16 v1 ``face_landmarker.task`` (Apache-2.0). Pass its path
-(``--face_landmarker_path``), or put it in the cache directory (``~/.cache/espnet_cause``, or
-``$ESPNET_CAUSE_CACHE``), or let :func:`resolve_face_landmarker` fetch it there once when the user
-asks for it (``--download``); the file is checked against its published sha256.
+The model file is the official float16 v1 ``face_landmarker.task`` (Apache-2.0); it ships with the
+package (:mod:`espnet_cause.assets`), so nothing is needed. :func:`resolve_face_landmarker` picks,
+in order: an explicit path (``--face_landmarker_path``), a model in the cache directory
+(``~/.cache/espnet_cause``, or ``$ESPNET_CAUSE_CACHE``), the official file fetched there once when
+the user asks for it (``--download``, checked against its published sha256), else the packaged file.
 """
 
 from __future__ import annotations
@@ -99,7 +100,10 @@ def resolve_face_landmarker(
     download: bool = False,
     cache: str | os.PathLike | None = None,
 ) -> Path:
-    """Find the Face Landmarker model file.
+    """Find the Face Landmarker model file: the one place every face-tracking call asks.
+
+    Order: ``path`` if given; else a model in the cache; else, with ``download``, the official
+    file fetched into the cache; else the model that ships with the package.
 
     Args:
         path: An explicit model path (used as is; it must exist).
@@ -111,8 +115,8 @@ def resolve_face_landmarker(
         The model file.
 
     Raises:
-        CauseError: if the file is missing and downloading was not asked for, or the download
-            fails or does not match the published checksum.
+        CauseError: if an explicit path does not exist, or the download fails or does not match
+            the published checksum.
     """
     if path is not None:
         path = Path(path)
@@ -124,18 +128,18 @@ def resolve_face_landmarker(
     cached = Path(cache or cache_dir()) / MODEL_FILENAME
     if cached.is_file():
         return cached
-    if not download:
-        raise CauseError(
-            "no face landmarker model given and none in the cache", path=cached,
-            fix=_how_to_get(cached.parent),
-        )  # fmt: skip
-    return fetch_face_landmarker(cached)
+    if download:
+        return fetch_face_landmarker(cached)
+    from espnet_cause import assets
+
+    return assets.face_landmarker()
 
 
 def _how_to_get(cache: Path) -> str:
     return (
-        f"pass --face_landmarker_path FILE, or add --download to fetch the official model once "
-        f"into {cache}, or download {MODEL_URL} yourself (sha256 {MODEL_SHA256})"
+        "pass an existing --face_landmarker_path FILE, or leave it out to use the model that ships "
+        f"with espnet-cause (or add --download to fetch the official one into {cache}; "
+        f"{MODEL_URL}, sha256 {MODEL_SHA256})"
     )
 
 
@@ -171,7 +175,8 @@ class MediaPipeAUExtractor:
     the video before (a test checks this).
 
     Args:
-        face_landmarker_path: The ``face_landmarker.task`` model file.
+        face_landmarker_path: The ``face_landmarker.task`` model file (None: the one
+            :func:`resolve_face_landmarker` finds, normally the packaged model).
         max_side: Downscale frames to this longer side before detection (None: full size).
         num_faces: Faces to look for per frame; the largest is kept.
         min_face_detection_confidence: Face detector threshold.
@@ -189,7 +194,7 @@ class MediaPipeAUExtractor:
 
     def __init__(
         self,
-        face_landmarker_path: str | os.PathLike,
+        face_landmarker_path: str | os.PathLike | None = None,
         *,
         max_side: int | None = DEFAULT_MAX_SIDE,
         num_faces: int = DEFAULT_NUM_FACES,
@@ -287,7 +292,8 @@ class MediaPipeAUExtractor:
                 ms = max(start + int(round(t * MS_PER_S)), last_ms + 1)
                 last_ms = ms
                 result = landmarker.detect_for_video(
-                    mp.Image(image_format=mp.ImageFormat.SRGB, data=image), ms
+                    mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)),
+                    ms,
                 )
                 times.append(t)
                 if not result.face_blendshapes:

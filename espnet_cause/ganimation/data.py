@@ -24,6 +24,7 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS, AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.mediapipe import resolve_face_landmarker
 from espnet_cause.io.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -287,7 +288,7 @@ def prepare_faces_from_videos(
     video_scp: str | os.PathLike,
     au_scp: str | os.PathLike,
     output_dir: str | os.PathLike,
-    face_landmarker_path: str | os.PathLike,
+    face_landmarker_path: str | os.PathLike | None = None,
     *,
     frame_stride: int = 5,
     max_frames_per_video: int = 1000,
@@ -304,7 +305,7 @@ def prepare_faces_from_videos(
         video_scp: Kaldi ``video.scp`` (utt -> video file).
         au_scp: ``au.scp`` of the same utterances (AUs on the 0-5 scale, ``au_fps`` frames/s).
         output_dir: The face directory to write.
-        face_landmarker_path: MediaPipe ``face_landmarker.task``.
+        face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
         frame_stride: Take one frame in this many.
         max_frames_per_video: At most this many crops per video.
         image_size: Side of the crops.
@@ -355,7 +356,9 @@ def prepare_faces_from_videos(
             "max_frames": max_frames_per_video,
             "image_size": image_size,
         },
-        setup_fn=functools.partial(_landmarker_env, str(face_landmarker_path)),
+        setup_fn=functools.partial(
+            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
+        ),
         teardown_fn=_close_landmarkers,
         parallel_config=parallel_config,
         desc="faces",
@@ -366,7 +369,7 @@ def prepare_faces_from_videos(
 def prepare_faces_from_images(
     au_csv: str | os.PathLike,
     output_dir: str | os.PathLike,
-    face_landmarker_path: str | os.PathLike,
+    face_landmarker_path: str | os.PathLike | None = None,
     *,
     image_size: int = DEFAULT_IMAGE_SIZE,
     parallel_config=None,
@@ -378,7 +381,7 @@ def prepare_faces_from_images(
             absolute) and the 17 ``AUxx_r`` columns (0-5), e.g. gathered from OpenFace
             ``FaceLandmarkImg`` outputs.
         output_dir: The face directory to write.
-        face_landmarker_path: MediaPipe ``face_landmarker.task``.
+        face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
         image_size: Side of the crops.
         parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
 
@@ -406,7 +409,9 @@ def prepare_faces_from_images(
         _image_item,
         output_dir=output_dir,
         settings={"from": "images", "image_size": image_size},
-        setup_fn=functools.partial(_landmarker_env, str(face_landmarker_path)),
+        setup_fn=functools.partial(
+            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
+        ),
         teardown_fn=_close_landmarkers,
         parallel_config=parallel_config,
         desc="faces",

@@ -17,7 +17,8 @@ from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.openface import read_openface_csv, write_openface_csv
-from espnet_cause.io.track import AUTrack
+from espnet_cause.io.text import read_text_lines
+from espnet_cause.io.track import AUTrack, check_au_values
 
 #: Name of the file beside an ``au.scp`` that holds the frame rate of its matrices.
 AU_FPS_FILE = "au_fps"
@@ -35,11 +36,14 @@ def read_au(
         fps: Frame rate of a ``.npy`` array (default :data:`DEFAULT_AU_FPS`); ignored for CSV,
             whose timestamps say it.
         face_id: Face to read from a CSV with several faces.
+
+    Values follow :func:`espnet_cause.io.track.check_au_values` (infinite values and tracks
+    without a usable frame refused, out-of-range values clipped with a warning).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_openface_csv(path, face_id=face_id)
+        return check_au_values(read_openface_csv(path, face_id=face_id))
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
@@ -47,13 +51,26 @@ def read_au(
             raise CauseError("file not found", path=path, fix="check the path") from None
         except (OSError, ValueError) as e:
             raise CauseError(f"not a readable .npy array: {e}", path=path) from None
-        _check_array(array, path)
-        return AUTrack.from_array(array, fps or DEFAULT_AU_FPS, source=str(path))
+        return track_from_matrix(array, fps or DEFAULT_AU_FPS, source=str(path))
     raise CauseError(
         f"unknown AU file type {suffix!r}",
         path=path,
         fix="use .csv (OpenFace style), .npy, or a Kaldi .scp",
     )
+
+
+def track_from_matrix(array, fps: float, source: str) -> AUTrack:
+    """A (T, 17) matrix read from a file (``.npy``, a Kaldi ark entry) as a checked track.
+
+    Raises:
+        CauseError: naming ``source`` for a wrong shape or values that
+            :func:`espnet_cause.io.track.check_au_values` refuses.
+    """
+    array = np.asarray(array)
+    if array.dtype.kind not in "fiu":
+        raise CauseError(f"AU array has dtype {array.dtype}, expected numbers", path=source)
+    _check_array(array, source)
+    return check_au_values(AUTrack.from_array(array, fps, source=source))
 
 
 def write_au(
@@ -95,6 +112,7 @@ def read_au_scp(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise CauseError(
             "scp file not found", path=path, fix="check the path or run the stage that writes it"
         )
+    read_text_lines(path, what="scp")  # names the line of a non-UTF-8 entry
     try:
         return kaldiio.load_scp(str(path))
     except Exception as e:  # kaldiio raises several types for malformed lines

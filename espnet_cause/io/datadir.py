@@ -14,6 +14,7 @@ from pathlib import Path
 
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.text import read_text_lines
 
 #: Files keyed by utterance id that must share the keys of ``utt2spk`` when present.
 UTT_FILES = ("wav.scp", "video.scp", "segments", "au.scp", "au_csv.scp", "text")
@@ -36,39 +37,38 @@ def read_kaldi_map(path: str | os.PathLike, *, check_sorted: bool = True) -> dic
             duplicate key, or (with ``check_sorted``) an unsorted key.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CauseError(
             "file not found", path=path, fix="run the data preparation stage (stage 1)"
         )
     out: dict[str, str] = {}
     prev = None
-    with open(path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            line = raw.rstrip("\n").strip()
-            if not line:
-                continue
-            key, _, value = line.partition(" ")
-            value = value.strip()
-            if not value:
-                raise CauseError(
-                    f"line has a key {key!r} but no value",
-                    path=path,
-                    line=lineno,
-                    fix="each line must be '<key> <value>'",
-                )
-            if key in out:
-                raise CauseError(
-                    f"duplicate key {key!r}", path=path, line=lineno, fix="keep one line per key"
-                )
-            if check_sorted and prev is not None and key < prev:
-                raise CauseError(
-                    f"key {key!r} comes after {prev!r}: not sorted",
-                    path=path,
-                    line=lineno,
-                    fix=f"sort it: LC_ALL=C sort -o {path} {path}",
-                )
-            out[key] = value
-            prev = key
+    for lineno, raw in enumerate(read_text_lines(path, what=path.name), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        key, _, value = line.partition(" ")
+        value = value.strip()
+        if not value:
+            raise CauseError(
+                f"line has a key {key!r} but no value",
+                path=path,
+                line=lineno,
+                fix="each line must be '<key> <value>'",
+            )
+        if key in out:
+            raise CauseError(
+                f"duplicate key {key!r}", path=path, line=lineno, fix="keep one line per key"
+            )
+        if check_sorted and prev is not None and key < prev:
+            raise CauseError(
+                f"key {key!r} comes after {prev!r}: not sorted",
+                path=path,
+                line=lineno,
+                fix=f"sort it: LC_ALL=C sort -o {path} {path}",
+            )
+        out[key] = value
+        prev = key
     return out
 
 

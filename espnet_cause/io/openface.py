@@ -17,6 +17,7 @@ import numpy as np
 from espnet_cause.au import AU_INTENSITY_COLUMNS, NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.text import read_text_lines
 from espnet_cause.io.track import AUTrack
 
 #: Columns written by :func:`write_openface_csv`, in order.
@@ -42,13 +43,8 @@ def read_openface_csv(path: str | os.PathLike, face_id: int | None = None) -> AU
             columns, unparsable or NaN values, timestamps going backwards, or an unknown face.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CauseError("file not found", path=path, fix="check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CauseError(f"cannot read as text: {e}", path=path) from None
-    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+    text_lines = read_text_lines(path)
+    lines = [(i + 1, ln) for i, ln in enumerate(text_lines) if ln.strip()]
     if not lines:
         raise CauseError(
             "empty file: no header and no frames",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
 from espnet_cause.errors import CauseError
+
+logger = logging.getLogger(__name__)
 
 #: Frames whose tracker confidence is below this are missing data (OpenFace's own cut-off is 0.5
 #: for its "success" decision; 0.75 is a common stricter choice).
@@ -218,3 +221,50 @@ def _longest_run(mask: np.ndarray) -> int:
     padded = np.concatenate([[0], mask.astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(padded))
     return int((edges[1::2] - edges[::2]).max())
+
+
+def check_au_values(track: AUTrack) -> AUTrack:
+    """Apply the one rule for AU values read from a file; returns the (clipped) track.
+
+    - NaN is missing data (a failed frame) and stays; a track without one usable frame
+      (every frame failed or NaN) is refused.
+    - Infinite values are refused: they are no intensity and no missing-data marker.
+    - Finite values outside the 0-5 scale are clipped to it, with a warning giving the count.
+
+    Raises:
+        CauseError: naming the track's source, with counts and the first bad frame.
+    """
+    values = track.intensities
+    source = track.source or None
+    inf = np.isinf(values)
+    if inf.any():
+        frame, au = (int(i) for i in np.argwhere(inf)[0])
+        from espnet_cause.au import AU_NAMES
+
+        raise CauseError(
+            f"{int(inf.sum())} infinite AU values (first: frame {frame}, {AU_NAMES[au]} = "
+            f"{values[frame, au]})",
+            path=source,
+            fix="write missing frames as NaN (or empty CSV cells) and intensities on the 0-5 scale",
+        )
+    if len(track) and not track.valid_mask(min_confidence=0.0).any():
+        raise CauseError(
+            f"no usable frame: all {len(track)} frames are missing (NaN or failed)",
+            path=source,
+            fix="check the face tracking of this file (no frame had a face)",
+        )
+    low, high = values < AU_INTENSITY_MIN, values > AU_INTENSITY_MAX
+    count = int(low.sum() + high.sum())
+    if count:
+        logger.warning(
+            "%s: %d of %d AU values outside %g-%g clipped (min %.3g, max %.3g)",
+            track.source or "AU track",
+            count,
+            values.size,
+            AU_INTENSITY_MIN,
+            AU_INTENSITY_MAX,
+            float(np.nanmin(values)),
+            float(np.nanmax(values)),
+        )
+        track.intensities = np.clip(values, AU_INTENSITY_MIN, AU_INTENSITY_MAX)
+    return track

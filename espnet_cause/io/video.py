@@ -128,7 +128,8 @@ def iter_frames(
             each bin; all frames are still decoded). None yields every frame.
 
     Yields:
-        ``(timestamp, frame)``: seconds from the first frame, and a (H, W, 3) uint8 RGB array.
+        ``(timestamp, frame)``: seconds from the first frame, and a C-contiguous (H, W, 3)
+        uint8 RGB array (whatever the width; FFmpeg's row padding is removed).
 
     Raises:
         CauseError: naming the file if it cannot be opened, has no video stream, or is corrupt
@@ -164,7 +165,10 @@ def iter_frames(
                         continue
                     last_bin = time_bin
                 image = frame.to_ndarray(format="rgb24", width=width, height=height)
-                yield float(t), image
+                # FFmpeg pads each row to an alignment (e.g. 426 px -> 1296 bytes, not 1278):
+                # to_ndarray returns a strided view, which readers of raw buffers such as
+                # mp.Image would read with the padding as pixels.
+                yield float(t), np.ascontiguousarray(image)
         except av.FFmpegError as e:
             if n == 0:
                 raise CauseError(

@@ -142,7 +142,9 @@ class FaceLandmarker:
     """MediaPipe Tasks FaceLandmarker in IMAGE mode.
 
     Args:
-        model_path: Path to the ``face_landmarker.task`` model file.
+        model_path: Path to the ``face_landmarker.task`` model file (None: the one
+            :func:`espnet_cause.extract.mediapipe.resolve_face_landmarker` finds, normally the
+            packaged model).
         max_faces: Most faces to return per photo.
         max_detect_side: Photos whose longer side is above this are downscaled for detection
             (landmarks are returned in the original pixel coordinates).
@@ -151,18 +153,14 @@ class FaceLandmarker:
 
     def __init__(
         self,
-        model_path: str | os.PathLike,
+        model_path: str | os.PathLike | None = None,
         max_faces: int = MAX_FACES,
         max_detect_side: int = MAX_DETECT_SIDE,
         min_confidence: float = 0.5,
     ) -> None:
-        model_path = Path(model_path)
-        if not model_path.is_file():
-            raise CauseError(
-                "face landmarker model not found",
-                path=model_path,
-                fix="pass --face_landmarker_path to the official MediaPipe face_landmarker.task",
-            )
+        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+
+        model_path = resolve_face_landmarker(model_path)
         from mediapipe.tasks.python import BaseOptions, vision
 
         options = vision.FaceLandmarkerOptions(

@@ -21,6 +21,8 @@ DEFAULT_CRF = 20
 DEFAULT_PRESET = "veryfast"
 #: AAC bit rate in bits per second.
 AUDIO_BIT_RATE = 96_000
+#: Output suffixes and the FFmpeg muxer that writes H.264 + AAC in that container.
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 #: Sample rates the AAC encoder accepts.
 AAC_SAMPLE_RATES = (
     8000,
@@ -61,6 +63,23 @@ def _audio_array(audio: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(audio, -1.0, 1.0))
 
 
+def container_format(path: str | os.PathLike) -> str:
+    """The muxer for a video output by its suffix (:data:`CONTAINERS`).
+
+    Raises:
+        CauseError: naming the path when its suffix is not a container written here.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in CONTAINERS:
+        raise CauseError(
+            f"{suffix or 'no suffix'!r} is not a video container this writes "
+            f"(H.264 + AAC in {', '.join(CONTAINERS)})",
+            path=path,
+            fix="name the output like out.mp4",
+        )
+    return CONTAINERS[suffix]
+
+
 def write_mp4(
     path: str | os.PathLike,
     frames: Iterable[np.ndarray],
@@ -76,7 +95,8 @@ def write_mp4(
     frames as the speech needs (``round(duration * fps)``) for equal durations.
 
     Args:
-        path: Output ``.mp4`` path (written to a temporary file, then renamed).
+        path: Output video (written to a temporary file, then renamed); its suffix picks the
+            container (:data:`CONTAINERS`: ``.mp4``, ``.m4v``, ``.mov``, ``.mkv``).
         frames: Iterable of (H, W, 3) uint8 RGB frames, all the same size. Odd sides are padded
             by one pixel.
         fps: Video frame rate.
@@ -99,9 +119,10 @@ def write_mp4(
         if sample_rate not in AAC_SAMPLE_RATES:
             audio, sample_rate = _resample_for_aac(audio, sample_rate)
     path = Path(path)
+    muxer = container_format(path)
     count = 0
     with atomic_write(path) as tmp:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
+        with av.open(str(tmp), mode="w", format=muxer) as container:
             video = None
             audio_stream = None
             if audio is not None:

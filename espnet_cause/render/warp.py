@@ -282,13 +282,17 @@ class WarpRenderer:
     """Animate a still photo with an AU sequence by warping it along moved face landmarks.
 
     Args:
-        face_landmarker_path: Path to the MediaPipe ``face_landmarker.task`` model.
+        face_landmarker_path: Path to the MediaPipe ``face_landmarker.task`` model (None: the
+            packaged model, see :func:`espnet_cause.extract.mediapipe.resolve_face_landmarker`).
         face_index: Which face to animate when the photo has several (0 = largest).
         gain: Scale applied to all AU intensities (1 = as given).
     """
 
     def __init__(
-        self, face_landmarker_path: str | os.PathLike, face_index: int = 0, gain: float = 1.0
+        self,
+        face_landmarker_path: str | os.PathLike | None = None,
+        face_index: int = 0,
+        gain: float = 1.0,
     ) -> None:
         self.face_landmarker_path = face_landmarker_path
         self._landmarker: FaceLandmarker | None = None

@@ -13,12 +13,12 @@ def test_parser_has_the_documented_options():
     assert (args.fps, args.face_id) == (25.0, 1)
 
 
-def test_openface_csv_to_npy(shared, tmp_path):
+def test_openface_csv_to_npy(openface20_csv, tmp_path):
     out = tmp_path / "x.npy"
     main(
         [
             "--input",
-            str(shared("fixtures/openface/OpenFace_Test.csv")),
+            str(openface20_csv),
             "--output",
             str(out),
             "--fps",
@@ -27,8 +27,13 @@ def test_openface_csv_to_npy(shared, tmp_path):
     )
     array = np.load(out)
     assert array.dtype == np.float32 and array.ndim == 2 and array.shape[1] == NUM_AUS
-    # The fixture's 100 frames are 1 ms apart: 0.099 s at 25 fps is 3 frames.
-    assert array.shape[0] == 3
+    # The fixture's 100 frames are at 30 fps (0 .. 3.3 s): 25 fps frames at 0, 0.04 .. 3.28 s.
+    assert array.shape[0] == 83
+    from made_fixtures import openface20_aus
+
+    known = openface20_aus()
+    assert np.allclose(array[0], known[0], atol=1e-4)  # t = 0 is on both grids
+    assert np.allclose(array[25], known[30], atol=1e-4)  # and so is t = 1 s
 
 
 def test_dir_to_scp_to_csv_dir_with_resampling(tmp_path):

@@ -58,8 +58,8 @@ def make_tiny_model(
     }
     config_path = root / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
+    torch.manual_seed(0)  # the same weights whatever ran before (tests assert on the outputs)
     model, _ = CAUSETask.build_model_from_file(config_path, None)
-    torch.manual_seed(0)
     for p in model.output_layer.parameters():  # outputs that move, away from the clip bounds
         torch.nn.init.normal_(p, std=0.3)
     pth = root / "valid.loss.best.pth"
@@ -88,8 +88,8 @@ def test_get_parser():
     assert args.output_format == "ark" and args.output_fps is None
 
 
-def test_infer_wav_to_csv(shared, model_zip, tmp_path):
-    wav = shared("fixtures/speech/arctic_a0007.wav")
+def test_infer_wav_to_csv(demo_wav, model_zip, tmp_path):
+    wav = demo_wav
     n, sr = sf.info(str(wav)).frames, sf.info(str(wav)).samplerate
     out = tmp_path / "au.csv"
     infer.main(["--model", str(model_zip), "--wav", str(wav), "--output", str(out)])
@@ -102,8 +102,8 @@ def test_infer_wav_to_csv(shared, model_zip, tmp_path):
     assert values.std(axis=0).max() > 0  # the random model responds to the speech
 
 
-def test_infer_tts_grid_and_stereo_resampled(shared, model_zip, tmp_path):
-    wav = shared("fixtures/speech/arctic_a0007.wav")
+def test_infer_tts_grid_and_stereo_resampled(demo_wav, model_zip, tmp_path):
+    wav = demo_wav
     samples, sr = sf.read(str(wav), dtype="float32")
     # stereo at 22.05 kHz: mixed down and resampled to the model's 16 kHz
     from espnet_cause.io.audio import resample
@@ -122,11 +122,11 @@ def test_infer_tts_grid_and_stereo_resampled(shared, model_zip, tmp_path):
     assert np.load(out100).shape == (timegrid.num_frames_for_fps(len(samples) / sr, 100), NUM_AUS)
 
 
-def test_infer_scp_skips_bad_items_and_resumes(shared, model_zip, tmp_path, caplog):
+def test_infer_scp_skips_bad_items_and_resumes(demo_wav, model_zip, tmp_path, caplog):
     from espnet_cause.batch import read_report
     from espnet_cause.io.au_files import read_au_scp
 
-    wav = shared("fixtures/speech/arctic_a0007.wav")
+    wav = demo_wav
     samples, sr = sf.read(str(wav), dtype="float32")
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -211,8 +211,8 @@ def test_infer_bad_single_inputs(model_zip, tmp_path, capsys):
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_infer_bad_model_files(shared, model_zip, tmp_path, capsys):
-    wav = str(shared("fixtures/speech/arctic_a0007.wav"))
+def test_infer_bad_model_files(demo_wav, model_zip, tmp_path, capsys):
+    wav = str(demo_wav)
     truncated = tmp_path / "truncated.zip"
     truncated.write_bytes(model_zip.read_bytes()[: model_zip.stat().st_size // 2])
     err = _fails(["--model", str(truncated), "--wav", wav, "--output", str(tmp_path / "o.csv")],

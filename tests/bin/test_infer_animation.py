@@ -22,7 +22,6 @@ from espnet_cause.io.livelink import LIVELINK_HEADER, parse_livelink_timecode
 
 FS = 16000
 AU_FPS = 25
-SPEECH = "fixtures/speech/arctic_a0007.wav"
 
 
 def loudness_db(samples: np.ndarray, sr: int, fps: float, num_frames: int) -> np.ndarray:
@@ -48,14 +47,14 @@ def jaw_targets(samples: np.ndarray, sr: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def trained_zip(tmp_path_factory, shared):
+def trained_zip(tmp_path_factory, demo_wav):
     """A tiny cnn AU model trained on the fixture speech to open the jaw when it is loud."""
     import torch
 
     from espnet_cause.packing import pack_model
     from espnet_cause.tasks.cause import CAUSETask
 
-    samples, sr = sf.read(str(shared(SPEECH)), dtype="float32")
+    samples, sr = sf.read(str(demo_wav), dtype="float32")
     assert sr == FS
     targets = jaw_targets(samples, sr)
     root = tmp_path_factory.mktemp("trained")
@@ -119,9 +118,9 @@ def read_take(path):
 
 @pytest.mark.parametrize("fps", [60, 30])
 def test_livelink_take_has_one_row_per_frame_and_jaw_follows_the_voice(
-    trained_zip, shared, tmp_path, fps
+    trained_zip, demo_wav, tmp_path, fps
 ):
-    wav = shared(SPEECH)
+    wav = demo_wav
     samples, sr = sf.read(str(wav), dtype="float32")
     take = tmp_path / "take.csv"
     infer.main(["--wav", str(wav), "--output", str(take), "--output_format", "livelink",
@@ -146,8 +145,8 @@ def test_livelink_take_has_one_row_per_frame_and_jaw_follows_the_voice(
     assert r > 0.6, f"JawOpen vs loudness correlation {r:.2f}"
 
 
-def test_arkit_json_frames_equal_the_livelink_frames(trained_zip, shared, tmp_path):
-    wav = shared(SPEECH)
+def test_arkit_json_frames_equal_the_livelink_frames(trained_zip, demo_wav, tmp_path):
+    wav = demo_wav
     base = ["--wav", str(wav), "--model", str(trained_zip)]
     infer.main(base + ["--output", str(tmp_path / "a.json"), "--output_format", "arkit_json"])
     infer.main(base + ["--output", str(tmp_path / "a.csv"), "--output_format", "livelink"])
@@ -163,11 +162,11 @@ def test_arkit_json_frames_equal_the_livelink_frames(trained_zip, shared, tmp_pa
 
 
 def test_arkit_model_is_written_directly_and_scp_writes_one_take_per_utterance(
-    arkit_zip, shared, tmp_path
+    arkit_zip, demo_wav, tmp_path
 ):
     from espnet_cause.inference import Speech2AU
 
-    wav = shared(SPEECH)
+    wav = demo_wav
     samples, sr = sf.read(str(wav), dtype="float32")
     s2a = Speech2AU(str(arkit_zip))
     assert s2a.target == "arkit" and s2a.names == BLENDSHAPE_NAMES

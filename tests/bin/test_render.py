@@ -35,15 +35,9 @@ def _read(path):
     return names, durations, rate, frames
 
 
-def _base(shared, tmp_path):
-    return [
-        "--image",
-        str(shared("fixtures/faces/grace_hopper.jpg")),
-        "--face_landmarker_path",
-        str(shared("models/face_landmarker.task")),
-        "--verbose",
-        "0",
-    ]
+def _base(demo_image, tmp_path):
+    """Photo and quiet logging; no --face_landmarker_path: the packaged model is used."""
+    return ["--image", str(demo_image), "--verbose", "0"]
 
 
 def test_parser_defaults():
@@ -67,15 +61,15 @@ def test_align_and_fill(caplog):
     assert filled[0, 0] == 0 and (filled[3:5, 1] == aus[2, 1]).all()
 
 
-def test_render_speech_and_au_csv(shared, tmp_path, capsys):
+def test_render_speech_and_au_csv(demo_image, demo_wav, tmp_path, capsys):
     """Acceptance: 25 fps H.264 + AAC of the speech's duration; the mouth moves with AU25/26."""
-    wav = shared("fixtures/speech/arctic_a0007.wav")
+    wav = demo_wav
     duration = sf.info(str(wav)).duration
     # the AU track is 1 s shorter than the speech: padded with a warning
     aus = _speech_aus(round((duration - 1.0) * FPS))
     write_au(tmp_path / "au.csv", aus, fps=FPS)
     out = tmp_path / "out.mp4"
-    main(_base(shared, tmp_path) + ["--wav", str(wav), "--au", str(tmp_path / "au.csv"),
+    main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--au", str(tmp_path / "au.csv"),
                                     "--output", str(out)])  # fmt: skip
     assert "padded with its last frame" in capsys.readouterr().err  # logged warning
     names, durations, rate, frames = _read(out)
@@ -88,8 +82,8 @@ def test_render_speech_and_au_csv(shared, tmp_path, capsys):
     # mouth box from the detected face
     from espnet_cause.render.face import FaceLandmarker, load_image
 
-    image = load_image(shared("fixtures/faces/grace_hopper.jpg"))
-    with FaceLandmarker(shared("models/face_landmarker.task")) as lm:
+    image = load_image(demo_image)
+    with FaceLandmarker() as lm:  # the packaged model
         pts = lm.detect(image)[0].points
     mouth = pts[[61, 291, 0, 17]]
     (x0, y0), (x1, y1) = mouth.min(0).astype(int), mouth.max(0).astype(int)
@@ -105,10 +99,10 @@ def test_render_speech_and_au_csv(shared, tmp_path, capsys):
     assert low_high > 4 * low_low
 
 
-def test_side_by_side_au_only(shared, tmp_path):
+def test_side_by_side_au_only(demo_image, tmp_path):
     write_au(tmp_path / "au.npy", _speech_aus(8))
     out = tmp_path / "sbs.mp4"
-    main(_base(shared, tmp_path) + ["--au", str(tmp_path / "au.npy"), "--side_by_side",
+    main(_base(demo_image, tmp_path) + ["--au", str(tmp_path / "au.npy"), "--side_by_side",
                                     "--output", str(out)])  # fmt: skip
     names, durations, rate, frames = _read(out)
     assert set(names) == {"video"} and len(frames) == 8
@@ -126,28 +120,28 @@ def _fails(argv, capsys, *words):
     return err
 
 
-def test_no_face_names_the_image(shared, tmp_path, capsys):
+def test_no_face_names_the_image(demo_image, tmp_path, capsys):
     import cv2
 
     noise = np.random.default_rng(0).integers(0, 256, (240, 240, 3), dtype=np.uint8)
     cv2.imwrite(str(tmp_path / "noise.png"), noise)
     write_au(tmp_path / "au.npy", _speech_aus(4))
-    argv = _base(shared, tmp_path)
+    argv = _base(demo_image, tmp_path)
     argv[1] = str(tmp_path / "noise.png")
     _fails(argv + ["--au", str(tmp_path / "au.npy"), "--output", str(tmp_path / "o.mp4")],
            capsys, "no face", "noise.png")  # fmt: skip
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_face_index_out_of_range(shared, tmp_path, capsys):
+def test_face_index_out_of_range(demo_image, tmp_path, capsys):
     write_au(tmp_path / "au.npy", _speech_aus(4))
-    _fails(_base(shared, tmp_path) + ["--au", str(tmp_path / "au.npy"), "--face_index", "3",
+    _fails(_base(demo_image, tmp_path) + ["--au", str(tmp_path / "au.npy"), "--face_index", "3",
            "--output", str(tmp_path / "o.mp4")], capsys, "face_index")  # fmt: skip
 
 
-def test_missing_and_mismatched_checkpoints(shared, tmp_path, capsys):
+def test_missing_and_mismatched_checkpoints(demo_image, demo_wav, tmp_path, capsys):
     write_au(tmp_path / "au.npy", _speech_aus(4))
-    common = _base(shared, tmp_path) + ["--au", str(tmp_path / "au.npy"),
+    common = _base(demo_image, tmp_path) + ["--au", str(tmp_path / "au.npy"),
                                         "--output", str(tmp_path / "o.mp4")]  # fmt: skip
     _fails(common + ["--renderer", "ganimation"], capsys, "--ganimation_model")
     _fails(common + ["--ganimation_model", str(tmp_path / "none.pth")], capsys, "none.pth")
@@ -159,14 +153,14 @@ def test_missing_and_mismatched_checkpoints(shared, tmp_path, capsys):
     wrong = tmp_path / "wrong.pth"
     torch.save({"weight": torch.zeros(3, 3)}, wrong)
     _fails(common + ["--ganimation_model", str(wrong)], capsys, "wrong.pth")
-    _fails(_base(shared, tmp_path) + ["--wav", str(shared("fixtures/speech/arctic_a0007.wav")),
+    _fails(_base(demo_image, tmp_path) + ["--wav", str(demo_wav),
            "--cause_model", str(tmp_path / "none.zip"), "--output", str(tmp_path / "o.mp4")],
            capsys, "none.zip")  # fmt: skip
     _fails(common + ["--cause_model", "m.zip"], capsys, "exactly one")
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_render_with_a_tiny_cause_model(shared, tmp_path, monkeypatch):
+def test_render_with_a_tiny_cause_model(demo_image, demo_wav, tmp_path, monkeypatch):
     """--cause_model: AUs predicted from the speech by Speech2AU (random tiny model)."""
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
@@ -175,11 +169,11 @@ def test_render_with_a_tiny_cause_model(shared, tmp_path, monkeypatch):
     monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
     config, pth = make_tiny_model(tmp_path / "cause_tiny")
     model = pack_model(config, pth, tmp_path / "model.zip")
-    speech, sr = sf.read(str(shared("fixtures/speech/arctic_a0007.wav")), dtype="float32")
+    speech, sr = sf.read(str(demo_wav), dtype="float32")
     wav = tmp_path / "short.wav"
     sf.write(str(wav), speech[int(0.5 * sr) : int(2.0 * sr)], sr)  # 1.5 s keeps the test short
     out = tmp_path / "cause.mp4"
-    main(_base(shared, tmp_path) + ["--wav", str(wav), "--cause_model", str(model),
+    main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--cause_model", str(model),
                                     "--output", str(out)])  # fmt: skip
     names, durations, rate, frames = _read(out)
     duration = sf.info(str(wav)).duration

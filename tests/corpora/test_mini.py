@@ -158,17 +158,14 @@ def test_bad_corpus_dir(tmp_path):
         generate_mini_corpus(not_a_dir, **SMALL)
 
 
-def test_videos(tmp_path, shared):
-    face = shared("fixtures/faces/grace_hopper.jpg")
-    landmarker = shared("models/face_landmarker.task")
+def test_videos(tmp_path, demo_image):
     corpus = generate_mini_corpus(
         tmp_path / "c",
         num_speakers=1,
         utts_per_speaker=2,
         num_videos=1,
         num_workers=1,
-        face_image=face,
-        face_landmarker_path=landmarker,
+        face_image=demo_image,  # no face_landmarker_path: the packaged model
     )
     import av
 

@@ -25,50 +25,51 @@ def test_parsers():
     assert args.au_extractor == "mediapipe" and args.max_fail_fraction == 0.3
 
 
-def test_single_video_mediapipe(tmp_path, shared):
+def test_single_video_mediapipe(tmp_path, smile_video, monkeypatch):
+    """Acceptance: no --face_landmarker_path, empty cache, no network: the packaged model."""
+    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "smile.csv"
-    extract_au.main(
-        [
-            "--extractor", "mediapipe", "--video", str(shared("fixtures/video/single_face.mp4")),
-            "--output", str(out), "--face_landmarker_path",
-            str(shared("models/face_landmarker.task")),
-        ]
-    )  # fmt: skip
+    extract_au.main(["--extractor", "mediapipe", "--video", str(smile_video), "--output", str(out)])
+    assert not (tmp_path / "cache").exists()
     track = read_openface_csv(out)
     assert track.fps == 25.0 and len(track) == 60
     au12 = track.intensities[:, au_index("AU12")]
     assert au12[-20:].mean() > au12[:20].mean() + 2.0
 
 
-def test_single_video_default_output_is_named_after_the_video(tmp_path, shared, monkeypatch):
+def test_single_video_default_output_is_named_after_the_video(
+    tmp_path, smile_video, face_model, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
-    video = shared("fixtures/video/single_face.mp4")
+    video = smile_video
     extract_au.main(
-        ["--extractor", "mediapipe", "--video", str(video),
-         "--face_landmarker_path", str(shared("models/face_landmarker.task"))]
-    )  # fmt: skip
+        [
+            "--extractor",
+            "mediapipe",
+            "--video",
+            str(video),
+            "--face_landmarker_path",
+            str(face_model),
+        ]
+    )
     assert len(read_openface_csv(tmp_path / f"{video.stem}.csv")) > 0
 
 
-def test_single_video_without_face_exits_nonzero_with_message(tmp_path, shared, capsys):
+def test_single_video_without_face_exits_nonzero_with_message(tmp_path, capsys):
     blank = write_video(tmp_path / "blank.mp4", blank_frames(6))
     with pytest.raises(SystemExit) as e:
         extract_au.main(
-            [
-                "--extractor", "mediapipe", "--video", str(blank), "--output",
-                str(tmp_path / "o.csv"), "--face_landmarker_path",
-                str(shared("models/face_landmarker.task")),
-            ]
-        )  # fmt: skip
+            ["--extractor", "mediapipe", "--video", str(blank), "--output", str(tmp_path / "o.csv")]
+        )
     assert e.value.code != 0
     assert "no face found" in capsys.readouterr().err
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_scp_mode_openface_import(tmp_path, shared):
+def test_scp_mode_openface_import(tmp_path, openface20_csv):
     of = tmp_path / "of"
     of.mkdir()
-    (of / "talk.csv").write_bytes(shared("fixtures/openface/OpenFace_Test.csv").read_bytes())
+    (of / "talk.csv").write_bytes(openface20_csv.read_bytes())
     scp = tmp_path / "video.scp"
     scp.write_text(f"utt1 {tmp_path / 'talk.mp4'}\nutt2 {tmp_path / 'gone.mp4'}\n")
     extract_au.main(

@@ -51,10 +51,10 @@ def _data_dir(root, utts):
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory, shared):
+def corpus(tmp_path_factory, smile_video, demo_wav):
     root = tmp_path_factory.mktemp("stage2")
-    face = shared("fixtures/video/single_face.mp4")  # 2.4 s, with an audio track
-    speech = shared("fixtures/speech/arctic_a0007.wav")  # 4 s
+    face = smile_video  # 2.4 s, the rendered face smiles from 0.7 s on, with an audio track
+    speech = demo_wav  # 4 s
     truncated = root / "truncated.mp4"
     truncated.write_bytes(face.read_bytes()[: face.stat().st_size // 2])
     bad_csv = root / "bad.csv"
@@ -78,13 +78,13 @@ def _report(out):
     return {f[0]: dict(zip(labels.REPORT_COLUMNS, f)) for f in (ln.split("\t") for ln in lines[1:])}
 
 
-def test_mediapipe_stage_keeps_good_and_skips_each_bad_input(corpus, shared, caplog):
+def test_mediapipe_stage_keeps_good_and_skips_each_bad_input(corpus, face_model, caplog):
     root, data = corpus
     out = root / "dump_mp"
     caplog.set_level("INFO")
     summary = make_au_labels(
         data, out, au_extractor="mediapipe", max_fail_fraction=0.8,
-        face_landmarker_path=shared("models/face_landmarker.task"),
+        face_landmarker_path=face_model,
     )  # fmt: skip
     rep = _report(out)
     decisions = {u: r["decision"] for u, r in rep.items()}
@@ -116,7 +116,7 @@ def test_mediapipe_stage_keeps_good_and_skips_each_bad_input(corpus, shared, cap
         assert sr == 16000 and audio.ndim == 1
         assert au[utt].shape == (int(np.ceil(len(audio) / sr * 25 - 1e-6)), NUM_AUS)
         assert au[utt].dtype == np.float32 and not np.isnan(au[utt]).any()
-    assert abs(len(sf.read(wavs["a_face"])[0]) / 16000 - 2.42) < 0.05  # audio from the video
+    assert abs(len(sf.read(wavs["a_face"])[0]) / 16000 - 2.4) < 0.05  # audio from the video
     assert au["b_csv"].shape[0] == 50  # 2.0 s at 25 fps; its 0.2 s gap was interpolated
     a12 = au["a_face"][:, au_index("AU12")]
     assert a12[-20:].mean() > a12[:15].mean() + 2.0  # the smile, from the video, not the CSV
@@ -135,7 +135,7 @@ def test_openface_stage_uses_the_csvs(corpus):
     assert a12[0] == pytest.approx(0.0, abs=0.1) and a12[-1] == pytest.approx(4.0, abs=0.2)
 
 
-def test_too_many_failures_fail_the_stage_without_dump_files(corpus, shared):
+def test_too_many_failures_fail_the_stage_without_dump_files(corpus):
     root, data = corpus
     out = root / "dump_fail"
     with pytest.raises(CauseError, match="not kept.*max_fail_fraction"):
@@ -144,8 +144,8 @@ def test_too_many_failures_fail_the_stage_without_dump_files(corpus, shared):
     assert not (out / "au.scp").exists() and not (out / "wav.scp").exists()
 
 
-def test_openface_without_csvs_and_unknown_extractor(tmp_path, shared):
-    data = _data_dir(tmp_path, {"u1": {"wav": shared("fixtures/speech/arctic_a0007.wav")}})
+def test_openface_without_csvs_and_unknown_extractor(tmp_path, demo_wav):
+    data = _data_dir(tmp_path, {"u1": {"wav": demo_wav}})
     with pytest.raises(CauseError, match="au_csv.scp"):
         make_au_labels(data, tmp_path / "out", au_extractor="openface")
     with pytest.raises(CauseError, match="unknown AU extractor"):
@@ -243,8 +243,8 @@ def test_small_length_difference_is_padded_or_trimmed(tmp_path):
     assert np.allclose(au["short_au"][-4:, au_index("AU12")], 4.0, atol=0.01)
 
 
-def test_segments_are_refused(tmp_path, shared):
-    data = _data_dir(tmp_path, {"u1": {"wav": shared("fixtures/speech/arctic_a0007.wav")}})
+def test_segments_are_refused(tmp_path, demo_wav):
+    data = _data_dir(tmp_path, {"u1": {"wav": demo_wav}})
     (data / "segments").write_text("u1 rec1 0.0 1.0\n")
     with pytest.raises(CauseError, match="segments"):
         make_au_labels(data, tmp_path / "out", au_extractor="mediapipe")

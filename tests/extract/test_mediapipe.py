@@ -1,6 +1,9 @@
-"""The built-in MediaPipe extractor on a real clip, and on clips without a face."""
+"""The built-in MediaPipe extractor on a rendered smiling clip, and on clips without a face."""
 
 from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,21 +20,20 @@ from espnet_cause.extract.mediapipe import (
 
 
 @pytest.fixture(scope="module")
-def extractor(request):
-    shared = request.getfixturevalue("shared")
-    with MediaPipeAUExtractor(face_landmarker_path=shared("models/face_landmarker.task")) as ex:
+def extractor():
+    with MediaPipeAUExtractor() as ex:  # no path: the packaged model
         yield ex
 
 
-def test_au12_rises_as_the_man_smiles(extractor, shared):
-    """Acceptance: the man in the clip starts neutral and smiles from about 0.7 s on."""
-    track = extractor(shared("fixtures/video/single_face.mp4"))
+def test_au12_rises_as_the_rendered_face_smiles(extractor, smile_video):
+    """Acceptance: the rendered face starts neutral and smiles from 0.7 s on (AU12 0 -> 5 by 1.4 s)."""
+    track = extractor(smile_video)
     assert len(track) == 72 and track.fps == pytest.approx(30.0)
     assert track.success.all()
     au12 = track.intensities[:, au_index("AU12")]
     third = len(au12) // 3
     first, last = au12[:third].mean(), au12[-third:].mean()
-    # Measured: first third ~0.2, last third ~4.3 (on the 0-5 scale).
+    # Measured: first third ~0.05, last third ~3.4 (on the 0-5 scale).
     assert last > first + 2.5
     assert last > 3.0 and first < 1.0
     # The smile is the dominant change: AU12 moves more than any other AU.
@@ -39,8 +41,8 @@ def test_au12_rises_as_the_man_smiles(extractor, shared):
     assert int(np.argmax(change)) == au_index("AU12")
 
 
-def test_unthreaded_downscaled_and_subsampled_paths_agree(extractor, shared):
-    clip = shared("fixtures/video/single_face.mp4")
+def test_unthreaded_downscaled_and_subsampled_paths_agree(extractor, smile_video):
+    clip = smile_video
     with MediaPipeAUExtractor(
         face_landmarker_path=extractor.model_path, threaded=False, max_side=320, max_fps=25
     ) as other:
@@ -52,8 +54,8 @@ def test_unthreaded_downscaled_and_subsampled_paths_agree(extractor, shared):
     assert np.abs(small.intensities[:, au12] - on_grid).mean() < 0.5
 
 
-def test_reused_landmarker_forgets_the_previous_video(extractor, shared, tmp_path):
-    clip = shared("fixtures/video/single_face.mp4")
+def test_reused_landmarker_forgets_the_previous_video(extractor, smile_video, tmp_path):
+    clip = smile_video
     fresh = MediaPipeAUExtractor(face_landmarker_path=extractor.model_path)
     first = fresh(clip)
     # After a video that ends smiling, then a video without a face, the clip reads the same.
@@ -71,20 +73,30 @@ def test_no_face_in_any_frame_is_an_error(extractor, tmp_path):
         extractor(clip)
 
 
-def test_model_file_resolution(tmp_path, shared, monkeypatch):
-    model = shared("models/face_landmarker.task")
-    assert sha256sum(model) == MODEL_SHA256
-    assert resolve_face_landmarker(model) == model
-    with pytest.raises(CauseError, match="not found"):
+def test_model_file_resolution(tmp_path, face_model, monkeypatch):
+    """Explicit path > cache > (--download) > the packaged model; nothing is fetched unasked."""
+    from espnet_cause import assets
+
+    assert sha256sum(face_model) == MODEL_SHA256  # the packaged file is the official one
+    assert face_model.parent == Path(assets.__file__).parent
+    own = tmp_path / "mine.task"
+    own.write_bytes(face_model.read_bytes())
+    assert resolve_face_landmarker(own) == own
+    with pytest.raises(CauseError, match="nope.task.*not found"):
         resolve_face_landmarker(tmp_path / "nope.task")
-    # No path, empty cache, no --download: a message saying how to get it; nothing fetched.
+    # No path, empty cache, no --download: the packaged model; nothing fetched or created.
     monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(CauseError, match="--download"):
-        resolve_face_landmarker(None)
+    monkeypatch.setattr(urllib.request, "urlopen", _no_network)
+    assert resolve_face_landmarker(None) == face_model
     assert not (tmp_path / "cache").exists()
+    # A model in the cache (e.g. a newer one fetched with --download) wins over the packaged one.
     (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "face_landmarker.task").write_bytes(model.read_bytes())
+    (tmp_path / "cache" / "face_landmarker.task").write_bytes(face_model.read_bytes())
     assert resolve_face_landmarker(None) == tmp_path / "cache" / "face_landmarker.task"
+
+
+def _no_network(*args, **kwargs):
+    raise AssertionError("resolve_face_landmarker must not download unless asked")
 
 
 def test_not_a_model_is_an_error(tmp_path):
@@ -92,3 +104,18 @@ def test_not_a_model_is_an_error(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(CauseError, match="bad.task.*not a usable face landmarker model"):
         MediaPipeAUExtractor(face_landmarker_path=bad)
+
+
+@pytest.mark.parametrize("size", [(426, 240), (1080, 1920)])
+def test_face_found_at_odd_widths_and_portrait(extractor, demo_image, tmp_path, size):
+    """A photo scaled to an odd-row-size frame (phone portrait, 240p) still shows its face."""
+    import av
+
+    from espnet_cause.render.face import load_image
+
+    photo = load_image(demo_image)
+    width, height = size
+    frame = av.VideoFrame.from_ndarray(photo, format="rgb24").reformat(width, height, "rgb24")
+    image = np.ascontiguousarray(frame.to_ndarray())
+    track = extractor(write_video(tmp_path / f"face_{width}x{height}.mp4", [image] * 4))
+    assert track.success.all(), track.success

@@ -12,11 +12,14 @@ from espnet_cause.io.openface import write_openface_csv
 from espnet_cause.io.track import AUTrack
 
 
-def test_real_openface_csv_imports(shared):
-    track = import_openface_csv(shared("fixtures/openface/OpenFace_Test.csv"))
-    assert track.intensities.shape[1] == NUM_AUS and len(track) > 10
-    assert track.valid_mask().any()
+def test_openface20_csv_imports(openface20_csv):
+    from made_fixtures import openface20_aus
+
+    track = import_openface_csv(openface20_csv)
+    assert track.intensities.shape == (100, NUM_AUS)
+    assert track.valid_mask().all()
     assert 0.0 <= track.intensities.min() and track.intensities.max() <= 5.0
+    assert np.allclose(track.intensities, openface20_aus(), atol=1e-4)
 
 
 def test_csv_location_follows_feature_extraction_naming(tmp_path):

@@ -9,7 +9,7 @@ from espnet_cause.batch import read_report
 from espnet_cause.ganimation import data
 
 
-def _au_csv(tmp_path, shared):
+def _au_csv(tmp_path, photo):
     blank = tmp_path / "blank.png"
     import cv2
 
@@ -18,15 +18,17 @@ def _au_csv(tmp_path, shared):
     with open(table, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["file", *AU_INTENSITY_COLUMNS])
-        w.writerow([str(shared("fixtures/faces/grace_hopper.jpg")), *([1.5] * 17)])
+        w.writerow([str(photo), *([1.5] * 17)])
         w.writerow(["blank.png", *([0.0] * 17)])
     return table
 
 
-def test_faces_from_photos_report_and_resume(tmp_path, shared, monkeypatch):
-    landmarker = shared("models/face_landmarker.task")
+def test_faces_from_photos_report_and_resume(tmp_path, demo_image, face_model, monkeypatch):
+    landmarker = face_model
     out = tmp_path / "faces"
-    n = data.prepare_faces_from_images(_au_csv(tmp_path, shared), out, landmarker, image_size=32)
+    n = data.prepare_faces_from_images(
+        _au_csv(tmp_path, demo_image), out, landmarker, image_size=32
+    )
     assert n == 1
     files, aus = data.read_au_table(out)
     assert len(files) == 1 and np.allclose(aus, 1.5)

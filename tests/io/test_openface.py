@@ -33,18 +33,24 @@ def write_openface22(path: Path, rows: list[dict], sep: str = ",") -> Path:
     return path
 
 
-def test_real_openface20_file(shared):
-    csv = shared("fixtures/openface/OpenFace_Test.csv")
+def test_openface20_layout_file(openface20_csv):
+    """OpenFace 2.0's own 431-column layout (no face_id; header joined by ", "), both row separators."""
+    from made_fixtures import openface20_aus
+
+    csv = openface20_csv
     track = read_openface_csv(csv)
     assert track.intensities.shape == (100, NUM_AUS)
     assert track.intensities.dtype == np.float32
     assert track.success.all()
+    assert np.allclose(track.intensities, openface20_aus(), atol=1e-4)
     # Values by column name: the first row of the file has AU01_r = 0.68 after many other columns.
     header = [c.strip() for c in csv.read_text().splitlines()[0].split(",")]
     first = [c.strip() for c in csv.read_text().splitlines()[1].split(",")]
+    assert len(header) == 431 and header.index("AU01_r") == 396
     assert track.intensities[0, 0] == pytest.approx(float(first[header.index("AU01_r")]))
     assert track.intensities[0, 16] == pytest.approx(float(first[header.index("AU45_r")]))
     assert np.all(np.diff(track.timestamps) > 0)
+    assert track.fps == pytest.approx(30.0)
 
 
 def test_two_faces_default_is_most_tracked(tmp_path):

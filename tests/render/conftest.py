@@ -7,8 +7,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def landmarker_path(shared):
-    return shared("models/face_landmarker.task")
+def landmarker_path(face_model):
+    return face_model
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def landmarker(landmarker_path):
 
 
 @pytest.fixture(scope="module")
-def grace(shared) -> np.ndarray:
+def grace(demo_image) -> np.ndarray:
     from espnet_cause.render.face import load_image
 
-    return load_image(shared("fixtures/faces/grace_hopper.jpg"))
+    return load_image(demo_image)

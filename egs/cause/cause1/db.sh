@@ -1,6 +1,5 @@
 # Where the corpora live on this machine. Edit these paths (or export them) for real corpora;
 # the default corpus, mini, is synthesized into downloads/ and needs only the files below.
-SHARED=${SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)/shared}
 MINI=${MINI:-downloads/mini}
 CREMA_D=${CREMA_D:-/data/CREMA-D}
 MEAD=${MEAD:-/data/MEAD}
@@ -8,7 +7,9 @@ VOXCELEB2=${VOXCELEB2:-/data/VoxCeleb2}
 LRS3=${LRS3:-/data/LRS3}
 FOLDER=${FOLDER:-}
 # The face photo that the mini corpus animates, the MediaPipe face landmarker model, and the
-# demo speech and photo that stage 6 renders.
-FACE_IMAGE=${FACE_IMAGE:-${SHARED}/fixtures/faces/grace_hopper.jpg}
-FACE_LANDMARKER=${FACE_LANDMARKER:-${SHARED}/models/face_landmarker.task}
-DEMO_WAV=${DEMO_WAV:-${SHARED}/fixtures/speech/arctic_a0007.wav}
+# demo speech and photo that stage 6 renders: the files that ship with the package
+# (espnet_cause/assets/, sources and licences in its NOTICE).
+ASSETS=${ASSETS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/espnet_cause/assets}
+FACE_IMAGE=${FACE_IMAGE:-${ASSETS}/grace_hopper.jpg}
+FACE_LANDMARKER=${FACE_LANDMARKER:-${ASSETS}/face_landmarker.task}
+DEMO_WAV=${DEMO_WAV:-${ASSETS}/arctic_a0007.wav}
