@@ -37,8 +37,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.12",
     packages=find_packages(include=["espnet_cause", "espnet_cause.*"]),
-    # the face model and demo media (sources and licences: espnet_cause/assets/NOTICE)
-    package_data={"espnet_cause.assets": ["*.task", "*.jpg", "*.wav", "NOTICE"]},
+    # the face model, the built-in CAUSE model and demo media (espnet_cause/assets/NOTICE)
+    package_data={"espnet_cause.assets": ["*.task", "*.zip", "*.jpg", "*.wav", "NOTICE"]},
     include_package_data=True,
     install_requires=[
         "espnet>=202611,<202700",

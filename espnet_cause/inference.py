@@ -135,7 +135,7 @@ class Speech2AU:
     Args:
         model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
             build from ``train_config`` and ``model_file``, or, without those either, to use
-            the built-in model (:func:`espnet_cause.packing.builtin_model`).
+            the built-in model (:func:`espnet_cause.assets.cause_model`).
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
@@ -165,9 +165,9 @@ class Speech2AU:
             net = copy.deepcopy(model) if optimize else model
         else:
             if model is None and train_config is None and model_file is None:
-                from espnet_cause.packing import builtin_model
+                from espnet_cause.assets import cause_model
 
-                model = builtin_model()
+                model = cause_model()
             if model is not None:
                 from espnet_cause.packing import unpack_model
 

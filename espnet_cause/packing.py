@@ -45,29 +45,6 @@ PACKED_KEY_SUFFIXES = ("stats_file",)
 HASH_CHUNK = 1 << 20
 
 
-#: The built-in CAUSE model shipped as package data (espnet_cause/assets/), see the README's
-#: model card and conf/cause_builtin.yaml.
-BUILTIN_MODEL = "cause_builtin.zip"
-
-
-def builtin_model() -> Path:
-    """Path of the built-in model zip (``espnet_cause/assets/cause_builtin.zip``).
-
-    Raises:
-        CauseError: if the installation does not contain it.
-    """
-    from importlib.resources import files
-
-    path = Path(str(files("espnet_cause") / "assets" / BUILTIN_MODEL))
-    if not path.is_file():
-        raise CauseError(
-            "the built-in CAUSE model is missing from the espnet_cause installation",
-            path=path,
-            fix="reinstall espnet-cause from a full clone or wheel, or pass --model MODEL.zip",
-        )
-    return path
-
-
 def default_cache_dir() -> Path:
     """``$ESPNET_CAUSE_CACHE`` or ``~/.cache/espnet_cause/models``."""
     env = os.environ.get(CACHE_ENV)

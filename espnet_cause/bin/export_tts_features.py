@@ -199,9 +199,9 @@ def main(cmd=None) -> None:
     from espnet_cause.parallel import load_parallel_config
 
     if args.model is None:
-        from espnet_cause.packing import builtin_model
+        from espnet_cause.assets import cause_model
 
-        args.model = str(builtin_model())
+        args.model = str(cause_model())
     model = Path(args.model)
     if not model.is_file():
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")

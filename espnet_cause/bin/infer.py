@@ -131,9 +131,9 @@ def _check_args(args) -> None:
             fix="pass both, or --model MODEL.zip, or neither for the built-in model",
         )
     if not args.model and not args.train_config:
-        from espnet_cause.packing import builtin_model
+        from espnet_cause.assets import cause_model
 
-        args.model = str(builtin_model())
+        args.model = str(cause_model())
     if (args.output_fs is None) != (args.output_hop_length is None):
         raise CauseError("--output_fs and --output_hop_length go together", fix="give both")
     if args.output_fps is not None and args.output_fs is not None:

@@ -168,9 +168,9 @@ def main(cmd: list[str] | None = None) -> None:
     if args.au is None and args.wav is None:
         raise CauseError("AUs are predicted from speech: --wav is required (or give --au AU_FILE)")
     if args.au is None and args.cause_model is None:
-        from espnet_cause.packing import builtin_model
+        from espnet_cause.assets import cause_model
 
-        args.cause_model = str(builtin_model())
+        args.cause_model = str(cause_model())
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     renderer_name = args.renderer or ("ganimation" if args.ganimation_model else "warp")

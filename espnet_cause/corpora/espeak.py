@@ -43,7 +43,6 @@ MIN_RATE, MAX_RATE = 80, 450
 MIN_PITCH, MAX_PITCH = 0, 100
 
 
-
 class _Event(ctypes.Structure):
     """``espeak_EVENT`` (speak_lib.h); ``id`` is the union's ``char string[8]`` member."""
 
@@ -143,7 +142,9 @@ class ESpeakSynthesizer:
         lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [
-            ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_int,
+            ctypes.c_int,
         ]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synth.argtypes = [
@@ -295,7 +296,9 @@ def get_synthesizer() -> ESpeakSynthesizer:
     return _SYNTH
 
 
-def synthesize_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndarray, int, list[Phoneme]]:
+def synthesize_phonemes(
+    text: str, settings: VoiceSettings
+) -> tuple[np.ndarray, int, list[Phoneme]]:
     """Speak ``text`` with the process-wide synthesizer; see :meth:`ESpeakSynthesizer.synthesize_phonemes`.
 
     Returns:

@@ -13,7 +13,7 @@ What is generated (all deterministic from ``seed``):
   West Midlands, New York and RP accents) with the variant ``k`` of a seeded permutation of
   :data:`VARIANTS` (all of eSpeak NG's voice variants but the robotic, demonic and whispered
   ones, which have no human face), so more speakers use more of them; each speaker has its own
-  base pitch (20-80), pitch range (20-90) and speaking rate (125-210 words per minute).
+  base pitch (25-75), pitch range (35-85) and speaking rate (130-200 words per minute).
 - ``utts_per_speaker`` sentences each (default 30) from the word lists in
   :mod:`espnet_cause.corpora.mini_text`; per utterance a mood ``m`` (neutral 0, or happy/sad with
   strength 0.6-1.0) that changes the speech -- pitch ``+15 m``, pitch range ``+20 m``, rate
@@ -84,9 +84,9 @@ VARIANTS = (
     "victor", "zac",
 )  # fmt: skip
 #: Ranges of the per-speaker base settings.
-SPEAKER_PITCH = (20, 80)
-SPEAKER_RANGE = (20, 90)
-SPEAKER_RATE = (125, 210)
+SPEAKER_PITCH = (25, 75)
+SPEAKER_RANGE = (35, 85)
+SPEAKER_RATE = (130, 200)
 #: Mood: probability of neutral, strength range of happy/sad, and its effect on the speech.
 NEUTRAL_PROB = 1.0 / 3.0
 MOOD_STRENGTH = (0.6, 1.0)
@@ -112,7 +112,7 @@ class MiniConfig:
     """Everything that determines the generated corpus (stored in ``mini_corpus.json``)."""
 
     num_speakers: int = 16
-    utts_per_speaker: int = 16
+    utts_per_speaker: int = 20
     num_videos: int = 12
     seed: int = 0
     au_fps: float = DEFAULT_AU_FPS

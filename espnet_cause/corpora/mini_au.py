@@ -219,7 +219,9 @@ def au_track_from_speech(
     if phonemes is not None:
         from espnet_cause.corpora.visemes import mouth_track
 
-        aus += mouth_track(phonemes, times) * (1.0 - LOUDNESS_SCALE + LOUDNESS_SCALE * loud)[:, None]
+        aus += (
+            mouth_track(phonemes, times) * (1.0 - LOUDNESS_SCALE + LOUDNESS_SCALE * loud)[:, None]
+        )
     else:
         for name, (gain, power) in MOUTH_GAINS.items():
             aus[:, au_index(name)] += gain * loud**power

@@ -58,8 +58,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             :mod:`espnet_cause.targets`.
         lookahead_frames: Let a causal encoder see this many AU frames past the frame it
             outputs: the encoder runs on the AU-rate features followed by ``lookahead_frames``
-            zero frames (the features' mean after MVN) and output ``k`` is taken from encoder
-            position ``k + lookahead_frames``. Faces move before the sound they shape (and
+            copies of the last frame and output ``k`` is taken from encoder position
+            ``k + lookahead_frames``. Faces move before the sound they shape (and
             smooth teacher tracks look ahead), so a strictly causal model (0) is always late;
             streaming latency grows by ``lookahead_frames / au_fps``.
     """
@@ -169,7 +169,11 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         d = self.lookahead_frames
         if d == 0:
             return self.encoder(xs, num_frames)[0]
-        hs, _ = self.encoder(nn.functional.pad(xs, (0, 0, 0, d)), num_frames + d)
+        # each utterance's last frame repeated d times (a zero frame would be "average speech")
+        t = torch.arange(xs.size(1) + d, device=xs.device)
+        last = (num_frames.to(xs.device) - 1).clamp(min=0)[:, None]
+        idx = torch.minimum(t[None, :], last).unsqueeze(-1).expand(-1, -1, xs.size(2))
+        hs, _ = self.encoder(torch.gather(xs, 1, idx), num_frames + d)
         return hs[:, d:]
 
     def denormalize(self, pred: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

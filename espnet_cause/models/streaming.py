@@ -115,6 +115,7 @@ class StreamingSpeech2AU:
         self._enc_state = self.model.encoder.init_state(1)
         # encoder outputs still to drop: the first lookahead_frames positions precede frame 0
         self._skip = getattr(self.model, "lookahead_frames", 0)
+        self._last_row = None  # the last pooled feature row the encoder got
         self._finished = False
 
     # ------------------------------------------------------------------ features
@@ -184,9 +185,11 @@ class StreamingSpeech2AU:
             if num_feats is not None:
                 hi = min(hi, num_feats)
             rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
-        if num_feats is not None:  # end of stream: the zero frames of the look-ahead
-            dim = self._feats.size(-1)
-            rows += [self._feats.new_zeros(dim)] * getattr(self.model, "lookahead_frames", 0)
+        if rows:
+            self._last_row = rows[-1]
+        if num_feats is not None and self._last_row is not None:
+            # end of stream: the look-ahead frames repeat the last frame (as offline)
+            rows += [self._last_row] * getattr(self.model, "lookahead_frames", 0)
         if not rows:
             return torch.zeros(0, self.model.num_aus)
         xs = torch.stack(rows)[None]  # (1, t, D)
