@@ -64,7 +64,7 @@ def _demo_clip(dst: Path, fps: int = 30, num_frames: int = 72) -> Path:
 
     from espnet_cause import assets
     from espnet_cause.au import NUM_AUS, au_index
-    from espnet_cause.render.face import load_image
+    from espnet_cause.io.image import load_image
     from espnet_cause.render.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 
@@ -119,9 +119,9 @@ def plain_loop(model: Path, clip: Path) -> int:
 
 def timed_item(key: str, payload: dict, **env) -> dict:
     """The extract_au scp job, with its finishing time in the record."""
-    from espnet_cause.bin.extract_au import _scp_item
+    from espnet_cause.extract.videos import extract_item
 
-    record = _scp_item(key, payload, **env)
+    record = extract_item(key, payload, **env)
     record["t_end"] = time.time()
     return record
 
@@ -129,7 +129,7 @@ def timed_item(key: str, payload: dict, **env) -> dict:
 def dask_fps(model: Path, clip: Path, copies: int, workers: int, work: Path) -> dict:
     from omegaconf import OmegaConf
 
-    from espnet_cause.bin.extract_au import _tracker_env
+    from espnet_cause.extract.videos import setup_extractor
     from espnet_cause.io.video import video_info
     from espnet_cause.parallel import run_items
 
@@ -152,7 +152,7 @@ def dask_fps(model: Path, clip: Path, copies: int, workers: int, work: Path) -> 
         items,
         timed_item,
         journal=out / "journal.jsonl",
-        setup_fn=functools.partial(_tracker_env, "mediapipe", str(model)),
+        setup_fn=functools.partial(setup_extractor, "mediapipe", str(model)),
         parallel_config=config,
         desc=f"bench dask {workers}",
     )
@@ -182,8 +182,8 @@ def main() -> None:
         DEFAULT_MAX_SIDE,
         DEFAULT_NUM_FACES,
         MediaPipeAUExtractor,
-        resolve_face_landmarker,
     )
+    from espnet_cause.face.model_file import resolve_face_landmarker
     from espnet_cause.io.video import video_info
 
     model = resolve_face_landmarker(args.face_landmarker_path)

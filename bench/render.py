@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--face_landmarker_path", default=None, help="Default: packaged model.")
     args = parser.parse_args()
     from espnet_cause import assets
-    from espnet_cause.extract.mediapipe import resolve_face_landmarker
+    from espnet_cause.face.model_file import resolve_face_landmarker
 
     args.image = args.image or str(assets.demo_image())
     args.face_landmarker_path = str(resolve_face_landmarker(args.face_landmarker_path))
@@ -115,7 +115,8 @@ def main() -> None:
     import cv2
 
     cv2.setNumThreads(args.num_threads)
-    from espnet_cause.render.face import FaceLandmarker, find_face, load_image
+    from espnet_cause.face.landmarker import FaceLandmarker, find_face
+    from espnet_cause.io.image import load_image
 
     image = load_image(args.image)
     with FaceLandmarker(args.face_landmarker_path) as landmarker:

@@ -1,13 +1,69 @@
-"""Shared command-line plumbing: logging set-up and user-facing error reporting."""
+"""Shared command-line plumbing: parsers and their common options, logging set-up and
+user-facing error reporting."""
 
 from __future__ import annotations
 
+import argparse
 import functools
 import logging
 import sys
 from collections.abc import Callable
 
 from espnet_cause.errors import CauseError
+
+
+def make_parser(
+    description: str,
+    *,
+    parallel: bool = False,
+    face_landmarker: bool = False,
+    download: bool = False,
+) -> argparse.ArgumentParser:
+    """An argument parser whose ``--help`` shows the defaults, with the options every CLI shares.
+
+    Args:
+        description: The CLI's one-line description.
+        parallel: Add ``--parallel_config`` (batch CLIs).
+        face_landmarker: Add ``--face_landmarker_path`` (CLIs that find faces).
+        download: Also add ``--download`` (fetch the official model into the cache).
+
+    Returns:
+        The parser, with ``--verbose`` (0 warnings, 1 info, 2 debug; see :func:`setup_logging`).
+    """
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
+    if parallel:
+        add_parallel_arg(parser)
+    if face_landmarker or download:
+        add_face_landmarker_args(parser, download=download)
+    return parser
+
+
+def add_parallel_arg(parser: argparse.ArgumentParser) -> None:
+    """``--parallel_config``: a ``conf/parallel/*.yaml`` for Dask; none runs in-process."""
+    parser.add_argument(
+        "--parallel_config",
+        default=None,
+        help="conf/parallel/*.yaml to spread the items over Dask workers (default: in-process).",
+    )
+
+
+def add_face_landmarker_args(parser: argparse.ArgumentParser, download: bool = False) -> None:
+    """``--face_landmarker_path`` (and, with ``download``, ``--download``); see
+    :func:`espnet_cause.face.model_file.resolve_face_landmarker`."""
+    parser.add_argument(
+        "--face_landmarker_path",
+        default=None,
+        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
+    )
+    if download:
+        parser.add_argument(
+            "--download",
+            action="store_true",
+            help="Fetch the official face_landmarker.task into the cache if it is not there.",
+        )
 
 
 def setup_logging(verbose: int = 1) -> None:

@@ -35,18 +35,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_NUM_THREADS = 1
 
 
-def mix_down(speech: np.ndarray, name: str = "input") -> np.ndarray:
-    """(N,), (N, C) or (C, N) samples -> (N,) float32 mono (the channel axis is the shorter one)."""
-    speech = np.asarray(speech)
-    if speech.ndim == 1:
-        return speech.astype(np.float32, copy=False)
-    if speech.ndim != 2:
-        raise CauseError(f"{name}: audio array has shape {speech.shape}, expected (N,) or (N, C)")
-    axis = 1 if speech.shape[1] <= speech.shape[0] else 0
-    logger.info("%s: mixing %d channels down to mono", name, speech.shape[axis])
-    return speech.mean(axis=axis).astype(np.float32)
-
-
 def remove_weight_norm(module) -> int:
     """Fold weight normalisation into plain weights (same outputs, less work per call).
 
@@ -248,12 +236,9 @@ class Speech2AU:
         Raises:
             CauseError: naming ``name`` for unusable audio.
         """
-        from espnet_cause.io.audio import check_speech, resample
+        from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
 
-        speech = np.asarray(speech)
-        if speech.dtype.kind in "iu":  # integer PCM -> [-1, 1]
-            speech = speech.astype(np.float32) / float(np.iinfo(speech.dtype).max)
-        speech = mix_down(speech, name)
+        speech = mix_down(pcm_to_float(speech), name)
         if fs <= 0:
             raise CauseError(f"{name}: sample rate must be positive, got {fs}")
         # check before resampling: NaNs and emptiness are easier to report on the original

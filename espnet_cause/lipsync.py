@@ -160,6 +160,91 @@ def score_clip(
     return ClipScores(name, num, valid, float(fps), mouth_scores, au_scores)
 
 
+@dataclasses.dataclass(frozen=True)
+class ClipTracks:
+    """What a clip's scores were computed from, on one frame grid (for plots).
+
+    Attributes:
+        times: (T,) frame times in seconds.
+        video: (T, 17) AUs read off the video (NaN rows: no face).
+        model: (T', 17) the model's AUs (T' may differ from T by a frame).
+        loudness: (T,) loudness envelope in [0, 1].
+    """
+
+    times: np.ndarray
+    video: np.ndarray
+    model: np.ndarray
+    loudness: np.ndarray
+
+
+def check_clip(
+    name: str, path, speech2au, extractor, max_lag_s: float = MAX_LAG_S
+) -> tuple[ClipScores, ClipTracks]:
+    """Score a model on one talking clip (module docstring).
+
+    Args:
+        name: Clip name for the report.
+        path: The clip (video with an audio track).
+        speech2au: A :class:`espnet_cause.inference.Speech2AU`.
+        extractor: A :class:`espnet_cause.extract.mediapipe.MediaPipeAUExtractor`.
+        max_lag_s: Lag search range, seconds either way.
+
+    Returns:
+        The clip's scores and the tracks they came from.
+
+    Raises:
+        CauseError: naming the clip if it has no audio, no face, or cannot be read.
+    """
+    from espnet_cause.corpora.mini_au import loudness_track
+    from espnet_cause.errors import CauseError
+    from espnet_cause.io.video import read_audio_track
+
+    speech = read_audio_track(path, sample_rate=speech2au.fs)
+    model_aus = speech2au(speech, speech2au.fs, name=str(path))
+    fps = speech2au.au_fps
+    video_aus, _ = extractor(path).resample(fps)
+    ref = video_aus.intensities
+    if not np.isfinite(ref).all(axis=1).any():
+        raise CauseError("no frame with a face after resampling", path=path)
+    times = np.arange(len(ref)) / fps
+    loud = loudness_track(speech, speech2au.fs, times)
+    scores = score_clip(name, ref, model_aus, loud, fps, max_lag_s)
+    return scores, ClipTracks(times, ref, model_aus, loud)
+
+
+def plot_clip(path, scores: ClipScores, tracks: ClipTracks) -> None:
+    """PNG of the z-scored mouth opening over time: video, model and loudness, with their r."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from espnet_cause.io.atomic import atomic_write
+
+    def z(x):
+        x = np.asarray(x, np.float64)
+        return (x - np.nanmean(x)) / max(float(np.nanstd(x)), 1e-9)
+
+    t = tracks.times
+    n = min(len(t), len(tracks.model))
+    m, lo = scores.mouth[MODEL], scores.mouth[LOUDNESS]
+    fig, ax = plt.subplots(figsize=(9, 3))
+    ax.plot(t, z(mouth(tracks.video)), color="black", lw=1.5, label="video (MediaPipe)")
+    ax.plot(t[:n], z(mouth(tracks.model[:n])), color="tab:red", lw=1.2, label=f"model r={m.r:.2f}")
+    ax.plot(
+        t, z(tracks.loudness), color="tab:blue", lw=1.0, alpha=0.7, label=f"loudness r={lo.r:.2f}"
+    )
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("mouth AU25+AU26 (z)")
+    ax.set_title(f"{scores.name}: mouth opening, z-scored", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+
+
 def _fit(x: np.ndarray, num: int) -> np.ndarray:
     if len(x) >= num:
         return x[:num]

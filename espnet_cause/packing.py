@@ -30,6 +30,7 @@ import yaml
 import espnet_cause
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.cache import HASH_CHUNK, cache_dir, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -37,31 +38,13 @@ META_NAME = "meta.yaml"
 CONFIG_NAME = "config.yaml"
 MODEL_NAME = "model.pth"
 STATS_DIR = "stats"
-#: Environment variable that overrides the unpack cache directory.
-CACHE_ENV = "ESPNET_CAUSE_CACHE"
 #: Config keys (at any depth) whose values are files that travel with the model.
 PACKED_KEY_SUFFIXES = ("stats_file",)
-#: Bytes read at a time when hashing.
-HASH_CHUNK = 1 << 20
 
 
 def default_cache_dir() -> Path:
-    """``$ESPNET_CAUSE_CACHE`` or ``~/.cache/espnet_cause/models``."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    return (
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "espnet_cause" / "models"
-    )
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    """Where model zips are unpacked: ``models/`` in :func:`espnet_cause.io.cache.cache_dir`."""
+    return cache_dir("models")
 
 
 def _load_yaml(path: Path, what: str) -> dict:

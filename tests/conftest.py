@@ -86,7 +86,7 @@ def smile_video(tmp_path_factory, demo_image, demo_wav) -> Path:
     :class:`espnet_cause.render.warp.WarpRenderer` from :func:`smile_aus`.
     """
     from espnet_cause.io.audio import load_audio
-    from espnet_cause.render.face import load_image
+    from espnet_cause.io.image import load_image
     from espnet_cause.render.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 
@@ -107,3 +107,24 @@ def openface20_csv(request, tmp_path_factory) -> Path:
     """An OpenFace 2.0 CSV (values: :func:`openface20_aus`), rows separated by "," and ", "."""
     root = tmp_path_factory.mktemp("openface20")
     return write_openface20_csv(root / "OpenFace_Test.csv", row_sep=request.param)
+
+
+@pytest.fixture(scope="module")
+def landmarker_path(face_model):
+    return face_model
+
+
+@pytest.fixture(scope="module")
+def landmarker(landmarker_path):
+    from espnet_cause.face.landmarker import FaceLandmarker
+
+    with FaceLandmarker(landmarker_path) as lm:
+        yield lm
+
+
+@pytest.fixture(scope="module")
+def grace(demo_image):
+    """The demo photo as (H, W, 3) uint8 RGB."""
+    from espnet_cause.io.image import load_image
+
+    return load_image(demo_image)

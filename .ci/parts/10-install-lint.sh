@@ -3,3 +3,4 @@
 set -euo pipefail
 make install
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .

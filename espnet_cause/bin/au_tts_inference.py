@@ -26,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -37,9 +36,8 @@ CLIP_WARN_FRACTION = 0.01
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Text (+ AU file or reference speech) -> speech with an AU-conditioned TTS.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Text (+ AU file or reference speech) -> speech with an AU-conditioned TTS."
     )
     parser.add_argument("--train_config", required=True, help="The TTS run's config.yaml.")
     parser.add_argument("--model_file", required=True, help="Its weights (.pth).")
@@ -57,34 +55,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--feats_output", default=None, help="Also save the (T_feats, n_mels) features (.npy)."
     )
     parser.add_argument("--device", default="cpu", help="Torch device.")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
-
-
-def read_au_stream(path: str) -> np.ndarray:
-    """(T, 17) AU intensities of a .csv/.npy file with tracking gaps filled.
-
-    Short gaps are interpolated by :meth:`AUTrack.resample`; longer ones hold the last value.
-    """
-    from espnet_cause.bin.render import fill_missing
-    from espnet_cause.io.au_files import read_au
-
-    track = read_au(path)
-    if len(track) == 0:
-        raise CauseError("the AU track has no frames", path=path, fix="give a non-empty track")
-    if not track.valid_mask().any():
-        raise CauseError("the AU track has no valid frame", path=path, fix="re-extract the AUs")
-    if track.valid_mask().all():
-        return track.intensities
-    resampled, report = track.resample(track.fps or DEFAULT_AU_FPS)
-    logger.warning(
-        "%s: %d of %d frames have no AU values (longest gap %.2f s); filling them",
-        path,
-        report.num_missing,
-        report.num_frames,
-        report.longest_gap,
-    )
-    return fill_missing(resampled.intensities)
 
 
 def load_tts(train_config: str, model_file: str, cause_model: str | None, device: str):
@@ -135,7 +106,9 @@ def main(cmd: list[str] | None = None) -> None:
     if not (args.alpha > 0 and math.isfinite(args.alpha)):
         raise CauseError(f"--alpha must be positive, got {args.alpha}")
 
-    au = read_au_stream(args.au) if args.au is not None else None  # bad file: fail before loading
+    from espnet_cause.io.au_files import read_au_frames
+
+    au = read_au_frames(args.au) if args.au is not None else None  # bad file: fail before loading
     speech, sample_rate = None, None
     if args.reference_wav is not None:
         from espnet_cause.io.audio import load_audio

@@ -22,19 +22,14 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
-
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0], face_landmarker=True)
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="one talking clip with sound (any format FFmpeg reads)")
     src.add_argument("--video_scp", help="'<name> <path>' lines: a set of clips, averaged")
@@ -43,13 +38,9 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output_dir", required=True, help="where the reports go")
     parser.add_argument(
-        "--face_landmarker_path", default=None, help="face_landmarker.task (default: built-in)"
-    )
-    parser.add_argument(
         "--max_lag_ms", type=float, default=80.0, help="best lag searched within +-this"
     )
     parser.add_argument("--no_plots", action="store_true", help="skip the per-clip PNGs")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 
@@ -66,58 +57,6 @@ def _clips(args) -> list[tuple[str, str]]:
     return clips
 
 
-def check_clip(name: str, path: str, s2au, extractor, max_lag_s: float):
-    """Score one clip; returns its :class:`~espnet_cause.lipsync.ClipScores` and plot data."""
-    from espnet_cause.corpora.mini_au import loudness_track
-    from espnet_cause.io.video import read_audio_track
-    from espnet_cause.lipsync import score_clip
-
-    speech = read_audio_track(path, sample_rate=s2au.fs)
-    model_aus = s2au(speech, s2au.fs, name=path)
-    fps = s2au.au_fps
-    track = extractor(path)
-    video_aus, _ = track.resample(fps)
-    ref = video_aus.intensities
-    if not np.isfinite(ref).all(axis=1).any():
-        raise CauseError("no frame with a face after resampling", path=path)
-    times = np.arange(len(ref)) / fps
-    loud = loudness_track(speech, s2au.fs, times)
-    scores = score_clip(name, ref, model_aus, loud, fps, max_lag_s)
-    return scores, (times, ref, model_aus[: len(ref)], loud, speech)
-
-
-def _plot(path: Path, name: str, data, scores) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.lipsync import LOUDNESS, MODEL, mouth
-
-    times, ref, hyp, loud, _ = data
-    n = min(len(times), len(hyp))
-
-    def z(x):
-        x = np.asarray(x, np.float64)
-        return (x - np.nanmean(x)) / max(float(np.nanstd(x)), 1e-9)
-
-    fig, ax = plt.subplots(figsize=(9, 3))
-    ax.plot(times, z(mouth(ref)), color="black", lw=1.5, label="video (MediaPipe)")
-    m, lo = scores.mouth[MODEL], scores.mouth[LOUDNESS]
-    ax.plot(times[:n], z(mouth(hyp))[:n], color="tab:red", lw=1.2, label=f"model r={m.r:.2f}")
-    ax.plot(times, z(loud), color="tab:blue", lw=1.0, alpha=0.7, label=f"loudness r={lo.r:.2f}")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("mouth AU25+AU26 (z)")
-    ax.set_title(f"{name}: mouth opening, z-scored", fontsize=10)
-    ax.legend(loc="upper right", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-
-
 @reports_errors
 def main(cmd: list[str] | None = None) -> dict:
     args = get_parser().parse_args(cmd)
@@ -127,7 +66,7 @@ def main(cmd: list[str] | None = None) -> dict:
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
     from espnet_cause.inference import Speech2AU
     from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.lipsync import markdown_report, summarize
+    from espnet_cause.lipsync import check_clip, markdown_report, plot_clip, summarize
 
     clips = _clips(args)
     s2au = Speech2AU(args.model) if args.model else Speech2AU.builtin()
@@ -137,14 +76,14 @@ def main(cmd: list[str] | None = None) -> dict:
     with MediaPipeAUExtractor(args.face_landmarker_path) as extractor:
         for name, path in clips:
             try:
-                scores, data = check_clip(name, path, s2au, extractor, args.max_lag_ms / 1000.0)
+                scores, tracks = check_clip(name, path, s2au, extractor, args.max_lag_ms / 1000.0)
             except CauseError as e:
                 logger.warning("skipping %s: %s", name, e)
                 skipped[name] = str(e)
                 continue
             results.append(scores)
             if not args.no_plots:
-                _plot(out / "plots" / f"{name}.png", name, data, scores)
+                plot_clip(out / "plots" / f"{name}.png", scores, tracks)
             logger.info(
                 "%s: mouth r model %.3f, loudness %.3f",
                 name, scores.mouth["model"].r, scores.mouth["loudness"].r,

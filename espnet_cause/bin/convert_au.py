@@ -14,16 +14,12 @@ import logging
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.au_files import (
     SINGLE_SUFFIXES,
     AUArkWriter,
-    iter_au_dir,
-    read_au,
-    read_au_fps,
-    read_au_scp,
-    track_from_matrix,
+    read_au_source,
     write_au,
 )
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack
@@ -32,10 +28,7 @@ logger = logging.getLogger("convert_au")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Convert AU streams between OpenFace CSV, .npy and Kaldi .scp/.ark.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser("Convert AU streams between OpenFace CSV, .npy and Kaldi .scp/.ark.")
     parser.add_argument(
         "--input", required=True, help="a .csv/.npy file, a .scp, or a directory of .csv/.npy"
     )
@@ -80,27 +73,11 @@ def get_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_GAP,
         help="longest gap (s) of missing frames to interpolate",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 
 def _read_many(path: Path, input_fps: float | None, face_id: int | None) -> dict[str, AUTrack]:
-    if path.is_dir():
-        tracks = {key: read_au(p, fps=input_fps, face_id=face_id) for key, p in iter_au_dir(path)}
-        if not tracks:
-            raise CauseError("no .csv or .npy files in the directory", path=path)
-        return tracks
-    if path.suffix == ".scp":
-        fps = input_fps or read_au_fps(path)
-        return {
-            key: track_from_matrix(array, fps, source=f"{path}:{key}")
-            for key, array in read_au_scp(path).items()
-        }
-    if path.suffix.lower() in SINGLE_SUFFIXES:
-        return {path.stem: read_au(path, fps=input_fps, face_id=face_id)}
-    raise CauseError(
-        "unknown input type", path=path, fix="give a .csv, .npy, .scp or a directory of .csv/.npy"
-    )
+    return {key: load() for key, load in read_au_source(path, input_fps, face_id).items()}
 
 
 def _resample(track: AUTrack, fps: float | None, args) -> AUTrack:

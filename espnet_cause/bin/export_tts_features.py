@@ -37,15 +37,19 @@ import numpy as np
 import yaml
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.timegrid import to_hop_grid
 from espnet_cause.tts.features import (
     AU_EMBED_DIM,
     EMBED_SCALE,
     MAGNITUDE_CHANNEL,
     au_embed,
-    au_on_feature_grid,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,10 +64,10 @@ ITEM_SUFFIXES = (".au.npy", ".au_embed.npy")
 
 def get_parser() -> argparse.ArgumentParser:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        description="CAUSE AU streams as TTS/VC features: frame-level au.scp on the feature grid "
+    parser = make_parser(
+        "CAUSE AU streams as TTS/VC features: frame-level au.scp on the feature grid "
         "and utterance-level au_embed.scp for spembs",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parallel=True,
     )
     parser.add_argument(
         "--model", default=None, help="packed CAUSE model.zip (default: the built-in model)"
@@ -86,13 +90,9 @@ def get_parser() -> argparse.ArgumentParser:
         "has the same length (exact when the corpus is already at --fs)",
     )
     parser.add_argument(
-        "--parallel_config", default=None, help="conf/parallel/*.yaml (default: in-process)"
-    )
-    parser.add_argument(
         "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
     )
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--verbose", type=int, default=1)
     return parser
 
 
@@ -138,7 +138,7 @@ def export_item(
         end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
         speech = speech[start:end]
     aus = speech2au(speech, rate, name=key)
-    grid = au_on_feature_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
+    grid = to_hop_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
     embed = au_embed(aus)
     out = Path(items_dir)
     for suffix, array in ((".au.npy", grid), (".au_embed.npy", embed)):
@@ -187,15 +187,8 @@ def main(cmd=None) -> None:
     """Run the export; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.batch import (
-        BatchDir,
-        gather_ark,
-        ok_keys,
-        report_rows,
-        run_batch,
-        write_report,
-    )
-    from espnet_cause.packing import sha256_file
+    from espnet_cause import batch
+    from espnet_cause.io.cache import sha256_file
     from espnet_cause.parallel import load_parallel_config
 
     if args.model is None:
@@ -226,7 +219,7 @@ def main(cmd=None) -> None:
             f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
     }
-    where = BatchDir(out)
+    where = batch.BatchDir(out)
     fn = functools.partial(
         export_item,
         fs=args.fs,
@@ -235,7 +228,7 @@ def main(cmd=None) -> None:
         items_dir=str(where.items),
         resample=args.resample,
     )
-    records = run_batch(
+    records = batch.run_batch(
         items,
         fn,
         output_dir=out,
@@ -248,8 +241,8 @@ def main(cmd=None) -> None:
     )
     with atomic_write(out / GRID_FILE) as tmp:
         tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-    write_report(out / REPORT_FILE, report_rows(dict(items), records), REPORT_COLUMNS)
-    ok = ok_keys(records)
+    batch.write_report(out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS)
+    ok = batch.ok_keys(records)
     skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
     for key, reason in skipped.items():
         logger.warning("skipped %s: %s", key, reason)
@@ -257,8 +250,8 @@ def main(cmd=None) -> None:
         raise CauseError(
             "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
         )
-    gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
-    gather_ark(
+    batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
+    batch.gather_ark(
         out / "au_embed.ark",
         out / "au_embed.scp",
         {k: where.item(k, ".au_embed.npy") for k in ok},

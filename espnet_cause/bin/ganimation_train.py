@@ -20,7 +20,7 @@ import inspect
 import logging
 from pathlib import Path
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -42,10 +42,7 @@ _OVERRIDES = {
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Train GANimation on aligned face crops with AU labels.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser("Train GANimation on aligned face crops with AU labels.")
     parser.add_argument("--config", type=Path, help="YAML file (conf/ganimation.yaml)")
     parser.add_argument("--train_dir", type=Path, required=True, help="face directory")
     parser.add_argument("--output_dir", type=Path, required=True, help="experiment directory")
@@ -57,7 +54,6 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--init_checkpoint", type=Path, help="start from this checkpoint.pth")
     for name, kind in _OVERRIDES.items():
         parser.add_argument(f"--{name}", type=kind, default=None, help="overrides the YAML")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 

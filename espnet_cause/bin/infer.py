@@ -37,7 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -53,10 +57,7 @@ REPORT_COLUMNS = ("num_frames", "fps")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0], parallel=True)
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--wav", help="one audio file (any sample rate, mono or multi-channel)")
     src.add_argument("--wav_scp", help="Kaldi wav.scp: '<utt> <path>' lines")
@@ -86,15 +87,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", help="torch device")
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads per process")
     parser.add_argument(
-        "--parallel_config",
-        default=None,
-        help="conf/parallel/*.yaml to spread --wav_scp over Dask workers (default: in-process)",
-    )
-    parser.add_argument(
         "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
     )
     parser.add_argument("--cache_dir", default=None, help="where model zips are unpacked")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 
@@ -173,7 +168,7 @@ def _check_args(args) -> None:
 
 
 def build_speech2au(**model_options) -> dict:
-    """Per-worker setup for :func:`espnet_cause.parallel.run_items`: the loaded model."""
+    """Per-worker setup of the batch runner: the loaded model."""
     from espnet_cause.inference import Speech2AU
 
     return {"speech2au": Speech2AU(**model_options)}
@@ -260,14 +255,7 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause.batch import (
-        BatchDir,
-        gather_ark,
-        ok_keys,
-        report_rows,
-        run_batch,
-        write_report,
-    )
+    from espnet_cause import batch
     from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
     from espnet_cause.parallel import load_parallel_config
@@ -276,7 +264,7 @@ def infer_set(args) -> dict[str, dict]:
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    where = BatchDir(out_dir)
+    where = batch.BatchDir(out_dir)
     suffix = SUFFIXES[args.output_format]
     if args.output_format == "ark":
         output = where.item
@@ -295,7 +283,7 @@ def infer_set(args) -> dict[str, dict]:
         )
         for key, value in wavs.items()
     ]
-    records = run_batch(
+    records = batch.run_batch(
         items,
         infer_item,
         output_dir=out_dir,
@@ -306,13 +294,13 @@ def infer_set(args) -> dict[str, dict]:
         desc="infer",
         retry_errors=args.retry_errors,
     )
-    ok = ok_keys(records)
+    ok = batch.ok_keys(records)
     fps = next((records[k]["fps"] for k in ok), None)
-    write_report(out_dir / REPORT_NAME, report_rows(wavs, records), REPORT_COLUMNS)
+    batch.write_report(out_dir / REPORT_NAME, batch.report_rows(wavs, records), REPORT_COLUMNS)
     if args.output_format == "ark" and ok:
         files = {key: where.item(key, suffix) for key in sorted(ok)}
         width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
-        gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
+        batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
     elif fps is not None:
         write_au_fps(out_dir / AU_FPS_FILE, fps)
     failed = {k: r for k, r in records.items() if r.get("status") != "ok"}

@@ -15,7 +15,11 @@ import argparse
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.extract.labels import (
     DEFAULT_MAX_FAIL_FRACTION,
     DEFAULT_MAX_LENGTH_DIFF,
@@ -26,32 +30,20 @@ from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Make AU labels and 16 kHz audio for a Kaldi data dir (recipe stage 2).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Make AU labels and 16 kHz audio for a Kaldi data dir (recipe stage 2).",
+        parallel=True,
+        download=True,
     )
     parser.add_argument("--data_dir", type=Path, required=True)
     parser.add_argument("--output_dir", type=Path, required=True)
     parser.add_argument("--au_extractor", choices=EXTRACTORS, default="mediapipe")
-    parser.add_argument(
-        "--face_landmarker_path",
-        type=Path,
-        default=None,
-        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
-    )
-    parser.add_argument(
-        "--download",
-        action="store_true",
-        help="Fetch the official face_landmarker.task into the cache if it is not there.",
-    )
     parser.add_argument("--au_fps", type=float, default=DEFAULT_AU_FPS)
     parser.add_argument("--max_gap", type=float, default=DEFAULT_MAX_GAP)
     parser.add_argument("--min_confidence", type=float, default=DEFAULT_MIN_CONFIDENCE)
     parser.add_argument("--max_length_diff", type=float, default=DEFAULT_MAX_LENGTH_DIFF)
     parser.add_argument("--max_missing_fraction", type=float, default=DEFAULT_MAX_MISSING_FRACTION)
     parser.add_argument("--max_fail_fraction", type=float, default=DEFAULT_MAX_FAIL_FRACTION)
-    parser.add_argument("--parallel_config", default=None, help="conf/parallel/*.yaml or none.")
-    parser.add_argument("--verbose", type=int, default=1)
     return parser
 
 
@@ -63,7 +55,7 @@ def main(cmd=None) -> None:
 
     landmarker = args.face_landmarker_path
     if args.au_extractor == "mediapipe" and (args.download or landmarker is not None):
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+        from espnet_cause.face.model_file import resolve_face_landmarker
 
         landmarker = resolve_face_landmarker(landmarker, download=args.download)
     make_au_labels(

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--train_config", required=True, help="config.yaml of the training run")
     parser.add_argument("--model_file", required=True, help="weights, e.g. valid.loss.best.pth")
     parser.add_argument("--output", required=True, help="the zip to write")
@@ -26,7 +23,6 @@ def get_parser() -> argparse.ArgumentParser:
         help="directory the config's relative stats paths are relative to "
         "(default: the current directory, then the config's directory)",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, au_index
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -26,10 +26,7 @@ MAX_KEYS_SHOWN = 5
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Plot AU trajectories (0-5 scale, seconds) of one AU track as a PNG.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser("Plot AU trajectories (0-5 scale, seconds) of one AU track as a PNG.")
     parser.add_argument(
         "--input", required=True, help="AU track: .csv (OpenFace style), .npy or Kaldi .scp."
     )
@@ -53,7 +50,6 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--title", default=None, help="Figure title (default: key or file name).")
     parser.add_argument("--output", required=True, help="Output .png file.")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
 
 
@@ -76,45 +72,36 @@ def parse_aus(spec: str) -> list[int]:
 
 
 def load_track(path: str, key: str | None, fps: float | None):
-    """Read one AU track from a .csv, .npy or (with ``key``) a Kaldi .scp.
+    """Read one AU track from a .csv, .npy or (with ``key``) a Kaldi .scp or a directory.
 
     Returns:
         (AUTrack, name): the track, with untrusted frames set to NaN, and a name for titles.
     """
-    from espnet_cause.io.au_files import read_au, read_au_fps, read_au_scp, track_from_matrix
+    from espnet_cause.io.au_files import SINGLE_SUFFIXES, read_au_source
 
     p = Path(path)
-    if p.suffix.lower() == ".scp":
-        table = read_au_scp(p)
-        keys = list(table)
-        if not keys:
-            raise CauseError("the scp lists no utterance", path=p)
-        if key is None:
-            if len(keys) > 1:
-                raise CauseError(
-                    f"the scp holds {len(keys)} utterances: choose one with --key",
-                    path=p,
-                    fix=f"e.g. --key {keys[0]}",
-                )
-            key = keys[0]
-        if key not in table:
-            shown = ", ".join(keys[:MAX_KEYS_SHOWN]) + (
-                ", ..." if len(keys) > MAX_KEYS_SHOWN else ""
-            )
-            raise CauseError(
-                f"utterance {key!r} is not in the scp", path=p, fix=f"pick one of: {shown}"
-            )
-        try:
-            array = np.asarray(table[key], dtype=np.float32)
-        except (OSError, ValueError) as e:
-            raise CauseError(f"cannot read utterance {key!r}: {e}", path=p) from None
-        track = track_from_matrix(array, fps or read_au_fps(p), source=f"{p}:{key}")
-        name = key
-    else:
+    source = read_au_source(p, fps)
+    keys = list(source)
+    if p.suffix.lower() in SINGLE_SUFFIXES:
         if key is not None:
             logger.warning("--key %s is ignored: %s is a single track", key, p)
-        track = read_au(p, fps=fps)
-        name = p.stem
+        key = keys[0]
+    elif not keys:
+        raise CauseError("the scp lists no utterance", path=p)
+    elif key is None:
+        if len(keys) > 1:
+            raise CauseError(
+                f"the scp holds {len(keys)} utterances: choose one with --key",
+                path=p,
+                fix=f"e.g. --key {keys[0]}",
+            )
+        key = keys[0]
+    elif key not in source:
+        shown = ", ".join(keys[:MAX_KEYS_SHOWN]) + (", ..." if len(keys) > MAX_KEYS_SHOWN else "")
+        raise CauseError(
+            f"utterance {key!r} is not in the scp", path=p, fix=f"pick one of: {shown}"
+        )
+    track, name = source[key](), key
     if len(track) == 0:
         raise CauseError("the AU track has no frames", path=p, fix="give a non-empty track")
     values = track.intensities.copy()

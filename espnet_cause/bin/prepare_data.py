@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.corpora import CORPORA
 from espnet_cause.corpora.mini import MiniConfig
 
@@ -27,10 +27,7 @@ logger = logging.getLogger(__name__)
 
 def get_parser() -> argparse.ArgumentParser:
     """The stage-1 argument parser."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="mini", help="Corpus.")
     parser.add_argument(
         "--corpus_dir",
@@ -51,7 +48,6 @@ def get_parser() -> argparse.ArgumentParser:
         help="Speakers held out for test (default: 1 for mini, else 10%% of speakers, >= 1).",
     )
     parser.add_argument("--seed", type=int, default=0, help="Seed of the speaker split (and mini).")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     group = parser.add_argument_group("folder corpus")
     group.add_argument(
         "--openface_dir",

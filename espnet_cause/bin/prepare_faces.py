@@ -11,7 +11,8 @@ From still photos (CelebA, EmotioNet) with an AU CSV (``file,AU01_r,...,AU45_r``
     python -m espnet_cause.bin.prepare_faces --au_csv celeba_aus.csv --output_dir dump/faces \
         --face_landmarker_path face_landmarker.task
 
-Resumable: finished items are recorded in ``OUTPUT_DIR/prepare_faces.jsonl`` and skipped.
+Resumable (the batch runner's rule, :mod:`espnet_cause.batch`); ``OUTPUT_DIR/faces_report.tsv`` says
+why an item gave no face.
 """
 
 from __future__ import annotations
@@ -19,29 +20,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Aligned face crops with AU labels for GANimation."
+    parser = make_parser(
+        "Aligned face crops with AU labels for GANimation.", parallel=True, face_landmarker=True
     )
     parser.add_argument("--video_scp", type=Path, help="Kaldi video.scp (with --au_scp)")
     parser.add_argument("--au_scp", type=Path, help="au.scp of the same utterances")
     parser.add_argument("--au_csv", type=Path, help="photos: CSV file,AU01_r..AU45_r (0-5)")
     parser.add_argument("--output_dir", type=Path, required=True)
-    parser.add_argument(
-        "--face_landmarker_path",
-        type=Path,
-        default=None,
-        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
-    )
     parser.add_argument("--frame_stride", type=int, default=5, help="videos: one frame in N")
     parser.add_argument("--max_frames_per_video", type=int, default=1000)
     parser.add_argument("--image_size", type=int, default=128)
-    parser.add_argument("--parallel_config", default=None, help="conf/parallel/*.yaml or none")
-    parser.add_argument("--verbose", type=int, default=1)
     return parser
 
 
@@ -49,12 +46,12 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.ganimation import data as ganimation_data
+    from espnet_cause.ganimation import prepare
     from espnet_cause.parallel import load_parallel_config
 
     parallel = load_parallel_config(args.parallel_config)
     if args.video_scp and args.au_scp:
-        ganimation_data.prepare_faces_from_videos(
+        prepare.prepare_faces_from_videos(
             args.video_scp,
             args.au_scp,
             args.output_dir,
@@ -65,7 +62,7 @@ def main(cmd=None) -> None:
             parallel_config=parallel,
         )
     elif args.au_csv:
-        ganimation_data.prepare_faces_from_images(
+        prepare.prepare_faces_from_images(
             args.au_csv,
             args.output_dir,
             args.face_landmarker_path,

@@ -18,7 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import (
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
 from espnet_cause.render.mp4 import CONTAINERS
@@ -37,9 +41,9 @@ GANIMATION_MODULES = (
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Render a still face photo moving with an AU sequence, as mp4 with the speech.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = make_parser(
+        "Render a still face photo moving with an AU sequence, as mp4 with the speech.",
+        face_landmarker=True,
     )
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
@@ -64,81 +68,10 @@ def get_parser() -> argparse.ArgumentParser:
         "--side_by_side", action="store_true", help="Add a panel with AU bars and the waveform."
     )
     parser.add_argument("--face_index", type=int, default=0, help="Face to animate (0=largest).")
-    parser.add_argument(
-        "--face_landmarker_path",
-        default=None,
-        help="MediaPipe face_landmarker.task (default: the model that ships with espnet-cause).",
-    )
     parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
     parser.add_argument("--device", default="cpu", help="GANimation device (cpu, cuda).")
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     return parser
-
-
-def fill_missing(aus: np.ndarray) -> np.ndarray:
-    """Replace NaN (untracked) AU values by the last valid value of their column, else 0."""
-    aus = np.array(aus, dtype=np.float32)
-    for k in range(aus.shape[1]):
-        col = aus[:, k]
-        bad = np.isnan(col)
-        if bad.any():
-            idx = np.where(~bad, np.arange(len(col)), 0)
-            np.maximum.accumulate(idx, out=idx)
-            col[:] = np.where(bad & np.isnan(col[idx]), 0.0, col[idx])
-    return aus
-
-
-def align_aus(
-    aus: np.ndarray, num_frames: int, source: str = "AU track", tolerance: int = 1
-) -> np.ndarray:
-    """Make an AU sequence (already at the video rate) exactly ``num_frames`` long.
-
-    A longer track is cropped and a shorter one padded with its last frame; a warning says so
-    when they differ by more than ``tolerance`` frames.
-
-    Args:
-        aus: (T, 17) AU intensities at the video frame rate.
-        num_frames: Frames the speech needs.
-        source: Name used in the warning.
-        tolerance: Frame difference accepted silently (rounding of durations).
-
-    Returns:
-        (num_frames, 17) float32.
-    """
-    aus = np.asarray(aus, dtype=np.float32)
-    if len(aus) == 0:
-        raise CauseError("the AU track has no frames", path=source, fix="give a non-empty track")
-    diff = len(aus) - num_frames
-    if abs(diff) > tolerance:
-        action = "cropped" if diff > 0 else "padded with its last frame"
-        logger.warning(
-            "%s has %d frames but the speech needs %d: %s to the speech duration",
-            source,
-            len(aus),
-            num_frames,
-            action,
-        )
-    if diff >= 0:
-        return aus[:num_frames]
-    return np.concatenate([aus, np.repeat(aus[-1:], -diff, axis=0)])
-
-
-def load_au_track(path: str, fps: float, au_fps: float | None) -> np.ndarray:
-    """Read an AU file and resample it by timestamp to ``fps``; (T, 17) with gaps filled."""
-    from espnet_cause.io.au_files import read_au
-
-    track = read_au(path, fps=au_fps)
-    resampled, report = track.resample(fps)
-    if report.flagged:
-        logger.warning(
-            "%s: %d of %d frames have no AU values (longest gap %.2f s); holding the last value",
-            path,
-            report.num_missing,
-            report.num_frames,
-            report.longest_gap,
-        )
-    return fill_missing(resampled.intensities)
 
 
 def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
@@ -146,7 +79,7 @@ def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: flo
     if not Path(cause_model).is_file():
         raise CauseError("CAUSE model not found", path=cause_model, fix="check --cause_model")
     from espnet_cause.inference import Speech2AU
-    from espnet_cause.io.track import AUTrack
+    from espnet_cause.io.track import AUTrack, fill_gaps
 
     speech2au = Speech2AU(model=cause_model)
     aus = np.asarray(speech2au(speech, sample_rate), dtype=np.float32)
@@ -156,7 +89,7 @@ def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: flo
     if abs(model_fps - fps) < 1e-6:
         return aus
     track = AUTrack.from_array(aus, model_fps, source=cause_model)
-    return fill_missing(track.resample(fps)[0].intensities)
+    return fill_gaps(track.resample(fps)[0].intensities)
 
 
 @reports_errors
@@ -190,8 +123,9 @@ def main(cmd: list[str] | None = None) -> None:
 
     from tqdm import tqdm
 
-    from espnet_cause.extract.mediapipe import resolve_face_landmarker
-    from espnet_cause.render.face import FaceLandmarker, find_face, load_image
+    from espnet_cause.face.landmarker import FaceLandmarker, find_face
+    from espnet_cause.face.model_file import resolve_face_landmarker
+    from espnet_cause.io.image import load_image
     from espnet_cause.render.mp4 import write_mp4
 
     image = load_image(args.image)
@@ -214,8 +148,10 @@ def main(cmd: list[str] | None = None) -> None:
     with FaceLandmarker(landmarker_path) as landmarker:
         face = find_face(landmarker, image, args.face_index, source=args.image)
 
+    from espnet_cause.io.au_files import align_aus, read_au_frames
+
     if args.au is not None:
-        aus = load_au_track(args.au, args.fps, args.au_fps)
+        aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
         source = args.au
     else:
         aus = predict_aus(args.cause_model, speech, sample_rate, args.fps)

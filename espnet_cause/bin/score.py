@@ -21,21 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
-from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_NUM_PLOTS = 3
-AU_SCP_NAME = "au.scp"
-AU_FPS_FILE = "au_fps"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--ref", required=True, help="reference AU streams (scp or directory)")
     parser.add_argument("--hyp", required=True, help="predicted AU streams (scp or directory)")
     parser.add_argument("--output_dir", required=True, help="where scores and plots go")
@@ -56,27 +51,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="AUs to plot, e.g. AU12 AU25 (default: the 4 that move most in each reference)",
     )
-    parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug")
     return parser
-
-
-def _scp_values_are_files(scp: Path) -> bool:
-    from espnet_cause.io.datadir import read_kaldi_map
-
-    values = read_kaldi_map(scp, check_sorted=False)
-    return bool(values) and all(
-        v.lower().endswith((".csv", ".npy")) for v in list(values.values())[:5]
-    )
-
-
-def _fps_beside(path: Path) -> float | None:
-    f = path / AU_FPS_FILE if path.is_dir() else path.with_name(AU_FPS_FILE)
-    if not f.is_file():
-        return None
-    try:
-        return float(f.read_text().strip())
-    except ValueError:
-        raise CauseError(f"not a frame rate: {f.read_text()!r}", path=f) from None
 
 
 def load_au_set(
@@ -85,43 +60,20 @@ def load_au_set(
     """Find the AU streams of a set without loading them.
 
     Args:
-        path: Kaldi scp of matrices, scp of csv/npy paths, or a directory of csv/npy files.
+        path: Kaldi scp of matrices, scp of csv/npy paths, or a directory of csv/npy files
+            (see :func:`espnet_cause.io.au_files.read_au_source`).
         fps: Frame rate override.
 
     Returns:
         (key -> loader returning a (T, 17) float32 array, frame rate).
     """
-    from espnet_cause.io.au_files import iter_au_dir, read_au, read_au_scp, track_from_matrix
-    from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.io.au_files import read_au_fps, read_au_source
 
-    path = Path(path)
-    if not path.exists():
-        raise CauseError("AU set not found", path=path, fix="pass an au.scp or a directory")
-    files: dict[str, Path] = {}
-    if path.is_dir():
-        if (path / AU_SCP_NAME).is_file() and not any(iter_au_dir(path)):
-            return load_au_set(path / AU_SCP_NAME, fps)
-        files = dict(iter_au_dir(path))
-        if not files:
-            raise CauseError(
-                "directory has no .csv/.npy AU files and no au.scp", path=path, fix="check the path"
-            )
-    elif _scp_values_are_files(path):
-        files = {k: Path(v) for k, v in read_kaldi_map(path, check_sorted=False).items()}
-    else:
-        mats = read_au_scp(path)
-        rate = fps or _fps_beside(path) or DEFAULT_AU_FPS
-        return {
-            k: (lambda k=k: track_from_matrix(mats[k], rate, f"{path}:{k}").intensities)
-            for k in mats
-        }, rate
-
-    rate = fps or _fps_beside(path)
+    source = read_au_source(path, fps)
+    rate = fps or read_au_fps(path, default=None)
     if rate is None:
-        first_csv = next((p for p in files.values() if p.suffix.lower() == ".csv"), None)
-        track = read_au(first_csv) if first_csv is not None else None
-        rate = (track.fps if track is not None else None) or DEFAULT_AU_FPS
-    return {k: (lambda p=p: read_au(p, fps=rate).intensities) for k, p in files.items()}, rate
+        rate = (next(iter(source.values()))().fps if source else None) or DEFAULT_AU_FPS
+    return {k: (lambda load=load: load().intensities) for k, load in source.items()}, rate
 
 
 def _load_checked(loader: Callable[[], np.ndarray], key: str) -> np.ndarray:
@@ -150,76 +102,14 @@ def run_scoring(
         The content of ``scores.json``.
     """
     from espnet_cause import scoring
-    from espnet_cause.io import timegrid
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.plots import plot_au_trajectories
 
     output_dir = Path(output_dir)
     refs, rfps = load_au_set(ref, ref_fps)
     hyps, hfps = load_au_set(hyp, hyp_fps)
     notes: list[str] = []
-    skipped: dict[str, str] = {}
     missing = sorted(set(refs) - set(hyps))
-    for key in missing:
-        skipped[key] = "no prediction"
-    if missing:
-        notes.append(
-            f"{len(missing)} of {len(refs)} references have no prediction and are not scored "
-            f"(first: {', '.join(missing[:3])})"
-        )
-        logger.warning(notes[-1])
-    extra = sorted(set(hyps) - set(refs))
-    if extra:
-        logger.warning(
-            "%d predictions have no reference and are ignored: %s", len(extra), extra[:5]
-        )
-    keys = sorted(set(refs) & set(hyps))
-    if not keys:
-        raise CauseError(
-            f"no utterance id is in both {ref} and {hyp}",
-            fix="score the inference output of the same data set as the references",
-        )
-    if rfps != hfps:
-        notes.append(f"predictions at {hfps:g} fps were resampled to the references' {rfps:g} fps")
-        logger.info(notes[-1])
-
-    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    length_diffs: dict[str, int] = {}
-    for key in keys:
-        try:
-            r = _load_checked(refs[key], key)
-            h = _load_checked(hyps[key], key)
-        except (CauseError, OSError, ValueError) as e:
-            skipped[key] = str(e)
-            logger.warning("skipping %s: %s", key, e)
-            continue
-        if rfps != hfps:
-            h = timegrid.to_fps(h, hfps, rfps, len(h) / hfps)
-        r, h, diff = scoring.crop_pair(key, r, h)
-        if diff:
-            length_diffs[key] = diff
-        pairs[key] = (r, h)
-    if not pairs:
-        raise CauseError("no utterance could be scored", fix=f"see the reasons: {skipped}")
-    big = {k: d for k, d in length_diffs.items() if abs(d) > scoring.MAX_SILENT_LENGTH_DIFF}
-    if big:
-        notes.append(
-            f"{len(big)} utterances differ in length by more than "
-            f"{scoring.MAX_SILENT_LENGTH_DIFF} frames (cropped to the shorter)"
-        )
-
-    if train_ref is not None:
-        train, _ = load_au_set(train_ref)
-        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
-        mean_source = str(train_ref)
-    else:
-        train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
-        mean_source = str(ref)
-        notes.append(
-            "no --train_ref: the mean predictor uses the mean of the scored references "
-            "(an optimistic baseline)"
-        )
-    train_mean = np.nan_to_num(train_mean, nan=0.0)
+    pairs, length_diffs, skipped = _pair_up(refs, hyps, rfps, hfps, ref, hyp, notes)
+    train_mean, mean_source = _mean_predictor(train_ref, pairs, ref, notes)
 
     systems = {scoring.MODEL: scoring.score_pairs(pairs)}
     for name, bpairs in scoring.baseline_pairs(pairs, train_mean).items():
@@ -253,31 +143,7 @@ def run_scoring(
         "length_differences": length_diffs,
         "skipped": skipped,
     }
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(output_dir / "scores.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    md = scoring.markdown_report(
-        systems,
-        num_utterances=len(pairs),
-        num_frames=num_frames,
-        fps=rfps,
-        notes=notes + [f"skipped {k}: {v}" for k, v in skipped.items()],
-        verdict=verdict,
-    )
-    with atomic_write(output_dir / "scores.md") as tmp:
-        tmp.write_text(md, encoding="utf-8")
-
-    indices = None
-    if plot_aus:
-        try:
-            indices = sorted({au_index(a) for a in plot_aus})
-        except KeyError as e:
-            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
-    for key in list(pairs)[: max(0, num_plots)]:
-        r, h = pairs[key]
-        plot_au_trajectories(
-            output_dir / "plots" / f"{key}.png", r, h, rfps, au_indices=indices, title=key
-        )
+    _write_outputs(output_dir, result, systems, pairs, num_plots, plot_aus)
     model = systems[scoring.MODEL].mean
     logger.info(
         "%d of %d references scored (%d without a prediction): mean PCC %.3f CCC %.3f RMSE %.3f MAE %.3f -> %s",
@@ -291,6 +157,116 @@ def run_scoring(
         output_dir / "scores.md",
     )
     return result
+
+
+def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
+    """Load the (reference, prediction) pairs of the common keys, on the references' grid.
+
+    Returns:
+        (key -> (ref, hyp) arrays of equal length, key -> length difference, key -> skip reason).
+    """
+    from espnet_cause import scoring
+    from espnet_cause.io import timegrid
+
+    missing = sorted(set(refs) - set(hyps))
+    skipped = {key: "no prediction" for key in missing}
+    if missing:
+        notes.append(
+            f"{len(missing)} of {len(refs)} references have no prediction and are not scored "
+            f"(first: {', '.join(missing[:3])})"
+        )
+        logger.warning(notes[-1])
+    extra = sorted(set(hyps) - set(refs))
+    if extra:
+        logger.warning(
+            "%d predictions have no reference and are ignored: %s", len(extra), extra[:5]
+        )
+    keys = sorted(set(refs) & set(hyps))
+    if not keys:
+        raise CauseError(
+            f"no utterance id is in both {ref} and {hyp}",
+            fix="score the inference output of the same data set as the references",
+        )
+    if rfps != hfps:
+        notes.append(f"predictions at {hfps:g} fps were resampled to the references' {rfps:g} fps")
+        logger.info(notes[-1])
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    length_diffs: dict[str, int] = {}
+    for key in keys:
+        try:
+            r = _load_checked(refs[key], key)
+            h = _load_checked(hyps[key], key)
+        except (CauseError, OSError, ValueError) as e:
+            skipped[key] = str(e)
+            logger.warning("skipping %s: %s", key, e)
+            continue
+        if rfps != hfps:
+            h = timegrid.to_fps(h, hfps, rfps, len(h) / hfps)
+        r, h, diff = scoring.crop_pair(key, r, h)
+        if diff:
+            length_diffs[key] = diff
+        pairs[key] = (r, h)
+    if not pairs:
+        raise CauseError("no utterance could be scored", fix=f"see the reasons: {skipped}")
+    big = {k: d for k, d in length_diffs.items() if abs(d) > scoring.MAX_SILENT_LENGTH_DIFF}
+    if big:
+        notes.append(
+            f"{len(big)} utterances differ in length by more than "
+            f"{scoring.MAX_SILENT_LENGTH_DIFF} frames (cropped to the shorter)"
+        )
+    return pairs, length_diffs, skipped
+
+
+def _mean_predictor(train_ref, pairs: dict, ref, notes: list[str]) -> tuple[np.ndarray, str]:
+    """The mean AU vector of the training references (else of the scored ones) and its source."""
+    from espnet_cause import scoring
+
+    if train_ref is not None:
+        train, _ = load_au_set(train_ref)
+        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
+        mean_source = str(train_ref)
+    else:
+        train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
+        mean_source = str(ref)
+        notes.append(
+            "no --train_ref: the mean predictor uses the mean of the scored references "
+            "(an optimistic baseline)"
+        )
+    return np.nan_to_num(train_mean, nan=0.0), mean_source
+
+
+def _write_outputs(
+    output_dir: Path, result: dict, systems: dict, pairs: dict, num_plots: int, plot_aus
+) -> None:
+    """``scores.json``, ``scores.md`` and the trajectory plots of the first ``num_plots``."""
+    from espnet_cause import scoring
+    from espnet_cause.io.atomic import atomic_write
+    from espnet_cause.plots import plot_au_trajectories
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(output_dir / "scores.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    md = scoring.markdown_report(
+        systems,
+        num_utterances=result["num_utterances"],
+        num_frames=result["num_frames"],
+        fps=result["fps"],
+        notes=result["notes"] + [f"skipped {k}: {v}" for k, v in result["skipped"].items()],
+        verdict=result["model_beats"],
+    )
+    with atomic_write(output_dir / "scores.md") as tmp:
+        tmp.write_text(md, encoding="utf-8")
+    indices = None
+    if plot_aus:
+        try:
+            indices = sorted({au_index(a) for a in plot_aus})
+        except KeyError as e:
+            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+    for key in list(pairs)[: max(0, num_plots)]:
+        r, h = pairs[key]
+        plot_au_trajectories(
+            output_dir / "plots" / f"{key}.png", r, h, result["fps"], au_indices=indices, title=key
+        )
 
 
 @reports_errors

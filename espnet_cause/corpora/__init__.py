@@ -1,8 +1,10 @@
 """Corpus preparation: one module per corpus, each listing its on-disk layout into Kaldi data dirs.
 
-Library functions in the style of lhotse recipes (``prepare_<corpus>(corpus_dir, output_dir,
-...)``), idempotent and validated after writing; ``python -m espnet_cause.bin.prepare_data`` is the
-thin CLI over :func:`prepare`.
+Library functions in the style of lhotse recipes: each corpus module lists its utterances
+(``list_<corpus>(corpus_dir, ...)``) and :func:`prepare` splits them by speaker into data dirs
+(:func:`espnet_cause.corpora.common.write_data_dirs`), idempotent and validated after writing; the
+synthetic ``mini`` corpus generates itself first (``prepare_mini``). ``python -m
+espnet_cause.bin.prepare_data`` is the thin CLI over :func:`prepare`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ import os
 
 from espnet_cause.errors import CauseError
 
-#: Corpus name -> ``module:function`` of its preparer.
+#: Corpus name -> ``module:function`` that lists its utterances (``mini``: that prepares it).
 CORPORA: dict[str, str] = {
     "mini": "espnet_cause.corpora.mini:prepare_mini",
-    "crema_d": "espnet_cause.corpora.crema_d:prepare_crema_d",
-    "mead": "espnet_cause.corpora.mead:prepare_mead",
-    "voxceleb2": "espnet_cause.corpora.voxceleb2:prepare_voxceleb2",
-    "lrs3": "espnet_cause.corpora.lrs3:prepare_lrs3",
-    "folder": "espnet_cause.corpora.folder:prepare_folder",
+    "crema_d": "espnet_cause.corpora.crema_d:list_crema_d",
+    "mead": "espnet_cause.corpora.mead:list_mead",
+    "voxceleb2": "espnet_cause.corpora.voxceleb2:list_voxceleb2",
+    "lrs3": "espnet_cause.corpora.lrs3:list_lrs3",
+    "folder": "espnet_cause.corpora.folder:list_folder",
 }
+#: Keyword arguments of :func:`prepare` that choose the speaker split.
+SPLIT_KEYS = ("valid_speakers", "test_speakers", "seed")
 
 
 def prepare(
@@ -31,7 +35,8 @@ def prepare(
         corpus: One of :data:`CORPORA`.
         corpus_dir: The corpus root (for ``mini``: where it is generated).
         output_dir: Parent of the data dirs.
-        **kwargs: Passed to the corpus's preparer (split sizes, seed, corpus options).
+        **kwargs: Split options (:data:`SPLIT_KEYS`) and the corpus's own options (``folder``:
+            ``openface_dir``; ``mini``: its generation options).
 
     Returns:
         Split name -> number of utterances.
@@ -41,4 +46,10 @@ def prepare(
     if corpus not in CORPORA:
         raise CauseError(f"unknown corpus {corpus!r}", fix=f"choose one of {', '.join(CORPORA)}")
     module, func = CORPORA[corpus].split(":")
-    return getattr(importlib.import_module(module), func)(corpus_dir, output_dir, **kwargs)
+    fn = getattr(importlib.import_module(module), func)
+    if corpus == "mini":
+        return fn(corpus_dir, output_dir, **kwargs)
+    from espnet_cause.corpora.common import write_data_dirs
+
+    split = {k: kwargs.pop(k) for k in SPLIT_KEYS if k in kwargs}
+    return write_data_dirs(fn(corpus_dir, **kwargs), output_dir, **split)

@@ -23,7 +23,6 @@ from espnet_cause.corpora.common import (
     find_files,
     require_dir,
     require_some,
-    write_data_dirs,
 )
 
 LAYOUT = "AudioWAV/<actor>_<sentence>_<emotion>_<level>.wav and VideoFlash/<same stem>.flv|.mp4"
@@ -70,20 +69,3 @@ def list_crema_d(corpus_dir: str | os.PathLike) -> list[Utterance]:
         )
     require_some(utts, root, "crema_d", LAYOUT)
     return utts
-
-
-def prepare_crema_d(
-    corpus_dir: str | os.PathLike, output_dir: str | os.PathLike, **split_kwargs
-) -> dict[str, int]:
-    """Write ``output_dir/{train,valid,test}`` for CREMA-D, split by actor.
-
-    Args:
-        corpus_dir: The CREMA-D root.
-        output_dir: Parent of the data dirs.
-        **split_kwargs: ``valid_speakers``, ``test_speakers``, ``seed`` of
-            :func:`~espnet_cause.corpora.common.write_data_dirs`.
-
-    Returns:
-        Split name -> number of utterances.
-    """
-    return write_data_dirs(list_crema_d(corpus_dir), output_dir, **split_kwargs)

@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.io.audio import pcm_to_float
 
 # eSpeak NG C API constants (speak_lib.h).
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -254,7 +255,7 @@ class ESpeakSynthesizer:
             events, self._events = self._events, []
         if status != EE_OK or not chunks:
             raise RuntimeError(f"eSpeak NG produced no audio for {text!r} (status {status})")
-        samples = np.concatenate(chunks).astype(np.float32) / 32768.0
+        samples = pcm_to_float(np.concatenate(chunks))
         return samples, _phoneme_segments(events, len(samples), self.sample_rate)
 
 

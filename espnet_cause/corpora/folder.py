@@ -28,7 +28,6 @@ from espnet_cause.corpora.common import (
     find_files,
     require_dir,
     require_some,
-    write_data_dirs,
 )
 from espnet_cause.errors import CauseError
 
@@ -97,24 +96,3 @@ def list_folder(
                 fix="name each CSV <video stem>.csv, as OpenFace FeatureExtraction does",
             )
     return utts
-
-
-def prepare_folder(
-    corpus_dir: str | os.PathLike,
-    output_dir: str | os.PathLike,
-    *,
-    openface_dir: str | os.PathLike | None = None,
-    **split_kwargs,
-) -> dict[str, int]:
-    """Write ``output_dir/{train,valid,test}`` for a directory of videos, split by speaker.
-
-    Args:
-        corpus_dir: The directory of videos.
-        output_dir: Parent of the data dirs.
-        openface_dir: Directory of OpenFace CSVs named by video stem, or None.
-        **split_kwargs: ``valid_speakers``, ``test_speakers``, ``seed``.
-
-    Returns:
-        Split name -> number of utterances.
-    """
-    return write_data_dirs(list_folder(corpus_dir, openface_dir), output_dir, **split_kwargs)

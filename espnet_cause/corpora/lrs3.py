@@ -24,7 +24,6 @@ from espnet_cause.corpora.common import (
     find_files,
     require_dir,
     require_some,
-    write_data_dirs,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,19 +70,3 @@ def list_lrs3(corpus_dir: str | os.PathLike) -> list[Utterance]:
             )
     require_some(utts, root, "lrs3", LAYOUT)
     return utts
-
-
-def prepare_lrs3(
-    corpus_dir: str | os.PathLike, output_dir: str | os.PathLike, **split_kwargs
-) -> dict[str, int]:
-    """Write ``output_dir/{train,valid,test}`` for LRS3, split by talk.
-
-    Args:
-        corpus_dir: Directory holding ``pretrain``, ``trainval`` and/or ``test``.
-        output_dir: Parent of the data dirs.
-        **split_kwargs: ``valid_speakers``, ``test_speakers``, ``seed``.
-
-    Returns:
-        Split name -> number of utterances.
-    """
-    return write_data_dirs(list_lrs3(corpus_dir), output_dir, **split_kwargs)

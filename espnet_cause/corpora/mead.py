@@ -21,7 +21,6 @@ from espnet_cause.corpora.common import (
     find_files,
     require_dir,
     require_some,
-    write_data_dirs,
 )
 
 LAYOUT = (
@@ -57,19 +56,3 @@ def list_mead(corpus_dir: str | os.PathLike) -> list[Utterance]:
     ]
     require_some(utts, root, "mead", LAYOUT)
     return utts
-
-
-def prepare_mead(
-    corpus_dir: str | os.PathLike, output_dir: str | os.PathLike, **split_kwargs
-) -> dict[str, int]:
-    """Write ``output_dir/{train,valid,test}`` for MEAD, split by actor.
-
-    Args:
-        corpus_dir: The MEAD root (one directory per actor).
-        output_dir: Parent of the data dirs.
-        **split_kwargs: ``valid_speakers``, ``test_speakers``, ``seed``.
-
-    Returns:
-        Split name -> number of utterances.
-    """
-    return write_data_dirs(list_mead(corpus_dir), output_dir, **split_kwargs)

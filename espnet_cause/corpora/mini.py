@@ -385,19 +385,13 @@ def _render_videos(
     ):
         if path is not None and not Path(path).is_file():
             raise CauseError(f"{what} file not found", path=path, fix=f"pass an existing {what}")
-    try:
-        from espnet_cause.render.mp4 import write_mp4
-        from espnet_cause.render.warp import WarpRenderer
-    except ImportError as e:
-        logger.warning(
-            "mini corpus: the face renderer is not available (%s): %d videos not made", e, len(todo)
-        )
-        return len(wanted) - len(todo)
     from tqdm import tqdm
 
     from espnet_cause.io.audio import load_audio
+    from espnet_cause.io.image import load_image
     from espnet_cause.io.openface import read_openface_csv
-    from espnet_cause.render.face import load_image
+    from espnet_cause.render.mp4 import write_mp4
+    from espnet_cause.render.warp import WarpRenderer
 
     image = load_image(face_image)
     renderer = WarpRenderer(face_landmarker_path=face_landmarker_path)

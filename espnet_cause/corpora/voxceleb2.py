@@ -21,7 +21,6 @@ from espnet_cause.corpora.common import (
     find_files,
     require_dir,
     require_some,
-    write_data_dirs,
 )
 
 LAYOUT = "dev|test/mp4/<id>/<ytid>/<n>.mp4"
@@ -46,19 +45,3 @@ def list_voxceleb2(corpus_dir: str | os.PathLike) -> list[Utterance]:
             )
     require_some(utts, root, "voxceleb2", LAYOUT)
     return utts
-
-
-def prepare_voxceleb2(
-    corpus_dir: str | os.PathLike, output_dir: str | os.PathLike, **split_kwargs
-) -> dict[str, int]:
-    """Write ``output_dir/{train,valid,test}`` for VoxCeleb2, split by celebrity.
-
-    Args:
-        corpus_dir: Directory holding ``dev/mp4`` and/or ``test/mp4``.
-        output_dir: Parent of the data dirs.
-        **split_kwargs: ``valid_speakers``, ``test_speakers``, ``seed``.
-
-    Returns:
-        Split name -> number of utterances.
-    """
-    return write_data_dirs(list_voxceleb2(corpus_dir), output_dir, **split_kwargs)

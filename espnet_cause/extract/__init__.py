@@ -4,6 +4,7 @@
   (the command is documented there).
 - :mod:`~espnet_cause.extract.mediapipe`: the built-in tracker, MediaPipe Face Landmarker
   blendshapes mapped to AUs by the table in :mod:`espnet_cause.arkit`.
+- :mod:`~espnet_cause.extract.videos`: the ``extract_au`` job (one video or a ``video.scp``).
 - :mod:`~espnet_cause.extract.labels`: per-utterance label job and the stage driver.
 
 Both extractors yield the same :class:`~espnet_cause.io.track.AUTrack` and write the same

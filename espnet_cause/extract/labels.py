@@ -36,6 +36,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.batch import BatchDir, gather_ark, run_batch, write_report
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.datadir import (
     read_kaldi_map,
@@ -43,7 +44,7 @@ from espnet_cause.io.datadir import (
     write_kaldi_map,
     write_utt2spk_spk2utt,
 )
-from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack
+from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack, fill_gaps
 from espnet_cause.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
@@ -65,18 +66,6 @@ REPORT_COLUMNS = ("key", "status", "reason", "extractor", "frames", "missing_fra
 MAX_LOCAL_IMPORTS = 2000
 
 KEEP, DROP, SKIP = "keep", "drop", "skip"
-
-
-def setup_extractor(
-    extractor: str, face_landmarker_path: str | None = None, max_fps: float | None = None
-) -> dict:
-    """Per-worker environment for :func:`label_utterance`: the loaded MediaPipe extractor."""
-    if extractor != "mediapipe":
-        return {}
-    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-
-    tracker = MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
-    return {"tracker": tracker}
 
 
 def label_utterance(key: str, payload: dict, tracker=None) -> dict:
@@ -122,8 +111,7 @@ def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
 
 
 def _audio(key: str, payload: dict) -> np.ndarray:
-    from espnet_cause.io.audio import load_audio
-    from espnet_cause.io.datadir import value_path
+    from espnet_cause.io.audio import load_speech
     from espnet_cause.io.video import read_audio_track
 
     if payload.get("video"):
@@ -131,12 +119,7 @@ def _audio(key: str, payload: dict) -> np.ndarray:
     wav = payload.get("wav")
     if not wav:
         raise CauseError(f"utterance {key!r} has no wav.scp entry and no video")
-    if value_path(wav) is None or value_path(wav) != wav:
-        raise CauseError(
-            f"wav.scp entry {wav!r} is a command or ark offset, not a file",
-            fix="give plain audio file paths in wav.scp",
-        )
-    samples, _ = load_audio(wav, target_sr=SAMPLE_RATE, name=key)
+    samples, _ = load_speech(wav, name=key, target_sr=SAMPLE_RATE)
     return samples
 
 
@@ -185,25 +168,6 @@ def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndar
     }
 
 
-def bridge_gaps(values: np.ndarray) -> np.ndarray:
-    """Fill NaN rows of a (T, 17) array linearly between valid rows (edges hold).
-
-    Raises:
-        ValueError: if no row is valid.
-    """
-    values = np.array(values, dtype=np.float32)
-    bad = np.isnan(values).any(axis=1)
-    if not bad.any():
-        return values
-    good = np.flatnonzero(~bad)
-    if len(good) == 0:
-        raise ValueError("no valid frame to bridge from")
-    t = np.arange(len(values))
-    for j in range(values.shape[1]):
-        values[bad, j] = np.interp(t[bad], good, values[good, j])
-    return values
-
-
 def make_au_labels(
     data_dir: str | os.PathLike,
     output_dir: str | os.PathLike,
@@ -249,7 +213,7 @@ def make_au_labels(
     utts, maps = _read_data_dir(data_dir, au_extractor)
     face_landmarker = None
     if au_extractor == "mediapipe" and maps["video.scp"]:
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
+        from espnet_cause.face.model_file import resolve_face_landmarker
 
         face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
     settings = {
@@ -300,7 +264,7 @@ def make_au_labels(
         output_dir / "au.scp",
         {utt: where.item(utt, ".npy") for utt in kept},
         fps=au_fps,
-        transform=bridge_gaps,
+        transform=fill_gaps,
     )
     write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
     utt2spk = read_kaldi_map(data_dir / "utt2spk")
@@ -353,7 +317,7 @@ def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config)
             )
         )
     if tracked:
-        from espnet_cause.extract.mediapipe import close_all
+        from espnet_cause.face.landmarker import close_all
 
         records.update(
             run_batch(

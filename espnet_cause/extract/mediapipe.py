@@ -9,49 +9,30 @@ intensities), never zero AUs. When several faces are found, the largest is used.
 Decoding (PyAV, FFmpeg threads, downscaled during the RGB conversion) runs in a second thread that
 feeds the landmarker through a small queue, so decode and inference overlap.
 
-The model file is the official float16 v1 ``face_landmarker.task`` (Apache-2.0); it ships with the
-package (:mod:`espnet_cause.assets`), so nothing is needed. :func:`resolve_face_landmarker` picks,
-in order: an explicit path (``--face_landmarker_path``), a model in the cache directory
-(``~/.cache/espnet_cause``, or ``$ESPNET_CAUSE_CACHE``), the official file fetched there once when
-the user asks for it (``--download``, checked against its published sha256), else the packaged file.
+The landmarker is the one wrapper of :mod:`espnet_cause.face.landmarker` in VIDEO mode; its model
+file is found by :func:`espnet_cause.face.model_file.resolve_face_landmarker` (the packaged one
+unless another is given).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import queue
 import threading
-import urllib.request
-import weakref
-from pathlib import Path
 
 import numpy as np
 
 from espnet_cause.arkit import blendshapes_to_aus
 from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.io.atomic import atomic_write
+from espnet_cause.face.landmarker import FaceLandmarker, largest_face
+from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.io.track import AUTrack
 from espnet_cause.io.video import iter_frames
 
 logger = logging.getLogger(__name__)
-
-#: File name of the model in the cache directory.
-MODEL_FILENAME = "face_landmarker.task"
-#: Official location of the float16 v1 Face Landmarker model.
-MODEL_URL = (
-    "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/"
-    "float16/1/face_landmarker.task"
-)
-#: sha256 of the official float16 v1 model file.
-MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
-#: Environment variable that overrides the cache directory.
-CACHE_ENV = "ESPNET_CAUSE_CACHE"
-#: Default cache directory for downloaded models.
-DEFAULT_CACHE_DIR = Path.home() / ".cache" / "espnet_cause"
 
 #: Frames are downscaled so their longer side is at most this many pixels before detection (the
 #: landmark model sees a 256x256 face crop; 640 keeps small faces above that size).
@@ -70,100 +51,6 @@ MS_PER_S = 1000.0
 RESET_GAP_MS = 1000
 RESET_FRAME_SIZE = 64
 _END = object()
-#: Extractors with an open landmarker, for :func:`close_all`.
-_LIVE: weakref.WeakSet = weakref.WeakSet()
-
-
-def close_all() -> None:
-    """Close every open :class:`MediaPipeAUExtractor` of this process (CLIs call it at the end)."""
-    for extractor in list(_LIVE):
-        extractor.close()
-
-
-def cache_dir() -> Path:
-    """The model cache directory (``$ESPNET_CAUSE_CACHE`` or ``~/.cache/espnet_cause``)."""
-    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR)
-
-
-def sha256sum(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def resolve_face_landmarker(
-    path: str | os.PathLike | None = None,
-    *,
-    download: bool = False,
-    cache: str | os.PathLike | None = None,
-) -> Path:
-    """Find the Face Landmarker model file: the one place every face-tracking call asks.
-
-    Order: ``path`` if given; else a model in the cache; else, with ``download``, the official
-    file fetched into the cache; else the model that ships with the package.
-
-    Args:
-        path: An explicit model path (used as is; it must exist).
-        download: When no path is given and the cache has no model, fetch the official file
-            into the cache (once) and check its sha256.
-        cache: Cache directory (default :func:`cache_dir`).
-
-    Returns:
-        The model file.
-
-    Raises:
-        CauseError: if an explicit path does not exist, or the download fails or does not match
-            the published checksum.
-    """
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise CauseError(
-                "face landmarker model not found", path=path, fix=_how_to_get(cache_dir())
-            )
-        return path
-    cached = Path(cache or cache_dir()) / MODEL_FILENAME
-    if cached.is_file():
-        return cached
-    if download:
-        return fetch_face_landmarker(cached)
-    from espnet_cause import assets
-
-    return assets.face_landmarker()
-
-
-def _how_to_get(cache: Path) -> str:
-    return (
-        "pass an existing --face_landmarker_path FILE, or leave it out to use the model that ships "
-        f"with espnet-cause (or add --download to fetch the official one into {cache}; "
-        f"{MODEL_URL}, sha256 {MODEL_SHA256})"
-    )
-
-
-def fetch_face_landmarker(target: str | os.PathLike, url: str = MODEL_URL) -> Path:
-    """Download the model to ``target`` (atomically) and verify its sha256."""
-    target = Path(target)
-    logger.info("downloading %s -> %s", url, target)
-    with atomic_write(target) as tmp:
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
-                while block := response.read(1 << 20):
-                    out.write(block)
-        except OSError as e:
-            raise CauseError(
-                f"download of {url} failed: {e}", path=target, fix=_how_to_get(target.parent)
-            ) from None
-        digest = sha256sum(tmp)
-        if digest != MODEL_SHA256:
-            raise CauseError(
-                f"downloaded model has sha256 {digest}, expected {MODEL_SHA256}",
-                path=target,
-                fix=_how_to_get(target.parent),
-            )
-    return target
 
 
 class MediaPipeAUExtractor:
@@ -204,9 +91,7 @@ class MediaPipeAUExtractor:
         threaded: bool = True,
         max_fps: float | None = None,
     ) -> None:
-        path = resolve_face_landmarker(face_landmarker_path)
-        self.model_path = path
-        self._model = path.read_bytes()
+        self.model_path = resolve_face_landmarker(face_landmarker_path)
         self.max_side = max_side
         self.num_faces = num_faces
         self.min_face_detection_confidence = min_face_detection_confidence
@@ -219,8 +104,7 @@ class MediaPipeAUExtractor:
         self._open()  # fails early on a file that is not a model
 
     def close(self) -> None:
-        """Release the landmarker. Call it (or use ``with``, or :func:`close_all`) before the
-        interpreter exits: MediaPipe's own clean-up fails noisily during interpreter shutdown."""
+        """Release the landmarker (or use ``with``, or :func:`close_all`)."""
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
@@ -231,31 +115,17 @@ class MediaPipeAUExtractor:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _open(self):
-        self._landmarker = self._create()
-        _LIVE.add(self)
-        return self._landmarker
-
-    def _create(self):
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=self._model),
-            running_mode=vision.RunningMode.VIDEO,
-            num_faces=self.num_faces,
-            min_face_detection_confidence=self.min_face_detection_confidence,
-            min_face_presence_confidence=self.min_face_presence_confidence,
+    def _open(self) -> FaceLandmarker:
+        self._landmarker = FaceLandmarker(
+            self.model_path,
+            max_faces=self.num_faces,
+            min_confidence=self.min_face_detection_confidence,
+            min_presence_confidence=self.min_face_presence_confidence,
             min_tracking_confidence=self.min_tracking_confidence,
-            output_face_blendshapes=True,
+            video=True,
+            blendshapes=True,
         )
-        try:
-            return vision.FaceLandmarker.create_from_options(options)
-        except Exception as e:  # MediaPipe raises RuntimeError/ValueError for a bad model
-            raise CauseError(
-                f"not a usable face landmarker model: {e}",
-                path=self.model_path,
-                fix=_how_to_get(cache_dir()),
-            ) from None
+        return self._landmarker
 
     def __call__(self, video: str | os.PathLike) -> AUTrack:
         """Track the face through a video.
@@ -270,36 +140,31 @@ class MediaPipeAUExtractor:
         Raises:
             CauseError: naming the file if it cannot be decoded or no frame has a face.
         """
-        import mediapipe as mp
-
         frames = iter_frames(video, max_side=self.max_side, max_fps=self.max_fps)
         if self.threaded:
             frames = _threaded(frames)
         times: list[float] = []
         rows: list[np.ndarray | None] = []
         names: list[str] | None = None
-        landmarker = self._landmarker or self._open()
+        landmarker = self._landmarker
+        if landmarker is None or landmarker.closed:  # closed by close() or face close_all()
+            landmarker = self._open()
         start = self._clock_ms
         if start > 0:  # forget the previous video's face
             blank = np.zeros((RESET_FRAME_SIZE, RESET_FRAME_SIZE, 3), np.uint8)
-            landmarker.detect_for_video(
-                mp.Image(image_format=mp.ImageFormat.SRGB, data=blank), start
-            )
+            landmarker.detect_frame(blank, start)
             start += RESET_GAP_MS
         last_ms = start - 1
         try:
             for t, image in frames:
                 ms = max(start + int(round(t * MS_PER_S)), last_ms + 1)
                 last_ms = ms
-                result = landmarker.detect_for_video(
-                    mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)),
-                    ms,
-                )
+                result = landmarker.detect_frame(image, ms)
                 times.append(t)
                 if not result.face_blendshapes:
                     rows.append(None)
                     continue
-                face = _largest(result.face_landmarks)
+                face = largest_face(result.face_landmarks)
                 categories = result.face_blendshapes[face]
                 if names is None:
                     names = [c.category_name for c in categories]
@@ -332,18 +197,6 @@ class MediaPipeAUExtractor:
             fps=fps,
             source=str(video),
         )
-
-
-def _largest(face_landmarks) -> int:
-    """Index of the face whose landmarks span the largest box."""
-    if len(face_landmarks) <= 1:
-        return 0
-    areas = []
-    for landmarks in face_landmarks:
-        xs = [p.x for p in landmarks]
-        ys = [p.y for p in landmarks]
-        areas.append((max(xs) - min(xs)) * (max(ys) - min(ys)))
-    return int(np.argmax(areas))
 
 
 def _threaded(frames, size: int = QUEUE_FRAMES):

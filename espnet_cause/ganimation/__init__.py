@@ -4,7 +4,8 @@ Everything GANimation lives here, one job per module:
 
 - ``generator`` / ``discriminator``: the networks;
 - ``losses``: WGAN-GP critic and generator losses, AU regression, cycle and attention losses;
-- ``data``: face crops + ``aus.csv`` preparation (from videos or photos) and the training dataset;
+- ``data``: the face directory (``aus.csv`` + crops) and the training dataset;
+- ``prepare``: face crops + ``aus.csv`` from videos or photos (the ``prepare_faces`` job);
 - ``trainer``: the training loop (``GANimationTrainer``);
 - ``checkpoint``: ``checkpoint.pth`` / ``generator.pth``, written and read in one place;
 - ``renderer``: fast inference (``GANimationRenderer``) and whole-photo frames.

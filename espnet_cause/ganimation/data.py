@@ -1,10 +1,10 @@
 """GANimation training data: a folder of aligned face crops with one AU vector per crop.
 
-Layout of a face directory (what :func:`prepare_faces_from_videos` and
-:func:`prepare_faces_from_images` write, and what :class:`FaceAUDataset` reads)::
+Layout of a face directory (what :mod:`espnet_cause.ganimation.prepare` writes and what
+:class:`FaceAUDataset` reads)::
 
     DIR/aus.csv        header "file,AU01_r,...,AU45_r"; one row per crop; AUs on the 0-5 scale
-    DIR/faces/*.png    crops, aligned by the eyes (espnet_cause.render.face.align_crop)
+    DIR/faces/*.png    crops, aligned by the eyes (espnet_cause.face.align.align_crop)
     DIR/faces_report.tsv   per video/photo: key, status, reason, faces, no_face, no_label
 
 ``file`` is relative to DIR. Crops are found and aligned with the MediaPipe face landmarker, the
@@ -15,7 +15,6 @@ framing.
 from __future__ import annotations
 
 import csv
-import functools
 import logging
 import os
 from pathlib import Path
@@ -24,8 +23,6 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS, AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.mediapipe import resolve_face_landmarker
-from espnet_cause.io.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +30,6 @@ logger = logging.getLogger(__name__)
 AU_TABLE = "aus.csv"
 #: Sub-directory of a face directory holding the crops.
 FACES_SUBDIR = "faces"
-#: The preparation report and its own columns (after the batch runner's key, status, reason).
-REPORT_FILE = "faces_report.tsv"
-REPORT_COLUMNS = ("faces", "no_face", "no_label")
 #: Column of ``aus.csv`` naming the crop file (relative to the face directory).
 FILE_COLUMN = "file"
 #: Default side of the training crops (the paper's 128 px).
@@ -174,246 +168,3 @@ class FaceAUDataset:
         noise = rng.uniform(-self.target_noise, self.target_noise, NUM_AUS).astype(np.float32)
         target = np.clip(self.aus[other] + noise, 0.0, 1.0)
         return {"image": chw, "aus": self.aus[index].copy(), "target_aus": target}
-
-
-# ---------------------------------------------------------------- preparation (faces + AUs)
-
-
-def _landmarker_env(face_landmarker_path: str) -> dict:
-    from espnet_cause.render.face import FaceLandmarker
-
-    return {"landmarker": FaceLandmarker(face_landmarker_path, max_faces=1)}
-
-
-def _close_landmarkers() -> None:
-    from espnet_cause.render.face import close_all
-
-    close_all()
-
-
-def _crop(landmarker, image: np.ndarray, image_size: int) -> np.ndarray | None:
-    from espnet_cause.render.face import align_crop
-
-    faces = landmarker.detect(image)
-    if not faces:
-        return None
-    crop, _ = align_crop(image, faces[0], image_size)
-    return crop
-
-
-def _write_png(path: Path, image: np.ndarray) -> None:
-    import cv2
-
-    with atomic_write(path) as tmp:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-            raise OSError(f"cannot write {path}")
-
-
-def _video_item(
-    key: str,
-    payload: dict,
-    *,
-    landmarker,
-) -> dict:
-    """Crop every ``frame_stride``-th frame of one video; pair it with its AU row."""
-    from espnet_cause.io.video import iter_frames
-
-    aus = np.asarray(payload["aus"], dtype=np.float32)
-    out_dir = Path(payload["output_dir"])
-    rows, no_face, no_label = [], 0, 0
-    for n, (t, frame) in enumerate(iter_frames(payload["video"])):
-        if n % payload["frame_stride"]:
-            continue
-        if len(rows) >= payload["max_frames"]:
-            break
-        row = int(round(t * payload["au_fps"]))
-        if row >= len(aus) or not np.all(np.isfinite(aus[row])):
-            no_label += 1
-            continue
-        crop = _crop(landmarker, frame, payload["image_size"])
-        if crop is None:
-            no_face += 1
-            continue
-        name = f"{FACES_SUBDIR}/{key}_{n:06d}.png"
-        _write_png(out_dir / name, crop)
-        rows.append([name, *(float(v) for v in aus[row])])
-    if not rows:
-        reason = f"no usable frame ({no_face} without a face, {no_label} without AU labels)"
-        return {"key": key, "status": "error", "reason": reason}
-    return {
-        "key": key,
-        "status": "ok",
-        "rows": rows,
-        "faces": len(rows),
-        "no_face": no_face,
-        "no_label": no_label,
-    }
-
-
-def _image_item(key: str, payload: dict, *, landmarker) -> dict:
-    """Crop one still photo; pair it with its AU row."""
-    from espnet_cause.render.face import load_image
-
-    crop = _crop(landmarker, load_image(payload["image"]), payload["image_size"])
-    if crop is None:
-        return {"key": key, "status": "error", "reason": "no face found"}
-    name = f"{FACES_SUBDIR}/{key}.png"
-    _write_png(Path(payload["output_dir"]) / name, crop)
-    return {"key": key, "status": "ok", "rows": [[name, *payload["aus"]]], "faces": 1}
-
-
-def _write_table(output_dir: Path, records: dict[str, dict]) -> int:
-    from espnet_cause.batch import write_report
-
-    write_report(output_dir / REPORT_FILE, records.values(), REPORT_COLUMNS)
-    rows = [row for key in sorted(records) for row in records[key].get("rows", [])]
-    if not rows:
-        raise CauseError(
-            "no face could be prepared", path=output_dir / REPORT_FILE, fix="read the reasons there"
-        )
-    with atomic_write(output_dir / AU_TABLE) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([FILE_COLUMN, *AU_INTENSITY_COLUMNS])
-        for row in rows:
-            writer.writerow([row[0], *(f"{v:.4f}" for v in row[1:])])
-    failed = sorted(k for k, r in records.items() if r.get("status") != "ok")
-    for key in failed:
-        logger.warning("%s skipped: %s", key, records[key].get("reason"))
-    logger.info("%d faces from %d items (%d skipped) in %s", len(rows), len(records),
-                len(failed), output_dir)  # fmt: skip
-    return len(rows)
-
-
-def prepare_faces_from_videos(
-    video_scp: str | os.PathLike,
-    au_scp: str | os.PathLike,
-    output_dir: str | os.PathLike,
-    face_landmarker_path: str | os.PathLike | None = None,
-    *,
-    frame_stride: int = 5,
-    max_frames_per_video: int = 1000,
-    image_size: int = DEFAULT_IMAGE_SIZE,
-    au_fps: float | None = None,
-    parallel_config=None,
-) -> int:
-    """Face crops from speaking-face videos, labelled by the AU tracks of stage 2.
-
-    Every ``frame_stride``-th frame is decoded, its face aligned and cropped; its AU row is the
-    one at the frame's timestamp (``round(t * au_fps)``). Resumable: finished videos are skipped.
-
-    Args:
-        video_scp: Kaldi ``video.scp`` (utt -> video file).
-        au_scp: ``au.scp`` of the same utterances (AUs on the 0-5 scale, ``au_fps`` frames/s).
-        output_dir: The face directory to write.
-        face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
-        frame_stride: Take one frame in this many.
-        max_frames_per_video: At most this many crops per video.
-        image_size: Side of the crops.
-        au_fps: AU frame rate; default: the ``au_fps`` file beside ``au_scp`` (else 25).
-        parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
-
-    Returns:
-        The number of crops in ``aus.csv``.
-    """
-    from espnet_cause.batch import run_batch
-    from espnet_cause.io.au_files import read_au_fps, read_au_scp
-    from espnet_cause.io.datadir import read_kaldi_map
-
-    output_dir = Path(output_dir)
-    videos = read_kaldi_map(video_scp, check_sorted=False)
-    tracks = read_au_scp(au_scp)
-    fps = au_fps or read_au_fps(au_scp)
-    keys = [k for k in videos if k in tracks]
-    if not keys:
-        raise CauseError(
-            "no utterance is in both the video scp and the AU scp",
-            path=video_scp,
-            fix=f"check that {au_scp} lists the same utterance ids",
-        )
-    items = [
-        (
-            key,
-            {
-                "video": videos[key],
-                "aus": np.asarray(tracks[key], dtype=np.float32).tolist(),
-                "au_fps": fps,
-                "output_dir": str(output_dir),
-                "frame_stride": frame_stride,
-                "max_frames": max_frames_per_video,
-                "image_size": image_size,
-            },
-        )
-        for key in keys
-    ]
-    records = run_batch(
-        items,
-        _video_item,
-        output_dir=output_dir,
-        settings={
-            "from": "videos",
-            "au_fps": fps,
-            "frame_stride": frame_stride,
-            "max_frames": max_frames_per_video,
-            "image_size": image_size,
-        },
-        setup_fn=functools.partial(
-            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
-        ),
-        teardown_fn=_close_landmarkers,
-        parallel_config=parallel_config,
-        desc="faces",
-    )
-    return _write_table(output_dir, records)
-
-
-def prepare_faces_from_images(
-    au_csv: str | os.PathLike,
-    output_dir: str | os.PathLike,
-    face_landmarker_path: str | os.PathLike | None = None,
-    *,
-    image_size: int = DEFAULT_IMAGE_SIZE,
-    parallel_config=None,
-) -> int:
-    """Face crops from still photos (CelebA, EmotioNet, ...) with AU labels in a CSV.
-
-    Args:
-        au_csv: CSV with a ``file`` column (photo path, relative to the CSV's directory or
-            absolute) and the 17 ``AUxx_r`` columns (0-5), e.g. gathered from OpenFace
-            ``FaceLandmarkImg`` outputs.
-        output_dir: The face directory to write.
-        face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
-        image_size: Side of the crops.
-        parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
-
-    Returns:
-        The number of crops in ``aus.csv``.
-    """
-    from espnet_cause.batch import run_batch
-
-    au_csv, output_dir = Path(au_csv), Path(output_dir)
-    files, aus = read_au_table(au_csv)
-    items = [
-        (
-            f"{i:07d}_{Path(f).stem}",
-            {
-                "image": str(f),
-                "aus": [float(v) for v in a],
-                "output_dir": str(output_dir),
-                "image_size": image_size,
-            },
-        )
-        for i, (f, a) in enumerate(zip(files, aus))
-    ]
-    records = run_batch(
-        items,
-        _image_item,
-        output_dir=output_dir,
-        settings={"from": "images", "image_size": image_size},
-        setup_fn=functools.partial(
-            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
-        ),
-        teardown_fn=_close_landmarkers,
-        parallel_config=parallel_config,
-        desc="faces",
-    )
-    return _write_table(output_dir, records)

@@ -224,7 +224,7 @@ def ganimation_frames(
     Args:
         renderer: A loaded renderer.
         image: (H, W, 3) uint8 RGB photo.
-        face: The face found in ``image`` (``espnet_cause.render.face.find_face``).
+        face: The face found in ``image`` (``espnet_cause.face.landmarker.find_face``).
         aus: (T, 17) AU intensities at the video frame rate.
         batch_size: AU frames per generator call.
 

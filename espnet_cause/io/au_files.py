@@ -2,13 +2,18 @@
 
 ``.npy`` and Kaldi matrices carry no frame rate; recipes keep it in an ``au_fps`` file beside the
 ``au.scp`` (see :func:`read_au_fps`), and single files take ``fps`` from the caller.
+
+One reader per job: :func:`read_au` one file, :func:`read_au_source` a file, a directory or an
+scp (every CLI that takes "an AU file or set"), :func:`read_au_frames` one file as gap-free frames
+at a given rate; :class:`KaldiArkWriter`/:class:`AUArkWriter` write arks atomically.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +23,9 @@ from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.openface import read_openface_csv, write_openface_csv
 from espnet_cause.io.text import read_text_lines
-from espnet_cause.io.track import AUTrack, check_au_values
+from espnet_cause.io.track import AUTrack, check_au_values, fill_gaps
 
+logger = logging.getLogger(__name__)
 #: Name of the file beside an ``au.scp`` that holds the frame rate of its matrices.
 AU_FPS_FILE = "au_fps"
 #: File suffixes that hold one AU track.
@@ -119,15 +125,145 @@ def read_au_scp(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise CauseError(f"not a Kaldi scp: {e}", path=path) from None
 
 
-def read_au_fps(scp_path: str | os.PathLike, default: float = DEFAULT_AU_FPS) -> float:
-    """Frame rate of the matrices in an ``au.scp``, from the ``au_fps`` file beside it."""
-    f = Path(scp_path).with_name(AU_FPS_FILE)
+def read_au_fps(path: str | os.PathLike, default: float | None = DEFAULT_AU_FPS) -> float | None:
+    """Frame rate from the ``au_fps`` file beside ``path`` (inside it, for a directory).
+
+    Returns:
+        The rate, or ``default`` when there is no ``au_fps`` file.
+    """
+    path = Path(path)
+    f = path / AU_FPS_FILE if path.is_dir() else path.with_name(AU_FPS_FILE)
     if not f.is_file():
         return default
     try:
         return float(f.read_text().strip())
     except ValueError:
         raise CauseError(f"not a frame rate: {f.read_text()!r}", path=f) from None
+
+
+def read_au_source(
+    path: str | os.PathLike, fps: float | None = None, face_id: int | None = None
+) -> dict[str, Callable[[], AUTrack]]:
+    """Find the AU tracks of a file, a directory or an scp, without loading them.
+
+    Args:
+        path: A ``.csv``/``.npy`` file (key: its stem); a directory of them (or with only an
+            ``au.scp``); a Kaldi ``.scp`` of matrices or of ``.csv``/``.npy`` paths.
+        fps: Frame rate of ``.npy`` and matrix tracks (default: the ``au_fps`` file beside
+            them, else :data:`DEFAULT_AU_FPS`); CSV timestamps give their own.
+        face_id: Face to read from CSVs with several faces.
+
+    Returns:
+        ``key -> loader``; each loader returns the key's :class:`AUTrack`.
+
+    Raises:
+        CauseError: naming ``path`` when it is missing, empty or of an unknown kind.
+    """
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    path = Path(path)
+    if not path.exists():
+        raise CauseError("AU file or set not found", path=path, fix="check the path")
+    rate = fps or read_au_fps(path)
+
+    def files(mapping) -> dict[str, Callable[[], AUTrack]]:
+        return {k: (lambda p=p: read_au(p, fps=rate, face_id=face_id)) for k, p in mapping}
+
+    if path.is_dir():
+        found = files(iter_au_dir(path))
+        if not found and (path / "au.scp").is_file():
+            return read_au_source(path / "au.scp", fps, face_id)
+        if not found:
+            raise CauseError(
+                "directory has no .csv/.npy AU files and no au.scp", path=path, fix="check the path"
+            )
+        return found
+    if path.suffix.lower() in SINGLE_SUFFIXES:
+        return files([(path.stem, path)])
+    if path.suffix.lower() != ".scp":
+        raise CauseError(
+            "unknown AU input type",
+            path=path,
+            fix="give a .csv, .npy, .scp or a directory of .csv/.npy",
+        )
+    values = read_kaldi_map(path, check_sorted=False)
+    if values and all(v.lower().endswith(SINGLE_SUFFIXES) for v in list(values.values())[:5]):
+        return files((k, Path(v)) for k, v in values.items())
+    mats = read_au_scp(path)
+
+    def matrix(key: str) -> AUTrack:
+        try:
+            array = np.asarray(mats[key])
+        except (OSError, ValueError) as e:
+            raise CauseError(f"cannot read utterance {key!r}: {e}", path=path) from None
+        return track_from_matrix(array, rate, source=f"{path}:{key}")
+
+    return {k: (lambda k=k: matrix(k)) for k in mats}
+
+
+def read_au_frames(
+    path: str | os.PathLike, fps: float | None = None, file_fps: float | None = None
+) -> np.ndarray:
+    """One AU file as gap-free frames: resampled by timestamp to ``fps``, missing values filled.
+
+    Short gaps are interpolated by :meth:`AUTrack.resample`; the longer ones that stay missing
+    are filled by :func:`espnet_cause.io.track.fill_gaps`, with a warning.
+
+    Args:
+        path: A ``.csv`` or ``.npy`` AU file.
+        fps: The wanted frame rate; None keeps the file's (CSV timestamps, else ``file_fps``).
+        file_fps: Frame rate of a ``.npy`` file (default :data:`DEFAULT_AU_FPS`).
+
+    Returns:
+        (T, 17) float32 AU intensities.
+
+    Raises:
+        CauseError: for a track without frames or without any valid frame.
+    """
+    track = read_au(path, fps=file_fps)
+    if len(track) == 0:
+        raise CauseError("the AU track has no frames", path=path, fix="give a non-empty track")
+    if not track.valid_mask().any():
+        raise CauseError("the AU track has no valid frame", path=path, fix="re-extract the AUs")
+    resampled, report = track.resample(fps or track.fps or DEFAULT_AU_FPS)
+    if report.flagged:
+        logger.warning(
+            "%s: %d of %d frames have no AU values (longest gap %.2f s); filling them",
+            path, report.num_missing, report.num_frames, report.longest_gap,
+        )  # fmt: skip
+    return fill_gaps(resampled.intensities)
+
+
+def align_aus(
+    aus: np.ndarray, num_frames: int, source: str = "AU track", tolerance: int = 1
+) -> np.ndarray:
+    """Make an AU sequence (already at the video rate) exactly ``num_frames`` long.
+
+    A longer track is cropped and a shorter one padded with its last frame; a warning says so
+    when they differ by more than ``tolerance`` frames.
+
+    Args:
+        aus: (T, 17) AU intensities at the video frame rate.
+        num_frames: Frames the speech needs.
+        source: Name used in the warning.
+        tolerance: Frame difference accepted silently (rounding of durations).
+
+    Returns:
+        (num_frames, 17) float32.
+    """
+    aus = np.asarray(aus, dtype=np.float32)
+    if len(aus) == 0:
+        raise CauseError("the AU track has no frames", path=source, fix="give a non-empty track")
+    diff = len(aus) - num_frames
+    if abs(diff) > tolerance:
+        action = "cropped" if diff > 0 else "padded with its last frame"
+        logger.warning(
+            "%s has %d frames but the speech needs %d: %s to the speech duration",
+            source, len(aus), num_frames, action,
+        )  # fmt: skip
+    if diff >= 0:
+        return aus[:num_frames]
+    return np.concatenate([aus, np.repeat(aus[-1:], -diff, axis=0)])
 
 
 class KaldiArkWriter(contextlib.AbstractContextManager):

@@ -1,4 +1,9 @@
-"""Speech audio in and out: any sample rate, mono or multi-channel, read into float32 mono."""
+"""Speech audio in and out: any sample rate, mono or multi-channel, read into float32 mono.
+
+One function per job: :func:`load_speech` reads a ``wav.scp`` value (a sound file, a Kaldi
+``file.ark:offset`` or a ``cmd |`` pipe), :func:`load_audio` a sound file, :func:`pcm_to_float`
+scales integer PCM, :func:`mix_down` averages channels, :func:`resample` changes the rate.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,46 @@ def resample(samples: np.ndarray, src_sr: int, dst_sr: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def pcm_to_float(samples: np.ndarray) -> np.ndarray:
+    """Integer PCM to float32 in [-1, 1) (as libsndfile reads it); float input is returned as is.
+
+    Signed samples are divided by ``2**(bits-1)``; unsigned ones (8-bit wav) are centred first.
+    """
+    samples = np.asarray(samples)
+    if samples.dtype.kind == "i":
+        return samples.astype(np.float32) / float(-np.iinfo(samples.dtype).min)
+    if samples.dtype.kind == "u":
+        half = float(np.iinfo(samples.dtype).max // 2 + 1)
+        return (samples.astype(np.float32) - half) / half
+    return samples.astype(np.float32, copy=False)
+
+
+def mix_down(
+    samples: np.ndarray, name: str = "input", channel_axis: int | None = None
+) -> np.ndarray:
+    """(N,), (N, C) or (C, N) samples -> (N,) float32 mono.
+
+    Args:
+        samples: The samples.
+        name: How to call the input in messages.
+        channel_axis: The axis of the channels of a 2-D array; None takes the shorter one.
+
+    Raises:
+        CauseError: naming ``name`` for an array of another rank.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim == 1:
+        return samples.astype(np.float32, copy=False)
+    if samples.ndim != 2:
+        raise CauseError(f"{name}: audio array has shape {samples.shape}, expected (N,) or (N, C)")
+    axis = channel_axis
+    if axis is None:
+        axis = 1 if samples.shape[1] <= samples.shape[0] else 0
+    if samples.shape[axis] > 1:
+        logger.info("%s: mixing %d channels down to mono", name, samples.shape[axis])
+    return samples.mean(axis=axis).astype(np.float32)
+
+
 def load_audio(
     path: str | os.PathLike, target_sr: int | None = None, *, name: str | None = None
 ) -> tuple[np.ndarray, int]:
@@ -56,7 +101,6 @@ def load_audio(
     Raises:
         CauseError: naming the file when it is missing, unreadable or has no samples.
     """
-    import soundfile as sf
 
     path = Path(path)
     label = name or str(path)
@@ -66,17 +110,13 @@ def load_audio(
         )
     if not path.is_file():
         raise CauseError("audio file not found", path=path, fix="check the path")
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError, ValueError) as e:
-        raise CauseError(
-            f"cannot read audio: {e}",
-            path=path,
-            fix="give a wav/flac/ogg file (16 kHz mono is best)",
-        ) from None
-    if data.shape[1] > 1:
-        logger.info("%s: mixing %d channels down to mono", label, data.shape[1])
-    samples = data.mean(axis=1)
+    samples, sr = _decode(
+        str(path),
+        label,
+        path,
+        "cannot read audio",
+        "give a wav/flac/ogg file (16 kHz mono is best)",
+    )
     if target_sr is not None and sr != target_sr:
         logger.info("%s: resampling %d Hz -> %d Hz", label, sr, target_sr)
         samples = resample(samples, sr, target_sr)
@@ -84,27 +124,10 @@ def load_audio(
     return samples, int(sr)
 
 
-def _int_to_float(data: np.ndarray) -> np.ndarray:
-    """Integer PCM -> float32 in [-1, 1) (as soundfile scales it); floats pass through."""
-    data = np.asarray(data)
-    if data.dtype.kind in "iu":
-        return (data.astype(np.float32) / float(-np.iinfo(data.dtype).min)).astype(np.float32)
-    return data.astype(np.float32, copy=False)
-
-
-def _mono(data: np.ndarray, label: str) -> np.ndarray:
-    if data.ndim == 2:
-        logger.info("%s: mixing %d channels down to mono", label, data.shape[1])
-        return data.mean(axis=1).astype(np.float32)
-    return data
-
-
 def _run_pipe(command: str, label: str) -> tuple[np.ndarray, int]:
     """Run a Kaldi ``cmd |`` entry with the shell (as Kaldi does) and read the wav it writes."""
     import io
     import subprocess
-
-    import soundfile as sf
 
     proc = subprocess.run(command, shell=True, capture_output=True, check=False)
     stderr = proc.stderr.decode("utf-8", "replace").strip()
@@ -119,19 +142,25 @@ def _run_pipe(command: str, label: str) -> tuple[np.ndarray, int]:
         raise CauseError(
             f"command wrote nothing to stdout ({tail})", path=label, fix="it must write a wav"
         )
+    fix = "the command must write a wav to stdout (e.g. sox ... -t wav -)"
+    return _decode(io.BytesIO(proc.stdout), label, label, "command output is not audio", fix)
+
+
+def _decode(source, label: str, path, what: str, fix: str) -> tuple[np.ndarray, int]:
+    """Decode a sound file (path or file object) with libsndfile into float32 mono."""
+    import soundfile as sf
+
     try:
-        data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
+        data, sr = sf.read(source, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, ValueError) as e:
-        raise CauseError(
-            f"command output is not audio: {e}",
-            path=label,
-            fix="the command must write a wav to stdout (e.g. sox ... -t wav -)",
-        ) from None
-    return _mono(data, label) if data.shape[1] > 1 else data[:, 0], int(sr)
+        raise CauseError(f"{what}: {e}", path=path, fix=fix) from None
+    return mix_down(data, label, channel_axis=1), int(sr)
 
 
-def load_speech(value: str, name: str | None = None) -> tuple[np.ndarray, int]:
-    """Audio of a ``wav.scp`` value, read as Kaldi reads it, as float32 mono at its own rate.
+def load_speech(
+    value: str, name: str | None = None, target_sr: int | None = None
+) -> tuple[np.ndarray, int]:
+    """Audio of a ``wav.scp`` value, read as Kaldi reads it, as float32 mono.
 
     Three forms: a sound file path; ``file.ark:OFFSET`` (a wav stored in a Kaldi archive at that
     byte offset); ``command |`` (run with the shell; its stdout is a wav, its stderr becomes
@@ -140,12 +169,19 @@ def load_speech(value: str, name: str | None = None) -> tuple[np.ndarray, int]:
     Args:
         value: The ``wav.scp`` value (or a plain path).
         name: How to call the input in messages (default: the value).
+        target_sr: Resample to this rate (logged); None keeps the entry's rate.
 
     Raises:
         CauseError: naming the input when the file, archive entry or command cannot give audio.
     """
-    value = value.strip()
-    label = name or value
+    samples, rate = _read_entry(value.strip(), name or value.strip())
+    if target_sr is not None and rate != target_sr:
+        logger.info("%s: resampling %d Hz -> %d Hz", name or value.strip(), rate, target_sr)
+        samples, rate = resample(samples, rate, target_sr), target_sr
+    return samples, rate
+
+
+def _read_entry(value: str, label: str) -> tuple[np.ndarray, int]:
     if value.endswith("|"):
         return _run_pipe(value[:-1].strip(), label)
     head, sep, tail = value.rpartition(":")
@@ -169,7 +205,7 @@ def load_speech(value: str, name: str | None = None) -> tuple[np.ndarray, int]:
                 fix="point wav.scp at a wav archive (wav-copy / kaldiio.save_ark of (rate, wav))",
             )
         rate, data = loaded
-        return _mono(_int_to_float(data), label), int(rate)
+        return mix_down(pcm_to_float(data), label, channel_axis=1), int(rate)
     return load_audio(value, name=label)
 
 

@@ -45,6 +45,13 @@ def num_frames_for_fps(duration_s: float, fps: float) -> int:
     return max(1, int(math.ceil(duration_s * fps - FRAME_EPS)))
 
 
+def num_frames_for_samples(num_samples: int, fs: int, fps: float) -> int:
+    """:func:`num_frames_for_fps` of a signal of ``num_samples`` at ``fs``: the AU frames of
+    ``num_samples`` samples, ``ceil(num_samples / fs * fps)`` (0 for an empty signal)."""
+    _check_rate("fs", fs)
+    return num_frames_for_fps(num_samples / fs, fps)
+
+
 def num_frames_for_hop(
     num_samples: int,
     fs: int,

@@ -223,6 +223,34 @@ def _longest_run(mask: np.ndarray) -> int:
     return int((edges[1::2] - edges[::2]).max())
 
 
+def fill_gaps(values: np.ndarray, fill_value: float = 0.0) -> np.ndarray:
+    """Fill the NaN (missing) values of an AU matrix, column by column.
+
+    Inside a column, a missing value is linearly interpolated between the nearest valid values
+    before and after it; before the first and after the last valid value the edge value holds;
+    a column without any valid value becomes ``fill_value``.
+
+    Args:
+        values: (T, C) array with NaN where the tracker failed.
+        fill_value: Value of columns that have no valid entry.
+
+    Returns:
+        (T, C) float32 copy without NaN.
+    """
+    values = np.array(values, dtype=np.float32)
+    t = np.arange(len(values))
+    for j in range(values.shape[1]):
+        column = values[:, j]
+        bad = np.isnan(column)
+        if not bad.any():
+            continue
+        if bad.all():
+            column[:] = fill_value
+            continue
+        column[bad] = np.interp(t[bad], t[~bad], column[~bad])
+    return values
+
+
 def check_au_values(track: AUTrack) -> AUTrack:
     """Apply the one rule for AU values read from a file; returns the (clipped) track.
 

@@ -79,52 +79,43 @@ def _masked_mean(errors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (errors * m).sum() / (m.sum() * errors.size(-1)).clamp(min=1.0)
 
 
-class MaskedMSELoss(nn.Module):
+class _MaskedFrameLoss(nn.Module):
+    """Mean of a per-element error over valid frames and all dimensions."""
+
+    def error(self, diff: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred: (B, T, D) predictions.
+            target: (B, T, D) targets.
+            mask: (B, T) True on valid frames.
+
+        Returns:
+            Scalar loss.
+        """
+        return _masked_mean(self.error(pred - target), mask)
+
+
+class MaskedMSELoss(_MaskedFrameLoss):
     """Mean squared error over valid frames and all dimensions."""
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            pred: (B, T, D) predictions.
-            target: (B, T, D) targets.
-            mask: (B, T) True on valid frames.
-
-        Returns:
-            Scalar loss.
-        """
-        return _masked_mean((pred - target) ** 2, mask)
+    def error(self, diff: torch.Tensor) -> torch.Tensor:
+        return diff**2
 
 
-class MaskedL1Loss(nn.Module):
+class MaskedL1Loss(_MaskedFrameLoss):
     """Mean absolute error over valid frames and all dimensions."""
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            pred: (B, T, D) predictions.
-            target: (B, T, D) targets.
-            mask: (B, T) True on valid frames.
-
-        Returns:
-            Scalar loss.
-        """
-        return _masked_mean((pred - target).abs(), mask)
+    def error(self, diff: torch.Tensor) -> torch.Tensor:
+        return diff.abs()
 
 
 class CCCLoss(nn.Module):
     """``1 - CCC`` averaged over dimensions (CCC over all valid frames of the batch)."""
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            pred: (B, T, D) predictions.
-            target: (B, T, D) targets.
-            mask: (B, T) True on valid frames.
-
-        Returns:
-            Scalar loss in [0, 2].
-        """
+        """Loss of (B, T, D) ``pred`` against ``target`` on the (B, T) ``mask``; in [0, 2]."""
         return 1.0 - masked_ccc(pred, target, mask).mean()

@@ -20,6 +20,7 @@ from espnet2.train.abs_espnet_model import AbsESPnetModel
 from torch import nn
 
 from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.losses.regression import (
     CCCLoss,
     MaskedL1Loss,
@@ -31,7 +32,6 @@ from espnet_cause.models.frame_rate import (
     RESAMPLE_MODES,
     avg_pool_frames,
     interp_frames,
-    num_au_frames,
     pool_ratio,
 )
 from espnet_cause.models.frontend import frontend_fs_hop
@@ -130,7 +130,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
     def num_frames(self, speech_lengths: torch.Tensor) -> torch.Tensor:
         """(B,) AU frames for (B,) sample counts: ``ceil(samples / fs * au_fps)``."""
         return torch.tensor(
-            [num_au_frames(int(n), self.fs, self.au_fps) for n in speech_lengths],
+            [num_frames_for_samples(int(n), self.fs, self.au_fps) for n in speech_lengths],
             dtype=torch.long,
             device=speech_lengths.device,
         )

@@ -15,8 +15,6 @@ Frames asked for past the end of the features repeat the last one that has data 
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 RESAMPLE_MODES = ("avg", "interp")
@@ -108,10 +106,3 @@ def interp_frames(
     out = take(left) * (1 - w) + take(right) * w
     keep = (k[None, :] < out_lengths[:, None]).unsqueeze(-1).to(feats.dtype)
     return out * keep
-
-
-def num_au_frames(num_samples: int, fs: int, au_fps: float) -> int:
-    """``ceil(num_samples / fs * au_fps)`` AU frames (at least 1 for a non-empty signal)."""
-    if num_samples <= 0:
-        return 0
-    return max(1, int(math.ceil(num_samples * au_fps / fs - RATIO_EPS)))

@@ -32,8 +32,8 @@ from espnet2.asr.frontend.default import DefaultFrontend
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
+from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
-from espnet_cause.models.frame_rate import num_au_frames
 
 
 def algorithmic_latency(model: ESPnetCAUSEModel) -> float:
@@ -254,7 +254,7 @@ class StreamingSpeech2AU:
         signal_tail = self._signal_tail(tail_len)
         self._push_padded(signal_tail[:-1].flip(0)[: self.pad])
         num_feats = self.num_samples // self.hop + 1
-        total = num_au_frames(self.num_samples, self.model.fs, self.model.au_fps)
+        total = num_frames_for_samples(self.num_samples, self.model.fs, self.model.au_fps)
         return self._emit(total - 1, num_feats)
 
     def accept_arkit(self, chunk: np.ndarray | torch.Tensor) -> np.ndarray:

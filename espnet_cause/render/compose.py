@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from espnet_cause.render.face import CROP_SIZE, Face, align_crop
+from espnet_cause.face.align import CROP_SIZE, align_crop
+from espnet_cause.face.landmarker import Face
 
 #: Width of the soft edge of the paste-back mask, as a fraction of the crop side.
 FEATHER = 0.12

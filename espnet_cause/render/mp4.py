@@ -50,10 +50,9 @@ def _even(frame: np.ndarray) -> np.ndarray:
 
 def _audio_array(audio: np.ndarray) -> np.ndarray:
     """(channels, samples) float32 in [-1, 1] from (N,), (N, C) or integer PCM."""
-    audio = np.asarray(audio)
-    if np.issubdtype(audio.dtype, np.integer):
-        audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
-    audio = audio.astype(np.float32)
+    from espnet_cause.io.audio import pcm_to_float
+
+    audio = pcm_to_float(audio)
     if audio.ndim == 1:
         audio = audio[None]
     elif audio.ndim == 2 and audio.shape[0] > audio.shape[1]:

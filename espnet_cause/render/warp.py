@@ -20,7 +20,8 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.render.face import Face, FaceLandmarker, find_face, to_rgb
+from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
+from espnet_cause.io.image import to_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class WarpRenderer:
 
     Args:
         face_landmarker_path: Path to the MediaPipe ``face_landmarker.task`` model (None: the
-            packaged model, see :func:`espnet_cause.extract.mediapipe.resolve_face_landmarker`).
+            packaged model, see :func:`espnet_cause.face.model_file.resolve_face_landmarker`).
         face_index: Which face to animate when the photo has several (0 = largest).
         gain: Scale applied to all AU intensities (1 = as given).
     """

@@ -4,7 +4,7 @@ Frame-level AU (``au.scp``)
     The CAUSE AU stream (25 fps) resampled by timestamp onto the frames of ESPnet's STFT-based
     feature extractor (``LogMelFbank`` with ``center=True``): frame ``k`` is centred at sample
     ``k * hop_length`` and an utterance of ``N`` samples at ``fs`` has ``1 + N // hop_length``
-    frames (even ``n_fft``; see :func:`espnet_cause.io.timegrid.num_frames_for_hop`). So ``au``
+    frames (even ``n_fft``; :func:`espnet_cause.io.timegrid.to_hop_grid` makes it). So ``au``
     lines up one to one with the ``feats`` the TTS model sees, as FastSpeech2's pitch and energy
     do before token averaging. For VC, export on the *source* speech with the VC feature
     extractor's ``fs``/``hop_length``, and the rows line up with the source feature frames.
@@ -37,7 +37,6 @@ from __future__ import annotations
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS
-from espnet_cause.io.timegrid import num_frames_for_hop, to_hop_grid
 
 #: Value of the constant first component of an AU embedding (the magnitude reference).
 MAGNITUDE_CHANNEL: float = 1.0
@@ -45,35 +44,6 @@ MAGNITUDE_CHANNEL: float = 1.0
 EMBED_SCALE: float = AU_INTENSITY_MAX
 #: Length of an AU embedding: constant channel, 17 means, 17 standard deviations.
 AU_EMBED_DIM: int = 1 + 2 * NUM_AUS
-
-
-def au_on_feature_grid(
-    aus: np.ndarray,
-    au_fps: float,
-    num_samples: int,
-    fs: int,
-    hop_length: int,
-    n_fft: int | None = None,
-) -> np.ndarray:
-    """Resample an AU stream onto the frames of ESPnet's centred STFT feature extractor.
-
-    Args:
-        aus: (T_au, 17) AU intensities at ``au_fps`` (frame ``k`` at ``k / au_fps`` s).
-        au_fps: Frame rate of ``aus``.
-        num_samples: Length of the utterance in samples at ``fs``.
-        fs: Sampling rate of the feature extractor (and of the audio it reads).
-        hop_length: Hop of the feature extractor in samples.
-        n_fft: FFT size if odd (None: even, as in every ESPnet TTS config).
-
-    Returns:
-        (T_feats, 17) float32 with ``T_feats == 1 + num_samples // hop_length`` (even n_fft).
-    """
-    return to_hop_grid(aus, au_fps, num_samples, fs, hop_length, n_fft=n_fft)
-
-
-def feature_num_frames(num_samples: int, fs: int, hop_length: int, n_fft: int | None = None) -> int:
-    """Frame count of ESPnet's ``LogMelFbank`` (``center=True``) for ``num_samples`` at ``fs``."""
-    return num_frames_for_hop(num_samples, fs, hop_length, center=True, n_fft=n_fft)
 
 
 def au_embed(aus: np.ndarray) -> np.ndarray:

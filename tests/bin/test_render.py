@@ -8,8 +8,9 @@ import pytest
 import soundfile as sf
 
 from espnet_cause.au import NUM_AUS, au_index
-from espnet_cause.bin.render import align_aus, fill_missing, get_parser, main
-from espnet_cause.io.au_files import write_au
+from espnet_cause.bin.render import get_parser, main
+from espnet_cause.io.au_files import align_aus, write_au
+from espnet_cause.io.track import fill_gaps
 
 FPS = 25
 
@@ -57,8 +58,9 @@ def test_align_and_fill(caplog):
     assert np.array_equal(align_aus(aus, 6), aus[:6])
     holes = aus.copy()
     holes[0, 0] = holes[3:5, 1] = np.nan
-    filled = fill_missing(holes)
-    assert filled[0, 0] == 0 and (filled[3:5, 1] == aus[2, 1]).all()
+    filled = fill_gaps(holes)  # the one gap rule: edges hold, inside is linear
+    assert filled[0, 0] == aus[1, 0]
+    np.testing.assert_allclose(filled[2:6, 1], np.linspace(aus[2, 1], aus[5, 1], 4))
 
 
 def test_render_speech_and_au_csv(demo_image, demo_wav, tmp_path, capsys):
@@ -80,7 +82,8 @@ def test_render_speech_and_au_csv(demo_image, demo_wav, tmp_path, capsys):
     assert abs(len(frames) / FPS - duration) < 0.1
 
     # mouth box from the detected face
-    from espnet_cause.render.face import FaceLandmarker, load_image
+    from espnet_cause.face.landmarker import FaceLandmarker
+    from espnet_cause.io.image import load_image
 
     image = load_image(demo_image)
     with FaceLandmarker() as lm:  # the packaged model

@@ -11,7 +11,7 @@ from extract_media import blank_frames, video_frames, write_video
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.extract import labels
-from espnet_cause.extract.labels import bridge_gaps, make_au_labels
+from espnet_cause.extract.labels import make_au_labels
 from espnet_cause.io.datadir import (
     read_kaldi_map,
     validate_data_dir,
@@ -208,12 +208,6 @@ def test_dask_local_cluster(tmp_path, monkeypatch):
         data, tmp_path / "dump", au_extractor="openface", parallel_config=config
     )
     assert summary["kept"] == 3
-
-
-def test_bridge_gaps():
-    values = np.array([[np.nan] * NUM_AUS, [1.0] * NUM_AUS, [np.nan] * NUM_AUS, [3.0] * NUM_AUS])
-    out = bridge_gaps(values)
-    assert np.allclose(out[:, 0], [1, 1, 2, 3])
 
 
 def test_fixed_input_is_picked_up_on_rerun(tmp_path):

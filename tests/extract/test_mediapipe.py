@@ -11,12 +11,9 @@ from extract_media import blank_frames, write_video
 
 from espnet_cause.au import au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.mediapipe import (
-    MODEL_SHA256,
-    MediaPipeAUExtractor,
-    resolve_face_landmarker,
-    sha256sum,
-)
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.face.model_file import MODEL_SHA256, resolve_face_landmarker
+from espnet_cause.io.cache import sha256_file as sha256sum
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +108,7 @@ def test_face_found_at_odd_widths_and_portrait(extractor, demo_image, tmp_path, 
     """A photo scaled to an odd-row-size frame (phone portrait, 240p) still shows its face."""
     import av
 
-    from espnet_cause.render.face import load_image
+    from espnet_cause.io.image import load_image
 
     photo = load_image(demo_image)
     width, height = size

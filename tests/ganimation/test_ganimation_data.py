@@ -6,7 +6,7 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
 from espnet_cause.batch import read_report
-from espnet_cause.ganimation import data
+from espnet_cause.ganimation import data, prepare
 
 
 def _au_csv(tmp_path, photo):
@@ -26,24 +26,26 @@ def _au_csv(tmp_path, photo):
 def test_faces_from_photos_report_and_resume(tmp_path, demo_image, face_model, monkeypatch):
     landmarker = face_model
     out = tmp_path / "faces"
-    n = data.prepare_faces_from_images(
+    n = prepare.prepare_faces_from_images(
         _au_csv(tmp_path, demo_image), out, landmarker, image_size=32
     )
     assert n == 1
     files, aus = data.read_au_table(out)
     assert len(files) == 1 and np.allclose(aus, 1.5)
-    report = read_report(out / data.REPORT_FILE)
+    report = read_report(out / prepare.REPORT_FILE)
     assert [r["status"] for r in report.values()] == ["ok", "error"]
     ok, bad = report.values()
     assert ok["faces"] == "1" and bad["reason"] == "no face found"
 
     calls = []
-    real = data._image_item
-    monkeypatch.setattr(data, "_image_item", lambda k, p, **e: calls.append(k) or real(k, p, **e))
+    real = prepare._image_item
+    monkeypatch.setattr(
+        prepare, "_image_item", lambda k, p, **e: calls.append(k) or real(k, p, **e)
+    )
     assert (
-        data.prepare_faces_from_images(out.parent / "photos.csv", out, landmarker, image_size=32)
+        prepare.prepare_faces_from_images(out.parent / "photos.csv", out, landmarker, image_size=32)
         == 1
     )
     assert calls == []  # finished and failed items are not redone
-    data.prepare_faces_from_images(out.parent / "photos.csv", out, landmarker, image_size=48)
+    prepare.prepare_faces_from_images(out.parent / "photos.csv", out, landmarker, image_size=48)
     assert len(calls) == 2  # another crop size starts over

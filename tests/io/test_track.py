@@ -60,3 +60,15 @@ def test_wrong_shape_is_an_error():
 
     with pytest.raises(CauseError, match=r"expected \(T, 17\)"):
         AUTrack.from_array(np.zeros((5, 16)), fps=25, source="x.npy")
+
+
+def test_fill_gaps_interpolates_per_column_and_holds_edges():
+    from espnet_cause.io.track import fill_gaps
+
+    values = np.array([[np.nan, 5.0], [1.0, np.nan], [np.nan, np.nan], [3.0, 2.0], [np.nan, 0.0]])
+    out = fill_gaps(values)
+    assert out.dtype == np.float32 and not np.isnan(out).any()
+    np.testing.assert_allclose(out[:, 0], [1, 1, 2, 3, 3])  # edges hold, inside is linear
+    np.testing.assert_allclose(out[:, 1], [5, 4, 3, 2, 0])
+    assert np.isnan(values).sum() == 5  # the input is not changed
+    assert (fill_gaps(np.full((3, 2), np.nan), fill_value=0.5) == 0.5).all()

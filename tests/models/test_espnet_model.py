@@ -7,9 +7,10 @@ from espnet2.asr.frontend.default import DefaultFrontend
 from espnet2.layers.global_mvn import GlobalMVN
 
 from espnet_cause.au import NUM_AUS
+from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.models.encoders.cnn import CNNEncoder
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
-from espnet_cause.models.frame_rate import avg_pool_frames, interp_frames, num_au_frames
+from espnet_cause.models.frame_rate import avg_pool_frames, interp_frames
 from espnet_cause.models.frontend import ProsodyFrontend
 
 FS = 16000
@@ -76,7 +77,7 @@ def test_collect_feats_and_inference(tmp_path):
     assert feats["feats"].shape == (1, 12345 // 160 + 1, 8)
     assert feats["au"].shape == (1, 20, 17)
     out = m.inference(speech[0])
-    assert out.shape == (num_au_frames(12345, FS, 25.0), NUM_AUS) == (20, NUM_AUS)
+    assert out.shape == (num_frames_for_samples(12345, FS, 25.0), NUM_AUS) == (20, NUM_AUS)
     assert float(out.min()) >= 0.0 and float(out.max()) <= 5.0
     assert m.inference(speech[0], num_frames=31).shape == (31, NUM_AUS)
     # 4 s at 25 fps: 100 frames
@@ -90,7 +91,10 @@ def test_frame_rate_conversion():
     assert out[0, :, 0].tolist() == [0.5, 3.5, 7.5, 7.5]
     out = interp_frames(feats, torch.tensor([10]), torch.tensor([3]), 100.0, 25.0)
     assert out[0, :, 0].tolist() == [0.0, 4.0, 8.0]
-    assert num_au_frames(64000, FS, 25.0) == 100 and num_au_frames(64001, FS, 25.0) == 101
+    assert (
+        num_frames_for_samples(64000, FS, 25.0) == 100
+        and num_frames_for_samples(64001, FS, 25.0) == 101
+    )
 
 
 def test_prosody_frontend():

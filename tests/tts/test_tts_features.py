@@ -7,12 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from espnet_cause.io.timegrid import num_frames_for_hop, to_hop_grid
 from espnet_cause.tts.features import (
     AU_EMBED_DIM,
     au_embed,
-    au_on_feature_grid,
     decode_au_embed,
-    feature_num_frames,
 )
 
 
@@ -35,18 +34,18 @@ def test_frame_count_matches_logmelfbank(fs, hop, n_fft):
     feats, feats_lens = fbank(wav, torch.tensor(lengths))
     aus = np.random.default_rng(0).uniform(0, 5, (40, 17)).astype(np.float32)
     for n, espnet_len in zip(lengths, feats_lens.tolist()):
-        assert feature_num_frames(n, fs, hop) == espnet_len
-        grid = au_on_feature_grid(aus, 25.0, n, fs, hop)
+        assert num_frames_for_hop(n, fs, hop, center=True) == espnet_len
+        grid = to_hop_grid(aus, 25.0, n, fs, hop)
         assert grid.shape == (espnet_len, 17)
     # unpadded single utterance: the tensor itself has that many frames
     one, _ = fbank(wav[:1, : lengths[1]], torch.tensor(lengths[1:2]))
-    assert one.shape[1] == feature_num_frames(lengths[1], fs, hop)
+    assert one.shape[1] == num_frames_for_hop(lengths[1], fs, hop, center=True)
 
 
 def test_grid_follows_the_au_stream_in_time():
     aus = np.zeros((50, 17), np.float32)
     aus[25:, 8] = 4.0  # AU12 switches on at 1.0 s (frame 25 at 25 fps)
-    grid = au_on_feature_grid(aus, 25.0, 32000, 16000, 160)  # 100 frames per second
+    grid = to_hop_grid(aus, 25.0, 32000, 16000, 160)  # 100 frames per second
     assert grid.shape == (201, 17)
     assert grid[:96, 8].max() == 0.0 and grid[100:, 8].min() == 4.0
 

@@ -1,7 +1,7 @@
-"""Find a face in a still photo: MediaPipe FaceLandmarker (IMAGE mode), face choice and 128 px crop.
+"""The one MediaPipe Face Landmarker wrapper: faces in photos and video frames, face choice.
 
-Landmarks are the 478 points of the MediaPipe face mesh (468 mesh points + 10 iris points) in
-pixel coordinates of the original photo.
+Landmarks are the 478 points of the MediaPipe face mesh (468 mesh points + 10 iris points); for
+photos they are in pixel coordinates of the original photo.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import logging
 import os
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.io.image import to_rgb
 
 #: Number of landmarks the MediaPipe face landmarker returns per face.
 NUM_LANDMARKS = 478
@@ -22,10 +22,6 @@ NUM_LANDMARKS = 478
 MAX_DETECT_SIDE = 1024
 #: Most faces the detector looks for in one photo.
 MAX_FACES = 8
-#: Side of the aligned face crop that the GANimation generator works on (pixels).
-CROP_SIZE = 128
-#: Where the eye centres sit in the aligned crop, as fractions of its side: (x_left, x_right, y).
-CROP_EYES = (0.335, 0.665, 0.40)
 
 #: Landmark indices of the eye corners (outer, inner) in the MediaPipe face mesh, used for the
 #: eye centres: the subject's right eye is on the image left.
@@ -33,68 +29,6 @@ RIGHT_EYE_CORNERS = (33, 133)
 LEFT_EYE_CORNERS = (263, 362)
 
 logger = logging.getLogger(__name__)
-
-
-def to_rgb(image: np.ndarray, source: str = "") -> np.ndarray:
-    """Convert a grayscale, gray+alpha, RGB or RGBA image (uint8 or uint16) to RGB uint8.
-
-    Transparent pixels are composited over white.
-
-    Args:
-        image: (H, W), (H, W, 1), (H, W, 2), (H, W, 3) or (H, W, 4) array.
-        source: Where the image came from, for error messages.
-
-    Returns:
-        (H, W, 3) uint8 contiguous RGB array.
-    """
-    image = np.asarray(image)
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    elif image.dtype != np.uint8:
-        if np.issubdtype(image.dtype, np.floating) and image.size and image.max() <= 1.0:
-            image = image * 255.0
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4) or min(image.shape[:2]) < 1:
-        raise CauseError(
-            f"image has shape {image.shape}, expected (H, W) gray or (H, W, 3|4) colour",
-            path=source or None,
-            fix="give a grayscale, RGB or RGBA photo",
-        )
-    channels = image.shape[2]
-    if channels in (2, 4):
-        alpha = image[:, :, -1:].astype(np.float32) / 255.0
-        color = image[:, :, :-1].astype(np.float32)
-        image = (color * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
-    if image.shape[2] == 1:
-        image = np.repeat(image, 3, axis=2)
-    return np.ascontiguousarray(image)
-
-
-def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read a photo as RGB uint8 (grayscale and alpha converted).
-
-    Raises:
-        CauseError: if the file is missing or not an image.
-    """
-    import cv2
-
-    path = Path(path)
-    if not path.is_file():
-        raise CauseError("image file not found", path=path, fix="check the --image path")
-    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if data is None:
-        raise CauseError(
-            "cannot read the image (not a JPEG/PNG/BMP/TIFF/WebP file?)",
-            path=path,
-            fix="convert the photo to JPEG or PNG",
-        )
-    if data.ndim == 3 and data.shape[2] == 3:
-        data = cv2.cvtColor(data, cv2.COLOR_BGR2RGB)
-    elif data.ndim == 3 and data.shape[2] == 4:
-        data = cv2.cvtColor(data, cv2.COLOR_BGRA2RGBA)
-    return to_rgb(data, source=str(path))
 
 
 @dataclass
@@ -139,16 +73,27 @@ class Face:
 
 
 class FaceLandmarker:
-    """MediaPipe Tasks FaceLandmarker in IMAGE mode.
+    """The one wrapper of MediaPipe's Face Landmarker: photos (IMAGE mode) or video frames.
+
+    One lifecycle for every use: the MediaPipe graph is created here, registered for
+    :func:`close_all`, and released by :meth:`close` (or ``with``). Photos go through
+    :meth:`detect` (faces in original pixels, largest first); video frames through
+    :meth:`detect_frame` (``video=True``: MediaPipe tracks the face from frame to frame), which
+    also gives the blendshape scores when ``blendshapes=True``.
 
     Args:
-        model_path: Path to the ``face_landmarker.task`` model file (None: the one
-            :func:`espnet_cause.extract.mediapipe.resolve_face_landmarker` finds, normally the
+        model_path: The ``face_landmarker.task`` model file (None: the one
+            :func:`espnet_cause.face.model_file.resolve_face_landmarker` finds, normally the
             packaged model).
-        max_faces: Most faces to return per photo.
+        max_faces: Most faces to return per image.
         max_detect_side: Photos whose longer side is above this are downscaled for detection
-            (landmarks are returned in the original pixel coordinates).
-        min_confidence: Face detection and presence confidence threshold.
+            (landmarks are returned in the original pixel coordinates); IMAGE mode only.
+        min_confidence: Face detection confidence threshold (and face presence, unless
+            ``min_presence_confidence`` is given).
+        min_presence_confidence: Landmark model face-presence threshold.
+        min_tracking_confidence: Threshold to keep tracking instead of re-detecting (video).
+        video: VIDEO running mode (timestamps in :meth:`detect_frame`) instead of IMAGE.
+        blendshapes: Also compute the 52 blendshape scores per face.
     """
 
     def __init__(
@@ -157,29 +102,41 @@ class FaceLandmarker:
         max_faces: int = MAX_FACES,
         max_detect_side: int = MAX_DETECT_SIDE,
         min_confidence: float = 0.5,
+        *,
+        min_presence_confidence: float | None = None,
+        min_tracking_confidence: float = 0.5,
+        video: bool = False,
+        blendshapes: bool = False,
     ) -> None:
-        from espnet_cause.extract.mediapipe import resolve_face_landmarker
-
-        model_path = resolve_face_landmarker(model_path)
         from mediapipe.tasks.python import BaseOptions, vision
 
+        from espnet_cause.face.model_file import how_to_get, resolve_face_landmarker
+
+        self.model_path = resolve_face_landmarker(model_path)
+        self.max_detect_side = max_detect_side
+        self.video = video
+        self._landmarker = None
+        mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=vision.RunningMode.IMAGE,
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=mode,
             num_faces=max_faces,
             min_face_detection_confidence=min_confidence,
-            min_face_presence_confidence=min_confidence,
+            min_face_presence_confidence=(
+                min_confidence if min_presence_confidence is None else min_presence_confidence
+            ),
+            min_tracking_confidence=min_tracking_confidence,
+            output_face_blendshapes=blendshapes,
         )
         try:
             self._landmarker = vision.FaceLandmarker.create_from_options(options)
-            _OPEN.add(self)
-        except (RuntimeError, ValueError) as e:
+        except Exception as e:  # MediaPipe raises RuntimeError/ValueError for a bad model
             raise CauseError(
-                f"cannot load the face landmarker model: {e}",
-                path=model_path,
-                fix="use the official MediaPipe face_landmarker.task file",
+                f"not a usable face landmarker model: {e}",
+                path=self.model_path,
+                fix=how_to_get(self.model_path.parent),
             ) from None
-        self.max_detect_side = max_detect_side
+        _OPEN.add(self)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """All faces in a photo, largest first.
@@ -216,11 +173,32 @@ class FaceLandmarker:
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
 
+    def detect_frame(self, image: np.ndarray, timestamp_ms: int):
+        """Run the landmarker on one video frame (``video=True``).
+
+        Args:
+            image: (H, W, 3) uint8 RGB frame.
+            timestamp_ms: Strictly increasing frame time in milliseconds.
+
+        Returns:
+            MediaPipe's ``FaceLandmarkerResult`` (normalised landmarks and, with
+            ``blendshapes=True``, the blendshape categories of each face).
+        """
+        import mediapipe as mp
+
+        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+        return self._landmarker.detect_for_video(frame, timestamp_ms)
+
     def close(self) -> None:
-        """Release the MediaPipe graph."""
+        """Release the MediaPipe graph (call it before the interpreter exits: MediaPipe's own
+        clean-up fails noisily during interpreter shutdown)."""
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+
+    @property
+    def closed(self) -> bool:
+        return self._landmarker is None
 
     def __enter__(self) -> FaceLandmarker:
         return self
@@ -243,6 +221,18 @@ def close_all() -> None:
     """Close every open landmarker of this process (MediaPipe cannot close at interpreter exit)."""
     for landmarker in list(_OPEN):
         landmarker.close()
+
+
+def largest_face(face_landmarks) -> int:
+    """Index of the face whose (normalised) landmarks span the largest box in a video result."""
+    if len(face_landmarks) <= 1:
+        return 0
+    areas = []
+    for landmarks in face_landmarks:
+        xs = [p.x for p in landmarks]
+        ys = [p.y for p in landmarks]
+        areas.append((max(xs) - min(xs)) * (max(ys) - min(ys)))
+    return int(np.argmax(areas))
 
 
 def find_face(
@@ -274,48 +264,3 @@ def find_face(
             face_index,
         )
     return faces[face_index]
-
-
-def alignment_matrix(face: Face, size: int = CROP_SIZE) -> np.ndarray:
-    """Similarity transform from photo pixels to the aligned ``size`` x ``size`` crop.
-
-    The eye centres go to :data:`CROP_EYES` (roll removed, scale fixed by the eye distance).
-
-    Returns:
-        (2, 3) float64 affine matrix (for ``cv2.warpAffine``).
-    """
-    left, right = face.eye_centers()
-    dst_left = np.array([CROP_EYES[0] * size, CROP_EYES[2] * size])
-    dst_right = np.array([CROP_EYES[1] * size, CROP_EYES[2] * size])
-    src_vec = right - left
-    dst_vec = dst_right - dst_left
-    scale = np.linalg.norm(dst_vec) / max(np.linalg.norm(src_vec), 1e-6)
-    angle = np.arctan2(src_vec[1], src_vec[0]) - np.arctan2(dst_vec[1], dst_vec[0])
-    cos, sin = scale * np.cos(-angle), scale * np.sin(-angle)
-    rot = np.array([[cos, -sin], [sin, cos]])
-    src_mid = (left + right) / 2.0
-    dst_mid = (dst_left + dst_right) / 2.0
-    shift = dst_mid - rot @ src_mid
-    return np.hstack([rot, shift[:, None]])
-
-
-def align_crop(
-    image: np.ndarray, face: Face, size: int = CROP_SIZE
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the aligned face crop out of the photo.
-
-    Args:
-        image: (H, W, 3) uint8 RGB photo.
-        face: The face to crop.
-        size: Side of the square crop in pixels.
-
-    Returns:
-        (crop (size, size, 3) uint8, matrix (2, 3) photo -> crop).
-    """
-    import cv2
-
-    matrix = alignment_matrix(face, size)
-    crop = cv2.warpAffine(
-        image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    return crop, matrix

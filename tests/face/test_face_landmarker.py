@@ -7,14 +7,9 @@ import numpy as np
 import pytest
 
 from espnet_cause.errors import CauseError
-from espnet_cause.render.face import (
-    CROP_EYES,
-    NUM_LANDMARKS,
-    align_crop,
-    find_face,
-    load_image,
-    to_rgb,
-)
+from espnet_cause.face.align import CROP_EYES, align_crop
+from espnet_cause.face.landmarker import NUM_LANDMARKS, find_face
+from espnet_cause.io.image import load_image, to_rgb
 
 
 def test_detects_grace_hopper(landmarker, grace):

@@ -1,0 +1,72 @@
+"""Still images in: any photo (gray, RGB, alpha; 8 or 16 bit) read as (H, W, 3) uint8 RGB."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.errors import CauseError
+
+
+def to_rgb(image: np.ndarray, source: str = "") -> np.ndarray:
+    """Convert a grayscale, gray+alpha, RGB or RGBA image (uint8 or uint16) to RGB uint8.
+
+    Transparent pixels are composited over white.
+
+    Args:
+        image: (H, W), (H, W, 1), (H, W, 2), (H, W, 3) or (H, W, 4) array.
+        source: Where the image came from, for error messages.
+
+    Returns:
+        (H, W, 3) uint8 contiguous RGB array.
+    """
+    image = np.asarray(image)
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating) and image.size and image.max() <= 1.0:
+            image = image * 255.0
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4) or min(image.shape[:2]) < 1:
+        raise CauseError(
+            f"image has shape {image.shape}, expected (H, W) gray or (H, W, 3|4) colour",
+            path=source or None,
+            fix="give a grayscale, RGB or RGBA photo",
+        )
+    channels = image.shape[2]
+    if channels in (2, 4):
+        alpha = image[:, :, -1:].astype(np.float32) / 255.0
+        color = image[:, :, :-1].astype(np.float32)
+        image = (color * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image)
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read a photo as RGB uint8 (grayscale and alpha converted).
+
+    Raises:
+        CauseError: if the file is missing or not an image.
+    """
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        raise CauseError("image file not found", path=path, fix="check the --image path")
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None:
+        raise CauseError(
+            "cannot read the image (not a JPEG/PNG/BMP/TIFF/WebP file?)",
+            path=path,
+            fix="convert the photo to JPEG or PNG",
+        )
+    if data.ndim == 3 and data.shape[2] == 3:
+        data = cv2.cvtColor(data, cv2.COLOR_BGR2RGB)
+    elif data.ndim == 3 and data.shape[2] == 4:
+        data = cv2.cvtColor(data, cv2.COLOR_BGRA2RGBA)
+    return to_rgb(data, source=str(path))
