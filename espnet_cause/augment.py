@@ -4,8 +4,9 @@ transfers to microphones: additive noise, room reverberation, EQ and spectral ti
 Every function takes its randomness from a ``numpy.random.Generator``: the same seed gives the
 same output. :class:`SpeechAugmenter` chains them with per-effect probabilities and is what
 :class:`espnet_cause.tasks.cause.CAUSETask` applies to each training utterance (``--augment_conf``),
-drawing its generator from NumPy's global state, which ESPnet's trainer seeds with
-``seed + epoch`` at every epoch: a run is reproducible.
+drawing its generator from NumPy's global state, which ESPnet seeds at every epoch (the
+trainer with ``seed + epoch``, each data-loader worker with ``seed + epoch + worker id``): a run
+is reproducible.
 
 Effects (all on (N,) float32 speech at ``fs``):
 

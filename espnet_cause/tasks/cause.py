@@ -239,8 +239,9 @@ class CAUSETask(AbsTask):
 class AugmentPreprocessor:
     """ESPnet preprocess function: augments ``speech`` (and stretches ``au``) of a training item.
 
-    Its generator is drawn from NumPy's global state, which ESPnet's trainer seeds with
-    ``seed + epoch`` before every epoch, so training stays reproducible.
+    Its generator is drawn from NumPy's global state, which ESPnet seeds before every epoch
+    (the trainer process with ``seed + epoch``, data-loader workers with ``seed + epoch + worker
+    id``), so training stays reproducible.
     """
 
     def __init__(self, augmenter) -> None:
