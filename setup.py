@@ -53,6 +53,8 @@ setup(
         "tqdm",
         "tensorboard",
         "matplotlib",
+        "onnxruntime>=1.17",  # the default inference backend (no torch import)
+        "onnx>=1.16",  # pack_model's ONNX export (torch.onnx needs it)
     ],
     extras_require=extras,
     entry_points={"console_scripts": console_scripts()},

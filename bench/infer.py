@@ -13,8 +13,18 @@ Targets (issue 4) for cnn: offline RTF <= 0.001, streaming latency <= 100 ms, <=
 per 40 ms chunk. ``meets_targets_cpu`` judges CPU time, ``meets_targets_wall`` wall-clock time
 (both with the mean chunk time); ``load_avg_1min`` says how busy the machine was.
 
+Whole processes (``--process``): ``python -m espnet_cause.bin.infer --wav F --output au.csv``
+run as a subprocess ``--runs`` times per backend (``onnx``, ``torch``), for each of
+``--process_durations`` (default 30 s): wall-clock seconds, CPU seconds (user + sys) and peak RSS
+(``wait4``'s ``ru_maxrss``), best and median of the runs, the largest difference between the two
+backends' CSVs, and the machine's load. Targets (issue 19) for 30 s: <= 1.0 s wall and <= 300 MB
+peak RSS on the ONNX backend; ``meets_targets`` judges the best run. The model is ``--model``, or
+a randomly initialised conf/cause_cnn.yaml model packed with its ONNX graph.
+
 Usage: python bench/infer.py [--encoders cnn dcnn rnn mlp conformer] [--duration 20]
        [--num_threads 1] [--wav FILE]
+       python bench/infer.py --process [--model model.zip] [--process_durations 30 3600]
+       [--runs 5] [--wav FILE]
 """
 
 from __future__ import annotations
@@ -191,6 +201,99 @@ def bench_stream(encoder: str, signal: np.ndarray, args, stats_dir: Path) -> dic
     }
 
 
+PROCESS_TARGETS = {"audio_s": 30.0, "wall_s": 1.0, "peak_rss_mb": 300.0}
+
+
+def pack_conf_model(encoder: str, root: Path) -> Path:
+    """``conf/cause_<encoder>.yaml`` randomly initialised, packed with its ONNX graph."""
+    import torch
+    import yaml
+
+    from espnet_cause.packing import pack_model
+
+    model = build_model(encoder, False, root)
+    conf = yaml.safe_load((REPO / "conf" / f"cause_{encoder}.yaml").read_text())
+    conf["normalize_conf"] = {"stats_file": str(root / "feats_stats.npz")}
+    conf["au_normalize_conf"] = {
+        **(conf.get("au_normalize_conf") or {}),
+        "stats_file": str(root / "au_stats.npz"),
+    }
+    (root / "config.yaml").write_text(yaml.safe_dump(conf))
+    torch.save(model.state_dict(), root / "model.pth")
+    return pack_model(root / "config.yaml", root / "model.pth", root / "model.zip", onnx=True)
+
+
+def run_process(cmd: list[str], env: dict) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one child process.
+
+    The parent must stay small: a forked child's ``ru_maxrss`` starts at the parent's RSS.
+    """
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def bench_process(model: Path, signal: np.ndarray, args, tmp: Path) -> dict:
+    """Whole ``infer`` processes on one file, per backend (see the module docstring)."""
+    import soundfile as sf
+
+    from espnet_cause.io.openface import read_openface_csv
+
+    fs = 16000
+    wav = tmp / f"speech_{len(signal)}.wav"
+    sf.write(str(wav), signal, fs, subtype="PCM_16")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ESPNET_CAUSE_CACHE": str(tmp / "cache")}
+    result = {
+        "bench": "infer_process",
+        "model": str(model),
+        "audio_s": round(len(signal) / fs, 2),
+        "runs": args.runs,
+        "load_avg_1min_before": round(os.getloadavg()[0], 2),
+    }
+    outputs = {}
+    for backend in ("onnx", "torch"):
+        out = tmp / f"{backend}.csv"
+        cmd = [sys.executable, "-m", "espnet_cause.bin.infer", "--model", str(model),
+               "--wav", str(wav), "--output", str(out), "--backend", backend,
+               "--verbose", "0"]  # fmt: skip
+        runs = [run_process(cmd, env) for _ in range(args.runs)]
+        walls, cpus, rss = (sorted(r[i] for r in runs) for i in range(3))
+        result[backend] = {
+            "wall_s_best": round(walls[0], 3),
+            "wall_s_median": round(statistics.median(walls), 3),
+            "cpu_s_best": round(cpus[0], 3),
+            "cpu_s_median": round(statistics.median(cpus), 3),
+            "peak_rss_mb_best": round(rss[0], 1),
+            "peak_rss_mb_max": round(rss[-1], 1),
+        }
+        # the CSV rounds to 3 decimals: one more (untimed) run writes .npy for the comparison
+        npy = tmp / f"{backend}.npy"
+        run_process(cmd[: cmd.index("--output") + 1] + [str(npy)] + cmd[cmd.index(str(out)) + 1 :],
+                    env)  # fmt: skip
+        outputs[backend] = np.load(npy)
+        result[backend]["csv_frames"] = len(read_openface_csv(out))
+    result["frames"] = int(len(outputs["onnx"]))
+    result["onnx_vs_torch_max_diff"] = float(np.abs(outputs["onnx"] - outputs["torch"]).max())
+    result["load_avg_1min_after"] = round(os.getloadavg()[0], 2)
+    if abs(result["audio_s"] - PROCESS_TARGETS["audio_s"]) < 1e-6:
+        result["targets"] = PROCESS_TARGETS
+        result["meets_targets"] = bool(
+            result["onnx"]["wall_s_best"] <= PROCESS_TARGETS["wall_s"]
+            and result["onnx"]["peak_rss_mb_best"] <= PROCESS_TARGETS["peak_rss_mb"]
+            and result["onnx_vs_torch_max_diff"] <= 1e-4
+        )
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoders", nargs="*", default=list(ENCODERS), choices=ENCODERS)
@@ -200,7 +303,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk_ms", type=float, default=40.0)
     parser.add_argument("--num_threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--wav", type=Path, default=DEFAULT_WAV)
+    parser.add_argument("--process", action="store_true", help="whole infer processes instead")
+    parser.add_argument("--model", type=Path, default=None, help="--process: the model.zip")
+    parser.add_argument("--process_durations", type=float, nargs="*", default=[30.0])
+    parser.add_argument("--runs", type=int, default=5, help="--process: runs per backend")
+    parser.add_argument("--pack_to", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.pack_to:  # in a child process, so that the measuring parent never holds torch
+        pack_conf_model("cnn", args.pack_to)
+        return
+    if args.process:
+        with tempfile.TemporaryDirectory() as tmp:
+            model = args.model
+            if model is None:
+                import subprocess
+
+                subprocess.run([sys.executable, __file__, "--pack_to", tmp], check=True)
+                model = Path(tmp) / "model.zip"
+            for duration in args.process_durations:
+                signal = load_signal(args.wav, duration, 16000)
+                print(json.dumps(bench_process(model, signal, args, Path(tmp))), flush=True)
+        return
     signal = load_signal(args.wav, args.duration, 16000)
     with tempfile.TemporaryDirectory() as tmp:
         for encoder in args.encoders:

@@ -11,6 +11,10 @@ A ``target: arkit`` model returns (T, 51) MediaPipe blendshapes in 0..1 instead
 (:attr:`Speech2AU.target`, :attr:`Speech2AU.names`); :meth:`Speech2AU.arkit` turns the output
 of either kind into the 52 ARKit blendshapes (through the AU -> ARKit table for an AU model).
 
+Backends: ``torch`` (the ESPnet model) or ``onnx`` (ONNX Runtime and a numpy frontend, for a
+``model.zip`` packed with its ONNX graph: no torch or espnet2 is imported, outputs equal within
+1e-4). ``auto`` (default) takes ``onnx`` when the zip has a graph and onnxruntime is installed.
+
 The input may have any sample rate (it is resampled to the model's) and one or more channels
 (mixed down); both are logged. Audio no model can use (empty, NaN/Inf samples, shorter than one
 AU frame, digital silence) raises :class:`CauseError`.
@@ -33,6 +37,8 @@ logger = logging.getLogger(__name__)
 #: Threads for CPU inference by default: small convolutional models do not gain from more, and
 #: the recipes run several workers side by side.
 DEFAULT_NUM_THREADS = 1
+#: ``backend`` values: ``auto`` picks ``onnx`` where it can, else ``torch``.
+BACKENDS = ("auto", "onnx", "torch")
 
 
 def remove_weight_norm(module) -> int:
@@ -74,6 +80,39 @@ def _supports_fast_path(net) -> bool:
         and (net.normalize is None or type(net.normalize) is GlobalMVN)
         and all(hasattr(net, a) for a in ("to_au_rate", "run_encoder", "num_frames", "denormalize"))
     )
+
+
+def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
+    """``onnx`` or ``torch`` for a model given as :class:`Speech2AU` takes it.
+
+    ``auto``: ``onnx`` for a zip path with an ONNX graph on the CPU when onnxruntime is
+    installed, else ``torch``.
+
+    Raises:
+        CauseError: for an unknown backend, or ``onnx`` for a model that cannot use it.
+    """
+    if backend not in BACKENDS:
+        raise CauseError(f"unknown backend {backend!r}", fix=f"use one of {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return "torch"
+    is_path = isinstance(model, str | os.PathLike)
+    cpu = str(device).startswith("cpu")
+    if backend == "onnx":
+        if not is_path:
+            raise CauseError(
+                "--backend onnx needs a packed model.zip (with its ONNX graph)",
+                fix="pass --model MODEL.zip, or use --backend torch",
+            )
+        if not cpu:
+            raise CauseError(f"--backend onnx runs on the CPU, not {device}", fix="drop --device")
+        return "onnx"
+    import importlib.util
+
+    from espnet_cause.onnx.runtime import has_graph
+
+    if is_path and cpu and has_graph(model) and importlib.util.find_spec("onnxruntime"):
+        return "onnx"
+    return "torch"
 
 
 def load_state_dict(model_file: Path, *, where: str, member: str = "") -> dict:
@@ -130,6 +169,8 @@ class Speech2AU:
         num_threads: Torch intra-op threads on CPU (None: leave torch's setting).
         optimize: Fold weight normalisation into the weights (identical outputs, faster).
         cache_dir: Where zips are unpacked (default :func:`espnet_cause.packing.default_cache_dir`).
+        backend: ``torch``, ``onnx`` (a zip with an ONNX graph, CPU) or ``auto`` (``onnx`` when
+            possible). See :func:`choose_backend`.
     """
 
     def __init__(
@@ -141,9 +182,24 @@ class Speech2AU:
         num_threads: int | None = DEFAULT_NUM_THREADS,
         optimize: bool = True,
         cache_dir: str | os.PathLike | None = None,
+        backend: str = "auto",
     ) -> None:
+        self.backend = choose_backend(backend, model, device)
+        if self.backend == "onnx":
+            from espnet_cause.onnx.runtime import OnnxCAUSE
+
+            self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
+            self.model = None
+            self.device = "cpu"
+            self.source = str(model)
+            self.fs = self.onnx.fs
+            self.au_fps = float(self.onnx.au_fps)
+            self.hop_length = self.onnx.hop_length
+            self._set_target(self.onnx.params.target)
+            return
         import torch
 
+        self.onnx = None
         if num_threads is not None and str(device).startswith("cpu"):
             torch.set_num_threads(num_threads)
         self.device = device
@@ -182,10 +238,13 @@ class Speech2AU:
         self.fs = int(net.fs)
         self.au_fps = float(net.au_fps)
         self.hop_length = int(getattr(net, "hop_length", 0)) or None
+        self._set_target(getattr(net, "target", "au"))
+
+    def _set_target(self, name: str) -> None:
         from espnet_cause.targets import get_target
 
         #: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
-        self.target = get_target(getattr(net, "target", "au")).name
+        self.target = get_target(name).name
         #: Column names of the output (17 AUs or 51 blendshapes).
         self.names = get_target(self.target).names
 
@@ -260,9 +319,11 @@ class Speech2AU:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
             ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model).
         """
+        wav = self.prepare(speech, fs, name)
+        if self.onnx is not None:
+            return self.onnx(wav)
         import torch
 
-        wav = self.prepare(speech, fs, name)
         with torch.inference_mode():
             x = torch.from_numpy(wav).to(self.device)
             out = self._fast_inference(x) if self._fast else self.model.inference(x)
@@ -309,11 +370,24 @@ class Speech2AU:
         pred = net.output_layer(hs)
         return net.denormalize(pred, num_frames)[0]
 
+    @property
+    def algorithmic_latency(self) -> float:
+        """Look-ahead of :meth:`streamer` in seconds (either backend)."""
+        if self.onnx is not None:
+            return self.onnx.algorithmic_latency
+        from espnet_cause.models.streaming import algorithmic_latency
+
+        return algorithmic_latency(self.model)
+
     def streamer(self):
-        """A :class:`~espnet_cause.models.streaming.StreamingSpeech2AU` on this (optimised) model.
+        """A stream on this model: :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`
+        (torch; returns tensors) or :class:`~espnet_cause.onnx.runtime.OnnxStreamingSpeech2AU`
+        (onnx; returns arrays), with the same ``accept(chunk)``/``finish()``/``reset()``.
 
         Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.
         """
+        if self.onnx is not None:
+            return self.onnx.streamer()
         from espnet_cause.models.streaming import StreamingSpeech2AU
 
         return StreamingSpeech2AU(self.model)

@@ -6,6 +6,8 @@ Layout inside the zip::
     config.yaml      the training config; stats file paths rewritten to ``stats/<name>``
     model.pth        the state dict
     stats/*.npz      every statistics file the config refers to (feature and AU stats)
+    onnx/            the encoder as ONNX graphs and the frontend numbers, for inference without
+                     torch (:mod:`espnet_cause.onnx`); absent for models that do not export
 
 :func:`unpack_model` extracts a zip once into a cache directory keyed by the zip's sha256 and
 returns a config whose stats paths are absolute paths into that directory, ready for
@@ -96,6 +98,7 @@ def pack_model(
     model_file: str | os.PathLike,
     output: str | os.PathLike,
     base_dir: str | os.PathLike | None = None,
+    onnx: bool | None = None,
 ) -> Path:
     """Write ``output`` (a zip) holding the config, the weights and the stats files.
 
@@ -105,9 +108,16 @@ def pack_model(
         output: The zip to write (atomically).
         base_dir: Directory that relative stats paths in the config are relative to; by default
             the current directory (as ESPnet writes them), falling back to the config's directory.
+        onnx: Also write the ONNX graphs (``onnx/``, :mod:`espnet_cause.onnx.export`): None
+            when the model supports it (a model that does not is packed without them, with a
+            warning saying why), True to require them, False to skip them.
 
     Returns:
         The output path.
+
+    Raises:
+        CauseError: for a missing config, weights or stats file; with ``onnx=True``, a model
+            that does not export.
     """
     train_config, model_file, output = Path(train_config), Path(model_file), Path(output)
     config = _load_yaml(train_config, "training config")
@@ -138,6 +148,12 @@ def pack_model(
         rewrites[key] = arcname
 
     packed_config = _replace(config, rewrites)
+    graphs, onnx_meta = {}, None
+    if onnx is not False:
+        absolute = {key: str(members[arc].resolve()) for key, arc in rewrites.items()}
+        graphs, onnx_meta = _export_onnx(
+            _replace(config, absolute), model_file, required=bool(onnx)
+        )
     config_text = yaml.safe_dump(packed_config, sort_keys=False, allow_unicode=True)
     meta = {
         "espnet_cause_version": espnet_cause.__version__,
@@ -148,8 +164,11 @@ def pack_model(
         "model": MODEL_NAME,
         "stats": dict(rewrites),
         "sha256": {MODEL_NAME: sha256_file(model_file)}
-        | {name: sha256_file(src) for name, src in members.items()},
+        | {name: sha256_file(src) for name, src in members.items()}
+        | {name: hashlib.sha256(data).hexdigest() for name, data in graphs.items()},
     }
+    if onnx_meta is not None:
+        meta["onnx"] = onnx_meta
     with atomic_write(output) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(META_NAME, yaml.safe_dump(meta, sort_keys=False))
@@ -157,8 +176,48 @@ def pack_model(
             zf.write(model_file, MODEL_NAME)
             for name, src in members.items():
                 zf.write(src, name)
+            for name, data in graphs.items():
+                zf.writestr(name, data)
     logger.info("packed %s (%d stats files) into %s", model_file, len(members), output)
     return output
+
+
+def _export_onnx(config: dict, model_file: Path, required: bool) -> tuple[dict, dict]:
+    """The ``onnx/`` members and their ``meta.yaml`` section for a config with absolute paths.
+
+    A model that does not export gives no members and ``{"skipped": reason}`` (a warning), or,
+    when ``required``, raises the reason.
+    """
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.onnx.export import OPSET, NotExportable, export_graphs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / CONFIG_NAME
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        try:
+            net = Speech2AU(train_config=config_path, model_file=model_file, backend="torch").model
+        except CauseError:
+            raise
+        except Exception as e:  # the task's builder fails in many ways on a foreign config
+            raise CauseError(
+                f"cannot build the model to export it to ONNX: {type(e).__name__}: {e}",
+                path=model_file,
+                fix="pass the config.yaml and weights of one training run (or --onnx no)",
+            ) from None
+    try:
+        graphs = export_graphs(net)
+    except NotExportable as e:
+        if required:
+            raise
+        logger.warning("packing without ONNX graphs (inference will need torch): %s", e)
+        return {}, {"skipped": e.message}
+    import torch
+
+    streaming = any(name.endswith("stream.onnx") for name in graphs)
+    meta = {"opset": OPSET, "members": sorted(graphs), "streaming": streaming,
+            "torch_version": str(torch.__version__)}  # fmt: skip
+    logger.info("exported ONNX graphs: %s", ", ".join(sorted(graphs)))
+    return graphs, meta
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -206,7 +265,9 @@ def _verify_members(zf: zipfile.ZipFile, zip_path: Path) -> dict:
     names = set(zf.namelist())
     for name, expected in sums.items():
         if name not in names:
-            raise CauseError(f"member {name} listed in {META_NAME} is missing", path=zip_path)
+            raise CauseError(
+                f"member {name} listed in {META_NAME} is missing", path=zip_path, fix=fix
+            )
         h = hashlib.sha256()
         with zf.open(name) as f:
             while chunk := f.read(HASH_CHUNK):

@@ -33,7 +33,10 @@ def _exp(tmp_path):
 def test_pack_unpack_roundtrip(tmp_path, monkeypatch):
     exp = _exp(tmp_path)
     monkeypatch.chdir(tmp_path)
-    out = pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", exp / "model.zip")
+    # stand-in weights: no model to export (tests/onnx_backend packs real ones with graphs)
+    out = pack_model(
+        exp / "config.yaml", exp / "valid.loss.best.pth", exp / "model.zip", onnx=False
+    )
     with zipfile.ZipFile(out) as zf:
         names = set(zf.namelist())
         inner = yaml.safe_load(zf.read("config.yaml"))
@@ -56,14 +59,16 @@ def test_pack_missing_stats(tmp_path, monkeypatch):
     exp = _exp(tmp_path)
     monkeypatch.chdir(exp)  # relative stats path does not resolve from here
     with pytest.raises(CauseError, match="normalize_conf.stats_file"):
-        pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", exp / "model.zip")
+        pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", exp / "model.zip", onnx=False)
     assert not (exp / "model.zip").exists()
 
 
 def test_unpack_bad_zips(tmp_path, monkeypatch):
     exp = _exp(tmp_path)
     monkeypatch.chdir(tmp_path)
-    good = pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", tmp_path / "m.zip")
+    good = pack_model(
+        exp / "config.yaml", exp / "valid.loss.best.pth", tmp_path / "m.zip", onnx=False
+    )
     truncated = tmp_path / "truncated.zip"
     truncated.write_bytes(good.read_bytes()[:-30])
     with pytest.raises(CauseError, match="truncated.zip"):
@@ -83,8 +88,15 @@ def test_pack_model_cli(tmp_path, monkeypatch, capsys):
     exp = _exp(tmp_path)
     monkeypatch.chdir(tmp_path)
     cli.main(["--train_config", str(exp / "config.yaml"), "--model_file",
-              str(exp / "valid.loss.best.pth"), "--output", str(exp / "model.zip")])  # fmt: skip
+              str(exp / "valid.loss.best.pth"), "--output", str(exp / "model.zip"),
+              "--onnx", "no"])  # fmt: skip
     assert zipfile.is_zipfile(exp / "model.zip")
+    # the ONNX export builds the model: stand-in weights/config are refused, nothing written
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--train_config", str(exp / "config.yaml"), "--model_file",
+                  str(exp / "valid.loss.best.pth"), "--output", str(exp / "m1.zip")])  # fmt: skip
+    assert e.value.code == 2 and "valid.loss.best.pth" in capsys.readouterr().err
+    assert not (exp / "m1.zip").exists()
     with pytest.raises(SystemExit) as e:
         cli.main(["--train_config", str(exp / "config.yaml"), "--model_file",
                   str(exp / "missing.pth"), "--output", str(exp / "m2.zip")])  # fmt: skip

@@ -92,6 +92,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--retry_errors", action="store_true", help="re-run items that failed in an earlier run"
     )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx: ONNX Runtime on the zip's graph (no torch); auto: onnx when the zip has one",
+    )
     parser.add_argument("--device", default="cpu")
     return parser
 
@@ -152,11 +158,11 @@ def export_item(
     }
 
 
-def load_speech2au(model: str, device: str) -> dict:
+def load_speech2au(model: str, device: str, backend: str = "auto") -> dict:
     """Per-worker environment: the CAUSE model (module level so that it pickles for Dask)."""
     from espnet_cause.inference import Speech2AU
 
-    return {"speech2au": Speech2AU(model, device=device)}
+    return {"speech2au": Speech2AU(model, device=device, backend=backend)}
 
 
 def read_items(wav_scp: Path, segments: Path | None) -> list[tuple[str, dict]]:
@@ -234,7 +240,7 @@ def main(cmd=None) -> None:
         output_dir=out,
         settings={k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")},
         item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
-        setup_fn=functools.partial(load_speech2au, str(model), args.device),
+        setup_fn=functools.partial(load_speech2au, str(model), args.device, args.backend),
         parallel_config=load_parallel_config(args.parallel_config),
         desc="export_tts_features",
         retry_errors=args.retry_errors,

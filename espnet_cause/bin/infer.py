@@ -84,6 +84,13 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--output_fps", type=float, default=None, help="frames per second")
     g.add_argument("--output_fs", type=int, default=None, help="TTS feature sampling rate")
     g.add_argument("--output_hop_length", type=int, default=None, help="TTS feature hop")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx: ONNX Runtime on the zip's ONNX graph (no torch import); torch: the ESPnet "
+        "model; auto: onnx when the model zip has a graph, else torch",
+    )
     parser.add_argument("--device", default="cpu", help="torch device")
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads per process")
     parser.add_argument(
@@ -114,6 +121,7 @@ def _model_options(args) -> dict:
         "device": args.device,
         "num_threads": args.num_threads,
         "cache_dir": args.cache_dir,
+        "backend": args.backend,
     }
 
 

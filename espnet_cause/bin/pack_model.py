@@ -1,4 +1,4 @@
-"""Pack a trained CAUSE model (config, weights, stats) into one ``model.zip``.
+"""Pack a trained CAUSE model (config, weights, stats, ONNX graphs) into one ``model.zip``.
 
 Example:
     python -m espnet_cause.bin.pack_model --train_config exp/cause_cnn/config.yaml \\
@@ -23,6 +23,13 @@ def get_parser() -> argparse.ArgumentParser:
         help="directory the config's relative stats paths are relative to "
         "(default: the current directory, then the config's directory)",
     )
+    parser.add_argument(
+        "--onnx",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="also write the ONNX graphs for inference without torch: auto (when the model "
+        "supports it; otherwise warn and pack without), yes (fail if it does not), no",
+    )
     return parser
 
 
@@ -32,7 +39,8 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     from espnet_cause.packing import pack_model
 
-    pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir)
+    onnx = {"auto": None, "yes": True, "no": False}[args.onnx]
+    pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx)
 
 
 if __name__ == "__main__":
