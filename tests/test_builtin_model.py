@@ -23,7 +23,7 @@ def test_builtin_model_loads_and_is_causal(builtin):
     assert builtin.model.encoder.is_causal
     n_params = sum(p.numel() for p in builtin.model.parameters())
     assert n_params < 500_000
-    assert assets.cause_model().stat().st_size < 3_000_000
+    assert assets.cause_model().stat().st_size < 5_000_000  # weights, stats, ONNX graphs
 
 
 def test_builtin_model_runs_on_the_demo_speech(builtin, demo_wav):

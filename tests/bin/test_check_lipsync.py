@@ -33,7 +33,9 @@ def test_check_one_clip(smile_video, tmp_path, capsys):
 
 def test_a_set_skips_bad_clips(smile_video, demo_wav, tmp_path):
     scp = tmp_path / "video.scp"
-    scp.write_text(f"good {smile_video}\nmissing {tmp_path / 'nope.mp4'}\naudio_only {demo_wav}\n")
+    scp.write_text(  # Kaldi order: keys sorted
+        f"audio_only {demo_wav}\ngood {smile_video}\nmissing {tmp_path / 'nope.mp4'}\n"
+    )
     report = check_lipsync.main(
         ["--video_scp", str(scp), "--output_dir", str(tmp_path / "o"), "--no_plots"]
     )
