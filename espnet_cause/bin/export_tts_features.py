@@ -37,11 +37,7 @@ import numpy as np
 import yaml
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.timegrid import to_hop_grid
@@ -143,7 +139,7 @@ def export_item(
         start = int(round(payload["start"] * rate))
         end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
         speech = speech[start:end]
-    aus = speech2au(speech, rate, name=key)
+    aus = speech2au.to_aus(speech2au(speech, rate, name=key))  # AUs, also from an ARKit model
     grid = to_hop_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
     embed = au_embed(aus)
     out = Path(items_dir)
@@ -194,8 +190,8 @@ def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
     from espnet_cause import batch
+    from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.io.cache import sha256_file
-    from espnet_cause.parallel import load_parallel_config
 
     if args.model is None:
         from espnet_cause.assets import cause_model
@@ -206,7 +202,7 @@ def main(cmd=None) -> None:
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")
     if args.fs <= 0 or args.hop_length <= 0:
         raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")
-    out = Path(args.output_dir)
+    out = check_output_dir(args.output_dir)
     items = read_items(Path(args.wav_scp), Path(args.segments) if args.segments else None)
     if not items:
         raise CauseError("no utterances", path=args.wav_scp, fix="give a non-empty wav.scp")
@@ -225,6 +221,15 @@ def main(cmd=None) -> None:
             f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
     }
+    with batch.output_lock(out):  # one writer for the whole job, arks and report included
+        _export(args, items, grid, model, out)
+
+
+def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
+    """The batch part of :func:`main`, run under the output directory's lock."""
+    from espnet_cause import batch
+    from espnet_cause.parallel import load_parallel_config
+
     where = batch.BatchDir(out)
     fn = functools.partial(
         export_item,
@@ -244,18 +249,11 @@ def main(cmd=None) -> None:
         parallel_config=load_parallel_config(args.parallel_config),
         desc="export_tts_features",
         retry_errors=args.retry_errors,
+        keys_from=args.segments or args.wav_scp,
     )
     with atomic_write(out / GRID_FILE) as tmp:
         tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-    batch.write_report(out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS)
-    ok = batch.ok_keys(records)
-    skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
-    for key, reason in skipped.items():
-        logger.warning("skipped %s: %s", key, reason)
-    if not ok:
-        raise CauseError(
-            "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
-        )
+    ok = batch.finish(out / REPORT_FILE, dict(items), records, REPORT_COLUMNS, what="utterance")
     batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
     batch.gather_ark(
         out / "au_embed.ark",
@@ -265,7 +263,7 @@ def main(cmd=None) -> None:
     )
     logger.info(
         "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
-        len(ok), len(skipped), out / REPORT_FILE, out,
+        len(ok), len(items) - len(ok), out / REPORT_FILE, out,
     )  # fmt: skip
 
 

@@ -37,11 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -264,14 +260,23 @@ def _settings(args) -> dict:
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
     from espnet_cause import batch
-    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.parallel import load_parallel_config
 
     out_dir = Path(args.output_dir)
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
+    with batch.output_lock(out_dir):  # one writer for the whole job, ark and report included
+        return _infer_items(args, wavs)
+
+
+def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
+    """The batch part of :func:`infer_set`, run under the output directory's lock."""
+    from espnet_cause import batch
+    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
+    from espnet_cause.parallel import load_parallel_config
+
+    out_dir = Path(args.output_dir)
     where = batch.BatchDir(out_dir)
     suffix = SUFFIXES[args.output_format]
     if args.output_format == "ark":
@@ -301,32 +306,16 @@ def infer_set(args) -> dict[str, dict]:
         parallel_config=load_parallel_config(args.parallel_config),
         desc="infer",
         retry_errors=args.retry_errors,
+        keys_from=args.wav_scp,
     )
-    ok = batch.ok_keys(records)
-    fps = next((records[k]["fps"] for k in ok), None)
-    batch.write_report(out_dir / REPORT_NAME, batch.report_rows(wavs, records), REPORT_COLUMNS)
-    if args.output_format == "ark" and ok:
+    ok = batch.finish(out_dir / REPORT_NAME, wavs, records, REPORT_COLUMNS, what="utterance")
+    fps = records[ok[0]]["fps"]
+    if args.output_format == "ark":
         files = {key: where.item(key, suffix) for key in sorted(ok)}
         width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
         batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
-    elif fps is not None:
+    else:
         write_au_fps(out_dir / AU_FPS_FILE, fps)
-    failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
-    for key, rec in failed.items():
-        logger.warning("skipped %s: %s", key, rec.get("reason"))
-    logger.info(
-        "%d of %d utterances done, %d skipped (see %s)",
-        len(ok),
-        len(wavs),
-        len(failed),
-        out_dir / REPORT_NAME,
-    )
-    if not ok:
-        raise CauseError(
-            f"no utterance of {args.wav_scp} could be processed",
-            path=out_dir / REPORT_NAME,
-            fix="read the reasons in the report",
-        )
     return records
 
 

@@ -20,6 +20,16 @@ NaN), and writes the dump dir atomically: ``wav.scp`` (``wav/<utt>.wav``), ``au.
 ``utt2spk``, ``spk2utt``, ``au_fps`` and ``au_report.tsv``. Bad inputs skip their utterance with
 the reason in the report; the stage fails only when more than ``max_fail_fraction`` of the
 utterances are not kept.
+
+Blendshapes (the labels of ``target: arkit`` models): ``blendshapes.scp``/``.ark`` holds a
+(T, 51) matrix per kept utterance on the same frame grid, with the same gap filling and
+bridging, in :data:`espnet_cause.arkit.BLENDSHAPE_NAMES` order (0..1; MediaPipe has no
+``tongueOut``). Where they come from is the report's ``blendshapes`` column: ``mediapipe``
+(the tracker's own scores of the video), ``csv`` (a blendshape CSV
+``<name>.blendshapes.csv`` beside the utterance's AU CSV, :mod:`espnet_cause.io.blendshapes`),
+or ``au_table`` (derived from the AU track through the AU -> ARKit table of
+:mod:`espnet_cause.arkit`: an approximation, left and right equal). ``head_pose.scp`` holds
+(T, 3) yaw, pitch, roll in degrees for the utterances tracked by MediaPipe.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.batch import BatchDir, gather_ark, run_batch, write_report
+from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.io.atomic import atomic_write
@@ -61,7 +71,11 @@ DEFAULT_MAX_MISSING_FRACTION = 0.2
 DEFAULT_MAX_FAIL_FRACTION = 0.3
 #: The report and its columns (the batch runner's key, status, reason, then this job's).
 REPORT_FILE = "au_report.tsv"
-REPORT_COLUMNS = ("key", "status", "reason", "extractor", "frames", "missing_frames", "decision")
+REPORT_COLUMNS = (
+    "key", "status", "reason", "extractor", "frames", "missing_frames", "decision", "blendshapes",
+)  # fmt: skip
+#: Where an utterance's blendshapes come from (the report's ``blendshapes`` column).
+BLENDSHAPES_MEDIAPIPE, BLENDSHAPES_CSV, BLENDSHAPES_TABLE = "mediapipe", "csv", "au_table"
 #: With a cluster configured, up to this many CSV-import utterances run in the main process.
 MAX_LOCAL_IMPORTS = 2000
 
@@ -102,12 +116,32 @@ def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
             raise RuntimeError("mediapipe extraction needs a tracker (see setup_extractor)")
         return "mediapipe", tracker(payload["video"])
     if payload.get("au_csv"):
-        return "openface_csv", import_openface_csv(payload["au_csv"])
+        track = import_openface_csv(payload["au_csv"])
+        _attach_blendshape_csv(track, payload["au_csv"])
+        return "openface_csv", track
     what = "au_csv.scp entry" if payload["extractor"] == "openface" else "video or au_csv entry"
     raise CauseError(
         f"utterance {key!r} has no {what}",
         fix="list its OpenFace CSV in au_csv.scp (or its video in video.scp for mediapipe)",
     )
+
+
+def _attach_blendshape_csv(track: AUTrack, au_csv: str) -> None:
+    """Give an imported AU track the blendshapes of ``<name>.blendshapes.csv``, if there is one."""
+    from espnet_cause.io.blendshapes import blendshape_csv_path, read_blendshape_csv
+
+    path = blendshape_csv_path(au_csv)
+    if not path.is_file():
+        return
+    values, times, pose = read_blendshape_csv(path)
+    if len(times) != len(track) or not np.allclose(times, track.timestamps, atol=1e-3):
+        raise CauseError(
+            f"{len(times)} blendshape rows do not match the {len(track)} frames of {au_csv}",
+            path=path,
+            fix="write the blendshape CSV from the same frames as the AU CSV, or delete it",
+        )
+    track.blendshapes = values
+    track.head_pose = pose
 
 
 def _audio(key: str, payload: dict) -> np.ndarray:
@@ -153,11 +187,23 @@ def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndar
         )
         fill = tail & np.isnan(resampled.intensities).any(axis=1)
         resampled.intensities[fill] = padded.intensities[fill]
+        for name in ("blendshapes", "head_pose"):
+            if getattr(resampled, name) is not None:
+                getattr(resampled, name)[fill] = getattr(padded, name)[fill]
     missing = int(np.isnan(resampled.intensities).any(axis=1).sum())
     write_wav(payload["wav_out"], audio, SAMPLE_RATE)
     with atomic_write(payload["au_out"]) as tmp:
         np.save(tmp, resampled.intensities.astype(np.float32))
+    blendshapes = BLENDSHAPES_TABLE
+    if resampled.blendshapes is not None:
+        blendshapes = BLENDSHAPES_MEDIAPIPE if source == "mediapipe" else BLENDSHAPES_CSV
+        with atomic_write(_extra_path(payload["au_out"], "blendshapes")) as tmp:
+            np.save(tmp, resampled.blendshapes.astype(np.float32))
+    if resampled.head_pose is not None:
+        with atomic_write(_extra_path(payload["au_out"], "head_pose")) as tmp:
+            np.save(tmp, resampled.head_pose.astype(np.float32))
     return {
+        "blendshapes": blendshapes,
         "status": "ok",
         "extractor": source,
         "frames": num_frames,
@@ -166,6 +212,34 @@ def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndar
         "source_missing": report.num_source_missing,
         "seconds": round(seconds, 3),
     }
+
+
+def _extra_path(au_out: str | os.PathLike, name: str) -> Path:
+    """Where an utterance's blendshape or head pose matrix goes beside its AU matrix."""
+    p = Path(au_out)
+    return p.with_name(f"{p.stem}.{name}{p.suffix}")
+
+
+def _write_blendshape_labels(output_dir: Path, au_files: dict[str, Path]) -> None:
+    """``blendshapes.scp`` for every kept utterance, ``head_pose.scp`` for the tracked ones."""
+    from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
+    from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
+
+    with AUArkWriter(
+        output_dir / "blendshapes.ark", output_dir / "blendshapes.scp", num_columns=NUM_BLENDSHAPES
+    ) as writer:
+        for utt, au_file in au_files.items():
+            own = _extra_path(au_file, "blendshapes")
+            if own.is_file():
+                writer.write(utt, fill_gaps(np.load(own)))
+            else:
+                writer.write(utt, aus_to_blendshapes(fill_gaps(np.load(au_file))))
+    poses = {u: _extra_path(f, "head_pose") for u, f in au_files.items()}
+    poses = {u: p for u, p in poses.items() if p.is_file()}
+    if poses:
+        with KaldiArkWriter(output_dir / "head_pose.ark", output_dir / "head_pose.scp") as writer:
+            for utt, path in poses.items():
+                writer.write(utt, fill_gaps(np.load(path)))
 
 
 def make_au_labels(
@@ -222,54 +296,64 @@ def make_au_labels(
         "max_gap": max_gap,
         "min_confidence": min_confidence,
         "max_length_diff": max_length_diff,
+        "labels": "au+blendshapes",  # dumps made before blendshapes were kept are redone
     }
-    where = BatchDir(output_dir)
-    items = [
-        (
-            utt,
-            {
-                **settings,
-                "video": maps["video.scp"].get(utt),
-                "au_csv": maps["au_csv.scp"].get(utt),
-                "wav": maps["wav.scp"].get(utt),
-                "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
-                "au_out": str(where.item(utt, ".npy")),
-            },
+    with output_lock(output_dir):
+        where = BatchDir(output_dir)
+        items = [
+            (
+                utt,
+                {
+                    **settings,
+                    "video": maps["video.scp"].get(utt),
+                    "au_csv": maps["au_csv.scp"].get(utt),
+                    "wav": maps["wav.scp"].get(utt),
+                    "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
+                    "au_out": str(where.item(utt, ".npy")),
+                },
+            )
+            for utt in utts
+        ]
+        logger.info(
+            "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
+            data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
+            au_fps, output_dir,
+        )  # fmt: skip
+        records = _label_all(
+            items,
+            output_dir,
+            settings,
+            face_landmarker,
+            load_parallel_config(parallel_config),
+            keys_from=Path(data_dir) / "utt2spk",
         )
-        for utt in utts
-    ]
-    logger.info(
-        "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
-        data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
-        au_fps, output_dir,
-    )  # fmt: skip
-    records = _label_all(
-        items, output_dir, settings, face_landmarker, load_parallel_config(parallel_config)
-    )
-    rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
-    write_report(output_dir / REPORT_FILE, rows, REPORT_COLUMNS)
-    summary = _summary(rows)
-    logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
-    failed = summary["total"] - summary["kept"]
-    if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
-        raise CauseError(
-            f"{failed} of {summary['total']} utterances not kept (more than "
-            f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
-            path=output_dir / REPORT_FILE,
-            fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
-            "were not written",
+        rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
+        write_report(output_dir / REPORT_FILE, rows, REPORT_COLUMNS)
+        summary = _summary(rows)
+        logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
+        failed = summary["total"] - summary["kept"]
+        if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
+            raise CauseError(
+                f"{failed} of {summary['total']} utterances not kept (more than "
+                f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
+                path=output_dir / REPORT_FILE,
+                fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
+                "were not written",
+            )
+        gather_ark(
+            output_dir / "au.ark",
+            output_dir / "au.scp",
+            {utt: where.item(utt, ".npy") for utt in kept},
+            fps=au_fps,
+            transform=fill_gaps,
         )
-    gather_ark(
-        output_dir / "au.ark",
-        output_dir / "au.scp",
-        {utt: where.item(utt, ".npy") for utt in kept},
-        fps=au_fps,
-        transform=fill_gaps,
-    )
-    write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
-    utt2spk = read_kaldi_map(data_dir / "utt2spk")
-    write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
-    return summary
+        _write_blendshape_labels(output_dir, {utt: where.item(utt, ".npy") for utt in kept})
+        write_kaldi_map(
+            output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept}
+        )
+        utt2spk = read_kaldi_map(data_dir / "utt2spk")
+        write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
+        return summary
 
 
 def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[str, dict]]:
@@ -295,7 +379,9 @@ def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[s
     return utts, maps
 
 
-def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config) -> dict:
+def _label_all(
+    items, output_dir: Path, settings: dict, face_landmarker, config, keys_from: Path
+) -> dict:
     """Run :func:`label_utterance` over the items: face tracking on the cluster (if any)."""
     extractor = settings["extractor"]
     # Imports of CSVs take milliseconds each: a small batch of them runs here, which is quicker
@@ -314,6 +400,7 @@ def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config)
                 settings=settings,
                 desc="AU labels (import CSV)",
                 retry_errors=True,
+                keys_from=keys_from,
             )
         )
     if tracked:
@@ -332,6 +419,7 @@ def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config)
                 desc=f"AU labels ({extractor})",
                 retry_errors=True,
                 teardown_fn=close_all if extractor == "mediapipe" else None,
+                keys_from=keys_from,
             )
         )
     return records
@@ -349,6 +437,7 @@ def _decide(
             "extractor": rec.get("extractor", extractor),
             "frames": rec.get("frames", 0),
             "missing_frames": rec.get("missing_frames", 0),
+            "blendshapes": rec.get("blendshapes", "-"),
         }
         if rec.get("status") != "ok":
             row.update(decision=SKIP, reason=rec.get("reason", "unknown error"))

@@ -78,10 +78,22 @@ def extract_one(
     return track
 
 
-def extract_item(key: str, payload: dict, tracker=None) -> dict:
-    """One video of a set -> ``payload['output']`` CSV (module level: runs on Dask workers)."""
+def write_track(output: str | os.PathLike, track) -> None:
+    """The OpenFace-style CSV, and with blendshapes (mediapipe) ``<name>.blendshapes.csv`` beside
+    it (:mod:`espnet_cause.io.blendshapes`: the 51 scores and the head rotation of the frames)."""
     from espnet_cause.io.openface import write_openface_csv
 
+    write_openface_csv(output, track)
+    if track.blendshapes is not None:
+        from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+        write_blendshape_csv(
+            blendshape_csv_path(output), track.blendshapes, track.timestamps, track.head_pose
+        )
+
+
+def extract_item(key: str, payload: dict, tracker=None) -> dict:
+    """One video of a set -> ``payload['output']`` CSV (module level: runs on Dask workers)."""
     track = extract_one(
         payload["extractor"],
         payload["video"],
@@ -90,7 +102,7 @@ def extract_item(key: str, payload: dict, tracker=None) -> dict:
         au_fps=payload["au_fps"],
         max_gap=payload["max_gap"],
     )
-    write_openface_csv(payload["output"], track)
+    write_track(payload["output"], track)
     return {"frames": len(track), "faces": int(track.success.sum())}
 
 
@@ -120,7 +132,7 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.batch import report_rows, run_batch, write_report
+    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
@@ -138,29 +150,21 @@ def extract_video_set(
     teardown = None
     if extractor == "mediapipe":
         from espnet_cause.face.landmarker import close_all as teardown
-    records = run_batch(
-        items,
-        extract_item,
-        output_dir=output_dir,
-        settings=settings,
-        item_files=lambda utt: [output_dir / f"{utt}.csv"],
-        setup_fn=functools.partial(
-            setup_extractor, extractor, face_landmarker_path, au_fps or None
-        ),
-        teardown_fn=teardown,
-        parallel_config=parallel_config,
-        desc=f"extract AUs ({extractor})",
-        retry_errors=True,
-    )
-    write_report(output_dir / REPORT_FILE, report_rows(videos, records), REPORT_COLUMNS)
-    failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
-    for key, reason in failed.items():
-        logger.warning("%s: skipped: %s", key, reason)
-    logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), output_dir)
-    if len(failed) == len(records):
-        first = next(iter(failed.values()))
-        raise CauseError(
-            f"no video could be processed ({len(failed)} failed; first: {first})",
-            path=video_scp,
+    with output_lock(output_dir):
+        records = run_batch(
+            items,
+            extract_item,
+            output_dir=output_dir,
+            settings=settings,
+            item_files=lambda utt: [output_dir / f"{utt}.csv"],
+            setup_fn=functools.partial(
+                setup_extractor, extractor, face_landmarker_path, au_fps or None
+            ),
+            teardown_fn=teardown,
+            parallel_config=parallel_config,
+            desc=f"extract AUs ({extractor})",
+            retry_errors=True,
+            keys_from=video_scp,
         )
+        finish(output_dir / REPORT_FILE, videos, records, REPORT_COLUMNS, what="video")
     return records

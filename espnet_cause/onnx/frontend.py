@@ -61,7 +61,7 @@ class FrontendParams:
         target: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
         lookahead_frames: AU frames a causal encoder sees past its output frame (the offline
             graph includes it; a stream drops that many first outputs and ends with as many
-            zero frames, as :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`).
+            copies of its last frame, as the torch ``StreamingSpeech2AU``).
     """
 
     fs: int

@@ -174,12 +174,14 @@ class OnnxCAUSE:
     def stream_sessions(self):
         """The (first chunk, later chunks) sessions and the state's input names; loaded once."""
         if not self.can_stream:
-            raise CauseError(
-                "this model cannot stream (its encoder is not causal, or it was packed without "
-                "the streaming graphs)",
-                path=self.source,
-                fix="train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder",
-            )
+            fix = "train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder"
+            if self.params.feats_resample != "avg":
+                why, fix = "streaming needs feats_resample: avg", "retrain with avg"
+            elif not self.params.causal:
+                why = "the encoder of this model is not causal, it cannot stream"
+            else:
+                why, fix = "the model was packed without its streaming graphs", REPACK
+            raise CauseError(why, path=self.source, fix=fix)
         if self._stream_sessions is None:
             first = _session(self._graphs[STREAM_FIRST], f"{self.source}:{STREAM_FIRST}",
                              self.num_threads)  # fmt: skip
@@ -237,6 +239,7 @@ class OnnxStreamingSpeech2AU:
         self._state = None
         # encoder outputs still to drop: the first lookahead_frames positions precede frame 0
         self._skip = self.model.params.lookahead_frames
+        self._last_row = None  # the last pooled feature row the encoder got
         self._finished = False
 
     def _empty(self) -> np.ndarray:
@@ -273,10 +276,11 @@ class OnnxStreamingSpeech2AU:
             if num_feats is not None:
                 hi = min(hi, num_feats)
             rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
-        if num_feats is not None:  # end of stream: the zero frames of the look-ahead
-            rows += [
-                np.zeros(self._feats.shape[1], np.float32)
-            ] * self.model.params.lookahead_frames
+        if rows:
+            self._last_row = rows[-1]
+        if num_feats is not None and self._last_row is not None:
+            # end of stream: the look-ahead frames repeat the last frame (as offline)
+            rows += [self._last_row] * self.model.params.lookahead_frames
         if not rows:
             return self._empty()
         out = self._encode(np.stack(rows).astype(np.float32))
