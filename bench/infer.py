@@ -62,14 +62,11 @@ def load_signal(wav: Path | None, duration: float, fs: int) -> np.ndarray:
     return np.tile(x, reps)[: int(duration * fs)].astype(np.float32)
 
 
-def build_model(encoder: str, causal: bool, stats_dir: Path):
-    """A randomly initialised model from conf/cause_<encoder>.yaml with stand-in MVN stats."""
-    import argparse as ap
-
+def random_conf(encoder: str, causal: bool, stats_dir: Path) -> dict:
+    """conf/cause_<encoder>.yaml with stand-in MVN stats written to ``stats_dir``."""
     import yaml
 
     from espnet_cause.au import NUM_AUS
-    from espnet_cause.tasks.cause import CAUSETask
 
     conf = yaml.safe_load((REPO / "conf" / f"cause_{encoder}.yaml").read_text())
     n_mels = conf["frontend_conf"].get("n_mels", 80)
@@ -90,7 +87,16 @@ def build_model(encoder: str, causal: bool, stats_dir: Path):
         }
     if causal and encoder in CAUSAL_SWITCH:
         conf["encoder_conf"] = {**(conf.get("encoder_conf") or {}), "causal": True}
-    model = CAUSETask.build_model(ap.Namespace(**conf))
+    return conf
+
+
+def build_model(encoder: str, causal: bool, stats_dir: Path):
+    """A randomly initialised model from conf/cause_<encoder>.yaml with stand-in MVN stats."""
+    import argparse as ap
+
+    from espnet_cause.tasks.cause import CAUSETask
+
+    model = CAUSETask.build_model(ap.Namespace(**random_conf(encoder, causal, stats_dir)))
     return model.eval()
 
 
