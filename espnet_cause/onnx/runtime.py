@@ -177,12 +177,14 @@ class OnnxCAUSE:
     def stream_sessions(self):
         """The (first chunk, later chunks) sessions and the state's input names; loaded once."""
         if not self.can_stream:
-            raise CauseError(
-                "this model cannot stream (its encoder is not causal, or it was packed without "
-                "the streaming graphs)",
-                path=self.source,
-                fix="train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder",
-            )
+            fix = "train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder"
+            if self.params.feats_resample != "avg":
+                why, fix = "streaming needs feats_resample: avg", "retrain with avg"
+            elif not self.params.causal:
+                why = "the encoder of this model is not causal, it cannot stream"
+            else:
+                why, fix = "the model was packed without its streaming graphs", REPACK
+            raise CauseError(why, path=self.source, fix=fix)
         if self._stream_sessions is None:
             first = _session(self._graphs[STREAM_FIRST], f"{self.source}:{STREAM_FIRST}",
                              self.num_threads)  # fmt: skip
