@@ -16,23 +16,42 @@ retried when the job asks for it (``retry_errors``). A re-run with other setting
 file, frame grid, extractor option, ...) discards the journal and the per-item results, says so in
 the log, and starts over: one output directory never mixes two settings.
 
+**Keys** become file names (``.work/items/<key>.npy``, ``OUTPUT_DIR/<key>.csv``), so each is
+checked first (:func:`key_problem`: Kaldi keys are printable, without white space or ``/``, and do
+not start with ``.``); a bad key is a skipped item whose reason names the line of the list it came
+from, and nothing is written for it.
+
+**One writer per output directory**: a job holds ``OUTPUT_DIR/.work/lock`` (:func:`output_lock`,
+taken by :func:`run_batch` if the job has not taken it already) while it runs. The file names the
+holder (pid, host, start time, command); a second run into the same directory refuses with that
+message. The lock is an ``flock`` on that file, which the kernel drops when its holder dies, so
+after a ``kill -9`` the next run takes it over (and says so).
+
+**Damaged results**: a journalled ``.npy`` result that no longer loads (truncated, overwritten)
+counts as missing: the item is redone.
+
 At the end the job gathers its per-item arrays into Kaldi ark/scp (:func:`gather_ark`) and writes
 one TSV report (:func:`write_report`): ``key``, ``status``, ``reason``, then its own columns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.parallel import read_journal, run_items
 
@@ -42,6 +61,128 @@ logger = logging.getLogger(__name__)
 WORK_DIR = ".work"
 #: The columns every report starts with.
 REPORT_COLUMNS = ("key", "status", "reason")
+#: Longest key in bytes (a file name, plus room for the result suffix, within NAME_MAX 255).
+MAX_KEY_BYTES = 200
+#: Locks held by this process: resolved output dir -> (open lock file, nesting depth).
+_HELD: dict[str, list] = {}
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot name a result file, or None when it can.
+
+    A Kaldi key is a non-empty run of printable characters without white space; here it also
+    may not contain ``/`` or a NUL and may not start with ``.`` (``..``, hidden files), so a
+    key can never name a file outside its output directory.
+    """
+    if not key:
+        return "the key is empty"
+    if "/" in key or "\\" in key:
+        return "the key contains a path separator ('/' or '\\')"
+    if key.startswith("."):
+        return "the key starts with '.' (hidden file or parent directory)"
+    if not key.isprintable() or any(c.isspace() for c in key):
+        return "the key has white space or unprintable characters"
+    if len(key.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
+        return f"the key is longer than {MAX_KEY_BYTES} bytes"
+    return None
+
+
+def _line_of(key: str, source: Path | None) -> str:
+    """``source:LINE`` of the first line whose first field is ``key`` (for messages)."""
+    if source is None:
+        return "the item list"
+    with contextlib.suppress(OSError):
+        with open(source, "rb") as f:
+            for lineno, raw in enumerate(f, start=1):
+                first = raw.decode("utf-8", "replace").split(maxsplit=1)
+                if first and first[0] == key:
+                    return f"{source}:{lineno}"
+    return str(source)
+
+
+def _holder() -> dict:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+    }
+
+
+def _describe(holder: dict) -> str:
+    return (
+        f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}, "
+        f"command: {holder.get('command')}"
+    )
+
+
+def _read_holder(f) -> dict | None:
+    f.seek(0)
+    text = f.read().decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    try:
+        holder = json.loads(text)
+    except json.JSONDecodeError:
+        return {"pid": "?", "host": "?", "started": "?", "command": text[:200]}
+    return holder if isinstance(holder, dict) else None
+
+
+@contextlib.contextmanager
+def output_lock(output_dir: str | os.PathLike) -> Iterator[Path]:
+    """Hold ``output_dir/.work/lock`` for the block: one writer per output directory.
+
+    Re-entrant within a process (a job may call :func:`run_batch` several times under one
+    hold). The lock file names the holder as JSON (pid, host, start time, command).
+
+    Raises:
+        CauseError: naming the lock file and its holder when another live process holds it.
+    """
+    import fcntl
+
+    where = BatchDir(Path(output_dir))
+    key = str(where.work.resolve()) if where.work.exists() else str(where.work.absolute())
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield where.lock
+        finally:
+            _HELD[key][1] -= 1
+        return
+    where.work.mkdir(parents=True, exist_ok=True)
+    key = str(where.work.resolve())
+    f = open(os.open(where.lock, os.O_RDWR | os.O_CREAT, 0o644), "r+b", buffering=0)
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _read_holder(f) or {}
+        f.close()
+        raise CauseError(
+            f"another run is writing to this output directory ({_describe(holder)})",
+            path=where.lock,
+            fix="wait for it to finish, or give another output directory",
+        ) from None
+    stale = _read_holder(f)
+    if stale is not None:
+        logger.warning(
+            "%s: taking over a stale lock (%s): that run ended without releasing it",
+            where.lock,
+            _describe(stale),
+        )
+    f.seek(0)
+    f.truncate()
+    f.write((json.dumps(_holder()) + "\n").encode("utf-8"))
+    _HELD[key] = [f, 1]
+    try:
+        yield where.lock
+    finally:
+        del _HELD[key]
+        try:
+            f.seek(0)
+            f.truncate()  # an empty lock file is a free one
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
 
 
 @dataclass(frozen=True)
@@ -70,6 +211,10 @@ class BatchDir:
     def items(self) -> Path:
         return self.work / "items"
 
+    @property
+    def lock(self) -> Path:
+        return self.work / "lock"
+
     def item(self, key: str, suffix: str) -> Path:
         """The per-item result file ``.work/items/<key><suffix>``."""
         return self.items / f"{key}{suffix}"
@@ -87,38 +232,54 @@ def run_batch(
     parallel_config=None,
     desc: str = "",
     retry_errors: bool = False,
+    keys_from: str | os.PathLike | None = None,
 ) -> dict[str, dict]:
-    """Run ``fn`` over ``items`` under the resume rule of the module docstring.
+    """Run ``fn`` over ``items`` under the rules of the module docstring.
 
     Args:
         items: ``(key, payload)`` pairs; payloads must pickle when a cluster is used.
         fn: Module-level ``fn(key, payload, **env) -> dict`` that writes the item's results.
-        output_dir: The job's output directory (created as needed).
+        output_dir: The job's output directory (created as needed; locked while this runs).
         settings: JSON-able settings that change per-item results; other settings start over.
         item_files: The files an ``ok`` item leaves (``key -> paths``); an item journalled as
-            ``ok`` with one of them missing is run again.
+            ``ok`` with one of them missing or damaged is run again.
         setup_fn, teardown_fn, parallel_config, desc, retry_errors: As for
             :func:`espnet_cause.parallel.run_items`.
+        keys_from: The list the keys were read from (e.g. ``wav.scp``), named with the line
+            in the reason of a bad key.
 
     Returns:
         The records of all ``items`` by key, in item order; each has ``key``, ``status``
         (``"ok"`` or ``"error"``) and, for errors, ``reason``.
+
+    Raises:
+        CauseError: when another run holds the output directory.
     """
     where = BatchDir(Path(output_dir))
-    where.work.mkdir(parents=True, exist_ok=True)
-    _apply_settings(where, settings, desc)
-    if item_files is not None:
-        _forget_incomplete(where, item_files)
-    records = run_items(
-        items,
-        fn,
-        journal=where.journal,
-        setup_fn=setup_fn,
-        teardown_fn=teardown_fn,
-        parallel_config=parallel_config,
-        desc=desc,
-        retry_errors=retry_errors,
-    )
+    source = Path(keys_from) if keys_from is not None else None
+    bad: dict[str, dict] = {}
+    for key, _ in items:
+        problem = key_problem(key)
+        if problem is not None:
+            reason = f"{_line_of(key, source)}: {problem}; not used as a file name"
+            bad[key] = {"key": key, "status": "error", "reason": reason}
+            logger.warning("skipping key %r: %s", key, reason)
+    good = [(key, payload) for key, payload in items if key not in bad]
+    with output_lock(where.root):
+        _apply_settings(where, settings, desc)
+        if item_files is not None:
+            _forget_incomplete(where, item_files)
+        records = run_items(
+            good,
+            fn,
+            journal=where.journal,
+            setup_fn=setup_fn,
+            teardown_fn=teardown_fn,
+            parallel_config=parallel_config,
+            desc=desc,
+            retry_errors=retry_errors,
+        )
+    records |= bad
     return {key: records[key] for key, _ in items if key in records}
 
 
@@ -145,17 +306,38 @@ def _apply_settings(where: BatchDir, settings: dict, desc: str) -> None:
         tmp.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _result_intact(path: Path) -> bool:
+    """The file is there and, for ``.npy``, its header and data length agree."""
+    if not path.is_file():
+        return False
+    if path.suffix == ".npy":
+        fmt = np.lib.format
+        try:
+            with open(path, "rb") as f:
+                major, _ = fmt.read_magic(f)
+                read_header = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+                shape, _, dtype = read_header(f)
+                expected = f.tell() + int(np.prod(shape)) * dtype.itemsize
+            intact = not dtype.hasobject and path.stat().st_size == expected
+        except (OSError, ValueError, EOFError, SyntaxError):
+            intact = False
+        if not intact:
+            logger.warning("%s is damaged (does not load); redoing its item", path)
+        return intact
+    return True
+
+
 def _forget_incomplete(where: BatchDir, item_files: Callable[[str], Iterable[Path]]) -> None:
-    """Drop journal records of ``ok`` items whose result files went missing."""
+    """Drop journal records of ``ok`` items whose result files went missing or are damaged."""
     records = read_journal(where.journal)
     stale = {
         key
         for key, rec in records.items()
-        if rec.get("status") == "ok" and not all(Path(p).is_file() for p in item_files(key))
+        if rec.get("status") == "ok" and not all(_result_intact(Path(p)) for p in item_files(key))
     }
     if not stale:
         return
-    logger.info("%d journalled results are missing; redoing them", len(stale))
+    logger.info("%d journalled results are missing or damaged; redoing them", len(stale))
     kept = [rec for key, rec in records.items() if key not in stale]
     with atomic_write(where.journal) as tmp:
         tmp.write_text(

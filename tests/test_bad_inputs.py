@@ -280,6 +280,70 @@ def out_of_range_intensities(w, undo):
     return "convert_au", ["--input", w / "wild.npy", "--output", w / "res" / "wild.csv"]
 
 
+def key_escapes_output_dir(w, undo):
+    scp = w / "keys.scp"
+    scp.write_text(f"good {w / 'speech.wav'}\n../../ESCAPED {w / 'speech.wav'}\n")
+    return "infer", [
+        "--model",
+        w / "model.zip",
+        "--wav_scp",
+        scp,
+        "--output_dir",
+        w / "res",
+        "--output_format",
+        "npy",
+    ]
+
+
+def absolute_key(w, undo):
+    scp = w / "keys.scp"
+    scp.write_text(f"{w.parent / 'ABS'} {w / 'speech.wav'}\ngood {w / 'speech.wav'}\n")
+    return "infer", [
+        "--model",
+        w / "model.zip",
+        "--wav_scp",
+        scp,
+        "--output_dir",
+        w / "res",
+        "--output_format",
+        "csv",
+    ]
+
+
+def hidden_key_in_tts_export(w, undo):
+    scp = w / "keys.scp"
+    scp.write_text(f"..hidden {w / 'speech.wav'}\ngood {w / 'speech.wav'}\n")
+    return "export_tts_features", [
+        "--model",
+        w / "model.zip",
+        "--wav_scp",
+        scp,
+        "--output_dir",
+        w / "res",
+        "--fs",
+        FS,
+        "--hop_length",
+        256,
+    ]
+
+
+def output_dir_in_use(w, undo):
+    """Another run holds the output directory (a live process with its lock)."""
+    script = (
+        f"import sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "from espnet_cause.batch import output_lock\n"
+        f"with output_lock({str(w / 'res')!r}):\n"
+        "    print('held', flush=True); time.sleep(120)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, "first-run"], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    undo.append(lambda: (holder.kill(), holder.wait()))
+    return "infer", ["--model", w / "model.zip", "--wav_scp", w / "wav.scp", "--output_dir",
+                     w / "res"]  # fmt: skip
+
+
 @dataclasses.dataclass(frozen=True)
 class Bad:
     """A bad input: how to make it, the exit code, and fragments the message must (not) hold.
@@ -326,6 +390,20 @@ CATALOGUE = [
         ("piped\terror", "status 2", "sox FAIL formats: cannot open input file"),
         report="res/infer_report.tsv",
     ),
+    Bad(
+        key_escapes_output_dir,
+        0,
+        ("../../ESCAPED\terror", "keys.scp:2", "path separator", "good\tok"),
+        report="res/infer_report.tsv",
+    ),
+    Bad(absolute_key, 0, ("keys.scp:1", "path separator"), report="res/infer_report.tsv"),
+    Bad(
+        hidden_key_in_tts_export,
+        0,
+        ("..hidden\terror", "keys.scp:1", "starts with '.'"),
+        report="res/export_report.tsv",
+    ),
+    Bad(output_dir_in_use, 2, ("res/.work/lock", "another run is writing", "first-run")),
     Bad(score_half_the_predictions_missing, 0, ("2 of 4 references have no prediction",)),
     Bad(out_of_range_intensities, 0, ("wild.npy", "3 of 170 AU values outside 0-5 clipped")),
 ]
@@ -359,7 +437,7 @@ def test_bad_input(bad: Bad, work, capsys):
     w, undo = work
     cli, argv = bad.make(w, undo)
     capsys.readouterr()
-    before = _snapshot(w)
+    before = _snapshot(w.parent)  # the work directory and what is beside it
     code, out, err = run_cli(cli, argv, capsys)
     assert code == bad.code, err
     assert "Traceback" not in err
@@ -367,7 +445,13 @@ def test_bad_input(bad: Bad, work, capsys):
         text = (w / bad.report).read_text() if bad.report else err
         for fragment in bad.message:
             assert fragment in text, text
-        after = {k: v for k, v in _snapshot(w).items() if k != "res" and not k.startswith("res/")}
+        res = "work/res"  # may be created: the work directory's own mtime changes with it
+        after = {
+            k: v
+            for k, v in _snapshot(w.parent).items()
+            if k != "work" and k != res and not k.startswith(res + "/")
+        }
+        before = {k: v for k, v in before.items() if k != "work"}
         assert after == before, "the run changed files outside its output directory"
         return
     lines = [ln for ln in err.splitlines() if f"{cli}: error:" in ln]
@@ -376,4 +460,4 @@ def test_bad_input(bad: Bad, work, capsys):
         assert fragment in lines[0], lines[0]
     for fragment in bad.absent:  # in the message, and nowhere in the output
         assert fragment not in lines[0] and fragment not in out, (lines[0], out)
-    assert _snapshot(w) == before, "the failed run wrote, changed or removed files"
+    assert _snapshot(w.parent) == before, "the failed run wrote, changed or removed files"

@@ -192,15 +192,15 @@ def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
     from espnet_cause import batch
+    from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.io.cache import sha256_file
-    from espnet_cause.parallel import load_parallel_config
 
     model = Path(args.model)
     if not model.is_file():
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")
     if args.fs <= 0 or args.hop_length <= 0:
         raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")
-    out = Path(args.output_dir)
+    out = check_output_dir(args.output_dir)
     items = read_items(Path(args.wav_scp), Path(args.segments) if args.segments else None)
     if not items:
         raise CauseError("no utterances", path=args.wav_scp, fix="give a non-empty wav.scp")
@@ -219,6 +219,15 @@ def main(cmd=None) -> None:
             f"std(AU)/{EMBED_SCALE:g} x{NUM_AUS}]",
         },
     }
+    with batch.output_lock(out):  # one writer for the whole job, arks and report included
+        _export(args, items, grid, model, out)
+
+
+def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
+    """The batch part of :func:`main`, run under the output directory's lock."""
+    from espnet_cause import batch
+    from espnet_cause.parallel import load_parallel_config
+
     where = batch.BatchDir(out)
     fn = functools.partial(
         export_item,
@@ -238,6 +247,7 @@ def main(cmd=None) -> None:
         parallel_config=load_parallel_config(args.parallel_config),
         desc="export_tts_features",
         retry_errors=args.retry_errors,
+        keys_from=args.segments or args.wav_scp,
     )
     with atomic_write(out / GRID_FILE) as tmp:
         tmp.write_text(yaml.safe_dump(grid, sort_keys=False))

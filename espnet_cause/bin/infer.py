@@ -257,14 +257,23 @@ def _settings(args) -> dict:
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
     from espnet_cause import batch
-    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
     from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.parallel import load_parallel_config
 
     out_dir = Path(args.output_dir)
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
+    with batch.output_lock(out_dir):  # one writer for the whole job, ark and report included
+        return _infer_items(args, wavs)
+
+
+def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
+    """The batch part of :func:`infer_set`, run under the output directory's lock."""
+    from espnet_cause import batch
+    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
+    from espnet_cause.parallel import load_parallel_config
+
+    out_dir = Path(args.output_dir)
     where = batch.BatchDir(out_dir)
     suffix = SUFFIXES[args.output_format]
     if args.output_format == "ark":
@@ -294,6 +303,7 @@ def infer_set(args) -> dict[str, dict]:
         parallel_config=load_parallel_config(args.parallel_config),
         desc="infer",
         retry_errors=args.retry_errors,
+        keys_from=args.wav_scp,
     )
     ok = batch.ok_keys(records)
     fps = next((records[k]["fps"] for k in ok), None)

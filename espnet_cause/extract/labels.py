@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.batch import BatchDir, gather_ark, run_batch, write_report
+from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.io.atomic import atomic_write
@@ -223,53 +223,61 @@ def make_au_labels(
         "min_confidence": min_confidence,
         "max_length_diff": max_length_diff,
     }
-    where = BatchDir(output_dir)
-    items = [
-        (
-            utt,
-            {
-                **settings,
-                "video": maps["video.scp"].get(utt),
-                "au_csv": maps["au_csv.scp"].get(utt),
-                "wav": maps["wav.scp"].get(utt),
-                "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
-                "au_out": str(where.item(utt, ".npy")),
-            },
+    with output_lock(output_dir):
+        where = BatchDir(output_dir)
+        items = [
+            (
+                utt,
+                {
+                    **settings,
+                    "video": maps["video.scp"].get(utt),
+                    "au_csv": maps["au_csv.scp"].get(utt),
+                    "wav": maps["wav.scp"].get(utt),
+                    "wav_out": str(output_dir / "wav" / f"{utt}.wav"),
+                    "au_out": str(where.item(utt, ".npy")),
+                },
+            )
+            for utt in utts
+        ]
+        logger.info(
+            "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
+            data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
+            au_fps, output_dir,
+        )  # fmt: skip
+        records = _label_all(
+            items,
+            output_dir,
+            settings,
+            face_landmarker,
+            load_parallel_config(parallel_config),
+            keys_from=Path(data_dir) / "utt2spk",
         )
-        for utt in utts
-    ]
-    logger.info(
-        "%s: %d utterances (%d with video), extractor %s, %g fps -> %s",
-        data_dir, len(items), sum(1 for u in utts if u in maps["video.scp"]), au_extractor,
-        au_fps, output_dir,
-    )  # fmt: skip
-    records = _label_all(
-        items, output_dir, settings, face_landmarker, load_parallel_config(parallel_config)
-    )
-    rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
-    write_report(output_dir / REPORT_FILE, rows, REPORT_COLUMNS)
-    summary = _summary(rows)
-    logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
-    failed = summary["total"] - summary["kept"]
-    if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
-        raise CauseError(
-            f"{failed} of {summary['total']} utterances not kept (more than "
-            f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
-            path=output_dir / REPORT_FILE,
-            fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
-            "were not written",
+        rows, kept = _decide(records, utts, au_extractor, max_missing_fraction)
+        write_report(output_dir / REPORT_FILE, rows, REPORT_COLUMNS)
+        summary = _summary(rows)
+        logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
+        failed = summary["total"] - summary["kept"]
+        if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
+            raise CauseError(
+                f"{failed} of {summary['total']} utterances not kept (more than "
+                f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
+                path=output_dir / REPORT_FILE,
+                fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
+                "were not written",
+            )
+        gather_ark(
+            output_dir / "au.ark",
+            output_dir / "au.scp",
+            {utt: where.item(utt, ".npy") for utt in kept},
+            fps=au_fps,
+            transform=fill_gaps,
         )
-    gather_ark(
-        output_dir / "au.ark",
-        output_dir / "au.scp",
-        {utt: where.item(utt, ".npy") for utt in kept},
-        fps=au_fps,
-        transform=fill_gaps,
-    )
-    write_kaldi_map(output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept})
-    utt2spk = read_kaldi_map(data_dir / "utt2spk")
-    write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
-    return summary
+        write_kaldi_map(
+            output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept}
+        )
+        utt2spk = read_kaldi_map(data_dir / "utt2spk")
+        write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
+        return summary
 
 
 def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[str, dict]]:
@@ -295,7 +303,9 @@ def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[s
     return utts, maps
 
 
-def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config) -> dict:
+def _label_all(
+    items, output_dir: Path, settings: dict, face_landmarker, config, keys_from: Path
+) -> dict:
     """Run :func:`label_utterance` over the items: face tracking on the cluster (if any)."""
     extractor = settings["extractor"]
     # Imports of CSVs take milliseconds each: a small batch of them runs here, which is quicker
@@ -314,6 +324,7 @@ def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config)
                 settings=settings,
                 desc="AU labels (import CSV)",
                 retry_errors=True,
+                keys_from=keys_from,
             )
         )
     if tracked:
@@ -332,6 +343,7 @@ def _label_all(items, output_dir: Path, settings: dict, face_landmarker, config)
                 desc=f"AU labels ({extractor})",
                 retry_errors=True,
                 teardown_fn=close_all if extractor == "mediapipe" else None,
+                keys_from=keys_from,
             )
         )
     return records

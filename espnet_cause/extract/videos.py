@@ -120,7 +120,7 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.batch import report_rows, run_batch, write_report
+    from espnet_cause.batch import output_lock, report_rows, run_batch, write_report
     from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
@@ -138,29 +138,31 @@ def extract_video_set(
     teardown = None
     if extractor == "mediapipe":
         from espnet_cause.face.landmarker import close_all as teardown
-    records = run_batch(
-        items,
-        extract_item,
-        output_dir=output_dir,
-        settings=settings,
-        item_files=lambda utt: [output_dir / f"{utt}.csv"],
-        setup_fn=functools.partial(
-            setup_extractor, extractor, face_landmarker_path, au_fps or None
-        ),
-        teardown_fn=teardown,
-        parallel_config=parallel_config,
-        desc=f"extract AUs ({extractor})",
-        retry_errors=True,
-    )
-    write_report(output_dir / REPORT_FILE, report_rows(videos, records), REPORT_COLUMNS)
-    failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
-    for key, reason in failed.items():
-        logger.warning("%s: skipped: %s", key, reason)
-    logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), output_dir)
-    if len(failed) == len(records):
-        first = next(iter(failed.values()))
-        raise CauseError(
-            f"no video could be processed ({len(failed)} failed; first: {first})",
-            path=video_scp,
+    with output_lock(output_dir):
+        records = run_batch(
+            items,
+            extract_item,
+            output_dir=output_dir,
+            settings=settings,
+            item_files=lambda utt: [output_dir / f"{utt}.csv"],
+            setup_fn=functools.partial(
+                setup_extractor, extractor, face_landmarker_path, au_fps or None
+            ),
+            teardown_fn=teardown,
+            parallel_config=parallel_config,
+            desc=f"extract AUs ({extractor})",
+            retry_errors=True,
+            keys_from=video_scp,
         )
-    return records
+        write_report(output_dir / REPORT_FILE, report_rows(videos, records), REPORT_COLUMNS)
+        failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
+        for key, reason in failed.items():
+            logger.warning("%s: skipped: %s", key, reason)
+        logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), output_dir)
+        if len(failed) == len(records):
+            first = next(iter(failed.values()))
+            raise CauseError(
+                f"no video could be processed ({len(failed)} failed; first: {first})",
+                path=video_scp,
+            )
+        return records

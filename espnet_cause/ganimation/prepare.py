@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
-from espnet_cause.batch import run_batch, write_report
+from espnet_cause.batch import output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import close_all
 from espnet_cause.face.model_file import resolve_face_landmarker
@@ -115,21 +115,27 @@ def _image_item(key: str, payload: dict, *, landmarker) -> dict:
     return {"key": key, "status": "ok", "rows": [[name, *payload["aus"]]], "faces": 1}
 
 
+def _safe_stem(stem: str) -> str:
+    """A photo's name as part of a key: white space and unprintable characters become ``_``."""
+    return "".join(c if c.isprintable() and not c.isspace() else "_" for c in stem)
+
+
 def _run(items, fn, output_dir: Path, settings: dict, face_landmarker_path, parallel_config) -> int:
     """Crop every item through the batch runner, then write ``aus.csv`` and the report."""
-    records = run_batch(
-        items,
-        fn,
-        output_dir=output_dir,
-        settings=settings,
-        setup_fn=functools.partial(
-            _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
-        ),
-        teardown_fn=close_all,
-        parallel_config=parallel_config,
-        desc="faces",
-    )
-    return _write_table(output_dir, records)
+    with output_lock(output_dir):
+        records = run_batch(
+            items,
+            fn,
+            output_dir=output_dir,
+            settings=settings,
+            setup_fn=functools.partial(
+                _landmarker_env, str(resolve_face_landmarker(face_landmarker_path))
+            ),
+            teardown_fn=close_all,
+            parallel_config=parallel_config,
+            desc="faces",
+        )
+        return _write_table(output_dir, records)
 
 
 def _write_table(output_dir: Path, records: dict[str, dict]) -> int:
@@ -248,7 +254,7 @@ def prepare_faces_from_images(
     files, aus = read_au_table(au_csv)
     items = [
         (
-            f"{i:07d}_{Path(f).stem}",
+            f"{i:07d}_{_safe_stem(Path(f).stem)}",
             {
                 "image": str(f),
                 "aus": [float(v) for v in a],
