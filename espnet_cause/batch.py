@@ -30,8 +30,9 @@ after a ``kill -9`` the next run takes it over (and says so).
 **Damaged results**: a journalled ``.npy`` result that no longer loads (truncated, overwritten)
 counts as missing: the item is redone.
 
-At the end the job gathers its per-item arrays into Kaldi ark/scp (:func:`gather_ark`) and writes
-one TSV report (:func:`write_report`): ``key``, ``status``, ``reason``, then its own columns.
+At the end the job writes one TSV report and fails only when no item succeeded
+(:func:`finish`; the report is ``key``, ``status``, ``reason``, then the job's own columns) and
+gathers its per-item arrays into Kaldi ark/scp (:func:`gather_ark`).
 """
 
 from __future__ import annotations
@@ -41,10 +42,7 @@ import json
 import logging
 import os
 import shutil
-import socket
-import sys
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +51,7 @@ import numpy as np
 
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.lock import hold_lock
 from espnet_cause.parallel import read_journal, run_items
 
 logger = logging.getLogger(__name__)
@@ -63,8 +62,6 @@ WORK_DIR = ".work"
 REPORT_COLUMNS = ("key", "status", "reason")
 #: Longest key in bytes (a file name, plus room for the result suffix, within NAME_MAX 255).
 MAX_KEY_BYTES = 200
-#: Locks held by this process: resolved output dir -> (open lock file, nesting depth).
-_HELD: dict[str, list] = {}
 
 
 def key_problem(key: str) -> str | None:
@@ -100,89 +97,13 @@ def _line_of(key: str, source: Path | None) -> str:
     return str(source)
 
 
-def _holder() -> dict:
-    return {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
-    }
+def output_lock(output_dir: str | os.PathLike):
+    """Hold ``output_dir/.work/lock`` for a ``with`` block: one writer per output directory.
 
-
-def _describe(holder: dict) -> str:
-    return (
-        f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}, "
-        f"command: {holder.get('command')}"
-    )
-
-
-def _read_holder(f) -> dict | None:
-    f.seek(0)
-    text = f.read().decode("utf-8", "replace").strip()
-    if not text:
-        return None
-    try:
-        holder = json.loads(text)
-    except json.JSONDecodeError:
-        return {"pid": "?", "host": "?", "started": "?", "command": text[:200]}
-    return holder if isinstance(holder, dict) else None
-
-
-@contextlib.contextmanager
-def output_lock(output_dir: str | os.PathLike) -> Iterator[Path]:
-    """Hold ``output_dir/.work/lock`` for the block: one writer per output directory.
-
-    Re-entrant within a process (a job may call :func:`run_batch` several times under one
-    hold). The lock file names the holder as JSON (pid, host, start time, command).
-
-    Raises:
-        CauseError: naming the lock file and its holder when another live process holds it.
+    See :func:`espnet_cause.io.lock.hold_lock` (re-entrant within a process; the file names the
+    holder; a second live run is refused with a CauseError naming it).
     """
-    import fcntl
-
-    where = BatchDir(Path(output_dir))
-    key = str(where.work.resolve()) if where.work.exists() else str(where.work.absolute())
-    if key in _HELD:
-        _HELD[key][1] += 1
-        try:
-            yield where.lock
-        finally:
-            _HELD[key][1] -= 1
-        return
-    where.work.mkdir(parents=True, exist_ok=True)
-    key = str(where.work.resolve())
-    f = open(os.open(where.lock, os.O_RDWR | os.O_CREAT, 0o644), "r+b", buffering=0)
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = _read_holder(f) or {}
-        f.close()
-        raise CauseError(
-            f"another run is writing to this output directory ({_describe(holder)})",
-            path=where.lock,
-            fix="wait for it to finish, or give another output directory",
-        ) from None
-    stale = _read_holder(f)
-    if stale is not None:
-        logger.warning(
-            "%s: taking over a stale lock (%s): that run ended without releasing it",
-            where.lock,
-            _describe(stale),
-        )
-    f.seek(0)
-    f.truncate()
-    f.write((json.dumps(_holder()) + "\n").encode("utf-8"))
-    _HELD[key] = [f, 1]
-    try:
-        yield where.lock
-    finally:
-        del _HELD[key]
-        try:
-            f.seek(0)
-            f.truncate()  # an empty lock file is a free one
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-            f.close()
+    return hold_lock(BatchDir(Path(output_dir)).lock)
 
 
 @dataclass(frozen=True)
@@ -281,11 +202,6 @@ def run_batch(
         )
     records |= bad
     return {key: records[key] for key, _ in items if key in records}
-
-
-def ok_keys(records: dict[str, dict]) -> list[str]:
-    """Keys whose record has status ``ok``, in record order."""
-    return [key for key, rec in records.items() if rec.get("status") == "ok"]
 
 
 def _apply_settings(where: BatchDir, settings: dict, desc: str) -> None:
@@ -400,6 +316,50 @@ def write_report(
         lines.append("\t".join(" ".join(str(values.get(c, "")).split()) for c in header))
     with atomic_write(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def finish(
+    report: str | os.PathLike,
+    keys: Iterable[str],
+    records: dict[str, dict],
+    columns: Sequence[str] = (),
+    *,
+    what: str = "item",
+) -> list[str]:
+    """End a job: write its report, log each skipped item and a summary, fail if none succeeded.
+
+    Args:
+        report: The report file (see :func:`write_report`).
+        keys: All the job's keys, in report order.
+        records: The runner's records by key.
+        columns: The job's own report columns.
+        what: What an item is, for the messages ("utterance", "video").
+
+    Returns:
+        The keys whose status is ``ok``, in ``keys`` order.
+
+    Raises:
+        CauseError: naming the report when no item succeeded.
+    """
+
+    keys = list(keys)
+    rows = report_rows(keys, records)
+    write_report(report, rows, columns)
+    ok = [row["key"] for row in rows if row.get("status") == "ok"]
+    failed = [row for row in rows if row.get("status") != "ok"]
+    for row in failed:
+        logger.warning("skipped %s: %s", row["key"], row.get("reason"))
+    logger.info(
+        "%d of %d %ss done, %d skipped (see %s)", len(ok), len(keys), what, len(failed), report
+    )
+    if not ok:
+        first = failed[0].get("reason") if failed else "no items"
+        raise CauseError(
+            f"no {what} could be processed ({len(failed)} failed; first: {first})",
+            path=report,
+            fix="read the reasons in the report",
+        )
+    return ok
 
 
 def report_rows(keys: Iterable[str], records: dict[str, dict]) -> list[dict]:

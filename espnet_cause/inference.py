@@ -322,6 +322,16 @@ class Speech2AU:
             raise RuntimeError(f"model returned shape {aus.shape}, expected (T, {len(self.names)})")
         return aus
 
+    def to_aus(self, values: np.ndarray) -> np.ndarray:
+        """The model's output as (T, 17) AUs on 0-5: a ``target: arkit`` model's blendshapes go
+        through the blendshape -> AU table (:func:`espnet_cause.arkit.blendshapes_to_aus`), an AU
+        model's output is returned as it is. For consumers of AUs (rendering, TTS features)."""
+        if self.target == "au":
+            return values
+        from espnet_cause.arkit import blendshapes_to_aus
+
+        return blendshapes_to_aus(values, self.names)
+
     def arkit(self, values: np.ndarray) -> np.ndarray:
         """The model's output (or any (T, 17) / (T, 51) stream) as (T, 52) ARKit blendshapes.
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, AU_NAMES, describe
+from espnet_cause.au import AU_NAMES, describe
 from espnet_cause.io.atomic import atomic_write
 
 #: AUs shown when the caller does not choose: the ones that move most in the reference.
@@ -86,14 +86,19 @@ def plot_au_curves(
         rows, 1, figsize=(FIG_WIDTH_IN, ROW_HEIGHT_IN * rows), sharex=True, squeeze=False
     )
     au_axes = axes[int(has_wave) :, 0]
+    from espnet_cause.targets import target_for_width
+
+    space = target_for_width(curves[0].values.shape[1])  # AUs (0-5) or blendshapes (0-1)
+    margin = 0.02 * (space.high - space.low)
     if has_wave:
         _plot_waveform(axes[0, 0], np.asarray(waveform, np.float32), int(sample_rate))
     for ax, j in zip(au_axes, idx, strict=True):
         for c in curves:
             ax.plot(c.times, c.values[:, j], color=c.color, lw=1.2, label=c.label)
-        ax.set_ylim(AU_INTENSITY_MIN - 0.1, AU_INTENSITY_MAX + 0.1)
-        ax.set_ylabel(AU_NAMES[j])
-        ax.set_title(describe(AU_NAMES[j]), fontsize=8, loc="left")
+        ax.set_ylim(space.low - margin, space.high + margin)
+        ax.set_ylabel(space.names[j] if space.name == "au" else f"{j}")
+        label = describe(AU_NAMES[j]) if space.name == "au" else space.names[j]
+        ax.set_title(label, fontsize=8, loc="left")
         ax.grid(alpha=0.3)
     au_axes[0].legend(loc="upper right", fontsize=8)
     axes[-1, 0].set_xlabel("time (s)")

@@ -16,6 +16,10 @@ prediction) over the whole set has PCC NaN, and the AU-mean PCC is the mean over
 is defined (the count is reported). A constant predictor (the training-mean baseline) therefore has
 no PCC at all; its CCC is 0, which is why the comparison with baselines uses CCC and RMSE too.
 
+The same holds for ARKit blendshape streams ((T, 51), ``target: arkit`` models, 0-1 scale): the
+column count says which space a set is in (:func:`espnet_cause.targets.target_for_width`), and
+"per AU" then means per blendshape.
+
 Baselines:
 - ``train_mean``: predicts the per-AU mean of the training references at every frame (the mean of
   the scored references when no training set is given, which flatters it slightly).
@@ -33,7 +37,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from espnet_cause.au import AU_FACS_NAMES, AU_NAMES, NUM_AUS
+from espnet_cause.au import AU_FACS_NAMES, NUM_AUS
+from espnet_cause.targets import target_for_width
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +138,10 @@ class SystemScores:
             "num_aus_defined": dict(self.num_defined),
             "pcc_utt_mean": _num(self.pcc_utt_mean),
             "per_au": {
-                m: {name: _num(v) for name, v in zip(AU_NAMES, vals, strict=True)}
+                m: {
+                    name: _num(v)
+                    for name, v in zip(target_for_width(len(vals)).names, vals, strict=True)
+                }
                 for m, vals in self.per_au.items()
             },
         }
@@ -185,12 +193,13 @@ def score_pairs(pairs: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> SystemSco
             p = pcc(ref[ok], hyp[ok])
             if not np.isnan(p).all():
                 utt_pcc.append(float(np.nanmean(p)))
-    ref = np.concatenate(refs) if refs else np.zeros((0, NUM_AUS))
-    hyp = np.concatenate(hyps) if hyps else np.zeros((0, NUM_AUS))
+    width = next(iter(pairs.values()))[0].shape[1] if pairs else NUM_AUS
+    ref = np.concatenate(refs) if refs else np.zeros((0, width))
+    hyp = np.concatenate(hyps) if hyps else np.zeros((0, width))
     per_au, mean, count = {}, {}, {}
     for name, fn in METRIC_FUNCS.items():
         if len(ref) == 0:
-            vals = np.full(NUM_AUS, np.nan)
+            vals = np.full(width, np.nan)
         else:
             with np.errstate(invalid="ignore"):
                 vals = fn(ref, hyp)
@@ -277,14 +286,18 @@ def markdown_report(
     notes: list[str],
     verdict: Mapping[str, Mapping[str, bool | None]],
 ) -> str:
-    """``scores.md``: a summary table (model vs baselines) and per-AU tables with FACS names."""
+    """``scores.md``: a summary table (model vs baselines) and per-AU tables with FACS names
+    (per-blendshape tables for ARKit streams)."""
     names = list(systems)
+    space = target_for_width(len(next(iter(systems.values())).per_au["pcc"]))
+    what = "AU" if space.name == "au" else "ARKit blendshape"
     lines = [
-        "# AU estimation scores",
+        f"# {what} estimation scores",
         "",
         f"{num_utterances} utterances, {num_frames} frames at {fps:g} fps; metrics over the "
         "concatenated frames (see espnet_cause/scoring.py). PCC/CCC: higher is better; "
-        "RMSE/MAE on the 0-5 scale: lower is better. n/a: undefined (constant stream).",
+        f"RMSE/MAE on the {space.low:g}-{space.high:g} scale: lower is better. n/a: undefined "
+        "(constant stream).",
         "",
         "| system | PCC | CCC | RMSE | MAE | PCC (utterance mean) |",
         "|---|---|---|---|---|---|",
@@ -304,12 +317,12 @@ def markdown_report(
     for note in notes:
         lines.append(f"- note: {note}")
     for m in METRICS:
-        lines += ["", f"## {m.upper()} per AU", ""]
-        lines.append(
-            "| AU | FACS name | " + " | ".join(SYSTEM_LABELS.get(s, s) for s in names) + " |"
-        )
-        lines.append("|---|---|" + "---|" * len(names))
-        for j, au in enumerate(AU_NAMES):
+        lines += ["", f"## {m.upper()} per {what}", ""]
+        head = "| AU | FACS name | " if space.name == "au" else "| blendshape | "
+        lines.append(head + " | ".join(SYSTEM_LABELS.get(s, s) for s in names) + " |")
+        lines.append(("|---|---|" if space.name == "au" else "|---|") + "---|" * len(names))
+        for j, col in enumerate(space.names):
             vals = " | ".join(_fmt(systems[s].per_au[m][j]) for s in names)
-            lines.append(f"| {au} | {AU_FACS_NAMES[au]} | {vals} |")
+            label = f"{col} | {AU_FACS_NAMES[col]}" if space.name == "au" else col
+            lines.append(f"| {label} | {vals} |")
     return "\n".join(lines) + "\n"

@@ -60,7 +60,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def load_tts(train_config: str, model_file: str, cause_model: str | None, device: str):
     """The :class:`AUText2Speech` of a config and weights, or a CauseError saying what is wrong."""
-    from espnet_cause.tts.synthesis import AUText2Speech
+    from espnet_cause.synthesis import AUText2Speech
 
     for path, what in (
         (train_config, "training config"),

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 def get_parser():
     """The task's argument parser."""
-    from espnet_cause.tts.task import AUTTSTask
+    from espnet_cause.tasks.au_tts import AUTTSTask
 
     return AUTTSTask.get_parser()
 
 
 def main(cmd=None):
     """Run training (``cmd`` is a list of arguments; None reads sys.argv)."""
-    from espnet_cause.tts.task import AUTTSTask
+    from espnet_cause.tasks.au_tts import AUTTSTask
 
     AUTTSTask.main(cmd=cmd)
 

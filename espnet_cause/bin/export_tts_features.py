@@ -37,11 +37,7 @@ import numpy as np
 import yaml
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.timegrid import to_hop_grid
@@ -141,7 +137,7 @@ def export_item(
         start = int(round(payload["start"] * rate))
         end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
         speech = speech[start:end]
-    aus = speech2au(speech, rate, name=key)
+    aus = speech2au.to_aus(speech2au(speech, rate, name=key))  # AUs, also from an ARKit model
     grid = to_hop_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
     embed = au_embed(aus)
     out = Path(items_dir)
@@ -251,15 +247,7 @@ def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
     )
     with atomic_write(out / GRID_FILE) as tmp:
         tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-    batch.write_report(out / REPORT_FILE, batch.report_rows(dict(items), records), REPORT_COLUMNS)
-    ok = batch.ok_keys(records)
-    skipped = {k: r.get("reason") for k, r in records.items() if r.get("status") != "ok"}
-    for key, reason in skipped.items():
-        logger.warning("skipped %s: %s", key, reason)
-    if not ok:
-        raise CauseError(
-            "no utterance could be exported", path=out / REPORT_FILE, fix="see the reasons there"
-        )
+    ok = batch.finish(out / REPORT_FILE, dict(items), records, REPORT_COLUMNS, what="utterance")
     batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
     batch.gather_ark(
         out / "au_embed.ark",
@@ -269,7 +257,7 @@ def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
     )
     logger.info(
         "exported %d utterances (%d skipped, see %s) to %s/{au,au_embed}.scp",
-        len(ok), len(skipped), out / REPORT_FILE, out,
+        len(ok), len(items) - len(ok), out / REPORT_FILE, out,
     )  # fmt: skip
 
 

@@ -12,6 +12,9 @@ Examples:
         python -m espnet_cause.bin.extract_au --extractor mediapipe --video_scp data/video.scp \\
             --output_dir exp/au --parallel_config conf/parallel/local.yaml
 
+    The mediapipe extractor also writes the 51 ARKit blendshapes and the head rotation of the same
+    frames to ``talk.blendshapes.csv`` beside ``talk.csv`` (:mod:`espnet_cause.io.blendshapes`).
+
     Import OpenFace output (``FeatureExtraction -f talk.mp4 -out_dir of -aus``)::
 
         python -m espnet_cause.bin.extract_au --extractor openface --video talk.mp4 \\
@@ -25,11 +28,7 @@ import logging
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.extract.videos import (
     DEFAULT_MAX_GAP,
     extract_one,
@@ -94,7 +93,7 @@ def main(cmd=None) -> None:
     openface_dir = str(args.openface_dir) if args.openface_dir else None
 
     if args.video is not None:
-        from espnet_cause.io.openface import write_openface_csv
+        from espnet_cause.extract.videos import write_track
 
         tracker = setup_extractor(args.extractor, landmarker, args.au_fps or None).get("tracker")
         try:
@@ -109,7 +108,7 @@ def main(cmd=None) -> None:
         finally:
             if tracker is not None:
                 tracker.close()
-        write_openface_csv(args.output, track)
+        write_track(args.output, track)  # + <name>.blendshapes.csv for mediapipe
         logger.info(
             "%s: %d frames (%d with a face) -> %s",
             args.video, len(track), int(track.success.sum()), args.output,

@@ -16,7 +16,6 @@ Outputs in ``--output_dir``: ``checkpoint.pth`` (networks + optimisers, for ``--
 from __future__ import annotations
 
 import argparse
-import inspect
 import logging
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def load_config(path: Path | None) -> dict:
         raise CauseError(f"not valid YAML: {e}", path=path) from None
     if not isinstance(config, dict):
         raise CauseError("the config must be a mapping of settings", path=path)
-    allowed = set(inspect.signature(GANimationTrainer).parameters) - {"train_dir", "output_dir"}
+    allowed = GANimationTrainer.config_keys()
     unknown = sorted(set(config) - allowed)
     if unknown:
         raise CauseError(
@@ -95,7 +94,7 @@ def main(cmd=None) -> None:
     for name in _OVERRIDES:
         if getattr(args, name) is not None:
             config[name] = getattr(args, name)
-    trainer = GANimationTrainer(train_dir=args.train_dir, output_dir=args.output_dir, **config)
+    trainer = GANimationTrainer.from_config(args.train_dir, args.output_dir, config)
     trainer.config = {k: v for k, v in config.items()}
     checkpoint = args.output_dir / CHECKPOINT_FILE
     if args.init_checkpoint is not None:

@@ -37,11 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -305,31 +301,14 @@ def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
         retry_errors=args.retry_errors,
         keys_from=args.wav_scp,
     )
-    ok = batch.ok_keys(records)
-    fps = next((records[k]["fps"] for k in ok), None)
-    batch.write_report(out_dir / REPORT_NAME, batch.report_rows(wavs, records), REPORT_COLUMNS)
-    if args.output_format == "ark" and ok:
+    ok = batch.finish(out_dir / REPORT_NAME, wavs, records, REPORT_COLUMNS, what="utterance")
+    fps = records[ok[0]]["fps"]
+    if args.output_format == "ark":
         files = {key: where.item(key, suffix) for key in sorted(ok)}
         width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
         batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
-    elif fps is not None:
+    else:
         write_au_fps(out_dir / AU_FPS_FILE, fps)
-    failed = {k: r for k, r in records.items() if r.get("status") != "ok"}
-    for key, rec in failed.items():
-        logger.warning("skipped %s: %s", key, rec.get("reason"))
-    logger.info(
-        "%d of %d utterances done, %d skipped (see %s)",
-        len(ok),
-        len(wavs),
-        len(failed),
-        out_dir / REPORT_NAME,
-    )
-    if not ok:
-        raise CauseError(
-            f"no utterance of {args.wav_scp} could be processed",
-            path=out_dir / REPORT_NAME,
-            fix="read the reasons in the report",
-        )
     return records
 
 

@@ -15,11 +15,7 @@ import argparse
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.extract.labels import (
     DEFAULT_MAX_FAIL_FRACTION,
     DEFAULT_MAX_LENGTH_DIFF,

@@ -20,11 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 

@@ -4,6 +4,8 @@
 Examples:
     python -m espnet_cause.bin.render --image face.jpg --wav speech.wav \\
         --cause_model exp/cause/model.zip --output out.mp4 --side_by_side
+    python -m espnet_cause.bin.render --image face.jpg --wav_scp render.scp \\
+        --cause_model exp/cause/model.zip --output_dir exp/cause/render
     python -m espnet_cause.bin.render --image face.jpg --au au.csv --wav speech.wav \\
         --renderer ganimation --ganimation_model exp/ganimation/generator.pth --output out.mp4
 """
@@ -15,35 +17,21 @@ import logging
 import math
 from pathlib import Path
 
-import numpy as np
-
-from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
-from espnet_cause.cli import (
-    make_parser,
-    reports_errors,
-    setup_logging,
-)
+from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
+from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
 from espnet_cause.render.mp4 import CONTAINERS
 
 logger = logging.getLogger(__name__)
-
-#: AU frames rendered by GANimation per call (bounds memory; the renderer batches inside).
-GANIMATION_CHUNK = 64
-#: Modules that may hold the GANimation renderer class.
-GANIMATION_MODULES = (
-    "espnet_cause.ganimation",
-    "espnet_cause.ganimation.renderer",
-    "espnet_cause.ganimation.render",
-    "espnet_cause.ganimation.renderer",
-)
 
 
 def get_parser() -> argparse.ArgumentParser:
     parser = make_parser(
         "Render a still face photo moving with an AU sequence, as mp4 with the speech.",
         face_landmarker=True,
+        parallel=True,
     )
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
@@ -54,13 +42,20 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--renderer",
-        choices=("warp", "ganimation"),
+        choices=RENDERERS,
         default=None,
         help="warp: training-free landmark warp; ganimation: the trained generator. "
         "Default: ganimation if --ganimation_model is given, else warp.",
     )
     parser.add_argument("--ganimation_model", default=None, help="GANimation generator file.")
-    parser.add_argument("--output", required=True, help="Output .mp4 file.")
+    parser.add_argument("--output", default=None, help="Output .mp4 file.")
+    parser.add_argument(
+        "--wav_scp",
+        default=None,
+        help="A set instead of --wav/--output: every utterance driven by its own speech "
+        "(with --cause_model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
+    )
+    parser.add_argument("--output_dir", default=None, help="With --wav_scp: the videos' directory.")
     parser.add_argument("--fps", type=float, default=DEFAULT_AU_FPS, help="Video frame rate.")
     parser.add_argument(
         "--side_by_side", action="store_true", help="Add a panel with AU bars and the waveform."
@@ -72,109 +67,88 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def predict_aus(cause_model: str, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
-    """AUs from speech with the CAUSE model, resampled to ``fps``; (T, 17)."""
-    if not Path(cause_model).is_file():
-        raise CauseError("CAUSE model not found", path=cause_model, fix="check --cause_model")
-    from espnet_cause.inference import Speech2AU
-    from espnet_cause.io.track import AUTrack, fill_gaps
-
-    speech2au = Speech2AU(model=cause_model)
-    aus = np.asarray(speech2au(speech, sample_rate), dtype=np.float32)
-    if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
-        raise CauseError(f"CAUSE model returned shape {aus.shape}", path=cause_model)
-    model_fps = speech2au.au_fps
-    if abs(model_fps - fps) < 1e-6:
-        return aus
-    track = AUTrack.from_array(aus, model_fps, source=cause_model)
-    return fill_gaps(track.resample(fps)[0].intensities)
+def _check_args(args) -> None:
+    if args.wav_scp is not None:
+        if args.cause_model is None or args.output_dir is None:
+            raise CauseError("--wav_scp needs --cause_model and --output_dir")
+        if args.wav or args.au or args.output:
+            raise CauseError("--wav_scp renders a set: leave out --wav, --au and --output")
+    else:
+        if args.output is None:
+            raise CauseError("no output given", fix="pass --output FILE.mp4 (or --wav_scp)")
+        if (args.au is None) == (args.cause_model is None):
+            raise CauseError(
+                "give exactly one of --au AU_FILE or --cause_model MODEL.zip (+ --wav)"
+            )
+        if args.cause_model is not None and args.wav is None:
+            raise CauseError("--cause_model predicts AUs from speech: --wav is required")
+    if args.fps <= 0 or not math.isfinite(args.fps):
+        raise CauseError(f"--fps must be positive, got {args.fps}")
+    if args.cause_model is not None and not Path(args.cause_model).is_file():
+        raise CauseError("CAUSE model not found", path=args.cause_model, fix="check --cause_model")
 
 
 @reports_errors
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    if (args.au is None) == (args.cause_model is None):
-        raise CauseError("give exactly one of --au AU_FILE or --cause_model MODEL.zip (+ --wav)")
-    if args.cause_model is not None and args.wav is None:
-        raise CauseError("--cause_model predicts AUs from speech: --wav is required")
-    if args.fps <= 0 or not math.isfinite(args.fps):
-        raise CauseError(f"--fps must be positive, got {args.fps}")
-    renderer_name = args.renderer or ("ganimation" if args.ganimation_model else "warp")
-    check_output(
-        args.output,
-        inputs={
-            "--image": args.image,
-            "--wav": args.wav,
-            "--au": args.au,
-            "--cause_model": args.cause_model,
-            "--ganimation_model": args.ganimation_model,
-            "--face_landmarker_path": args.face_landmarker_path,
-        },
-        suffixes=tuple(CONTAINERS),
-        what="--output",
-    )
+    _check_args(args)
+    inputs = {
+        "--image": args.image,
+        "--wav": args.wav,
+        "--au": args.au,
+        "--cause_model": args.cause_model,
+        "--ganimation_model": args.ganimation_model,
+        "--face_landmarker_path": args.face_landmarker_path,
+    }
+    options = {
+        "image": args.image,
+        "renderer": args.renderer or ("ganimation" if args.ganimation_model else "warp"),
+        "ganimation_model": args.ganimation_model,
+        "face_index": args.face_index,
+        "face_landmarker_path": args.face_landmarker_path,
+        "gain": args.gain,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "fps": args.fps,
+        "side_by_side": args.side_by_side,
+    }
+    if args.wav_scp is not None:
+        from espnet_cause.io.atomic import check_output_dir
+        from espnet_cause.parallel import load_parallel_config
 
-    from tqdm import tqdm
-
-    from espnet_cause.face.landmarker import FaceLandmarker, find_face
-    from espnet_cause.face.model_file import resolve_face_landmarker
-    from espnet_cause.io.image import load_image
-    from espnet_cause.render.mp4 import write_mp4
-
-    image = load_image(args.image)
+        check_output_dir(args.output_dir)
+        animate_set(
+            args.wav_scp,
+            args.output_dir,
+            cause_model=args.cause_model,
+            parallel_config=load_parallel_config(args.parallel_config),
+            **options,
+        )
+        return
+    check_output(args.output, inputs=inputs, suffixes=tuple(CONTAINERS), what="--output")
     speech, sample_rate = None, None
     if args.wav is not None:
         from espnet_cause.io.audio import load_audio
 
         speech, sample_rate = load_audio(args.wav)
+    animator = PhotoAnimator(**options)  # loads the renderer before the slower AU prediction
+    try:
+        if args.au is not None:
+            from espnet_cause.io.au_files import read_au_frames
 
-    from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
+            aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
+            source = args.au
+        else:
+            from espnet_cause.inference import Speech2AU
 
-    # the renderer is loaded before the (slower) AU prediction, so a bad checkpoint fails fast
-    ganimation = (
-        load_ganimation(args.ganimation_model, args.device)
-        if renderer_name == "ganimation"
-        else None
-    )
-
-    landmarker_path = resolve_face_landmarker(args.face_landmarker_path)
-    with FaceLandmarker(landmarker_path) as landmarker:
-        face = find_face(landmarker, image, args.face_index, source=args.image)
-
-    from espnet_cause.io.au_files import align_aus, read_au_frames
-
-    if args.au is not None:
-        aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
-        source = args.au
-    else:
-        aus = predict_aus(args.cause_model, speech, sample_rate, args.fps)
-        source = f"AUs predicted from {args.wav}"
-    if speech is not None:
-        num_frames = max(1, round(len(speech) / sample_rate * args.fps))
-        aus = align_aus(aus, num_frames, source=source)
-    logger.info("%d frames at %g fps with the %s renderer", len(aus), args.fps, renderer_name)
-
-    if ganimation is not None:
-        frames = ganimation_frames(ganimation, image, face, aus, args.batch_size)
-    else:
-        from espnet_cause.render.warp import WarpRenderer
-
-        warp = WarpRenderer(landmarker_path, face_index=args.face_index, gain=args.gain)
-        warp.prepare(image, face=face, source=args.image)
-        frames = warp.render(image, aus)
-
-    if args.side_by_side:
-        from espnet_cause.render.panel import SidePanel
-
-        height = image.shape[0] + image.shape[0] % 2
-        panel = SidePanel(aus, height, audio=speech, sample_rate=sample_rate, fps=args.fps)
-        frames = (
-            panel.compose(np.pad(f, ((0, height - f.shape[0]), (0, 0), (0, 0)), mode="edge"), i)
-            for i, f in enumerate(frames)
+            aus = speech_aus(Speech2AU(model=args.cause_model), speech, sample_rate, args.fps)
+            source = f"AUs predicted from {args.wav}"
+        animator.write(
+            args.output, aus, speech, sample_rate, source=source, progress=args.verbose >= 1
         )
-    frames = tqdm(frames, total=len(aus), desc="render", unit="frame", disable=args.verbose < 1)
-    write_mp4(args.output, frames, args.fps, audio=speech, sample_rate=sample_rate)
+    finally:
+        animator.close()
     print(Path(args.output).resolve())
 
 

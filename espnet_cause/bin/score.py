@@ -23,6 +23,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.targets import target_for_width
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ def load_au_set(
     """
     from espnet_cause.io.au_files import read_au_fps, read_au_source
 
+    blendshapes = _blendshape_set(path, fps)
+    if blendshapes is not None:
+        return blendshapes
     source = read_au_source(path, fps)
     rate = fps or read_au_fps(path, default=None)
     if rate is None:
@@ -76,10 +80,41 @@ def load_au_set(
     return {k: (lambda load=load: load().intensities) for k, load in source.items()}, rate
 
 
-def _load_checked(loader: Callable[[], np.ndarray], key: str) -> np.ndarray:
+def _blendshape_set(path: str | Path, fps: float | None):
+    """A Kaldi scp of (T, 51) blendshape matrices (``blendshapes.scp``, ``target: arkit``
+    predictions) as ``(key -> loader, frame rate)``; None for anything else."""
+    from espnet_cause.arkit import NUM_BLENDSHAPES
+    from espnet_cause.io.au_files import read_au_fps, read_au_scp
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "au.scp"
+    if path.suffix.lower() != ".scp" or not path.is_file():
+        return None
+    values = list(read_kaldi_map(path, check_sorted=False).values())[:5]
+    if not values or any(v.lower().endswith((".csv", ".npy")) for v in values):
+        return None
+    mats = read_au_scp(path)
+    first = np.asarray(mats[next(iter(mats))])
+    if first.ndim != 2 or first.shape[1] != NUM_BLENDSHAPES:
+        return None
+    rate = fps or read_au_fps(path, default=None) or DEFAULT_AU_FPS
+    return {k: (lambda k=k: np.asarray(mats[k], np.float32)) for k in mats}, rate
+
+
+def _load_checked(
+    loader: Callable[[], np.ndarray], key: str, width: int | None = NUM_AUS
+) -> np.ndarray:
+    """Load one stream: (T, 17) AUs, or (T, 51) blendshapes when ``width`` says so (None: any of
+    the two)."""
+    from espnet_cause.targets import TARGETS
+
     array = np.asarray(loader(), np.float32)
-    if array.ndim != 2 or array.shape[1] != NUM_AUS:
-        raise CauseError(f"utterance {key}: AU array has shape {array.shape}, expected (T, 17)")
+    widths = [width] if width else [t.size for t in TARGETS.values()]
+    if array.ndim != 2 or array.shape[1] not in widths:
+        expected = " or ".join(f"(T, {w})" for w in widths)
+        raise CauseError(f"utterance {key}: array has shape {array.shape}, expected {expected}")
     if len(array) == 0:
         raise CauseError(f"utterance {key}: AU array has no frames")
     return array
@@ -135,7 +170,8 @@ def run_scoring(
         "AU means over the AUs where the metric is defined",
         "train_mean_source": mean_source,
         "train_mean": {
-            n: round(float(v), 6) for n, v in zip(scoring.AU_NAMES, train_mean, strict=True)
+            n: round(float(v), 6)
+            for n, v in zip(target_for_width(len(train_mean)).names, train_mean, strict=True)
         },
         "systems": {name: sc.to_json() for name, sc in systems.items()},
         "model_beats": verdict,
@@ -192,10 +228,12 @@ def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
         logger.info(notes[-1])
     pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     length_diffs: dict[str, int] = {}
+    width = None  # 17 AUs or 51 blendshapes: the first reference says, the rest must agree
     for key in keys:
         try:
-            r = _load_checked(refs[key], key)
-            h = _load_checked(hyps[key], key)
+            r = _load_checked(refs[key], key, width)
+            width = r.shape[1]
+            h = _load_checked(hyps[key], key, width)
         except (CauseError, OSError, ValueError) as e:
             skipped[key] = str(e)
             logger.warning("skipping %s: %s", key, e)
@@ -223,7 +261,10 @@ def _mean_predictor(train_ref, pairs: dict, ref, notes: list[str]) -> tuple[np.n
 
     if train_ref is not None:
         train, _ = load_au_set(train_ref)
-        train_mean = scoring.nanmean_rows([_load_checked(train[k], k) for k in sorted(train)])
+        width = next(iter(pairs.values()))[0].shape[1]
+        train_mean = scoring.nanmean_rows(
+            [_load_checked(train[k], k, width) for k in sorted(train)]
+        )
         mean_source = str(train_ref)
     else:
         train_mean = scoring.nanmean_rows([r for r, _ in pairs.values()])
@@ -258,15 +299,28 @@ def _write_outputs(
         tmp.write_text(md, encoding="utf-8")
     indices = None
     if plot_aus:
-        try:
-            indices = sorted({au_index(a) for a in plot_aus})
-        except KeyError as e:
-            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+        width = next(iter(pairs.values()))[0].shape[1]
+        indices = _plot_indices(plot_aus, target_for_width(width))
     for key in list(pairs)[: max(0, num_plots)]:
         r, h = pairs[key]
         plot_au_trajectories(
             output_dir / "plots" / f"{key}.png", r, h, result["fps"], au_indices=indices, title=key
         )
+
+
+def _plot_indices(names: list[str], space) -> list[int]:
+    """Columns to plot: AU names (``AU12``) for AU sets, blendshape names for ARKit sets."""
+    if space.name == "au":
+        try:
+            return sorted({au_index(a) for a in names})
+        except KeyError as e:
+            raise CauseError(str(e.args[0]), fix="name AUs like AU12") from None
+    unknown = [n for n in names if n not in space.names]
+    if unknown:
+        raise CauseError(
+            f"unknown blendshape {unknown[0]!r}", fix="name blendshapes like jawOpen (ARKit names)"
+        )
+    return sorted({space.names.index(n) for n in names})
 
 
 @reports_errors

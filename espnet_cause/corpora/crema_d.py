@@ -17,13 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from espnet_cause.corpora.common import (
-    Utterance,
-    clean_id,
-    find_files,
-    require_dir,
-    require_some,
-)
+from espnet_cause.corpora.common import Utterance, clean_id, find_files, require_dir, require_some
 
 LAYOUT = "AudioWAV/<actor>_<sentence>_<emotion>_<level>.wav and VideoFlash/<same stem>.flv|.mp4"
 

@@ -18,13 +18,7 @@ import logging
 import os
 from pathlib import Path
 
-from espnet_cause.corpora.common import (
-    Utterance,
-    clean_id,
-    find_files,
-    require_dir,
-    require_some,
-)
+from espnet_cause.corpora.common import Utterance, clean_id, find_files, require_dir, require_some
 
 logger = logging.getLogger(__name__)
 

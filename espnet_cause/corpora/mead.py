@@ -15,13 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from espnet_cause.corpora.common import (
-    Utterance,
-    clean_id,
-    find_files,
-    require_dir,
-    require_some,
-)
+from espnet_cause.corpora.common import Utterance, clean_id, find_files, require_dir, require_some
 
 LAYOUT = (
     "<spk>/video/front/<emotion>/level_<n>/<id>.mp4 and <spk>/audio/<emotion>/level_<n>/<id>.m4a"

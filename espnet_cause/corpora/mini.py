@@ -209,8 +209,23 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
         fps=au_fps,
     )
     write_openface_csv(csv_path, AUTrack.from_array(aus, au_fps, source=str(csv_path)))
+    write_arkit_track(csv_path, aus, au_fps)
     write_wav(wav_path, samples, SAMPLE_RATE)  # last: its presence marks the item done
     return {"utt_id": item.utt_id, "seconds": len(samples) / SAMPLE_RATE, "frames": len(aus)}
+
+
+def write_arkit_track(au_csv: Path, aus: np.ndarray, au_fps: float) -> Path:
+    """The utterance's ARKit track: its AU track through the AU -> ARKit table.
+
+    Written as ``<utt>.blendshapes.csv`` beside the AU CSV, where stage 2 imports it for
+    ``target: arkit`` models (utterances with a video get MediaPipe's own blendshapes of the
+    video instead). Synthetic like the AUs: left and right equal, no gaze, no tongue.
+    """
+    from espnet_cause.arkit import aus_to_blendshapes
+    from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+    path = blendshape_csv_path(au_csv)
+    return write_blendshape_csv(path, aus_to_blendshapes(aus), np.arange(len(aus)) / au_fps)
 
 
 _PROGRESS = None  # queue to the parent process, set in worker processes

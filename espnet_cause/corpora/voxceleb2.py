@@ -15,13 +15,7 @@ from __future__ import annotations
 
 import os
 
-from espnet_cause.corpora.common import (
-    Utterance,
-    clean_id,
-    find_files,
-    require_dir,
-    require_some,
-)
+from espnet_cause.corpora.common import Utterance, clean_id, find_files, require_dir, require_some
 
 LAYOUT = "dev|test/mp4/<id>/<ytid>/<n>.mp4"
 PARTS = ("dev", "test")

@@ -5,7 +5,8 @@
 - :mod:`~espnet_cause.extract.mediapipe`: the built-in tracker, MediaPipe Face Landmarker
   blendshapes mapped to AUs by the table in :mod:`espnet_cause.arkit`.
 - :mod:`~espnet_cause.extract.videos`: the ``extract_au`` job (one video or a ``video.scp``).
-- :mod:`~espnet_cause.extract.labels`: per-utterance label job and the stage driver.
+- :mod:`~espnet_cause.extract.utterance`: the per-utterance job of stage 2;
+- :mod:`~espnet_cause.extract.labels`: the stage 2 driver (decisions, report, dump dir).
 
 Both extractors yield the same :class:`~espnet_cause.io.track.AUTrack` and write the same
 OpenFace-style CSV. Importing this package loads neither PyAV nor MediaPipe.

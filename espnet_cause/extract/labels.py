@@ -1,6 +1,7 @@
 """Recipe stage 2: AU labels and 16 kHz audio for every utterance of a Kaldi data dir.
 
-Per utterance (:func:`label_utterance`, run through the batch runner :mod:`espnet_cause.batch`,
+Per utterance (:func:`espnet_cause.extract.utterance.label_utterance`, run through the batch
+runner :mod:`espnet_cause.batch`,
 so it runs on a Dask cluster when configured, resumes after a crash and starts over when a setting
 changes):
 
@@ -20,6 +21,16 @@ NaN), and writes the dump dir atomically: ``wav.scp`` (``wav/<utt>.wav``), ``au.
 ``utt2spk``, ``spk2utt``, ``au_fps`` and ``au_report.tsv``. Bad inputs skip their utterance with
 the reason in the report; the stage fails only when more than ``max_fail_fraction`` of the
 utterances are not kept.
+
+Blendshapes (the labels of ``target: arkit`` models): ``blendshapes.scp``/``.ark`` holds a
+(T, 51) matrix per kept utterance on the same frame grid, with the same gap filling and
+bridging, in :data:`espnet_cause.arkit.BLENDSHAPE_NAMES` order (0..1; MediaPipe has no
+``tongueOut``). Where they come from is the report's ``blendshapes`` column: ``mediapipe``
+(the tracker's own scores of the video), ``csv`` (a blendshape CSV
+``<name>.blendshapes.csv`` beside the utterance's AU CSV, :mod:`espnet_cause.io.blendshapes`),
+or ``au_table`` (derived from the AU track through the AU -> ARKit table of
+:mod:`espnet_cause.arkit`: an approximation, left and right equal). ``head_pose.scp`` holds
+(T, 3) yaw, pitch, roll in degrees for the utterances tracked by MediaPipe.
 """
 
 from __future__ import annotations
@@ -36,23 +47,21 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
-from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.datadir import (
     read_kaldi_map,
     validate_data_dir,
     write_kaldi_map,
     write_utt2spk_spk2utt,
 )
-from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, AUTrack, fill_gaps
+from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, fill_gaps
 from espnet_cause.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 
 #: The two AU extractors.
 EXTRACTORS = ("openface", "mediapipe")
-#: Sample rate of the dumped audio.
-SAMPLE_RATE = 16000
 #: Largest audio/AU length difference (seconds) that is padded or trimmed instead of skipped.
 DEFAULT_MAX_LENGTH_DIFF = 0.2
 #: Utterances with a larger fraction of unfillable AU frames are dropped.
@@ -61,111 +70,35 @@ DEFAULT_MAX_MISSING_FRACTION = 0.2
 DEFAULT_MAX_FAIL_FRACTION = 0.3
 #: The report and its columns (the batch runner's key, status, reason, then this job's).
 REPORT_FILE = "au_report.tsv"
-REPORT_COLUMNS = ("key", "status", "reason", "extractor", "frames", "missing_frames", "decision")
+REPORT_COLUMNS = (
+    "key", "status", "reason", "extractor", "frames", "missing_frames", "decision", "blendshapes",
+)  # fmt: skip
 #: With a cluster configured, up to this many CSV-import utterances run in the main process.
 MAX_LOCAL_IMPORTS = 2000
 
 KEEP, DROP, SKIP = "keep", "drop", "skip"
 
 
-def label_utterance(key: str, payload: dict, tracker=None) -> dict:
-    """Make one utterance's AU matrix and 16 kHz wav (module level: runs on Dask workers).
+def _write_blendshape_labels(output_dir: Path, au_files: dict[str, Path]) -> None:
+    """``blendshapes.scp`` for every kept utterance, ``head_pose.scp`` for the tracked ones."""
+    from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
+    from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 
-    Args:
-        key: Utterance id.
-        payload: ``extractor``, ``video``, ``au_csv``, ``wav`` (input paths or None),
-            ``wav_out``, ``au_out`` (output paths), ``au_fps``, ``max_gap``,
-            ``min_confidence``, ``max_length_diff``.
-        tracker: The MediaPipe extractor (from :func:`setup_extractor`), for ``mediapipe``.
-
-    Returns:
-        A record: ``status`` ``ok`` with ``extractor``, ``frames``, ``missing_frames``,
-        ``source_frames``, ``source_missing``, ``seconds``, or ``status`` ``error`` with
-        ``reason`` when the input is bad (the utterance is skipped; a re-run retries it, so a
-        fixed input is picked up).
-    """
-    extractor = payload["extractor"]
-    try:
-        audio = _audio(key, payload)  # first: cheaper than tracking, and fails fast
-        source, track = _au_track(key, payload, tracker)
-        extractor = source
-        return _finish(key, payload, source, track, audio)
-    except CauseError as e:  # a bad input: an error record, retried when the stage re-runs
-        return {"status": "error", "extractor": extractor, "reason": str(e)}
-
-
-def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
-    from espnet_cause.extract.openface import import_openface_csv
-
-    if payload["extractor"] == "mediapipe" and payload.get("video"):
-        if tracker is None:
-            raise RuntimeError("mediapipe extraction needs a tracker (see setup_extractor)")
-        return "mediapipe", tracker(payload["video"])
-    if payload.get("au_csv"):
-        return "openface_csv", import_openface_csv(payload["au_csv"])
-    what = "au_csv.scp entry" if payload["extractor"] == "openface" else "video or au_csv entry"
-    raise CauseError(
-        f"utterance {key!r} has no {what}",
-        fix="list its OpenFace CSV in au_csv.scp (or its video in video.scp for mediapipe)",
-    )
-
-
-def _audio(key: str, payload: dict) -> np.ndarray:
-    from espnet_cause.io.audio import load_speech
-    from espnet_cause.io.video import read_audio_track
-
-    if payload.get("video"):
-        return read_audio_track(payload["video"], sample_rate=SAMPLE_RATE)
-    wav = payload.get("wav")
-    if not wav:
-        raise CauseError(f"utterance {key!r} has no wav.scp entry and no video")
-    samples, _ = load_speech(wav, name=key, target_sr=SAMPLE_RATE)
-    return samples
-
-
-def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndarray) -> dict:
-    from espnet_cause.io.audio import write_wav
-    from espnet_cause.io.timegrid import num_frames_for_fps
-
-    seconds = len(audio) / SAMPLE_RATE
-    au_seconds = track.duration
-    if abs(seconds - au_seconds) > payload["max_length_diff"]:
-        raise CauseError(
-            f"audio is {seconds:.2f} s but the AU track is {au_seconds:.2f} s "
-            f"(more than {payload['max_length_diff']:g} s apart)",
-            path=track.source or None,
-            fix="give the audio and the video/CSV of the same recording",
-        )
-    au_fps = payload["au_fps"]
-    num_frames = num_frames_for_fps(seconds, au_fps)
-    # Past the track's end, the last frame holds for up to max_length_diff (padding).
-    max_gap = max(payload["max_gap"], payload["max_length_diff"])
-    resampled, report = track.resample(
-        au_fps,
-        min_confidence=payload["min_confidence"],
-        max_gap=payload["max_gap"],
-        num_frames=num_frames,
-    )
-    tail = resampled.timestamps > track.timestamps[-1]
-    if tail.any() and max_gap > payload["max_gap"]:
-        padded, _ = track.resample(
-            au_fps, min_confidence=payload["min_confidence"], max_gap=max_gap, num_frames=num_frames
-        )
-        fill = tail & np.isnan(resampled.intensities).any(axis=1)
-        resampled.intensities[fill] = padded.intensities[fill]
-    missing = int(np.isnan(resampled.intensities).any(axis=1).sum())
-    write_wav(payload["wav_out"], audio, SAMPLE_RATE)
-    with atomic_write(payload["au_out"]) as tmp:
-        np.save(tmp, resampled.intensities.astype(np.float32))
-    return {
-        "status": "ok",
-        "extractor": source,
-        "frames": num_frames,
-        "missing_frames": missing,
-        "source_frames": len(track),
-        "source_missing": report.num_source_missing,
-        "seconds": round(seconds, 3),
-    }
+    with AUArkWriter(
+        output_dir / "blendshapes.ark", output_dir / "blendshapes.scp", num_columns=NUM_BLENDSHAPES
+    ) as writer:
+        for utt, au_file in au_files.items():
+            own = extra_path(au_file, "blendshapes")
+            if own.is_file():
+                writer.write(utt, fill_gaps(np.load(own)))
+            else:
+                writer.write(utt, aus_to_blendshapes(fill_gaps(np.load(au_file))))
+    poses = {u: extra_path(f, "head_pose") for u, f in au_files.items()}
+    poses = {u: p for u, p in poses.items() if p.is_file()}
+    if poses:
+        with KaldiArkWriter(output_dir / "head_pose.ark", output_dir / "head_pose.scp") as writer:
+            for utt, path in poses.items():
+                writer.write(utt, fill_gaps(np.load(path)))
 
 
 def make_au_labels(
@@ -222,6 +155,7 @@ def make_au_labels(
         "max_gap": max_gap,
         "min_confidence": min_confidence,
         "max_length_diff": max_length_diff,
+        "labels": "au+blendshapes",  # dumps made before blendshapes were kept are redone
     }
     with output_lock(output_dir):
         where = BatchDir(output_dir)
@@ -272,6 +206,7 @@ def make_au_labels(
             fps=au_fps,
             transform=fill_gaps,
         )
+        _write_blendshape_labels(output_dir, {utt: where.item(utt, ".npy") for utt in kept})
         write_kaldi_map(
             output_dir / "wav.scp", {u: str(output_dir / "wav" / f"{u}.wav") for u in kept}
         )
@@ -361,6 +296,7 @@ def _decide(
             "extractor": rec.get("extractor", extractor),
             "frames": rec.get("frames", 0),
             "missing_frames": rec.get("missing_frames", 0),
+            "blendshapes": rec.get("blendshapes", "-"),
         }
         if rec.get("status") != "ok":
             row.update(decision=SKIP, reason=rec.get("reason", "unknown error"))

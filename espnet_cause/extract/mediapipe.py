@@ -6,6 +6,11 @@ each frame are mapped to the 17 OpenFace AUs by the table in
 :mod:`espnet_cause.arkit`. Frames without a face are missing data (success 0, NaN
 intensities), never zero AUs. When several faces are found, the largest is used.
 
+The track also keeps the 51 blendshape scores themselves (``track.blendshapes``, ARKit names in
+:data:`~espnet_cause.arkit.BLENDSHAPE_NAMES` order) and the head rotation
+(``track.head_pose``: yaw, pitch, roll in degrees from the facial transformation matrix, see
+:func:`head_pose_from_matrix`).
+
 Decoding (PyAV, FFmpeg threads, downscaled during the RGB conversion) runs in a second thread that
 feeds the landmarker through a small queue, so decode and inference overlap.
 
@@ -24,7 +29,7 @@ import threading
 
 import numpy as np
 
-from espnet_cause.arkit import blendshapes_to_aus
+from espnet_cause.arkit import BLENDSHAPE_NAMES, blendshapes_to_aus, reorder
 from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import FaceLandmarker, largest_face
@@ -124,6 +129,7 @@ class MediaPipeAUExtractor:
             min_tracking_confidence=self.min_tracking_confidence,
             video=True,
             blendshapes=True,
+            transformation_matrices=True,
         )
         return self._landmarker
 
@@ -145,6 +151,7 @@ class MediaPipeAUExtractor:
             frames = _threaded(frames)
         times: list[float] = []
         rows: list[np.ndarray | None] = []
+        poses: list[np.ndarray | None] = []
         names: list[str] | None = None
         landmarker = self._landmarker
         if landmarker is None or landmarker.closed:  # closed by close() or face close_all()
@@ -163,12 +170,15 @@ class MediaPipeAUExtractor:
                 times.append(t)
                 if not result.face_blendshapes:
                     rows.append(None)
+                    poses.append(None)
                     continue
                 face = largest_face(result.face_landmarks)
                 categories = result.face_blendshapes[face]
                 if names is None:
                     names = [c.category_name for c in categories]
                 rows.append(np.array([c.score for c in categories], dtype=np.float32))
+                matrices = result.facial_transformation_matrixes
+                poses.append(head_pose_from_matrix(matrices[face]) if matrices else None)
         finally:
             self._clock_ms = last_ms + RESET_GAP_MS
         if names is None:
@@ -177,6 +187,8 @@ class MediaPipeAUExtractor:
                 path=video,
                 fix="check that the video shows a face, frontal enough and not too small",
             )
+        #: MediaPipe's blendshape category names, as the model reported them.
+        self.category_names = list(names)
         scores = np.full((len(rows), len(names)), np.nan, dtype=np.float32)
         for i, row in enumerate(rows):
             if row is not None:
@@ -184,6 +196,10 @@ class MediaPipeAUExtractor:
         found = ~np.isnan(scores).any(axis=1)
         intensities = np.full((len(rows), NUM_AUS), np.nan, dtype=np.float32)
         intensities[found] = blendshapes_to_aus(scores[found], names)
+        head_pose = np.full((len(rows), 3), np.nan, dtype=np.float32)
+        for i, pose in enumerate(poses):
+            if pose is not None:
+                head_pose[i] = pose
         times_arr = np.asarray(times, dtype=np.float64)
         diffs = np.diff(times_arr)
         diffs = diffs[diffs > 0]
@@ -196,7 +212,28 @@ class MediaPipeAUExtractor:
             confidence=found.astype(np.float32),
             fps=fps,
             source=str(video),
+            blendshapes=reorder(scores, names, BLENDSHAPE_NAMES, fill=np.nan),
+            head_pose=head_pose,
         )
+
+
+def head_pose_from_matrix(matrix) -> np.ndarray:
+    """Head yaw, pitch and roll in degrees from a 4x4 facial transformation matrix.
+
+    MediaPipe's matrix maps the canonical face model into camera space (x right, y up, z toward
+    the camera). With its rotation (scale removed) written as ``R = Ry(yaw) Rx(pitch) Rz(roll)``:
+    ``yaw = atan2(R[0,2], R[2,2])``, ``pitch = asin(-R[1,2])``, ``roll = atan2(R[1,0], R[1,1])``;
+    a frontal, upright face is (0, 0, 0).
+
+    Returns:
+        (3,) float32.
+    """
+    m = np.asarray(matrix, dtype=np.float64)[:3, :3]
+    r = m / np.linalg.norm(m, axis=0, keepdims=True)
+    yaw = np.arctan2(r[0, 2], r[2, 2])
+    pitch = np.arcsin(np.clip(-r[1, 2], -1.0, 1.0))
+    roll = np.arctan2(r[1, 0], r[1, 1])
+    return np.degrees(np.array([yaw, pitch, roll])).astype(np.float32)
 
 
 def _threaded(frames, size: int = QUEUE_FRAMES):

@@ -78,10 +78,22 @@ def extract_one(
     return track
 
 
-def extract_item(key: str, payload: dict, tracker=None) -> dict:
-    """One video of a set -> ``payload['output']`` CSV (module level: runs on Dask workers)."""
+def write_track(output: str | os.PathLike, track) -> None:
+    """The OpenFace-style CSV, and with blendshapes (mediapipe) ``<name>.blendshapes.csv`` beside
+    it (:mod:`espnet_cause.io.blendshapes`: the 51 scores and the head rotation of the frames)."""
     from espnet_cause.io.openface import write_openface_csv
 
+    write_openface_csv(output, track)
+    if track.blendshapes is not None:
+        from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+        write_blendshape_csv(
+            blendshape_csv_path(output), track.blendshapes, track.timestamps, track.head_pose
+        )
+
+
+def extract_item(key: str, payload: dict, tracker=None) -> dict:
+    """One video of a set -> ``payload['output']`` CSV (module level: runs on Dask workers)."""
     track = extract_one(
         payload["extractor"],
         payload["video"],
@@ -90,7 +102,7 @@ def extract_item(key: str, payload: dict, tracker=None) -> dict:
         au_fps=payload["au_fps"],
         max_gap=payload["max_gap"],
     )
-    write_openface_csv(payload["output"], track)
+    write_track(payload["output"], track)
     return {"frames": len(track), "faces": int(track.success.sum())}
 
 
@@ -120,7 +132,7 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.batch import output_lock, report_rows, run_batch, write_report
+    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
@@ -154,15 +166,5 @@ def extract_video_set(
             retry_errors=True,
             keys_from=video_scp,
         )
-        write_report(output_dir / REPORT_FILE, report_rows(videos, records), REPORT_COLUMNS)
-        failed = {k: r["reason"] for k, r in records.items() if r.get("status") != "ok"}
-        for key, reason in failed.items():
-            logger.warning("%s: skipped: %s", key, reason)
-        logger.info("%d of %d videos -> %s", len(records) - len(failed), len(records), output_dir)
-        if len(failed) == len(records):
-            first = next(iter(failed.values()))
-            raise CauseError(
-                f"no video could be processed ({len(failed)} failed; first: {first})",
-                path=video_scp,
-            )
-        return records
+        finish(output_dir / REPORT_FILE, videos, records, REPORT_COLUMNS, what="video")
+    return records

@@ -94,6 +94,9 @@ class FaceLandmarker:
         min_tracking_confidence: Threshold to keep tracking instead of re-detecting (video).
         video: VIDEO running mode (timestamps in :meth:`detect_frame`) instead of IMAGE.
         blendshapes: Also compute the 52 blendshape scores per face.
+        transformation_matrices: Also compute each face's 4x4 facial transformation matrix
+            (canonical face -> camera; head pose, see
+            :func:`espnet_cause.extract.mediapipe.head_pose_from_matrix`).
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class FaceLandmarker:
         min_tracking_confidence: float = 0.5,
         video: bool = False,
         blendshapes: bool = False,
+        transformation_matrices: bool = False,
     ) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -127,6 +131,7 @@ class FaceLandmarker:
             ),
             min_tracking_confidence=min_tracking_confidence,
             output_face_blendshapes=blendshapes,
+            output_facial_transformation_matrixes=transformation_matrices,
         )
         try:
             self._landmarker = vision.FaceLandmarker.create_from_options(options)

@@ -12,6 +12,8 @@ double backward does not mix well with DDP's bucketed hooks). Only rank 0 logs a
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
 import os
 import time
@@ -94,10 +96,42 @@ def image_grid(rows: list[torch.Tensor]) -> np.ndarray:
     return torch.cat(tiles, dim=0).numpy()
 
 
+@dataclasses.dataclass
+class TrainingSchedule:
+    """How long GANimation trains and how often it logs and saves (flat keys in the YAML).
+
+    Attributes:
+        batch_size: Faces per batch (per process).
+        n_critic: Discriminator steps per generator step.
+        max_steps: Total discriminator steps.
+        lr_decay_steps: Linear learning-rate decay over the last this many steps.
+        num_workers: DataLoader worker processes.
+        log_interval: Steps between scalar logs.
+        image_interval: Steps between image grids.
+        save_interval: Steps between checkpoints.
+        seed: Random seed.
+    """
+
+    batch_size: int = 25
+    n_critic: int = 5
+    max_steps: int = 240000
+    lr_decay_steps: int = 80000
+    num_workers: int = 2
+    log_interval: int = 100
+    image_interval: int = 1000
+    save_interval: int = 2000
+    seed: int = 0
+
+
+#: The flat YAML keys that make up a :class:`TrainingSchedule`.
+SCHEDULE_KEYS = tuple(f.name for f in dataclasses.fields(TrainingSchedule))
+
+
 class GANimationTrainer:
     """Builds the GANimation networks, losses and optimisers, and trains them.
 
-    Args mirror the YAML configuration one to one (see ``conf/ganimation.yaml``).
+    The YAML configuration (``conf/ganimation.yaml``) maps onto these arguments one to one, its
+    flat schedule keys onto ``schedule`` (see :meth:`from_config`).
 
     Args:
         train_dir: Face directory (``aus.csv`` + crops), see ``espnet_cause.ganimation.data``.
@@ -112,15 +146,7 @@ class GANimationTrainer:
         attention_loss_conf: ``AttentionLoss`` kwargs.
         optim_conf: ``torch.optim.Adam`` kwargs, for both networks.
         dataset_conf: ``FaceAUDataset`` kwargs (``image_size`` is added).
-        batch_size: Faces per batch (per process).
-        n_critic: Discriminator steps per generator step.
-        max_steps: Total discriminator steps.
-        lr_decay_steps: Linear learning-rate decay over the last this many steps.
-        num_workers: DataLoader worker processes.
-        log_interval: Steps between scalar logs.
-        image_interval: Steps between image grids.
-        save_interval: Steps between checkpoints.
-        seed: Random seed.
+        schedule: Steps, batch size, intervals and seed (default :class:`TrainingSchedule`).
         device: Torch device; default ``cuda:LOCAL_RANK`` when CUDA is available, else CPU.
     """
 
@@ -138,17 +164,10 @@ class GANimationTrainer:
         attention_loss_conf: dict | None = None,
         optim_conf: dict | None = None,
         dataset_conf: dict | None = None,
-        batch_size: int = 25,
-        n_critic: int = 5,
-        max_steps: int = 240000,
-        lr_decay_steps: int = 80000,
-        num_workers: int = 2,
-        log_interval: int = 100,
-        image_interval: int = 1000,
-        save_interval: int = 2000,
-        seed: int = 0,
+        schedule: TrainingSchedule | None = None,
         device: str | None = None,
     ) -> None:
+        self.schedule = schedule = schedule or TrainingSchedule()
         self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -160,8 +179,8 @@ class GANimationTrainer:
             if self.device.type == "cuda":
                 torch.cuda.set_device(self.device)
             torch.distributed.init_process_group(backend)
-        torch.manual_seed(seed + self.rank)
-        np.random.seed(seed + self.rank)
+        torch.manual_seed(schedule.seed + self.rank)
+        np.random.seed(schedule.seed + self.rank)
 
         self.train_dir = Path(train_dir)
         self.output_dir = Path(output_dir)
@@ -184,17 +203,23 @@ class GANimationTrainer:
         self.optimizer_g = torch.optim.Adam(self.generator.parameters(), **optim_conf)
         self.optimizer_d = torch.optim.Adam(self.discriminator.parameters(), **optim_conf)
         self.dataset_conf = dict(dataset_conf or {})
-        self.batch_size = batch_size
-        self.n_critic = n_critic
-        self.max_steps = max_steps
-        self.lr_decay_steps = lr_decay_steps
-        self.num_workers = num_workers
-        self.log_interval = log_interval
-        self.image_interval = image_interval
-        self.save_interval = save_interval
-        self.seed = seed
         self.step = 0
         self.config: dict = {}
+
+    @classmethod
+    def from_config(
+        cls, train_dir: str | os.PathLike, output_dir: str | os.PathLike, config: dict
+    ) -> GANimationTrainer:
+        """A trainer from the flat YAML configuration (schedule keys go to ``schedule``)."""
+        config = dict(config)
+        schedule = TrainingSchedule(**{k: config.pop(k) for k in SCHEDULE_KEYS if k in config})
+        return cls(train_dir=train_dir, output_dir=output_dir, schedule=schedule, **config)
+
+    @classmethod
+    def config_keys(cls) -> set[str]:
+        """The keys a YAML configuration may hold."""
+        args = set(inspect.signature(cls).parameters) - {"train_dir", "output_dir", "schedule"}
+        return args | set(SCHEDULE_KEYS)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -257,17 +282,17 @@ class GANimationTrainer:
         dataset = FaceAUDataset(self.train_dir, image_size=self.image_size, **self.dataset_conf)
         sampler = None
         if self.world_size > 1:
-            sampler = DistributedSampler(dataset, seed=self.seed, drop_last=True)
-        drop_last = len(dataset) // self.world_size >= self.batch_size
+            sampler = DistributedSampler(dataset, seed=self.schedule.seed, drop_last=True)
+        drop_last = len(dataset) // self.world_size >= self.schedule.batch_size
         loader = DataLoader(
             dataset,
-            batch_size=self.batch_size,
+            batch_size=self.schedule.batch_size,
             shuffle=sampler is None,
             sampler=sampler,
-            num_workers=self.num_workers,
+            num_workers=self.schedule.num_workers,
             drop_last=drop_last,
             pin_memory=self.device.type == "cuda",
-            persistent_workers=self.num_workers > 0,
+            persistent_workers=self.schedule.num_workers > 0,
         )
         logger.info("%d training faces in %s", len(dataset), self.train_dir)
         return loader, sampler
@@ -281,7 +306,9 @@ class GANimationTrainer:
                 p.grad /= self.world_size
 
     def _set_lr(self) -> float:
-        lr = self.base_lr * lr_factor(self.step, self.max_steps, self.lr_decay_steps)
+        lr = self.base_lr * lr_factor(
+            self.step, self.schedule.max_steps, self.schedule.lr_decay_steps
+        )
         for opt in (self.optimizer_g, self.optimizer_d):
             for group in opt.param_groups:
                 group["lr"] = lr
@@ -336,8 +363,10 @@ class GANimationTrainer:
         """Train until ``max_steps``, saving every ``save_interval`` steps and at the end."""
         from tqdm import tqdm
 
-        if self.step >= self.max_steps:
-            logger.info("already trained to step %d (max_steps %d)", self.step, self.max_steps)
+        if self.step >= self.schedule.max_steps:
+            logger.info(
+                "already trained to step %d (max_steps %d)", self.step, self.schedule.max_steps
+            )
             if self.rank == 0 and not (self.output_dir / GENERATOR_FILE).exists():
                 self.save()
             return
@@ -348,10 +377,13 @@ class GANimationTrainer:
         self.discriminator.train()
         epoch = self.step // max(1, len(loader))
         progress = tqdm(
-            total=self.max_steps, initial=self.step, desc="ganimation", disable=self.rank != 0
+            total=self.schedule.max_steps,
+            initial=self.step,
+            desc="ganimation",
+            disable=self.rank != 0,
         )
         start, sums, counts, count = time.time(), {}, {}, 0
-        while self.step < self.max_steps:
+        while self.step < self.schedule.max_steps:
             if sampler is not None:
                 sampler.set_epoch(epoch)
             for batch in loader:
@@ -361,7 +393,7 @@ class GANimationTrainer:
                 lr = self._set_lr()
                 scalars = self.train_discriminator(real, real_aus, target_aus)
                 grid_rows = None
-                if (self.step + 1) % self.n_critic == 0:
+                if (self.step + 1) % self.schedule.n_critic == 0:
                     g_scalars, grid_rows = self.train_generator(real, real_aus, target_aus)
                     scalars.update(g_scalars)
                 self.step += 1
@@ -370,7 +402,7 @@ class GANimationTrainer:
                     sums[k] = sums.get(k, 0.0) + v
                     counts[k] = counts.get(k, 0) + 1
                 count += 1
-                if log is not None and self.step % self.log_interval == 0:
+                if log is not None and self.step % self.schedule.log_interval == 0:
                     means = {k: v / counts[k] for k, v in sums.items()}
                     means["lr"] = lr
                     means["steps_per_second"] = count / max(time.time() - start, 1e-9)
@@ -384,12 +416,15 @@ class GANimationTrainer:
                 if (
                     log is not None
                     and grid_rows is not None
-                    and (self.step % self.image_interval < self.n_critic)
+                    and (self.step % self.schedule.image_interval < self.schedule.n_critic)
                 ):
                     log.image(self.step, image_grid([r[:GRID_FACES] for r in grid_rows]))
-                if self.step % self.save_interval == 0 or self.step >= self.max_steps:
+                if (
+                    self.step % self.schedule.save_interval == 0
+                    or self.step >= self.schedule.max_steps
+                ):
                     self.save()
-                if self.step >= self.max_steps:
+                if self.step >= self.schedule.max_steps:
                     break
             epoch += 1
         progress.close()

@@ -32,6 +32,9 @@ class AUTrack:
         confidence: (T,) float32 tracker confidence in [0, 1].
         fps: Nominal frame rate, or None when the timing is irregular.
         source: Where the track came from, used in messages.
+        blendshapes: (T, 51) float32 ARKit blendshape scores in 0..1 of the same frames
+            (:data:`espnet_cause.arkit.BLENDSHAPE_NAMES`), or None when the source has none.
+        head_pose: (T, 3) float32 head yaw, pitch, roll in degrees, or None.
     """
 
     intensities: np.ndarray
@@ -40,6 +43,8 @@ class AUTrack:
     confidence: np.ndarray
     fps: float | None = None
     source: str = ""
+    blendshapes: np.ndarray | None = None
+    head_pose: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.intensities = np.asarray(self.intensities, dtype=np.float32)
@@ -56,6 +61,13 @@ class AUTrack:
         for name in ("timestamps", "success", "confidence"):
             if getattr(self, name).shape != (n,):
                 raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({n},)")
+        for name in ("blendshapes", "head_pose"):
+            extra = getattr(self, name)
+            if extra is not None:
+                extra = np.asarray(extra, dtype=np.float32)
+                if extra.ndim != 2 or len(extra) != n:
+                    raise ValueError(f"{name} has shape {extra.shape}, expected ({n}, D)")
+                setattr(self, name, extra)
 
     @classmethod
     def from_array(
@@ -123,6 +135,7 @@ class AUTrack:
 
         Returns:
             The resampled track ((num_frames, 17), NaN inside long gaps) and its gap report.
+            Blendshapes and head pose, when present, are resampled the same way.
         """
         if fps <= 0 or not math.isfinite(fps):
             raise CauseError(f"frame rate must be positive, got {fps}", fix="pass --fps > 0")
@@ -132,8 +145,9 @@ class AUTrack:
         grid = np.arange(num_frames, dtype=np.float64) / fps
         valid = self.valid_mask(min_confidence)
         t = self.timestamps[valid]
-        v = self.intensities[valid]
-        out = np.full((num_frames, NUM_AUS), np.nan, dtype=np.float32)
+        extras = [x for x in (self.blendshapes, self.head_pose) if x is not None]
+        v = np.hstack([self.intensities] + extras)[valid]
+        out = np.full((num_frames, v.shape[1]), np.nan, dtype=np.float32)
         if len(t) == 0:
             report = GapReport(num_frames, num_frames, grid[-1] - grid[0] if num_frames else 0.0)
             return self._on_grid(out, fps), report
@@ -165,7 +179,10 @@ class AUTrack:
         out[only_right] = v[0]
         only_left = fill & ~has_right
         out[only_left] = v[-1]
-        np.clip(out, AU_INTENSITY_MIN, AU_INTENSITY_MAX, out=out)
+        np.clip(out[:, :NUM_AUS], AU_INTENSITY_MIN, AU_INTENSITY_MAX, out=out[:, :NUM_AUS])
+        if self.blendshapes is not None:
+            bs = slice(NUM_AUS, NUM_AUS + self.blendshapes.shape[1])
+            np.clip(out[:, bs], 0.0, 1.0, out=out[:, bs])
 
         missing = ~fill
         report = GapReport(
@@ -177,14 +194,22 @@ class AUTrack:
         return self._on_grid(out, fps), report
 
     def _on_grid(self, values: np.ndarray, fps: float) -> AUTrack:
-        ok = ~np.isnan(values).any(axis=1)
+        """A regular-grid track from resampled columns: AUs, then blendshapes and head pose."""
+        aus, rest = values[:, :NUM_AUS], values[:, NUM_AUS:]
+        extra = {}
+        for name in ("blendshapes", "head_pose"):
+            width = getattr(self, name).shape[1] if getattr(self, name) is not None else 0
+            if width:
+                extra[name], rest = rest[:, :width], rest[:, width:]
+        ok = ~np.isnan(aus).any(axis=1)
         return AUTrack(
-            intensities=values,
+            intensities=np.ascontiguousarray(aus),
             timestamps=np.arange(len(values), dtype=np.float64) / fps,
             success=ok,
             confidence=ok.astype(np.float32),
             fps=float(fps),
             source=self.source,
+            **{k: np.ascontiguousarray(v) for k, v in extra.items()},
         )
 
 

@@ -1,7 +1,9 @@
 """CAUSETask: the ESPnet2 task that trains :class:`ESPnetCAUSEModel` (speech -> 17 AUs).
 
 Data names: ``speech`` (``sound``, 16 kHz mono) and ``au`` (``kaldi_ark``, (T, 17) float32 at
-``au_fps`` on the 0-5 scale). Stage 3 runs this task with ``--collect_stats true`` to write the
+``au_fps`` on the 0-5 scale). With ``model_conf: {target: arkit}`` the ``au`` data are the 51
+MediaPipe ARKit blendshapes on 0-1 instead (stage 2's ``blendshapes.scp``; see
+:mod:`espnet_cause.targets`), with their own ``au_stats.npz``. Stage 3 runs this task with ``--collect_stats true`` to write the
 shape files, ``feats_stats.npz`` and ``au_stats.npz``; stage 4 trains with
 ``--normalize global_mvn --normalize_conf stats_file=.../feats_stats.npz --au_normalize global_mvn
 --au_normalize_conf stats_file=.../au_stats.npz``.

@@ -1,9 +1,11 @@
 """AU features and models for expressive TTS/VC conditioning in ESPnet.
 
-- :mod:`~espnet_cause.tts.features`: frame-level AU on a TTS feature grid and the utterance-level
-  ``au_embed`` vector for ``spembs`` (numpy only);
-- :mod:`~espnet_cause.tts.fastspeech2_au`, :mod:`~espnet_cause.tts.espnet_model`,
-  :mod:`~espnet_cause.tts.task`: the frame-level AU-conditioned FastSpeech2 and its ESPnet task
-  (torch/espnet2; import them explicitly);
-- :mod:`~espnet_cause.tts.synthesis`: synthesis from text with an AU stream or reference speech.
+- :mod:`~espnet_cause.tts.features`: the utterance-level ``au_embed`` vector for ``spembs``
+  (numpy only; frame-level AU on a TTS feature grid is :func:`espnet_cause.io.timegrid.to_hop_grid`);
+- :mod:`~espnet_cause.tts.fastspeech2_au`, :mod:`~espnet_cause.tts.espnet_model`: the frame-level
+  AU-conditioned FastSpeech2 (torch/espnet2; import them explicitly); its ESPnet task is
+  :mod:`espnet_cause.tasks.au_tts`.
+
+Synthesis from text with an AU stream or reference speech (``AUText2Speech``) is
+:mod:`espnet_cause.synthesis`, beside :mod:`espnet_cause.inference` (``Speech2AU``).
 """

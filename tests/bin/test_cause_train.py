@@ -39,7 +39,8 @@ TINY_CONF = {
 }
 
 
-def make_dump(root, name: str, num: int, seed: int) -> None:
+def make_dump(root, name: str, num: int, seed: int, width: int = 17) -> None:
+    """Random speech and labels: ``au.scp`` (17 AUs 0-5), or ``blendshapes.scp`` for width 51."""
     import kaldiio
 
     rng = np.random.default_rng(seed)
@@ -47,7 +48,9 @@ def make_dump(root, name: str, num: int, seed: int) -> None:
     (d / "wav").mkdir(parents=True)
     with (
         open(d / "wav.scp", "w") as wav_scp,
-        kaldiio.WriteHelper(f"ark,scp:{d / 'au.ark'},{d / 'au.scp'}") as writer,
+        kaldiio.WriteHelper(
+            f"ark,scp:{d / 'au.ark'},{d / ('au.scp' if width == 17 else 'blendshapes.scp')}"
+        ) as writer,
     ):
         for i in range(num):
             key = f"{name}{i:02d}"
@@ -56,15 +59,16 @@ def make_dump(root, name: str, num: int, seed: int) -> None:
             sf.write(path, (0.1 * rng.standard_normal(n)).astype(np.float32), FS)
             wav_scp.write(f"{key} {path}\n")
             frames = int(np.ceil(n / FS * AU_FPS))
-            writer(key, (5 * rng.random((frames, 17))).astype(np.float32))
+            scale = 5.0 if width == 17 else 1.0
+            writer(key, (scale * rng.random((frames, width))).astype(np.float32))
 
 
-def data_args(root, stats: bool) -> list[str]:
+def data_args(root, stats: bool, labels: str = "au.scp") -> list[str]:
     args = []
     for mode, name in (("train", "train"), ("valid", "valid")):
         d = root / "dump" / name
         args += [f"--{mode}_data_path_and_name_and_type", f"{d}/wav.scp,speech,sound"]
-        args += [f"--{mode}_data_path_and_name_and_type", f"{d}/au.scp,au,kaldi_ark"]
+        args += [f"--{mode}_data_path_and_name_and_type", f"{d}/{labels},au,kaldi_ark"]
         shape = f"{d}/wav.scp" if stats else f"{root}/exp/stats/{mode}/speech_shape"
         args += [f"--{mode}_shape_file", shape]
     return args
@@ -137,3 +141,35 @@ def test_collect_stats_train_and_reload(tmp_path, monkeypatch):
     (moved / "au_stats.npz").unlink()
     with pytest.raises(CauseError, match="au_stats.npz"):
         CAUSETask.build_model_from_file(moved / "config.yaml", moved / "model.pth")
+
+
+def test_target_arkit_trains_one_epoch_on_blendshapes(tmp_path, monkeypatch):
+    """target: arkit: 51 blendshape labels, their own stats, outputs on 0..1, packed and served."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
+    make_dump(tmp_path, "train", 4, 0, width=51)
+    make_dump(tmp_path, "valid", 2, 1, width=51)
+    conf = dict(TINY_CONF, model_conf={"au_fps": AU_FPS, "target": "arkit"})
+    (tmp_path / "arkit.yaml").write_text(yaml.safe_dump(conf))
+    base = ["--config", str(tmp_path / "arkit.yaml")]
+    data = data_args(tmp_path, stats=True, labels="blendshapes.scp")
+    cause_train.main(base + ["--collect_stats", "true", "--output_dir", "exp/stats"] + data)
+    assert np.load(tmp_path / "exp/stats/train/au_stats.npz")["sum"].shape == (51,)
+    cause_train.main(
+        base
+        + ["--output_dir", "exp/arkit"]
+        + ["--normalize_conf", "stats_file=exp/stats/train/feats_stats.npz"]
+        + ["--au_normalize_conf", "stats_file=exp/stats/train/au_stats.npz"]
+        + data_args(tmp_path, stats=False, labels="blendshapes.scp")
+    )
+    exp = tmp_path / "exp/arkit"
+    assert yaml.safe_load((exp / "config.yaml").read_text())["model_conf"]["target"] == "arkit"
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.packing import pack_model
+
+    zip_path = pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", tmp_path / "m.zip")
+    s2a = Speech2AU(str(zip_path))
+    out = s2a(0.1 * np.random.default_rng(3).standard_normal(8000).astype(np.float32), FS)
+    assert s2a.target == "arkit" and out.shape == (13, 51)
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert s2a.to_aus(out).shape == (13, 17) and s2a.arkit(out).shape == (13, 52)

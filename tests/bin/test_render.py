@@ -163,8 +163,9 @@ def test_missing_and_mismatched_checkpoints(demo_image, demo_wav, tmp_path, caps
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_render_with_a_tiny_cause_model(demo_image, demo_wav, tmp_path, monkeypatch):
-    """--cause_model: AUs predicted from the speech by Speech2AU (random tiny model)."""
+@pytest.fixture
+def tiny_cause(demo_wav, tmp_path, monkeypatch):
+    """A random tiny packed CAUSE model and 1.5 s of the demo speech."""
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
     from espnet_cause.packing import pack_model
@@ -175,6 +176,12 @@ def test_render_with_a_tiny_cause_model(demo_image, demo_wav, tmp_path, monkeypa
     speech, sr = sf.read(str(demo_wav), dtype="float32")
     wav = tmp_path / "short.wav"
     sf.write(str(wav), speech[int(0.5 * sr) : int(2.0 * sr)], sr)  # 1.5 s keeps the test short
+    return model, wav
+
+
+def test_render_with_a_tiny_cause_model(demo_image, tiny_cause, tmp_path):
+    """--cause_model: AUs predicted from the speech by Speech2AU (random tiny model)."""
+    model, wav = tiny_cause
     out = tmp_path / "cause.mp4"
     main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--cause_model", str(model),
                                     "--output", str(out)])  # fmt: skip
@@ -184,3 +191,27 @@ def test_render_with_a_tiny_cause_model(demo_image, demo_wav, tmp_path, monkeypa
     assert abs(durations["audio"] - duration) < 0.1 and abs(len(frames) / FPS - duration) < 0.1
     # predicted AUs move the face
     assert max(np.abs(f.astype(float) - frames[0]).max() for f in frames[1:]) > 20
+
+
+def test_render_a_set_skips_bad_items_and_resumes(demo_image, tiny_cause, tmp_path):
+    """--wav_scp: one video per utterance through the batch runner, with a report."""
+    from espnet_cause.batch import read_report
+
+    model, wav = tiny_cause
+    scp = tmp_path / "render.scp"
+    scp.write_text(f"a_good {wav}\nb_missing {tmp_path / 'nope.wav'}\n")
+    out = tmp_path / "set"
+    cmd = _base(demo_image, tmp_path) + ["--wav_scp", str(scp), "--cause_model", str(model),
+                                         "--output_dir", str(out), "--side_by_side"]  # fmt: skip
+    main(cmd)
+    names, durations, rate, frames = _read(out / "a_good.mp4")
+    assert names == {"video": "h264", "audio": "aac"} and rate == FPS
+    assert abs(len(frames) / FPS - sf.info(str(wav)).duration) < 0.1
+    assert frames[0].shape[1] > 512  # the side panel is there (the photo is 512 wide)
+    assert not (out / "b_missing.mp4").exists()
+    report = read_report(out / "render_report.tsv")
+    assert report["a_good"]["status"] == "ok" and report["a_good"]["frames"] == str(len(frames))
+    assert report["b_missing"]["status"] == "error" and "nope.wav" in report["b_missing"]["reason"]
+    before = (out / "a_good.mp4").stat().st_mtime_ns
+    main(cmd)  # resumes: the finished video is not made again
+    assert (out / "a_good.mp4").stat().st_mtime_ns == before

@@ -98,3 +98,38 @@ def test_score_csv_scp_and_rate_mismatch(tmp_path):
     assert any("resampled" in n for n in result["notes"])
     assert any("no --train_ref" in n for n in result["notes"])
     assert not (out / "plots").exists()
+
+
+def test_score_arkit_blendshape_sets(tmp_path):
+    """target: arkit sets are (T, 51) matrices on 0-1: named per blendshape, AU sets refused."""
+    from espnet_cause.arkit import BLENDSHAPE_NAMES
+
+    def write(name, streams):
+        with AUArkWriter(tmp_path / name / "bs.ark", tmp_path / name / "blendshapes.scp",
+                         fps=25, num_columns=51) as w:  # fmt: skip
+            for k, v in streams.items():
+                w.write(k, v)
+        return tmp_path / name / "blendshapes.scp"
+
+    rng = np.random.default_rng(0)
+    ref = {k: np.clip(np.tile(v[:, :1] / 5, (1, 51)) + rng.uniform(0, 0.3, (len(v), 51)), 0, 1)
+           for k, v in _streams(3, 0).items()}  # fmt: skip
+    hyp = {k: np.clip(v + rng.normal(0, 0.05, v.shape), 0, 1) for k, v in ref.items()}
+    result = score.run_scoring(
+        write("ref", ref), write("hyp", hyp), tmp_path / "out",
+        train_ref=write("train", ref), plot_aus=["jawOpen"],
+    )  # fmt: skip
+    per = result["systems"]["model"]["per_au"]["pcc"]
+    assert list(per) == list(BLENDSHAPE_NAMES) and per["jawOpen"] > 0.8
+    assert result["systems"]["model"]["mean"]["rmse"] < 0.1
+    assert list(result["train_mean"]) == list(BLENDSHAPE_NAMES)
+    md = (tmp_path / "out" / "scores.md").read_text()
+    assert md.startswith("# ARKit blendshape estimation scores") and "| jawOpen |" in md
+    assert "0-1 scale" in md
+    assert (tmp_path / "out" / "plots" / "utt0.png").is_file()
+    # an AU set against a blendshape set is refused per utterance
+    with AUArkWriter(tmp_path / "au/au.ark", tmp_path / "au/au.scp", fps=25) as w:
+        for k, v in _streams(3, 0).items():
+            w.write(k, v)
+    with pytest.raises(Exception, match="no utterance could be scored"):
+        score.run_scoring(tmp_path / "au/au.scp", tmp_path / "hyp/blendshapes.scp", tmp_path / "x")

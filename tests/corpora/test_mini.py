@@ -66,6 +66,22 @@ def test_au_track_follows_the_rule(mini):
     assert np.mean(corrs) > 0.8, corrs
 
 
+def test_arkit_tracks_are_the_au_tracks_through_the_table(mini):
+    from espnet_cause.arkit import BLENDSHAPE_NAMES, aus_to_blendshapes
+    from espnet_cause.io.blendshapes import blendshape_csv_path, read_blendshape_csv
+
+    root, _ = mini
+    for utt in list_mini(root / "corpus"):
+        track = read_openface_csv(utt.au_csv)
+        values, times, pose = read_blendshape_csv(blendshape_csv_path(utt.au_csv))
+        np.testing.assert_allclose(times, track.timestamps, atol=1e-3)
+        # (the AU CSV stores rounded intensities)
+        np.testing.assert_allclose(values, aus_to_blendshapes(track.intensities), atol=2e-3)
+        assert pose is None
+        jaw = values[:, BLENDSHAPE_NAMES.index("jawOpen")]
+        assert jaw.max() > 0.3  # the jaw moves with the speech
+
+
 def test_mood_is_in_face_and_voice(mini):
     root, _ = mini
     items = {

@@ -35,6 +35,15 @@ def test_single_video_mediapipe(tmp_path, smile_video, monkeypatch):
     assert track.fps == 25.0 and len(track) == 60
     au12 = track.intensities[:, au_index("AU12")]
     assert au12[-20:].mean() > au12[:20].mean() + 2.0
+    # the blendshapes and head rotation of the same frames, beside the AU CSV
+    from espnet_cause.arkit import BLENDSHAPE_NAMES
+    from espnet_cause.io.blendshapes import read_blendshape_csv
+
+    values, times, pose = read_blendshape_csv(tmp_path / "smile.blendshapes.csv")
+    assert values.shape == (60, 51) and pose.shape == (60, 3)
+    np.testing.assert_allclose(times, track.timestamps, atol=1e-3)
+    smile = values[:, BLENDSHAPE_NAMES.index("mouthSmileRight")]
+    assert smile[-20:].mean() > smile[:20].mean() + 0.4
 
 
 def test_single_video_default_output_is_named_after_the_video(

@@ -122,6 +122,24 @@ def test_mediapipe_stage_keeps_good_and_skips_each_bad_input(corpus, face_model,
     assert a12[-20:].mean() > a12[:15].mean() + 2.0  # the smile, from the video, not the CSV
     assert not list(out.glob("**/.*tmp*"))  # nothing half-written
 
+    # Blendshapes beside the AUs: the same utterances and frame grid; the video's own scores,
+    # the CSV-only utterance's through the AU -> ARKit table; head pose for the tracked one.
+    from espnet_cause.arkit import BLENDSHAPE_NAMES, aus_to_blendshapes, blendshapes_to_aus
+
+    assert rep["a_face"]["blendshapes"] == "mediapipe" and rep["b_csv"]["blendshapes"] == "au_table"
+    bs = kaldiio.load_scp(str(out / "blendshapes.scp"))
+    assert sorted(bs) == ["a_face", "b_csv"]
+    for utt in ("a_face", "b_csv"):
+        assert bs[utt].shape == (len(au[utt]), 51) and not np.isnan(bs[utt]).any()
+        assert bs[utt].min() >= 0 and bs[utt].max() <= 1
+    smile = bs["a_face"][:, BLENDSHAPE_NAMES.index("mouthSmileLeft")]
+    assert smile[-20:].mean() > smile[:15].mean() + 0.4
+    np.testing.assert_allclose(blendshapes_to_aus(bs["a_face"]), au["a_face"], atol=1e-4)
+    np.testing.assert_allclose(bs["b_csv"], aus_to_blendshapes(au["b_csv"]), atol=1e-6)
+    pose = kaldiio.load_scp(str(out / "head_pose.scp"))
+    assert sorted(pose) == ["a_face"] and pose["a_face"].shape == (len(au["a_face"]), 3)
+    assert np.abs(pose["a_face"]).max() < 30
+
 
 def test_openface_stage_uses_the_csvs(corpus):
     root, data = corpus
@@ -133,6 +151,29 @@ def test_openface_stage_uses_the_csvs(corpus):
     au = kaldiio.load_scp(str(out / "au.scp"))
     a12 = au["a_face"][:, au_index("AU12")]
     assert a12[0] == pytest.approx(0.0, abs=0.1) and a12[-1] == pytest.approx(4.0, abs=0.2)
+
+
+def test_blendshape_csv_beside_the_au_csv_is_imported(tmp_path):
+    from espnet_cause.arkit import BLENDSHAPE_NAMES
+    from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+    au_csv = _csv(tmp_path / "u.csv", 2.0, failed=slice(20, 26))
+    values = np.zeros((60, 51), np.float32)
+    values[:, BLENDSHAPE_NAMES.index("jawOpen")] = np.linspace(0, 1, 60)
+    write_blendshape_csv(blendshape_csv_path(au_csv), values, np.arange(60) / 30.0)
+    data = _data_dir(tmp_path, {"u": {"wav": _wav(tmp_path / "u.wav", 2.0), "au_csv": au_csv}})
+    make_au_labels(data, tmp_path / "dump", au_extractor="openface")
+    assert _report(tmp_path / "dump")["u"]["blendshapes"] == "csv"
+    jaw = kaldiio.load_scp(str(tmp_path / "dump" / "blendshapes.scp"))["u"][:, 24]
+    assert BLENDSHAPE_NAMES[24] == "jawOpen" and len(jaw) == 50
+    np.testing.assert_allclose(
+        jaw, np.linspace(0, 1, 60)[np.round(np.arange(50) * 30 / 25).astype(int)], atol=0.02
+    )
+    # a blendshape CSV of other frames skips the utterance with the reason
+    write_blendshape_csv(blendshape_csv_path(au_csv), values[:40], np.arange(40) / 30.0)
+    with pytest.raises(CauseError, match="not kept"):
+        make_au_labels(data, tmp_path / "dump2", au_extractor="openface")
+    assert "do not match" in _report(tmp_path / "dump2")["u"]["reason"]
 
 
 def test_too_many_failures_fail_the_stage_without_dump_files(corpus):

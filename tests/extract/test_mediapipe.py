@@ -103,6 +103,45 @@ def test_not_a_model_is_an_error(tmp_path):
         MediaPipeAUExtractor(face_landmarker_path=bad)
 
 
+def test_blendshapes_and_head_pose_are_kept(extractor, smile_video):
+    from espnet_cause.arkit import BLENDSHAPE_NAMES, MEDIAPIPE_CATEGORIES, blendshapes_to_aus
+
+    track = extractor(smile_video)
+    assert extractor.category_names == list(MEDIAPIPE_CATEGORIES)
+    assert track.blendshapes.shape == (len(track), 51) and track.head_pose.shape == (len(track), 3)
+    assert np.isfinite(track.blendshapes).all() and np.isfinite(track.head_pose).all()
+    assert track.blendshapes.min() >= 0 and track.blendshapes.max() <= 1
+    # the AUs are the table applied to the stored blendshapes
+    np.testing.assert_allclose(
+        blendshapes_to_aus(track.blendshapes, BLENDSHAPE_NAMES), track.intensities, atol=1e-5
+    )
+    smile = track.blendshapes[:, BLENDSHAPE_NAMES.index("mouthSmileLeft")]
+    assert smile[-10:].mean() > smile[:10].mean() + 0.4
+    # the rendered photo is a frontal face: within 30 degrees on every axis
+    assert np.abs(track.head_pose).max() < 30
+
+
+def test_head_pose_from_matrix_inverts_the_documented_rotation():
+    from espnet_cause.extract.mediapipe import head_pose_from_matrix
+
+    yaw, pitch, roll = np.radians([20.0, -10.0, 5.0])
+    cy, sy, cp, sp, cr, sr = (
+        np.cos(yaw),
+        np.sin(yaw),
+        np.cos(pitch),
+        np.sin(pitch),
+        np.cos(roll),
+        np.sin(roll),
+    )
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    m = np.eye(4)
+    m[:3, :3] = 1.7 * ry @ rx @ rz  # with a scale, as MediaPipe's matrices have
+    m[:3, 3] = [1, 2, -30]
+    np.testing.assert_allclose(head_pose_from_matrix(m), [20.0, -10.0, 5.0], atol=1e-4)
+
+
 @pytest.mark.parametrize("size", [(426, 240), (1080, 1920)])
 def test_face_found_at_odd_widths_and_portrait(extractor, demo_image, tmp_path, size):
     """A photo scaled to an odd-row-size frame (phone portrait, 240p) still shows its face."""

@@ -7,7 +7,8 @@ import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.render.warp import INNER_LOWER_LIP, OUTER_LOWER_LIP, WarpRenderer
+from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import INNER_LOWER_LIP, OUTER_LOWER_LIP
 
 
 @pytest.fixture(scope="module")

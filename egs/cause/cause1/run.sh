@@ -29,17 +29,7 @@ test_set=test
 options() { sed -n '/^stage=/,/^test_set=/p' "$0"; }
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; options | sed -E 's/^([a-z_]+)=([^ ]*) *#? *(.*)/  --\1 (\2) \3/'; }
 # Options: --name value or --name=value for every variable above (dashes or underscores).
-while [ $# -gt 0 ]; do
-    case "$1" in
-        -h|--help) usage; exit 0 ;;
-        --*=*) name=${1%%=*}; value=${1#*=}; shift ;;
-        --*) [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; name=$1; value=$2; shift 2 ;;
-        *) echo "run.sh: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-    name=${name#--}; name=${name//-/_}
-    if ! options | grep -qE "^${name}="; then echo "run.sh: unknown option --${name} (see --help)" >&2; exit 2; fi
-    printf -v "${name}" '%s' "${value}"
-done
+. utils/parse_options.sh
 
 . ./path.sh
 . ./db.sh
@@ -47,10 +37,22 @@ export PYTHONPATH=${PYTHONPATH:-}
 
 expdir=exp/$(basename "${train_config}" .yaml)         # derived, not an option
 ganexp=exp/ganimation                                   # derived, not an option
+# What the model learns (model_conf.target in the config): au -> dump/<set>/au.scp and exp/stats;
+# arkit (51 blendshapes) -> dump/<set>/blendshapes.scp and exp/stats_arkit.
+target=$(python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}; print((c.get("model_conf") or {}).get("target", "au"))' "${train_config}")
+case "${target}" in
+    au) labels=au.scp; statsdir=exp/stats ;;
+    arkit) labels=blendshapes.scp; statsdir=exp/stats_arkit ;;
+    *) echo "run.sh: ${train_config}: unknown model_conf.target '${target}' (au or arkit)" >&2; exit 2 ;;
+esac
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (run.sh) $*"; }
-# Stages 1-3 depend on the data only; 4 and later on the model too, so their markers live in
-# the model's exp dir (another --train_config runs them again).
-marker() { if [ "$1" -le 3 ]; then echo "exp/done/stage$1"; else echo "${expdir}/done/stage$1"; fi; }
+# Stages 1-3 depend on the data only (stage 3 on the target too); 4 and later on the model, so
+# their markers live in the model's exp dir (another --train_config runs them again).
+marker() {
+    if [ "$1" -le 2 ]; then echo "exp/done/stage$1"
+    elif [ "$1" -eq 3 ]; then echo "exp/done/stage3$([ "${target}" = au ] || echo "_${target}")"
+    else echo "${expdir}/done/stage$1"; fi
+}
 # run_stage N "what": true when stage N is selected and not yet done.
 run_stage() {
     [ "$1" -ge "${stage}" ] && [ "$1" -le "${stop_stage}" ] || return 1
@@ -80,13 +82,20 @@ if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> dump/"; then
     stage_done 2
 fi
 
-if run_stage 3 "feature and AU statistics"; then
-    logged exp/stats/collect_stats.log python -m espnet_cause.bin.cause_train \
-        --collect_stats true --config "${train_config}" --output_dir exp/stats \
+for dset in ${train_set} ${valid_set} ${test_set}; do
+    if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ] && [ -f exp/done/stage2 ] && [ ! -f dump/${dset}/${labels} ]; then
+        echo "run.sh: dump/${dset}/${labels} is missing (stage 2 ran before blendshapes were kept); re-run it: ./run.sh --stage 2 --force true" >&2; exit 2
+    fi
+done
+
+if run_stage 3 "feature and ${target} statistics"; then
+    # The data name "au" carries the target's labels (AUs or blendshapes).
+    logged ${statsdir}/collect_stats.log python -m espnet_cause.bin.cause_train \
+        --collect_stats true --config "${train_config}" --output_dir ${statsdir} \
         --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-        --train_data_path_and_name_and_type dump/${train_set}/au.scp,au,kaldi_ark \
+        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark \
         --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-        --valid_data_path_and_name_and_type dump/${valid_set}/au.scp,au,kaldi_ark \
+        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark \
         --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp
     stage_done 3
 fi
@@ -95,13 +104,13 @@ if run_stage 4 "CAUSE training (${train_config})"; then
     logged ${expdir}/train.log python -m espnet_cause.bin.cause_train \
         --config "${train_config}" --output_dir ${expdir} --ngpu ${ngpu} --resume true \
         --multiprocessing_distributed $([ "${ngpu}" -gt 1 ] && echo true || echo false) \
-        --normalize_conf stats_file=exp/stats/train/feats_stats.npz \
-        --au_normalize_conf stats_file=exp/stats/train/au_stats.npz \
+        --normalize_conf stats_file=${statsdir}/train/feats_stats.npz \
+        --au_normalize_conf stats_file=${statsdir}/train/au_stats.npz \
         --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-        --train_data_path_and_name_and_type dump/${train_set}/au.scp,au,kaldi_ark \
+        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark \
         --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-        --valid_data_path_and_name_and_type dump/${valid_set}/au.scp,au,kaldi_ark \
-        --train_shape_file exp/stats/train/speech_shape --valid_shape_file exp/stats/valid/speech_shape
+        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark \
+        --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape
     logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
         --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
         --output ${expdir}/model.zip
@@ -114,40 +123,47 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
         --output_dir ${expdir}/infer_${test_set} --output_format ark --output_fps ${au_fps} \
         --parallel_config ${nj_config}
     logged ${expdir}/score_${test_set}/score.log python -m espnet_cause.bin.score \
-        --ref dump/${test_set}/au.scp --hyp ${expdir}/infer_${test_set}/au.scp \
-        --train_ref dump/${train_set}/au.scp --output_dir ${expdir}/score_${test_set}
+        --ref dump/${test_set}/${labels} --hyp ${expdir}/infer_${test_set}/au.scp \
+        --train_ref dump/${train_set}/${labels} --output_dir ${expdir}/score_${test_set}
     cat ${expdir}/score_${test_set}/scores.md
     stage_done 5
 fi
 
 if run_stage 6 "face rendering (${renderer})"; then
+    # Outputs are named for the renderer that made them: demo_warp.mp4 (training-free, the one to
+    # watch) and, with --renderer ganimation, demo_<gan_config name>.mp4 and <utt>_<name>.mp4
+    # (ganimation_ci: 100 steps on the mini corpus, a pipeline check, not a face model).
     render_args=(--renderer warp)
+    name=warp
     if [ "${renderer}" = ganimation ]; then
-        # Face crops of the training videos, each paired with its AU row, then GANimation.
+        # 6a. Face crops of the training videos, each paired with its AU row.
         logged ${ganexp}/prepare_faces.log python -m espnet_cause.bin.prepare_faces \
             --video_scp data/${train_set}/video.scp --au_scp dump/${train_set}/au.scp \
             --output_dir dump/faces --face_landmarker_path "${FACE_LANDMARKER}" --frame_stride 5
+        # 6b. GANimation on those crops.
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
             --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
         render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
+        name=$(basename "${gan_config}" .yaml)
     fi
-    # The demo photo driven by the demo speech, then by a few test utterances.
     mkdir -p ${expdir}/render
-    logged ${expdir}/render/render.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
-        "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-        --output ${expdir}/render/demo.mp4 --side_by_side
+    # 6c. The demo photo driven by the demo speech, with the training-free warp renderer.
     logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
         --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
         --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
         --output ${expdir}/render/demo_warp.mp4 --side_by_side
-    head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do
-        logged ${expdir}/render/${utt}.log python -m espnet_cause.bin.render \
-            --image "${FACE_IMAGE}" --wav "${wav}" --cause_model ${expdir}/model.zip \
-            "${render_args[@]}" --face_landmarker_path "${FACE_LANDMARKER}" \
-            --output ${expdir}/render/${utt}.mp4
-    done
-    log "rendered videos (open them in any player):"; ls -1 "${PWD}"/${expdir}/render/*.mp4
+    # 6d. With the chosen renderer, in one call: the demo speech (unless 6c made it already) and
+    # the first --num_render test utterances.
+    { [ "${name}" = warp ] || echo "demo_${name} ${DEMO_WAV}"
+      head -n ${num_render} dump/${test_set}/wav.scp | while read -r utt wav; do echo "${utt}_${name} ${wav}"; done
+    } > ${expdir}/render/${name}.scp
+    logged ${expdir}/render/render_${name}.log python -m espnet_cause.bin.render \
+        --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/${name}.scp \
+        --cause_model ${expdir}/model.zip "${render_args[@]}" \
+        --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/render --side_by_side
+    log "rendered videos (open them in any player; demo_warp.mp4 first, the best-looking one):"
+    ls -1 "${PWD}"/${expdir}/render/demo_warp.mp4
+    find "${PWD}"/${expdir}/render -maxdepth 1 -name '*.mp4' ! -name demo_warp.mp4 | sort
     stage_done 6
 fi
 

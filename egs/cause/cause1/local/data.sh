@@ -9,16 +9,8 @@ set -euo pipefail
 corpus=mini
 corpus_dir=
 output_dir=data
-extra=()
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --corpus) corpus=$2; shift 2 ;;
-        --corpus_dir) corpus_dir=$2; shift 2 ;;
-        --output_dir) output_dir=$2; shift 2 ;;
-        --*) [ $# -ge 2 ] || { echo "data.sh: $1 needs a value" >&2; exit 2; }; extra+=("$1" "$2"); shift 2 ;;
-        *) echo "data.sh: unexpected argument '$1'" >&2; exit 2 ;;
-    esac
-done
+passthrough_options=()   # the other options, for prepare_data
+. utils/parse_options.sh
 
 if [ -z "${corpus_dir}" ]; then
     . ./db.sh
@@ -35,4 +27,4 @@ if [ -z "${corpus_dir}" ]; then
 fi
 
 python -m espnet_cause.bin.prepare_data --corpus "${corpus}" --corpus_dir "${corpus_dir}" \
-    --output_dir "${output_dir}" "${extra[@]}"
+    --output_dir "${output_dir}" ${passthrough_options[@]+"${passthrough_options[@]}"}

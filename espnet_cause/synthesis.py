@@ -1,7 +1,7 @@
 """Synthesis with an AU-conditioned TTS model: text plus an AU stream or a reference utterance.
 
 Example:
-    >>> from espnet_cause.tts.synthesis import AUText2Speech
+    >>> from espnet_cause.synthesis import AUText2Speech
     >>> tts = AUText2Speech("exp/tts_fs2_au/config.yaml", "exp/tts_fs2_au/valid.loss.ave.pth",
     ...                     cause_model="exp/cause_cnn/model.zip")
     >>> out = tts("a b c", reference_speech=samples, reference_fs=16000)  # smile like the reference
@@ -48,7 +48,7 @@ class AUText2Speech:
         vocoder_file: str | os.PathLike | None = None,
         device: str = "cpu",
     ) -> None:
-        from espnet_cause.tts.task import AUTTSTask
+        from espnet_cause.tasks.au_tts import AUTTSTask
 
         model, train_args = AUTTSTask.build_model_from_file(train_config, model_file, device)
         self.model = model.eval()
@@ -99,6 +99,7 @@ class AUText2Speech:
                     fix="pass cause_model= (a model.zip) and reference_fs=",
                 )
             au = self.speech2au(reference_speech, reference_fs, name="reference")
+            au = self.speech2au.to_aus(au)  # an ARKit model's blendshapes as AUs
         if isinstance(text, str):
             ids = self.preprocess("<utt>", {"text": text})["text"]
         else:

@@ -1,0 +1,220 @@
+"""A still photo animated by AU sequences, written as mp4 with the speech: one or a set.
+
+:class:`PhotoAnimator` finds the face once and loads the renderer once (GANimation or the
+training-free warp), then turns any number of AU sequences into videos. :func:`animate_set`
+renders every utterance of a ``wav.scp`` with AUs predicted from its speech, through the batch
+runner (:mod:`espnet_cause.batch`: resumable, ``render_report.tsv``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.errors import CauseError
+
+logger = logging.getLogger(__name__)
+
+#: The renderers.
+RENDERERS = ("warp", "ganimation")
+#: The report of a set, in its output directory, and its own columns.
+REPORT_FILE = "render_report.tsv"
+REPORT_COLUMNS = ("frames", "seconds")
+
+
+class PhotoAnimator:
+    """One photo, many AU sequences: the face is found and the renderer loaded once.
+
+    Args:
+        image: The face photo (JPEG/PNG; gray and alpha are converted).
+        renderer: ``warp`` (training-free landmark warp) or ``ganimation``.
+        ganimation_model: The trained ``generator.pth`` (ganimation).
+        face_index: Face to animate (0 = the largest).
+        face_landmarker_path: MediaPipe model (None: the packaged one).
+        gain: Warp: AU intensity scale.
+        batch_size: GANimation: AU frames per generator call.
+        device: GANimation torch device.
+        fps: Video frame rate (the AU sequences must be at this rate).
+        side_by_side: Add a panel with AU bars and the waveform.
+    """
+
+    def __init__(
+        self,
+        image: str | os.PathLike,
+        *,
+        renderer: str = "warp",
+        ganimation_model: str | os.PathLike | None = None,
+        face_index: int = 0,
+        face_landmarker_path: str | os.PathLike | None = None,
+        gain: float = 1.0,
+        batch_size: int = 16,
+        device: str = "cpu",
+        fps: float = DEFAULT_AU_FPS,
+        side_by_side: bool = False,
+    ) -> None:
+        from espnet_cause.face.landmarker import FaceLandmarker, find_face
+        from espnet_cause.face.model_file import resolve_face_landmarker
+        from espnet_cause.io.image import load_image
+
+        if renderer not in RENDERERS:
+            raise CauseError(f"unknown renderer {renderer!r}", fix=f"use one of {RENDERERS}")
+        self.renderer, self.fps, self.side_by_side = renderer, fps, side_by_side
+        self.batch_size = batch_size
+        self.image = load_image(image)
+        self.ganimation = None
+        if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
+            from espnet_cause.ganimation.renderer import load_ganimation
+
+            self.ganimation = load_ganimation(ganimation_model, device)
+        landmarker_path = resolve_face_landmarker(face_landmarker_path)
+        with FaceLandmarker(landmarker_path) as landmarker:
+            self.face = find_face(landmarker, self.image, face_index, source=str(image))
+        self.warp = None
+        if renderer == "warp":
+            from espnet_cause.render.warp import WarpRenderer
+
+            self.warp = WarpRenderer(landmarker_path, face_index=face_index, gain=gain)
+            self.warp.prepare(self.image, face=self.face, source=str(image))
+
+    def frames(
+        self, aus: np.ndarray, speech: np.ndarray | None = None, sample_rate: int | None = None
+    ) -> Iterator[np.ndarray]:
+        """(T, 17) AUs at :attr:`fps` -> T frames, (H, W, 3) uint8 RGB (wider with the panel)."""
+        if self.ganimation is not None:
+            from espnet_cause.ganimation.renderer import ganimation_frames
+
+            frames = ganimation_frames(self.ganimation, self.image, self.face, aus, self.batch_size)
+        else:
+            frames = self.warp.render(self.image, aus)
+        if not self.side_by_side:
+            return frames
+        from espnet_cause.render.panel import SidePanel
+
+        height = self.image.shape[0] + self.image.shape[0] % 2
+        panel = SidePanel(aus, height, audio=speech, sample_rate=sample_rate, fps=self.fps)
+        return (
+            panel.compose(np.pad(f, ((0, height - f.shape[0]), (0, 0), (0, 0)), mode="edge"), i)
+            for i, f in enumerate(frames)
+        )
+
+    def write(
+        self,
+        output: str | os.PathLike,
+        aus: np.ndarray,
+        speech: np.ndarray | None = None,
+        sample_rate: int | None = None,
+        *,
+        source: str = "AU track",
+        progress: bool = False,
+    ) -> int:
+        """Write the video of ``aus`` (cropped or padded to the speech) with the speech.
+
+        Returns:
+            The number of frames written.
+        """
+        from tqdm import tqdm
+
+        from espnet_cause.io.au_files import align_aus
+        from espnet_cause.render.mp4 import write_mp4
+
+        if speech is not None:
+            num_frames = max(1, round(len(speech) / sample_rate * self.fps))
+            aus = align_aus(aus, num_frames, source=source)
+        logger.info("%d frames at %g fps with the %s renderer", len(aus), self.fps, self.renderer)
+        frames = tqdm(
+            self.frames(aus, speech, sample_rate),
+            total=len(aus),
+            desc="render",
+            unit="frame",
+            disable=not progress,
+        )
+        write_mp4(output, frames, self.fps, audio=speech, sample_rate=sample_rate)
+        return len(aus)
+
+    def close(self) -> None:
+        if self.warp is not None:
+            self.warp.close()
+
+
+def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
+    """AUs predicted from speech by a loaded ``Speech2AU``, resampled to ``fps``; (T, 17)."""
+    from espnet_cause.io.track import AUTrack, fill_gaps
+
+    aus = speech2au.to_aus(np.asarray(speech2au(speech, sample_rate), dtype=np.float32))
+    if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
+        raise CauseError(f"the CAUSE model returned shape {aus.shape}, expected (T, {NUM_AUS})")
+    if abs(speech2au.au_fps - fps) < 1e-6:
+        return aus
+    track = AUTrack.from_array(aus, speech2au.au_fps)
+    return fill_gaps(track.resample(fps)[0].intensities)
+
+
+def setup_animation(cause_model: str, **animator_options) -> dict:
+    """Per-worker environment of :func:`animate_item`: the animator and the CAUSE model."""
+    from espnet_cause.inference import Speech2AU
+
+    return {
+        "animator": PhotoAnimator(**animator_options),
+        "speech2au": Speech2AU(model=cause_model),
+    }
+
+
+def animate_item(key: str, payload: dict, *, animator: PhotoAnimator, speech2au) -> dict:
+    """One utterance: its speech drives the photo -> ``payload['output']`` (runs on workers)."""
+    from espnet_cause.io.audio import load_speech
+
+    speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
+    aus = speech_aus(speech2au, speech, rate, animator.fps)
+    frames = animator.write(payload["output"], aus, speech, rate, source=f"AUs of {key}")
+    return {"frames": frames, "seconds": round(len(speech) / rate, 3)}
+
+
+def animate_set(
+    wav_scp: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    cause_model: str,
+    parallel_config=None,
+    **animator_options,
+) -> dict[str, dict]:
+    """Every utterance of ``wav_scp`` -> ``output_dir/<utt>.mp4`` and ``render_report.tsv``.
+
+    Args:
+        wav_scp: ``<utt> <wav.scp value>`` lines.
+        output_dir: Where the videos and the report go.
+        cause_model: The CAUSE ``model.zip`` that predicts the AUs from each speech.
+        parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`.
+        **animator_options: :class:`PhotoAnimator` arguments (``image`` first of all).
+
+    Raises:
+        CauseError: when no utterance could be rendered (the report says why).
+    """
+    from espnet_cause.batch import finish, output_lock, run_batch
+    from espnet_cause.face.landmarker import close_all
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    output_dir = Path(output_dir)
+    wavs = read_kaldi_map(wav_scp, check_sorted=False)
+    items = [(k, {"wav": v, "output": str(output_dir / f"{k}.mp4")}) for k, v in wavs.items()]
+    settings = {"cause_model": str(cause_model), **{k: str(v) for k, v in animator_options.items()}}
+    with output_lock(output_dir):  # one writer for the whole job, report included
+        records = run_batch(
+            items,
+            animate_item,
+            output_dir=output_dir,
+            settings=settings,
+            item_files=lambda key: [output_dir / f"{key}.mp4"],
+            setup_fn=functools.partial(setup_animation, cause_model, **animator_options),
+            teardown_fn=close_all,
+            parallel_config=parallel_config,
+            desc="render",
+            keys_from=wav_scp,
+        )
+        finish(output_dir / REPORT_FILE, wavs, records, REPORT_COLUMNS, what="utterance")
+    return records

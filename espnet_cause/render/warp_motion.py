@@ -1,0 +1,251 @@
+"""The warp renderer's motion model: which face-mesh landmarks each AU moves, and how far.
+
+Each AU moves a set of MediaPipe face-mesh landmarks ("drivers") in a face frame (origin at the
+mouth centre, x along the eye line, y towards the chin, unit = the distance between the eye
+centres); the other landmarks follow their nearby drivers with a Gaussian fall-off.
+:func:`build_landmark_basis` turns this into one (17, 478, 2) displacement basis per face, linear
+in the AU intensities; :mod:`espnet_cause.render.warp` makes dense fields of it and warps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.face.landmarker import Face
+
+# --- MediaPipe face-mesh topology (landmark indices) ---------------------------------------
+OUTER_UPPER_LIP = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+OUTER_LOWER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
+INNER_UPPER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+INNER_LOWER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+#: Upper and lower lid contours of each eye, corner to corner.
+EYE_UPPER = (
+    (33, 246, 161, 160, 159, 158, 157, 173, 133),
+    (263, 466, 388, 387, 386, 385, 384, 398, 362),
+)
+EYE_LOWER = (
+    (33, 7, 163, 144, 145, 153, 154, 155, 133),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362),
+)
+#: Iris landmarks (centre first) of each eye.
+IRISES = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
+BROWS = (
+    (46, 53, 52, 65, 55, 70, 63, 105, 66, 107),
+    (276, 283, 282, 295, 285, 300, 293, 334, 296, 336),
+)
+NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 97, 326, 327, 294, 278, 344, 440, 275)
+NOSE_BRIDGE = (168, 6, 197, 195)
+NOSE_WINGS = (98, 97, 2, 326, 327, 294, 64, 48, 278)
+CHIN = (152, 148, 176, 149, 377, 400, 378, 199, 175)
+MOUTH_CENTER = (13, 14)
+
+# --- Motion model (face units: 1 = distance between the eye centres; y points to the chin) ---
+#: Gaussian radius with which non-driver landmarks follow the drivers.
+FOLLOW_SIGMA = 0.12
+#: Displacement (face units) at the maximum intensity, per motion.
+BROW_RAISE = 0.08
+BROW_LOWER = 0.07
+BROW_SQUEEZE = 0.04
+LID_RAISE = 0.035
+LID_TIGHTEN = 0.03
+BLINK_CLOSE = 0.95
+CHEEK_RAISE = 0.05
+NOSE_WRINKLE = 0.03
+UPPER_LIP_RAISE = 0.06
+CORNER_PULL = 0.10
+DIMPLE = 0.03
+CORNER_DEPRESS = 0.08
+CHIN_RAISE = 0.05
+LIP_STRETCH = 0.10
+LIP_TIGHTEN = 0.04
+LIPS_PART_UPPER = 0.035
+LIPS_PART_LOWER = 0.10
+JAW_DROP = 0.20
+
+
+def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Origin, x axis, y axis (unit vectors, pixels) and unit length (eye distance, pixels)."""
+    left, right = face.eye_centers()
+    ex = right - left
+    unit = float(np.linalg.norm(ex))
+    if unit < 1.0:
+        raise CauseError(f"face too small to animate (eye distance {unit:.1f} px)")
+    ex = ex / unit
+    ey = np.array([-ex[1], ex[0]])  # rotate +90 degrees: image y grows downwards
+    origin = face.points[list(MOUTH_CENTER)].mean(axis=0)
+    return origin, ex, ey, unit
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+class _Motions:
+    """Per-AU driver displacements in face units, built from one face's landmark layout."""
+
+    def __init__(self, uv: np.ndarray) -> None:
+        self.uv = uv
+        self.drivers: dict[int, dict[int, np.ndarray]] = {k: {} for k in range(NUM_AUS)}
+        mouth = np.array(OUTER_UPPER_LIP + OUTER_LOWER_LIP)
+        self.half_width = max(float(np.abs(uv[mouth, 0]).max()), 0.05)
+
+    def set(self, au: str, indices, du, dv) -> None:
+        k = au_index(au)
+        indices = np.atleast_1d(np.asarray(indices))
+        du = np.broadcast_to(np.asarray(du, dtype=np.float64), indices.shape)
+        dv = np.broadcast_to(np.asarray(dv, dtype=np.float64), indices.shape)
+        for i, a, b in zip(indices.tolist(), du.tolist(), dv.tolist(), strict=True):
+            self.drivers[k][i] = np.array([a, b])
+
+    def anchor(self, au: str, indices) -> None:
+        """Landmarks that must stay where they are for this AU (unless already driven)."""
+        k = au_index(au)
+        for i in np.atleast_1d(np.asarray(indices)).tolist():
+            self.drivers[k].setdefault(i, np.zeros(2))
+
+    def corner_weight(self, indices) -> np.ndarray:
+        """0 at the mouth centre line, 1 at the lip corners."""
+        return np.clip(np.abs(self.uv[list(indices), 0]) / self.half_width, 0.0, 1.0) ** 2
+
+    def centre_weight(self, indices) -> np.ndarray:
+        """1 at the mouth centre line, 0 at the lip corners."""
+        u = np.clip(np.abs(self.uv[list(indices), 0]) / self.half_width, 0.0, 1.0)
+        return np.cos(0.5 * np.pi * u)
+
+    def side(self, indices) -> np.ndarray:
+        return np.sign(self.uv[list(indices), 0])
+
+
+def _lid_shape(uv: np.ndarray, contour) -> np.ndarray:
+    """0 at the eye corners, 1 mid-lid (a half sine over the lid width)."""
+    u = uv[list(contour), 0]
+    t = (u - u[0]) / (u[-1] - u[0] + 1e-9)
+    return np.sin(np.pi * np.clip(t, 0.0, 1.0))
+
+
+def _lid_gap(uv: np.ndarray, upper, lower) -> np.ndarray:
+    """Vertical distance from each upper-lid point down to the lower lid (face units)."""
+    lo = np.array(lower)
+    order = np.argsort(uv[lo, 0])
+    lower_v = np.interp(uv[list(upper), 0], uv[lo[order], 0], uv[lo[order], 1])
+    return np.maximum(lower_v - uv[list(upper), 1], 0.0)
+
+
+def build_landmark_basis(face: Face) -> np.ndarray:
+    """Displacement of every landmark per unit AU intensity, in pixels.
+
+    Args:
+        face: The detected face (478 landmarks).
+
+    Returns:
+        (17, 478, 2) float32: landmark displacement (x, y pixels) for intensity 1 of each AU.
+    """
+    origin, ex, ey, unit = face_frame(face)
+    rel = face.points.astype(np.float64) - origin
+    uv = np.stack([rel @ ex, rel @ ey], axis=1) / unit
+    m = _Motions(uv)
+    brows = BROWS[0] + BROWS[1]
+    eyes = sum(EYE_UPPER + EYE_LOWER + IRISES, ())
+    lips = OUTER_UPPER_LIP + OUTER_LOWER_LIP + INNER_UPPER_LIP + INNER_LOWER_LIP
+    upper_lips = OUTER_UPPER_LIP + INNER_UPPER_LIP
+    lower_lips = OUTER_LOWER_LIP[1:-1] + INNER_LOWER_LIP[1:-1]
+
+    # Brows: AU01 inner raiser, AU02 outer raiser, AU04 lowerer (down and together).
+    bu = np.abs(uv[list(brows), 0])
+    inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
+    outer = np.clip((bu - 0.05) / 0.4, 0.2, 1.0)
+    m.set("AU01", brows, 0.0, -BROW_RAISE * inner)
+    m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
+    m.set("AU04", brows, -np.sign(uv[list(brows), 0]) * BROW_SQUEEZE * inner, BROW_LOWER * inner)
+    for au in ("AU01", "AU02", "AU04"):
+        m.anchor(au, eyes + NOSE)
+
+    # Lids: AU05 raises the upper lid, AU07 tightens (lower lid up), AU45 closes the eye.
+    for upper, lower, iris in zip(EYE_UPPER, EYE_LOWER, IRISES, strict=True):
+        up_shape, lo_shape = _lid_shape(uv, upper), _lid_shape(uv, lower)
+        gap = _lid_gap(uv, upper, lower)
+        m.set("AU05", upper, 0.0, -LID_RAISE * up_shape)
+        m.set("AU07", lower, 0.0, -LID_TIGHTEN * lo_shape)
+        m.set("AU07", upper, 0.0, 0.3 * LID_TIGHTEN * up_shape)
+        close = BLINK_CLOSE * gap
+        m.set("AU45", upper, 0.0, 0.85 * close)
+        m.set("AU45", lower, 0.0, -0.15 * close)
+        m.set("AU06", lower, 0.0, -0.5 * LID_TIGHTEN * lo_shape)
+        # irises squeeze between the moving lids
+        top, bottom = float(uv[list(upper), 1].min()), float(uv[list(lower), 1].max())
+        t = np.clip((uv[list(iris), 1] - top) / max(bottom - top, 1e-6), 0.0, 1.0)
+        mid_close = float(close.max())
+        m.set("AU45", iris, 0.0, (1 - t) * 0.85 * mid_close - t * 0.15 * mid_close)
+        m.set("AU05", iris, 0.0, -(1 - t) * LID_RAISE * 0.5)
+        for au in ("AU05", "AU07", "AU45", "AU06"):
+            m.anchor(au, upper + lower + iris)
+    for au in ("AU05", "AU07", "AU45"):
+        m.anchor(au, brows + NOSE)
+
+    # Cheeks (AU06): cheek region rises a little, as do the lip corners.
+    cheek = np.where(
+        (np.abs(uv[:, 0]) > 0.3) & (np.abs(uv[:, 0]) < 0.8) & (uv[:, 1] > -0.75) & (uv[:, 1] < -0.1)
+    )[0]
+    m.set("AU06", cheek, 0.0, -CHEEK_RAISE)
+    m.set("AU06", (61, 291), 0.0, -0.3 * CHEEK_RAISE)
+    m.anchor("AU06", brows + NOSE_BRIDGE + lips + CHIN)
+
+    # Nose wrinkler (AU09) and upper lip raiser (AU10).
+    m.set("AU09", NOSE_WINGS, 0.0, -NOSE_WRINKLE)
+    m.set("AU09", OUTER_UPPER_LIP, 0.0, -0.6 * NOSE_WRINKLE * m.centre_weight(OUTER_UPPER_LIP))
+    m.anchor("AU09", eyes + brows + NOSE_BRIDGE + lower_lips + CHIN)
+    m.set("AU10", upper_lips, 0.0, -UPPER_LIP_RAISE * (0.3 + 0.7 * m.centre_weight(upper_lips)))
+    m.anchor("AU10", eyes + NOSE_BRIDGE + OUTER_LOWER_LIP + INNER_LOWER_LIP + CHIN)
+
+    # Lip corner movers: AU12 up and out, AU14 out, AU15 down, AU20 out and down, AU23 in.
+    c, s = m.corner_weight(lips), m.side(lips)
+    m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
+    m.set("AU14", lips, s * DIMPLE * c, -0.3 * DIMPLE * c)
+    m.set("AU15", lips, 0.1 * s * CORNER_DEPRESS * c, CORNER_DEPRESS * c)
+    m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)
+    tight_v = np.where(np.isin(lips, OUTER_UPPER_LIP), 0.4, -0.4) * LIP_TIGHTEN * (1 - c)
+    m.set("AU23", lips, -s * LIP_TIGHTEN * c, tight_v)
+    for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
+        m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
+
+    # Chin raiser (AU17): chin and lower lip up.
+    m.set("AU17", CHIN, 0.0, -CHIN_RAISE)
+    m.set("AU17", OUTER_LOWER_LIP, 0.0, -0.6 * CHIN_RAISE * m.centre_weight(OUTER_LOWER_LIP))
+    m.anchor("AU17", eyes + NOSE + upper_lips)
+
+    # Lips part (AU25): lips separate, jaw still.
+    m.set("AU25", INNER_UPPER_LIP, 0.0, -LIPS_PART_UPPER * m.centre_weight(INNER_UPPER_LIP))
+    m.set("AU25", OUTER_UPPER_LIP, 0.0, -0.6 * LIPS_PART_UPPER * m.centre_weight(OUTER_UPPER_LIP))
+    m.set("AU25", INNER_LOWER_LIP, 0.0, LIPS_PART_LOWER * m.centre_weight(INNER_LOWER_LIP))
+    m.set("AU25", OUTER_LOWER_LIP, 0.0, 0.8 * LIPS_PART_LOWER * m.centre_weight(OUTER_LOWER_LIP))
+    m.set("AU25", CHIN, 0.0, 0.2 * LIPS_PART_LOWER)
+    m.anchor("AU25", eyes + brows + NOSE)
+
+    # Jaw drop (AU26): everything below the mouth line comes down, most at the chin.
+    below = np.where(uv[:, 1] > 0.0)[0]
+    below = np.setdiff1d(below, np.array(upper_lips))
+    lateral = np.clip(1.0 - (np.abs(uv[below, 0]) / 1.0) ** 2, 0.15, 1.0)
+    m.set("AU26", below, 0.0, JAW_DROP * _smoothstep(uv[below, 1] / 0.35) * lateral)
+    m.set("AU26", INNER_LOWER_LIP, 0.0, 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP))
+    m.set("AU26", OUTER_LOWER_LIP, 0.0, 0.85 * JAW_DROP * m.centre_weight(OUTER_LOWER_LIP))
+    m.anchor("AU26", eyes + brows + NOSE + upper_lips)
+
+    # Non-driver landmarks follow nearby drivers (Gaussian weights, decaying far from them).
+    n = len(uv)
+    basis = np.zeros((NUM_AUS, n, 2))
+    for k, drivers in m.drivers.items():
+        if not drivers:
+            continue
+        idx = np.array(list(drivers))
+        disp = np.stack([drivers[i] for i in idx.tolist()])
+        d2 = ((uv[:, None, :] - uv[None, idx, :]) ** 2).sum(-1)
+        w = np.exp(-d2 / (2 * FOLLOW_SIGMA**2))
+        moved = (w @ disp) / np.maximum(w.sum(1, keepdims=True), 1.0)
+        moved[idx] = disp
+        basis[k] = moved
+    # face units -> pixels, per unit of intensity
+    pixels = (basis[..., :1] * ex + basis[..., 1:] * ey) * unit / AU_INTENSITY_MAX
+    return pixels.astype(np.float32)
