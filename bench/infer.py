@@ -21,6 +21,11 @@ backends' CSVs, and the machine's load. Targets (issue 19) for 30 s: <= 1.0 s wa
 peak RSS on the ONNX backend; ``meets_targets`` judges the best run. The model is ``--model``, or
 a randomly initialised conf/cause_cnn.yaml model packed with its ONNX graph.
 
+Long audio (issue 16): ``--process --process_durations 4 1200 3600 --runs 1`` reports the peak
+RSS of whole ``infer`` processes on 4 s, 20 min and 60 min of speech; recordings longer than
+``espnet_cause.windows.WINDOW_SECONDS`` are inferred in overlapping windows, so the peak stays
+under 1.5 GB for an hour on either backend (the audio itself, 230 MB at 16 kHz, is held whole).
+
 Usage: python bench/infer.py [--encoders cnn dcnn rnn mlp conformer] [--duration 20]
        [--num_threads 1] [--wav FILE]
        python bench/infer.py --process [--model model.zip] [--process_durations 30 3600]
