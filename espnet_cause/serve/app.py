@@ -160,7 +160,7 @@ def create_app(
         CauseError: when the model cannot stream or the default photo is unusable.
     """
     speech2au.streamer()  # raises CauseError naming the reason when the model cannot stream
-    lookahead = speech2au.algorithmic_latency  # either backend (torch or onnx)
+    lookahead = speech2au.algorithmic_latency
     target = getattr(speech2au, "target", "au")
     static = load_static()
     from espnet_cause.serve.page_model import ort_files, page_model_files
@@ -225,6 +225,7 @@ def create_app(
             {
                 "status": "ok",
                 "model": speech2au.source,
+                "backend": speech2au.backend,
                 "sample_rate": speech2au.fs,
                 "au_fps": speech2au.au_fps,
                 "au_names": list(AU_NAMES),

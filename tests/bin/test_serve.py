@@ -36,7 +36,8 @@ def test_non_causal_model_is_refused(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as info:
         serve.main(["--model", str(model)])
     assert info.value.code == 2
-    assert "not causal, it cannot stream" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot stream" in err and "causal: true" in err
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import socket
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import LiveServer, changed_pixels, pcm16, speechlike
+from serve_helpers import LiveServer, changed_pixels, pcm16, speechlike
 from starlette.testclient import TestClient
 
 from espnet_cause.au import AU_NAMES
@@ -54,7 +54,7 @@ def test_health(client, speech2au):
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["sample_rate"] == 16000 and h["au_fps"] == 25
     assert h["au_names"] == list(AU_NAMES) and h["au_facs_names"]["AU26"] == "Jaw drop"
-    assert len(h["arkit_names"]) == 52 and h["target"] == "au"
+    assert len(h["arkit_names"]) == 52 and h["target"] == "au" and h["backend"] == "onnx"
     assert h["lookahead_ms"] == pytest.approx(26.0) and h["streams"] == 0
     assert h["render"] is False and h["default_image"] is False
 

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import pcm16, speechlike
+from serve_helpers import pcm16, speechlike
 from starlette.testclient import TestClient
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
@@ -73,6 +73,21 @@ def test_frames_equal_offline(client, speech2au):
         and shapes.max() <= 1
         and shapes[:, ARKIT_NAMES.index("jawOpen")].max() > 0
     )
+
+
+def test_torch_backend_streams_the_same(causal_model_zip, speech2au, tmp_path):
+    """The service streams through either backend of Speech2AU (onnx by default for a zip)."""
+    from espnet_cause.inference import Speech2AU
+
+    torch_s2au = Speech2AU(causal_model_zip, backend="torch", cache_dir=tmp_path)
+    assert {torch_s2au.backend, speech2au.backend} == {"torch", "onnx"}
+    x = speechlike(0.7, seed=7)
+    frames = {}
+    for s2au in (torch_s2au, speech2au):
+        with TestClient(create_app(speech2au=s2au)) as c, c.websocket_connect("/stream") as ws:
+            frames[s2au.backend] = as_array(stream(ws, x)[:-1])
+    np.testing.assert_allclose(frames["torch"], frames["onnx"], atol=2e-3)
+    np.testing.assert_allclose(frames["torch"], offline(torch_s2au, x), atol=2e-3)
 
 
 def test_arkit_model_streams_both(arkit_speech2au):
