@@ -110,7 +110,7 @@ def test_page_moves_the_face_as_you_talk(browser, speech2au, face_model, demo_im
             time.sleep(0.2)
             now = face_pixels(driver)
             moved = max(moved, changed_pixels(now, rest))
-            if changed_pixels(now, last) >= 20:
+            if changed_pixels(now, last) >= 5:  # identical AUs give identical JPEG frames
                 changes.append(changed_pixels(now, last))
                 last = now
         assert moved >= 50, f"the face never moved from the photo ({moved} pixels changed)"
