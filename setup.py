@@ -47,7 +47,13 @@ setup(
     # espnet_cause/assets/NOTICE), the live page's HTML and JavaScript
     package_data={
         "espnet_cause.assets": ["*.task", "*.zip", "*.jpg", "*.wav", "NOTICE"],
-        "espnet_cause.serve": ["static/*.html", "static/*.js"],
+        "espnet_cause.serve": [
+            "static/*.html",
+            "static/*.js",
+            "static/ort/*.mjs",
+            "static/ort/*.wasm",
+            "static/ort/NOTICE",
+        ],
     },
     include_package_data=True,
     install_requires=[
