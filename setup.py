@@ -23,7 +23,13 @@ extras = {
     "dist": ["dask[distributed]>=2024.1", "dask-jobqueue>=0.8"],
     "mini": ["espeakng-loader>=0.2.4"],
     "tts": ["pyworld"],
-    "test": ["pytest>=8", "ruff>=0.6"],
+    "serve": [
+        "starlette>=0.40",
+        "uvicorn>=0.30",
+        "websockets>=12",
+        "python-multipart>=0.0.9",
+    ],
+    "test": ["pytest>=8", "ruff>=0.6", "httpx>=0.27", "selenium>=4.20"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
@@ -37,8 +43,12 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.12",
     packages=find_packages(include=["espnet_cause", "espnet_cause.*"]),
-    # the face model and demo media (sources and licences: espnet_cause/assets/NOTICE)
-    package_data={"espnet_cause.assets": ["*.task", "*.jpg", "*.wav", "NOTICE"]},
+    # the face model and demo media (sources and licences: espnet_cause/assets/NOTICE), the
+    # live page's HTML and JavaScript
+    package_data={
+        "espnet_cause.assets": ["*.task", "*.jpg", "*.wav", "NOTICE"],
+        "espnet_cause.serve": ["static/*.html", "static/*.js"],
+    },
     include_package_data=True,
     install_requires=[
         "espnet>=202611,<202700",

@@ -21,6 +21,11 @@ backends' CSVs, and the machine's load. Targets (issue 19) for 30 s: <= 1.0 s wa
 peak RSS on the ONNX backend; ``meets_targets`` judges the best run. The model is ``--model``, or
 a randomly initialised conf/cause_cnn.yaml model packed with its ONNX graph.
 
+Long audio (issue 16): ``--process --process_durations 4 1200 3600 --runs 1`` reports the peak
+RSS of whole ``infer`` processes on 4 s, 20 min and 60 min of speech; recordings longer than
+``espnet_cause.windows.WINDOW_SECONDS`` are inferred in overlapping windows, so the peak stays
+under 1.5 GB for an hour on either backend (the audio itself, 230 MB at 16 kHz, is held whole).
+
 Usage: python bench/infer.py [--encoders cnn dcnn rnn mlp conformer] [--duration 20]
        [--num_threads 1] [--wav FILE]
        python bench/infer.py --process [--model model.zip] [--process_durations 30 3600]
@@ -62,14 +67,11 @@ def load_signal(wav: Path | None, duration: float, fs: int) -> np.ndarray:
     return np.tile(x, reps)[: int(duration * fs)].astype(np.float32)
 
 
-def build_model(encoder: str, causal: bool, stats_dir: Path):
-    """A randomly initialised model from conf/cause_<encoder>.yaml with stand-in MVN stats."""
-    import argparse as ap
-
+def random_conf(encoder: str, causal: bool, stats_dir: Path) -> dict:
+    """conf/cause_<encoder>.yaml with stand-in MVN stats written to ``stats_dir``."""
     import yaml
 
     from espnet_cause.au import NUM_AUS
-    from espnet_cause.tasks.cause import CAUSETask
 
     conf = yaml.safe_load((REPO / "conf" / f"cause_{encoder}.yaml").read_text())
     n_mels = conf["frontend_conf"].get("n_mels", 80)
@@ -90,7 +92,16 @@ def build_model(encoder: str, causal: bool, stats_dir: Path):
         }
     if causal and encoder in CAUSAL_SWITCH:
         conf["encoder_conf"] = {**(conf.get("encoder_conf") or {}), "causal": True}
-    model = CAUSETask.build_model(ap.Namespace(**conf))
+    return conf
+
+
+def build_model(encoder: str, causal: bool, stats_dir: Path):
+    """A randomly initialised model from conf/cause_<encoder>.yaml with stand-in MVN stats."""
+    import argparse as ap
+
+    from espnet_cause.tasks.cause import CAUSETask
+
+    model = CAUSETask.build_model(ap.Namespace(**random_conf(encoder, causal, stats_dir)))
     return model.eval()
 
 

@@ -307,15 +307,36 @@ class Speech2AU:
 
         Returns:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
-            ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model).
+            ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model). Audio longer than
+            :data:`espnet_cause.windows.WINDOW_SECONDS` (plus context) is inferred in
+            overlapping windows, in bounded memory (see :mod:`espnet_cause.windows`).
         """
+        from espnet_cause.windows import needs_windows, windowed_inference
+
         wav = self.prepare(speech, fs, name)
+        if not needs_windows(len(wav), self.fs):
+            return self.infer_whole(wav)
+        logger.info("%s: %.0f s of audio, inferred in windows", name, len(wav) / self.fs)
+        return windowed_inference(
+            self.infer_whole, wav, fs=self.fs, au_fps=self.au_fps, hop_length=self.hop_length
+        )
+
+    def infer_whole(self, wav: np.ndarray) -> np.ndarray:
+        """One model call on a whole (prepared) utterance, whatever its length.
+
+        Args:
+            wav: (N,) float32 at :attr:`fs` (see :meth:`prepare`).
+
+        Returns:
+            (ceil(N / fs * au_fps), D) float32. :meth:`__call__` uses this on windows of long
+            audio (:mod:`espnet_cause.windows`).
+        """
         if self.onnx is not None:
             return self.onnx(wav)
         import torch
 
         with torch.inference_mode():
-            x = torch.from_numpy(wav).to(self.device)
+            x = torch.from_numpy(np.ascontiguousarray(wav)).to(self.device)
             out = self._fast_inference(x) if self._fast else self.model.inference(x)
         aus = out.detach().cpu().numpy().astype(np.float32)
         if aus.ndim != 2 or aus.shape[1] != len(self.names):

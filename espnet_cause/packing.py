@@ -2,7 +2,8 @@
 
 Layout inside the zip::
 
-    meta.yaml        espnet_cause version, packing time, member names and their sha256
+    meta.yaml        espnet_cause version, packing time, target (au | arkit), member names and
+                     their sha256
     config.yaml      the training config; stats file paths rewritten to ``stats/<name>``
     model.pth        the state dict
     stats/*.npz      every statistics file the config refers to (feature and AU stats)
@@ -163,6 +164,8 @@ def pack_model(
         "config": CONFIG_NAME,
         "model": MODEL_NAME,
         "stats": dict(rewrites),
+        # what the model outputs: au (17 AUs, 0-5) or arkit (51 blendshapes, 0-1)
+        "target": (config.get("model_conf") or {}).get("target", "au"),
         "sha256": {MODEL_NAME: sha256_file(model_file)}
         | {name: sha256_file(src) for name, src in members.items()}
         | {name: hashlib.sha256(data).hexdigest() for name, data in graphs.items()},

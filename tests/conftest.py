@@ -106,7 +106,7 @@ def smile_video(tmp_path_factory, demo_image, demo_wav) -> Path:
 def openface20_csv(request, tmp_path_factory) -> Path:
     """An OpenFace 2.0 CSV (values: :func:`openface20_aus`), rows separated by "," and ", "."""
     root = tmp_path_factory.mktemp("openface20")
-    return write_openface20_csv(root / "OpenFace_Test.csv", row_sep=request.param)
+    return write_openface20_csv(root / "openface20.csv", row_sep=request.param)
 
 
 @pytest.fixture(scope="module")

@@ -78,8 +78,9 @@ def mix_down(
     axis = channel_axis
     if axis is None:
         axis = 1 if samples.shape[1] <= samples.shape[0] else 0
-    if samples.shape[axis] > 1:
-        logger.info("%s: mixing %d channels down to mono", name, samples.shape[axis])
+    if samples.shape[axis] == 1:  # a view, not a copy: long recordings stay one array
+        return np.take(samples, 0, axis=axis).astype(np.float32, copy=False)
+    logger.info("%s: mixing %d channels down to mono", name, samples.shape[axis])
     return samples.mean(axis=axis).astype(np.float32)
 
 
@@ -217,7 +218,8 @@ def check_speech(samples: np.ndarray, sr: int, min_seconds: float, path: str | N
     """
     if samples.size == 0:
         raise CauseError("audio has no samples", path=path, fix="give a non-empty recording")
-    if not np.isfinite(samples).all():
+    # a float64 sum is finite exactly when every sample is (no full-size temporary array)
+    if not math.isfinite(float(np.sum(samples, dtype=np.float64))):
         bad = int((~np.isfinite(samples)).sum())
         raise CauseError(
             f"audio has {bad} NaN or infinite samples", path=path, fix="re-export the audio"
@@ -229,7 +231,7 @@ def check_speech(samples: np.ndarray, sr: int, min_seconds: float, path: str | N
             path=path,
             fix="give a longer recording",
         )
-    if float(np.max(np.abs(samples))) == 0.0:
+    if float(samples.max()) == 0.0 and float(samples.min()) == 0.0:
         raise CauseError(
             "audio is digital silence (all samples are zero)", path=path, fix="check the recording"
         )

@@ -65,8 +65,32 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
             path=path,
             fix="convert the photo to JPEG or PNG",
         )
+    return _from_cv2(data, str(path))
+
+
+def decode_image(data: bytes, source: str = "image") -> np.ndarray:
+    """An encoded photo in memory (JPEG, PNG, BMP, TIFF, WebP bytes) as RGB uint8.
+
+    Raises:
+        CauseError: naming ``source`` if the bytes are not an image OpenCV can decode.
+    """
+    import cv2
+
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    if image is None:
+        raise CauseError(
+            f"{source} cannot be decoded (not a JPEG/PNG/BMP/TIFF/WebP image?)",
+            fix="convert the photo to JPEG or PNG",
+        )
+    return _from_cv2(image, source)
+
+
+def _from_cv2(data: np.ndarray, source: str) -> np.ndarray:
+    """OpenCV's BGR/BGRA/gray layout -> RGB uint8."""
+    import cv2
+
     if data.ndim == 3 and data.shape[2] == 3:
         data = cv2.cvtColor(data, cv2.COLOR_BGR2RGB)
     elif data.ndim == 3 and data.shape[2] == 4:
         data = cv2.cvtColor(data, cv2.COLOR_BGRA2RGBA)
-    return to_rgb(data, source=str(path))
+    return to_rgb(data, source=source)

@@ -140,15 +140,13 @@ def read_openface_csv(path: str | os.PathLike, face_id: int | None = None) -> AU
     )
 
 
-def write_openface_csv(path: str | os.PathLike, track: AUTrack, face_id: int = 0) -> None:
-    """Write a track as an OpenFace-style CSV (``frame,face_id,timestamp,confidence,success,AU..``).
+def openface_csv_text(track: AUTrack, face_id: int = 0) -> str:
+    """A track as OpenFace-style CSV text (``frame,face_id,timestamp,confidence,success,AU..``).
 
     Frames with NaN intensities are written as OpenFace writes failed frames: success 0,
-    confidence 0 and zero intensities, so that readers treat them as missing. The file appears
-    whole or not at all.
+    confidence 0 and zero intensities, so that readers treat them as missing.
 
     Args:
-        path: Output CSV.
         track: The track to write.
         face_id: Value of the ``face_id`` column.
     """
@@ -163,5 +161,10 @@ def write_openface_csv(path: str | os.PathLike, track: AUTrack, face_id: int = 0
         lines.append(
             f"{i + 1},{face_id},{track.timestamps[i]:.6f},{confidence[i]:.3f},{int(success[i])},{aus}"
         )
+    return "\n".join(lines) + "\n"
+
+
+def write_openface_csv(path: str | os.PathLike, track: AUTrack, face_id: int = 0) -> None:
+    """Write :func:`openface_csv_text` of a track to ``path``; the file appears whole or not at all."""
     with atomic_write(path) as tmp:
-        Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        Path(tmp).write_text(openface_csv_text(track, face_id), encoding="utf-8")

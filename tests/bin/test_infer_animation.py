@@ -164,8 +164,12 @@ def test_arkit_json_frames_equal_the_livelink_frames(trained_zip, demo_wav, tmp_
 def test_arkit_model_is_written_directly_and_scp_writes_one_take_per_utterance(
     arkit_zip, demo_wav, tmp_path
 ):
+    import zipfile
+
     from espnet_cause.inference import Speech2AU
 
+    with zipfile.ZipFile(arkit_zip) as zf:
+        assert yaml.safe_load(zf.read("meta.yaml"))["target"] == "arkit"
     wav = demo_wav
     samples, sr = sf.read(str(wav), dtype="float32")
     s2a = Speech2AU(str(arkit_zip))

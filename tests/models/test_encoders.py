@@ -80,6 +80,34 @@ def test_causal_and_chunks(name):
     assert torch.allclose(torch.cat(outs, 1), full, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["cnn", "cnn_causal", "dcnn", "dcnn_causal"])
+def test_silence_stays_silence_at_the_edges(name):
+    """A constant input (steady silence) gives the same output at every frame, edges included.
+
+    The features are z-scored, so zero padding would put "average speech" next to the silence and
+    make the first and last frames differ (by 0.007 for this random encoder before the edges were
+    replicated; a trained model's edge error is larger, see tests/bin/test_infer_silence.py).
+    """
+    torch.manual_seed(0)
+    enc = build(name).eval()
+    silence = torch.randn(1, 1, 5).expand(1, 12, 5).contiguous()
+    with torch.no_grad():
+        out, _ = enc(silence, torch.tensor([12]))
+        assert torch.allclose(out, out[:, 6:7].expand_as(out), atol=1e-6)
+        # a shorter utterance in a batch: its right edge is its own last frame, not the padding
+        batch = torch.cat([torch.randn(1, 12, 5), silence])
+        batch[1, 8:] = 0.0
+        short, _ = enc(batch, torch.tensor([12, 8]))
+        assert torch.allclose(short[1, :8], out[0, :8], atol=1e-6)
+        if enc.is_causal:  # a stream starts from the same edge
+            state = enc.init_state(1)
+            chunks = []
+            for a, b in [(0, 1), (1, 4), (4, 12)]:
+                chunk, state = enc.forward_chunk(silence[:, a:b], state)
+                chunks.append(chunk)
+            assert torch.allclose(torch.cat(chunks, 1), out, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["cnn", "dcnn", "rnn", "conformer"])
 def test_non_causal_refuses_streaming(name):
     enc = build(name)

@@ -4,6 +4,11 @@ Kameoka et al. (Interspeech 2022) found a stack of gated convolutions best: a 12
 frame-wise linear layer, then 8 GLU Conv1d blocks (kernel 3, channels 128, 64, 64, 32, 32, 16,
 16, 8), weight normalisation, dropout 0.1 and LeakyReLU. ``DilatedCNNEncoder`` is the same stack
 with dilations 1, 3, 9, 27 (twice), which widens the receptive field from 17 to 161 frames.
+
+Padding replicates the edge frames (each block's first and last valid input frame), never zeros:
+the features are z-scored, so a zero frame is "average speech", and zero padding made the first
+and last receptive-field half of every utterance look like talking even in silence. Streaming
+starts from the same replicated left edge (:meth:`CNNEncoder.init_state`).
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ DILATED_DILATIONS = (1, 3, 9, 27, 1, 3, 9, 27)
 class GatedConvBlock(nn.Module):
     """Conv1d with twice the channels -> GLU -> dropout -> LeakyReLU.
 
-    Padding is applied explicitly (zeros: both sides, or only on the left when causal), so a
-    stream can hand in the previous inputs instead of the zeros.
+    Padding is applied explicitly, by repeating the edge frames (both sides, or only on the left
+    when causal), so a stream can hand in the previous inputs instead.
 
     Args:
         in_channels: Input channels.
@@ -56,7 +61,7 @@ class GatedConvBlock(nn.Module):
         self.act = nn.LeakyReLU(negative_slope)
 
     def padding(self) -> tuple[int, int]:
-        """(left, right) zero padding in frames."""
+        """(left, right) padding in frames (replicated edge frames)."""
         if self.causal:
             return self.context, 0
         return self.context // 2, self.context - self.context // 2
@@ -66,8 +71,11 @@ class GatedConvBlock(nn.Module):
         return self.act(self.dropout(nn.functional.glu(self.conv(xs), dim=1)))
 
     def forward(self, xs: torch.Tensor) -> torch.Tensor:
-        """(B, C, T) -> (B, C_out, T)."""
-        return self.forward_padded(nn.functional.pad(xs, self.padding()))
+        """(B, C, T) -> (B, C_out, T); the edges are padded with copies of the first/last frame."""
+        left, right = self.padding()
+        if left + right == 0:
+            return self.forward_padded(xs)
+        return self.forward_padded(nn.functional.pad(xs, (left, right), mode="replicate"))
 
 
 class CNNEncoder(AbsCAUSEEncoder):
@@ -123,19 +131,32 @@ class CNNEncoder(AbsCAUSEEncoder):
         return 1 + sum(b.context for b in self.blocks)
 
     def forward(self, xs: torch.Tensor, ilens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """See :meth:`AbsCAUSEEncoder.forward`; padded frames are zeroed after every block."""
-        mask = length_mask(ilens, xs.size(1)).unsqueeze(1).to(xs.dtype)  # (B, 1, T)
-        h = self.input_layer(xs).transpose(1, 2) * mask
+        """See :meth:`AbsCAUSEEncoder.forward`.
+
+        Before every block, the frames beyond each length repeat that utterance's last valid
+        frame, so a short utterance in a batch sees the same right edge as alone; the output is
+        zero beyond each length.
+        """
+        num_frames = xs.size(1)
+        mask = length_mask(ilens, num_frames).unsqueeze(1).to(xs.dtype)  # (B, 1, T)
+        # (B, 1, T) index of the frame each position holds: itself, or the last valid one
+        last = (ilens.to(xs.device) - 1).clamp(min=0)[:, None]
+        hold = torch.minimum(torch.arange(num_frames, device=xs.device)[None, :], last)[:, None]
+        h = self.input_layer(xs).transpose(1, 2)
         for block in self.blocks:
-            h = block(h) * mask
-        return h.transpose(1, 2), ilens
+            h = block(h.gather(2, hold.expand(-1, h.size(1), -1)))
+        return (h * mask).transpose(1, 2), ilens
 
     def init_state(self, batch_size: int, device: torch.device | None = None) -> list:
-        """Zeros: the left padding of the offline causal forward."""
+        """Per block, (B, C_in, context) frames of NaN: "no frame yet".
+
+        The first chunk replaces them with copies of its first frame, which is the left padding
+        of the offline causal forward (replicated edge), so streaming equals offline.
+        """
         if not self.causal:
             return super().init_state(batch_size, device)
         return [
-            torch.zeros(batch_size, b.conv.in_channels, b.context, device=device)
+            torch.full((batch_size, b.conv.in_channels, b.context), float("nan"), device=device)
             for b in self.blocks
         ]
 
@@ -143,9 +164,12 @@ class CNNEncoder(AbsCAUSEEncoder):
         """See :meth:`AbsCAUSEEncoder.forward_chunk`; the state is each block's last inputs."""
         if not self.causal:
             return super().forward_chunk(xs, state)
+        if xs.size(1) == 0:
+            return xs.new_zeros(xs.size(0), 0, self._output_size), state
         h = self.input_layer(xs).transpose(1, 2)
         new_state = []
         for block, past in zip(self.blocks, state):
+            past = torch.where(torch.isnan(past), h[:, :, :1], past)  # stream start: the edge
             full = torch.cat([past, h], dim=2)
             new_state.append(full[:, :, full.size(2) - block.context :])
             h = block.forward_padded(full)

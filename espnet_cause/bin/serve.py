@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Serve live AU streams, batch inference, rendering and the web page over HTTP/WebSocket.
+
+Examples:
+    python -m espnet_cause.bin.serve --model exp/cause_cnn_causal/model.zip
+    python -m espnet_cause.bin.serve --model model.zip --image face.jpg --port 8080
+
+Then open http://127.0.0.1:8000/ (the page), or stream to ws://127.0.0.1:8000/stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+from espnet_cause.serve import limits
+
+logger = logging.getLogger(__name__)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = make_parser(
+        "Live AU service: WebSocket /stream, POST /infer and /render, and a web page.",
+        face_landmarker=True,
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="CAUSE model.zip with a causal encoder (it must stream); default: the built-in model.",
+    )
+    parser.add_argument(
+        "--image",
+        default=None,
+        help="Default face photo of the page and of streams with render (default: the packaged "
+        "demo photo).",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="Address to bind; another than loopback exposes the service.",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="TCP port.")
+    parser.add_argument(
+        "--max_upload_mb",
+        type=float,
+        default=limits.DEFAULT_MAX_UPLOAD_BYTES / 1e6,
+        help="Largest request body in MB (HTTP 413 past it).",
+    )
+    parser.add_argument(
+        "--max_audio_seconds",
+        type=float,
+        default=limits.DEFAULT_MAX_AUDIO_SECONDS,
+        help="Longest audio of an upload or a stream.",
+    )
+    parser.add_argument(
+        "--max_streams", type=int, default=limits.DEFAULT_MAX_STREAMS, help="Concurrent streams."
+    )
+    parser.add_argument(
+        "--queue_size",
+        type=int,
+        default=limits.DEFAULT_QUEUE_SIZE,
+        help="Outgoing messages buffered per stream before the server stops reading it.",
+    )
+    parser.add_argument(
+        "--render_jobs", type=int, default=limits.DEFAULT_RENDER_JOBS, help="Concurrent /render."
+    )
+    return parser
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> None:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    for name in ("max_upload_mb", "max_audio_seconds", "max_streams", "queue_size", "render_jobs"):
+        if not getattr(args, name) > 0:
+            raise CauseError(f"--{name} must be positive, got {getattr(args, name)}")
+    if not 0 < args.port < 65536:
+        raise CauseError(f"--port must be 1..65535, got {args.port}")
+
+    import uvicorn
+
+    from espnet_cause import assets
+    from espnet_cause.face.model_file import resolve_face_landmarker
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.serve.app import create_app
+
+    app = create_app(
+        speech2au=Speech2AU(args.model),
+        face_landmarker_path=resolve_face_landmarker(args.face_landmarker_path),
+        image=args.image or assets.demo_image(),
+        max_upload_bytes=int(args.max_upload_mb * 1e6),
+        max_audio_seconds=args.max_audio_seconds,
+        max_streams=args.max_streams,
+        queue_size=args.queue_size,
+        render_jobs=args.render_jobs,
+    )
+    print(f"espnet-cause live: http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level={0: "warning", 1: "info"}.get(args.verbose, "debug"),
+        # the app answers messages over its own limit with an error; far larger ones are cut here
+        ws_max_size=4 * limits.DEFAULT_MAX_MESSAGE_BYTES,
+    )
+
+
+if __name__ == "__main__":
+    main()

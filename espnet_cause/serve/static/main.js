@@ -1,0 +1,146 @@
+// The page: wires audio in (audio.js), the frame source (stream.js) and drawing (draw.js).
+import { decodeFile, playSamples, SAMPLE_RATE, startMicrophone, wavBlob } from "./audio.js";
+import { AUBars, FaceView } from "./draw.js";
+import { ServerStream } from "./stream.js";
+
+const $ = (id) => document.getElementById(id);
+const face = new FaceView($("face"));
+// What a test (or a curious user in the console) can read.
+const live = (window.live = { frames: 0, images: 0, ended: 0, errors: [], take: null, mp4Bytes: 0 });
+let health = null;
+let bars = null;
+let photoId = null; // null: the server's default photo
+let photoBlob = null; // the photo to render the mp4 with
+let mic = null;
+let source = null;
+
+function status(text) {
+  $("status").textContent = text;
+}
+function error(text) {
+  live.errors.push(text);
+  $("error").textContent = text;
+}
+const canRender = () => health && health.render && (photoId !== null || health.default_image);
+
+async function startStream(sampleRate) {
+  $("error").textContent = "";
+  live.frames = 0;
+  const started = performance.now();
+  source = new ServerStream({
+    onFrame: (f) => {
+      live.frames++;
+      bars.draw(f.au, f.time);
+      status(`streaming: ${live.frames} AU frames, ${live.images} images, ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s`);
+    },
+    onImage: (blob) => {
+      live.images++;
+      face.show(blob);
+    },
+    onEnd: (n) => {
+      live.ended++;
+      status(`take done: ${n} AU frames (${(n / health.au_fps).toFixed(2)} s), ${live.images} images`);
+    },
+    onError: error,
+  });
+  await source.open({ sampleRate, render: canRender(), image: photoId });
+}
+
+function tookAudio(pcm, sampleRate) {
+  live.take = { samples: pcm.length, sampleRate };
+  live.takeBlob = wavBlob(pcm, sampleRate);
+  $("render").disabled = !(health.render && (photoBlob || health.default_image));
+}
+
+$("talk").onclick = async () => {
+  $("talk").disabled = true;
+  source = null; // chunks wait here until the new stream is open
+  try {
+    const chunks = [];
+    mic = await startMicrophone((c) => (source ? source.send(c) : chunks.push(c)));
+    await startStream(mic.sampleRate);
+    chunks.forEach((c) => source.send(c));
+    $("stop").disabled = false;
+  } catch (e) {
+    error(`microphone: ${e.message}`);
+    $("talk").disabled = false;
+  }
+};
+
+$("stop").onclick = async () => {
+  $("stop").disabled = true;
+  const pcm = await mic.stop();
+  const rate = mic.sampleRate;
+  mic = null;
+  source.end();
+  tookAudio(pcm, rate);
+  $("talk").disabled = false;
+};
+
+async function streamFile(file) {
+  try {
+    const samples = await decodeFile(file);
+    await startStream(SAMPLE_RATE);
+    const pcm = await playSamples(samples, (c) => source.send(c));
+    source.end();
+    tookAudio(pcm, SAMPLE_RATE);
+  } catch (e) {
+    error(`${file.name}: ${e.message}`);
+  }
+}
+$("wav").onchange = (e) => e.target.files[0] && streamFile(e.target.files[0]);
+const drop = $("drop");
+drop.ondragover = (e) => (e.preventDefault(), drop.classList.add("over"));
+drop.ondragleave = () => drop.classList.remove("over");
+drop.ondrop = (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  if (e.dataTransfer.files[0]) streamFile(e.dataTransfer.files[0]);
+};
+
+$("photo").onchange = async (e) => {
+  const file = e.target.files[0];
+  if (!file) return;
+  const form = new FormData();
+  form.append("image", file);
+  const res = await fetch("image", { method: "POST", body: form });
+  const body = await res.json();
+  if (!res.ok) return error(`photo: ${body.error}`);
+  photoId = body.image;
+  photoBlob = file;
+  $("photo-note").textContent = `photo ${body.width}x${body.height}: face found`;
+  await face.show(file, body.width, body.height); // the size the server renders it at
+};
+
+$("render").onclick = async () => {
+  $("render").disabled = true;
+  status("rendering the take as mp4 ...");
+  const form = new FormData();
+  form.append("image", photoBlob || (await (await fetch("image/default")).blob()), "face.jpg");
+  form.append("audio", live.takeBlob, "take.wav");
+  const res = await fetch("render", { method: "POST", body: form });
+  $("render").disabled = false;
+  if (!res.ok) return error(`render: ${(await res.json()).error}`);
+  const mp4 = await res.blob();
+  live.mp4Bytes = mp4.size;
+  const link = $("download");
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(mp4);
+  link.style.display = "inline";
+  status(`mp4 ready (${(mp4.size / 1024).toFixed(0)} kB)`);
+};
+
+(async () => {
+  health = await (await fetch("health")).json();
+  bars = new AUBars($("bars"), health.au_names, health.au_facs_names || {});
+  if (health.default_image) await face.show("image/default");
+  if (!health.render) {
+    $("photo").disabled = true;
+    $("photo-note").textContent = "the server has no face landmarker: AU bars only";
+  } else if (!health.default_image) {
+    $("photo-note").textContent = "choose a face photo to see it move";
+  }
+  status(`ready: model ${health.model.split("/").pop()}, ${health.au_fps} AU frames/s`);
+  live.ready = true;
+})();

@@ -1,0 +1,158 @@
+"""The page in a real browser: headless Chromium with its microphone faked from a wav file.
+
+Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y chromium chromium-driver``;
+CI installs them in ``.ci/parts/15-browser-deps.sh``) are driven by Selenium through the system
+chromedriver (no driver download). The test uploads a face photo, talks into the fake
+microphone, checks that AU frames arrive and the face image changes over time, stops, renders
+the take as mp4 and downloads it, then streams a wav file chosen in the page; it saves a
+screenshot (``live.png`` in the test's temporary directory, path printed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from serve_helpers import LiveServer, changed_pixels, speechlike
+
+from espnet_cause.serve.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL = "apt-get install -y chromium chromium-driver"
+
+
+def wait_for(driver, script: str, timeout: float = 30.0, what: str = ""):
+    """Poll a JavaScript expression until it is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script(f"return {script};")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            state = driver.execute_script("return JSON.stringify(window.live || null);")
+            errors = driver.execute_script("return document.getElementById('error').textContent;")
+            raise AssertionError(
+                f"timed out waiting for {what or script}: live={state} error={errors!r}"
+            )
+        time.sleep(0.1)
+
+
+def face_pixels(driver) -> np.ndarray:
+    """The face canvas as an (H, W, 4) array (read in the page)."""
+    data = driver.execute_script(
+        "const c = document.getElementById('face');"
+        "return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];"
+    )
+    width, height, values = data
+    return np.array(values, np.uint8).reshape(height, width, 4)
+
+
+@pytest.fixture
+def browser(tmp_path, demo_wav):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip(f"needs Debian's headless Chromium and its driver: {INSTALL}")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    mic = demo_wav  # real speech with pauses (16 kHz mono PCM wav); Chromium loops it
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={mic}", "--autoplay-policy=no-user-gesture-required",
+    ):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    try:
+        yield driver, downloads
+    finally:
+        driver.quit()
+
+
+def test_page_moves_the_face_as_you_talk(browser, speech2au, face_model, demo_image, tmp_path):
+    landmarker, photo = face_model, demo_image
+    driver, downloads = browser
+    from selenium.webdriver.common.by import By
+
+    app = create_app(speech2au=speech2au, face_landmarker_path=landmarker, image=photo)
+    with LiveServer(app) as server:
+        driver.get(server.url + "/")
+        wait_for(driver, "window.live && window.live.ready", what="the page to load")
+
+        # a face photo chosen in the page is checked by the server (face found)
+        driver.find_element(By.ID, "photo").send_keys(str(photo))
+        wait_for(driver, "document.getElementById('photo-note').textContent.includes('face found')")
+        rest = face_pixels(driver)
+
+        # talk: the fake microphone streams; frames arrive and the face changes over time
+        driver.find_element(By.ID, "talk").click()
+        wait_for(
+            driver, "window.live.frames >= 25 && window.live.images >= 5", what="frames and images"
+        )
+        # the face keeps changing: at least 3 snapshots, each different from the one before
+        changes, moved, last = [], 0, face_pixels(driver)
+        deadline = time.monotonic() + 15
+        while len(changes) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = face_pixels(driver)
+            moved = max(moved, changed_pixels(now, rest))
+            if changed_pixels(now, last) >= 20:
+                changes.append(changed_pixels(now, last))
+                last = now
+        assert moved >= 50, f"the face never moved from the photo ({moved} pixels changed)"
+        assert len(changes) >= 3, f"the face stopped changing: changes {changes} in 15 s"
+        frames_before = driver.execute_script("return window.live.frames;")
+        time.sleep(0.5)
+        frames_after = driver.execute_script("return window.live.frames;")
+        assert frames_after - frames_before >= 8, "AU frames do not keep arriving in real time"
+        driver.save_screenshot(str(tmp_path / "live.png"))
+        print("screenshot:", tmp_path / "live.png")
+
+        driver.find_element(By.ID, "stop").click()
+        wait_for(driver, "window.live.ended === 1", what="the end of the take")
+        assert driver.execute_script("return window.live.errors;") == []
+
+        # render the take as mp4 and download it
+        wait_for(driver, "!document.getElementById('render').disabled")
+        driver.find_element(By.ID, "render").click()
+        wait_for(driver, "window.live.mp4Bytes > 0", timeout=60, what="the mp4")
+        driver.find_element(By.ID, "download").click()
+        deadline = time.monotonic() + 30
+        while not list(downloads.glob("*.mp4")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        files = list(downloads.glob("*.mp4"))
+        assert files, f"no mp4 downloaded: {list(downloads.iterdir())}"
+        import av
+
+        with av.open(str(files[0])) as c:
+            assert c.streams.video and c.streams.audio
+            assert c.streams.video[0].codec_context.width > 0
+            num_frames = sum(1 for _ in c.decode(video=0))
+        take = driver.execute_script("return window.live.take;")
+        assert abs(num_frames - take["samples"] / take["sampleRate"] * 25) <= 1
+
+        # a wav file chosen in the page streams at real-time pace too
+        wav = tmp_path / "speech.wav"
+        sf.write(wav, speechlike(1.2, fs=22050, seed=6), 22050, subtype="PCM_16")
+        driver.find_element(By.ID, "wav").send_keys(str(wav))
+        wait_for(driver, "window.live.ended === 2", what="the wav take")
+        assert driver.execute_script("return window.live.frames;") == 30, driver.execute_script(
+            "return [JSON.stringify(window.live), document.getElementById('status').textContent];"
+        )
+        assert driver.execute_script("return window.live.errors;") == []
+    png = (tmp_path / "live.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    shutil.copy(tmp_path / "live.png", tmp_path / "live_final.png")
