@@ -43,11 +43,17 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.12",
     packages=find_packages(include=["espnet_cause", "espnet_cause.*"]),
-    # the face model and demo media (sources and licences: espnet_cause/assets/NOTICE), the
-    # live page's HTML and JavaScript
+    # the face model, the built-in CAUSE model and demo media (sources and licences:
+    # espnet_cause/assets/NOTICE), the live page's HTML and JavaScript
     package_data={
-        "espnet_cause.assets": ["*.task", "*.jpg", "*.wav", "NOTICE"],
-        "espnet_cause.serve": ["static/*.html", "static/*.js"],
+        "espnet_cause.assets": ["*.task", "*.zip", "*.jpg", "*.wav", "NOTICE"],
+        "espnet_cause.serve": [
+            "static/*.html",
+            "static/*.js",
+            "static/ort/*.mjs",
+            "static/ort/*.wasm",
+            "static/ort/NOTICE",
+        ],
     },
     include_package_data=True,
     install_requires=[

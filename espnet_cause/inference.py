@@ -2,7 +2,7 @@
 
 Example:
     >>> from espnet_cause.inference import Speech2AU
-    >>> s2au = Speech2AU("exp/cause_cnn/model.zip")
+    >>> s2au = Speech2AU("exp/cause_cnn/model.zip")   # or Speech2AU() for the built-in model
     >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
     >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
     >>> shapes = s2au.arkit(aus)           # (T, 52) ARKit blendshapes in 0..1 (Apple order)
@@ -78,7 +78,7 @@ def _supports_fast_path(net) -> bool:
         and frontend.stft is not None
         and frontend.frontend is None
         and (net.normalize is None or type(net.normalize) is GlobalMVN)
-        and all(hasattr(net, a) for a in ("to_au_rate", "num_frames", "denormalize"))
+        and all(hasattr(net, a) for a in ("to_au_rate", "run_encoder", "num_frames", "denormalize"))
     )
 
 
@@ -161,7 +161,8 @@ class Speech2AU:
 
     Args:
         model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
-            build from ``train_config`` and ``model_file``.
+            build from ``train_config`` and ``model_file``, or, without those either, to use
+            the built-in model (:func:`espnet_cause.assets.cause_model`).
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
@@ -207,6 +208,10 @@ class Speech2AU:
             # a copy: folding weight norm and eval() must not change the caller's model
             net = copy.deepcopy(model) if optimize else model
         else:
+            if model is None and train_config is None and model_file is None:
+                from espnet_cause.assets import cause_model
+
+                model = cause_model()
             if model is not None:
                 from espnet_cause.packing import unpack_model
 
@@ -242,6 +247,11 @@ class Speech2AU:
         self.target = get_target(name).name
         #: Column names of the output (17 AUs or 51 blendshapes).
         self.names = get_target(self.target).names
+
+    @classmethod
+    def builtin(cls, **kwargs) -> Speech2AU:
+        """The built-in model (same as ``Speech2AU()``); ``kwargs`` as the constructor's."""
+        return cls(None, **kwargs)
 
     @staticmethod
     def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):
@@ -387,7 +397,7 @@ class Speech2AU:
                 feats = feats / mvn.std.to(feats.dtype)
         feats_lengths = torch.tensor([feats.size(1)], device=speech.device)
         xs = net.to_au_rate(feats, feats_lengths, num_frames)
-        hs, _ = net.encoder(xs, num_frames)
+        hs = net.run_encoder(xs, num_frames)
         pred = net.output_layer(hs)
         return net.denormalize(pred, num_frames)[0]
 

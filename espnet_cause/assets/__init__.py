@@ -1,4 +1,5 @@
-"""Files that ship with the package: the MediaPipe face model and the demo photo and speech.
+"""Files that ship with the package: the MediaPipe face model, the built-in CAUSE model and the
+demo photo and speech.
 
 Sources and licences are in ``NOTICE`` next to this file. The files are package data, so they are
 found the same way in a checkout, an editable install and an installed wheel.
@@ -21,6 +22,9 @@ FACE_LANDMARKER = "face_landmarker.task"
 DEMO_IMAGE = "grace_hopper.jpg"
 #: Demo speech: CMU ARCTIC a0007, 16 kHz, 4.0 s (CMU ARCTIC licence).
 DEMO_WAV = "arctic_a0007.wav"
+#: The built-in CAUSE model (speech -> 17 AUs), made by conf/cause_builtin.yaml; model card in the
+#: README.
+CAUSE_MODEL = "cause_builtin.zip"
 #: Sources and licences of the files above.
 NOTICE = "NOTICE"
 
@@ -60,3 +64,8 @@ def demo_image() -> Path:
 def demo_wav() -> Path:
     """The packaged demo speech (``arctic_a0007.wav``, 16 kHz mono, 4.0 s)."""
     return asset_path(DEMO_WAV)
+
+
+def cause_model() -> Path:
+    """The packaged built-in CAUSE model zip (used when no model is given)."""
+    return asset_path(CAUSE_MODEL)

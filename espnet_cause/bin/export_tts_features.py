@@ -65,7 +65,9 @@ def get_parser() -> argparse.ArgumentParser:
         "and utterance-level au_embed.scp for spembs",
         parallel=True,
     )
-    parser.add_argument("--model", required=True, help="packed CAUSE model.zip")
+    parser.add_argument(
+        "--model", default=None, help="packed CAUSE model.zip (default: the built-in model)"
+    )
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
     parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")
@@ -191,6 +193,10 @@ def main(cmd=None) -> None:
     from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.io.cache import sha256_file
 
+    if args.model is None:
+        from espnet_cause.assets import cause_model
+
+        args.model = str(cause_model())
     model = Path(args.model)
     if not model.is_file():
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")

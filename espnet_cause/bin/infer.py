@@ -57,7 +57,9 @@ def get_parser() -> argparse.ArgumentParser:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--wav", help="one audio file (any sample rate, mono or multi-channel)")
     src.add_argument("--wav_scp", help="Kaldi wav.scp: '<utt> <path>' lines")
-    m = parser.add_argument_group("model: --model, or --train_config with --model_file")
+    m = parser.add_argument_group(
+        "model: --model, or --train_config with --model_file (default: the built-in model)"
+    )
     m.add_argument("--model", help="packed model.zip (python -m espnet_cause.bin.pack_model)")
     m.add_argument("--train_config", help="config.yaml of a training run")
     m.add_argument("--model_file", help="weights of that run, e.g. valid.loss.best.pth")
@@ -122,10 +124,15 @@ def _model_options(args) -> dict:
 def _check_args(args) -> None:
     if args.model and (args.train_config or args.model_file):
         raise CauseError("give --model or --train_config/--model_file, not both")
-    if not args.model and not (args.train_config and args.model_file):
+    if bool(args.train_config) != bool(args.model_file):
         raise CauseError(
-            "no model given", fix="pass --model MODEL.zip, or --train_config and --model_file"
+            "--train_config and --model_file go together",
+            fix="pass both, or --model MODEL.zip, or neither for the built-in model",
         )
+    if not args.model and not args.train_config:
+        from espnet_cause.assets import cause_model
+
+        args.model = str(cause_model())
     if (args.output_fs is None) != (args.output_hop_length is None):
         raise CauseError("--output_fs and --output_hop_length go together", fix="give both")
     if args.output_fps is not None and args.output_fs is not None:

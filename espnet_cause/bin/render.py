@@ -35,7 +35,9 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
-    parser.add_argument("--cause_model", default=None, help="CAUSE model.zip: AUs from --wav.")
+    parser.add_argument(
+        "--cause_model", default=None, help="CAUSE model.zip: AUs from --wav (default: built-in)."
+    )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(
         "--au_fps", type=float, default=None, help="Frame rate of a .npy --au (default 25)."
@@ -69,19 +71,23 @@ def get_parser() -> argparse.ArgumentParser:
 
 def _check_args(args) -> None:
     if args.wav_scp is not None:
-        if args.cause_model is None or args.output_dir is None:
-            raise CauseError("--wav_scp needs --cause_model and --output_dir")
+        if args.output_dir is None:
+            raise CauseError("--wav_scp needs --output_dir")
         if args.wav or args.au or args.output:
             raise CauseError("--wav_scp renders a set: leave out --wav, --au and --output")
     else:
         if args.output is None:
             raise CauseError("no output given", fix="pass --output FILE.mp4 (or --wav_scp)")
-        if (args.au is None) == (args.cause_model is None):
+        if args.au is not None and args.cause_model is not None:
+            raise CauseError("give --au AU_FILE or --cause_model MODEL.zip, not both")
+        if args.au is None and args.wav is None:
             raise CauseError(
-                "give exactly one of --au AU_FILE or --cause_model MODEL.zip (+ --wav)"
+                "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
-        if args.cause_model is not None and args.wav is None:
-            raise CauseError("--cause_model predicts AUs from speech: --wav is required")
+    if args.au is None and args.cause_model is None:  # the built-in model
+        from espnet_cause.assets import cause_model
+
+        args.cause_model = str(cause_model())
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     if args.cause_model is not None and not Path(args.cause_model).is_file():

@@ -8,14 +8,20 @@ Numbers measured on it say nothing about real faces.
 
 What is generated (all deterministic from ``seed``):
 
-- ``num_speakers`` voices (default 8): eSpeak voice variants (``en+m1``, ``en+f2``, ...), each
-  with its own base pitch, pitch range and speaking rate.
+- ``num_speakers`` voices (default 16): speaker ``k`` speaks eSpeak's English voice
+  ``ENGLISH_VOICES[k % 8]`` (the British, American, Scottish, Caribbean, Lancastrian,
+  West Midlands, New York and RP accents) with the variant ``k`` of a seeded permutation of
+  :data:`VARIANTS` (all of eSpeak NG's voice variants but the robotic, demonic and whispered
+  ones, which have no human face), so more speakers use more of them; each speaker has its own
+  base pitch (25-75), pitch range (35-85) and speaking rate (130-200 words per minute).
 - ``utts_per_speaker`` sentences each (default 30) from the word lists in
   :mod:`espnet_cause.corpora.mini_text`; per utterance a mood ``m`` (neutral 0, or happy/sad with
   strength 0.6-1.0) that changes the speech -- pitch ``+15 m``, pitch range ``+20 m``, rate
   ``x (1 + 0.15 m)`` -- plus small random jitter of pitch and rate.
 - 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter).
-- An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV.
+- An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV. The mouth
+  follows the phonemes eSpeak reports while it speaks (v3: visemes with coarticulation, see
+  :mod:`espnet_cause.corpora.visemes`).
 - For ``num_videos`` utterances (default 12, spread over the speakers) an mp4: the face photo
   ``face_image`` warped by the AU track, with the speech as audio, so stage 2 runs the real
   video path. Needs ``face_image`` (the face model defaults to the packaged one); without it (or
@@ -55,16 +61,32 @@ from espnet_cause.io.atomic import atomic_write
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
-MINI_VERSION = 2  # 2: every AU driven by the speech, local pitch accents, mood loudness
+MINI_VERSION = 3  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices
 SAMPLE_RATE = 16000
 MARKER = "mini_corpus.json"
 METADATA = "metadata.tsv"
-#: eSpeak voice variants, one per speaker (cycled when there are more speakers).
-VOICES = ("en+m1", "en+f2", "en+m3", "en+f4", "en+m7", "en+f3", "en+m2", "en+f1")
+#: eSpeak NG's English voices (accents), cycled over the speakers.
+ENGLISH_VOICES = (
+    "en", "en-us", "en-gb-scotland", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
+    "en-us-nyc", "en-gb-x-rp",
+)  # fmt: skip
+#: eSpeak NG's voice variants (espeak-ng-data/voices/!v) but the robotic, demonic and whispered.
+VARIANTS = (
+    "m1", "f2", "m3", "f4", "m7", "f3", "m2", "f1", "m4", "f5", "m5", "m6", "m8",
+    "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene",
+    "Gene2", "Henrique", "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen",
+    "Reed", "RicishayMax", "RicishayMax2", "RicishayMax3", "Storm", "adam", "anika",
+    "announcer", "antonio", "aunty", "belinda", "benjamin", "boris", "caleb", "croak", "david",
+    "ed", "edward", "edward2", "fast", "grandma", "grandpa", "gustave", "ian", "iven", "iven2",
+    "iven3", "iven4", "john", "kaukovalta", "klatt", "klatt2", "klatt3", "klatt4", "klatt5",
+    "klatt6", "linda", "marcelo", "max", "michel", "miguel", "mike2", "norbert", "pablo", "paul",
+    "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2", "steph3", "travis",
+    "victor", "zac",
+)  # fmt: skip
 #: Ranges of the per-speaker base settings.
-SPEAKER_PITCH = (35, 65)
-SPEAKER_RANGE = (40, 70)
-SPEAKER_RATE = (145, 180)
+SPEAKER_PITCH = (25, 75)
+SPEAKER_RANGE = (35, 85)
+SPEAKER_RATE = (130, 200)
 #: Mood: probability of neutral, strength range of happy/sad, and its effect on the speech.
 NEUTRAL_PROB = 1.0 / 3.0
 MOOD_STRENGTH = (0.6, 1.0)
@@ -89,8 +111,8 @@ CALIBRATION_SENTENCES = (
 class MiniConfig:
     """Everything that determines the generated corpus (stored in ``mini_corpus.json``)."""
 
-    num_speakers: int = 8
-    utts_per_speaker: int = 30
+    num_speakers: int = 16
+    utts_per_speaker: int = 20
     num_videos: int = 12
     seed: int = 0
     au_fps: float = DEFAULT_AU_FPS
@@ -119,10 +141,11 @@ def plan_corpus(config: MiniConfig) -> list[MiniItem]:
     from espnet_cause.corpora.mini_text import make_sentence
 
     items = []
+    variants = np.random.default_rng([config.seed, 1 << 20]).permutation(len(VARIANTS))
     for k in range(config.num_speakers):
         rng = np.random.default_rng([config.seed, k])
         base = VoiceSettings(
-            voice=VOICES[k % len(VOICES)],
+            voice=f"{ENGLISH_VOICES[k % len(ENGLISH_VOICES)]}+{VARIANTS[variants[k % len(VARIANTS)]]}",
             rate=int(rng.integers(*SPEAKER_RATE)),
             pitch=int(rng.integers(*SPEAKER_PITCH)),
             pitch_range=int(rng.integers(*SPEAKER_RANGE)),
@@ -156,11 +179,16 @@ def plan_corpus(config: MiniConfig) -> list[MiniItem]:
 
 def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
     """Speak ``text`` with eSpeak NG and return (N,) float32 samples at 16 kHz."""
-    from espnet_cause.corpora.espeak import get_synthesizer
+    return synthesize_16k_phonemes(text, settings)[0]
+
+
+def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndarray, list]:
+    """Speak ``text``: (N,) float32 samples at 16 kHz and the timed phonemes (seconds)."""
+    from espnet_cause.corpora.espeak import synthesize_phonemes
     from espnet_cause.io.audio import resample
 
-    synth = get_synthesizer()
-    return resample(synth.synthesize(text, settings), synth.sample_rate, SAMPLE_RATE)
+    samples, sr, phonemes = synthesize_phonemes(text, settings)
+    return resample(samples, sr, SAMPLE_RATE), phonemes
 
 
 _F0_STATS: dict[VoiceSettings, tuple[float, float]] = {}
@@ -196,7 +224,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     from espnet_cause.io.track import AUTrack
 
     wav_path, csv_path, _ = _paths(corpus_dir, item.utt_id)
-    samples = synthesize_16k(item.text, item.settings)
+    samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
     samples = np.clip(samples * 10.0 ** (MOOD_GAIN_DB * item.mood / 20.0), -1.0, 1.0)
     f0_mean, f0_std = speaker_f0_stats(item.speaker_settings)
     aus = au_track_from_speech(
@@ -207,6 +235,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
         mood=item.mood,
         rng=np.random.default_rng(list(item.seed)),
         fps=au_fps,
+        phonemes=phonemes,
     )
     write_openface_csv(csv_path, AUTrack.from_array(aus, au_fps, source=str(csv_path)))
     write_arkit_track(csv_path, aus, au_fps)

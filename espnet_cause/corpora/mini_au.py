@@ -8,11 +8,16 @@ utterance), so a track is reproducible.
 
 The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)`` frames):
 
-1. **Loudness** ``l(t)`` in [0, 1]: praat-parselmouth intensity (dB, 10 ms steps) relative to the
+1. **Mouth from phonemes** (v3, when the utterance's timed phonemes are given): the viseme
+   track of :mod:`espnet_cause.corpora.visemes` (AU10, AU17, AU20, AU23, AU25, AU26: lips close
+   on /p b m/, lower lip to teeth on /f v/, rounding, spreading, jaw with vowel height,
+   dominance-function coarticulation leading the sound by 40 ms), scaled by loudness:
+   ``mouth * (1 - LOUDNESS_SCALE + LOUDNESS_SCALE * l)``, with
+   **loudness** ``l(t)`` in [0, 1]: praat-parselmouth intensity (dB, 10 ms steps) relative to the
    utterance's peak, ``clip((I - (I_peak - 30 dB)) / 30 dB, 0, 1)``, read 40 ms *ahead* (the jaw
-   moves before the sound it shapes) and smoothed (Gaussian, sigma 1 frame).
-   Mouth: ``AU25 = 4.5 * l**0.5`` (lips part), ``AU26 = 4.0 * l**1.5`` (jaw drop),
-   ``AU10 = 1.2 * l`` (upper lip raiser).
+   moves before the sound it shapes) and smoothed (Gaussian, sigma 1 frame). Without phonemes
+   (the v2 rule) the mouth follows loudness alone: ``AU25 = 4.5 * l**0.5`` (lips part),
+   ``AU26 = 4.0 * l**1.5`` (jaw drop), ``AU10 = 1.2 * l`` (upper lip raiser).
 2. **F0 excursion** ``z(t)``: praat-parselmouth pitch (75-500 Hz); log-F0 (interpolated over
    unvoiced frames) minus its local baseline (Gaussian, sigma 0.5 s), divided by the *speaker's*
    log-F0 standard deviation (measured on calibration sentences of that voice): a pitch accent
@@ -28,7 +33,8 @@ The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)
 4. **Effort, pauses and fricatives** (from the same loudness and voicing): lid tightener
    ``AU07 = 1.5 * l**2``; chin raiser ``AU17 = 1.5 * p`` with the pause signal
    ``p = 1 - smooth(l, sigma 5 frames)``; lip stretcher ``AU20 = 2.0 * smooth(l * unvoiced)``
-   (loud but unvoiced: fricatives); upper lid raiser ``AU05 = 1.0 * up``.
+   (loud but unvoiced: fricatives; v2 only, v3 takes AU20 from the visemes); upper lid raiser
+   ``AU05 = 1.0 * up``.
 5. **More mood**: happy adds ``AU14 += 1.5 m``; sad adds ``AU09 += 1.0 |m|``, ``AU23 += 1.5 |m|``.
 6. **Blinks** AU45: a 150 ms bump peaking at 4.0 at each pause onset (the slow loudness falling
    below 0.35 after speech), as people blink at phrase boundaries.
@@ -42,6 +48,7 @@ noise; the mean PCC a model reaches says how much of the rule it learned.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -63,7 +70,9 @@ ANALYSIS_STEP_S = 0.01
 F0_BASELINE_S = 0.5
 #: F0 excursions within +-this dead zone (speaker standard deviations) move no brow.
 BROW_DEAD_ZONE = 0.2
-#: Gains of the mouth AUs on loudness, and their exponents.
+#: v3: share of the viseme mouth that loudness scales (0: none, 1: silent frames close it).
+LOUDNESS_SCALE = 0.4
+#: Gains of the mouth AUs on loudness, and their exponents (v2 rule, without phonemes).
 MOUTH_GAINS = {"AU25": (4.5, 0.5), "AU26": (4.0, 1.5), "AU10": (1.2, 1.0)}
 #: Gains of the brow AUs on upward (AU01, AU02) and downward (AU04) F0 excursions.
 BROW_UP_GAINS = {"AU01": 3.0, "AU02": 2.4}
@@ -180,6 +189,7 @@ def au_track_from_speech(
     mood: float,
     rng: np.random.Generator,
     fps: float,
+    phonemes: Sequence | None = None,
 ) -> np.ndarray:
     """Apply the rule (module docstring) to one utterance.
 
@@ -191,6 +201,9 @@ def au_track_from_speech(
         mood: Utterance mood in [-1, 1] (negative sad, positive happy).
         rng: Random generator for blinks and noise (seed it per utterance).
         fps: AU frame rate.
+        phonemes: The utterance's timed phonemes
+            (:class:`~espnet_cause.corpora.espeak.Phoneme`, times in seconds of ``samples``)
+            for the v3 mouth; None for the v2 loudness-only mouth.
 
     Returns:
         (T, 17) float32 AU intensities, T = ceil(duration * fps), OpenFace order, 0..5.
@@ -203,8 +216,15 @@ def au_track_from_speech(
     aus = np.zeros((num_frames, NUM_AUS), dtype=np.float64)
 
     loud = gaussian_smooth(loudness_track(samples, sr, times + MOUTH_LEAD_S), MOUTH_SMOOTH_FRAMES)
-    for name, (gain, power) in MOUTH_GAINS.items():
-        aus[:, au_index(name)] += gain * loud**power
+    if phonemes is not None:
+        from espnet_cause.corpora.visemes import mouth_track
+
+        aus += (
+            mouth_track(phonemes, times) * (1.0 - LOUDNESS_SCALE + LOUDNESS_SCALE * loud)[:, None]
+        )
+    else:
+        for name, (gain, power) in MOUTH_GAINS.items():
+            aus[:, au_index(name)] += gain * loud**power
 
     log_f0 = log_f0_track(samples, sr, times)
     voiced = ~np.isnan(log_f0)
@@ -238,7 +258,7 @@ def au_track_from_speech(
         aus[:, au_index(name)] += gain * (1.0 - slow)
     unvoiced = np.isnan(log_f0_track(samples, sr, times))
     fricative = gaussian_smooth(loud * unvoiced, MOUTH_SMOOTH_FRAMES)
-    for name, gain in FRICATIVE_GAIN.items():
+    for name, gain in FRICATIVE_GAIN.items() if phonemes is None else ():
         aus[:, au_index(name)] += gain * fricative
     for name, gain in LID_UP_GAIN.items():
         aus[:, au_index(name)] += gain * up

@@ -56,6 +56,12 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         extract_feats_in_collect_stats: Compute features in collect_stats (needed for stats).
         target: ``au`` (17 AUs, 0-5) or ``arkit`` (51 blendshapes, 0-1); see
             :mod:`espnet_cause.targets`.
+        lookahead_frames: Let a causal encoder see this many AU frames past the frame it
+            outputs: the encoder runs on the AU-rate features followed by ``lookahead_frames``
+            copies of the last frame and output ``k`` is taken from encoder position
+            ``k + lookahead_frames``. Faces move before the sound they shape (and
+            smooth teacher tracks look ahead), so a strictly causal model (0) is always late;
+            streaming latency grows by ``lookahead_frames / au_fps``.
     """
 
     def __init__(
@@ -72,8 +78,12 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         ccc_weight: float = 0.0,
         extract_feats_in_collect_stats: bool = True,
         target: str = "au",
+        lookahead_frames: int = 0,
     ) -> None:
         super().__init__()
+        if lookahead_frames < 0:
+            raise ValueError(f"lookahead_frames must be >= 0, got {lookahead_frames}")
+        self.lookahead_frames = int(lookahead_frames)
         space = get_target(target)
         if num_aus is not None and num_aus != space.size:
             raise ValueError(f"num_aus {num_aus} does not fit target {target} ({space.size})")
@@ -142,9 +152,29 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         if self.normalize is not None:
             feats, feats_lengths = self.normalize(feats, feats_lengths)
         xs = self.to_au_rate(feats, feats_lengths, num_frames)
-        hs, _ = self.encoder(xs, num_frames)
+        hs = self.run_encoder(xs, num_frames)
         mask = length_mask(num_frames, xs.size(1)).unsqueeze(-1).to(hs.dtype)
         return self.output_layer(hs) * mask
+
+    def run_encoder(self, xs: torch.Tensor, num_frames: torch.Tensor) -> torch.Tensor:
+        """The encoder with :attr:`lookahead_frames` (see the class docstring).
+
+        Args:
+            xs: (B, T, D) normalised features at ``au_fps``, zero past ``num_frames``.
+            num_frames: (B,) valid frames.
+
+        Returns:
+            (B, T, H) encoder output, frame ``k`` aligned with input frame ``k``.
+        """
+        d = self.lookahead_frames
+        if d == 0:
+            return self.encoder(xs, num_frames)[0]
+        # each utterance's last frame repeated d times (a zero frame would be "average speech")
+        t = torch.arange(xs.size(1) + d, device=xs.device)
+        last = (num_frames.to(xs.device) - 1).clamp(min=0)[:, None]
+        idx = torch.minimum(t[None, :], last).unsqueeze(-1).expand(-1, -1, xs.size(2))
+        hs, _ = self.encoder(torch.gather(xs, 1, idx), num_frames + d)
+        return hs[:, d:]
 
     def denormalize(self, pred: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Normalised predictions (B, T, D) -> the target's scale (AUs 0-5, blendshapes 0-1),

@@ -17,10 +17,11 @@ Algorithmic latency (time between an AU frame's time ``k / au_fps`` and the mome
 it needs have arrived), for hop ``h``, ``n_fft`` ``N``, sample rate ``fs`` and rate ratio
 ``r = fs / h / au_fps``::
 
-    latency = ((r - r // 2 - 1) * h + N // 2) / fs
+    latency = ((r - r // 2 - 1) * h + N // 2) / fs + lookahead_frames / au_fps
 
-16 kHz, hop 160, n_fft 512, 25 fps (r = 4): (1 * 160 + 256) / 16000 = 26 ms. A chunk of
-``c`` ms adds up to ``c`` ms of buffering (40 ms chunks: at most 66 ms in total).
+16 kHz, hop 160, n_fft 512, 25 fps (r = 4), no look-ahead: (1 * 160 + 256) / 16000 = 26 ms;
+with the model's ``lookahead_frames`` 2 (the built-in model): 106 ms. A chunk of ``c`` ms adds
+up to ``c`` ms of buffering.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def algorithmic_latency(model: ESPnetCAUSEModel) -> float:
     """Look-ahead of the streaming pipeline in seconds (see the module docstring)."""
     ratio = model.ratio
     n_fft = model.frontend.stft.n_fft
-    return ((ratio - ratio // 2 - 1) * model.hop_length + n_fft // 2) / model.fs
+    lookahead = getattr(model, "lookahead_frames", 0) / model.au_fps
+    return ((ratio - ratio // 2 - 1) * model.hop_length + n_fft // 2) / model.fs + lookahead
 
 
 class StreamingSpeech2AU:
@@ -111,6 +113,9 @@ class StreamingSpeech2AU:
         self._feat_base = 0
         self._next_out = 0
         self._enc_state = self.model.encoder.init_state(1)
+        # encoder outputs still to drop: the first lookahead_frames positions precede frame 0
+        self._skip = getattr(self.model, "lookahead_frames", 0)
+        self._last_row = None  # the last pooled feature row the encoder got
         self._finished = False
 
     # ------------------------------------------------------------------ features
@@ -180,10 +185,17 @@ class StreamingSpeech2AU:
             if num_feats is not None:
                 hi = min(hi, num_feats)
             rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
+        if rows:
+            self._last_row = rows[-1]
+        if num_feats is not None and self._last_row is not None:
+            # end of stream: the look-ahead frames repeat the last frame (as offline)
+            rows += [self._last_row] * getattr(self.model, "lookahead_frames", 0)
         if not rows:
             return torch.zeros(0, self.model.num_aus)
         xs = torch.stack(rows)[None]  # (1, t, D)
         hs, self._enc_state = self.model.encoder.forward_chunk(xs, self._enc_state)
+        skip = min(self._skip, hs.size(1))
+        hs, self._skip = hs[:, skip:], self._skip - skip
         pred = self.model.output_layer(hs)
         lengths = torch.tensor([pred.size(1)])
         out = self.model.denormalize(pred, lengths)[0]

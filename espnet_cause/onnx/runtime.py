@@ -45,6 +45,28 @@ def has_graph(zip_path: str | os.PathLike) -> bool:
     return OFFLINE in names and FRONTEND in names
 
 
+def read_graphs(zip_path: str | os.PathLike) -> dict[str, bytes]:
+    """The ``onnx/`` members of a ``model.zip``, checked against the sha256 in its ``meta.yaml``.
+
+    Raises:
+        CauseError: naming the zip (and member) when it is not a model zip, has no graph (with
+            the reason ``pack_model`` recorded), or a member is damaged.
+    """
+    from espnet_cause.packing import _open_zip, _verify_members
+
+    zip_path = Path(zip_path)
+    with _open_zip(zip_path) as zf:
+        meta = _verify_members(zf, zip_path)
+        names = set(zf.namelist())
+        graphs = {n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names}
+    section = meta.get(META_KEY)
+    if not isinstance(section, dict) or OFFLINE not in graphs:
+        reason = section.get("skipped") if isinstance(section, dict) else None
+        why = f": {reason}" if reason else ""
+        raise CauseError(f"model has no ONNX graph{why}", path=zip_path, fix=REPACK)
+    return graphs
+
+
 def _session(data: bytes, name: str, num_threads: int | None):
     import onnxruntime as ort
 
@@ -111,27 +133,8 @@ class OnnxCAUSE:
 
     @classmethod
     def from_zip(cls, zip_path: str | os.PathLike, num_threads: int | None = 1) -> OnnxCAUSE:
-        """Load the graphs of a ``model.zip`` (checked against the sha256 in its ``meta.yaml``).
-
-        Raises:
-            CauseError: naming the zip (and member) when it is not a model zip, has no graph, or
-                a member is damaged.
-        """
-        from espnet_cause.packing import _open_zip, _verify_members
-
-        zip_path = Path(zip_path)
-        with _open_zip(zip_path) as zf:
-            meta = _verify_members(zf, zip_path)
-            names = set(zf.namelist())
-            graphs = {
-                n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names
-            }
-        section = meta.get(META_KEY)
-        if not isinstance(section, dict) or OFFLINE not in graphs:
-            reason = section.get("skipped") if isinstance(section, dict) else None
-            why = f": {reason}" if reason else ""
-            raise CauseError(f"model has no ONNX graph{why}", path=zip_path, fix=REPACK)
-        return cls(graphs, source=str(zip_path), num_threads=num_threads)
+        """Load the graphs of a ``model.zip`` (see :func:`read_graphs`)."""
+        return cls(read_graphs(zip_path), source=str(zip_path), num_threads=num_threads)
 
     @property
     def fs(self) -> int:

@@ -4,7 +4,11 @@ Routes:
     ``GET /``: the web page (package data, plain HTML and JavaScript).
     ``GET /static/NAME``: the page's scripts (a fixed set read at start-up; a URL never becomes
     a file path).
-    ``GET /health``: JSON status (model, rates, limits, open streams).
+    ``GET /health``: JSON status (model, rates, limits, open streams, ``page_model``: whether
+    the page can run the model itself).
+    ``GET /model/NAME``: the model's streaming ONNX graphs and frontend numbers for the page's
+    in-browser mode (:mod:`espnet_cause.serve.page_model`); ``GET /static/ort/NAME``: the
+    onnxruntime-web files it runs them with (package data).
     ``GET /image/default``: the server's ``--image`` photo as JPEG (404 without one).
     ``POST /image`` (multipart ``image``): check the photo for a face and keep it for streams;
     answers ``{"image": ID, "width": W, "height": H}``.
@@ -159,6 +163,9 @@ def create_app(
     lookahead = speech2au.algorithmic_latency
     target = getattr(speech2au, "target", "au")
     static = load_static()
+    from espnet_cause.serve.page_model import ort_files, page_model_files
+
+    page_files, no_page_model = page_model_files(speech2au)
     finder = FaceFinder(face_landmarker_path) if face_landmarker_path is not None else None
     photos = PhotoStore()
     default_photo: Photo | None = None
@@ -199,6 +206,20 @@ def create_app(
             return _error(404, f"no such file {request.path_params['name']!r}")
         return Response(entry[0], media_type=entry[1])
 
+    async def model_file(request: Request) -> Response:
+        if page_files is None:
+            return _error(404, f"the page cannot run this model itself: {no_page_model}")
+        entry = page_files.get(request.path_params["name"])
+        if entry is None:
+            return _error(404, f"no such model file {request.path_params['name']!r}")
+        return Response(entry[0], media_type=entry[1])
+
+    async def ort_file(request: Request) -> Response:
+        entry = ort_files().get(request.path_params["name"])
+        if entry is None:
+            return _error(404, f"no such runtime file {request.path_params['name']!r}")
+        return Response(entry[0], media_type=entry[1])
+
     async def health(request: Request) -> Response:
         return JSONResponse(
             {
@@ -218,6 +239,8 @@ def create_app(
                 "default_image": default_photo is not None,
                 "max_upload_bytes": max_upload_bytes,
                 "max_audio_seconds": max_audio_seconds,
+                "page_model": page_files is not None,
+                "page_model_note": no_page_model,
             }
         )
 
@@ -350,6 +373,8 @@ def create_app(
         routes=[
             Route("/", index),
             Route("/static/{name}", static_file),
+            Route("/static/ort/{name}", ort_file),
+            Route("/model/{name}", model_file),
             Route("/health", health),
             Route("/image/default", default_image),
             Route("/image", upload_image, methods=["POST"]),

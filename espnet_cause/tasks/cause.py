@@ -108,6 +108,13 @@ class CAUSETask(AbsTask):
             help="Keyword arguments of ESPnetCAUSEModel",
         )
         group.add_argument(
+            "--augment_conf",
+            action=NestedDictAction,
+            default=None,
+            help="Keyword arguments of espnet_cause.augment.SpeechAugmenter: acoustic augmentation "
+            "of the training speech (None: no augmentation; {} for the defaults)",
+        )
+        group.add_argument(
             "--num_threads",
             type=int_or_none,
             default=None,
@@ -136,7 +143,14 @@ class CAUSETask(AbsTask):
     def build_preprocess_fn(
         cls, args: argparse.Namespace, train: bool
     ) -> Callable[[str, dict[str, np.ndarray]], dict[str, np.ndarray]] | None:
-        return None
+        conf = getattr(args, "augment_conf", None)
+        if not train or conf is None:
+            return None
+        from espnet_cause.augment import SpeechAugmenter
+
+        fs = int((args.frontend_conf or {}).get("fs", 16000))
+        au_fps = float((args.model_conf or {}).get("au_fps", 25.0))
+        return AugmentPreprocessor(SpeechAugmenter(fs=fs, au_fps=au_fps, **conf))
 
     @classmethod
     def required_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
@@ -222,6 +236,26 @@ class CAUSETask(AbsTask):
         if model_file is not None:
             load_weights(model, model_file, device)
         return model, args
+
+
+class AugmentPreprocessor:
+    """ESPnet preprocess function: augments ``speech`` (and stretches ``au``) of a training item.
+
+    Its generator is drawn from NumPy's global state, which ESPnet seeds before every epoch
+    (the trainer process with ``seed + epoch``, data-loader workers with ``seed + epoch + worker
+    id``), so training stays reproducible.
+    """
+
+    def __init__(self, augmenter) -> None:
+        self.augmenter = augmenter
+
+    def __call__(self, uid: str, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
+        speech, au = self.augmenter(data["speech"], data.get("au"), rng)
+        out = dict(data, speech=speech)
+        if au is not None:
+            out["au"] = au
+        return out
 
 
 def resolve_stats_file(stats_file: str, config_file: Path) -> Path:

@@ -231,8 +231,17 @@ def test_infer_bad_model_files(demo_wav, model_zip, tmp_path, capsys):
     err = _fails(["--train_config", str(config), "--model_file", str(bad_pth), "--wav", wav,
                   "--output", str(tmp_path / "o.csv")], capsys)  # fmt: skip
     assert "bad.pth" in err
-    err = _fails(["--wav", wav, "--output", str(tmp_path / "o.csv")], capsys)
-    assert "no model given" in err
+    err = _fails(["--wav", wav, "--train_config", str(config), "--output", str(tmp_path / "o.csv")],
+                 capsys)  # fmt: skip
+    assert "go together" in err
+
+
+def test_infer_without_a_model_uses_the_builtin_one(demo_wav, tmp_path):
+    out = tmp_path / "au.csv"
+    infer.main(["--wav", str(demo_wav), "--output", str(out)])
+    track = read_openface_csv(out)
+    assert len(track) == 100 and track.fps == 25.0  # 4.0 s at 25 fps
+    assert np.nanstd(track.intensities, axis=0).max() > 0.1
 
 
 def test_fast_path_equals_model_inference(tmp_path):

@@ -159,7 +159,9 @@ def test_missing_and_mismatched_checkpoints(demo_image, demo_wav, tmp_path, caps
     _fails(_base(demo_image, tmp_path) + ["--wav", str(demo_wav),
            "--cause_model", str(tmp_path / "none.zip"), "--output", str(tmp_path / "o.mp4")],
            capsys, "none.zip")  # fmt: skip
-    _fails(common + ["--cause_model", "m.zip"], capsys, "exactly one")
+    _fails(common + ["--cause_model", "m.zip"], capsys, "not both")
+    no_speech = _base(demo_image, tmp_path) + ["--output", str(tmp_path / "o.mp4")]
+    _fails(no_speech, capsys, "--wav is required")
     assert not (tmp_path / "o.mp4").exists()
 
 

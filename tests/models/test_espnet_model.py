@@ -108,3 +108,28 @@ def test_prosody_frontend():
     assert float(voiced[:, 9].mean()) > 0.9
     # 20 dB quieter
     assert float((feats[0, 20:80, 10] - feats[1, 20:80, 10]).mean()) == pytest.approx(20, abs=1)
+
+
+@pytest.mark.parametrize("lookahead", [0, 2])
+def test_lookahead_frames_bound_what_a_causal_model_sees(lookahead):
+    """Output frame k depends on speech up to frame k + lookahead_frames, not later."""
+    torch.manual_seed(0)
+    m = model(lookahead_frames=lookahead).eval()
+    speech = torch.randn(16000) * 0.1
+    base = m.inference(speech)
+    assert base.shape == (25, NUM_AUS)
+    k = 10
+    later = speech.clone()
+    # change the audio from AU frame k + lookahead + 2 on (clear of the STFT window and pooling)
+    later[(k + lookahead + 2) * 640 :] += torch.randn(16000 - (k + lookahead + 2) * 640)
+    changed = m.inference(later)
+    assert torch.allclose(base[: k + 1], changed[: k + 1], atol=1e-6)
+    assert not torch.allclose(base, changed, atol=1e-3)
+    # in a batch, a shorter utterance sees zeros after its end, as alone (the last frames differ
+    # anyway: the batch's STFT sees zero padding where the single one reflects)
+    batch, lengths = m.predict(torch.stack([speech, later]), torch.tensor([16000, 9000]))
+    alone = m.inference(later[:9000])
+    n = int(lengths[1]) - 2 - lookahead
+    assert torch.allclose(batch[1, :n], alone[:n], atol=1e-5)
+    with pytest.raises(ValueError, match="lookahead_frames"):
+        model(lookahead_frames=-1)

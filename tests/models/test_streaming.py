@@ -25,7 +25,7 @@ ENCODERS = {
 }
 
 
-def build(tmp_path, encoder: str) -> ESPnetCAUSEModel:
+def build(tmp_path, encoder: str, lookahead_frames: int = 0) -> ESPnetCAUSEModel:
     torch.manual_seed(0)
     fe = DefaultFrontend(
         fs=16000, n_fft=512, win_length=400, hop_length=160, n_mels=8, frontend_conf=None
@@ -40,22 +40,25 @@ def build(tmp_path, encoder: str) -> ESPnetCAUSEModel:
         normalize=GlobalMVN(stats),
         au_normalize=GlobalMVN(au),
         encoder=ENCODERS[encoder](8),
+        lookahead_frames=lookahead_frames,
     ).eval()
 
 
 @pytest.mark.parametrize(
-    "encoder,num_samples,chunk",
+    "encoder,num_samples,chunk,lookahead",
     [
-        ("cnn", 16000, 640),
-        ("dcnn", 9000, 640),
-        ("rnn", 9000, 640),
-        ("mlp", 5003, 333),
-        ("cnn", 5003, 333),
+        ("cnn", 16000, 640, 0),
+        ("dcnn", 9000, 640, 0),
+        ("rnn", 9000, 640, 0),
+        ("mlp", 5003, 333, 0),
+        ("cnn", 5003, 333, 0),
+        ("cnn", 16000, 640, 2),
+        ("rnn", 5003, 333, 3),
     ],
 )
-def test_streaming_equals_offline(tmp_path, encoder, num_samples, chunk):
+def test_streaming_equals_offline(tmp_path, encoder, num_samples, chunk, lookahead):
     torch.set_num_threads(1)
-    m = build(tmp_path, encoder)
+    m = build(tmp_path, encoder, lookahead)
     speech = torch.randn(num_samples, generator=torch.Generator().manual_seed(1)) * 0.1
     offline = m.inference(speech)
     stream = StreamingSpeech2AU(m)
@@ -67,7 +70,7 @@ def test_streaming_equals_offline(tmp_path, encoder, num_samples, chunk):
     # bounded latency: once past the start, every 40 ms chunk yields about one 40 ms frame
     if chunk == 640:
         assert all(len(o) <= 2 for o in outs[:-1])
-        assert sum(len(o) for o in outs[:-1]) >= len(offline) - 2
+        assert sum(len(o) for o in outs[:-1]) >= len(offline) - 2 - lookahead
     # a second stream after reset gives the same frames
     stream.reset()
     again = torch.cat([stream.accept(speech), stream.finish()])
@@ -77,6 +80,8 @@ def test_streaming_equals_offline(tmp_path, encoder, num_samples, chunk):
 def test_latency_and_refusals(tmp_path):
     m = build(tmp_path, "cnn")
     assert algorithmic_latency(m) == pytest.approx((160 + 256) / 16000)
+    ahead = build(tmp_path, "cnn", lookahead_frames=2)
+    assert algorithmic_latency(ahead) == pytest.approx((160 + 256) / 16000 + 2 / 25)
     m.encoder = CNNEncoder(input_size=8, hidden_size=8, channels=[4], causal=False)
     with pytest.raises(CauseError, match="not causal"):
         StreamingSpeech2AU(m)

@@ -126,6 +126,12 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
         --ref dump/${test_set}/${labels} --hyp ${expdir}/infer_${test_set}/au.scp \
         --train_ref dump/${train_set}/${labels} --output_dir ${expdir}/score_${test_set}
     cat ${expdir}/score_${test_set}/scores.md
+    if [ "${corpus}" != mini ] && [ -s data/${test_set}/video.scp ]; then
+        # Real talking faces: the model's mouth vs the video's, next to the loudness baseline.
+        logged ${expdir}/lipsync_${test_set}/lipsync.log python -m espnet_cause.bin.check_lipsync \
+            --video_scp data/${test_set}/video.scp --model ${expdir}/model.zip \
+            --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/lipsync_${test_set}
+    fi
     stage_done 5
 fi
 

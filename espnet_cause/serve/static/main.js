@@ -1,6 +1,7 @@
 // The page: wires audio in (audio.js), the frame source (stream.js) and drawing (draw.js).
 import { decodeFile, playSamples, SAMPLE_RATE, startMicrophone, wavBlob } from "./audio.js";
 import { AUBars, FaceView } from "./draw.js";
+import { LocalStream } from "./local.js";
 import { ServerStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -27,9 +28,14 @@ async function startStream(sampleRate) {
   $("error").textContent = "";
   live.frames = 0;
   const started = performance.now();
-  source = new ServerStream({
+  // the model runs on the server (frames and rendered images over /stream) or in the page
+  const local = $("local").checked;
+  live.local = local;
+  const Source = local ? LocalStream : ServerStream;
+  source = new Source({
     onFrame: (f) => {
       live.frames++;
+      live.last = f.au;
       bars.draw(f.au, f.time);
       status(`streaming: ${live.frames} AU frames, ${live.images} images, ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -44,7 +50,7 @@ async function startStream(sampleRate) {
     },
     onError: error,
   });
-  await source.open({ sampleRate, render: canRender(), image: photoId });
+  await source.open({ sampleRate, render: canRender() && !local, image: photoId, auNames: health.au_names });
 }
 
 function tookAudio(pcm, sampleRate) {
@@ -140,6 +146,12 @@ $("render").onclick = async () => {
     $("photo-note").textContent = "the server has no face landmarker: AU bars only";
   } else if (!health.default_image) {
     $("photo-note").textContent = "choose a face photo to see it move";
+  }
+  if (!health.page_model) {
+    $("local").disabled = true;
+    $("local-label").title = health.page_model_note;
+  } else if (new URLSearchParams(location.search).get("local") === "1") {
+    $("local").checked = true;
   }
   status(`ready: model ${health.model.split("/").pop()}, ${health.au_fps} AU frames/s`);
   live.ready = true;

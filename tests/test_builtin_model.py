@@ -1,0 +1,58 @@
+"""The built-in CAUSE model that ships in espnet_cause/assets: it loads, streams and talks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from espnet_cause.au import au_index
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    from espnet_cause.inference import Speech2AU
+
+    return Speech2AU()
+
+
+def test_builtin_model_loads_and_is_causal(builtin):
+    from espnet_cause import assets
+
+    assert builtin.source == str(assets.cause_model())
+    assert builtin.fs == 16000 and builtin.au_fps == 25.0
+    assert builtin.model.encoder.is_causal
+    n_params = sum(p.numel() for p in builtin.model.parameters())
+    assert n_params < 500_000
+    assert assets.cause_model().stat().st_size < 5_000_000  # weights, stats, ONNX graphs
+
+
+def test_builtin_model_runs_on_the_demo_speech(builtin, demo_wav):
+    from espnet_cause.io.audio import load_audio
+
+    speech, sr = load_audio(demo_wav)
+    aus = builtin(speech, sr)
+    assert aus.shape == (int(np.ceil(len(speech) / sr * 25 - 1e-9)), 17)
+    assert aus.min() >= 0.0 and aus.max() <= 5.0
+    mouth = aus[:, au_index("AU25")] + aus[:, au_index("AU26")]
+    assert mouth.std() > 0.3  # the mouth moves with the speech
+    # streaming gives the offline frames (the live service relies on it)
+    stream = builtin.streamer()
+    x = builtin.prepare(speech, sr)
+    chunks = [stream.accept(x[i : i + 640]) for i in range(0, len(x), 640)] + [stream.finish()]
+    online = np.concatenate([c.numpy() for c in chunks])
+    np.testing.assert_allclose(online, aus, atol=1e-4)
+
+
+def test_builtin_mouth_follows_phonemes_on_unseen_synthetic_speech(builtin):
+    """A voice and sentence outside the mini corpus: the mouth follows the teacher's visemes."""
+    from espnet_cause.corpora.espeak import VoiceSettings, synthesize_phonemes
+    from espnet_cause.corpora.visemes import mouth_track
+    from espnet_cause.lipsync import best_lag_r, mouth
+
+    text = "Maybe the old farmer will bring his purple wagon over the hill tomorrow morning."
+    samples, sr, phonemes = synthesize_phonemes(
+        text, VoiceSettings(voice="en-us+m4", rate=150, pitch=40, pitch_range=60)
+    )
+    aus = builtin(samples, sr)
+    teacher = mouth(mouth_track(phonemes, np.arange(len(aus)) / 25.0))
+    assert best_lag_r(teacher, mouth(aus), 25.0).r > 0.6
