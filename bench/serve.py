@@ -15,8 +15,8 @@ the AU frames. Two latencies per frame k:
 Frames after the last chunk are timed from the end message. Per level: frames received (and
 expected), p50/p95/max of both in ms, the worst send
 slip (how late the client sent its chunks: above one chunk the client, not the server, fell
-behind) and ``realtime``: every frame arrived, p95 <= ``--realtime_ms`` and the slip stayed
-under one chunk. ``max_realtime_clients`` is the largest real-time level before the first one
+behind; reported as ``client_kept_pace``, since the bench's own clients share the CPU with the
+server) and ``realtime``: every frame arrived and p95 <= ``--realtime_ms``. ``max_realtime_clients`` is the largest real-time level before the first one
 that is not. Targets (issue 12): 1 client p95 <= 150 ms, 8 clients p95 <= 250 ms.
 
 The model: ``--model MODEL.zip``; ``--random_cnn`` packs a randomly initialised causal cnn of
@@ -180,12 +180,8 @@ async def run_level(n: int, url: str, pcm: bytes, fs: int, health: dict, realtim
                 round(float(np.percentile(values, q)), 1) if frames else None
             )
     level["send_slip_ms"] = round(slip, 1)
-    level["realtime"] = bool(
-        not errors
-        and frames == expected
-        and level["p95_ms"] <= realtime_ms
-        and slip <= CHUNK_SECONDS * 1000.0
-    )
+    level["client_kept_pace"] = bool(slip <= CHUNK_SECONDS * 1000.0)
+    level["realtime"] = bool(not errors and frames == expected and level["p95_ms"] <= realtime_ms)
     if errors:
         level["errors"] = errors[:3]
     return level
