@@ -149,6 +149,23 @@ class MediaPipeAUExtractor:
         frames = iter_frames(video, max_side=self.max_side, max_fps=self.max_fps)
         if self.threaded:
             frames = _threaded(frames)
+        return self.track_frames(frames, source=video)
+
+    def track_frames(self, frames, source: str | os.PathLike = "frames") -> AUTrack:
+        """Track the face through frames already in memory (e.g. a renderer's output).
+
+        Args:
+            frames: Iterable of ``(time_s, image)`` with (H, W, 3) uint8 RGB images, in time
+                order. They are used at their size (no ``max_side`` downscaling).
+            source: Named in errors and in the track.
+
+        Returns:
+            The AU track, as :meth:`__call__`.
+
+        Raises:
+            CauseError: naming ``source`` if no frame has a face.
+        """
+        video = source
         times: list[float] = []
         rows: list[np.ndarray | None] = []
         poses: list[np.ndarray | None] = []

@@ -21,8 +21,12 @@ from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
 from espnet_cause.io.image import to_rgb
 from espnet_cause.render.warp_motion import (
+    EYE_LOWER,
+    EYE_UPPER,
     INNER_LOWER_LIP,
     INNER_UPPER_LIP,
+    OUTER_LOWER_LIP,
+    OUTER_UPPER_LIP,
     build_landmark_basis,
     face_frame,
 )
@@ -35,9 +39,13 @@ ROI_MARGIN = 0.35
 FIELD_GRID_SIDE = 256
 #: Border points per side of the face region (fixed, zero displacement).
 BORDER_POINTS = 8
-#: Mouth cavity and teeth colours (RGB) painted where the lips part further than in the photo.
-CAVITY_RGB = (96, 38, 42)
+#: Mouth cavity and teeth colours come from the photo: the cavity is the lips' median colour times
+#: CAVITY_DARKEN, the teeth the brightest TEETH_QUANTILE of the photo's eye whites (sclera) mixed
+#: with TEETH_RGB by TEETH_MIX (a photo with closed or shaded eyes still gets light teeth).
+CAVITY_DARKEN = 0.4
+TEETH_QUANTILE = 0.8
 TEETH_RGB = (236, 222, 198)
+TEETH_MIX = 0.5
 #: How much darker the middle of the mouth cavity is than its edges (0..1).
 CAVITY_SHADE = 0.5
 #: Teeth band height as a fraction of the added lip gap, and its maximum in face units.
@@ -176,6 +184,7 @@ class _PreparedFace:
         self.inner_lower = pts[list(INNER_LOWER_LIP)]
         self.unit = face_frame(face)[3]
         self._cv2 = cv2
+        self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
     def frame(self, au_row: np.ndarray) -> np.ndarray:
         """One (H, W, 3) uint8 frame for a (17,) AU row."""
@@ -235,8 +244,30 @@ class _PreparedFace:
         rows = np.linspace(0.0, 1.0, mouth.shape[0], dtype=np.float32)[:, None, None]
         shade = 1.0 - CAVITY_SHADE * np.sin(np.pi * rows)
         patch = roi[y0:y1, x0:x1].astype(np.float32)
-        cavity = np.array(CAVITY_RGB, np.float32) * shade
-        tooth = np.array(TEETH_RGB, np.float32) * (1.0 - 0.25 * rows)
+        cavity = self.cavity_rgb * shade
+        tooth = self.teeth_rgb * (1.0 - 0.25 * rows)
         colour = cavity + teeth[..., None] * (tooth - cavity)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:
+    """Cavity and teeth colours (RGB float32) taken from the photo (see :data:`CAVITY_DARKEN`)."""
+    import cv2
+
+    def pixels(contours) -> np.ndarray:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        for contour in contours:
+            cv2.fillPoly(mask, [np.round(face.points[list(contour)]).astype(np.int32)], 1)
+        return image[mask > 0].astype(np.float32)
+
+    lips = pixels([OUTER_UPPER_LIP + OUTER_LOWER_LIP[::-1]])
+    lip = np.median(lips, axis=0) if len(lips) else np.array((150.0, 80.0, 80.0))
+    cavity = (CAVITY_DARKEN * lip).astype(np.float32)
+    eyes = pixels([up + lo[::-1] for up, lo in zip(EYE_UPPER, EYE_LOWER, strict=True)])
+    teeth = np.array(TEETH_RGB, np.float32)
+    if len(eyes) >= 8:
+        brightness = eyes.sum(axis=1)
+        white = eyes[brightness >= np.quantile(brightness, TEETH_QUANTILE)].mean(axis=0)
+        teeth = TEETH_MIX * white + (1 - TEETH_MIX) * teeth
+    return cavity, teeth.astype(np.float32)

@@ -45,24 +45,27 @@ MOUTH_CENTER = (13, 14)
 #: Gaussian radius with which non-driver landmarks follow the drivers.
 FOLLOW_SIGMA = 0.12
 #: Displacement (face units) at the maximum intensity, per motion.
-BROW_RAISE = 0.08
-BROW_LOWER = 0.07
-BROW_SQUEEZE = 0.04
-LID_RAISE = 0.035
-LID_TIGHTEN = 0.03
+BROW_RAISE = 0.2
+BROW_LOWER = 0.15
+BROW_SQUEEZE = 0.07
+LID_RAISE = 0.06
+LID_TIGHTEN = 0.05
 BLINK_CLOSE = 0.95
 CHEEK_RAISE = 0.05
-NOSE_WRINKLE = 0.03
-UPPER_LIP_RAISE = 0.06
+NOSE_WRINKLE = 0.06
+UPPER_LIP_RAISE = 0.12
 CORNER_PULL = 0.10
-DIMPLE = 0.03
-CORNER_DEPRESS = 0.08
-CHIN_RAISE = 0.05
+DIMPLE = 0.08
+CORNER_DEPRESS = 0.15
+CHIN_RAISE = 0.12
 LIP_STRETCH = 0.10
-LIP_TIGHTEN = 0.04
-LIPS_PART_UPPER = 0.035
-LIPS_PART_LOWER = 0.10
-JAW_DROP = 0.20
+LIP_TIGHTEN = 0.08
+LIPS_PART_UPPER = 0.05
+LIPS_PART_LOWER = 0.18
+JAW_DROP = 0.4
+#: Lip corners under AU26: down and in (face units at the maximum).
+JAW_CORNER_DOWN = 0.06
+JAW_CORNER_IN = 0.06
 
 
 def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -213,7 +216,8 @@ def build_landmark_basis(face: Face) -> np.ndarray:
 
     # Chin raiser (AU17): chin and lower lip up.
     m.set("AU17", CHIN, 0.0, -CHIN_RAISE)
-    m.set("AU17", OUTER_LOWER_LIP, 0.0, -0.6 * CHIN_RAISE * m.centre_weight(OUTER_LOWER_LIP))
+    m.set("AU17", OUTER_LOWER_LIP, 0.0, -0.8 * CHIN_RAISE * m.centre_weight(OUTER_LOWER_LIP))
+    m.set("AU17", INNER_LOWER_LIP, 0.0, -0.5 * CHIN_RAISE * m.centre_weight(INNER_LOWER_LIP))
     m.anchor("AU17", eyes + NOSE + upper_lips)
 
     # Lips part (AU25): lips separate, jaw still.
@@ -229,8 +233,12 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     below = np.setdiff1d(below, np.array(upper_lips))
     lateral = np.clip(1.0 - (np.abs(uv[below, 0]) / 1.0) ** 2, 0.15, 1.0)
     m.set("AU26", below, 0.0, JAW_DROP * _smoothstep(uv[below, 1] / 0.35) * lateral)
+    # the lower lip comes down as a whole (a lip curving down only in the middle reads as a
+    # smile); the corners come down a little and in, as the jaw's rotation pulls them
     m.set("AU26", INNER_LOWER_LIP, 0.0, 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP))
-    m.set("AU26", OUTER_LOWER_LIP, 0.0, 0.85 * JAW_DROP * m.centre_weight(OUTER_LOWER_LIP))
+    jaw_lip = 0.45 + 0.55 * m.centre_weight(OUTER_LOWER_LIP)
+    m.set("AU26", OUTER_LOWER_LIP, 0.0, 0.85 * JAW_DROP * jaw_lip)
+    m.set("AU26", (61, 291, 78, 308), -m.side((61, 291, 78, 308)) * JAW_CORNER_IN, JAW_CORNER_DOWN)
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     # Non-driver landmarks follow nearby drivers (Gaussian weights, decaying far from them).

@@ -73,3 +73,31 @@ def test_no_face_error(renderer):
     noise = np.random.default_rng(1).integers(0, 256, (200, 200, 3), dtype=np.uint8)
     with pytest.raises(CauseError, match="no face"):
         next(renderer.render(noise, np.zeros((1, NUM_AUS))))
+
+
+def test_jaw_drop_moves_the_chin_and_lower_lip_down(landmarker, grace):
+    from espnet_cause.render.warp_motion import CHIN, build_landmark_basis, face_frame
+
+    face = landmarker.detect(grace)[0]
+    basis = build_landmark_basis(face)[au_index("AU26")]  # (478, 2) px per intensity unit
+    _, _, ey, unit = face_frame(face)
+    down = basis @ ey / unit  # face units towards the chin
+    assert down[list(CHIN)].min() > 0.05  # the whole chin comes down
+    assert down[list(OUTER_LOWER_LIP)].min() > 0.01  # the lower lip too, corners included
+    assert down[17] > 0.05  # its middle most
+    assert abs(down[[10, 168, 1]]).max() < 1e-6  # forehead, nose bridge and tip stay
+    # AU25 parts the lips with (almost) no jaw
+    lips = build_landmark_basis(face)[au_index("AU25")] @ ey / unit
+    assert lips[14] > 0.02 and lips[list(CHIN)].max() < 0.5 * down[list(CHIN)].min()
+
+
+def test_mouth_interior_is_shaded_from_the_photo(grace, landmarker):
+    from espnet_cause.render.warp import _mouth_colours
+
+    face = landmarker.detect(grace)[0]
+    cavity, teeth = _mouth_colours(grace, face)
+    tinted = grace.copy()
+    tinted[..., 2] //= 3  # a photo with less blue gets a less blue mouth interior
+    cavity_tinted, teeth_tinted = _mouth_colours(tinted, face)
+    assert cavity_tinted[2] < cavity[2] and teeth_tinted[2] < teeth[2]
+    assert cavity.mean() < 0.6 * teeth.mean()  # dark cavity, light teeth
