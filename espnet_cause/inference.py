@@ -184,6 +184,10 @@ class Speech2AU:
         cache_dir: str | os.PathLike | None = None,
         backend: str = "auto",
     ) -> None:
+        if model is None and train_config is None and model_file is None:
+            from espnet_cause.assets import cause_model
+
+            model = cause_model()
         self.backend = choose_backend(backend, model, device)
         if self.backend == "onnx":
             from espnet_cause.onnx.runtime import OnnxCAUSE
@@ -208,10 +212,6 @@ class Speech2AU:
             # a copy: folding weight norm and eval() must not change the caller's model
             net = copy.deepcopy(model) if optimize else model
         else:
-            if model is None and train_config is None and model_file is None:
-                from espnet_cause.assets import cause_model
-
-                model = cause_model()
             if model is not None:
                 from espnet_cause.packing import unpack_model
 

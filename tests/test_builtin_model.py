@@ -12,7 +12,17 @@ from espnet_cause.au import au_index
 def builtin():
     from espnet_cause.inference import Speech2AU
 
-    return Speech2AU()
+    return Speech2AU(backend="torch")
+
+
+def test_builtin_model_defaults_to_onnx_and_equals_torch(builtin, demo_wav):
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.io.audio import load_audio
+
+    default = Speech2AU()
+    assert default.backend == "onnx"  # the graphs ship in the zip: no torch needed
+    speech, sr = load_audio(demo_wav)
+    np.testing.assert_allclose(default(speech, sr), builtin(speech, sr), atol=1e-4)
 
 
 def test_builtin_model_loads_and_is_causal(builtin):
