@@ -1,7 +1,7 @@
 """The recipe's stages 2, 3 and 5 through SLURM equal the local run; a cancelled job is survived.
 
 Each test runs the real ``run.sh`` in a scratch recipe directory under ``exp/slurm/<name>`` of the
-reference recipe (its ``path.sh``/``db.sh`` source the recipe's, ``run.sh``, ``conf``, ``local``
+reference recipe (its ``path.sh``/``db.sh`` source the recipe's; ``run.sh``, ``conf``, ``utils``, ...
 and the inputs are links), with ``--nj_config conf/parallel/slurm_ci.yaml``: the Dask workers are
 SLURM jobs, whose scripts and logs land in ``exp/slurm/<name>/exp/dask_logs``.
 """
@@ -27,18 +27,21 @@ from espnet_cause.io.datadir import read_kaldi_map
 #: The Dask/SLURM config of the CI cluster (its partition is checked by the slurm_partition fixture).
 SLURM_CONF = Path(__file__).resolve().parents[2] / "conf" / "parallel" / "slurm_ci.yaml"
 SETS = ("train", "valid", "test")
+#: What a scratch recipe dir does not share with the recipe: its own path.sh/db.sh and outputs.
+OWN_FILES = {"path.sh", "db.sh", "data", "dump", "exp", "downloads"}
 #: Largest AU difference (0-5 scale) allowed between the SLURM and the local run.
 TOLERANCE = 1e-5
 
 
 def make_run_dir(recipe: Path, name: str, links: list[str]) -> Path:
-    """A fresh recipe directory that shares the recipe's code and the given inputs."""
+    """A fresh recipe directory that shares the recipe's code (links) and the given inputs."""
     run_dir = recipe / "exp" / "slurm" / name
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     for script in ("path.sh", "db.sh"):
         (run_dir / script).write_text(f". {recipe / script}\n")
-    for link in ("run.sh", "conf", "local", *links):
+    code = [p.name for p in recipe.iterdir() if p.name not in OWN_FILES]  # run.sh, conf, utils, ...
+    for link in (*code, *links):
         target = recipe / link
         (run_dir / link).parent.mkdir(parents=True, exist_ok=True)
         (run_dir / link).symlink_to(target.resolve(), target_is_directory=target.is_dir())
