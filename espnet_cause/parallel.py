@@ -205,14 +205,19 @@ def _run_dask(pending, fn, setup_fn, teardown_fn, config, record) -> None:
         finished = as_completed(futures)
         seen: set = set()
         next_check = time.monotonic()
+
+        def check_workers() -> None:
+            nonlocal next_check
+            if time.monotonic() >= next_check:
+                _replace_lost_workers(client.cluster, config.n_workers, seen)
+                next_check = time.monotonic() + _LOST_WORKER_CHECK_S
+
         try:
             while not finished.is_empty():
                 batch = finished.next_batch(block=False)
                 for future in batch:
-                    record(_future_record(future, key_of[future]))
-                if time.monotonic() >= next_check:
-                    _replace_lost_workers(client.cluster, config.n_workers, seen)
-                    next_check = time.monotonic() + _LOST_WORKER_CHECK_S
+                    record(_future_record(future, key_of[future], check_workers))
+                check_workers()
                 if not batch:
                     time.sleep(0.1)
         finally:
@@ -224,18 +229,28 @@ def _run_dask(pending, fn, setup_fn, teardown_fn, config, record) -> None:
 _LOST_WORKER_CHECK_S = 5.0
 
 
-def _future_record(future, key: str) -> dict:
-    """The record a finished future returned; an item that keeps killing its worker is an error."""
+def _future_record(future, key: str, while_waiting: Callable[[], None]) -> dict:
+    """The record a finished future returned; an item that keeps killing its worker is an error.
+
+    A finished future's result can still be lost: the worker holding it may die (its job
+    cancelled) before the result is fetched, and Dask then computes the item again. The fetch
+    waits for that in slices of ``_LOST_WORKER_CHECK_S``, calling ``while_waiting`` between
+    them, so that lost workers are replaced meanwhile (with every worker gone, nothing else would
+    ever run the item again).
+    """
     from distributed.scheduler import KilledWorker
 
-    try:
-        return future.result()
-    except KilledWorker as e:
-        return {
-            "key": key,
-            "status": "error",
-            "reason": f"its Dask worker died each time it ran it (out of memory or a crash?): {e}",
-        }
+    while True:
+        try:
+            return future.result(timeout=_LOST_WORKER_CHECK_S)
+        except TimeoutError:
+            while_waiting()
+        except KilledWorker as e:
+            return {
+                "key": key,
+                "status": "error",
+                "reason": f"its Dask worker died each time it ran it (out of memory or a crash?): {e}",
+            }
 
 
 def _replace_lost_workers(cluster, n_workers: int, seen: set) -> list[str]:

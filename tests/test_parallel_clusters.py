@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from espnet_cause.parallel import _replace_lost_workers, load_parallel_config
+from espnet_cause.parallel import _future_record, _replace_lost_workers, load_parallel_config
 
 pytest.importorskip("dask_jobqueue")
 
@@ -75,3 +75,25 @@ def test_lost_workers_are_replaced_and_pending_ones_are_not():
     )
     assert _replace_lost_workers(cluster, 3, seen) == []  # the replacement is pending, not lost
     assert _replace_lost_workers(object(), 3, set()) == []  # not a SpecCluster: left alone
+
+
+class LostResult:
+    """A finished future whose result was on a worker that died: it comes back after recompute."""
+
+    def __init__(self, timeouts):
+        self.timeouts = timeouts
+        self.waits = []
+
+    def result(self, timeout=None):
+        self.waits.append(timeout)
+        if len(self.waits) <= self.timeouts:
+            raise TimeoutError(f"timed out after {timeout} s.")
+        return {"key": "a", "status": "ok"}
+
+
+def test_fetching_a_lost_result_keeps_replacing_workers():
+    # With every worker cancelled, the item only runs again once replacements are submitted; the
+    # fetch must not block them (it did: the CI's stage 2 hung after the scancel).
+    future, checks = LostResult(timeouts=2), []
+    assert _future_record(future, "a", lambda: checks.append(1)) == {"key": "a", "status": "ok"}
+    assert len(checks) == 2 and all(t is not None and t > 0 for t in future.waits), future.waits

@@ -17,8 +17,8 @@ marker="# written by espnet-cause .ci/slurm/up.sh"
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
     echo "up.sh: installing slurm-wlm and munge from Debian"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq -o DPkg::Lock::Timeout=600
-    apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends slurm-wlm munge >/dev/null
+    apt-get update -qq -o DPkg::Lock::Timeout=120
+    apt-get install -y -qq -o DPkg::Lock::Timeout=120 --no-install-recommends slurm-wlm munge >/dev/null
 fi
 if [ -f "${conf}" ] && ! grep -qF "${marker}" "${conf}"; then
     echo "up.sh: ${conf} exists and was not written by this script; not touching it" >&2
@@ -86,8 +86,8 @@ for _ in $(seq 60); do
     sleep 1
 done
 if [ "${state}" != idle ]; then
-    echo "up.sh: node ${host} is '${state:-not answering}', not idle after 60 s; logs:" >&2
-    tail -n 20 "${dir}"/log/*.log >&2
+    echo "up.sh: node ${host} is '${state:-not answering}', not idle after 60 s" >&2
+    bash "$(dirname "$0")/state.sh" >&2
     exit 1
 fi
 sinfo

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -23,9 +25,12 @@ import yaml
 from espnet_cause.batch import read_report
 from espnet_cause.io.au_files import read_au_fps, read_au_scp
 from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.parallel import read_journal
 
 #: The Dask/SLURM config of the CI cluster (its partition is checked by the slurm_partition fixture).
 SLURM_CONF = Path(__file__).resolve().parents[2] / "conf" / "parallel" / "slurm_ci.yaml"
+#: Prints the cluster's state when a run fails or hangs.
+STATE_SH = Path(__file__).resolve().parents[2] / ".ci" / "slurm" / "state.sh"
 SETS = ("train", "valid", "test")
 #: What a scratch recipe dir does not share with the recipe: its own path.sh/db.sh and outputs.
 OWN_FILES = {"path.sh", "db.sh", "data", "dump", "exp", "downloads"}
@@ -49,23 +54,48 @@ def make_run_dir(recipe: Path, name: str, links: list[str]) -> Path:
 
 
 def start_recipe(run_dir: Path, *args: str) -> tuple[subprocess.Popen, Path]:
+    """``run.sh ARGS --nj_config slurm_ci.yaml`` in ``run_dir``, in its own process group."""
     log = run_dir / "run.log"
     cmd = ["./run.sh", *args, "--nj_config", str(SLURM_CONF)]
     out = open(log, "w")  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen(cmd, cwd=run_dir, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=run_dir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     proc.log_file = out
     return proc, log
 
 
+def slurm_state(*dirs: Path) -> str:
+    """``.ci/slurm/state.sh``: sinfo, squeue with pending reasons, daemon and worker log tails."""
+    run = subprocess.run(
+        ["bash", str(STATE_SH), *map(str, dirs)], capture_output=True, text=True, timeout=60
+    )
+    return run.stdout + run.stderr
+
+
 def finish(proc: subprocess.Popen, log: Path, timeout: float) -> str:
+    """Wait for a run started by :func:`start_recipe`; on a timeout kill it and say why it hung."""
     try:
         proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        state = slurm_state(log.parent)  # before the kill, as it hung
+        os.killpg(proc.pid, signal.SIGTERM)  # run.sh, its stage, the Dask scheduler, srun
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        text = log.read_text(errors="replace").replace("\r", "\n")
+        pytest.fail(
+            f"{' '.join(proc.args)} did not finish within {timeout:.0f} s ({log}):\n"
+            f"{text[-3000:]}\n{state}"
+        )
     finally:
         proc.log_file.close()
-        if proc.poll() is None:
-            proc.kill()
     text = log.read_text(errors="replace")
-    assert proc.returncode == 0, f"{' '.join(proc.args)} failed ({log}):\n{text[-4000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(proc.args)} failed ({log}):\n{text[-4000:]}\n{slurm_state(log.parent)}"
+    )
     return text
 
 
@@ -122,16 +152,15 @@ def test_stage2_through_slurm_equals_local_and_survives_cancelled_jobs(slurm_par
     proc, log = start_recipe(run_dir, "--stage", "2", "--stop-stage", "2")
     # While the training set's face tracking runs on the SLURM workers, cancel all of them.
     cancelled, done_at_cancel = [], None
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 180
     while proc.poll() is None and time.monotonic() < deadline and not cancelled:
-        lines = journal.read_text().splitlines() if journal.is_file() else []
-        done = sum(json.loads(line).get("extractor") == "mediapipe" for line in lines if line)
+        done = sum(r.get("extractor") == "mediapipe" for r in read_journal(journal).values())
         jobs = worker_jobs(slurm_partition) if done else []
         if jobs and done < tracked:
             subprocess.run(["scancel", *jobs], check=True, timeout=30)
             cancelled, done_at_cancel = jobs, done
         time.sleep(0.2)
-    text = finish(proc, log, timeout=900)
+    text = finish(proc, log, timeout=300)
     assert cancelled, f"the run ended before a worker job could be cancelled ({log})"
     assert 0 < done_at_cancel < tracked
     train_log = (run_dir / "exp" / "au_labels" / "train.log").read_text()
@@ -161,7 +190,7 @@ def test_stage5_through_slurm_equals_local(slurm_partition, recipe):
     )
     run_dir = make_run_dir(recipe, "stage5", ["dump", "exp/cause_ci/model.zip"])
     proc, log = start_recipe(run_dir, "--stage", "5", "--stop-stage", "5")
-    finish(proc, log, timeout=600)
+    finish(proc, log, timeout=180)
     ours = run_dir / "exp" / "cause_ci"
     reference = recipe / "exp" / "cause_ci"
     assert assert_same_aus(run_dir, recipe, "exp/cause_ci/infer_test/au.scp") > 0
@@ -177,7 +206,7 @@ def test_stage3_in_slurm_jobs_equals_one_job(slurm_partition, recipe):
     recipe = recipe("dump/train/au.scp", "exp/stats/train/feats_stats.npz")
     run_dir = make_run_dir(recipe, "stage3", ["dump"])
     proc, log = start_recipe(run_dir, "--stage", "3", "--stop-stage", "3", "--stats_nj", "2")
-    finish(proc, log, timeout=900)
+    finish(proc, log, timeout=240)
     ours, reference = run_dir / "exp" / "stats", recipe / "exp" / "stats"
     assert len(list((ours / "split2").glob("stats.*.log"))) == 2
     for mode in ("train", "valid"):
@@ -196,7 +225,7 @@ def _no_jobs_left(slurm_partition):
         if not worker_jobs(slurm_partition):
             return
         time.sleep(1)
-    pytest.fail(f"worker jobs still running: {worker_jobs(slurm_partition)}")
+    pytest.fail(f"worker jobs still running after 60 s:\n{slurm_state()}")
 
 
 def test_cause_training_as_two_slurm_tasks(slurm_partition, recipe):
@@ -231,10 +260,13 @@ def test_cause_training_as_two_slurm_tasks(slurm_partition, recipe):
         cmd += [f"--{mode}_shape_file", f"{stats}/{mode}/speech_shape"]
     out.mkdir(parents=True)
     log = out / "srun.log"
-    with open(log, "w") as f:
-        # The dumps hold paths relative to the recipe directory.
-        run = subprocess.run(cmd, cwd=recipe, stdout=f, stderr=subprocess.STDOUT, timeout=900)
-    assert run.returncode == 0, log.read_text(errors="replace")[-4000:]
+    out_file = open(log, "w")  # noqa: SIM115 (closed by finish)
+    # The dumps hold paths relative to the recipe directory.
+    proc = subprocess.Popen(
+        cmd, cwd=recipe, stdout=out_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    proc.log_file = out_file
+    finish(proc, log, timeout=240)
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["distributed"] is True and config["dist_launcher"] == "slurm", config
     assert (out / "1epoch.pth").is_file() and (out / "valid.loss.best.pth").is_file()
