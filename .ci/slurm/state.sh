@@ -18,7 +18,8 @@ for log in "${dir}"/log/slurmctld.log "${dir}"/log/slurmd.log; do
 done
 for root in "$@"; do
     [ -d "${root}" ] || continue
-    find "${root}" -path '*dask_logs/*.err' -newermt '-30 minutes' 2>/dev/null | sort | tail -n 6 |
+    find "${root}" -path '*dask_logs/*.err' -newermt '-30 minutes' -printf '%T@ %p\n' 2>/dev/null |
+        sort -n | tail -n 6 | cut -d' ' -f2- |
         while read -r log; do section "tail ${log}"; tail -n 12 "${log}"; done
     find "${root}" -maxdepth 2 -name run.log 2>/dev/null | sort |
         while read -r log; do section "tail ${log}"; tail -c 1500 "${log}" | tr '\r' '\n' | tail -n 12; done
