@@ -52,11 +52,11 @@ def read_graphs(zip_path: str | os.PathLike) -> dict[str, bytes]:
         CauseError: naming the zip (and member) when it is not a model zip, has no graph (with
             the reason ``pack_model`` recorded), or a member is damaged.
     """
-    from espnet_cause.packing import _open_zip, _verify_members
+    from espnet_cause.model_zip import open_zip, verify_members
 
     zip_path = Path(zip_path)
-    with _open_zip(zip_path) as zf:
-        meta = _verify_members(zf, zip_path)
+    with open_zip(zip_path) as zf:
+        meta = verify_members(zf, zip_path)
         names = set(zf.namelist())
         graphs = {n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names}
     section = meta.get(META_KEY)
