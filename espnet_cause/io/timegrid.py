@@ -45,6 +45,21 @@ def num_frames_for_fps(duration_s: float, fps: float) -> int:
     return max(1, int(math.ceil(duration_s * fps - FRAME_EPS)))
 
 
+def pool_window(k: int, ratio: int, num_feats: int | None = None) -> tuple[int, int]:
+    """The feature frames ``[lo, hi)`` that average into AU frame ``k``.
+
+    The window is ``ratio`` frames centred on the AU frame (as
+    :func:`espnet_cause.models.frame_rate.avg_pool_frames` pools offline); AU frames past the end
+    of a finished stream of ``num_feats`` frames repeat the last window that still holds a frame.
+    ``num_feats`` is None while streaming.
+    """
+    half = ratio // 2
+    if num_feats is not None:
+        k = min(k, (num_feats - 1 + half) // ratio)
+    lo, hi = max(k * ratio - half, 0), k * ratio + ratio - half
+    return lo, hi if num_feats is None else min(hi, num_feats)
+
+
 def num_frames_for_samples(num_samples: int, fs: int, fps: float) -> int:
     """:func:`num_frames_for_fps` of a signal of ``num_samples`` at ``fs``: the AU frames of
     ``num_samples`` samples, ``ceil(num_samples / fs * fps)`` (0 for an empty signal)."""

@@ -32,7 +32,7 @@ from espnet2.asr.frontend.default import DefaultFrontend
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
-from espnet_cause.io.timegrid import num_frames_for_samples
+from espnet_cause.io.timegrid import num_frames_for_samples, pool_window
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
 
 
@@ -174,16 +174,9 @@ class StreamingSpeech2AU:
             last_k: Last AU frame to output.
             num_feats: Total feature frames of the finished stream (None while streaming).
         """
-        r, half = self.ratio, self.ratio // 2
         rows = []
         for k in range(self._next_out, last_k + 1):
-            kc = k
-            if num_feats is not None:
-                kc = min(k, (num_feats - 1 + half) // r)
-            lo = max(kc * r - half, 0)
-            hi = kc * r + r - half
-            if num_feats is not None:
-                hi = min(hi, num_feats)
+            lo, hi = pool_window(k, self.ratio, num_feats)
             rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
         if rows:
             self._last_row = rows[-1]
@@ -201,7 +194,7 @@ class StreamingSpeech2AU:
         out = self.model.denormalize(pred, lengths)[0]
         self._next_out = last_k + 1
         # drop feature frames no later window needs
-        keep_from = max(self._next_out * r - half, 0)
+        keep_from = pool_window(self._next_out, self.ratio)[0]
         if num_feats is None and keep_from > self._feat_base:
             self._feats = self._feats[keep_from - self._feat_base :]
             self._feat_base = keep_from
