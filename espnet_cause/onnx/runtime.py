@@ -20,7 +20,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
-from espnet_cause.io.timegrid import pool_window
+from espnet_cause.io.timegrid import drop_pooled, pooled_rows
 from espnet_cause.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 
 logger = logging.getLogger(__name__)
@@ -271,10 +271,8 @@ class OnnxStreamingSpeech2AU:
         return self.fe.denormalize(out[0][0])
 
     def _emit(self, last_k: int, num_feats: int | None) -> np.ndarray:
-        rows = []
-        for k in range(self._next_out, last_k + 1):
-            lo, hi = pool_window(k, self.ratio, num_feats)
-            rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
+        ks = range(self._next_out, last_k + 1)
+        rows = pooled_rows(self._feats, self._feat_base, ks, self.ratio, num_feats)
         if rows:
             self._last_row = rows[-1]
         if num_feats is not None and self._last_row is not None:
@@ -286,10 +284,10 @@ class OnnxStreamingSpeech2AU:
         skip = min(self._skip, len(out))
         out, self._skip = out[skip:], self._skip - skip
         self._next_out = last_k + 1
-        keep_from = pool_window(self._next_out, self.ratio)[0]
-        if num_feats is None and keep_from > self._feat_base:
-            self._feats = self._feats[keep_from - self._feat_base :]
-            self._feat_base = keep_from
+        if num_feats is None:
+            self._feats, self._feat_base = drop_pooled(
+                self._feats, self._feat_base, self._next_out, self.ratio
+            )
         return out
 
     def accept(self, chunk: np.ndarray) -> np.ndarray:
