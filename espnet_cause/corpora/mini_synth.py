@@ -59,7 +59,9 @@ def speak_item(item: MiniItem) -> tuple[np.ndarray, list]:
         dataclasses.replace(ph, start=ph.start + shift, end=ph.end + shift) for ph in phonemes
     ]
     if phonemes and shift > 0:  # the silence is a pause
-        phonemes.insert(0, dataclasses.replace(phonemes[0], name="_", start=0.0, end=shift, stress=0))
+        phonemes.insert(
+            0, dataclasses.replace(phonemes[0], name="_", start=0.0, end=shift, stress=0)
+        )
     return samples, phonemes
 
 
