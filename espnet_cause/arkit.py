@@ -109,23 +109,14 @@ NUM_BLENDSHAPES: int = len(BLENDSHAPE_NAMES)
 BLENDSHAPE_MIN: float = 0.0
 BLENDSHAPE_MAX: float = 1.0
 
+#: Live Link Face lists ARKit's 52 names in PascalCase, in ARKit's documentation order except
+#: that JawRight comes before JawLeft and MouthRight before MouthLeft.
+_LIVELINK_SWAPS = {"jawLeft": "jawRight", "jawRight": "jawLeft",
+                   "mouthLeft": "mouthRight", "mouthRight": "mouthLeft"}  # fmt: skip
 #: The 52 ARKit names in Live Link Face CSV order, PascalCase.
-LIVELINK_NAMES: tuple[str, ...] = (
-    "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft",
-    "EyeSquintLeft", "EyeWideLeft",
-    "EyeBlinkRight", "EyeLookDownRight", "EyeLookInRight", "EyeLookOutRight", "EyeLookUpRight",
-    "EyeSquintRight", "EyeWideRight",
-    "JawForward", "JawRight", "JawLeft", "JawOpen",
-    "MouthClose", "MouthFunnel", "MouthPucker", "MouthRight", "MouthLeft", "MouthSmileLeft",
-    "MouthSmileRight", "MouthFrownLeft", "MouthFrownRight", "MouthDimpleLeft", "MouthDimpleRight",
-    "MouthStretchLeft", "MouthStretchRight", "MouthRollLower", "MouthRollUpper",
-    "MouthShrugLower", "MouthShrugUpper", "MouthPressLeft", "MouthPressRight",
-    "MouthLowerDownLeft", "MouthLowerDownRight", "MouthUpperUpLeft", "MouthUpperUpRight",
-    "BrowDownLeft", "BrowDownRight", "BrowInnerUp", "BrowOuterUpLeft", "BrowOuterUpRight",
-    "CheekPuff", "CheekSquintLeft", "CheekSquintRight",
-    "NoseSneerLeft", "NoseSneerRight",
-    "TongueOut",
-)  # fmt: skip
+LIVELINK_NAMES: tuple[str, ...] = tuple(
+    (n := _LIVELINK_SWAPS.get(name, name))[0].upper() + n[1:] for name in ARKIT_NAMES
+)
 #: The head and eye rotation columns that follow the blendshapes in a Live Link Face CSV.
 LIVELINK_ROTATION_NAMES: tuple[str, ...] = (
     "HeadYaw", "HeadPitch", "HeadRoll",

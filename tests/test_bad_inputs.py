@@ -154,7 +154,8 @@ def pickled_code_zip(w, undo):
     import torch
     import yaml
 
-    from espnet_cause.packing import pack_model, unpack_model
+    from espnet_cause.model_zip import unpack_model
+    from espnet_cause.packing import pack_model
 
     config, pth = unpack_model(w / "model.zip", cache_dir=w / "unpacked")
     state = torch.load(pth, weights_only=True)

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from espnet_cause.errors import CauseError
-from espnet_cause.packing import pack_model, unpack_model
+from espnet_cause.model_zip import unpack_model
+from espnet_cause.packing import pack_model
 
 
 def _exp(tmp_path):

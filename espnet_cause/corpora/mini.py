@@ -50,245 +50,16 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
-from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.corpora.common import Utterance, write_data_dirs
-from espnet_cause.corpora.espeak import VoiceSettings
+from espnet_cause.corpora.mini_plan import SAMPLE_RATE, MiniConfig, MiniItem, plan_corpus
+from espnet_cause.corpora.mini_synth import generate_speaker, init_worker, utterance_paths
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
-#: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
-MINI_VERSION = 3  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices
-SAMPLE_RATE = 16000
 MARKER = "mini_corpus.json"
 METADATA = "metadata.tsv"
-#: eSpeak NG's English voices (accents), cycled over the speakers.
-ENGLISH_VOICES = (
-    "en", "en-us", "en-gb-scotland", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
-    "en-us-nyc", "en-gb-x-rp",
-)  # fmt: skip
-#: eSpeak NG's voice variants (espeak-ng-data/voices/!v) but the robotic, demonic and whispered.
-VARIANTS = (
-    "m1", "f2", "m3", "f4", "m7", "f3", "m2", "f1", "m4", "f5", "m5", "m6", "m8",
-    "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene",
-    "Gene2", "Henrique", "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen",
-    "Reed", "RicishayMax", "RicishayMax2", "RicishayMax3", "Storm", "adam", "anika",
-    "announcer", "antonio", "aunty", "belinda", "benjamin", "boris", "caleb", "croak", "david",
-    "ed", "edward", "edward2", "fast", "grandma", "grandpa", "gustave", "ian", "iven", "iven2",
-    "iven3", "iven4", "john", "kaukovalta", "klatt", "klatt2", "klatt3", "klatt4", "klatt5",
-    "klatt6", "linda", "marcelo", "max", "michel", "miguel", "mike2", "norbert", "pablo", "paul",
-    "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2", "steph3", "travis",
-    "victor", "zac",
-)  # fmt: skip
-#: Ranges of the per-speaker base settings.
-SPEAKER_PITCH = (25, 75)
-SPEAKER_RANGE = (35, 85)
-SPEAKER_RATE = (130, 200)
-#: Mood: probability of neutral, strength range of happy/sad, and its effect on the speech.
-NEUTRAL_PROB = 1.0 / 3.0
-MOOD_STRENGTH = (0.6, 1.0)
-MOOD_PITCH = 15.0
-MOOD_RANGE = 20.0
-MOOD_RATE = 0.15
-#: Loudness change of the speech per unit of mood, in dB (happy louder, sad softer).
-MOOD_GAIN_DB = 6.0
-#: Per-utterance jitter: pitch standard deviation, relative rate half-width.
-PITCH_JITTER = 3.0
-RATE_JITTER = 0.06
-#: Sentences spoken in each voice (neutral) to measure the speaker's F0 statistics.
-CALIBRATION_SENTENCES = (
-    "The morning was quiet and the river was calm.",
-    "Did you see the bright lantern near the bridge?",
-    "Please carry the heavy basket to the kitchen.",
-    "What a strange and wonderful painting that was!",
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class MiniConfig:
-    """Everything that determines the generated corpus (stored in ``mini_corpus.json``)."""
-
-    num_speakers: int = 16
-    utts_per_speaker: int = 20
-    num_videos: int = 12
-    seed: int = 0
-    au_fps: float = DEFAULT_AU_FPS
-    version: int = MINI_VERSION
-
-
-@dataclasses.dataclass(frozen=True)
-class MiniItem:
-    """The plan of one utterance."""
-
-    utt_id: str
-    speaker: str
-    speaker_settings: VoiceSettings
-    settings: VoiceSettings
-    mood: float
-    text: str
-    seed: tuple[int, int, int]
-
-
-def speaker_id(k: int) -> str:
-    return f"mini{k + 1:02d}"
-
-
-def plan_corpus(config: MiniConfig) -> list[MiniItem]:
-    """The deterministic list of utterances for ``config`` (no audio is made)."""
-    from espnet_cause.corpora.mini_text import make_sentence
-
-    items = []
-    variants = np.random.default_rng([config.seed, 1 << 20]).permutation(len(VARIANTS))
-    for k in range(config.num_speakers):
-        rng = np.random.default_rng([config.seed, k])
-        base = VoiceSettings(
-            voice=f"{ENGLISH_VOICES[k % len(ENGLISH_VOICES)]}+{VARIANTS[variants[k % len(VARIANTS)]]}",
-            rate=int(rng.integers(*SPEAKER_RATE)),
-            pitch=int(rng.integers(*SPEAKER_PITCH)),
-            pitch_range=int(rng.integers(*SPEAKER_RANGE)),
-        )
-        for j in range(config.utts_per_speaker):
-            if rng.random() < NEUTRAL_PROB:
-                mood = 0.0
-            else:
-                mood = float(rng.choice([-1.0, 1.0]) * rng.uniform(*MOOD_STRENGTH))
-            settings = VoiceSettings(
-                voice=base.voice,
-                rate=round(
-                    base.rate * (1 + MOOD_RATE * mood + rng.uniform(-RATE_JITTER, RATE_JITTER))
-                ),
-                pitch=round(base.pitch + MOOD_PITCH * mood + rng.normal(0.0, PITCH_JITTER)),
-                pitch_range=round(base.pitch_range + MOOD_RANGE * mood),
-            )
-            items.append(
-                MiniItem(
-                    utt_id=f"{speaker_id(k)}-{j + 1:04d}",
-                    speaker=speaker_id(k),
-                    speaker_settings=base,
-                    settings=settings,
-                    mood=round(mood, 3),
-                    text=make_sentence(rng),
-                    seed=(config.seed, k, j),
-                )
-            )
-    return items
-
-
-def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
-    """Speak ``text`` with eSpeak NG and return (N,) float32 samples at 16 kHz."""
-    return synthesize_16k_phonemes(text, settings)[0]
-
-
-def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndarray, list]:
-    """Speak ``text``: (N,) float32 samples at 16 kHz and the timed phonemes (seconds)."""
-    from espnet_cause.corpora.espeak import synthesize_phonemes
-    from espnet_cause.io.audio import resample
-
-    samples, sr, phonemes = synthesize_phonemes(text, settings)
-    return resample(samples, sr, SAMPLE_RATE), phonemes
-
-
-_F0_STATS: dict[VoiceSettings, tuple[float, float]] = {}
-
-
-def speaker_f0_stats(settings: VoiceSettings) -> tuple[float, float]:
-    """Log-F0 mean and std of a voice, from its calibration sentences (cached per process)."""
-    from espnet_cause.corpora.mini_au import speaker_f0_stats as stats
-
-    if settings not in _F0_STATS:
-        audio = [synthesize_16k(s, settings) for s in CALIBRATION_SENTENCES]
-        _F0_STATS[settings] = stats(audio, SAMPLE_RATE)
-    return _F0_STATS[settings]
-
-
-def _paths(corpus_dir: Path, utt_id: str) -> tuple[Path, Path, Path]:
-    return (
-        corpus_dir / "wav" / f"{utt_id}.wav",
-        corpus_dir / "au" / f"{utt_id}.csv",
-        corpus_dir / "video" / f"{utt_id}.mp4",
-    )
-
-
-def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
-    """Synthesize one utterance and write its wav and AU CSV (atomically).
-
-    Returns:
-        ``{"utt_id", "seconds", "frames"}``.
-    """
-    from espnet_cause.corpora.mini_au import au_track_from_speech
-    from espnet_cause.io.audio import write_wav
-    from espnet_cause.io.openface import write_openface_csv
-    from espnet_cause.io.track import AUTrack
-
-    wav_path, csv_path, _ = _paths(corpus_dir, item.utt_id)
-    samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
-    samples = np.clip(samples * 10.0 ** (MOOD_GAIN_DB * item.mood / 20.0), -1.0, 1.0)
-    f0_mean, f0_std = speaker_f0_stats(item.speaker_settings)
-    aus = au_track_from_speech(
-        samples,
-        SAMPLE_RATE,
-        f0_mean=f0_mean,
-        f0_std=f0_std,
-        mood=item.mood,
-        rng=np.random.default_rng(list(item.seed)),
-        fps=au_fps,
-        phonemes=phonemes,
-    )
-    write_openface_csv(csv_path, AUTrack.from_array(aus, au_fps, source=str(csv_path)))
-    write_arkit_track(csv_path, aus, au_fps)
-    write_wav(wav_path, samples, SAMPLE_RATE)  # last: its presence marks the item done
-    return {"utt_id": item.utt_id, "seconds": len(samples) / SAMPLE_RATE, "frames": len(aus)}
-
-
-def write_arkit_track(au_csv: Path, aus: np.ndarray, au_fps: float) -> Path:
-    """The utterance's ARKit track: its AU track through the AU -> ARKit table.
-
-    Written as ``<utt>.blendshapes.csv`` beside the AU CSV, where stage 2 imports it for
-    ``target: arkit`` models (utterances with a video get MediaPipe's own blendshapes of the
-    video instead). Synthetic like the AUs: left and right equal, no gaze, no tongue.
-    """
-    from espnet_cause.arkit import aus_to_blendshapes
-    from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
-
-    path = blendshape_csv_path(au_csv)
-    return write_blendshape_csv(path, aus_to_blendshapes(aus), np.arange(len(aus)) / au_fps)
-
-
-_PROGRESS = None  # queue to the parent process, set in worker processes
-
-
-def _init_worker(progress) -> None:
-    global _PROGRESS
-    _PROGRESS = progress
-
-
-def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, seed: int) -> int:
-    """Make the missing utterances of one speaker, in a fresh process.
-
-    eSpeak keeps state between utterances, so for reproducible audio every speaker is synthesized
-    in a new process in the same order -- seed, calibration sentences, then every utterance of the
-    speaker (finished ones are synthesized again, 5 ms each, but not written).
-
-    Returns:
-        Number of utterances written.
-    """
-    from espnet_cause.corpora.espeak import get_synthesizer
-
-    get_synthesizer().set_seed(seed)
-    speaker_f0_stats(items[0].speaker_settings)
-    written = 0
-    for it in items:
-        if all(p.is_file() for p in _paths(corpus_dir, it.utt_id)[:2]):
-            synthesize_16k(it.text, it.settings)  # keep eSpeak's history the same
-        else:
-            generate_item(it, corpus_dir, au_fps)
-            written += 1
-            if _PROGRESS is not None:
-                _PROGRESS.put(1)
-    return written
 
 
 def _video_items(items: list[MiniItem], config: MiniConfig) -> list[MiniItem]:
@@ -349,7 +120,7 @@ def _synthesize_missing(
     jobs = [
         (utts, corpus_dir, config.au_fps, config.seed)
         for utts in by_speaker.values()
-        if not all(p.is_file() for it in utts for p in _paths(corpus_dir, it.utt_id)[:2])
+        if not all(p.is_file() for it in utts for p in utterance_paths(corpus_dir, it.utt_id)[:2])
     ]
     # spawn: a fresh interpreter per speaker (see generate_speaker), safe with threads in the
     # parent. ProcessPoolExecutor fails (BrokenProcessPool) instead of hanging if a worker dies.
@@ -359,7 +130,7 @@ def _synthesize_missing(
         with ProcessPoolExecutor(
             max(1, num_workers),
             mp_context=ctx,
-            initializer=_init_worker,
+            initializer=init_worker,
             initargs=(progress,),
             max_tasks_per_child=1,
         ) as pool:
@@ -384,7 +155,7 @@ def _render_videos(
 ) -> int:
     """Render the missing videos; returns how many videos exist afterwards."""
     wanted = _video_items(items, config)
-    todo = [it for it in wanted if not _paths(corpus_dir, it.utt_id)[2].is_file()]
+    todo = [it for it in wanted if not utterance_paths(corpus_dir, it.utt_id)[2].is_file()]
     if not todo:
         return len(wanted)
     if face_image is None:
@@ -411,7 +182,7 @@ def _render_videos(
     image = load_image(face_image)
     renderer = WarpRenderer(face_landmarker_path=face_landmarker_path)
     for it in tqdm(todo, desc="mini corpus: videos", unit="video"):
-        wav_path, csv_path, mp4_path = _paths(corpus_dir, it.utt_id)
+        wav_path, csv_path, mp4_path = utterance_paths(corpus_dir, it.utt_id)
         samples, sr = load_audio(wav_path)
         aus = read_openface_csv(csv_path).intensities
         # One frame per AU row: the video lasts as long as the speech (write_mp4 is atomic).
@@ -503,7 +274,11 @@ def generate_mini_corpus(
 
     start = time.perf_counter()
     _write_marker(corpus_dir, {"config": config_dict, "complete": False})
-    todo = [it for it in items if not all(p.is_file() for p in _paths(corpus_dir, it.utt_id)[:2])]
+    todo = [
+        it
+        for it in items
+        if not all(p.is_file() for p in utterance_paths(corpus_dir, it.utt_id)[:2])
+    ]
     if todo:
         logger.info(
             "%s: synthesizing %d of %d utterances (%d workers)",
@@ -531,8 +306,8 @@ def generate_mini_corpus(
 def _all_present(corpus_dir: Path, items: list[MiniItem], videos: list[MiniItem]) -> bool:
     if not (corpus_dir / METADATA).is_file():
         return False
-    ok = all(p.is_file() for it in items for p in _paths(corpus_dir, it.utt_id)[:2])
-    return ok and all(_paths(corpus_dir, it.utt_id)[2].is_file() for it in videos)
+    ok = all(p.is_file() for it in items for p in utterance_paths(corpus_dir, it.utt_id)[:2])
+    return ok and all(utterance_paths(corpus_dir, it.utt_id)[2].is_file() for it in videos)
 
 
 def _validate(corpus_dir: Path, items: list[MiniItem]) -> None:
@@ -542,7 +317,7 @@ def _validate(corpus_dir: Path, items: list[MiniItem]) -> None:
     from espnet_cause.au import AU_INTENSITY_COLUMNS
 
     for it in items:
-        wav_path, csv_path, _ = _paths(corpus_dir, it.utt_id)
+        wav_path, csv_path, _ = utterance_paths(corpus_dir, it.utt_id)
         info = sf.info(str(wav_path))
         if info.samplerate != SAMPLE_RATE or info.channels != 1 or info.frames == 0:
             raise CauseError(
@@ -570,7 +345,7 @@ def list_mini(corpus_dir: str | os.PathLike) -> list[Utterance]:
     for line in meta.read_text(encoding="utf-8").splitlines()[1:]:
         fields = line.split("\t")
         utt_id, speaker, text = fields[0], fields[1], fields[-1]
-        wav_path, csv_path, mp4_path = _paths(corpus_dir, utt_id)
+        wav_path, csv_path, mp4_path = utterance_paths(corpus_dir, utt_id)
         utts.append(
             Utterance(
                 utt_id=utt_id,

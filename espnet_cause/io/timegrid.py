@@ -45,6 +45,53 @@ def num_frames_for_fps(duration_s: float, fps: float) -> int:
     return max(1, int(math.ceil(duration_s * fps - FRAME_EPS)))
 
 
+def pool_window(k: int, ratio: int, num_feats: int | None = None) -> tuple[int, int]:
+    """The feature frames ``[lo, hi)`` that average into AU frame ``k``.
+
+    The window is ``ratio`` frames centred on the AU frame (as
+    :func:`espnet_cause.models.frame_rate.avg_pool_frames` pools offline); AU frames past the end
+    of a finished stream of ``num_feats`` frames repeat the last window that still holds a frame.
+    ``num_feats`` is None while streaming.
+    """
+    half = ratio // 2
+    if num_feats is not None:
+        k = min(k, (num_feats - 1 + half) // ratio)
+    lo, hi = max(k * ratio - half, 0), k * ratio + ratio - half
+    return lo, hi if num_feats is None else min(hi, num_feats)
+
+
+def pooled_rows(feats, feat_base: int, ks: range, ratio: int, num_feats: int | None) -> list:
+    """The averaged feature rows of AU frames ``ks`` (:func:`pool_window` each), for streamers.
+
+    Args:
+        feats: (F, D) the feature frames a streamer still holds (numpy array or tensor).
+        feat_base: Index of ``feats[0]`` in the whole stream.
+        ks: The AU frames to pool.
+        ratio: Feature frames per AU frame.
+        num_feats: Total feature frames of the finished stream (None while streaming).
+
+    Returns:
+        One (D,) row per AU frame.
+    """
+    rows = []
+    for k in ks:
+        lo, hi = pool_window(k, ratio, num_feats)
+        rows.append(feats[lo - feat_base : hi - feat_base].mean(0))
+    return rows
+
+
+def drop_pooled(feats, feat_base: int, next_out: int, ratio: int) -> tuple:
+    """Drop the held feature frames that no window from AU frame ``next_out`` on needs.
+
+    Returns:
+        ``(feats, feat_base)`` after the drop (unchanged when nothing can go).
+    """
+    keep_from = pool_window(next_out, ratio)[0]
+    if keep_from <= feat_base:
+        return feats, feat_base
+    return feats[keep_from - feat_base :], keep_from
+
+
 def num_frames_for_samples(num_samples: int, fs: int, fps: float) -> int:
     """:func:`num_frames_for_fps` of a signal of ``num_samples`` at ``fs``: the AU frames of
     ``num_samples`` samples, ``ceil(num_samples / fs * fps)`` (0 for an empty signal)."""

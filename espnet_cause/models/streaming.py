@@ -32,7 +32,7 @@ from espnet2.asr.frontend.default import DefaultFrontend
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
-from espnet_cause.io.timegrid import num_frames_for_samples
+from espnet_cause.io.timegrid import drop_pooled, num_frames_for_samples, pooled_rows
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
 
 
@@ -174,17 +174,8 @@ class StreamingSpeech2AU:
             last_k: Last AU frame to output.
             num_feats: Total feature frames of the finished stream (None while streaming).
         """
-        r, half = self.ratio, self.ratio // 2
-        rows = []
-        for k in range(self._next_out, last_k + 1):
-            kc = k
-            if num_feats is not None:
-                kc = min(k, (num_feats - 1 + half) // r)
-            lo = max(kc * r - half, 0)
-            hi = kc * r + r - half
-            if num_feats is not None:
-                hi = min(hi, num_feats)
-            rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
+        ks = range(self._next_out, last_k + 1)
+        rows = pooled_rows(self._feats, self._feat_base, ks, self.ratio, num_feats)
         if rows:
             self._last_row = rows[-1]
         if num_feats is not None and self._last_row is not None:
@@ -200,11 +191,10 @@ class StreamingSpeech2AU:
         lengths = torch.tensor([pred.size(1)])
         out = self.model.denormalize(pred, lengths)[0]
         self._next_out = last_k + 1
-        # drop feature frames no later window needs
-        keep_from = max(self._next_out * r - half, 0)
-        if num_feats is None and keep_from > self._feat_base:
-            self._feats = self._feats[keep_from - self._feat_base :]
-            self._feat_base = keep_from
+        if num_feats is None:
+            self._feats, self._feat_base = drop_pooled(
+                self._feats, self._feat_base, self._next_out, self.ratio
+            )
         return out
 
     @torch.no_grad()

@@ -22,6 +22,7 @@ the torch module on random input of several lengths before it is accepted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import warnings
@@ -178,6 +179,15 @@ class _Stream(nn.Module):
         return (self.output_layer(hs), *_flatten(new_state)[0])
 
 
+@contextlib.contextmanager
+def _export_errors(what: str, fix: str):
+    """The tracer's and exporter's own errors (many types) as :class:`NotExportable`."""
+    try:
+        yield
+    except Exception as e:
+        raise NotExportable(f"torch.onnx.export failed for {what}: {e}", fix=fix) from None
+
+
 def _to_onnx(module: nn.Module, args: tuple, input_names, output_names, dynamic) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
@@ -235,7 +245,7 @@ def export_graphs(net) -> dict[str, bytes]:
     samples = [rng.normal(size=(1, t, dim)).astype(np.float32) for t in CHECK_LENGTHS]
     members = {FRONTEND: params.to_json().encode()}
     offline = _Offline(net).eval()
-    try:
+    with _export_errors(f"the {type(net.encoder).__name__}", "keep --backend torch for this model"):
         graph = _to_onnx(
             offline,
             (torch.from_numpy(samples[1]),),
@@ -243,11 +253,6 @@ def export_graphs(net) -> dict[str, bytes]:
             ["au"],
             {"feats": {1: "frames"}, "au": {1: "frames"}},
         )
-    except Exception as e:  # the tracer/exporter's own errors: many types
-        raise NotExportable(
-            f"torch.onnx.export failed for the {type(net.encoder).__name__}: {e}",
-            fix="keep --backend torch for this model",
-        ) from None
     _check(graph, OFFLINE, offline, [{"feats": s} for s in samples])
     members[OFFLINE] = graph
     if params.causal:
@@ -267,16 +272,12 @@ def _export_stream(net, samples: list[np.ndarray]) -> dict[str, bytes]:
     ins = [f"state_in_{i}" for i in range(n)]
     outs_names = ["au"] + [f"state_out_{i}" for i in range(n)]
     dyn = {"feats": {1: "frames"}, "au": {1: "frames"}}
-    try:
+    what = f"the streaming {type(net.encoder).__name__}"
+    with _export_errors(what, "keep --backend torch for streaming with this model"):
         g_first = _to_onnx(first, (torch.from_numpy(samples[1]),), ["feats"], outs_names, dyn)
         nxt = _Stream(net, spec).eval()
         args = (torch.from_numpy(samples[0]), *[torch.from_numpy(v) for v in leaves])
         g_next = _to_onnx(nxt, args, ["feats", *ins], outs_names, dyn)
-    except Exception as e:  # the tracer/exporter's own errors: many types
-        raise NotExportable(
-            f"torch.onnx.export failed for the streaming {type(net.encoder).__name__}: {e}",
-            fix="keep --backend torch for streaming with this model",
-        ) from None
     _check(g_first, STREAM_FIRST, first, [{"feats": s} for s in samples])
     feeds = [{"feats": s, **dict(zip(ins, leaves))} for s in samples]
     _check(g_next, STREAM, nxt, feeds)

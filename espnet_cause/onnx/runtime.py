@@ -20,6 +20,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
+from espnet_cause.io.timegrid import drop_pooled, pooled_rows
 from espnet_cause.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,11 @@ def read_graphs(zip_path: str | os.PathLike) -> dict[str, bytes]:
         CauseError: naming the zip (and member) when it is not a model zip, has no graph (with
             the reason ``pack_model`` recorded), or a member is damaged.
     """
-    from espnet_cause.packing import _open_zip, _verify_members
+    from espnet_cause.model_zip import open_zip, verify_members
 
     zip_path = Path(zip_path)
-    with _open_zip(zip_path) as zf:
-        meta = _verify_members(zf, zip_path)
+    with open_zip(zip_path) as zf:
+        meta = verify_members(zf, zip_path)
         names = set(zf.namelist())
         graphs = {n: zf.read(n) for n in (OFFLINE, STREAM_FIRST, STREAM, FRONTEND) if n in names}
     section = meta.get(META_KEY)
@@ -270,15 +271,8 @@ class OnnxStreamingSpeech2AU:
         return self.fe.denormalize(out[0][0])
 
     def _emit(self, last_k: int, num_feats: int | None) -> np.ndarray:
-        r, half = self.ratio, self.ratio // 2
-        rows = []
-        for k in range(self._next_out, last_k + 1):
-            kc = k if num_feats is None else min(k, (num_feats - 1 + half) // r)
-            lo = max(kc * r - half, 0)
-            hi = kc * r + r - half
-            if num_feats is not None:
-                hi = min(hi, num_feats)
-            rows.append(self._feats[lo - self._feat_base : hi - self._feat_base].mean(0))
+        ks = range(self._next_out, last_k + 1)
+        rows = pooled_rows(self._feats, self._feat_base, ks, self.ratio, num_feats)
         if rows:
             self._last_row = rows[-1]
         if num_feats is not None and self._last_row is not None:
@@ -290,10 +284,10 @@ class OnnxStreamingSpeech2AU:
         skip = min(self._skip, len(out))
         out, self._skip = out[skip:], self._skip - skip
         self._next_out = last_k + 1
-        keep_from = max(self._next_out * r - half, 0)
-        if num_feats is None and keep_from > self._feat_base:
-            self._feats = self._feats[keep_from - self._feat_base :]
-            self._feat_base = keep_from
+        if num_feats is None:
+            self._feats, self._feat_base = drop_pooled(
+                self._feats, self._feat_base, self._next_out, self.ratio
+            )
         return out
 
     def accept(self, chunk: np.ndarray) -> np.ndarray:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-from espnet2.layers.abs_normalize import AbsNormalize
-from espnet2.layers.global_mvn import GlobalMVN
 from espnet2.tasks import tts as stock
 from espnet2.tasks.tts import TTSTask
 from espnet2.train.class_choices import ClassChoices
 from espnet2.tts.abs_tts import AbsTTS
 
+from espnet_cause.tasks.choices import mvn_choices
 from espnet_cause.tts.espnet_model import ESPnetAUTTSModel
 from espnet_cause.tts.fastspeech2_au import FastSpeech2AU
 
@@ -34,13 +33,7 @@ tts_choices = ClassChoices(
     type_check=AbsTTS,
     default="fastspeech2_au",
 )
-au_normalize_choices = ClassChoices(
-    "au_normalize",
-    classes=dict(global_mvn=GlobalMVN),
-    type_check=AbsNormalize,
-    default=None,
-    optional=True,
-)
+au_normalize_choices = mvn_choices("au_normalize")
 
 
 class AUTTSTask(TTSTask):

@@ -21,8 +21,6 @@ import torch
 import yaml
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 from espnet2.asr.frontend.default import DefaultFrontend
-from espnet2.layers.abs_normalize import AbsNormalize
-from espnet2.layers.global_mvn import GlobalMVN
 from espnet2.tasks.abs_task import AbsTask
 from espnet2.torch_utils.initialize import initialize
 from espnet2.train.class_choices import ClassChoices
@@ -40,6 +38,7 @@ from espnet_cause.models.encoders.mlp import MLPEncoder
 from espnet_cause.models.encoders.rnn import RNNEncoder
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
 from espnet_cause.models.frontend import ProsodyFrontend
+from espnet_cause.tasks.choices import mvn_choices
 
 logger = logging.getLogger(__name__)
 
@@ -52,20 +51,8 @@ frontend_choices = ClassChoices(
     type_check=AbsFrontend,
     default="default",
 )
-normalize_choices = ClassChoices(
-    name="normalize",
-    classes=dict(global_mvn=GlobalMVN),
-    type_check=AbsNormalize,
-    default=None,
-    optional=True,
-)
-au_normalize_choices = ClassChoices(
-    name="au_normalize",
-    classes=dict(global_mvn=GlobalMVN),
-    type_check=AbsNormalize,
-    default=None,
-    optional=True,
-)
+normalize_choices = mvn_choices("normalize")
+au_normalize_choices = mvn_choices("au_normalize")
 encoder_choices = ClassChoices(
     name="encoder",
     classes=dict(

@@ -223,7 +223,7 @@ def test_infer_bad_model_files(demo_wav, model_zip, tmp_path, capsys):
     err = _fails(["--model", str(wrong), "--wav", wav, "--output", str(tmp_path / "o.csv")], capsys)
     assert "wrong.zip" in err
     # a truncated .pth with its config
-    from espnet_cause.packing import unpack_model
+    from espnet_cause.model_zip import unpack_model
 
     config, pth = unpack_model(model_zip, cache_dir=tmp_path / "c")
     bad_pth = tmp_path / "bad.pth"

@@ -10,15 +10,9 @@ import pytest
 import soundfile as sf
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.mini import (
-    MARKER,
-    MiniConfig,
-    generate_mini_corpus,
-    list_mini,
-    plan_corpus,
-    prepare_mini,
-)
+from espnet_cause.corpora.mini import MARKER, generate_mini_corpus, list_mini, prepare_mini
 from espnet_cause.corpora.mini_au import au_track_from_speech, loudness_track
+from espnet_cause.corpora.mini_plan import MiniConfig, plan_corpus
 from espnet_cause.errors import CauseError
 from espnet_cause.io.datadir import read_kaldi_map, validate_data_dir
 from espnet_cause.io.openface import read_openface_csv
@@ -53,8 +47,8 @@ def test_speech_is_real_16k(mini):
 
 def test_au_track_follows_the_rule(mini):
     """v3: the jaw follows the visemes of the phonemes eSpeak spoke, scaled by loudness."""
-    from espnet_cause.corpora.mini import synthesize_16k_phonemes
     from espnet_cause.corpora.mini_au import LOUDNESS_SCALE, gaussian_smooth
+    from espnet_cause.corpora.mini_synth import synthesize_16k_phonemes
     from espnet_cause.corpora.visemes import mouth_track
 
     root, _ = mini

@@ -1,0 +1,133 @@
+"""One planned mini-corpus utterance spoken: its wav, AU CSV and ARKit track.
+
+eSpeak NG speaks the sentence with the planned voice settings, the rule of
+:mod:`espnet_cause.corpora.mini_au` turns the speech and its timed phonemes into an AU track.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.corpora.espeak import VoiceSettings
+from espnet_cause.corpora.mini_plan import (
+    CALIBRATION_SENTENCES,
+    MOOD_GAIN_DB,
+    SAMPLE_RATE,
+    MiniItem,
+)
+
+
+def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
+    """Speak ``text`` with eSpeak NG and return (N,) float32 samples at 16 kHz."""
+    return synthesize_16k_phonemes(text, settings)[0]
+
+
+def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndarray, list]:
+    """Speak ``text``: (N,) float32 samples at 16 kHz and the timed phonemes (seconds)."""
+    from espnet_cause.corpora.espeak import synthesize_phonemes
+    from espnet_cause.io.audio import resample
+
+    samples, sr, phonemes = synthesize_phonemes(text, settings)
+    return resample(samples, sr, SAMPLE_RATE), phonemes
+
+
+_F0_STATS: dict[VoiceSettings, tuple[float, float]] = {}
+
+
+def speaker_f0_stats(settings: VoiceSettings) -> tuple[float, float]:
+    """Log-F0 mean and std of a voice, from its calibration sentences (cached per process)."""
+    from espnet_cause.corpora.mini_au import speaker_f0_stats as stats
+
+    if settings not in _F0_STATS:
+        audio = [synthesize_16k(s, settings) for s in CALIBRATION_SENTENCES]
+        _F0_STATS[settings] = stats(audio, SAMPLE_RATE)
+    return _F0_STATS[settings]
+
+
+def utterance_paths(corpus_dir: Path, utt_id: str) -> tuple[Path, Path, Path]:
+    return (
+        corpus_dir / "wav" / f"{utt_id}.wav",
+        corpus_dir / "au" / f"{utt_id}.csv",
+        corpus_dir / "video" / f"{utt_id}.mp4",
+    )
+
+
+def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
+    """Synthesize one utterance and write its wav and AU CSV (atomically).
+
+    Returns:
+        ``{"utt_id", "seconds", "frames"}``.
+    """
+    from espnet_cause.corpora.mini_au import au_track_from_speech
+    from espnet_cause.io.audio import write_wav
+    from espnet_cause.io.openface import write_openface_csv
+    from espnet_cause.io.track import AUTrack
+
+    wav_path, csv_path, _ = utterance_paths(corpus_dir, item.utt_id)
+    samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
+    samples = np.clip(samples * 10.0 ** (MOOD_GAIN_DB * item.mood / 20.0), -1.0, 1.0)
+    f0_mean, f0_std = speaker_f0_stats(item.speaker_settings)
+    aus = au_track_from_speech(
+        samples,
+        SAMPLE_RATE,
+        f0_mean=f0_mean,
+        f0_std=f0_std,
+        mood=item.mood,
+        rng=np.random.default_rng(list(item.seed)),
+        fps=au_fps,
+        phonemes=phonemes,
+    )
+    write_openface_csv(csv_path, AUTrack.from_array(aus, au_fps, source=str(csv_path)))
+    write_arkit_track(csv_path, aus, au_fps)
+    write_wav(wav_path, samples, SAMPLE_RATE)  # last: its presence marks the item done
+    return {"utt_id": item.utt_id, "seconds": len(samples) / SAMPLE_RATE, "frames": len(aus)}
+
+
+def write_arkit_track(au_csv: Path, aus: np.ndarray, au_fps: float) -> Path:
+    """The utterance's ARKit track: its AU track through the AU -> ARKit table.
+
+    Written as ``<utt>.blendshapes.csv`` beside the AU CSV, where stage 2 imports it for
+    ``target: arkit`` models (utterances with a video get MediaPipe's own blendshapes of the
+    video instead). Synthetic like the AUs: left and right equal, no gaze, no tongue.
+    """
+    from espnet_cause.arkit import aus_to_blendshapes
+    from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+
+    path = blendshape_csv_path(au_csv)
+    return write_blendshape_csv(path, aus_to_blendshapes(aus), np.arange(len(aus)) / au_fps)
+
+
+_PROGRESS = None  # queue to the parent process, set in worker processes
+
+
+def init_worker(progress) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, seed: int) -> int:
+    """Make the missing utterances of one speaker, in a fresh process.
+
+    eSpeak keeps state between utterances, so for reproducible audio every speaker is synthesized
+    in a new process in the same order -- seed, calibration sentences, then every utterance of the
+    speaker (finished ones are synthesized again, 5 ms each, but not written).
+
+    Returns:
+        Number of utterances written.
+    """
+    from espnet_cause.corpora.espeak import get_synthesizer
+
+    get_synthesizer().set_seed(seed)
+    speaker_f0_stats(items[0].speaker_settings)
+    written = 0
+    for it in items:
+        if all(p.is_file() for p in utterance_paths(corpus_dir, it.utt_id)[:2]):
+            synthesize_16k(it.text, it.settings)  # keep eSpeak's history the same
+        else:
+            generate_item(it, corpus_dir, au_fps)
+            written += 1
+            if _PROGRESS is not None:
+                _PROGRESS.put(1)
+    return written
