@@ -52,7 +52,9 @@ def read_ctm(path: str | os.PathLike) -> dict[str, list[Segment]]:
         if not fields:
             continue
         if len(fields) < 5:
-            raise CauseError(f"expected 5 fields, got {len(fields)}", path=path, line=lineno, fix=_FIX)
+            raise CauseError(
+                f"expected 5 fields, got {len(fields)}", path=path, line=lineno, fix=_FIX
+            )
         utt, token = fields[0], fields[4]
         try:
             start, dur = float(fields[2]), float(fields[3])
