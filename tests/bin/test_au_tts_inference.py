@@ -93,6 +93,11 @@ def test_model_prediction_and_reference_speech(tiny_tts, tmp_path, monkeypatch):
     assert fs == FS and np.isfinite(wav).all() and np.abs(wav).max() > 0
     main(_model_args(tiny_tts) + ["--output", str(tmp_path / "free1.wav")])
     assert len(wav) > len(sf.read(str(tmp_path / "free1.wav"))[0])  # --alpha 2: longer
+    # the WORLD vocoder (mel envelope, predicted pitch): the same frames, hence about the length
+    main(_model_args(tiny_tts) + ["--output", str(tmp_path / "world.wav"), "--vocoder", "world"])
+    world, fs = sf.read(str(tmp_path / "world.wav"), dtype="float32")
+    gl = sf.read(str(tmp_path / "free1.wav"))[0]
+    assert fs == FS and np.isfinite(world).all() and abs(len(world) - len(gl)) <= 2 * 256
 
     monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
     config, pth = make_tiny_model(tmp_path / "cause_tiny")
