@@ -38,6 +38,7 @@ class PhotoAnimator:
         face_index: Face to animate (0 = the largest).
         face_landmarker_path: MediaPipe model (None: the packaged one).
         gain: Warp: AU intensity scale.
+        absolute: Warp: AUs are targets from the photo's own AUs (False: offsets from the photo).
         batch_size: GANimation: AU frames per generator call.
         device: GANimation torch device.
         fps: Video frame rate (the AU sequences must be at this rate).
@@ -53,6 +54,7 @@ class PhotoAnimator:
         face_index: int = 0,
         face_landmarker_path: str | os.PathLike | None = None,
         gain: float = 1.0,
+        absolute: bool = True,
         batch_size: int = 16,
         device: str = "cpu",
         fps: float = DEFAULT_AU_FPS,
@@ -79,7 +81,9 @@ class PhotoAnimator:
         if renderer == "warp":
             from espnet_cause.render.warp import WarpRenderer
 
-            self.warp = WarpRenderer(landmarker_path, face_index=face_index, gain=gain)
+            self.warp = WarpRenderer(
+                landmarker_path, face_index=face_index, gain=gain, absolute=absolute
+            )
             self.warp.prepare(self.image, face=self.face, source=str(image))
 
     def frames(
