@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -200,9 +201,93 @@ def _run_dask(pending, fn, setup_fn, teardown_fn, config, record) -> None:
     wrapped = wrap_func_with_worker_env(guarded_call)
     with get_client(config, setup_fn=setup_fn or _empty_env) as client:
         futures = client.map(wrapped, keys, payloads, [fn] * len(keys), pure=False)
+        key_of = dict(zip(futures, keys))
+        finished = as_completed(futures)
+        seen: set = set()
+        next_check = time.monotonic()
+
+        def check_workers() -> None:
+            nonlocal next_check
+            if time.monotonic() >= next_check:
+                _replace_lost_workers(client.cluster, config.n_workers, seen)
+                next_check = time.monotonic() + _LOST_WORKER_CHECK_S
+
         try:
-            for future in as_completed(futures):
-                record(future.result())
+            while not finished.is_empty():
+                batch = finished.next_batch(block=False)
+                for future in batch:
+                    record(_future_record(future, key_of[future], check_workers))
+                check_workers()
+                if not batch:
+                    time.sleep(0.1)
         finally:
             if teardown_fn is not None:
                 client.run(teardown_fn)
+
+
+#: How often (seconds) the runner looks for cluster workers that died.
+_LOST_WORKER_CHECK_S = 5.0
+
+
+def _future_record(future, key: str, while_waiting: Callable[[], None]) -> dict:
+    """The record a finished future returned; an item that keeps killing its worker is an error.
+
+    A finished future's result can still be lost: the worker holding it may die (its job
+    cancelled) before the result is fetched, and Dask then computes the item again. The fetch
+    waits for that in slices of ``_LOST_WORKER_CHECK_S``, calling ``while_waiting`` between
+    them, so that lost workers are replaced meanwhile (with every worker gone, nothing else would
+    ever run the item again).
+    """
+    from distributed.scheduler import KilledWorker
+
+    while True:
+        try:
+            return future.result(timeout=_LOST_WORKER_CHECK_S)
+        except TimeoutError:
+            while_waiting()
+        except KilledWorker as e:
+            return {
+                "key": key,
+                "status": "error",
+                "reason": f"its Dask worker died each time it ran it (out of memory or a crash?): {e}",
+            }
+
+
+def _replace_lost_workers(cluster, n_workers: int, seen: set) -> list[str]:
+    """Submit new jobs for workers that joined the cluster and then died.
+
+    A batch scheduler ends worker jobs on its own (``scancel``, walltime, a failed node); Dask
+    moves their tasks to the remaining workers but does not replace them, and with none left the
+    batch would wait forever. A worker that was seen running and is no longer in
+    ``cluster.workers`` (dask drops it ``lost-worker-timeout`` after its job ended) has its spec
+    removed and the cluster is scaled back to ``n_workers``. Local clusters restart their worker
+    processes themselves and never lose a name, so nothing changes there.
+
+    Args:
+        cluster: The client's cluster (a ``SpecCluster``: ``LocalCluster`` or a dask-jobqueue
+            cluster); anything else is left alone.
+        n_workers: The number of workers the config asked for.
+        seen: Names of workers seen so far (updated in place).
+
+    Returns:
+        The names of the workers that were replaced.
+    """
+    specs = getattr(cluster, "worker_spec", None)
+    workers = getattr(cluster, "workers", None)
+    if specs is None or workers is None:
+        return []
+    running = set(list(workers))
+    seen.update(running)
+    lost = [name for name in list(specs) if name in seen and name not in running]
+    if lost:
+        for name in lost:
+            del specs[name]
+            seen.discard(name)
+        logger.warning(
+            "%d Dask worker(s) lost (%s: job cancelled, out of walltime or node failure); "
+            "submitting replacements",
+            len(lost),
+            ", ".join(map(str, lost)),
+        )
+        cluster.scale(n_workers)
+    return lost

@@ -78,3 +78,46 @@ def write_openface20_csv(path: Path, num_frames: int = 100, row_sep: str = ",") 
         lines.append(row_sep.join(values))
     path.write_text("\n".join(lines))
     return path
+
+
+def write_face_dir(root: Path, num: int, seed: int = 0) -> Path:
+    """A GANimation training dir of ``num`` random 40 px "faces" with random AU rows (0-5).
+
+    Returns ``root`` with ``faces/<i>.png`` and ``aus.csv`` (``file,AU01_r,...,AU45_r``).
+    """
+    import csv
+
+    import cv2
+
+    from espnet_cause.au import AU_INTENSITY_COLUMNS
+
+    (root / "faces").mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    with open(root / "aus.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", *AU_INTENSITY_COLUMNS])
+        for i in range(num):
+            cv2.imwrite(
+                str(root / f"faces/{i}.png"), (rng.random((40, 40, 3)) * 255).astype(np.uint8)
+            )
+            w.writerow([f"faces/{i}.png", *np.round(rng.random(17) * 5, 3)])
+    return root
+
+
+#: A tiny GANimation at 32 px for training tests: 2 critic steps per generator step, a checkpoint
+#: every 2 steps.
+TINY_GANIMATION_CONF = {
+    "image_size": 32,
+    "generator_conf": {"conv_dim": 4, "num_res_blocks": 1},
+    "discriminator_conf": {"conv_dim": 4, "num_layers": 3, "max_dim": 16},
+    "optim_conf": {"lr": 1.0e-4, "betas": [0.5, 0.999]},
+    "dataset_conf": {"cache": True},
+    "batch_size": 4,
+    "n_critic": 2,
+    "max_steps": 4,
+    "lr_decay_steps": 2,
+    "num_workers": 0,
+    "log_interval": 2,
+    "image_interval": 2,
+    "save_interval": 2,
+}

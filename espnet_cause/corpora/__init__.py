@@ -47,9 +47,14 @@ def prepare(
         raise CauseError(f"unknown corpus {corpus!r}", fix=f"choose one of {', '.join(CORPORA)}")
     module, func = CORPORA[corpus].split(":")
     fn = getattr(importlib.import_module(module), func)
-    if corpus == "mini":
-        return fn(corpus_dir, output_dir, **kwargs)
-    from espnet_cause.corpora.common import write_data_dirs
+    from espnet_cause.corpora.emotions import write_classes_file
 
-    split = {k: kwargs.pop(k) for k in SPLIT_KEYS if k in kwargs}
-    return write_data_dirs(fn(corpus_dir, **kwargs), output_dir, **split)
+    if corpus == "mini":
+        counts = fn(corpus_dir, output_dir, **kwargs)
+    else:
+        from espnet_cause.corpora.common import write_data_dirs
+
+        split = {k: kwargs.pop(k) for k in SPLIT_KEYS if k in kwargs}
+        counts = write_data_dirs(fn(corpus_dir, **kwargs), output_dir, **split)
+    write_classes_file(output_dir, corpus)  # the corpus's emotion classes, if it has labels
+    return counts

@@ -43,6 +43,7 @@ class Utterance:
         video: Video file, if any.
         au_csv: OpenFace-style AU CSV, if any.
         text: Transcript, if known.
+        emotion: Emotion class (:data:`espnet_cause.emotion.EMOTIONS`), if the corpus labels it.
     """
 
     utt_id: str
@@ -51,6 +52,7 @@ class Utterance:
     video: Path | None = None
     au_csv: Path | None = None
     text: str | None = None
+    emotion: str | None = None
 
 
 def clean_id(*parts: str) -> str:
@@ -164,6 +166,7 @@ def write_data_dir(directory: Path, utts: Sequence[Utterance]) -> None:
         "video.scp": {u.utt_id: u.video for u in utts if u.video is not None},
         "au_csv.scp": {u.utt_id: u.au_csv for u in utts if u.au_csv is not None},
         "text": {u.utt_id: u.text for u in utts if u.text},
+        "emotion": {u.utt_id: u.emotion for u in utts if u.emotion},
     }
     if optional["text"] and len(optional["text"]) < len(utts):
         logger.warning(

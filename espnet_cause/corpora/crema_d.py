@@ -9,7 +9,7 @@ Expected layout under ``--corpus_dir`` (as distributed in the CREMA-D git-lfs re
 File names are ``<actor>_<sentence>_<emotion>_<level>``; the speaker is the actor (first field).
 An utterance needs its wav; the video is optional (``video.scp`` lists the ones found). A video
 without a wav is used as the audio source too. ``text`` holds the sentence for the 12 sentence
-codes of the corpus.
+codes of the corpus, ``emotion`` the class of the emotion code (``ANG DIS FEA HAP NEU SAD``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 
 from espnet_cause.corpora.common import Utterance, clean_id, find_files, require_dir, require_some
+from espnet_cause.emotion import parse_emotion
+from espnet_cause.errors import CauseError
 
 LAYOUT = "AudioWAV/<actor>_<sentence>_<emotion>_<level>.wav and VideoFlash/<same stem>.flv|.mp4"
 
@@ -40,6 +42,14 @@ VIDEO_DIR = "VideoFlash"
 AUDIO_DIR = "AudioWAV"
 
 
+def _emotion(code: str) -> str | None:
+    """The class of a CREMA-D emotion code (``ANG`` ...), None for an unknown code."""
+    try:
+        return parse_emotion(code)
+    except CauseError:
+        return None
+
+
 def list_crema_d(corpus_dir: str | os.PathLike) -> list[Utterance]:
     """List the CREMA-D utterances found under ``corpus_dir`` (layout: module docstring)."""
     root = require_dir(corpus_dir, "crema_d", LAYOUT)
@@ -59,6 +69,7 @@ def list_crema_d(corpus_dir: str | os.PathLike) -> list[Utterance]:
                 audio=audio.get(stem) or video[stem],
                 video=video.get(stem),
                 text=SENTENCES.get(fields[1]),
+                emotion=_emotion(fields[2]),
             )
         )
     require_some(utts, root, "crema_d", LAYOUT)

@@ -179,8 +179,9 @@ class GANimationTrainer:
             if self.device.type == "cuda":
                 torch.cuda.set_device(self.device)
             torch.distributed.init_process_group(backend)
-        torch.manual_seed(schedule.seed + self.rank)
-        np.random.seed(schedule.seed + self.rank)
+        # Every rank builds the same initial networks (the seed without the rank), so that with
+        # averaged gradients they stay identical; data order and noise then differ by rank.
+        torch.manual_seed(schedule.seed)
 
         self.train_dir = Path(train_dir)
         self.output_dir = Path(output_dir)
@@ -191,6 +192,8 @@ class GANimationTrainer:
         self.discriminator = GANimationDiscriminator(
             image_size=image_size, **self.discriminator_conf
         ).to(self.device)
+        torch.manual_seed(schedule.seed + self.rank)
+        np.random.seed(schedule.seed + self.rank)
         self.critic_loss = WassersteinCriticLoss(**(critic_loss_conf or {}))
         self.adversarial_loss = WassersteinGeneratorLoss(**(adversarial_loss_conf or {}))
         self.au_loss = AURegressionLoss(**(au_loss_conf or {}))

@@ -17,7 +17,7 @@ from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.text import read_text_lines
 
 #: Files keyed by utterance id that must share the keys of ``utt2spk`` when present.
-UTT_FILES = ("wav.scp", "video.scp", "segments", "au.scp", "au_csv.scp", "text")
+UTT_FILES = ("wav.scp", "video.scp", "segments", "au.scp", "au_csv.scp", "text", "emotion")
 #: Files whose values are paths (or Kaldi ``ark:offset`` specifiers) that must exist.
 PATH_FILES = ("wav.scp", "video.scp", "au.scp", "au_csv.scp")
 
@@ -158,7 +158,7 @@ def validate_data_dir(
         if name not in maps:
             continue
         keys = set(maps[name])
-        optional_subset = name in ("video.scp", "au_csv.scp")
+        optional_subset = name in ("video.scp", "au_csv.scp", "emotion")
         extra = sorted(keys - utts)
         missing = sorted(utts - keys)
         if extra or (missing and not optional_subset):

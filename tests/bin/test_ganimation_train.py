@@ -1,51 +1,24 @@
 """ganimation_train CLI: a real run of a few steps, resume, and bad checkpoints/configs."""
 
-import csv
-
 import numpy as np
 import pytest
 import torch
 import yaml
+from made_fixtures import TINY_GANIMATION_CONF
 
-from espnet_cause.au import AU_INTENSITY_COLUMNS
 from espnet_cause.bin import ganimation_train
 from espnet_cause.errors import CauseError
 from espnet_cause.ganimation.data import FaceAUDataset, read_au_table
 
-SIZE = 32
-CONF = {
-    "image_size": SIZE,
-    "generator_conf": {"conv_dim": 4, "num_res_blocks": 1},
-    "discriminator_conf": {"conv_dim": 4, "num_layers": 3, "max_dim": 16},
-    "optim_conf": {"lr": 1.0e-4, "betas": [0.5, 0.999]},
-    "dataset_conf": {"cache": True},
-    "batch_size": 4,
-    "n_critic": 2,
-    "max_steps": 4,
-    "lr_decay_steps": 2,
-    "num_workers": 0,
-    "log_interval": 2,
-    "image_interval": 2,
-    "save_interval": 2,
-}
+CONF = TINY_GANIMATION_CONF
+SIZE = CONF["image_size"]
 
 
 @pytest.fixture
 def faces(tmp_path):
-    import cv2
+    from made_fixtures import write_face_dir
 
-    root = tmp_path / "faces"
-    (root / "faces").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    with open(root / "aus.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["file", *AU_INTENSITY_COLUMNS])
-        for i in range(6):
-            cv2.imwrite(
-                str(root / f"faces/{i}.png"), (rng.random((40, 40, 3)) * 255).astype(np.uint8)
-            )
-            w.writerow([f"faces/{i}.png", *np.round(rng.random(17) * 5, 3)])
-    return root
+    return write_face_dir(tmp_path / "faces", 6)
 
 
 @pytest.fixture

@@ -59,6 +59,17 @@ def test_crema_d(tmp_path):
     video = all_utts(data, "video.scp")
     assert len(video) == 5 and video["1004_IEO_HAP_HI"].endswith(".mp4")
     assert all_utts(data, "text")["1003_DFA_ANG_XX"] == "Don't forget a jacket."
+    emotion = all_utts(data, "emotion")
+    assert emotion["1003_DFA_ANG_XX"] == "angry" and emotion["1002_IEO_HAP_HI"] == "happy"
+    assert len(emotion) == 8
+    assert (data / "emotion_classes").read_text().split() == [
+        "neutral",
+        "happy",
+        "sad",
+        "angry",
+        "disgusted",
+        "fearful",
+    ]
 
 
 def test_mead(tmp_path):
@@ -71,11 +82,18 @@ def test_mead(tmp_path):
             f"{spk}/audio/angry/level_1/001.m4a",
             f"{spk}/audio/happy/level_3/002.m4a",
         )
+    touch(root, "M003/audio/fear/level_2/003.m4a", "M003/audio/contempt/level_1/004.m4a")
     data = tmp_path / "data"
     prepare("mead", root, data, valid_speakers=1, test_speakers=1)
     check_speaker_split(data)
     utt2spk = all_utts(data)
-    assert len(utt2spk) == 6
+    assert len(utt2spk) == 8
+    emotion = all_utts(data, "emotion")
+    assert (
+        emotion["W009-angry-level1-001"] == "angry" and emotion["M003-fear-level2-003"] == "fearful"
+    )
+    assert emotion["M003-contempt-level1-004"] == "contempt" and len(emotion) == 8
+    assert len((data / "emotion_classes").read_text().split()) == 8
     assert utt2spk["W009-angry-level1-001"] == "W009"
     assert all_utts(data, "wav.scp")["M003-happy-level3-002"].endswith(
         "audio/happy/level_3/002.m4a"

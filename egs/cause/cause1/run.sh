@@ -15,6 +15,7 @@ au_extractor=mediapipe   # mediapipe (built-in) | openface (import OpenFace CSVs
 au_fps=25                # AU frame rate of labels and models
 max_fail_fraction=0.3    # stage 2 fails when more utterances than this are not kept
 nj_config=conf/parallel/local.yaml   # Dask cluster for per-utterance jobs (local, slurm, pbs, sge)
+stats_nj=1               # stage 3 in this many collect_stats jobs on the --nj_config cluster
 train_config=conf/cause_ci.yaml      # CAUSE model and training (conf/cause_{cnn,dcnn,rnn,mlp,conformer}.yaml)
 ngpu=0                   # GPUs for CAUSE training (ESPnet DDP when > 1)
 gan_config=conf/ganimation_ci.yaml   # GANimation (conf/ganimation.yaml: the paper's setting)
@@ -90,13 +91,20 @@ done
 
 if run_stage 3 "feature and ${target} statistics"; then
     # The data name "au" carries the target's labels (AUs or blendshapes).
-    logged ${statsdir}/collect_stats.log python -m espnet_cause.bin.cause_train \
-        --collect_stats true --config "${train_config}" --output_dir ${statsdir} \
-        --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark \
-        --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark \
-        --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp
+    stats_args=(--config "${train_config}"
+        --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound
+        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark
+        --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound
+        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark
+        --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp)
+    if [ "${stats_nj}" -gt 1 ]; then
+        # ESPnet's way: shards of the keys, one collect_stats job each, aggregate_stats_dirs.
+        logged ${statsdir}/collect_stats.log python -m espnet_cause.bin.collect_stats \
+            --nj "${stats_nj}" --parallel_config ${nj_config} --output_dir ${statsdir} "${stats_args[@]}"
+    else
+        logged ${statsdir}/collect_stats.log python -m espnet_cause.bin.cause_train \
+            --collect_stats true --output_dir ${statsdir} "${stats_args[@]}"
+    fi
     stage_done 3
 fi
 
