@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
 from espnet_cause.io.image import to_rgb
@@ -89,6 +89,12 @@ class WarpRenderer:
         absolute: Drive from the photo's own AUs (read by the built-in tracker at
             :meth:`prepare`) to the requested ones, so 0 means absent; False moves the photo by
             the AUs as offsets (0 = the photo unchanged).
+        head_motion: Idle head motion, a smoothed seeded random walk of roll and position
+            (:func:`~espnet_cause.render.idle.head_motion`; 1 = a few degrees and pixels, 0 = off).
+            The face moves rigidly, feathered back to a still border of the face region.
+        blink_rate: Blinks per minute added where the AU stream has no AU45 blink (0 = off).
+        seed: Seed of the head motion and the added blinks.
+        fps: Frame rate of the AU sequences (the idle motion's clock).
     """
 
     def __init__(
@@ -97,12 +103,17 @@ class WarpRenderer:
         face_index: int = 0,
         gain: float = 1.0,
         absolute: bool = True,
+        head_motion: float = 0.0,
+        blink_rate: float = 0.0,
+        seed: int = 0,
+        fps: float = DEFAULT_AU_FPS,
     ) -> None:
         self.face_landmarker_path = face_landmarker_path
         self._landmarker: FaceLandmarker | None = None
         self.face_index = face_index
         self.gain = gain
         self.absolute = absolute
+        self.head_motion, self.blink_rate, self.seed, self.fps = head_motion, blink_rate, seed, fps
         #: (17,) the photo's own AUs as the tracker read them (absolute mode, after prepare()).
         self.photo_aus: np.ndarray | None = None
         self._cache_key: tuple | None = None
@@ -160,9 +171,15 @@ class WarpRenderer:
             raise CauseError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
         if self._prepared is None or self._cache_key != _image_key(image):
             self.prepare(image)
+        from espnet_cause.render.idle import add_blinks, head_motion
+
         prepared = self._prepared
-        for row in np.nan_to_num(aus, nan=0.0):
-            yield prepared.frame(row * self.gain)
+        aus = np.nan_to_num(aus, nan=0.0) * self.gain
+        if self.blink_rate > 0:
+            aus = add_blinks(aus, self.fps, self.blink_rate, self.seed)
+        head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
+        for row, pose in zip(aus, head, strict=True):
+            yield prepared.frame(row, pose)
 
     def close(self) -> None:
         """Release the face landmarker (if one was loaded)."""
@@ -186,9 +203,16 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (18, 478, 2) px: per intensity unit of each AU, then the full closure of the photo's mouth
-        self.basis = np.concatenate([build_landmark_basis(face), build_closure_basis(face)[None]])
+        # (21, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # then the head's roll (per radian) and shift (per eye distance)
         self.unit = face_frame(face)[3]
+        self.basis = np.concatenate(
+            [
+                build_landmark_basis(face),
+                build_closure_basis(face)[None],
+                _head_basis(face.points.astype(np.float32), self.unit),
+            ]
+        )
         self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
         self.points = face.points.astype(np.float32)
         x0, y0, x1, y1 = face.bbox
@@ -243,10 +267,13 @@ class _PreparedFace:
         self._cv2 = cv2
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
-    def coefficients(self, au_row: np.ndarray) -> np.ndarray:
-        """(18,) field weights for a (17,) AU row: the AU offsets from the photo (absolute mode:
-        ``max(target, 0) - photo``, the mouth AUs' part below the photo as the closure fraction)."""
+    def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+        """(21,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
+        photo as the closure fraction), then the head pose."""
         row = np.zeros(len(self.basis), np.float32)
+        if head is not None:
+            row[NUM_AUS + 1 :] = head
         if self.photo_aus is None:
             row[:NUM_AUS] = au_row
             return row
@@ -260,10 +287,10 @@ class _PreparedFace:
         row[:NUM_AUS] = delta
         return row
 
-    def frame(self, au_row: np.ndarray) -> np.ndarray:
-        """One (H, W, 3) uint8 frame for a (17,) AU row."""
+    def frame(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+        """One (H, W, 3) uint8 frame for a (17,) AU row and a (3,) head pose (None: still)."""
         cv2 = self._cv2
-        au_row = self.coefficients(au_row.astype(np.float32))
+        au_row = self.coefficients(au_row.astype(np.float32), head)
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         rw, rh = self.roi_size
@@ -330,6 +357,18 @@ class _PreparedFace:
         colour = cavity + teeth[..., None] * (tooth - cavity)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:
+    """(3, 478, 2) px: every landmark moved by a head roll (per radian, about a pivot below the
+    chin) and by a shift of one eye distance in x and in y (the face moves rigidly; the fixed
+    border of the face region feathers it back into the still background)."""
+    pivot = points[152] + np.array([0.0, 0.3 * unit], np.float32)  # the neck, under the chin
+    rel = points - pivot
+    roll = np.stack([-rel[:, 1], rel[:, 0]], axis=1)
+    shift_x = np.broadcast_to(np.array([unit, 0.0], np.float32), points.shape)
+    shift_y = np.broadcast_to(np.array([0.0, unit], np.float32), points.shape)
+    return np.stack([roll, shift_x, shift_y]).astype(np.float32)
 
 
 def _mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:
