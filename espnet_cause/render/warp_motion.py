@@ -45,27 +45,39 @@ MOUTH_CENTER = (13, 14)
 #: Gaussian radius with which non-driver landmarks follow the drivers.
 FOLLOW_SIGMA = 0.12
 #: Displacement (face units) at the maximum intensity, per motion.
-BROW_RAISE = 0.2
-BROW_LOWER = 0.15
+BROW_RAISE = 0.25
+BROW_LOWER = 0.35
+#: AU01 raises the inner brow only: full up to INNER_BROW_START from the face's centre line,
+#: fading to 0 over INNER_BROW_WIDTH (face units).
+INNER_BROW_RAISE = 0.3
+INNER_BROW_START = 0.15
+INNER_BROW_WIDTH = 0.25
 BROW_SQUEEZE = 0.07
-LID_RAISE = 0.06
-LID_TIGHTEN = 0.05
-BLINK_CLOSE = 0.95
+LID_RAISE = 0.05
+LID_TIGHTEN = 0.1
+BLINK_CLOSE = 1.15
 CHEEK_RAISE = 0.05
 NOSE_WRINKLE = 0.06
-UPPER_LIP_RAISE = 0.12
+UPPER_LIP_RAISE = 0.18
 CORNER_PULL = 0.10
-DIMPLE = 0.08
-CORNER_DEPRESS = 0.15
-CHIN_RAISE = 0.12
-LIP_STRETCH = 0.10
-LIP_TIGHTEN = 0.08
+DIMPLE = 0.1
+#: AU14's corners move out and this much down (relative to DIMPLE; up reads as a smile).
+DIMPLE_V = 0.1
+CORNER_DEPRESS = 0.3
+CHIN_RAISE = 0.45
+LIP_STRETCH = 0.18
+LIP_TIGHTEN = 0.25
 LIPS_PART_UPPER = 0.05
-LIPS_PART_LOWER = 0.18
+LIPS_PART_LOWER = 0.4
+#: AU25's lower lip comes down this share evenly, the rest most in the middle (a lip curving down
+#: only in the middle reads as a smile).
+LIPS_PART_FLAT = 0.4
+#: ... and the chin follows it only a little (the jaw stays).
+LIPS_PART_CHIN = 0.04
 JAW_DROP = 0.4
 #: Lip corners under AU26: down and in (face units at the maximum).
-JAW_CORNER_DOWN = 0.06
-JAW_CORNER_IN = 0.06
+JAW_CORNER_DOWN = 0.3
+JAW_CORNER_IN = 0.02
 #: Closing the photo's own open mouth: the share of the lip gap the lower lip (and jaw) rises.
 CLOSE_LOWER_SHARE = 0.75
 #: ... and how far past touching the lips are pressed (1 = just touching; the interior squeezed
@@ -163,7 +175,8 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     bu = np.abs(uv[list(brows), 0])
     inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
     outer = np.clip((bu - 0.05) / 0.4, 0.2, 1.0)
-    m.set("AU01", brows, 0.0, -BROW_RAISE * inner)
+    inner01 = np.clip(1.0 - (bu - INNER_BROW_START) / INNER_BROW_WIDTH, 0.0, 1.0)
+    m.set("AU01", brows, 0.0, -INNER_BROW_RAISE * inner01)
     m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
     m.set("AU04", brows, -np.sign(uv[list(brows), 0]) * BROW_SQUEEZE * inner, BROW_LOWER * inner)
     for au in ("AU01", "AU02", "AU04"):
@@ -209,7 +222,7 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     # Lip corner movers: AU12 up and out, AU14 out, AU15 down, AU20 out and down, AU23 in.
     c, s = m.corner_weight(lips), m.side(lips)
     m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
-    m.set("AU14", lips, s * DIMPLE * c, -0.3 * DIMPLE * c)
+    m.set("AU14", lips, s * DIMPLE * c, DIMPLE_V * DIMPLE * c)
     m.set("AU15", lips, 0.1 * s * CORNER_DEPRESS * c, CORNER_DEPRESS * c)
     m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)
     tight_v = np.where(np.isin(lips, OUTER_UPPER_LIP), 0.4, -0.4) * LIP_TIGHTEN * (1 - c)
@@ -226,9 +239,12 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     # Lips part (AU25): lips separate, jaw still.
     m.set("AU25", INNER_UPPER_LIP, 0.0, -LIPS_PART_UPPER * m.centre_weight(INNER_UPPER_LIP))
     m.set("AU25", OUTER_UPPER_LIP, 0.0, -0.6 * LIPS_PART_UPPER * m.centre_weight(OUTER_UPPER_LIP))
-    m.set("AU25", INNER_LOWER_LIP, 0.0, LIPS_PART_LOWER * m.centre_weight(INNER_LOWER_LIP))
-    m.set("AU25", OUTER_LOWER_LIP, 0.0, 0.8 * LIPS_PART_LOWER * m.centre_weight(OUTER_LOWER_LIP))
-    m.set("AU25", CHIN, 0.0, 0.2 * LIPS_PART_LOWER)
+    flat = LIPS_PART_FLAT
+    part_in = LIPS_PART_LOWER * (flat + (1 - flat) * m.centre_weight(INNER_LOWER_LIP))
+    part_out = 0.8 * LIPS_PART_LOWER * (flat + (1 - flat) * m.centre_weight(OUTER_LOWER_LIP))
+    m.set("AU25", INNER_LOWER_LIP, 0.0, part_in)
+    m.set("AU25", OUTER_LOWER_LIP, 0.0, part_out)
+    m.set("AU25", CHIN, 0.0, LIPS_PART_CHIN)
     m.anchor("AU25", eyes + brows + NOSE)
 
     # Jaw drop (AU26): everything below the mouth line comes down, most at the chin.
