@@ -32,7 +32,7 @@ def smiling(landmarker_path, grace):
 
 def test_zeros_stop_the_smile_and_close_the_mouth(landmarker_path, landmarker, tracker, smiling):
     own = tracker.read_photo(smiling)
-    assert own[au_index("AU12")] > 2.0 and own[au_index("AU25")] > 0.5  # the photo smiles, open
+    assert own[au_index("AU12")] > 1.5 and own[au_index("AU25")] > 0.5  # the photo smiles, open
     renderer = WarpRenderer(landmarker_path)
     renderer.prepare(smiling)
     np.testing.assert_allclose(renderer.photo_aus, own, atol=0.3)  # read by the tracker itself
