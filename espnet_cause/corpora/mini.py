@@ -18,7 +18,8 @@ What is generated (all deterministic from ``seed``):
   :mod:`espnet_cause.corpora.mini_text`; per utterance a mood ``m`` (neutral 0, or happy/sad with
   strength 0.6-1.0) that changes the speech -- pitch ``+15 m``, pitch range ``+20 m``, rate
   ``x (1 + 0.15 m)`` -- plus small random jitter of pitch and rate.
-- 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter).
+- 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter), the speech preceded by
+  0-0.8 s of silence (v4, :data:`espnet_cause.corpora.mini_synth.LEAD_SILENCE_S`).
 - An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV. The mouth
   follows the phonemes eSpeak reports while it speaks (v3: visemes with coarticulation, see
   :mod:`espnet_cause.corpora.visemes`).

@@ -15,7 +15,8 @@ from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.corpora.espeak import VoiceSettings
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
-MINI_VERSION = 3  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices
+MINI_VERSION = 4  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;
+# 4: the mouth fully scaled by loudness, silence before the voice
 SAMPLE_RATE = 16000
 #: eSpeak NG's English voices (accents), cycled over the speakers.
 ENGLISH_VOICES = (
