@@ -20,7 +20,7 @@ it needs have arrived), for hop ``h``, ``n_fft`` ``N``, sample rate ``fs`` and r
     latency = ((r - r // 2 - 1) * h + N // 2) / fs + lookahead_frames / au_fps
 
 16 kHz, hop 160, n_fft 512, 25 fps (r = 4), no look-ahead: (1 * 160 + 256) / 16000 = 26 ms;
-with the model's ``lookahead_frames`` 2 (the built-in model): 106 ms. A chunk of ``c`` ms adds
+with the model's ``lookahead_frames`` 4 (the built-in model): 186 ms. A chunk of ``c`` ms adds
 up to ``c`` ms of buffering.
 """
 
