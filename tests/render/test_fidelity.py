@@ -64,3 +64,25 @@ def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
     assert drift["background"]["max"] == 0.0  # the warp never touches the background
     assert 0.0 <= drift["face_static"]["mean"] < 5.0
     assert set(result["photo_aus"]) == set(AU_NAMES)
+
+
+def test_warp_lip_corner_aus_come_back_as_themselves(landmarker_path, landmarker, grace):
+    """The dimpler (AU14), the stretcher (AU20) and the depressor (AU15) are read back as
+    themselves, not as each other (AU14's corners drawn out read as AU20: r was -0.06)."""
+    face = landmarker.detect(grace)[0]
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(grace, face=face)
+    with MediaPipeAUExtractor(landmarker_path, threaded=False) as extractor:
+        result = measure_fidelity(
+            lambda a: renderer.render(grace, a),
+            grace,
+            face,
+            extractor,
+            aus=("AU14", "AU20", "AU15", "AU17"),
+            seconds_per_au=0.48,
+            mixed_seconds=0.0,
+        )
+    renderer.close()
+    r = result["sweep"]["r"]
+    assert r["AU14"] > 0.6 and r["AU20"] > 0.6 and r["AU15"] > 0.6, r
+    assert r["AU17"] > 0.4, r
