@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.corpora.espeak import VoiceSettings
+from espnet_cause.corpora.mini_moods import mood_gain
 from espnet_cause.corpora.mini_plan import (
     CALIBRATION_SENTENCES,
-    MOOD_GAIN_DB,
     SAMPLE_RATE,
     MiniItem,
 )
@@ -67,7 +67,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
 
     wav_path, csv_path, _ = utterance_paths(corpus_dir, item.utt_id)
     samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
-    samples = np.clip(samples * 10.0 ** (MOOD_GAIN_DB * item.mood / 20.0), -1.0, 1.0)
+    samples = np.clip(samples * mood_gain(item.emotion, item.mood), -1.0, 1.0)
     f0_mean, f0_std = speaker_f0_stats(item.speaker_settings)
     aus = au_track_from_speech(
         samples,
@@ -75,6 +75,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
         f0_mean=f0_mean,
         f0_std=f0_std,
         mood=item.mood,
+        emotion=item.emotion,
         rng=np.random.default_rng(list(item.seed)),
         fps=au_fps,
         phonemes=phonemes,

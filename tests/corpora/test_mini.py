@@ -95,22 +95,36 @@ def test_mood_is_in_face_and_voice(mini):
         it.utt_id: it
         for it in plan_corpus(MiniConfig(**{k: v for k, v in SMALL.items() if k != "num_workers"}))
     }
-    happy = sad = None
+    from espnet_cause.corpora.mini_moods import MOODS
+
+    seen = {}
     for utt in list_mini(root / "corpus"):
-        mood = items[utt.utt_id].mood
-        au12 = float(read_openface_csv(utt.au_csv).intensities[10:, au_index("AU12")].mean())
-        if mood > 0:
-            assert au12 > 1.0
-            happy = items[utt.utt_id]
-        elif mood < 0:
-            assert au12 < 0.5
-            sad = items[utt.utt_id]
-    assert happy is not None and sad is not None
-    # Happy speech is faster and higher than sad speech of the same plan.
-    assert (
-        happy.settings.pitch - happy.speaker_settings.pitch
-        > sad.settings.pitch - sad.speaker_settings.pitch
-    )
+        it = items[utt.utt_id]
+        assert utt.emotion == it.emotion
+        aus = read_openface_csv(utt.au_csv).intensities[10:]
+        for name, gain in MOODS[it.emotion].aus.items():
+            assert aus[:, au_index(name)].mean() > 0.5 * gain * it.mood, (it.emotion, name)
+        if it.emotion != "happy":
+            assert aus[:, au_index("AU12")].mean() < 0.5
+        seen[it.emotion] = it
+    labels = read_kaldi_map(root / "data" / "train" / "emotion")
+    assert set(labels.values()) <= set(MOODS)
+    assert len(seen) >= 3, seen  # the tiny corpus (9 utterances) has several moods
+
+
+def test_moods_change_the_voice():
+    """Each mood's voice differs from the speaker's in the documented direction."""
+    from espnet_cause.corpora.mini_moods import MOODS
+
+    items = plan_corpus(MiniConfig(num_speakers=4, utts_per_speaker=20, num_videos=0))
+    by = {}
+    for it in items:
+        by.setdefault(it.emotion, []).append(it)
+    assert set(by) == set(MOODS)  # all five occur in 80 utterances
+    for name, its in by.items():
+        d_range = np.mean([it.settings.pitch_range - it.speaker_settings.pitch_range for it in its])
+        assert np.sign(round(d_range)) == np.sign(MOODS[name].pitch_range), name
+    assert np.mean([it.mood for it in by["neutral"]]) == 0.0
 
 
 def test_rule_on_a_synthetic_signal():
