@@ -21,6 +21,9 @@ ngpu=0                   # GPUs for CAUSE training (ESPnet DDP when > 1)
 gan_config=conf/ganimation_ci.yaml   # GANimation (conf/ganimation.yaml: the paper's setting)
 renderer=ganimation      # ganimation (trained in stage 6) | warp (training-free)
 num_render=3             # test utterances rendered in stage 6 (besides the demo speech)
+emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpora with emotion labels)
+gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
+num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
 tts_fs=22050             # sample rate of the TTS features that stage 7 matches
 tts_hop=256              # hop length of the TTS features that stage 7 matches
 train_set=train
@@ -38,6 +41,7 @@ export PYTHONPATH=${PYTHONPATH:-}
 
 expdir=exp/$(basename "${train_config}" .yaml)         # derived, not an option
 ganexp=exp/ganimation                                   # derived, not an option
+emoexp=exp/$(basename "${emotion_config}" .yaml)        # derived, not an option
 # What the model learns (model_conf.target in the config): au -> dump/<set>/au.scp and exp/stats;
 # arkit (51 blendshapes) -> dump/<set>/blendshapes.scp and exp/stats_arkit.
 target=$(python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}; print((c.get("model_conf") or {}).get("target", "au"))' "${train_config}")
@@ -140,6 +144,31 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
             --video_scp data/${test_set}/video.scp --model ${expdir}/model.zip \
             --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/lipsync_${test_set}
     fi
+    if [ -s data/emotion_classes ] && [ -s data/${train_set}/emotion ]; then
+        # 5b. The speech emotion recogniser (frame posteriors over 8 emotions; the corpus's
+        # classes in data/emotion_classes, the others masked), on CAUSE's features and stats.
+        for dset in ${train_set} ${valid_set} ${test_set}; do
+            logged ${emoexp}/labels_${dset}.log python -m espnet_cause.bin.emotion_labels \
+                --data_dir data/${dset} --dump_dir dump/${dset} --classes_file data/emotion_classes
+        done
+        logged ${emoexp}/train.log python -m espnet_cause.bin.emotion_train \
+            --config "${emotion_config}" --output_dir ${emoexp} --ngpu ${ngpu} --resume true \
+            --model_conf "classes=[$(tr -s ' \n' ',' < data/emotion_classes | sed 's/,$//')]" \
+            --normalize_conf stats_file=${statsdir}/train/feats_stats.npz \
+            --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
+            --train_data_path_and_name_and_type dump/${train_set}/emotion,emotion,text_int \
+            --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
+            --valid_data_path_and_name_and_type dump/${valid_set}/emotion,emotion,text_int \
+            --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape
+        # 5c. Its posteriors on the test set, accuracy, macro-F1 and the confusion plot.
+        logged ${emoexp}/infer_${test_set}/infer.log python -m espnet_cause.bin.emotion_infer \
+            --model_file ${emoexp}/valid.acc.best.pth --wav_scp dump/${test_set}/wav.scp \
+            --output_dir ${emoexp}/infer_${test_set}
+        logged ${emoexp}/score_${test_set}/score.log python -m espnet_cause.bin.emotion_score \
+            --ref data/${test_set}/emotion --hyp ${emoexp}/infer_${test_set}/utterance.tsv \
+            --classes_file data/emotion_classes --output_dir ${emoexp}/score_${test_set}
+        cat ${emoexp}/score_${test_set}/scores.md
+    fi
     stage_done 5
 fi
 
@@ -175,9 +204,30 @@ if run_stage 6 "face rendering (${renderer})"; then
         --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/${name}.scp \
         --cause_model ${expdir}/model.zip "${render_args[@]}" \
         --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/render --side_by_side
+    compared=()
+    if [ "${renderer}" = ganimation ] && [ -s ${emoexp}/infer_${test_set}/posteriors.scp ]; then
+        # 6e. The emotion-conditioned GANimation on the same crops, labelled by their utterance.
+        logged exp/ganimation_emotion/train.log python -m espnet_cause.bin.ganimation_train \
+            --config "${gan_emotion_config}" --train_dir dump/faces \
+            --emotion_labels dump/${train_set}/emotion --output_dir exp/ganimation_emotion --resume
+        # 6f. The photo driven by the predicted AUs and by the predicted emotions, side by side,
+        # and the table: re-extracted AUs vs the real video's, mouth motion and jitter.
+        mkdir -p ${expdir}/compare
+        head -n ${num_compare} dump/${test_set}/wav.scp > ${expdir}/compare/compare.scp
+        logged ${expdir}/compare/compare.log python -m espnet_cause.bin.compare_conditions \
+            --image "${FACE_IMAGE}" --wav_scp ${expdir}/compare/compare.scp \
+            --au_scp ${expdir}/infer_${test_set}/au.scp \
+            --emotion_scp ${emoexp}/infer_${test_set}/posteriors.scp \
+            --au_model ${ganexp}/generator.pth --emotion_model exp/ganimation_emotion/generator.pth \
+            --ref_au_scp dump/${test_set}/au.scp --face_landmarker_path "${FACE_LANDMARKER}" \
+            --fps ${au_fps} --output_dir ${expdir}/compare
+        cat ${expdir}/compare/scores.md
+        compared=("${PWD}"/${expdir}/compare/*_compare.mp4)
+    fi
     log "rendered videos (open them in any player; demo_warp.mp4 first, the best-looking one):"
     ls -1 "${PWD}"/${expdir}/render/demo_warp.mp4
     find "${PWD}"/${expdir}/render -maxdepth 1 -name '*.mp4' ! -name demo_warp.mp4 | sort
+    [ ${#compared[@]} -eq 0 ] || ls -1 "${compared[@]}"  # AU-driven | emotion-driven
     stage_done 6
 fi
 
