@@ -312,7 +312,8 @@ def compare_set(
         rate = read_au_fps(path, default=fps)
         if abs(rate - fps) > 1e-6:
             raise CauseError(f"frames at {rate} fps, the videos at {fps}", path=path)
-    refs = read_au_scp(ref_au_scp) if ref_au_scp else {}
+    has_refs = ref_au_scp is not None and Path(ref_au_scp).stat().st_size > 0
+    refs = read_au_scp(ref_au_scp) if has_refs else {}  # an empty list: no real video
     comparer = ConditionComparer(image, au_model, emotion_model, face_landmarker_path, fps)
     results, records = {}, {}
     try:

@@ -212,14 +212,22 @@ if run_stage 6 "face rendering (${renderer})"; then
             --emotion_labels dump/${train_set}/emotion --output_dir exp/ganimation_emotion --resume
         # 6f. The photo driven by the predicted AUs and by the predicted emotions, side by side,
         # and the table: re-extracted AUs vs the real video's, mouth motion and jitter.
+        # Utterances with a real video first: their stage-2 AUs (tracked from that video) are the
+        # reference the re-extracted AUs are correlated with.
         mkdir -p ${expdir}/compare
-        head -n ${num_compare} dump/${test_set}/wav.scp > ${expdir}/compare/compare.scp
+        touch ${expdir}/compare/video.scp
+        [ ! -s data/${test_set}/video.scp ] || cp data/${test_set}/video.scp ${expdir}/compare/video.scp
+        awk 'NR == FNR { v[$1] = 1; next } ($1 in v)' ${expdir}/compare/video.scp \
+            dump/${test_set}/au.scp > ${expdir}/compare/ref_au.scp
+        awk 'NR == FNR { v[$1] = 1; next } { print (($1 in v) ? 0 : 1), $0 }' \
+            ${expdir}/compare/video.scp dump/${test_set}/wav.scp | sort -s -k1,1n | cut -d' ' -f2- \
+            | awk -v n=${num_compare} 'NR <= n' > ${expdir}/compare/compare.scp
         logged ${expdir}/compare/compare.log python -m espnet_cause.bin.compare_conditions \
             --image "${FACE_IMAGE}" --wav_scp ${expdir}/compare/compare.scp \
             --au_scp ${expdir}/infer_${test_set}/au.scp \
             --emotion_scp ${emoexp}/infer_${test_set}/posteriors.scp \
             --au_model ${ganexp}/generator.pth --emotion_model exp/ganimation_emotion/generator.pth \
-            --ref_au_scp dump/${test_set}/au.scp --face_landmarker_path "${FACE_LANDMARKER}" \
+            --ref_au_scp ${expdir}/compare/ref_au.scp --face_landmarker_path "${FACE_LANDMARKER}" \
             --fps ${au_fps} --output_dir ${expdir}/compare
         cat ${expdir}/compare/scores.md
         compared=("${PWD}"/${expdir}/compare/*_compare.mp4)
