@@ -15,11 +15,12 @@ What is generated (all deterministic from ``seed``):
   ones, which have no human face), so more speakers use more of them; each speaker has its own
   base pitch (25-75), pitch range (35-85) and speaking rate (130-200 words per minute).
 - ``utts_per_speaker`` sentences each (default 30) from the word lists in
-  :mod:`espnet_cause.corpora.mini_text`; per utterance a mood (v4: neutral, happy, sad, angry or
+  :mod:`espnet_cause.corpora.mini_text`; per utterance a mood (v5: neutral, happy, sad, angry or
   surprised, with a strength 0.6-1.0; :mod:`espnet_cause.corpora.mini_moods`) that changes the
   speech -- pitch, pitch range, rate, loudness -- and adds its own AUs, plus small random jitter
   of pitch and rate. The mood is the utterance's emotion label (``data/<set>/emotion``).
-- 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter).
+- 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter), the speech preceded by
+  0-0.8 s of silence (v4, :data:`espnet_cause.corpora.mini_synth.LEAD_SILENCE_S`).
 - An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV. The mouth
   follows the phonemes eSpeak reports while it speaks (v3: visemes with coarticulation, see
   :mod:`espnet_cause.corpora.visemes`).

@@ -12,7 +12,10 @@ The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)
    track of :mod:`espnet_cause.corpora.visemes` (AU10, AU17, AU20, AU23, AU25, AU26: lips close
    on /p b m/, lower lip to teeth on /f v/, rounding, spreading, jaw with vowel height,
    dominance-function coarticulation leading the sound by 40 ms), scaled by loudness:
-   ``mouth * (1 - LOUDNESS_SCALE + LOUDNESS_SCALE * l)``, with
+   ``mouth * (1 - LOUDNESS_SCALE + LOUDNESS_SCALE * l)`` with ``LOUDNESS_SCALE = 1`` (v4): the
+   viseme sets the shape and how far it opens at full voice, loudness how far it opens now, as
+   a real jaw's opening follows the acoustic envelope closely (v3 used 0.4, which left a quiet
+   syllable 60 % open), with
    **loudness** ``l(t)`` in [0, 1]: praat-parselmouth intensity (dB, 10 ms steps) relative to the
    utterance's peak, ``clip((I - (I_peak - 30 dB)) / 30 dB, 0, 1)``, read 40 ms *ahead* (the jaw
    moves before the sound it shapes) and smoothed (Gaussian, sigma 1 frame). Without phonemes
@@ -25,7 +28,7 @@ The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)
    brows are slow).
    Brows: ``up = max(z - 0.2, 0)``, ``down = max(-z - 0.2, 0)``;
    ``AU01 = 3.0 * up``, ``AU02 = 2.4 * up``, ``AU04 = 3.0 * down``.
-3. **Mood** (v4): the utterance's emotion and strength ``s`` (also audible in the voice) add
+3. **Mood** (v5): the utterance's emotion and strength ``s`` (also audible in the voice) add
    that emotion's AUs times ``s`` (table in :mod:`espnet_cause.corpora.mini_moods`: happy
    AU06/AU12/AU14, sad AU15/AU04/AU09/AU23, angry AU04/AU05/AU07/AU23, surprised
    AU01/AU02/AU05/AU26). The offset ramps in over the first 0.3 s. Without an emotion (v3
@@ -69,8 +72,8 @@ ANALYSIS_STEP_S = 0.01
 F0_BASELINE_S = 0.5
 #: F0 excursions within +-this dead zone (speaker standard deviations) move no brow.
 BROW_DEAD_ZONE = 0.2
-#: v3: share of the viseme mouth that loudness scales (0: none, 1: silent frames close it).
-LOUDNESS_SCALE = 0.4
+#: Share of the viseme mouth that loudness scales (0: none, 1: silent frames close it; v3: 0.4).
+LOUDNESS_SCALE = 1.0
 #: Gains of the mouth AUs on loudness, and their exponents (v2 rule, without phonemes).
 MOUTH_GAINS = {"AU25": (4.5, 0.5), "AU26": (4.0, 1.5), "AU10": (1.2, 1.0)}
 #: Gains of the brow AUs on upward (AU01, AU02) and downward (AU04) F0 excursions.

@@ -18,6 +18,11 @@ from espnet_cause.corpora.mini_plan import (
     MiniItem,
 )
 
+#: Range of the silence before the voice, seconds (uniform per utterance, from its seed). Real
+#: recordings start with a pause of any length; eSpeak speaks from sample 0, so without it every
+#: training utterance starts at a speech onset and a model learns to open the mouth at the start.
+LEAD_SILENCE_S = (0.0, 0.8)
+
 
 def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
     """Speak ``text`` with eSpeak NG and return (N,) float32 samples at 16 kHz."""
@@ -31,6 +36,33 @@ def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndar
 
     samples, sr, phonemes = synthesize_phonemes(text, settings)
     return resample(samples, sr, SAMPLE_RATE), phonemes
+
+
+def speak_item(item: MiniItem) -> tuple[np.ndarray, list]:
+    """An utterance's speech as written to the corpus and its timed phonemes (seconds of it).
+
+    eSpeak's speech at the mood's level, preceded by :data:`LEAD_SILENCE_S` of digital silence
+    (the phoneme times moved with it).
+
+    Returns:
+        (N,) float32 samples at 16 kHz and the timed phonemes.
+    """
+    import dataclasses
+
+    samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
+    samples = np.clip(samples * mood_gain(item.emotion, item.mood), -1.0, 1.0)
+    lead = float(np.random.default_rng([*item.seed, 1 << 21]).uniform(*LEAD_SILENCE_S))
+    num = int(round(lead * SAMPLE_RATE))
+    samples = np.concatenate([np.zeros(num, np.float32), samples.astype(np.float32)])
+    shift = num / SAMPLE_RATE
+    phonemes = [
+        dataclasses.replace(ph, start=ph.start + shift, end=ph.end + shift) for ph in phonemes
+    ]
+    if phonemes and shift > 0:  # the silence is a pause
+        phonemes.insert(
+            0, dataclasses.replace(phonemes[0], name="_", start=0.0, end=shift, stress=0)
+        )
+    return samples, phonemes
 
 
 _F0_STATS: dict[VoiceSettings, tuple[float, float]] = {}
@@ -66,8 +98,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     from espnet_cause.io.track import AUTrack
 
     wav_path, csv_path, _ = utterance_paths(corpus_dir, item.utt_id)
-    samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
-    samples = np.clip(samples * mood_gain(item.emotion, item.mood), -1.0, 1.0)
+    samples, phonemes = speak_item(item)
     f0_mean, f0_std = speaker_f0_stats(item.speaker_settings)
     aus = au_track_from_speech(
         samples,

@@ -48,7 +48,7 @@ def test_speech_is_real_16k(mini):
 def test_au_track_follows_the_rule(mini):
     """v3: the jaw follows the visemes of the phonemes eSpeak spoke, scaled by loudness."""
     from espnet_cause.corpora.mini_au import LOUDNESS_SCALE, gaussian_smooth
-    from espnet_cause.corpora.mini_synth import synthesize_16k_phonemes
+    from espnet_cause.corpora.mini_synth import speak_item
     from espnet_cause.corpora.visemes import mouth_track
 
     root, _ = mini
@@ -64,13 +64,34 @@ def test_au_track_follows_the_rule(mini):
         assert aus.min() >= 0.0 and aus.max() <= 5.0
         times = np.arange(len(aus)) / 25.0
         loud = gaussian_smooth(loudness_track(samples, sr, times + 0.04), 1.0)
-        _, phonemes = synthesize_16k_phonemes(utt.text, items[utt.utt_id].settings)
+        _, phonemes = speak_item(items[utt.utt_id])
         jaw = mouth_track(phonemes, times)[:, au_index("AU26")]
         rule = jaw * (1 - LOUDNESS_SCALE + LOUDNESS_SCALE * loud)
         to_visemes.append(np.corrcoef(aus[:, au_index("AU26")], rule)[0, 1])
         to_loudness.append(np.corrcoef(aus[:, au_index("AU26")], loud)[0, 1])
     assert np.mean(to_visemes) > 0.9, to_visemes  # the rule, up to noise and clipping
     assert np.mean(to_visemes) > np.mean(to_loudness) + 0.1, (to_visemes, to_loudness)
+
+
+def test_silence_before_the_voice_keeps_the_mouth_closed(mini):
+    """v4: utterances start with a random pause (as recordings do) and the teacher's mouth is
+    closed there; in the speech it opens."""
+    from espnet_cause.corpora.mini_synth import LEAD_SILENCE_S
+
+    root, _ = mini
+    leads = []
+    for utt in list_mini(root / "corpus"):
+        samples, sr = sf.read(utt.audio, dtype="float32")
+        lead = np.flatnonzero(np.abs(samples) > 1e-4)[0] / sr
+        assert LEAD_SILENCE_S[0] <= lead <= LEAD_SILENCE_S[1] + 0.05
+        leads.append(lead)
+        aus = read_openface_csv(utt.au_csv).intensities
+        mouth = aus[:, au_index("AU25")] + aus[:, au_index("AU26")]
+        before = int((lead - 0.12) * 25)  # frames that end before the 40 ms lead and smoothing
+        if before > 0:
+            assert mouth[:before].max() < 0.6, mouth[:before]
+        assert mouth.max() > 2.0
+    assert np.ptp(leads) > 0.1  # lengths differ between utterances
 
 
 def test_arkit_tracks_are_the_au_tracks_through_the_table(mini):
