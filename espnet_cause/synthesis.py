@@ -36,6 +36,9 @@ class AUText2Speech:
             turn reference speech into AU; only needed for ``reference_speech``.
         vocoder_config: ESPnet vocoder config; without ``vocoder_file`` Griffin-Lim is used.
         vocoder_file: A ParallelWaveGAN ``.pkl`` vocoder, or None.
+        vocoder: ``"griffin_lim"`` (or the ``vocoder_file``) or ``"world"``: WORLD with the mel
+            spectrogram as envelope and the model's predicted pitch as source
+            (:mod:`espnet_cause.tts.world_vocoder`; FastSpeech2-family models).
         device: Torch device.
     """
 
@@ -46,6 +49,7 @@ class AUText2Speech:
         cause_model=None,
         vocoder_config: str | os.PathLike | None = None,
         vocoder_file: str | os.PathLike | None = None,
+        vocoder: str = "griffin_lim",
         device: str = "cpu",
     ) -> None:
         from espnet_cause.tasks.au_tts import AUTTSTask
@@ -57,6 +61,12 @@ class AUText2Speech:
         self.vocoder = AUTTSTask.build_vocoder_from_file(
             vocoder_config, vocoder_file, model, device
         )
+        self.token_list = list(train_args.token_list)
+        self.world = None
+        if vocoder == "world":
+            self.world = _world_vocoder(model)
+        elif vocoder != "griffin_lim":
+            raise CauseError(f"unknown vocoder {vocoder!r}", fix="use griffin_lim or world")
         self.spk_embed_dim = getattr(self.model.tts, "spk_embed_dim", None)
         self.takes_au = hasattr(self.model.tts, "au_predictor")
         if cause_model is not None and isinstance(cause_model, str | os.PathLike):
@@ -124,7 +134,45 @@ class AUText2Speech:
             out = self.model.inference(
                 torch.as_tensor(ids, dtype=torch.long).to(self.device), **kwargs, **decode
             )
-            if self.vocoder is not None:
+            if self.world is not None:
+                out["wav"] = torch.from_numpy(self._world_wav(ids, out, alpha))
+            elif self.vocoder is not None:
                 feats = out.get("feat_gen_denorm", out["feat_gen"])
                 out["wav"] = self.vocoder(feats)
         return {k: v.detach().cpu().numpy() for k, v in out.items() if isinstance(v, torch.Tensor)}
+
+    def _world_wav(self, ids: np.ndarray, out: dict, alpha: float) -> np.ndarray:
+        """WORLD speech from the model's mel frames, token pitch and durations."""
+        from espnet_cause.tts.world_vocoder import frame_f0
+
+        feats = out.get("feat_gen_denorm", out["feat_gen"]).cpu().numpy()
+        pitch = out["pitch"].reshape(1, -1, 1)
+        if self.model.pitch_normalize is not None:
+            pitch = self.model.pitch_normalize.inverse(pitch.clone())[0]
+        log_f0 = pitch.reshape(-1).cpu().numpy()
+        durations = np.round(out["duration"].cpu().numpy().astype(np.float64) * alpha)
+        r = getattr(self.model.tts, "reduction_factor", 1)
+        tokens = [self.token_list[int(i)] for i in np.asarray(ids)] + ["_"]  # + <sos/eos>
+        voiced = self.world.voiced(tokens)
+        f0 = frame_f0(log_f0, durations * r, voiced, len(feats))
+        return self.world(feats, f0)
+
+
+def _world_vocoder(model):
+    """The :class:`~espnet_cause.tts.world_vocoder.WorldVocoder` of a FastSpeech2-family model."""
+    from espnet_cause.tts.world_vocoder import WorldVocoder
+
+    if model.feats_extract is None or not hasattr(model.tts, "pitch_predictor"):
+        raise CauseError(
+            "the WORLD vocoder needs a model with a feature extractor and a pitch predictor",
+            fix="use a FastSpeech2 or FastSpeech2AU model, or vocoder griffin_lim",
+        )
+    params = model.feats_extract.get_parameters()
+    return WorldVocoder(
+        fs=params["fs"],
+        n_fft=params["n_fft"],
+        n_shift=params["n_shift"],
+        n_mels=params["n_mels"],
+        fmin=params.get("fmin"),
+        fmax=params.get("fmax"),
+    )

@@ -50,6 +50,12 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--cause_model", default=None, help="CAUSE model.zip for --reference_wav.")
     parser.add_argument("--alpha", type=float, default=1.0, help="Duration scale (>1 slower).")
+    parser.add_argument(
+        "--vocoder",
+        choices=("griffin_lim", "world"),
+        default="griffin_lim",
+        help="world: WORLD from the mel envelope and the model's predicted pitch (FastSpeech2)",
+    )
     parser.add_argument("--output", required=True, help="Output .wav (16-bit PCM).")
     parser.add_argument(
         "--feats_output", default=None, help="Also save the (T_feats, n_mels) features (.npy)."
@@ -58,7 +64,13 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_tts(train_config: str, model_file: str, cause_model: str | None, device: str):
+def load_tts(
+    train_config: str,
+    model_file: str,
+    cause_model: str | None,
+    device: str,
+    vocoder: str = "griffin_lim",
+):
     """The :class:`AUText2Speech` of a config and weights, or a CauseError saying what is wrong."""
     from espnet_cause.synthesis import AUText2Speech
 
@@ -70,7 +82,7 @@ def load_tts(train_config: str, model_file: str, cause_model: str | None, device
         if path is not None and not Path(path).is_file():
             raise CauseError(f"{what} not found", path=path, fix="check the path")
     try:
-        tts = AUText2Speech(train_config, model_file, device=device)
+        tts = AUText2Speech(train_config, model_file, vocoder=vocoder, device=device)
     except (RuntimeError, KeyError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
         # a state dict that does not fit the config, or a truncated/foreign file
         lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
@@ -80,7 +92,7 @@ def load_tts(train_config: str, model_file: str, cause_model: str | None, device
             path=model_file,
             fix="pass the .pth that the training with this --train_config wrote",
         ) from None
-    if tts.vocoder is None:
+    if tts.vocoder is None and tts.world is None:
         raise CauseError(
             "the model has no feature extractor settings for Griffin-Lim",
             path=train_config,
@@ -115,7 +127,7 @@ def main(cmd: list[str] | None = None) -> None:
 
         speech, sample_rate = load_audio(args.reference_wav)
 
-    tts = load_tts(args.train_config, args.model_file, args.cause_model, args.device)
+    tts = load_tts(args.train_config, args.model_file, args.cause_model, args.device, args.vocoder)
     from espnet_cause.tts.features import AU_EMBED_DIM
 
     if au is not None or speech is not None:
@@ -133,7 +145,7 @@ def main(cmd: list[str] | None = None) -> None:
         alpha=args.alpha,
     )
     wav = out["wav"]
-    fs = int(tts.vocoder.fs)
+    fs = int(tts.world.fs if tts.world is not None else tts.vocoder.fs)
     clipped = float(np.mean(np.abs(wav) > 1.0)) if len(wav) else 0.0
     if clipped > CLIP_WARN_FRACTION:
         logger.warning("%.1f%% of the samples exceed [-1, 1] and are clipped", 100 * clipped)

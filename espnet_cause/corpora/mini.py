@@ -32,6 +32,7 @@ What is generated (all deterministic from ``seed``):
 Layout of ``corpus_dir``::
 
     wav/<utt>.wav   au/<utt>.csv   video/<utt>.mp4
+    phonemes/<utt>.ctm  eSpeak's phonemes with their times (Kaldi CTM; for TTS durations)
     metadata.tsv    utt, speaker, voice, rate, pitch, range, emotion, mood, text (one line per
                     utterance; emotion and mood: the mood and its strength)
     mini_corpus.json  the generation config and "complete": true once everything is validated
@@ -55,7 +56,13 @@ from pathlib import Path
 
 from espnet_cause.corpora.common import Utterance, write_data_dirs
 from espnet_cause.corpora.mini_plan import SAMPLE_RATE, MiniConfig, MiniItem, plan_corpus
-from espnet_cause.corpora.mini_synth import generate_speaker, init_worker, utterance_paths
+from espnet_cause.corpora.mini_synth import (
+    generate_speaker,
+    init_worker,
+    item_done,
+    phoneme_path,
+    utterance_paths,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 
@@ -123,7 +130,7 @@ def _synthesize_missing(
     jobs = [
         (utts, corpus_dir, config.au_fps, config.seed)
         for utts in by_speaker.values()
-        if not all(p.is_file() for it in utts for p in utterance_paths(corpus_dir, it.utt_id)[:2])
+        if not all(item_done(corpus_dir, it.utt_id) for it in utts)
     ]
     # spawn: a fresh interpreter per speaker (see generate_speaker), safe with threads in the
     # parent. ProcessPoolExecutor fails (BrokenProcessPool) instead of hanging if a worker dies.
@@ -258,12 +265,12 @@ def generate_mini_corpus(
     config_dict = dataclasses.asdict(config)
     if marker is not None and marker.get("config") != config_dict:
         logger.info("%s: made with another config; regenerating", corpus_dir)
-        for sub in ("wav", "au", "video"):
+        for sub in ("wav", "au", "video", "phonemes"):
             shutil.rmtree(corpus_dir / sub, ignore_errors=True)
         marker = None
     elif marker is None and any((corpus_dir / sub).exists() for sub in ("wav", "au")):
         logger.info("%s: files without %s; regenerating them", corpus_dir, MARKER)
-        for sub in ("wav", "au", "video"):
+        for sub in ("wav", "au", "video", "phonemes"):
             shutil.rmtree(corpus_dir / sub, ignore_errors=True)
 
     wanted_videos = _video_items(items, config)
@@ -277,11 +284,7 @@ def generate_mini_corpus(
 
     start = time.perf_counter()
     _write_marker(corpus_dir, {"config": config_dict, "complete": False})
-    todo = [
-        it
-        for it in items
-        if not all(p.is_file() for p in utterance_paths(corpus_dir, it.utt_id)[:2])
-    ]
+    todo = [it for it in items if not item_done(corpus_dir, it.utt_id)]
     if todo:
         logger.info(
             "%s: synthesizing %d of %d utterances (%d workers)",
@@ -309,7 +312,7 @@ def generate_mini_corpus(
 def _all_present(corpus_dir: Path, items: list[MiniItem], videos: list[MiniItem]) -> bool:
     if not (corpus_dir / METADATA).is_file():
         return False
-    ok = all(p.is_file() for it in items for p in utterance_paths(corpus_dir, it.utt_id)[:2])
+    ok = all(item_done(corpus_dir, it.utt_id) for it in items)
     return ok and all(utterance_paths(corpus_dir, it.utt_id)[2].is_file() for it in videos)
 
 
@@ -379,6 +382,9 @@ def prepare_mini(
 ) -> dict[str, int]:
     """Generate the mini corpus (if needed) and write ``output_dir/{train,valid,test}``.
 
+    Each data dir also gets ``phones.ctm``, the phonemes eSpeak spoke with their times (see
+    :func:`write_phone_ctms`), from which ``make_durations`` derives FastSpeech2 durations.
+
     Args: as :func:`generate_mini_corpus`, plus the speaker split sizes (1 and 1 by default).
 
     Returns:
@@ -394,10 +400,28 @@ def prepare_mini(
         face_landmarker_path=face_landmarker_path,
         num_workers=num_workers,
     )
-    return write_data_dirs(
+    counts = write_data_dirs(
         list_mini(corpus_dir),
         output_dir,
         valid_speakers=valid_speakers,
         test_speakers=test_speakers,
         seed=seed,
     )
+    write_phone_ctms(corpus_dir, output_dir)
+    return counts
+
+
+def write_phone_ctms(corpus_dir: Path, output_dir: str | os.PathLike) -> None:
+    """``<split>/phones.ctm``: eSpeak's timed phonemes of each data dir's utterances."""
+    from espnet_cause.corpora.common import SPLITS
+    from espnet_cause.io.ctm import read_ctm, write_ctm
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    for split in SPLITS:
+        data_dir = Path(output_dir) / split
+        if not (data_dir / "wav.scp").is_file():
+            continue
+        alignments = {}
+        for utt in read_kaldi_map(data_dir / "wav.scp"):
+            alignments.update(read_ctm(phoneme_path(corpus_dir, utt)))
+        write_ctm(data_dir / "phones.ctm", alignments)

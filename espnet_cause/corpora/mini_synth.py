@@ -1,7 +1,9 @@
-"""One planned mini-corpus utterance spoken: its wav, AU CSV and ARKit track.
+"""One planned mini-corpus utterance spoken: its wav, AU CSV, ARKit track and timed phonemes.
 
 eSpeak NG speaks the sentence with the planned voice settings, the rule of
-:mod:`espnet_cause.corpora.mini_au` turns the speech and its timed phonemes into an AU track.
+:mod:`espnet_cause.corpora.mini_au` turns the speech and its timed phonemes into an AU track, and
+the phonemes are kept as a Kaldi CTM (``phonemes/<utt>.ctm``, TTS tokens of
+:mod:`espnet_cause.corpora.durations`) for FastSpeech2 durations.
 """
 
 from __future__ import annotations
@@ -86,6 +88,28 @@ def utterance_paths(corpus_dir: Path, utt_id: str) -> tuple[Path, Path, Path]:
     )
 
 
+def phoneme_path(corpus_dir: Path, utt_id: str) -> Path:
+    """The utterance's timed phonemes (Kaldi CTM of TTS tokens)."""
+    return corpus_dir / "phonemes" / f"{utt_id}.ctm"
+
+
+def item_done(corpus_dir: Path, utt_id: str) -> bool:
+    """Whether the utterance's wav, AU CSV and phonemes are all written."""
+    wav_path, csv_path, _ = utterance_paths(corpus_dir, utt_id)
+    return all(p.is_file() for p in (wav_path, csv_path, phoneme_path(corpus_dir, utt_id)))
+
+
+def write_phonemes(corpus_dir: Path, utt_id: str, phonemes: list) -> Path:
+    """Write eSpeak's timed phonemes of one utterance as ``phonemes/<utt>.ctm``."""
+    from espnet_cause.corpora.durations import phoneme_token
+    from espnet_cause.io.ctm import write_ctm
+
+    path = phoneme_path(corpus_dir, utt_id)
+    segments = [(p.start, p.end - p.start, phoneme_token(p.name, p.stress)) for p in phonemes]
+    write_ctm(path, {utt_id: segments})
+    return path
+
+
 def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     """Synthesize one utterance and write its wav and AU CSV (atomically).
 
@@ -113,6 +137,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     )
     write_openface_csv(csv_path, AUTrack.from_array(aus, au_fps, source=str(csv_path)))
     write_arkit_track(csv_path, aus, au_fps)
+    write_phonemes(corpus_dir, item.utt_id, phonemes)
     write_wav(wav_path, samples, SAMPLE_RATE)  # last: its presence marks the item done
     return {"utt_id": item.utt_id, "seconds": len(samples) / SAMPLE_RATE, "frames": len(aus)}
 
@@ -144,7 +169,8 @@ def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, see
 
     eSpeak keeps state between utterances, so for reproducible audio every speaker is synthesized
     in a new process in the same order -- seed, calibration sentences, then every utterance of the
-    speaker (finished ones are synthesized again, 5 ms each, but not written).
+    speaker (finished ones are synthesized again, 5 ms each, but not written; only their timed
+    phonemes are, if a corpus made before they were kept lacks them).
 
     Returns:
         Number of utterances written.
@@ -156,7 +182,12 @@ def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, see
     written = 0
     for it in items:
         if all(p.is_file() for p in utterance_paths(corpus_dir, it.utt_id)[:2]):
-            synthesize_16k(it.text, it.settings)  # keep eSpeak's history the same
+            _, phonemes = speak_item(it)  # keeps eSpeak's history the same
+            if not phoneme_path(corpus_dir, it.utt_id).is_file():
+                write_phonemes(corpus_dir, it.utt_id, phonemes)
+                written += 1
+                if _PROGRESS is not None:
+                    _PROGRESS.put(1)
         else:
             generate_item(it, corpus_dir, au_fps)
             written += 1

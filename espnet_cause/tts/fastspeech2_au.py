@@ -1,17 +1,19 @@
 """FastSpeech2 conditioned frame by frame on an AU stream (``--tts fastspeech2_au``).
 
-The AU stream is treated like FastSpeech2's pitch and energy (FastPitch style): the frame-level
+The AU stream is an input condition, like a speaker embedding but per token: the frame-level
 AU of the target speech (``au.scp`` from ``export_tts_features``, one row per feature frame) is
 averaged over each token's duration, passed through a 1-D convolution to the attention dimension
-and added to the encoder output before the length regulator. An AU predictor learns the token
-AU from the text (and speaker) so that synthesis works without any AU input; given an AU
-stream, synthesis follows it instead:
+and added to the encoder output *before* the duration, pitch and energy predictors, so the
+expression sets the rate, the melody and the loudness as well as the decoder's input. An AU
+predictor learns the token AU from the text (and speaker) so that synthesis works without any
+AU input; given an AU stream, synthesis follows it instead:
 
 - training: ``au`` (B, T_feats, 17) + ground-truth durations -> token AU targets, which are both
   the predictor's regression target (``au_loss``) and the embedding input (teacher forcing);
 - inference with ``au`` (T_ref, 17) of any length (a reference utterance's CAUSE output, a
-  hand-drawn curve, or one row for a constant expression): the predicted durations fix the output
-  length, the stream is linearly stretched onto it and averaged per token;
+  hand-drawn curve, or one row for a constant expression): the stream is linearly stretched over
+  the predicted durations and averaged per token; as the durations depend on the AU, this starts
+  from the stream's mean on every token and is done twice (:meth:`FastSpeech2AU._fit_au_frames`);
 - inference without ``au``: the predicted token AU is used.
 
 The stream arrives already normalised by the ESPnet model (``au_normalize``, a per-AU affine
@@ -292,39 +294,40 @@ class FastSpeech2AU(FastSpeech2):
             hs = self._integrate_with_spk_embed(hs, spembs)
 
         d_masks = make_pad_mask(ilens).to(xs.device)
+        a_outs = self.au_predictor(
+            hs.detach() if self.stop_gradient_from_au_predictor else hs, d_masks
+        )
+        if not is_inference:
+            ds_used, a_in = ds, au_tokens
+        elif au_tokens is not None:
+            ds_used, a_in = None, au_tokens
+        elif au_frames is not None:
+            ds_used, a_in = self._fit_au_frames(hs, d_masks, au_frames, alpha)
+        else:
+            ds_used, a_in = None, a_outs
+        # the expression conditions everything after the text: durations, pitch, energy, decoder
+        hs = hs + self.au_embed(a_in.transpose(1, 2)).transpose(1, 2)
+
         p_outs = self.pitch_predictor(
             hs.detach() if self.stop_gradient_from_pitch_predictor else hs, d_masks.unsqueeze(-1)
         )
         e_outs = self.energy_predictor(
             hs.detach() if self.stop_gradient_from_energy_predictor else hs, d_masks.unsqueeze(-1)
         )
-        a_outs = self.au_predictor(
-            hs.detach() if self.stop_gradient_from_au_predictor else hs, d_masks
-        )
-
         if is_inference:
             d_outs = self.duration_predictor.inference(hs, d_masks).masked_fill(d_masks, 0)
-            ds_used = _scaled_durations(d_outs, alpha)
+            if ds_used is None:
+                ds_used = _scaled_durations(d_outs, alpha)
             p_in, e_in = p_outs, e_outs
-            if au_tokens is not None:
-                a_in = au_tokens
-            elif au_frames is not None:
-                total = int(ds_used[0].sum()) * self.reduction_factor
-                a_in = token_average(
-                    stretch(au_frames, total)[None], ds_used * self.reduction_factor
-                )
-            else:
-                a_in = a_outs
             a_outs = a_in
         else:
             d_outs = self.duration_predictor(hs, d_masks)
-            ds_used, p_in, e_in, a_in = ds, ps, es, au_tokens
+            p_in, e_in = ps, es
 
         hs = (
             hs
             + self.pitch_embed(p_in.transpose(1, 2)).transpose(1, 2)
             + self.energy_embed(e_in.transpose(1, 2)).transpose(1, 2)
-            + self.au_embed(a_in.transpose(1, 2)).transpose(1, 2)
         )
         hs = self.length_regulator(hs, ds_used)  # (B, T_feats // r, adim)
 
@@ -348,6 +351,33 @@ class FastSpeech2AU(FastSpeech2):
                 1, 2
             )
         return before_outs, after_outs, d_outs, p_outs, e_outs, a_outs
+
+    def _fit_au_frames(
+        self, hs: torch.Tensor, d_masks: torch.Tensor, au_frames: torch.Tensor, alpha: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Durations and token AU for a stream of any length (inference, batch size 1).
+
+        The durations depend on the expression and the token AU on the durations, so this
+        starts from the stream's mean on every token, predicts durations, stretches the stream
+        over them and averages it per token, and does that twice.
+
+        Args:
+            hs: (1, T_text + 1, adim) encoder states.
+            d_masks: (1, T_text + 1) True at padding.
+            au_frames: (T_ref, au_dim) normalised AU stream.
+            alpha: Speed control.
+
+        Returns:
+            (1, T_text + 1) durations and (1, T_text + 1, au_dim) token AU.
+        """
+        a_in = au_frames.mean(dim=0).expand(hs.size(0), hs.size(1), -1)
+        for _ in range(2):
+            h = hs + self.au_embed(a_in.transpose(1, 2)).transpose(1, 2)
+            d_outs = self.duration_predictor.inference(h, d_masks).masked_fill(d_masks, 0)
+            ds = _scaled_durations(d_outs, alpha)
+            total = int(ds[0].sum()) * self.reduction_factor
+            a_in = token_average(stretch(au_frames, total)[None], ds * self.reduction_factor)
+        return ds, a_in
 
     def inference(
         self,

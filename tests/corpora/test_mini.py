@@ -14,6 +14,7 @@ from espnet_cause.corpora.mini import MARKER, generate_mini_corpus, list_mini, p
 from espnet_cause.corpora.mini_au import au_track_from_speech, loudness_track
 from espnet_cause.corpora.mini_plan import MiniConfig, plan_corpus
 from espnet_cause.errors import CauseError
+from espnet_cause.io.ctm import read_ctm
 from espnet_cause.io.datadir import read_kaldi_map, validate_data_dir
 from espnet_cause.io.openface import read_openface_csv
 
@@ -34,6 +35,14 @@ def test_data_dirs(mini):
         utts = validate_data_dir(root / "data" / split)
         assert set(read_kaldi_map(root / "data" / split / "au_csv.scp")) == set(utts)
         assert len(read_kaldi_map(root / "data" / split / "text")) == 3
+        # eSpeak's timed phonemes, for TTS durations: every utterance, covering its audio
+        ctm = read_ctm(root / "data" / split / "phones.ctm")
+        assert set(ctm) == set(utts)
+        wavs = read_kaldi_map(root / "data" / split / "wav.scp")
+        for utt, segs in ctm.items():
+            assert segs[0][0] == 0.0 and all(a[0] < b[0] for a, b in zip(segs, segs[1:]))
+            end = segs[-1][0] + segs[-1][1]
+            assert abs(end - sf.info(wavs[utt]).duration) < 1e-3
 
 
 def test_speech_is_real_16k(mini):

@@ -67,9 +67,11 @@ def test_forward_backward_inference(reduction_factor, spk):
             model.inference(torch.tensor([2, 3, 4]), au=torch.full((n, 17), v), spembs=spembs)
             for n, v in ((5, 0.0), (40, 3.0))
         ]
-    # durations do not depend on AU, so both have the same length; the AU changes the features
-    assert outs[0]["feat_gen"].shape == outs[1]["feat_gen"].shape
-    assert (outs[0]["feat_gen"] - outs[1]["feat_gen"]).abs().max() > 1e-3
+    # the AU conditions the durations, pitch and energy as well as the decoder
+    for key in ("pitch", "energy"):
+        assert (outs[0][key] - outs[1][key]).abs().max() > 1e-4, key
+    if outs[0]["feat_gen"].shape == outs[1]["feat_gen"].shape:
+        assert (outs[0]["feat_gen"] - outs[1]["feat_gen"]).abs().max() > 1e-3
     assert torch.allclose(outs[1]["au"][outs[1]["duration"] > 0], torch.tensor(3.0))
 
 

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 stage=1                  # first stage to run
-stop_stage=6             # last stage to run (7: AU features for TTS)
+stop_stage=6             # last stage to run (7: AU features for TTS, 8: expressive TTS)
 force=false              # true: re-run selected stages even if done
 corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder
 mini_speakers=16         # mini corpus: voices (conf/cause_builtin.yaml's model: 48)
@@ -26,8 +26,11 @@ num_render=3             # test utterances rendered in stage 6 (besides the demo
 emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpora with emotion labels)
 gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
 num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
-tts_fs=22050             # sample rate of the TTS features that stage 7 matches
-tts_hop=256              # hop length of the TTS features that stage 7 matches
+tts_fs=16000             # sample rate of the TTS features that stages 7-8 use (mini: 16 kHz)
+tts_hop=256              # hop length of the TTS features that stages 7-8 use
+tts_config=conf/tts_fastspeech2_au_mini.yaml            # stage 8: FastSpeech2AU (frame-level AU)
+tts_spembs_config=conf/tts_fastspeech2_au_embed_mini.yaml  # stage 8: stock FastSpeech2, AU spembs ("" skips)
+tts_control_config=conf/tts_fastspeech2_mini.yaml       # stage 8: stock FastSpeech2 without AU
 train_set=train
 valid_set=valid
 test_set=test
@@ -244,8 +247,8 @@ if run_stage 6 "face rendering (${renderer})"; then
 fi
 
 if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
-    # The mini dumps are 16 kHz, so they are resampled to tts_fs here. For a real TTS corpus, point
-    # --wav_scp at its ESPnet dump (already at tts_fs) and drop --resample: frames are then exact.
+    # The mini dumps are 16 kHz (tts_fs by default); at another tts_fs they are resampled here. For
+    # a real TTS corpus, point --wav_scp at its ESPnet dump (already at tts_fs) and drop --resample.
     for dset in ${train_set} ${valid_set} ${test_set}; do
         logged exp/tts_feats/${dset}.log python -m espnet_cause.bin.export_tts_features \
             --model ${expdir}/model.zip --wav_scp dump/${dset}/wav.scp \
@@ -254,5 +257,86 @@ if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
     done
     log "TTS features: dump/tts_feats/<set>/au.scp (frame level), au_embed.scp (spembs)"
     stage_done 7
+fi
+if run_stage 8 "expressive TTS: FastSpeech2 with AU (${tts_config}), happy/sad/own syntheses"; then
+    [ "${corpus}" = mini ] || { echo "run.sh: stage 8 needs the mini corpus's moods (README: Expressive TTS has the commands for a real corpus)" >&2; exit 2; }
+    ttsexp=exp/$(basename "${tts_config}" .yaml)
+    ttsdata=dump/tts_text                    # tokens, durations, token_list, utt2mood
+    ttsstats=exp/tts_stats
+    grid=(--feats_extract_conf fs=${tts_fs} --feats_extract_conf hop_length=${tts_hop}
+          --pitch_extract_conf fs=${tts_fs} --pitch_extract_conf hop_length=${tts_hop}
+          --energy_extract_conf fs=${tts_fs} --energy_extract_conf hop_length=${tts_hop})
+    for dset in ${train_set} ${valid_set} ${test_set}; do
+        python -c 'import sys, yaml; g = yaml.safe_load(open(sys.argv[1])); sys.exit(g["fs"] != int(sys.argv[2]) or g["hop_length"] != int(sys.argv[3]))' \
+            dump/tts_feats/${dset}/grid.yaml ${tts_fs} ${tts_hop} 2>/dev/null \
+            || { echo "run.sh: dump/tts_feats/${dset} is not on the ${tts_fs} Hz / ${tts_hop} grid; run stage 7 first: ./run.sh --stage 7 --stop-stage 7 --force true" >&2; exit 2; }
+        # 8a. eSpeak's phonemes (stage 1's phones.ctm) -> tokens and frames per token on the grid
+        logged ${ttsdata}/${dset}/make_durations.log python -m espnet_cause.bin.make_durations \
+            --ctm data/${dset}/phones.ctm --wav_scp dump/${dset}/wav.scp --fs ${tts_fs} \
+            --hop_length ${tts_hop} --output_dir ${ttsdata}/${dset} \
+            $([ "${dset}" = "${train_set}" ] && echo --write_token_list)
+    done
+    # metadata.tsv: emotion (column 7) and its strength (8) -> -1 sad .. 1 happy (others 0)
+    awk -F'\t' 'NR > 1 {print $1, ($7 == "happy") ? $8 : ($7 == "sad") ? -$8 : 0}' \
+        "${MINI}/metadata.tsv" | LC_ALL=C sort > ${ttsdata}/utt2mood
+    data_args() {  # data_args SPLIT NAME...: ESPnet data options of a split
+        local split=$1 set=$2; shift 2
+        for name in "$@"; do case ${name} in
+            text) echo "--${split}_data_path_and_name_and_type ${ttsdata}/${set}/text,text,text" ;;
+            speech) echo "--${split}_data_path_and_name_and_type dump/${set}/wav.scp,speech,sound" ;;
+            durations) echo "--${split}_data_path_and_name_and_type ${ttsdata}/${set}/durations,durations,text_int" ;;
+            au) echo "--${split}_data_path_and_name_and_type dump/tts_feats/${set}/au.scp,au,kaldi_ark" ;;
+            spembs) echo "--${split}_data_path_and_name_and_type dump/tts_feats/${set}/au_embed.scp,spembs,kaldi_ark" ;;
+            pitch|energy) echo "--${split}_data_path_and_name_and_type ${ttsstats}/${set}/collect_feats/${name}.scp,${name},npy" ;;
+        esac; done
+    }
+    # 8b. Feature, pitch, energy and AU statistics; pitch and energy are kept (collect_feats), so
+    # training reads them instead of running the pitch tracker at every step.
+    logged ${ttsstats}/collect_stats.log python -m espnet_cause.bin.au_tts_train \
+        --collect_stats true --write_collected_feats true --config "${tts_config}" "${grid[@]}" \
+        --output_dir ${ttsstats} --token_list ${ttsdata}/${train_set}/token_list --ngpu 0 \
+        --normalize none --pitch_normalize none --energy_normalize none --au_normalize none \
+        $(data_args train ${train_set} text speech durations au) \
+        $(data_args valid ${valid_set} text speech durations au) \
+        --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp
+    # 8c. Utterances whose pitch tracker found no voiced frame are left out of training.
+    logged ${ttsstats}/voiced_subset.log python -m espnet_cause.bin.tts_voiced_subset --stats_dir ${ttsstats}
+    # 8d. The AU model, the AU-spembs model and the no-AU control, side by side (one thread each).
+    train_tts() {  # train_tts CONFIG EXPDIR DATA...
+        local config=$1 dir=$2; shift 2
+        mkdir -p "${dir}"
+        OMP_NUM_THREADS=1 python -m espnet_cause.bin.au_tts_train --config "${config}" "${grid[@]}" \
+            --output_dir "${dir}" --token_list ${ttsdata}/${train_set}/token_list --ngpu 0 --resume true \
+            --use_tensorboard false \
+            --normalize_conf stats_file=${ttsstats}/${train_set}/feats_stats.npz \
+            --pitch_normalize_conf stats_file=${ttsstats}/${train_set}/voiced/pitch_stats.npz \
+            --energy_normalize_conf stats_file=${ttsstats}/${train_set}/energy_stats.npz \
+            $(data_args train ${train_set} text speech durations pitch energy "$@") \
+            $(data_args valid ${valid_set} text speech durations pitch energy "$@") \
+            --train_shape_file ${ttsstats}/${train_set}/voiced/text_shape \
+            --train_shape_file ${ttsstats}/${train_set}/voiced/speech_shape \
+            --valid_shape_file ${ttsstats}/${valid_set}/voiced/text_shape \
+            --valid_shape_file ${ttsstats}/${valid_set}/voiced/speech_shape \
+            $([ "${1:-}" = au ] && echo --au_normalize_conf stats_file=${ttsstats}/${train_set}/au_stats.npz) \
+            > "${dir}/train.log" 2>&1 || { tail -n 20 "${dir}/train.log" >&2; return 1; }
+    }
+    spembsexp=; [ -z "${tts_spembs_config}" ] || spembsexp=exp/$(basename "${tts_spembs_config}" .yaml)
+    controlexp=exp/$(basename "${tts_control_config}" .yaml)
+    log "training ${ttsexp}, ${controlexp}${spembsexp:+, ${spembsexp}} (logs: <dir>/train.log)"
+    pids=()
+    train_tts "${tts_config}" ${ttsexp} au & pids+=($!)
+    train_tts "${tts_control_config}" ${controlexp} & pids+=($!)
+    [ -z "${spembsexp}" ] || { train_tts "${tts_spembs_config}" ${spembsexp} spembs & pids+=($!); }
+    for pid in "${pids[@]}"; do wait "${pid}"; done
+    # 8e. Fixed sentences with a happy and a sad test utterance's AU stream (and speech), measured
+    # next to the corpus's own happy and sad utterances.
+    logged ${ttsexp}/synth/synth.log python -m espnet_cause.bin.tts_expressivity \
+        --au_model ${ttsexp} --control_model ${controlexp} ${spembsexp:+--spembs_model ${spembsexp}} \
+        --au_scp dump/tts_feats/${test_set}/au.scp --wav_scp dump/${test_set}/wav.scp \
+        --cause_model ${expdir}/model.zip --utt2mood ${ttsdata}/utt2mood \
+        --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
+        --output_dir ${ttsexp}/synth
+    log "expressive TTS: ${ttsexp}/synth/table.md, wavs in ${ttsexp}/synth/<model>/<condition>/"
+    stage_done 8
 fi
 log "done (stages ${stage}-${stop_stage})"
