@@ -18,7 +18,7 @@ from espnet_cause.corpora.mini_moods import draw_mood, mood_voice
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
 MINI_VERSION = 5  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;
 # 4: the mouth fully scaled by loudness, silence before the voice;
-# 5: five moods (neutral, happy, sad, angry, surprised), see corpora/mini_moods.py
+# 5: moods as emotion labels (metadata.tsv emotion + strength columns; same speech and AUs as 4)
 SAMPLE_RATE = 16000
 #: eSpeak NG's English voices (accents), cycled over the speakers.
 ENGLISH_VOICES = (

@@ -144,13 +144,13 @@ def test_mood_is_in_face_and_voice(mini):
 
 def test_moods_change_the_voice():
     """Each mood's voice differs from the speaker's in the documented direction."""
-    from espnet_cause.corpora.mini_moods import MOODS
+    from espnet_cause.corpora.mini_moods import EMOTIONAL, MOODS
 
     items = plan_corpus(MiniConfig(num_speakers=4, utts_per_speaker=20, num_videos=0))
     by = {}
     for it in items:
         by.setdefault(it.emotion, []).append(it)
-    assert set(by) == set(MOODS)  # all five occur in 80 utterances
+    assert set(by) == {"neutral", *EMOTIONAL}  # all occur in 80 utterances
     for name, its in by.items():
         d_range = np.mean([it.settings.pitch_range - it.speaker_settings.pitch_range for it in its])
         assert np.sign(round(d_range)) == np.sign(MOODS[name].pitch_range), name
@@ -244,3 +244,22 @@ def test_videos(tmp_path, demo_image):
     assert kinds == ["audio", "video"]
     track = read_openface_csv(corpus / "au" / (videos[0].stem + ".csv"))
     assert frames == len(track)
+
+
+@pytest.mark.parametrize("emotion", ["angry", "surprised", "happy", "sad"])
+def test_each_mood_adds_its_own_aus(emotion):
+    """Each defined mood (drawn or not) adds its table's AUs, ramping in over 0.3 s."""
+    from espnet_cause.corpora.mini_moods import MOODS
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    samples = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    kwargs = dict(f0_mean=np.log(140.0), f0_std=0.2, rng=np.random.default_rng(0), fps=25.0)
+    base = au_track_from_speech(samples, sr, mood=0.0, **kwargs)
+    kwargs["rng"] = np.random.default_rng(0)
+    moved = au_track_from_speech(samples, sr, mood=0.8, emotion=emotion, **kwargs)
+    diff = (moved - base)[10:].mean(0)
+    for name, gain in MOODS[emotion].aus.items():
+        assert diff[au_index(name)] > 0.6 * gain * 0.8, (emotion, name)
+    others = [i for i in range(17) if i not in {au_index(n) for n in MOODS[emotion].aus}]
+    assert np.abs(diff[others]).max() < 0.05
