@@ -8,6 +8,8 @@ log=$(mktemp)
 ./run.sh 2>&1 | tee "${log}"
 ./run.sh --stage 7 --stop-stage 7
 ./run.sh --stage 8 --stop-stage 8  # expressive TTS: trains the voices, happy/sad syntheses, table
+. ./path.sh
+. ./db.sh
 python - <<'PY'
 import json
 
@@ -17,8 +19,6 @@ print("CI expressive TTS: happy - sad F0 median", round(c["au_f0_shift_st"], 2),
       round(c["control_f0_shift_st"], 2), "st (control)")
 assert c["au_steers"] and c["control_flat"], c  # >= 1 semitone with AU, < 0.3 without
 PY
-. ./path.sh
-. ./db.sh
 model=exp/cause_ci/model.zip
 tmp=$(mktemp -d)
 mkdir -p "${tmp}/cache"

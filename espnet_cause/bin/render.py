@@ -64,6 +64,28 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--face_index", type=int, default=0, help="Face to animate (0=largest).")
     parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
+    parser.add_argument(
+        "--au_mode",
+        choices=("absolute", "offset"),
+        default="absolute",
+        help="Warp: AUs are targets (the photo's own AUs, read by the tracker, are the start; "
+        "0 = absent) or offsets from the photo (0 = the photo unchanged).",
+    )
+    parser.add_argument(
+        "--head_motion",
+        type=float,
+        default=1.0,
+        help="Warp: idle head motion (seeded smoothed random walk; 1 = about 1.5 degrees roll and "
+        "2 percent of the eye distance shift, 0 = still head). The background stays still.",
+    )
+    parser.add_argument(
+        "--blink_rate",
+        type=float,
+        default=0.0,
+        help="Warp: blinks per minute added where the AU stream has no AU45 blink (0 = only the "
+        "stream's blinks; 15 is a natural rate).",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="Warp: seed of the idle motion.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
     parser.add_argument("--device", default="cpu", help="GANimation device (cpu, cuda).")
     return parser
@@ -114,6 +136,10 @@ def main(cmd: list[str] | None = None) -> None:
         "face_index": args.face_index,
         "face_landmarker_path": args.face_landmarker_path,
         "gain": args.gain,
+        "absolute": args.au_mode == "absolute",
+        "head_motion": args.head_motion,
+        "blink_rate": args.blink_rate,
+        "seed": args.seed,
         "batch_size": args.batch_size,
         "device": args.device,
         "fps": args.fps,

@@ -190,7 +190,8 @@ def _render_videos(
     from espnet_cause.render.warp import WarpRenderer
 
     image = load_image(face_image)
-    renderer = WarpRenderer(face_landmarker_path=face_landmarker_path)
+    # offsets from the photo (its AUs are near zero): the corpus videos as before absolute targets
+    renderer = WarpRenderer(face_landmarker_path=face_landmarker_path, absolute=False)
     for it in tqdm(todo, desc="mini corpus: videos", unit="video"):
         wav_path, csv_path, mp4_path = utterance_paths(corpus_dir, it.utt_id)
         samples, sr = load_audio(wav_path)

@@ -56,6 +56,8 @@ MS_PER_S = 1000.0
 RESET_GAP_MS = 1000
 RESET_FRAME_SIZE = 64
 _END = object()
+#: Frames a still photo is shown to the tracker by :meth:`MediaPipeAUExtractor.read_photo`.
+PHOTO_FRAMES = 3
 
 
 class MediaPipeAUExtractor:
@@ -150,6 +152,22 @@ class MediaPipeAUExtractor:
         if self.threaded:
             frames = _threaded(frames)
         return self.track_frames(frames, source=video)
+
+    def read_photo(self, image: np.ndarray, source: str | os.PathLike = "photo") -> np.ndarray:
+        """The AUs the tracker reads on a still photo (shown as :data:`PHOTO_FRAMES` video frames,
+        the last one read, so the result is the settled tracking state a rendered video starts in).
+
+        Returns:
+            (17,) float32 intensities.
+
+        Raises:
+            CauseError: naming ``source`` if no face is found.
+        """
+        frames = [(i / 25.0, image) for i in range(PHOTO_FRAMES)]
+        read = self.track_frames(frames, source=source).intensities[-1]
+        if not np.isfinite(read).all():
+            raise CauseError("the tracker lost the face on the photo", path=source)
+        return read
 
     def track_frames(self, frames, source: str | os.PathLike = "frames") -> AUTrack:
         """Track the face through frames already in memory (e.g. a renderer's output).

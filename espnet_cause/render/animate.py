@@ -38,6 +38,10 @@ class PhotoAnimator:
         face_index: Face to animate (0 = the largest).
         face_landmarker_path: MediaPipe model (None: the packaged one).
         gain: Warp: AU intensity scale.
+        absolute: Warp: AUs are targets from the photo's own AUs (False: offsets from the photo).
+        head_motion: Warp: idle head motion scale (0 = still; see :class:`WarpRenderer`).
+        blink_rate: Warp: blinks per minute added where the AUs have none (0 = off).
+        seed: Warp: seed of the idle motion.
         batch_size: GANimation: AU frames per generator call.
         device: GANimation torch device.
         fps: Video frame rate (the AU sequences must be at this rate).
@@ -53,6 +57,10 @@ class PhotoAnimator:
         face_index: int = 0,
         face_landmarker_path: str | os.PathLike | None = None,
         gain: float = 1.0,
+        absolute: bool = True,
+        head_motion: float = 0.0,
+        blink_rate: float = 0.0,
+        seed: int = 0,
         batch_size: int = 16,
         device: str = "cpu",
         fps: float = DEFAULT_AU_FPS,
@@ -79,7 +87,16 @@ class PhotoAnimator:
         if renderer == "warp":
             from espnet_cause.render.warp import WarpRenderer
 
-            self.warp = WarpRenderer(landmarker_path, face_index=face_index, gain=gain)
+            self.warp = WarpRenderer(
+                landmarker_path,
+                face_index=face_index,
+                gain=gain,
+                absolute=absolute,
+                head_motion=head_motion,
+                blink_rate=blink_rate,
+                seed=seed,
+                fps=fps,
+            )
             self.warp.prepare(self.image, face=self.face, source=str(image))
 
     def frames(

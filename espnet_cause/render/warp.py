@@ -5,7 +5,19 @@ they are linear in the AU intensities, so each AU becomes one dense displacement
 built once per photo on a Delaunay triangulation of the 478 landmarks plus the border of the face
 region (piecewise-linear interpolation). A frame is the AU-weighted sum of the 17 fields, inverted
 by a fixed-point step and applied with ``cv2.remap``; a dark mouth cavity with a band of upper teeth
-is painted where the lips part further than in the photo.
+is painted where the lips part further than in a photo whose mouth is closed (an open mouth keeps
+the photo's own interior, stretched by the warp).
+
+Absolute targets (the default): at :meth:`WarpRenderer.prepare` the built-in tracker reads the
+photo's own AUs, and a frame moves the face by ``target - photo`` so that an AU at 0 means the
+action is absent: a smiling photo driven by AU12 = 0 has its lip corners moved back down and in, an
+open mouth driven by AU25 = AU26 = 0 is closed by a dedicated closure field built from the photo's
+own lip gap (:func:`~espnet_cause.render.warp_motion.build_closure_basis`). Limits: the warp only
+moves the photo's pixels, it cannot invent what the photo does not show: lowering an AU below the
+photo's reverses that AU's landmark motion linearly (the reversal is at most the photo's own
+intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together
+over the squeezed-out interior, and a frown or a squint relaxes only as far as moving the brows
+and lids back can make it.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from espnet_cause.au import NUM_AUS
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
 from espnet_cause.io.image import to_rgb
@@ -27,8 +39,10 @@ from espnet_cause.render.warp_motion import (
     INNER_UPPER_LIP,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
+    build_closure_basis,
     build_landmark_basis,
     face_frame,
+    lip_gap,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +69,13 @@ TEETH_MAX = 0.06
 CAVITY_FADE_PX = 3.0
 #: AU vectors whose largest absolute value is below this are rendered as the unchanged photo.
 ZERO_AU = 1e-3
+#: Fixed-point steps inverting the forward displacement field (1 = one remap of the field).
+INVERT_STEPS = 2
+#: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
+#: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it.
+OPEN_MOUTH_GAP = 0.02
+#: The mouth-opening AUs, closed by the closure field below the photo's own intensity.
+MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
 
 
 class WarpRenderer:
@@ -65,6 +86,15 @@ class WarpRenderer:
             packaged model, see :func:`espnet_cause.face.model_file.resolve_face_landmarker`).
         face_index: Which face to animate when the photo has several (0 = largest).
         gain: Scale applied to all AU intensities (1 = as given).
+        absolute: Drive from the photo's own AUs (read by the built-in tracker at
+            :meth:`prepare`) to the requested ones, so 0 means absent; False moves the photo by
+            the AUs as offsets (0 = the photo unchanged).
+        head_motion: Idle head motion, a smoothed seeded random walk of roll and position
+            (:func:`~espnet_cause.render.idle.head_motion`; 1 = a few degrees and pixels, 0 = off).
+            The face moves rigidly, feathered back to a still border of the face region.
+        blink_rate: Blinks per minute added where the AU stream has no AU45 blink (0 = off).
+        seed: Seed of the head motion and the added blinks.
+        fps: Frame rate of the AU sequences (the idle motion's clock).
     """
 
     def __init__(
@@ -72,22 +102,57 @@ class WarpRenderer:
         face_landmarker_path: str | os.PathLike | None = None,
         face_index: int = 0,
         gain: float = 1.0,
+        absolute: bool = True,
+        head_motion: float = 0.0,
+        blink_rate: float = 0.0,
+        seed: int = 0,
+        fps: float = DEFAULT_AU_FPS,
     ) -> None:
         self.face_landmarker_path = face_landmarker_path
         self._landmarker: FaceLandmarker | None = None
         self.face_index = face_index
         self.gain = gain
+        self.absolute = absolute
+        self.head_motion, self.blink_rate, self.seed, self.fps = head_motion, blink_rate, seed, fps
+        #: (17,) the photo's own AUs as the tracker read them (absolute mode, after prepare()).
+        self.photo_aus: np.ndarray | None = None
         self._cache_key: tuple | None = None
         self._prepared: _PreparedFace | None = None
 
-    def prepare(self, image: np.ndarray, face: Face | None = None, source: str = "") -> None:
-        """Detect the face (unless given) and build its displacement fields (done once per photo)."""
+    def prepare(
+        self,
+        image: np.ndarray,
+        face: Face | None = None,
+        source: str = "",
+        photo_aus: np.ndarray | None = None,
+    ) -> None:
+        """Detect the face (unless given), read its AUs (absolute mode, unless given) and build its
+        displacement fields (done once per photo).
+
+        Args:
+            image: (H, W, 3) uint8 RGB photo.
+            face: Its face (None: detected).
+            source: How to name the photo in errors.
+            photo_aus: (17,) the photo's own AUs (absolute mode; None: read with the tracker).
+        """
         image = to_rgb(image, source)
         if face is None:
             if self._landmarker is None:
                 self._landmarker = FaceLandmarker(self.face_landmarker_path)
             face = find_face(self._landmarker, image, self.face_index, source=source)
-        self._prepared = _PreparedFace(image, face)
+        own = None
+        if self.absolute:
+            if photo_aus is None:
+                from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+
+                with MediaPipeAUExtractor(self.face_landmarker_path, threaded=False) as tracker:
+                    photo_aus = tracker.read_photo(image, source=source or "photo")
+            own = np.clip(np.nan_to_num(np.asarray(photo_aus, np.float32)), 0.0, None)
+            if own.shape != (NUM_AUS,):
+                raise CauseError(f"photo AUs have shape {own.shape}, expected ({NUM_AUS},)")
+            logger.info("photo AUs: %s", np.round(own, 2).tolist())
+        self.photo_aus = own
+        self._prepared = _PreparedFace(image, face, own)
         self._cache_key = _image_key(image)
 
     def render(self, image: np.ndarray, aus: np.ndarray) -> Iterator[np.ndarray]:
@@ -106,9 +171,15 @@ class WarpRenderer:
             raise CauseError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
         if self._prepared is None or self._cache_key != _image_key(image):
             self.prepare(image)
+        from espnet_cause.render.idle import add_blinks, head_motion
+
         prepared = self._prepared
-        for row in np.nan_to_num(aus, nan=0.0):
-            yield prepared.frame(row * self.gain)
+        aus = np.nan_to_num(aus, nan=0.0) * self.gain
+        if self.blink_rate > 0:
+            aus = add_blinks(aus, self.fps, self.blink_rate, self.seed)
+        head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
+        for row, pose in zip(aus, head, strict=True):
+            yield prepared.frame(row, pose)
 
     def close(self) -> None:
         """Release the face landmarker (if one was loaded)."""
@@ -125,13 +196,24 @@ def _image_key(image: np.ndarray) -> tuple:
 class _PreparedFace:
     """The per-photo state: face region, dense per-AU displacement fields and mouth geometry."""
 
-    def __init__(self, image: np.ndarray, face: Face) -> None:
+    def __init__(self, image: np.ndarray, face: Face, photo_aus: np.ndarray | None) -> None:
         import cv2
         from scipy.spatial import Delaunay
 
         self.image = image
         height, width = image.shape[:2]
-        self.basis = build_landmark_basis(face)  # (17, 478, 2) px per intensity unit
+        self.photo_aus = photo_aus
+        # (21, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # then the head's roll (per radian) and shift (per eye distance)
+        self.unit = face_frame(face)[3]
+        self.basis = np.concatenate(
+            [
+                build_landmark_basis(face),
+                build_closure_basis(face)[None],
+                _head_basis(face.points.astype(np.float32), self.unit),
+            ]
+        )
+        self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
         self.points = face.points.astype(np.float32)
         x0, y0, x1, y1 = face.bbox
         mx, my = ROI_MARGIN * (x1 - x0), ROI_MARGIN * (y1 - y0)
@@ -159,7 +241,7 @@ class _PreparedFace:
         inside = (pts[:, 0] > lo_x) & (pts[:, 0] < hi_x) & (pts[:, 1] > lo_y) & (pts[:, 1] < hi_y)
         nodes = np.concatenate([pts[inside], border])
         node_basis = np.concatenate(
-            [self.basis[:, inside], np.zeros((NUM_AUS, len(border), 2), np.float32)], axis=1
+            [self.basis[:, inside], np.zeros((len(self.basis), len(border), 2), np.float32)], axis=1
         )
         tri = Delaunay(nodes.astype(np.float64))
         xx, yy = np.meshgrid(gx, gy)
@@ -173,7 +255,7 @@ class _PreparedFace:
         verts = tri.simplices[simplex]  # (n, 3)
         # fields (17, gh*gw*2) so a frame is one small matrix product
         fields = (node_basis[:, verts] * bary[None, :, :, None].astype(np.float32)).sum(2)
-        self.fields = fields.reshape(NUM_AUS, gh * gw * 2).astype(np.float32)
+        self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = (gw / rw, gh / rh)
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
@@ -182,23 +264,46 @@ class _PreparedFace:
         # mouth: rest positions of the inner lips (ROI coordinates), for the cavity paint
         self.inner_upper = pts[list(INNER_UPPER_LIP)]
         self.inner_lower = pts[list(INNER_LOWER_LIP)]
-        self.unit = face_frame(face)[3]
         self._cv2 = cv2
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
-    def frame(self, au_row: np.ndarray) -> np.ndarray:
-        """One (H, W, 3) uint8 frame for a (17,) AU row."""
+    def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+        """(21,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
+        photo as the closure fraction), then the head pose."""
+        row = np.zeros(len(self.basis), np.float32)
+        if head is not None:
+            row[NUM_AUS + 1 :] = head
+        if self.photo_aus is None:
+            row[:NUM_AUS] = au_row
+            return row
+        own = self.photo_aus
+        delta = np.maximum(au_row, 0.0) - own
+        k = list(MOUTH_AUS)
+        open_own = float(own[k].sum())
+        if open_own > ZERO_AU:
+            row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
+        delta[k] = np.maximum(delta[k], 0.0)
+        row[:NUM_AUS] = delta
+        return row
+
+    def frame(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+        """One (H, W, 3) uint8 frame for a (17,) AU row and a (3,) head pose (None: still)."""
         cv2 = self._cv2
+        au_row = self.coefficients(au_row.astype(np.float32), head)
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
-        coarse = (au_row.astype(np.float32) @ self.fields).reshape(gh, gw, 2)
+        coarse = (au_row @ self.fields).reshape(gh, gw, 2)
         field = cv2.resize(coarse, (rw, rh), interpolation=cv2.INTER_LINEAR)
         # backward map: source = x - d(x - d(x)) (one fixed-point step of inverting x + d(x))
         first = self.identity - field
         field_at = cv2.remap(field, first, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         source = self.identity - field_at
+        for _ in range(INVERT_STEPS - 1):
+            field_at = cv2.remap(field, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+            source = self.identity - field_at
         warped = cv2.remap(self.roi, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
         self._paint_mouth(warped, au_row)
         out = self.image.copy()
@@ -206,9 +311,12 @@ class _PreparedFace:
         return out
 
     def _paint_mouth(self, roi: np.ndarray, au_row: np.ndarray) -> None:
-        """Paint the mouth cavity (and upper teeth) where the lips part further than at rest."""
+        """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (not
+        on a photo whose mouth is open: its own interior is stretched instead)."""
         cv2 = self._cv2
-        disp = np.tensordot(au_row.astype(np.float32), self.basis, axes=1)  # (478, 2)
+        if self.mouth_open:
+            return
+        disp = np.tensordot(au_row, self.basis, axes=1)  # (478, 2)
         du = disp[list(INNER_UPPER_LIP)]
         dl = disp[list(INNER_LOWER_LIP)]
         added_gap = float(np.max((dl - du)[:, 1]))
@@ -249,6 +357,18 @@ class _PreparedFace:
         colour = cavity + teeth[..., None] * (tooth - cavity)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:
+    """(3, 478, 2) px: every landmark moved by a head roll (per radian, about a pivot below the
+    chin) and by a shift of one eye distance in x and in y (the face moves rigidly; the fixed
+    border of the face region feathers it back into the still background)."""
+    pivot = points[152] + np.array([0.0, 0.3 * unit], np.float32)  # the neck, under the chin
+    rel = points - pivot
+    roll = np.stack([-rel[:, 1], rel[:, 0]], axis=1)
+    shift_x = np.broadcast_to(np.array([unit, 0.0], np.float32), points.shape)
+    shift_y = np.broadcast_to(np.array([0.0, unit], np.float32), points.shape)
+    return np.stack([roll, shift_x, shift_y]).astype(np.float32)
 
 
 def _mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:

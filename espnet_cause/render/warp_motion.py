@@ -45,27 +45,44 @@ MOUTH_CENTER = (13, 14)
 #: Gaussian radius with which non-driver landmarks follow the drivers.
 FOLLOW_SIGMA = 0.12
 #: Displacement (face units) at the maximum intensity, per motion.
-BROW_RAISE = 0.2
-BROW_LOWER = 0.15
+BROW_RAISE = 0.25
+BROW_LOWER = 0.35
+#: AU01 raises the inner brow only: full up to INNER_BROW_START from the face's centre line,
+#: fading to 0 over INNER_BROW_WIDTH (face units).
+INNER_BROW_RAISE = 0.3
+INNER_BROW_START = 0.15
+INNER_BROW_WIDTH = 0.25
 BROW_SQUEEZE = 0.07
-LID_RAISE = 0.06
-LID_TIGHTEN = 0.05
-BLINK_CLOSE = 0.95
+LID_RAISE = 0.05
+LID_TIGHTEN = 0.1
+BLINK_CLOSE = 1.15
 CHEEK_RAISE = 0.05
 NOSE_WRINKLE = 0.06
-UPPER_LIP_RAISE = 0.12
+UPPER_LIP_RAISE = 0.18
 CORNER_PULL = 0.10
-DIMPLE = 0.08
-CORNER_DEPRESS = 0.15
-CHIN_RAISE = 0.12
-LIP_STRETCH = 0.10
-LIP_TIGHTEN = 0.08
+DIMPLE = 0.1
+#: AU14's corners move out and this much down (relative to DIMPLE; up reads as a smile).
+DIMPLE_V = 0.1
+CORNER_DEPRESS = 0.3
+CHIN_RAISE = 0.45
+LIP_STRETCH = 0.18
+LIP_TIGHTEN = 0.25
 LIPS_PART_UPPER = 0.05
-LIPS_PART_LOWER = 0.18
+LIPS_PART_LOWER = 0.4
+#: AU25's lower lip comes down this share evenly, the rest most in the middle (a lip curving down
+#: only in the middle reads as a smile).
+LIPS_PART_FLAT = 0.4
+#: ... and the chin follows it only a little (the jaw stays).
+LIPS_PART_CHIN = 0.04
 JAW_DROP = 0.4
 #: Lip corners under AU26: down and in (face units at the maximum).
-JAW_CORNER_DOWN = 0.06
-JAW_CORNER_IN = 0.06
+JAW_CORNER_DOWN = 0.3
+JAW_CORNER_IN = 0.02
+#: Closing the photo's own open mouth: the share of the lip gap the lower lip (and jaw) rises.
+CLOSE_LOWER_SHARE = 0.75
+#: ... and how far past touching the lips are pressed (1 = just touching; the interior squeezed
+#: between them then hides under the lips).
+CLOSE_PRESS = 1.2
 
 
 def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -146,9 +163,7 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     Returns:
         (17, 478, 2) float32: landmark displacement (x, y pixels) for intensity 1 of each AU.
     """
-    origin, ex, ey, unit = face_frame(face)
-    rel = face.points.astype(np.float64) - origin
-    uv = np.stack([rel @ ex, rel @ ey], axis=1) / unit
+    uv, ex, ey, unit = face_uv(face)
     m = _Motions(uv)
     brows = BROWS[0] + BROWS[1]
     eyes = sum(EYE_UPPER + EYE_LOWER + IRISES, ())
@@ -160,7 +175,8 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     bu = np.abs(uv[list(brows), 0])
     inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
     outer = np.clip((bu - 0.05) / 0.4, 0.2, 1.0)
-    m.set("AU01", brows, 0.0, -BROW_RAISE * inner)
+    inner01 = np.clip(1.0 - (bu - INNER_BROW_START) / INNER_BROW_WIDTH, 0.0, 1.0)
+    m.set("AU01", brows, 0.0, -INNER_BROW_RAISE * inner01)
     m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
     m.set("AU04", brows, -np.sign(uv[list(brows), 0]) * BROW_SQUEEZE * inner, BROW_LOWER * inner)
     for au in ("AU01", "AU02", "AU04"):
@@ -206,7 +222,7 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     # Lip corner movers: AU12 up and out, AU14 out, AU15 down, AU20 out and down, AU23 in.
     c, s = m.corner_weight(lips), m.side(lips)
     m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
-    m.set("AU14", lips, s * DIMPLE * c, -0.3 * DIMPLE * c)
+    m.set("AU14", lips, s * DIMPLE * c, DIMPLE_V * DIMPLE * c)
     m.set("AU15", lips, 0.1 * s * CORNER_DEPRESS * c, CORNER_DEPRESS * c)
     m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)
     tight_v = np.where(np.isin(lips, OUTER_UPPER_LIP), 0.4, -0.4) * LIP_TIGHTEN * (1 - c)
@@ -223,9 +239,12 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     # Lips part (AU25): lips separate, jaw still.
     m.set("AU25", INNER_UPPER_LIP, 0.0, -LIPS_PART_UPPER * m.centre_weight(INNER_UPPER_LIP))
     m.set("AU25", OUTER_UPPER_LIP, 0.0, -0.6 * LIPS_PART_UPPER * m.centre_weight(OUTER_UPPER_LIP))
-    m.set("AU25", INNER_LOWER_LIP, 0.0, LIPS_PART_LOWER * m.centre_weight(INNER_LOWER_LIP))
-    m.set("AU25", OUTER_LOWER_LIP, 0.0, 0.8 * LIPS_PART_LOWER * m.centre_weight(OUTER_LOWER_LIP))
-    m.set("AU25", CHIN, 0.0, 0.2 * LIPS_PART_LOWER)
+    flat = LIPS_PART_FLAT
+    part_in = LIPS_PART_LOWER * (flat + (1 - flat) * m.centre_weight(INNER_LOWER_LIP))
+    part_out = 0.8 * LIPS_PART_LOWER * (flat + (1 - flat) * m.centre_weight(OUTER_LOWER_LIP))
+    m.set("AU25", INNER_LOWER_LIP, 0.0, part_in)
+    m.set("AU25", OUTER_LOWER_LIP, 0.0, part_out)
+    m.set("AU25", CHIN, 0.0, LIPS_PART_CHIN)
     m.anchor("AU25", eyes + brows + NOSE)
 
     # Jaw drop (AU26): everything below the mouth line comes down, most at the chin.
@@ -241,19 +260,81 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU26", (61, 291, 78, 308), -m.side((61, 291, 78, 308)) * JAW_CORNER_IN, JAW_CORNER_DOWN)
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
-    # Non-driver landmarks follow nearby drivers (Gaussian weights, decaying far from them).
-    n = len(uv)
-    basis = np.zeros((NUM_AUS, n, 2))
-    for k, drivers in m.drivers.items():
-        if not drivers:
-            continue
-        idx = np.array(list(drivers))
-        disp = np.stack([drivers[i] for i in idx.tolist()])
-        d2 = ((uv[:, None, :] - uv[None, idx, :]) ** 2).sum(-1)
-        w = np.exp(-d2 / (2 * FOLLOW_SIGMA**2))
-        moved = (w @ disp) / np.maximum(w.sum(1, keepdims=True), 1.0)
-        moved[idx] = disp
-        basis[k] = moved
-    # face units -> pixels, per unit of intensity
-    pixels = (basis[..., :1] * ex + basis[..., 1:] * ey) * unit / AU_INTENSITY_MAX
-    return pixels.astype(np.float32)
+    basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
+    return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def _follow(uv: np.ndarray, drivers: dict[int, np.ndarray]) -> np.ndarray:
+    """(478, 2) displacement: the drivers' own, the other landmarks follow nearby drivers
+    (Gaussian weights of radius :data:`FOLLOW_SIGMA`, decaying far from every driver)."""
+    moved = np.zeros((len(uv), 2))
+    if not drivers:
+        return moved
+    idx = np.array(list(drivers))
+    disp = np.stack([drivers[i] for i in idx.tolist()])
+    d2 = ((uv[:, None, :] - uv[None, idx, :]) ** 2).sum(-1)
+    w = np.exp(-d2 / (2 * FOLLOW_SIGMA**2))
+    moved = (w @ disp) / np.maximum(w.sum(1, keepdims=True), 1.0)
+    moved[idx] = disp
+    return moved
+
+
+def _to_pixels(disp: np.ndarray, ex: np.ndarray, ey: np.ndarray, scale: float) -> np.ndarray:
+    """Face-unit displacements (..., 2) -> pixels (float32), times ``scale``."""
+    return ((disp[..., :1] * ex + disp[..., 1:] * ey) * scale).astype(np.float32)
+
+
+def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Landmarks in face units (478, 2), with the face frame's x axis, y axis and unit."""
+    origin, ex, ey, unit = face_frame(face)
+    rel = face.points.astype(np.float64) - origin
+    return np.stack([rel @ ex, rel @ ey], axis=1) / unit, ex, ey, unit
+
+
+def lip_gap(face: Face) -> np.ndarray:
+    """(11,) vertical gap (face units) between each inner upper-lip point and the lower-lip point
+    under it, corner to corner (0 at the corners; negative gaps are clipped to 0)."""
+    uv = face_uv(face)[0]
+    return np.maximum(uv[list(INNER_LOWER_LIP), 1] - uv[list(INNER_UPPER_LIP), 1], 0.0)
+
+
+def build_closure_basis(face: Face) -> np.ndarray:
+    """Displacement that closes the photo's own lip gap (the absolute-target mouth, AU25/AU26 below
+    what the photo shows): the inner lower lip rises :data:`CLOSE_LOWER_SHARE` of the gap above it,
+    the inner upper lip comes down the rest; the outer lips, the chin and the lower face follow the
+    lower lip as the jaw closes. Zero for a photo whose lips already touch.
+
+    Returns:
+        (478, 2) float32 pixels for the full closure (scale by the fraction to close).
+    """
+    uv, ex, ey, unit = face_uv(face)
+    gap = CLOSE_PRESS * lip_gap(face)
+    drivers: dict[int, np.ndarray] = {}
+
+    def put(indices, dv) -> None:
+        for i, v in zip(indices, np.broadcast_to(dv, (len(indices),)).tolist(), strict=True):
+            drivers[i] = np.array([0.0, v])
+
+    up = INNER_UPPER_LIP[1:-1]
+    lo = INNER_LOWER_LIP[1:-1]
+    put(lo, -CLOSE_LOWER_SHARE * gap[1:-1])
+    put(up, (1 - CLOSE_LOWER_SHARE) * gap[1:-1])
+    # outer lips: the gap under/over them, interpolated along the mouth width
+    order = np.argsort(uv[list(INNER_UPPER_LIP), 0])
+    u_inner = uv[list(INNER_UPPER_LIP), 0][order]
+    outer_lo = OUTER_LOWER_LIP[1:-1]
+    outer_up = OUTER_UPPER_LIP[1:-1]
+    put(outer_lo, -CLOSE_LOWER_SHARE * np.interp(uv[list(outer_lo), 0], u_inner, gap[order]))
+    put(outer_up, (1 - CLOSE_LOWER_SHARE) * np.interp(uv[list(outer_up), 0], u_inner, gap[order]))
+    jaw = CLOSE_LOWER_SHARE * float(gap.max())
+    chin = [i for i in CHIN if i not in drivers]
+    put(chin, -jaw)
+    # the rest of the lower face comes up with the jaw (as AU26's profile, reversed)
+    below = np.where(uv[:, 1] > 0.05)[0]
+    lateral = np.clip(1.0 - np.abs(uv[below, 0]) ** 2, 0.15, 1.0)
+    rise = -jaw * _smoothstep(uv[below, 1] / 0.35) * lateral
+    for i, v in zip(below.tolist(), rise.tolist(), strict=True):
+        drivers.setdefault(i, np.array([0.0, v]))
+    for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE + (61, 291, 78, 308):
+        drivers.setdefault(i, np.zeros(2))
+    return _to_pixels(_follow(uv, drivers), ex, ey, unit)

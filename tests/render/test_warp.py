@@ -13,7 +13,7 @@ from espnet_cause.render.warp_motion import INNER_LOWER_LIP, OUTER_LOWER_LIP
 
 @pytest.fixture(scope="module")
 def renderer(landmarker_path):
-    r = WarpRenderer(landmarker_path)
+    r = WarpRenderer(landmarker_path, absolute=False)  # AUs as offsets (test_absolute.py: targets)
     yield r
     r.close()
 

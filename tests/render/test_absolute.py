@@ -1,0 +1,92 @@
+"""Absolute targets: the warp renderer drives the face from the photo's own AUs to the requested."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import lip_gap
+
+
+@pytest.fixture(scope="module")
+def tracker(landmarker_path):
+    with MediaPipeAUExtractor(landmarker_path, threaded=False) as extractor:
+        yield extractor
+
+
+@pytest.fixture(scope="module")
+def smiling(landmarker_path, grace):
+    """The demo photo made into a smile with an open mouth by the renderer itself (as offsets)."""
+    row = np.zeros((1, NUM_AUS), np.float32)
+    for name, value in (("AU06", 2.0), ("AU12", 4.0), ("AU25", 4.0), ("AU26", 2.0)):
+        row[0, au_index(name)] = value
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    image = next(renderer.render(grace, row))
+    renderer.close()
+    return image
+
+
+def test_zeros_stop_the_smile_and_close_the_mouth(landmarker_path, landmarker, tracker, smiling):
+    own = tracker.read_photo(smiling)
+    assert own[au_index("AU12")] > 1.5 and own[au_index("AU25")] > 0.5  # the photo smiles, open
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(smiling)
+    np.testing.assert_allclose(renderer.photo_aus, own, atol=0.3)  # read by the tracker itself
+    neutral = next(renderer.render(smiling, np.zeros((1, NUM_AUS), np.float32)))
+    read = tracker.read_photo(neutral)
+    assert read[au_index("AU12")] <= 0.5 * own[au_index("AU12")]
+    assert read[au_index("AU25")] <= 0.5 * own[au_index("AU25")]
+    # the lips come together: the landmarks of the rendered face show a (nearly) closed mouth
+    before = lip_gap(landmarker.detect(smiling)[0]).max()
+    after = lip_gap(landmarker.detect(neutral)[0]).max()
+    assert after < 0.5 * before
+    # the photo's own AUs as targets leave it as it is
+    same = next(renderer.render(smiling, renderer.photo_aus[None]))
+    assert np.array_equal(same, smiling)
+    renderer.close()
+
+
+def test_open_mouth_photo_keeps_its_own_interior(landmarker_path, landmarker, smiling):
+    """No cavity is painted over a photo whose mouth is open: opening further stretches it."""
+    import cv2
+
+    from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
+
+    face = landmarker.detect(smiling)[0]
+    photo = smiling.copy()  # its own interior in a colour no painted cavity has (teeth, tongue)
+    inner = face.points[list(INNER_UPPER_LIP + INNER_LOWER_LIP[::-1])]
+    cv2.fillPoly(photo, [np.round(inner).astype(np.int32)], (60, 200, 80))
+    renderer = WarpRenderer(landmarker_path)
+    own = np.zeros(NUM_AUS, np.float32)
+    own[au_index("AU25")] = own[au_index("AU26")] = 1.0
+    renderer.prepare(photo, face=face, photo_aus=own)
+    wider = own.copy()
+    wider[au_index("AU26")] = 3.0
+    frame = next(renderer.render(photo, wider[None]))
+    cx, cy = face.points[[13, 14]].mean(0).astype(int)
+    mouth = frame[cy - 2 : cy + 3, cx - 6 : cx + 7].astype(float).mean((0, 1))
+    assert mouth[1] > 150 and mouth[0] < 120  # still the photo's own interior colour
+    assert not np.array_equal(frame, photo)
+    renderer.close()
+
+
+def test_photo_aus_below_the_target_move_like_offsets(landmarker_path, landmarker, grace):
+    face = landmarker.detect(grace)[0]
+    own = np.zeros(NUM_AUS, np.float32)
+    own[au_index("AU12")] = 1.0
+    absolute = WarpRenderer(landmarker_path)
+    absolute.prepare(grace, face=face, photo_aus=own)
+    offsets = WarpRenderer(landmarker_path, absolute=False)
+    offsets.prepare(grace, face=face)
+    target = np.zeros((1, NUM_AUS), np.float32)
+    target[0, au_index("AU12")] = 4.0
+    delta = target - own
+    a = next(absolute.render(grace, target))
+    b = next(offsets.render(grace, delta))
+    assert np.abs(a.astype(int) - b).max() <= 1
+    with pytest.raises(CauseError, match="shape"):
+        absolute.prepare(grace, face=face, photo_aus=np.zeros(3))
