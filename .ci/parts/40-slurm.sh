@@ -8,8 +8,17 @@
 set -euo pipefail
 start=$(date +%s)
 stamp() { echo "40-slurm: $* ($(( $(date +%s) - start )) s)"; }
+# One machine has one SLURM cluster (/etc/slurm, the daemons): CI runs of other checkouts at the
+# same time take turns here, so that one's teardown cannot pull the cluster from under another.
+exec 9>/var/lock/espnet-cause-slurm-ci.lock
+if ! flock -w 1200 9; then
+    echo "40-slurm: another CI run held the SLURM cluster for 20 min" >&2
+    bash .ci/slurm/state.sh >&2
+    exit 1
+fi
+stamp "cluster lock taken"
 trap 'bash .ci/slurm/down.sh; stamp "cluster down"' EXIT
-timeout -k 10 180 bash .ci/slurm/up.sh
+timeout -k 10 180 bash .ci/slurm/up.sh 9>&-  # the daemons must not hold the lock
 stamp "cluster up"
 step() {  # step LIMIT_S TEST: one test of tests/cluster/test_slurm_recipe.py, at most LIMIT_S
     local t0 rc=0
