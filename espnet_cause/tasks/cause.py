@@ -79,6 +79,9 @@ class CAUSETask(AbsTask):
     ]
     trainer = Trainer
 
+    #: The model whose keyword arguments ``--model_conf`` takes.
+    model_class = ESPnetCAUSEModel
+
     @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group(description="Task related")
@@ -91,16 +94,10 @@ class CAUSETask(AbsTask):
         group.add_argument(
             "--model_conf",
             action=NestedDictAction,
-            default=get_default_kwargs(ESPnetCAUSEModel),
-            help="Keyword arguments of ESPnetCAUSEModel",
+            default=get_default_kwargs(cls.model_class),
+            help=f"Keyword arguments of {cls.model_class.__name__}",
         )
-        group.add_argument(
-            "--augment_conf",
-            action=NestedDictAction,
-            default=None,
-            help="Keyword arguments of espnet_cause.augment.SpeechAugmenter: acoustic augmentation "
-            "of the training speech (None: no augmentation; {} for the defaults)",
-        )
+        cls.add_training_arguments(group)
         group.add_argument(
             "--num_threads",
             type=int_or_none,
@@ -110,6 +107,17 @@ class CAUSETask(AbsTask):
         )
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)
+
+    @classmethod
+    def add_training_arguments(cls, group) -> None:
+        """The task's own training options (CAUSE: ``--augment_conf``)."""
+        group.add_argument(
+            "--augment_conf",
+            action=NestedDictAction,
+            default=None,
+            help="Keyword arguments of espnet_cause.augment.SpeechAugmenter: acoustic augmentation "
+            "of the training speech (None: no augmentation; {} for the defaults)",
+        )
 
     @classmethod
     def main_worker(cls, args: argparse.Namespace) -> None:

@@ -15,9 +15,6 @@ from collections.abc import Callable
 
 import numpy as np
 from espnet2.torch_utils.initialize import initialize
-from espnet2.utils.get_default_kwargs import get_default_kwargs
-from espnet2.utils.nested_dict_action import NestedDictAction
-from espnet2.utils.types import int_or_none, str_or_none
 
 from espnet_cause.models.emotion_model import ESPnetEmotionModel
 from espnet_cause.tasks.cause import (
@@ -33,29 +30,11 @@ class EmotionTask(CAUSETask):
 
     class_choices_list = [frontend_choices, normalize_choices, encoder_choices]
 
+    model_class = ESPnetEmotionModel
+
     @classmethod
-    def add_task_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        group = parser.add_argument_group(description="Task related")
-        group.add_argument(
-            "--init",
-            type=str_or_none,
-            default=None,
-            help="Parameter initialisation (ESPnet's initialize(); None: PyTorch defaults)",
-        )
-        group.add_argument(
-            "--model_conf",
-            action=NestedDictAction,
-            default=get_default_kwargs(ESPnetEmotionModel),
-            help="Keyword arguments of ESPnetEmotionModel (classes: the corpus's emotions)",
-        )
-        group.add_argument(
-            "--num_threads",
-            type=int_or_none,
-            default=None,
-            help="torch intra-op threads per process (None: torch's default)",
-        )
-        for class_choices in cls.class_choices_list:
-            class_choices.add_arguments(group)
+    def add_training_arguments(cls, group) -> None:
+        """None: the recogniser trains on the speech as it is."""
 
     @classmethod
     def build_preprocess_fn(
