@@ -73,9 +73,17 @@ def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return 2.0 * cov / (var_p + var_t + (mean_p - mean_t) ** 2 + VAR_EPS)
 
 
-def _masked_mean(errors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of (B, T, D) ``errors`` over the frames where the (B, T) ``mask`` is True."""
+def _masked_mean(
+    errors: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean of (B, T, D) ``errors`` over the frames where the (B, T) ``mask`` is True.
+
+    ``weights``: (D,) per-dimension weights (the mean is over dimensions weighted by them,
+    divided by D: weights with mean 1 keep the scale), or None for all 1.
+    """
     m = mask.unsqueeze(-1).to(errors.dtype)
+    if weights is not None:
+        errors = errors * weights.to(errors)
     return (errors * m).sum() / (m.sum() * errors.size(-1)).clamp(min=1.0)
 
 
@@ -85,18 +93,25 @@ class _MaskedFrameLoss(nn.Module):
     def error(self, diff: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        mask: torch.Tensor,
+        weights: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Compute the loss.
 
         Args:
             pred: (B, T, D) predictions.
             target: (B, T, D) targets.
             mask: (B, T) True on valid frames.
+            weights: (D,) per-dimension weights, or None (all 1).
 
         Returns:
             Scalar loss.
         """
-        return _masked_mean(self.error(pred - target), mask)
+        return _masked_mean(self.error(pred - target), mask, weights)
 
 
 class MaskedMSELoss(_MaskedFrameLoss):
@@ -116,6 +131,16 @@ class MaskedL1Loss(_MaskedFrameLoss):
 class CCCLoss(nn.Module):
     """``1 - CCC`` averaged over dimensions (CCC over all valid frames of the batch)."""
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Loss of (B, T, D) ``pred`` against ``target`` on the (B, T) ``mask``; in [0, 2]."""
-        return 1.0 - masked_ccc(pred, target, mask).mean()
+    def forward(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        mask: torch.Tensor,
+        weights: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Loss of (B, T, D) ``pred`` against ``target`` on the (B, T) ``mask``; in [0, 2] when
+        the (D,) ``weights`` (None: all 1) have mean 1."""
+        loss = 1.0 - masked_ccc(pred, target, mask)
+        if weights is not None:
+            loss = loss * weights.to(loss)
+        return loss.mean()

@@ -38,6 +38,26 @@ from espnet_cause.models.frontend import frontend_fs_hop
 from espnet_cause.targets import get_target
 
 
+def output_weights(names: tuple[str, ...], weights: dict[str, float] | None) -> torch.Tensor:
+    """(D,) loss weights of the outputs ``names`` (mean 1), or an empty tensor for none.
+
+    Raises:
+        ValueError: for a name that is not an output or a weight that is not positive.
+    """
+    if not weights:
+        return torch.zeros(0)
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        raise ValueError(
+            f"loss_au_weights: {', '.join(unknown)} not among the outputs ({', '.join(names)})"
+        )
+    bad = {k: v for k, v in weights.items() if not float(v) > 0}
+    if bad:
+        raise ValueError(f"loss_au_weights must be > 0, got {bad}")
+    w = torch.tensor([float(weights.get(n, 1.0)) for n in names])
+    return w / w.mean()
+
+
 class ESPnetCAUSEModel(AbsESPnetModel):
     """CAUSE: crossmodal action unit sequence estimation from speech.
 
@@ -62,6 +82,9 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             ``k + lookahead_frames``. Faces move before the sound they shape (and
             smooth teacher tracks look ahead), so a strictly causal model (0) is always late;
             streaming latency grows by ``lookahead_frames / au_fps``.
+        loss_au_weights: Weights of some outputs in every loss, by column name (e.g.
+            ``{AU25: 3.0, AU26: 3.0}``; the others weigh 1), rescaled to mean 1 over the
+            outputs so the loss keeps its scale; None (default): all equal.
     """
 
     def __init__(
@@ -79,6 +102,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         extract_feats_in_collect_stats: bool = True,
         target: str = "au",
         lookahead_frames: int = 0,
+        loss_au_weights: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
         if lookahead_frames < 0:
@@ -110,6 +134,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             {"mse": MaskedMSELoss(), "l1": MaskedL1Loss(), "ccc": CCCLoss()}
         )
         self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+        weights = output_weights(space.names, loss_au_weights)
+        self.register_buffer("loss_au_weights", weights, persistent=False)
 
     # ------------------------------------------------------------------ features
     def _extract_feats(
@@ -212,7 +238,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         if self.au_normalize is not None:
             target, _ = self.au_normalize(target, au_lengths)
         mask = length_mask(au_lengths, au.size(1))
-        values = {name: fn(pred, target, mask) for name, fn in self.losses.items()}
+        weights = self.loss_au_weights if self.loss_au_weights.numel() else None
+        values = {name: fn(pred, target, mask, weights) for name, fn in self.losses.items()}
         loss = sum(w * values[name] for name, w in self.loss_weights.items() if w > 0)
         # correlation is invariant to the per-AU affine normalisation: no need to map back
         pcc = masked_pearson(pred.detach(), au, mask)

@@ -155,6 +155,8 @@ class ESPnetAUTTSModel(ESPnetTTSModel):
         """
         if au is not None:
             if self.au_normalize is not None:
-                au = self.au_normalize(au[None])[0][0]
+                # GlobalMVN works in place: normalise a copy, or the caller's stream (a cached
+                # reference reused for the next sentence) is normalised again at every call
+                au = self.au_normalize(au[None].clone())[0][0]
             kwargs["au"] = au  # passed through decode_config to tts.inference
         return super().inference(text, **kwargs)

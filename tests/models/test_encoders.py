@@ -11,6 +11,10 @@ from espnet_cause.models.encoders.rnn import RNNEncoder
 TINY = {
     "cnn": (CNNEncoder, dict(hidden_size=8, channels=[8, 6, 4])),
     "cnn_causal": (CNNEncoder, dict(hidden_size=8, channels=[8, 6, 4], causal=True)),
+    "cnn_causal_norm": (
+        CNNEncoder,
+        dict(hidden_size=8, channels=[8, 6, 4], causal=True, input_norm_frames=4),
+    ),
     "dcnn": (DilatedCNNEncoder, dict(hidden_size=8, channels=[8, 4], dilations=[1, 3])),
     "dcnn_causal": (
         DilatedCNNEncoder,
@@ -59,7 +63,9 @@ def test_batch_equals_single(name):
     assert torch.allclose(hs[1, :6], single[0], atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["cnn_causal", "dcnn_causal", "rnn_causal", "mlp"])
+@pytest.mark.parametrize(
+    "name", ["cnn_causal", "cnn_causal_norm", "dcnn_causal", "rnn_causal", "mlp"]
+)
 def test_causal_and_chunks(name):
     torch.manual_seed(0)
     enc = build(name).eval()
@@ -80,7 +86,7 @@ def test_causal_and_chunks(name):
     assert torch.allclose(torch.cat(outs, 1), full, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["cnn", "cnn_causal", "dcnn", "dcnn_causal"])
+@pytest.mark.parametrize("name", ["cnn", "cnn_causal", "cnn_causal_norm", "dcnn", "dcnn_causal"])
 def test_silence_stays_silence_at_the_edges(name):
     """A constant input (steady silence) gives the same output at every frame, edges included.
 

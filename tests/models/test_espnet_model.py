@@ -133,3 +133,32 @@ def test_lookahead_frames_bound_what_a_causal_model_sees(lookahead):
     assert torch.allclose(batch[1, :n], alone[:n], atol=1e-5)
     with pytest.raises(ValueError, match="lookahead_frames"):
         model(lookahead_frames=-1)
+
+
+def test_loss_au_weights_weigh_the_named_outputs(tmp_path):
+    from espnet_cause.au import AU_NAMES
+    from espnet_cause.models.espnet_model import output_weights
+
+    w = output_weights(AU_NAMES, {"AU25": 3.0, "AU26": 3.0})
+    assert w.mean().item() == pytest.approx(1.0)
+    w25 = float(w[AU_NAMES.index("AU25")])
+    assert w25 == pytest.approx(3 * float(w[0]))
+    torch.manual_seed(0)
+    speech = torch.randn(1, 16000) * 0.1
+    au, au_lengths = torch.rand(1, 25, NUM_AUS) * 5, torch.tensor([25])
+    plain = model(tmp_path).eval()
+    weighted = model(tmp_path, loss_au_weights={"AU25": 3.0, "AU26": 3.0}).eval()
+    weighted.load_state_dict(plain.state_dict())  # the weights are not saved in a model
+    loss_plain = plain(speech, torch.tensor([16000]), au, au_lengths)[0]
+    au_wrong_mouth = au.clone()
+    au_wrong_mouth[..., AU_NAMES.index("AU25")] += 2.0  # an error on AU25 alone
+    d_plain = plain(speech, torch.tensor([16000]), au_wrong_mouth, au_lengths)[0] - loss_plain
+    d_weighted = (
+        weighted(speech, torch.tensor([16000]), au_wrong_mouth, au_lengths)[0]
+        - weighted(speech, torch.tensor([16000]), au, au_lengths)[0]
+    )
+    assert float(d_weighted) == pytest.approx(float(d_plain) * w25, rel=1e-3)
+    with pytest.raises(ValueError, match="AU99 not among the outputs"):
+        model(tmp_path, loss_au_weights={"AU99": 2.0})
+    with pytest.raises(ValueError, match="must be > 0"):
+        model(tmp_path, loss_au_weights={"AU25": 0.0})

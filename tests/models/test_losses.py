@@ -60,3 +60,19 @@ def test_losses_backward():
     pred.requires_grad_(True)
     (MaskedMSELoss()(pred, target, mask) + CCCLoss()(pred, target, mask)).backward()
     assert torch.all(pred.grad[1, 4:] == 0)
+
+
+def test_per_dimension_weights():
+    pred = torch.zeros(1, 2, 3)
+    target = torch.zeros(1, 2, 3)
+    target[..., 2] = 2.0  # only dimension 2 is wrong
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    w = torch.tensor([0.5, 0.5, 2.0])
+    assert MaskedMSELoss()(pred, target, mask).item() == pytest.approx(4.0 / 3)
+    assert MaskedMSELoss()(pred, target, mask, w).item() == pytest.approx(8.0 / 3)
+    assert MaskedL1Loss()(pred, target, mask, w).item() == pytest.approx(4.0 / 3)
+    pred, target, mask = _batch()
+    pred[..., 0] = -target[..., 0]  # dimension 0 anti-correlated: its 1 - CCC is large
+    plain = CCCLoss()(pred, target, mask)
+    assert CCCLoss()(pred, target, mask, torch.tensor([2.0, 0.5, 0.5])) > plain
+    assert CCCLoss()(pred, target, mask, torch.tensor([0.5, 1.25, 1.25])) < plain

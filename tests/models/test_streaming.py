@@ -15,6 +15,9 @@ from espnet_cause.models.streaming import StreamingSpeech2AU, algorithmic_latenc
 
 ENCODERS = {
     "cnn": lambda d: CNNEncoder(input_size=d, hidden_size=8, channels=[8, 4], causal=True),
+    "cnn_norm": lambda d: CNNEncoder(
+        input_size=d, hidden_size=8, channels=[8, 4], causal=True, input_norm_frames=5
+    ),
     "dcnn": lambda d: DilatedCNNEncoder(
         input_size=d, hidden_size=8, channels=[8, 8, 4], dilations=[1, 3, 9], causal=True
     ),
@@ -53,6 +56,8 @@ def build(tmp_path, encoder: str, lookahead_frames: int = 0) -> ESPnetCAUSEModel
         ("mlp", 5003, 333, 0),
         ("cnn", 5003, 333, 0),
         ("cnn", 16000, 640, 2),
+        ("cnn_norm", 16000, 640, 2),
+        ("cnn_norm", 5003, 333, 0),
         ("rnn", 5003, 333, 3),
     ],
 )

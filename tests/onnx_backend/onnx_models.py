@@ -15,6 +15,10 @@ N_MELS = 12
 ENCODERS = {
     "cnn": ("cnn", {"hidden_size": 16, "channels": [16, 8]}),
     "cnn_c": ("cnn", {"hidden_size": 16, "channels": [16, 8], "causal": True}),
+    "cnn_norm_c": (
+        "cnn",
+        {"hidden_size": 16, "channels": [16, 8], "causal": True, "input_norm_frames": 7},
+    ),  # fmt: skip
     "dcnn_c": (
         "dcnn",
         {"hidden_size": 8, "channels": [8, 8, 4], "dilations": [1, 3, 9], "causal": True},

@@ -106,6 +106,19 @@ def test_fastspeech2_au_trains_with_frame_level_au(tts_corpus, tmp_path):
     smile[:, 8] = np.linspace(0, 5, 30)  # AU12 rising
     happy = tts("a b c", au=smile)
     free = tts("a b c")
+
+    # a global-MVN AU normaliser (as the recipe's) works in place: the caller's stream must be
+    # left as given, so that a reference reused for the next sentence gives the same voice
+    from espnet2.layers.global_mvn import GlobalMVN
+
+    stats = tmp_path / "au_stats.npz"
+    np.savez(stats, count=np.array(10.0), sum=np.full(17, 5.0), sum_square=np.full(17, 10.0))
+    tts.model.au_normalize = GlobalMVN(stats)
+    kept = smile.copy()
+    first = tts("a b c", au=smile)
+    second = tts("a b c", au=smile)
+    np.testing.assert_array_equal(smile, kept)
+    np.testing.assert_allclose(second["pitch"], first["pitch"], rtol=0, atol=1e-6)
     assert calm["au"].shape == happy["au"].shape == (4, 17)
     # the AU sets the token pitch (and durations, so the lengths may differ), and the features
     assert np.abs(calm["pitch"] - happy["pitch"]).max() > 1e-5

@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from espnet_cause.models.encoders.abs_encoder import AbsCAUSEEncoder, length_mask
+from espnet_cause.models.encoders.causal_norm import CausalMeanNorm
 
 DEFAULT_CHANNELS = (128, 64, 64, 32, 32, 16, 16, 8)
 DILATED_DILATIONS = (1, 3, 9, 27, 1, 3, 9, 27)
@@ -50,6 +51,7 @@ class GatedConvBlock(nn.Module):
         dropout: float = 0.1,
         causal: bool = False,
         negative_slope: float = 0.2,
+        input_norm_frames: int = 0,
     ) -> None:
         super().__init__()
         self.conv = weight_norm(
@@ -90,6 +92,9 @@ class CNNEncoder(AbsCAUSEEncoder):
         dropout: Dropout probability in the blocks.
         causal: No look-ahead (left padding only); needed for streaming.
         negative_slope: LeakyReLU slope.
+        input_norm_frames: When > 0, subtract from every input feature its causal mean over
+            this many frames first (:class:`CausalMeanNorm`: removes a microphone's gain and
+            stationary EQ); 0 (default): off.
     """
 
     def __init__(
@@ -102,8 +107,12 @@ class CNNEncoder(AbsCAUSEEncoder):
         dropout: float = 0.1,
         causal: bool = False,
         negative_slope: float = 0.2,
+        input_norm_frames: int = 0,
     ) -> None:
         super().__init__()
+        if input_norm_frames < 0:
+            raise ValueError(f"input_norm_frames must be >= 0, got {input_norm_frames}")
+        self.input_norm = CausalMeanNorm(input_norm_frames) if input_norm_frames > 0 else None
         channels = list(channels)
         dilations = [1] * len(channels) if dilations is None else list(dilations)
         if len(dilations) != len(channels):
@@ -142,6 +151,8 @@ class CNNEncoder(AbsCAUSEEncoder):
         # (B, 1, T) index of the frame each position holds: itself, or the last valid one
         last = (ilens.to(xs.device) - 1).clamp(min=0)[:, None]
         hold = torch.minimum(torch.arange(num_frames, device=xs.device)[None, :], last)[:, None]
+        if self.input_norm is not None:
+            xs = self.input_norm(xs)
         h = self.input_layer(xs).transpose(1, 2)
         for block in self.blocks:
             h = block(h.gather(2, hold.expand(-1, h.size(1), -1)))
@@ -151,14 +162,19 @@ class CNNEncoder(AbsCAUSEEncoder):
         """Per block, (B, C_in, context) frames of NaN: "no frame yet".
 
         The first chunk replaces them with copies of its first frame, which is the left padding
-        of the offline causal forward (replicated edge), so streaming equals offline.
+        of the offline causal forward (replicated edge), so streaming equals offline. With
+        ``input_norm_frames``, the normaliser's (B, W - 1, D) history comes first.
         """
         if not self.causal:
             return super().init_state(batch_size, device)
-        return [
+        state = [
             torch.full((batch_size, b.conv.in_channels, b.context), float("nan"), device=device)
             for b in self.blocks
         ]
+        if self.input_norm is not None:
+            dim = self.input_layer[0].in_features
+            state.insert(0, self.input_norm.init_state(batch_size, dim, device))
+        return state
 
     def forward_chunk(self, xs: torch.Tensor, state: list) -> tuple[torch.Tensor, list]:
         """See :meth:`AbsCAUSEEncoder.forward_chunk`; the state is each block's last inputs."""
@@ -166,8 +182,12 @@ class CNNEncoder(AbsCAUSEEncoder):
             return super().forward_chunk(xs, state)
         if xs.size(1) == 0:
             return xs.new_zeros(xs.size(0), 0, self._output_size), state
-        h = self.input_layer(xs).transpose(1, 2)
         new_state = []
+        if self.input_norm is not None:
+            xs, norm_state = self.input_norm.forward_chunk(xs, state[0])
+            new_state.append(norm_state)
+            state = state[1:]
+        h = self.input_layer(xs).transpose(1, 2)
         for block, past in zip(self.blocks, state):
             past = torch.where(torch.isnan(past), h[:, :, :1], past)  # stream start: the edge
             full = torch.cat([past, h], dim=2)
@@ -188,6 +208,7 @@ class DilatedCNNEncoder(CNNEncoder):
         dropout: Dropout probability.
         causal: No look-ahead (left padding only).
         negative_slope: LeakyReLU slope.
+        input_norm_frames: Causal mean normalisation window (0: off); see :class:`CNNEncoder`.
     """
 
     def __init__(
@@ -200,6 +221,7 @@ class DilatedCNNEncoder(CNNEncoder):
         dropout: float = 0.1,
         causal: bool = False,
         negative_slope: float = 0.2,
+        input_norm_frames: int = 0,
     ) -> None:
         super().__init__(
             input_size=input_size,
@@ -210,4 +232,5 @@ class DilatedCNNEncoder(CNNEncoder):
             dropout=dropout,
             causal=causal,
             negative_slope=negative_slope,
+            input_norm_frames=input_norm_frames,
         )
