@@ -4,7 +4,7 @@
 ``au_fps`` (rows sum to 1, the corpus's absent classes exactly 0); :func:`utterance_vector` is
 their mean. :func:`infer_emotion_set` writes, in its output directory::
 
-    posteriors.scp / posteriors.ark   (T, 8) float32 per utterance (Kaldi matrices)
+    posteriors.scp / posteriors.ark   (T, 8) float32 per utterance (Kaldi matrices); au_fps
     utterance.tsv                     utt, predicted class, the 8 utterance-level posteriors
     emotion_infer_report.tsv          key, status, reason, frames (bad items skipped with why)
 """
@@ -112,7 +112,7 @@ def infer_emotion_set(
     """
     from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.io.au_files import KaldiArkWriter
+    from espnet_cause.io.au_files import AU_FPS_FILE, KaldiArkWriter, write_au_fps
     from espnet_cause.io.audio import load_speech
     from espnet_cause.io.datadir import read_kaldi_map
 
@@ -138,5 +138,6 @@ def infer_emotion_set(
         rows.append(f"{key}\t{EMOTIONS[int(np.argmax(vec))]}\t{probs}")
     with atomic_write(output_dir / UTTERANCE_TABLE) as tmp:
         tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_au_fps(output_dir / AU_FPS_FILE, recogniser.au_fps)  # the posteriors' frame rate
     finish(output_dir / REPORT_FILE, wavs, records, ("frames",), what="utterance")
     return vectors

@@ -8,6 +8,12 @@ Example:
 The YAML keys are the keyword arguments of ``GANimationTrainer`` one to one; command-line flags
 override them. Multi-GPU: ``torchrun --nproc_per_node N -m espnet_cause.bin.ganimation_train
 ...`` (each process takes ``--batch_size`` faces; gradients are averaged across processes).
+The emotion-conditioned variant (8 emotion probabilities instead of 17 AUs, an emotion
+classification head instead of the AU regression head; ``conf/ganimation_emotion_ci.yaml``)::
+
+    python -m espnet_cause.bin.ganimation_train --config conf/ganimation_emotion_ci.yaml \
+        --train_dir dump/faces --emotion_labels dump/train/emotion --output_dir exp/ganimation_emotion
+
 Outputs in ``--output_dir``: ``checkpoint.pth`` (networks + optimisers, for ``--resume``),
 ``generator.pth`` (for ``render --ganimation_model``), TensorBoard scalars and image grids in
 ``tensorboard/`` (rows: input, output, attention, colour, reconstruction).
@@ -37,6 +43,8 @@ _OVERRIDES = {
     "save_interval": int,
     "seed": int,
     "device": str,
+    "condition": str,  # au | emotion
+    "emotion_labels": str,  # condition emotion: dump/<set>/emotion (<utt> <class index>)
 }
 
 

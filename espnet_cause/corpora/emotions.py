@@ -11,8 +11,8 @@ corpus      classes (from)
 mead        all 8 (the ``<emotion>`` folder: angry, contempt, disgusted, fear, happy, neutral,
             sad, surprised)
 crema_d     6: angry, disgusted, fearful, happy, neutral, sad (``ANG DIS FEA HAP NEU SAD``)
-mini        5: neutral, happy, sad, angry, surprised (drawn per utterance; each changes the voice
-            and adds its own AUs, see :mod:`espnet_cause.corpora.mini_moods`)
+mini        3: neutral, happy, sad (drawn per utterance; each changes the voice and adds its own
+            AUs; angry and surprised are defined too, see :mod:`espnet_cause.corpora.mini_moods`)
 ==========  ==================================================================================
 
 :func:`write_emotion_labels` turns ``data/<set>/emotion`` into the recogniser's training labels
@@ -32,7 +32,7 @@ from espnet_cause.errors import CauseError
 CORPUS_CLASSES: dict[str, tuple[str, ...]] = {
     "mead": EMOTIONS,
     "crema_d": ("neutral", "happy", "sad", "angry", "disgusted", "fearful"),
-    "mini": ("neutral", "happy", "surprised", "sad", "angry"),
+    "mini": ("neutral", "happy", "sad"),  # corpora.mini_moods: neutral + EMOTIONAL
 }
 #: File names: per data dir, beside the data dirs, and the recogniser's labels in a dump dir.
 LABEL_FILE = "emotion"

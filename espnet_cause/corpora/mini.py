@@ -15,9 +15,10 @@ What is generated (all deterministic from ``seed``):
   ones, which have no human face), so more speakers use more of them; each speaker has its own
   base pitch (25-75), pitch range (35-85) and speaking rate (130-200 words per minute).
 - ``utts_per_speaker`` sentences each (default 30) from the word lists in
-  :mod:`espnet_cause.corpora.mini_text`; per utterance a mood ``m`` (neutral 0, or happy/sad with
-  strength 0.6-1.0) that changes the speech -- pitch ``+15 m``, pitch range ``+20 m``, rate
-  ``x (1 + 0.15 m)`` -- plus small random jitter of pitch and rate.
+  :mod:`espnet_cause.corpora.mini_text`; per utterance a mood (v5: neutral, happy, sad, angry or
+  surprised, with a strength 0.6-1.0; :mod:`espnet_cause.corpora.mini_moods`) that changes the
+  speech -- pitch, pitch range, rate, loudness -- and adds its own AUs, plus small random jitter
+  of pitch and rate. The mood is the utterance's emotion label (``data/<set>/emotion``).
 - 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter), the speech preceded by
   0-0.8 s of silence (v4, :data:`espnet_cause.corpora.mini_synth.LEAD_SILENCE_S`).
 - An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV. The mouth
@@ -32,7 +33,8 @@ Layout of ``corpus_dir``::
 
     wav/<utt>.wav   au/<utt>.csv   video/<utt>.mp4
     phonemes/<utt>.ctm  eSpeak's phonemes with their times (Kaldi CTM; for TTS durations)
-    metadata.tsv    utt, speaker, voice, rate, pitch, range, mood, text (one line per utterance)
+    metadata.tsv    utt, speaker, voice, rate, pitch, range, emotion, mood, text (one line per
+                    utterance; emotion and mood: the mood and its strength)
     mini_corpus.json  the generation config and "complete": true once everything is validated
 
 Generation is idempotent: a complete corpus with the same config is reused; an interrupted one is
@@ -203,12 +205,12 @@ def _render_videos(
 
 
 def _write_metadata(corpus_dir: Path, items: list[MiniItem]) -> None:
-    lines = ["utt\tspeaker\tvoice\trate\tpitch\trange\tmood\ttext"]
+    lines = ["utt\tspeaker\tvoice\trate\tpitch\trange\temotion\tmood\ttext"]
     for it in items:
         s = it.settings
         lines.append(
             f"{it.utt_id}\t{it.speaker}\t{s.voice}\t{s.rate}\t{s.pitch}\t{s.pitch_range}\t"
-            f"{it.mood}\t{it.text}"
+            f"{it.emotion}\t{it.mood}\t{it.text}"
         )
     with atomic_write(corpus_dir / METADATA) as tmp:
         Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -349,7 +351,7 @@ def list_mini(corpus_dir: str | os.PathLike) -> list[Utterance]:
     utts = []
     for line in meta.read_text(encoding="utf-8").splitlines()[1:]:
         fields = line.split("\t")
-        utt_id, speaker, text = fields[0], fields[1], fields[-1]
+        utt_id, speaker, emotion, text = fields[0], fields[1], fields[6], fields[-1]
         wav_path, csv_path, mp4_path = utterance_paths(corpus_dir, utt_id)
         utts.append(
             Utterance(
@@ -359,6 +361,7 @@ def list_mini(corpus_dir: str | os.PathLike) -> list[Utterance]:
                 video=mp4_path if mp4_path.is_file() else None,
                 au_csv=csv_path,
                 text=text,
+                emotion=emotion,
             )
         )
     return utts

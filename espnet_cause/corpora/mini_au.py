@@ -28,21 +28,20 @@ The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)
    brows are slow).
    Brows: ``up = max(z - 0.2, 0)``, ``down = max(-z - 0.2, 0)``;
    ``AU01 = 3.0 * up``, ``AU02 = 2.4 * up``, ``AU04 = 3.0 * down``.
-3. **Mood** ``m`` in [-1, 1] per utterance (also audible: the speech of a happy utterance is
-   higher, wider in pitch and faster; a sad one lower, flatter and slower, see
-   :mod:`espnet_cause.corpora.mini`). Happy (``m > 0``): ``AU06 += 2.0 m``, ``AU12 += 2.5 m``.
-   Sad (``m < 0``): ``AU15 += 2.0 |m|``, ``AU04 += 1.0 |m|``. The offset ramps in over the first
-   0.3 s.
+3. **Mood** (v5): the utterance's emotion and strength ``s`` (also audible in the voice) add
+   that emotion's AUs times ``s`` (table in :mod:`espnet_cause.corpora.mini_moods`: happy
+   AU06/AU12/AU14, sad AU15/AU04/AU09/AU23, angry AU04/AU05/AU07/AU23, surprised
+   AU01/AU02/AU05/AU26). The offset ramps in over the first 0.3 s. Without an emotion (v3
+   callers) a signed ``mood`` picks happy (``m > 0``) or sad (``m < 0``).
 4. **Effort, pauses and fricatives** (from the same loudness and voicing): lid tightener
    ``AU07 = 1.5 * l**2``; chin raiser ``AU17 = 1.5 * p`` with the pause signal
    ``p = 1 - smooth(l, sigma 5 frames)``; lip stretcher ``AU20 = 2.0 * smooth(l * unvoiced)``
    (loud but unvoiced: fricatives; v2 only, v3 takes AU20 from the visemes); upper lid raiser
    ``AU05 = 1.0 * up``.
-5. **More mood**: happy adds ``AU14 += 1.5 m``; sad adds ``AU09 += 1.0 |m|``, ``AU23 += 1.5 |m|``.
-6. **Blinks** AU45: a 150 ms bump peaking at 4.0 at each pause onset (the slow loudness falling
+5. **Blinks** AU45: a 150 ms bump peaking at 4.0 at each pause onset (the slow loudness falling
    below 0.35 after speech), as people blink at phrase boundaries.
-7. **Noise**: every AU gets smooth Gaussian noise (sigma 3 frames, standard deviation 0.1).
-8. Everything is clipped to the OpenFace scale 0..5.
+6. **Noise**: every AU gets smooth Gaussian noise (sigma 3 frames, standard deviation 0.1).
+7. Everything is clipped to the OpenFace scale 0..5.
 
 Every AU depends on the speech, so a perfect model scores a PCC near 1 on every AU but for the
 noise; the mean PCC a model reaches says how much of the rule it learned.
@@ -80,18 +79,14 @@ MOUTH_GAINS = {"AU25": (4.5, 0.5), "AU26": (4.0, 1.5), "AU10": (1.2, 1.0)}
 #: Gains of the brow AUs on upward (AU01, AU02) and downward (AU04) F0 excursions.
 BROW_UP_GAINS = {"AU01": 3.0, "AU02": 2.4}
 BROW_DOWN_GAINS = {"AU04": 3.0}
-#: Mood offsets per unit of mood: happy (m > 0) and sad (m < 0).
-HAPPY_GAINS = {"AU06": 2.0, "AU12": 2.5}
-SAD_GAINS = {"AU15": 2.0, "AU04": 1.0}
+#: The mood AUs ramp in over this long, in seconds.
 MOOD_RAMP_S = 0.3
-#: Effort, pause and fricative drivers (rule step 4) and the extra mood AUs (step 5).
+#: Effort, pause and fricative drivers (rule step 4).
 EFFORT_GAIN = {"AU07": 1.5}
 PAUSE_GAIN = {"AU17": 1.5}
 PAUSE_SMOOTH_FRAMES = 5.0
 FRICATIVE_GAIN = {"AU20": 2.0}
 LID_UP_GAIN = {"AU05": 1.0}
-HAPPY_EXTRA_GAINS = {"AU14": 1.5}
-SAD_EXTRA_GAINS = {"AU09": 1.0, "AU23": 1.5}
 #: Blinks at pause onsets: loudness threshold, duration and peak intensity.
 BLINK_PAUSE_THRESHOLD = 0.35
 BLINK_DURATION_S = 0.15
@@ -193,6 +188,7 @@ def au_track_from_speech(
     rng: np.random.Generator,
     fps: float,
     phonemes: Sequence | None = None,
+    emotion: str | None = None,
 ) -> np.ndarray:
     """Apply the rule (module docstring) to one utterance.
 
@@ -201,12 +197,15 @@ def au_track_from_speech(
         sr: Its sample rate.
         f0_mean: The speaker's mean log F0.
         f0_std: The speaker's standard deviation of log F0.
-        mood: Utterance mood in [-1, 1] (negative sad, positive happy).
+        mood: Strength of the utterance's mood, 0-1 (without ``emotion``: in [-1, 1],
+            negative sad, positive happy).
         rng: Random generator for blinks and noise (seed it per utterance).
         fps: AU frame rate.
         phonemes: The utterance's timed phonemes
             (:class:`~espnet_cause.corpora.espeak.Phoneme`, times in seconds of ``samples``)
             for the v3 mouth; None for the v2 loudness-only mouth.
+        emotion: The mood (:data:`espnet_cause.corpora.mini_moods.MOODS`), or None (sign of
+            ``mood``).
 
     Returns:
         (T, 17) float32 AU intensities, T = ceil(duration * fps), OpenFace order, 0..5.
@@ -246,12 +245,11 @@ def au_track_from_speech(
         aus[:, au_index(name)] += gain * down
 
     ramp = np.clip(times / MOOD_RAMP_S, 0.0, 1.0)
-    mood_gains = {**HAPPY_GAINS, **HAPPY_EXTRA_GAINS} if mood > 0 else {}
-    if mood < 0:
-        mood_gains = dict(SAD_GAINS)
-        for name, gain in SAD_EXTRA_GAINS.items():
-            mood_gains[name] = mood_gains.get(name, 0.0) + gain
-    for name, gain in mood_gains.items():
+    from espnet_cause.corpora.mini_moods import MOODS
+
+    if emotion is None:
+        emotion = "happy" if mood > 0 else "sad" if mood < 0 else "neutral"
+    for name, gain in MOODS[emotion].aus.items():
         aus[:, au_index(name)] += gain * abs(mood) * ramp
 
     for name, gain in EFFORT_GAIN.items():

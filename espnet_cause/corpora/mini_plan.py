@@ -13,10 +13,12 @@ import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.corpora.espeak import VoiceSettings
+from espnet_cause.corpora.mini_moods import draw_mood, mood_voice
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
-MINI_VERSION = 4  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;
-# 4: the mouth fully scaled by loudness, silence before the voice
+MINI_VERSION = 5  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;
+# 4: the mouth fully scaled by loudness, silence before the voice;
+# 5: moods as emotion labels (metadata.tsv emotion + strength columns; same speech and AUs as 4)
 SAMPLE_RATE = 16000
 #: eSpeak NG's English voices (accents), cycled over the speakers.
 ENGLISH_VOICES = (
@@ -40,17 +42,6 @@ VARIANTS = (
 SPEAKER_PITCH = (25, 75)
 SPEAKER_RANGE = (35, 85)
 SPEAKER_RATE = (130, 200)
-#: Mood: probability of neutral, strength range of happy/sad, and its effect on the speech.
-NEUTRAL_PROB = 1.0 / 3.0
-MOOD_STRENGTH = (0.6, 1.0)
-MOOD_PITCH = 15.0
-MOOD_RANGE = 20.0
-MOOD_RATE = 0.15
-#: Loudness change of the speech per unit of mood, in dB (happy louder, sad softer).
-MOOD_GAIN_DB = 6.0
-#: Per-utterance jitter: pitch standard deviation, relative rate half-width.
-PITCH_JITTER = 3.0
-RATE_JITTER = 0.06
 #: Sentences spoken in each voice (neutral) to measure the speaker's F0 statistics.
 CALIBRATION_SENTENCES = (
     "The morning was quiet and the river was calm.",
@@ -74,12 +65,13 @@ class MiniConfig:
 
 @dataclasses.dataclass(frozen=True)
 class MiniItem:
-    """The plan of one utterance."""
+    """The plan of one utterance (``emotion``: its mood, ``mood``: the mood's strength 0-1)."""
 
     utt_id: str
     speaker: str
     speaker_settings: VoiceSettings
     settings: VoiceSettings
+    emotion: str
     mood: float
     text: str
     seed: tuple[int, int, int]
@@ -104,25 +96,16 @@ def plan_corpus(config: MiniConfig) -> list[MiniItem]:
             pitch_range=int(rng.integers(*SPEAKER_RANGE)),
         )
         for j in range(config.utts_per_speaker):
-            if rng.random() < NEUTRAL_PROB:
-                mood = 0.0
-            else:
-                mood = float(rng.choice([-1.0, 1.0]) * rng.uniform(*MOOD_STRENGTH))
-            settings = VoiceSettings(
-                voice=base.voice,
-                rate=round(
-                    base.rate * (1 + MOOD_RATE * mood + rng.uniform(-RATE_JITTER, RATE_JITTER))
-                ),
-                pitch=round(base.pitch + MOOD_PITCH * mood + rng.normal(0.0, PITCH_JITTER)),
-                pitch_range=round(base.pitch_range + MOOD_RANGE * mood),
-            )
+            emotion, mood = draw_mood(rng)
+            settings = mood_voice(base, emotion, mood, rng)
             items.append(
                 MiniItem(
                     utt_id=f"{speaker_id(k)}-{j + 1:04d}",
                     speaker=speaker_id(k),
                     speaker_settings=base,
                     settings=settings,
-                    mood=round(mood, 3),
+                    emotion=emotion,
+                    mood=mood,
                     text=make_sentence(rng),
                     seed=(config.seed, k, j),
                 )

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.corpora.espeak import VoiceSettings
+from espnet_cause.corpora.mini_moods import mood_gain
 from espnet_cause.corpora.mini_plan import (
     CALIBRATION_SENTENCES,
-    MOOD_GAIN_DB,
     SAMPLE_RATE,
     MiniItem,
 )
@@ -52,7 +52,7 @@ def speak_item(item: MiniItem) -> tuple[np.ndarray, list]:
     import dataclasses
 
     samples, phonemes = synthesize_16k_phonemes(item.text, item.settings)
-    samples = np.clip(samples * 10.0 ** (MOOD_GAIN_DB * item.mood / 20.0), -1.0, 1.0)
+    samples = np.clip(samples * mood_gain(item.emotion, item.mood), -1.0, 1.0)
     lead = float(np.random.default_rng([*item.seed, 1 << 21]).uniform(*LEAD_SILENCE_S))
     num = int(round(lead * SAMPLE_RATE))
     samples = np.concatenate([np.zeros(num, np.float32), samples.astype(np.float32)])
@@ -130,6 +130,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
         f0_mean=f0_mean,
         f0_std=f0_std,
         mood=item.mood,
+        emotion=item.emotion,
         rng=np.random.default_rng(list(item.seed)),
         fps=au_fps,
         phonemes=phonemes,

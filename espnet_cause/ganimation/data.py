@@ -165,6 +165,89 @@ class FaceAUDataset:
             image = image[:, ::-1]
         chw = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32) / 127.5 - 1.0
         other = int(rng.integers(len(self.aus)))
-        noise = rng.uniform(-self.target_noise, self.target_noise, NUM_AUS).astype(np.float32)
+        size = self.aus.shape[1]
+        noise = rng.uniform(-self.target_noise, self.target_noise, size).astype(np.float32)
         target = np.clip(self.aus[other] + noise, 0.0, 1.0)
         return {"image": chw, "aus": self.aus[index].copy(), "target_aus": target}
+
+
+def crop_key(file: str | os.PathLike) -> str:
+    """The utterance a video crop came from: ``faces/<utt>_<frame:06d>.png`` -> ``<utt>``."""
+    return Path(file).stem.rsplit("_", 1)[0]
+
+
+def read_emotion_labels(path: str | os.PathLike) -> dict[str, int]:
+    """``<utt> <class index>`` lines (the recogniser's ``dump/<set>/emotion``) -> utt -> index.
+
+    Raises:
+        CauseError: naming the file and line of an index outside the 8 classes.
+    """
+    from espnet_cause.emotion import NUM_EMOTIONS
+    from espnet_cause.io.datadir import read_kaldi_map
+
+    out = {}
+    for lineno, (key, value) in enumerate(read_kaldi_map(path).items(), start=1):
+        if not value.isdigit() or int(value) >= NUM_EMOTIONS:
+            raise CauseError(
+                f"class index {value!r} is not 0..{NUM_EMOTIONS - 1}",
+                path=path,
+                line=lineno,
+                fix="write it with python -m espnet_cause.bin.emotion_labels",
+            )
+        out[key] = int(value)
+    return out
+
+
+class FaceEmotionDataset(FaceAUDataset):
+    """Face crops labelled with their utterance's emotion, for the emotion-conditioned GANimation.
+
+    The crops of a face directory (its ``aus.csv`` file list) are labelled by the emotion of the
+    utterance they came from (:func:`crop_key`); crops of unlabelled utterances are left out (the
+    count is logged). Conditions are probability vectors over the 8 classes: the real one-hot,
+    and as target the one-hot of another random face's class mixed with uniform noise of
+    ``target_noise`` on the classes the labels use, renormalised.
+
+    Args:
+        data_dir: A face directory.
+        emotion_labels: ``<utt> <class index>`` file (``dump/<set>/emotion``).
+        image_size, flip, target_noise, cache: As :class:`FaceAUDataset`.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike,
+        emotion_labels: str | os.PathLike,
+        image_size: int = DEFAULT_IMAGE_SIZE,
+        flip: bool = True,
+        target_noise: float = TARGET_AU_NOISE,
+        cache: bool = False,
+    ) -> None:
+        from espnet_cause.emotion import NUM_EMOTIONS
+
+        super().__init__(data_dir, image_size, flip, target_noise, cache)
+        labels = read_emotion_labels(emotion_labels)
+        keep = [i for i, f in enumerate(self.files) if crop_key(f) in labels]
+        if not keep:
+            raise CauseError(
+                "no face crop belongs to a labelled utterance",
+                path=emotion_labels,
+                fix=f"give the labels of the utterances the crops of {data_dir} came from",
+            )
+        if len(keep) < len(self.files):
+            logger.warning("%d of %d crops have no emotion label; left out",
+                           len(self.files) - len(keep), len(self.files))  # fmt: skip
+        self.files = [self.files[i] for i in keep]
+        self.labels = np.asarray([labels[crop_key(f)] for f in self.files])
+        self.aus = np.eye(NUM_EMOTIONS, dtype=np.float32)[self.labels]
+        self.present = np.zeros(NUM_EMOTIONS, dtype=np.float32)
+        self.present[np.unique(self.labels)] = 1.0
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        """One example: ``image`` (3, S, S) in [-1, 1]; ``aus`` (8,) the one-hot class and
+        ``target_aus`` (8,) a target probability vector (the generator's conditions)."""
+        item = super().__getitem__(index)
+        rng = np.random.default_rng()
+        noise = rng.uniform(0.0, self.target_noise, len(self.present)).astype(np.float32)
+        target = self.aus[int(rng.integers(len(self.aus)))] + noise * self.present
+        item["target_aus"] = target / target.sum()
+        return item

@@ -1,4 +1,5 @@
-"""GANimation discriminator: a PatchGAN critic with an AU regression head."""
+"""GANimation discriminator: a PatchGAN critic with a condition head (AU regression, or emotion
+classification logits for the emotion-conditioned variant)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ LEAKY_SLOPE: float = 0.01
 class GANimationDiscriminator(nn.Module):
     """``num_layers`` stride-2 4x4 convs with LeakyReLU, then two heads.
 
-    The critic head is a 3x3 conv giving a (H / 2^L, W / 2^L) map of WGAN scores; the AU head is
-    a conv whose kernel covers the whole final feature map, giving one AU vector per image.
+    The critic head is a 3x3 conv giving a (H / 2^L, W / 2^L) map of WGAN scores; the condition
+    head (``au_head``) is a conv whose kernel covers the whole final feature map, giving one
+    vector per image: AUs on [0, 1] (regression), or emotion logits (classification).
 
     Args:
         image_size: Side of the square input images (must be divisible by 2^num_layers).
-        num_aus: Length of the AU vector the regression head predicts.
+        condition_size: Length of the vector the condition head predicts (17 AUs, 8 emotions).
         conv_dim: Channels of the first conv; doubled by each further layer.
         num_layers: Stride-2 convs (the paper's 6).
         max_dim: Upper bound on the channels of any layer.
@@ -28,7 +30,7 @@ class GANimationDiscriminator(nn.Module):
     def __init__(
         self,
         image_size: int = 128,
-        num_aus: int = NUM_AUS,
+        condition_size: int = NUM_AUS,
         conv_dim: int = 64,
         num_layers: int = 6,
         max_dim: int = 2048,
@@ -44,18 +46,18 @@ class GANimationDiscriminator(nn.Module):
         self.body = nn.Sequential(*layers)
         final_size = image_size // 2**num_layers
         self.critic_head = nn.Conv2d(in_dim, 1, 3, 1, 1, bias=False)
-        self.au_head = nn.Conv2d(in_dim, num_aus, final_size, 1, 0, bias=False)
+        self.au_head = nn.Conv2d(in_dim, condition_size, final_size, 1, 0, bias=False)
         self.image_size = image_size
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Score faces and regress their AUs.
+        """Score faces and predict their condition (AUs, or emotion logits).
 
         Args:
             image: (B, 3, image_size, image_size) faces in [-1, 1].
 
         Returns:
             critic: (B, 1, image_size / 2^L, image_size / 2^L) WGAN critic map (higher = real).
-            aus: (B, num_aus) predicted AUs on the generator's [0, 1] scale.
+            aus: (B, condition_size) predicted AUs on the generator's [0, 1] scale, or logits.
         """
         feats = self.body(image)
         return self.critic_head(feats), self.au_head(feats).flatten(1)

@@ -1,7 +1,8 @@
 """GANimation generator: an AU-conditioned colour and attention image-to-image network.
 
 Pumarola et al., "GANimation: Anatomically-aware Facial Animation from a Single Image",
-ECCV 2018. The generator sees the RGB face and the target AU vector tiled over the image, and
+ECCV 2018. The generator sees the RGB face and the target condition vector (17 AUs, or 8
+emotion posteriors for the emotion-conditioned variant) tiled over the image, and
 predicts a colour image ``C`` and an attention mask ``A``; the output keeps the input where the
 attention is high: ``A * I + (1 - A) * C``.
 """
@@ -55,11 +56,11 @@ def _up_block(in_ch: int, out_ch: int) -> list[nn.Module]:
 class GANimationGenerator(nn.Module):
     """The paper's generator: 7x7 stem, 2 downsamplings, residual blocks, 2 upsamplings, 2 heads.
 
-    Images are in [-1, 1]; AUs are normalised to [0, 1] (intensity / ``AU_INTENSITY_MAX``) by
-    the caller (dataset or renderer).
+    Images are in [-1, 1]; conditions are in [0, 1]: AUs normalised by the caller (intensity /
+    ``AU_INTENSITY_MAX``, dataset or renderer), or emotion probability vectors.
 
     Args:
-        num_aus: Length of the AU condition vector.
+        condition_size: Length of the condition vector (17 AUs; 8 for emotions).
         conv_dim: Channels of the 7x7 stem; doubled by each downsampling.
         num_downsamplings: Stride-2 downsamplings (and as many upsamplings).
         num_res_blocks: Residual blocks at the bottleneck.
@@ -67,14 +68,14 @@ class GANimationGenerator(nn.Module):
 
     def __init__(
         self,
-        num_aus: int = NUM_AUS,
+        condition_size: int = NUM_AUS,
         conv_dim: int = 64,
         num_downsamplings: int = 2,
         num_res_blocks: int = 6,
     ) -> None:
         super().__init__()
-        self.num_aus = num_aus
-        layers = _conv_block(3 + num_aus, conv_dim, 7, 1, 3)
+        self.condition_size = condition_size
+        layers = _conv_block(3 + condition_size, conv_dim, 7, 1, 3)
         dim = conv_dim
         for _ in range(num_downsamplings):
             layers += _conv_block(dim, dim * 2, 4, 2, 1)
@@ -90,11 +91,11 @@ class GANimationGenerator(nn.Module):
     def forward(
         self, image: torch.Tensor, aus: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Translate faces to the expression given by ``aus``.
+        """Translate faces to the expression given by the condition ``aus``.
 
         Args:
             image: (B, 3, H, W) faces in [-1, 1].
-            aus: (B, num_aus) target AUs in [0, 1].
+            aus: (B, condition_size) target conditions in [0, 1] (AUs or emotion posteriors).
 
         Returns:
             output: (B, 3, H, W) ``A * image + (1 - A) * color`` in [-1, 1].
@@ -102,7 +103,7 @@ class GANimationGenerator(nn.Module):
             attention: (B, 1, H, W) attention mask ``A`` in [0, 1] (1 keeps the input pixel).
         """
         b, _, h, w = image.shape
-        cond = aus.to(image.dtype)[:, :, None, None].expand(b, self.num_aus, h, w)
+        cond = aus.to(image.dtype)[:, :, None, None].expand(b, self.condition_size, h, w)
         feats = self.body(torch.cat([image, cond], dim=1))
         color = self.color_head(feats)
         attention = self.attention_head(feats)

@@ -148,3 +148,22 @@ class AttentionLoss(nn.Module):
         smoothness = self.total_variation(attention)
         loss = self.saturation_weight * saturation + self.smoothness_weight * smoothness
         return loss, {"saturation": saturation.detach(), "smoothness": smoothness.detach()}
+
+
+class EmotionClassificationLoss(nn.Module):
+    """Emotion classification (the emotion-conditioned variant's replacement of the AU loss):
+    ``weight * mean_b(-sum_c target_bc * log_softmax(logits)_bc)``, a cross-entropy with soft
+    targets (one-hot labels of real faces, the sampled probability vector of generated ones).
+
+    Args:
+        weight: Weight of the term.
+    """
+
+    def __init__(self, weight: float = 1.0) -> None:
+        super().__init__()
+        self.weight = weight
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """(B, C) logits and (B, C) target probabilities -> weighted scalar loss."""
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        return -self.weight * (target.float() * log_probs).sum(-1).mean()

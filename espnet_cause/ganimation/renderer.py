@@ -105,7 +105,8 @@ class GANimationRenderer:
         self._stem_image_weight = stem.weight[:, :3].contiguous()
         self._stem_au_weight = stem.weight[:, 3:].contiguous()
         self._tail = self.generator.body[1:]
-        self._au_basis = None  # (num_aus, C * H * W), built for the first face size
+        self.condition_size = self.generator.condition_size
+        self._au_basis = None  # (condition_size, C * H * W), built for the first face size
         logger.info("GANimation renderer: %s, backend %s", model_path, self.backend)
 
     def _autocast(self):
@@ -116,7 +117,7 @@ class GANimationRenderer:
         return contextlib.nullcontext()
 
     def _basis(self, height: int, width: int):
-        """(num_aus, C*H*W): stem-conv response to a constant 1 in each AU channel."""
+        """(condition_size, C*H*W): stem-conv response to a constant 1 in each condition channel."""
         import torch
 
         if self._au_basis is None or self._au_basis[0] != (height, width):
@@ -133,7 +134,7 @@ class GANimationRenderer:
 
         Args:
             image: (1, 3, H, W) face in [-1, 1].
-            aus: (B, num_aus) AUs on the [0, 1] scale.
+            aus: (B, condition_size) conditions on the [0, 1] scale.
 
         Returns:
             (B, 3, H, W) float32 output images in [-1, 1].
@@ -153,7 +154,7 @@ class GANimationRenderer:
     def render(
         self, face: np.ndarray, aus: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> np.ndarray:
-        """Render the face once per AU frame.
+        """Render the face once per AU frame (an AU-conditioned generator).
 
         Args:
             face: (S, S, 3) uint8 RGB aligned face crop (resized to ``image_size`` if needed).
@@ -163,26 +164,47 @@ class GANimationRenderer:
         Returns:
             (T, S, S, 3) uint8 RGB frames at the size of ``face``.
         """
+        aus = np.asarray(aus, dtype=np.float32)
+        if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
+            raise ValueError(f"aus must be (T, {NUM_AUS}), got {aus.shape}")
+        return self.render_conditions(face, normalize_aus(np.nan_to_num(aus, nan=0.0)), batch_size)
+
+    def render_conditions(
+        self, face: np.ndarray, conditions: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> np.ndarray:
+        """Render the face once per condition frame, conditions already on the [0, 1] scale.
+
+        Args:
+            face: (S, S, 3) uint8 RGB aligned face crop (resized to ``image_size`` if needed).
+            conditions: (T, condition_size) in [0, 1]: normalised AUs, or emotion posteriors
+                for an emotion-conditioned generator.
+            batch_size: Frames per generator call.
+
+        Returns:
+            (T, S, S, 3) uint8 RGB frames at the size of ``face``.
+        """
         import cv2
         import torch
 
         face = np.asarray(face)
-        aus = np.asarray(aus, dtype=np.float32)
+        conditions = np.asarray(conditions, dtype=np.float32)
         if face.ndim != 3 or face.shape[2] != 3 or face.dtype != np.uint8:
             raise ValueError(f"face must be (H, W, 3) uint8, got {face.shape} {face.dtype}")
-        if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
-            raise ValueError(f"aus must be (T, {NUM_AUS}), got {aus.shape}")
+        if conditions.ndim != 2 or conditions.shape[1] != self.condition_size:
+            raise ValueError(
+                f"conditions must be (T, {self.condition_size}), got {conditions.shape}"
+            )
         size = face.shape[:2]
         model_face = face
         if size != (self.image_size, self.image_size):
             model_face = cv2.resize(
                 face, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA
             )
-        norm = torch.from_numpy(normalize_aus(np.nan_to_num(aus, nan=0.0))).to(self.device)
-        out = np.empty((len(aus), self.image_size, self.image_size, 3), dtype=np.uint8)
+        norm = torch.from_numpy(np.clip(conditions, 0.0, 1.0)).to(self.device)
+        out = np.empty((len(conditions), self.image_size, self.image_size, 3), dtype=np.uint8)
         with torch.inference_mode():
             image = to_model_image(model_face).to(self.device)
-            for start in range(0, len(aus), max(1, batch_size)):
+            for start in range(0, len(conditions), max(1, batch_size)):
                 batch = norm[start : start + batch_size]
                 out[start : start + len(batch)] = to_uint8_frames(self.generate(image, batch).cpu())
         if size != (self.image_size, self.image_size):
@@ -217,7 +239,13 @@ def load_ganimation(model_path: str | None, device: str) -> GANimationRenderer:
 
 
 def ganimation_frames(
-    renderer: GANimationRenderer, image: np.ndarray, face, aus: np.ndarray, batch_size: int
+    renderer: GANimationRenderer,
+    image: np.ndarray,
+    face,
+    aus: np.ndarray,
+    batch_size: int,
+    *,
+    normalized: bool = False,
 ) -> Iterator[np.ndarray]:
     """Crop the face, render it in chunks and paste each frame back into the photo.
 
@@ -225,8 +253,10 @@ def ganimation_frames(
         renderer: A loaded renderer.
         image: (H, W, 3) uint8 RGB photo.
         face: The face found in ``image`` (``espnet_cause.face.landmarker.find_face``).
-        aus: (T, 17) AU intensities at the video frame rate.
-        batch_size: AU frames per generator call.
+        aus: (T, 17) AU intensities at the video frame rate, or with ``normalized`` any
+            (T, condition_size) conditions on [0, 1] (e.g. emotion posteriors).
+        batch_size: Frames per generator call.
+        normalized: ``aus`` are conditions on [0, 1] (:meth:`GANimationRenderer.render_conditions`).
 
     Yields:
         (H, W, 3) uint8 RGB frames.
@@ -234,8 +264,9 @@ def ganimation_frames(
     from espnet_cause.render.compose import CropCompositor
 
     compositor = CropCompositor(image, face, size=renderer.image_size)
+    render = renderer.render_conditions if normalized else renderer.render
     for start in range(0, len(aus), GANIMATION_CHUNK):
-        crops = renderer.render(
+        crops = render(
             compositor.crop, aus[start : start + GANIMATION_CHUNK], batch_size=batch_size
         )
         for crop in np.asarray(crops):

@@ -36,6 +36,7 @@ from espnet_cause.ganimation.losses import (
     AttentionLoss,
     AURegressionLoss,
     CycleLoss,
+    EmotionClassificationLoss,
     WassersteinCriticLoss,
     WassersteinGeneratorLoss,
 )
@@ -146,6 +147,13 @@ class GANimationTrainer:
         attention_loss_conf: ``AttentionLoss`` kwargs.
         optim_conf: ``torch.optim.Adam`` kwargs, for both networks.
         dataset_conf: ``FaceAUDataset`` kwargs (``image_size`` is added).
+        condition: ``au`` (the paper: 17 AUs, AU regression head) or ``emotion`` (8 emotion
+            probabilities, the discriminator's head classifies the emotion instead; the
+            condition size in ``generator_conf``/``discriminator_conf`` defaults to 8 and must be
+            8).
+        emotion_labels: ``condition: emotion``: the ``<utt> <class index>`` file that labels
+            the crops (``FaceEmotionDataset``).
+        emotion_loss_conf: ``EmotionClassificationLoss`` kwargs (``condition: emotion``).
         schedule: Steps, batch size, intervals and seed (default :class:`TrainingSchedule`).
         device: Torch device; default ``cuda:LOCAL_RANK`` when CUDA is available, else CPU.
     """
@@ -164,6 +172,9 @@ class GANimationTrainer:
         attention_loss_conf: dict | None = None,
         optim_conf: dict | None = None,
         dataset_conf: dict | None = None,
+        condition: str = "au",
+        emotion_labels: str | os.PathLike | None = None,
+        emotion_loss_conf: dict | None = None,
         schedule: TrainingSchedule | None = None,
         device: str | None = None,
     ) -> None:
@@ -188,6 +199,26 @@ class GANimationTrainer:
         self.image_size = image_size
         self.generator_conf = dict(generator_conf or {})
         self.discriminator_conf = dict(discriminator_conf or {})
+        self.condition = condition
+        self.emotion_labels = emotion_labels
+        if condition == "emotion":
+            from espnet_cause.emotion import NUM_EMOTIONS
+
+            for name, conf in (("generator", self.generator_conf),
+                               ("discriminator", self.discriminator_conf)):  # fmt: skip
+                if conf.setdefault("condition_size", NUM_EMOTIONS) != NUM_EMOTIONS:
+                    raise CauseError(
+                        f"{name}_conf condition_size {conf['condition_size']} with condition "
+                        f"emotion (needs {NUM_EMOTIONS})",
+                        fix=f"set condition_size: {NUM_EMOTIONS} or leave it out",
+                    )
+            if emotion_labels is None:
+                raise CauseError(
+                    "condition: emotion needs the emotion labels of the crops",
+                    fix="pass --emotion_labels dump/<set>/emotion",
+                )
+        elif condition != "au":
+            raise CauseError(f"unknown GANimation condition {condition!r}", fix="use au or emotion")
         self.generator = GANimationGenerator(**self.generator_conf).to(self.device)
         self.discriminator = GANimationDiscriminator(
             image_size=image_size, **self.discriminator_conf
@@ -196,7 +227,11 @@ class GANimationTrainer:
         np.random.seed(schedule.seed + self.rank)
         self.critic_loss = WassersteinCriticLoss(**(critic_loss_conf or {}))
         self.adversarial_loss = WassersteinGeneratorLoss(**(adversarial_loss_conf or {}))
-        self.au_loss = AURegressionLoss(**(au_loss_conf or {}))
+        # the discriminator's condition head: AU regression or emotion classification
+        if condition == "emotion":
+            self.au_loss = EmotionClassificationLoss(**(emotion_loss_conf or {}))
+        else:
+            self.au_loss = AURegressionLoss(**(au_loss_conf or {}))
         self.cycle_loss = CycleLoss(**(cycle_loss_conf or {}))
         self.attention_loss = AttentionLoss(**(attention_loss_conf or {}))
         optim_conf = dict(optim_conf or {"lr": 1e-4, "betas": (0.5, 0.999)})
@@ -280,9 +315,14 @@ class GANimationTrainer:
     def _loader(self):
         from torch.utils.data import DataLoader, DistributedSampler
 
-        from espnet_cause.ganimation.data import FaceAUDataset
+        from espnet_cause.ganimation.data import FaceAUDataset, FaceEmotionDataset
 
-        dataset = FaceAUDataset(self.train_dir, image_size=self.image_size, **self.dataset_conf)
+        if self.condition == "emotion":
+            dataset = FaceEmotionDataset(
+                self.train_dir, self.emotion_labels, image_size=self.image_size, **self.dataset_conf
+            )
+        else:
+            dataset = FaceAUDataset(self.train_dir, image_size=self.image_size, **self.dataset_conf)
         sampler = None
         if self.world_size > 1:
             sampler = DistributedSampler(dataset, seed=self.schedule.seed, drop_last=True)

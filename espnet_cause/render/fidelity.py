@@ -43,7 +43,7 @@ SWEEP_SECONDS = 1.0
 #: Frame rate of the driven tracks.
 FPS = 25.0
 #: Mixed track: seconds, AUs moving at once, and the slowest/fastest curve frequency (Hz).
-MIXED_SECONDS = 6.0
+MIXED_SECONDS = 30.0
 MIXED_ACTIVE = 5
 MIXED_FREQ = (0.3, 2.0)
 #: Re-extracted AUs whose standard deviation is below this are "constant" (not readable).

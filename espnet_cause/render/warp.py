@@ -33,6 +33,7 @@ from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
 from espnet_cause.io.image import to_rgb
 from espnet_cause.render.warp_motion import (
+    BLINK_FULL,
     EYE_LOWER,
     EYE_UPPER,
     INNER_LOWER_LIP,
@@ -76,6 +77,8 @@ INVERT_STEPS = 2
 OPEN_MOUTH_GAP = 0.02
 #: The mouth-opening AUs, closed by the closure field below the photo's own intensity.
 MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
+#: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
+BLINK = au_index("AU45")
 
 
 class WarpRenderer:
@@ -270,20 +273,21 @@ class _PreparedFace:
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(21,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
-        photo as the closure fraction), then the head pose."""
+        photo as the closure fraction; AU45 at most BLINK_FULL), then the head pose."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[NUM_AUS + 1 :] = head
         if self.photo_aus is None:
-            row[:NUM_AUS] = au_row
-            return row
-        own = self.photo_aus
-        delta = np.maximum(au_row, 0.0) - own
-        k = list(MOUTH_AUS)
-        open_own = float(own[k].sum())
-        if open_own > ZERO_AU:
-            row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
-        delta[k] = np.maximum(delta[k], 0.0)
+            delta = au_row.copy()
+        else:
+            own = self.photo_aus
+            delta = np.maximum(au_row, 0.0) - own
+            k = list(MOUTH_AUS)
+            open_own = float(own[k].sum())
+            if open_own > ZERO_AU:
+                row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
+            delta[k] = np.maximum(delta[k], 0.0)
+        delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
         row[:NUM_AUS] = delta
         return row
 

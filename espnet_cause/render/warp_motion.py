@@ -52,18 +52,31 @@ BROW_LOWER = 0.35
 INNER_BROW_RAISE = 0.3
 INNER_BROW_START = 0.15
 INNER_BROW_WIDTH = 0.25
+#: AU02 raises the outer brow only (FACS; the inner end is AU01's, and an inner end rising with it
+#: reads as AU01): OUTER_BROW_FLOOR of BROW_RAISE up to OUTER_BROW_START from the centre line,
+#: rising to all of it over OUTER_BROW_WIDTH (face units).
+OUTER_BROW_START = 0.15
+OUTER_BROW_WIDTH = 0.35
+OUTER_BROW_FLOOR = 0.0
 BROW_SQUEEZE = 0.07
 LID_RAISE = 0.05
 LID_TIGHTEN = 0.1
-BLINK_CLOSE = 1.15
+#: AU45 closes the eye fully (the photo's whole lid gap) at BLINK_FULL; above it the lids stay
+#: closed (the renderer clips AU45 there).
+BLINK_FULL = 4.0
+BLINK_CLOSE = AU_INTENSITY_MAX / BLINK_FULL
 CHEEK_RAISE = 0.05
 NOSE_WRINKLE = 0.06
 UPPER_LIP_RAISE = 0.18
 CORNER_PULL = 0.10
-DIMPLE = 0.1
-#: AU14's corners move out and this much down (relative to DIMPLE; up reads as a smile).
-DIMPLE_V = 0.1
+#: AU14 (buccinator) tightens the lip corners and draws them back against the teeth: in the image
+#: they move in (towards the mouth's centre line) and a little up (FACS: the corners may angle up,
+#: the "smug" look). Moved out they read as AU20's stretch, out and up as AU12's smile.
+DIMPLE_IN = 0.2
+DIMPLE_UP = 0.14
 CORNER_DEPRESS = 0.3
+#: AU15 stretches the lower lip down with the corners: its middle comes down this share.
+CORNER_DEPRESS_LIP = 0.15
 CHIN_RAISE = 0.45
 LIP_STRETCH = 0.18
 LIP_TIGHTEN = 0.25
@@ -174,7 +187,7 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     # Brows: AU01 inner raiser, AU02 outer raiser, AU04 lowerer (down and together).
     bu = np.abs(uv[list(brows), 0])
     inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
-    outer = np.clip((bu - 0.05) / 0.4, 0.2, 1.0)
+    outer = np.clip((bu - OUTER_BROW_START) / OUTER_BROW_WIDTH, OUTER_BROW_FLOOR, 1.0)
     inner01 = np.clip(1.0 - (bu - INNER_BROW_START) / INNER_BROW_WIDTH, 0.0, 1.0)
     m.set("AU01", brows, 0.0, -INNER_BROW_RAISE * inner01)
     m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
@@ -219,11 +232,17 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU10", upper_lips, 0.0, -UPPER_LIP_RAISE * (0.3 + 0.7 * m.centre_weight(upper_lips)))
     m.anchor("AU10", eyes + NOSE_BRIDGE + OUTER_LOWER_LIP + INNER_LOWER_LIP + CHIN)
 
-    # Lip corner movers: AU12 up and out, AU14 out, AU15 down, AU20 out and down, AU23 in.
+    # Lip corner movers: AU12 up and out, AU14 in and up, AU15 down, AU20 out and down, AU23 in.
     c, s = m.corner_weight(lips), m.side(lips)
     m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
-    m.set("AU14", lips, s * DIMPLE * c, DIMPLE_V * DIMPLE * c)
-    m.set("AU15", lips, 0.1 * s * CORNER_DEPRESS * c, CORNER_DEPRESS * c)
+    m.set("AU14", lips, -s * DIMPLE_IN * c, -DIMPLE_UP * c)
+    lower_all = np.isin(lips, OUTER_LOWER_LIP + INNER_LOWER_LIP)
+    m.set(
+        "AU15",
+        lips,
+        0.1 * s * CORNER_DEPRESS * c,
+        CORNER_DEPRESS * np.where(lower_all, CORNER_DEPRESS_LIP + (1 - CORNER_DEPRESS_LIP) * c, c),
+    )
     m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)
     tight_v = np.where(np.isin(lips, OUTER_UPPER_LIP), 0.4, -0.4) * LIP_TIGHTEN * (1 - c)
     m.set("AU23", lips, -s * LIP_TIGHTEN * c, tight_v)

@@ -115,3 +115,11 @@ def test_bad_inputs(faces, config, tmp_path):
         _run(
             "--config", config, "--train_dir", tmp_path / "nowhere", "--output_dir", tmp_path / "x"
         )
+
+
+@pytest.mark.parametrize("name", ["ganimation.yaml", "ganimation_ci.yaml", "ganimation_mini.yaml"])
+def test_shipped_configs_load(name):
+    from pathlib import Path
+
+    conf = ganimation_train.load_config(Path(__file__).resolve().parents[2] / "conf" / name)
+    assert conf["image_size"] == 128 and conf["max_steps"] > 0

@@ -125,22 +125,36 @@ def test_mood_is_in_face_and_voice(mini):
         it.utt_id: it
         for it in plan_corpus(MiniConfig(**{k: v for k, v in SMALL.items() if k != "num_workers"}))
     }
-    happy = sad = None
+    from espnet_cause.corpora.mini_moods import MOODS
+
+    seen = {}
     for utt in list_mini(root / "corpus"):
-        mood = items[utt.utt_id].mood
-        au12 = float(read_openface_csv(utt.au_csv).intensities[10:, au_index("AU12")].mean())
-        if mood > 0:
-            assert au12 > 1.0
-            happy = items[utt.utt_id]
-        elif mood < 0:
-            assert au12 < 0.5
-            sad = items[utt.utt_id]
-    assert happy is not None and sad is not None
-    # Happy speech is faster and higher than sad speech of the same plan.
-    assert (
-        happy.settings.pitch - happy.speaker_settings.pitch
-        > sad.settings.pitch - sad.speaker_settings.pitch
-    )
+        it = items[utt.utt_id]
+        assert utt.emotion == it.emotion
+        aus = read_openface_csv(utt.au_csv).intensities[10:]
+        for name, gain in MOODS[it.emotion].aus.items():
+            assert aus[:, au_index(name)].mean() > 0.5 * gain * it.mood, (it.emotion, name)
+        if it.emotion != "happy":
+            assert aus[:, au_index("AU12")].mean() < 0.5
+        seen[it.emotion] = it
+    labels = read_kaldi_map(root / "data" / "train" / "emotion")
+    assert set(labels.values()) <= set(MOODS)
+    assert len(seen) >= 3, seen  # the tiny corpus (9 utterances) has several moods
+
+
+def test_moods_change_the_voice():
+    """Each mood's voice differs from the speaker's in the documented direction."""
+    from espnet_cause.corpora.mini_moods import EMOTIONAL, MOODS
+
+    items = plan_corpus(MiniConfig(num_speakers=4, utts_per_speaker=20, num_videos=0))
+    by = {}
+    for it in items:
+        by.setdefault(it.emotion, []).append(it)
+    assert set(by) == {"neutral", *EMOTIONAL}  # all occur in 80 utterances
+    for name, its in by.items():
+        d_range = np.mean([it.settings.pitch_range - it.speaker_settings.pitch_range for it in its])
+        assert np.sign(round(d_range)) == np.sign(MOODS[name].pitch_range), name
+    assert np.mean([it.mood for it in by["neutral"]]) == 0.0
 
 
 def test_rule_on_a_synthetic_signal():
@@ -230,3 +244,22 @@ def test_videos(tmp_path, demo_image):
     assert kinds == ["audio", "video"]
     track = read_openface_csv(corpus / "au" / (videos[0].stem + ".csv"))
     assert frames == len(track)
+
+
+@pytest.mark.parametrize("emotion", ["angry", "surprised", "happy", "sad"])
+def test_each_mood_adds_its_own_aus(emotion):
+    """Each defined mood (drawn or not) adds its table's AUs, ramping in over 0.3 s."""
+    from espnet_cause.corpora.mini_moods import MOODS
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    samples = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    kwargs = dict(f0_mean=np.log(140.0), f0_std=0.2, rng=np.random.default_rng(0), fps=25.0)
+    base = au_track_from_speech(samples, sr, mood=0.0, **kwargs)
+    kwargs["rng"] = np.random.default_rng(0)
+    moved = au_track_from_speech(samples, sr, mood=0.8, emotion=emotion, **kwargs)
+    diff = (moved - base)[10:].mean(0)
+    for name, gain in MOODS[emotion].aus.items():
+        assert diff[au_index(name)] > 0.6 * gain * 0.8, (emotion, name)
+    others = [i for i in range(17) if i not in {au_index(n) for n in MOODS[emotion].aus}]
+    assert np.abs(diff[others]).max() < 0.05

@@ -40,7 +40,8 @@ def test_constant_read_back_is_reported_unreadable():
     assert report["mean_r"] == pytest.approx(1.0) and report["num_readable"] == 1
 
 
-def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
+def _warp_sweep(landmarker_path, landmarker, grace, aus) -> dict:
+    """The closed-loop sweep of ``aus`` (0.48 s each, no mixed track) on the demo photo."""
     face = landmarker.detect(grace)[0]
     renderer = WarpRenderer(landmarker_path)
     renderer.prepare(grace, face=face)
@@ -50,11 +51,16 @@ def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
             grace,
             face,
             extractor,
-            aus=("AU26", "AU45"),
+            aus=aus,
             seconds_per_au=0.48,
             mixed_seconds=0.0,
         )
     renderer.close()
+    return result
+
+
+def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
+    result = _warp_sweep(landmarker_path, landmarker, grace, ("AU26", "AU45"))
     sweep = result["sweep"]
     assert set(sweep["r"]) == set(AU_NAMES)
     assert sweep["r"]["AU26"] > 0.6 and sweep["r"]["AU45"] > 0.6
@@ -64,3 +70,12 @@ def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
     assert drift["background"]["max"] == 0.0  # the warp never touches the background
     assert 0.0 <= drift["face_static"]["mean"] < 5.0
     assert set(result["photo_aus"]) == set(AU_NAMES)
+
+
+def test_warp_lip_corner_aus_come_back_as_themselves(landmarker_path, landmarker, grace):
+    """The dimpler (AU14), the stretcher (AU20) and the depressor (AU15) are read back as
+    themselves, not as each other (AU14's corners drawn out read as AU20: r was -0.06)."""
+    result = _warp_sweep(landmarker_path, landmarker, grace, ("AU14", "AU20", "AU15", "AU17"))
+    r = result["sweep"]["r"]
+    assert r["AU14"] > 0.6 and r["AU20"] > 0.6 and r["AU15"] > 0.6, r
+    assert r["AU17"] > 0.4, r

@@ -101,3 +101,46 @@ def test_mouth_interior_is_shaded_from_the_photo(grace, landmarker):
     cavity_tinted, teeth_tinted = _mouth_colours(tinted, face)
     assert cavity_tinted[2] < cavity[2] and teeth_tinted[2] < teeth[2]
     assert cavity.mean() < 0.6 * teeth.mean()  # dark cavity, light teeth
+
+
+def test_lip_corner_motions_follow_facs(landmarker, grace):
+    """AU14 draws the corners in (towards the centre line) and a little up, not out as AU20's
+    stretch; AU15 takes the corners down and the lower lip's middle with them, less far."""
+    from espnet_cause.render.warp_motion import build_landmark_basis, face_frame
+
+    face = landmarker.detect(grace)[0]
+    basis = build_landmark_basis(face)
+    origin, ex, ey, unit = face_frame(face)
+    corners = [61, 291]
+    side = np.sign((face.points[corners] - origin) @ ex)  # -1 left corner, +1 right corner
+    for au, inward in (("AU14", True), ("AU20", False)):
+        out = side * (basis[au_index(au)][corners] @ ex) / unit
+        assert (out < -0.005).all() if inward else (out > 0.005).all(), (au, out)
+    assert ((basis[au_index("AU14")][corners] @ ey) / unit < -0.005).all()  # up
+    down = basis[au_index("AU15")] @ ey / unit
+    assert down[corners].min() > 0.03
+    assert 0.004 < down[17] < 0.5 * down[corners].min()  # the lower lip's middle comes down less
+
+
+def test_blink_stays_closed_above_full_closure(renderer, grace):
+    from espnet_cause.render.warp_motion import BLINK_FULL
+
+    aus = np.zeros((2, NUM_AUS), np.float32)
+    aus[0, au_index("AU45")] = BLINK_FULL
+    aus[1, au_index("AU45")] = 5.0
+    full, beyond = list(renderer.render(grace, aus))
+    assert np.array_equal(full, beyond)  # the lids do not cross over
+    assert np.abs(full.astype(float) - grace).max() > 30
+
+
+def test_outer_brow_raiser_leaves_the_inner_brow(landmarker, grace):
+    """AU02 raises the outer brow only (an inner end rising with it reads as AU01)."""
+    from espnet_cause.render.warp_motion import BROWS, build_landmark_basis, face_uv
+
+    face = landmarker.detect(grace)[0]
+    uv, _, ey, unit = face_uv(face)
+    up = -(build_landmark_basis(face)[au_index("AU02")] @ ey) / unit
+    inner = [min(brow, key=lambda i: abs(uv[i, 0])) for brow in BROWS]  # each brow's inner end
+    outer = [i for i in BROWS[0] + BROWS[1] if abs(uv[i, 0]) > 0.6]
+    assert up[outer].min() > 0.03
+    assert up[inner].mean() < 0.3 * up[outer].min()  # was 0.45 when the whole brow rose

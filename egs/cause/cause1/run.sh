@@ -23,6 +23,9 @@ ngpu=0                   # GPUs for CAUSE training (ESPnet DDP when > 1)
 gan_config=conf/ganimation_ci.yaml   # GANimation (conf/ganimation.yaml: the paper's setting)
 renderer=ganimation      # ganimation (trained in stage 6) | warp (training-free)
 num_render=3             # test utterances rendered in stage 6 (besides the demo speech)
+emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpora with emotion labels)
+gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
+num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
 tts_fs=16000             # sample rate of the TTS features that stages 7-8 use (mini: 16 kHz)
 tts_hop=256              # hop length of the TTS features that stages 7-8 use
 tts_config=conf/tts_fastspeech2_au_mini.yaml            # stage 8: FastSpeech2AU (frame-level AU)
@@ -43,6 +46,7 @@ export PYTHONPATH=${PYTHONPATH:-}
 
 expdir=exp/$(basename "${train_config}" .yaml)         # derived, not an option
 ganexp=exp/ganimation                                   # derived, not an option
+emoexp=exp/$(basename "${emotion_config}" .yaml)        # derived, not an option
 # What the model learns (model_conf.target in the config): au -> dump/<set>/au.scp and exp/stats;
 # arkit (51 blendshapes) -> dump/<set>/blendshapes.scp and exp/stats_arkit.
 target=$(python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}; print((c.get("model_conf") or {}).get("target", "au"))' "${train_config}")
@@ -147,6 +151,31 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
             --video_scp data/${test_set}/video.scp --model ${expdir}/model.zip \
             --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/lipsync_${test_set}
     fi
+    if [ -s data/emotion_classes ] && [ -s data/${train_set}/emotion ]; then
+        # 5b. The speech emotion recogniser (frame posteriors over 8 emotions; the corpus's
+        # classes in data/emotion_classes, the others masked), on CAUSE's features and stats.
+        for dset in ${train_set} ${valid_set} ${test_set}; do
+            logged ${emoexp}/labels_${dset}.log python -m espnet_cause.bin.emotion_labels \
+                --data_dir data/${dset} --dump_dir dump/${dset} --classes_file data/emotion_classes
+        done
+        logged ${emoexp}/train.log python -m espnet_cause.bin.emotion_train \
+            --config "${emotion_config}" --output_dir ${emoexp} --ngpu ${ngpu} --resume true \
+            --model_conf "classes=[$(tr -s ' \n' ',' < data/emotion_classes | sed 's/,$//')]" \
+            --normalize_conf stats_file=${statsdir}/train/feats_stats.npz \
+            --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
+            --train_data_path_and_name_and_type dump/${train_set}/emotion,emotion,text_int \
+            --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
+            --valid_data_path_and_name_and_type dump/${valid_set}/emotion,emotion,text_int \
+            --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape
+        # 5c. Its posteriors on the test set, accuracy, macro-F1 and the confusion plot.
+        logged ${emoexp}/infer_${test_set}/infer.log python -m espnet_cause.bin.emotion_infer \
+            --model_file ${emoexp}/valid.acc.best.pth --wav_scp dump/${test_set}/wav.scp \
+            --output_dir ${emoexp}/infer_${test_set}
+        logged ${emoexp}/score_${test_set}/score.log python -m espnet_cause.bin.emotion_score \
+            --ref data/${test_set}/emotion --hyp ${emoexp}/infer_${test_set}/utterance.tsv \
+            --classes_file data/emotion_classes --output_dir ${emoexp}/score_${test_set}
+        cat ${emoexp}/score_${test_set}/scores.md
+    fi
     stage_done 5
 fi
 
@@ -182,9 +211,38 @@ if run_stage 6 "face rendering (${renderer})"; then
         --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/${name}.scp \
         --cause_model ${expdir}/model.zip "${render_args[@]}" \
         --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/render --side_by_side
+    compared=()
+    if [ "${renderer}" = ganimation ] && [ -s ${emoexp}/infer_${test_set}/posteriors.scp ]; then
+        # 6e. The emotion-conditioned GANimation on the same crops, labelled by their utterance.
+        logged exp/ganimation_emotion/train.log python -m espnet_cause.bin.ganimation_train \
+            --config "${gan_emotion_config}" --train_dir dump/faces \
+            --emotion_labels dump/${train_set}/emotion --output_dir exp/ganimation_emotion --resume
+        # 6f. The photo driven by the predicted AUs and by the predicted emotions, side by side,
+        # and the table: re-extracted AUs vs the real video's, mouth motion and jitter.
+        # Utterances with a real video first: their stage-2 AUs (tracked from that video) are the
+        # reference the re-extracted AUs are correlated with.
+        mkdir -p ${expdir}/compare
+        touch ${expdir}/compare/video.scp
+        [ ! -s data/${test_set}/video.scp ] || cp data/${test_set}/video.scp ${expdir}/compare/video.scp
+        awk 'NR == FNR { v[$1] = 1; next } ($1 in v)' ${expdir}/compare/video.scp \
+            dump/${test_set}/au.scp > ${expdir}/compare/ref_au.scp
+        awk 'NR == FNR { v[$1] = 1; next } { print (($1 in v) ? 0 : 1), $0 }' \
+            ${expdir}/compare/video.scp dump/${test_set}/wav.scp | sort -s -k1,1n | cut -d' ' -f2- \
+            | awk -v n=${num_compare} 'NR <= n' > ${expdir}/compare/compare.scp
+        logged ${expdir}/compare/compare.log python -m espnet_cause.bin.compare_conditions \
+            --image "${FACE_IMAGE}" --wav_scp ${expdir}/compare/compare.scp \
+            --au_scp ${expdir}/infer_${test_set}/au.scp \
+            --emotion_scp ${emoexp}/infer_${test_set}/posteriors.scp \
+            --au_model ${ganexp}/generator.pth --emotion_model exp/ganimation_emotion/generator.pth \
+            --ref_au_scp ${expdir}/compare/ref_au.scp --face_landmarker_path "${FACE_LANDMARKER}" \
+            --fps ${au_fps} --output_dir ${expdir}/compare
+        cat ${expdir}/compare/scores.md
+        compared=("${PWD}"/${expdir}/compare/*_compare.mp4)
+    fi
     log "rendered videos (open them in any player; demo_warp.mp4 first, the best-looking one):"
     ls -1 "${PWD}"/${expdir}/render/demo_warp.mp4
     find "${PWD}"/${expdir}/render -maxdepth 1 -name '*.mp4' ! -name demo_warp.mp4 | sort
+    [ ${#compared[@]} -eq 0 ] || ls -1 "${compared[@]}"  # AU-driven | emotion-driven
     stage_done 6
 fi
 
@@ -218,7 +276,9 @@ if run_stage 8 "expressive TTS: FastSpeech2 with AU (${tts_config}), happy/sad/o
             --hop_length ${tts_hop} --output_dir ${ttsdata}/${dset} \
             $([ "${dset}" = "${train_set}" ] && echo --write_token_list)
     done
-    awk -F'\t' 'NR > 1 {print $1, $7}' "${MINI}/metadata.tsv" | LC_ALL=C sort > ${ttsdata}/utt2mood
+    # metadata.tsv: emotion (column 7) and its strength (8) -> -1 sad .. 1 happy (others 0)
+    awk -F'\t' 'NR > 1 {print $1, ($7 == "happy") ? $8 : ($7 == "sad") ? -$8 : 0}' \
+        "${MINI}/metadata.tsv" | LC_ALL=C sort > ${ttsdata}/utt2mood
     data_args() {  # data_args SPLIT NAME...: ESPnet data options of a split
         local split=$1 set=$2; shift 2
         for name in "$@"; do case ${name} in
