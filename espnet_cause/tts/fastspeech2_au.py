@@ -297,12 +297,13 @@ class FastSpeech2AU(FastSpeech2):
         a_outs = self.au_predictor(
             hs.detach() if self.stop_gradient_from_au_predictor else hs, d_masks
         )
+        d_fit = None  # the durations the stream was fitted to (inference with au_frames)
         if not is_inference:
             ds_used, a_in = ds, au_tokens
         elif au_tokens is not None:
             ds_used, a_in = None, au_tokens
         elif au_frames is not None:
-            ds_used, a_in = self._fit_au_frames(hs, d_masks, au_frames, alpha)
+            d_fit, ds_used, a_in = self._fit_au_frames(hs, d_masks, au_frames, alpha)
         else:
             ds_used, a_in = None, a_outs
         # the expression conditions everything after the text: durations, pitch, energy, decoder
@@ -315,7 +316,10 @@ class FastSpeech2AU(FastSpeech2):
             hs.detach() if self.stop_gradient_from_energy_predictor else hs, d_masks.unsqueeze(-1)
         )
         if is_inference:
-            d_outs = self.duration_predictor.inference(hs, d_masks).masked_fill(d_masks, 0)
+            if d_fit is not None:  # report the durations used, not a new prediction
+                d_outs = d_fit
+            else:
+                d_outs = self.duration_predictor.inference(hs, d_masks).masked_fill(d_masks, 0)
             if ds_used is None:
                 ds_used = _scaled_durations(d_outs, alpha)
             p_in, e_in = p_outs, e_outs
@@ -368,7 +372,8 @@ class FastSpeech2AU(FastSpeech2):
             alpha: Speed control.
 
         Returns:
-            (1, T_text + 1) durations and (1, T_text + 1, au_dim) token AU.
+            (1, T_text + 1) predicted durations, the same scaled by ``alpha`` (what the length
+            regulator uses), and (1, T_text + 1, au_dim) token AU averaged over the latter.
         """
         a_in = au_frames.mean(dim=0).expand(hs.size(0), hs.size(1), -1)
         for _ in range(2):
@@ -377,7 +382,7 @@ class FastSpeech2AU(FastSpeech2):
             ds = _scaled_durations(d_outs, alpha)
             total = int(ds[0].sum()) * self.reduction_factor
             a_in = token_average(stretch(au_frames, total)[None], ds * self.reduction_factor)
-        return ds, a_in
+        return d_outs, ds, a_in
 
     def inference(
         self,

@@ -127,3 +127,16 @@ def test_espnet_model_normalises_au_and_collects_its_stats(tmp_path):
             torch.tensor([2, 3]), au=torch.full((3, 17), 2.0), use_teacher_forcing=False
         )
     assert torch.allclose(out["au"], torch.tensor(0.0), atol=1e-5)
+
+
+def test_inference_with_a_stream_reports_the_durations_it_used():
+    # with an AU stream the durations are fitted to it; the returned ones must be those the
+    # features were made with (the WORLD vocoder places the pitch by them), not a new prediction
+    for seed in range(20):  # untrained models: some give 0-1 frame durations that differ
+        torch.manual_seed(seed)
+        model = FastSpeech2AU(idim=8, odim=10, **TINY).eval()
+        with torch.no_grad():
+            out = model.inference(torch.tensor([2, 3, 4]), au=torch.full((40, 17), 3.0))
+        used = out["duration"] > 0
+        assert out["feat_gen"].shape[0] == max(int(out["duration"].sum()), 1), seed
+        assert torch.allclose(out["au"][used], torch.tensor(3.0)), seed
