@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -15,35 +14,15 @@ from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.bin.au_tts_inference import main
 from espnet_cause.io.au_files import write_au
 
-TTS_TESTS = Path(__file__).resolve().parents[1] / "tts"
 N_MELS = 20  # conf/tts_fastspeech2_au_tiny.yaml
 FS = 16000
 
 
-def _load(name: str, path: Path):
-    """Import a tests/tts module under a private name (no clash with pytest's own imports)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def tiny_tts(tmp_path_factory) -> tuple[Path, Path]:
-    """(config.yaml, 1epoch.pth) of a FastSpeech2AU trained two steps on the tests/tts corpus."""
-    from espnet_cause.bin.au_tts_train import main as train
-
-    corpus_mod = _load("_tts_corpus_conftest", TTS_TESTS / "conftest.py")
-    training = _load("_tts_training_helpers", TTS_TESTS / "test_tts_training.py")
-    root = tmp_path_factory.mktemp("tiny_tts")
-    corpus = corpus_mod.write_corpus(root / "corpus")
-    shape = training._shape_file(corpus, root / "speech_shape")
-    args = training._common(root, "tts_fastspeech2_au_tiny.yaml")
-    args += ["--token_list", str(corpus["token_list"])]
-    extra = [("durations", "durations", "text_int"), ("au.scp", "au", "kaldi_ark")]
-    args += training._data_args(corpus, extra, shape)
-    train(args)
-    return root / "exp" / "config.yaml", root / "exp" / "1epoch.pth"
+def tiny_tts(tiny_fastspeech2_au) -> tuple[Path, Path]:
+    """(config.yaml, 1epoch.pth) of the session's tiny FastSpeech2AU (tests/bin/conftest.py)."""
+    exp, _ = tiny_fastspeech2_au
+    return exp / "config.yaml", exp / "1epoch.pth"
 
 
 def _model_args(tiny_tts) -> list[str]:

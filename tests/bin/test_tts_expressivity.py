@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-TTS_TESTS = Path(__file__).resolve().parents[1] / "tts"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_voiced_subset_drops_unvoiced_utterances_and_recomputes_pitch_stats(tmp_path):
@@ -48,21 +37,9 @@ def test_voiced_subset_drops_unvoiced_utterances_and_recomputes_pitch_stats(tmp_
 
 
 @pytest.fixture(scope="module")
-def tiny_au_model(tmp_path_factory):
+def tiny_au_model(tiny_fastspeech2_au):
     """A FastSpeech2AU trained two steps on the tests/tts corpus, and that corpus."""
-    from espnet_cause.bin.au_tts_train import main as train
-
-    corpus_mod = _load("_tts_corpus_conftest2", TTS_TESTS / "conftest.py")
-    training = _load("_tts_training_helpers2", TTS_TESTS / "test_tts_training.py")
-    root = tmp_path_factory.mktemp("tiny_expressive")
-    corpus = corpus_mod.write_corpus(root / "corpus")
-    shape = training._shape_file(corpus, root / "speech_shape")
-    args = training._common(root, "tts_fastspeech2_au_tiny.yaml")
-    args += ["--token_list", str(corpus["token_list"])]
-    extra = [("durations", "durations", "text_int"), ("au.scp", "au", "kaldi_ark")]
-    args += training._data_args(corpus, extra, shape)
-    train(args)
-    return root / "exp", corpus
+    return tiny_fastspeech2_au
 
 
 def test_expressivity_writes_syntheses_table_and_summary(tiny_au_model, tmp_path):
