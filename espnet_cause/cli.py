@@ -50,6 +50,18 @@ def add_parallel_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_feature_grid_args(parser: argparse.ArgumentParser) -> None:
+    """``--fs``, ``--hop_length``, ``--n_fft``: the frame grid of a TTS model's feature extractor
+    (its ``feats_extract_conf``); see :func:`espnet_cause.io.timegrid.num_frames_for_hop`."""
+    parser.add_argument("--fs", type=int, required=True, help="feats_extract_conf.fs")
+    parser.add_argument(
+        "--hop_length", type=int, required=True, help="feats_extract_conf.hop_length"
+    )
+    parser.add_argument(
+        "--n_fft", type=int, default=None, help="feats_extract_conf.n_fft (only matters if odd)"
+    )
+
+
 def add_face_landmarker_args(parser: argparse.ArgumentParser, download: bool = False) -> None:
     """``--face_landmarker_path`` (and, with ``download``, ``--download``); see
     :func:`espnet_cause.face.model_file.resolve_face_landmarker`."""

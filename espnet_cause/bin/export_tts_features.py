@@ -37,7 +37,7 @@ import numpy as np
 import yaml
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.timegrid import to_hop_grid
@@ -71,13 +71,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
     parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")
-    parser.add_argument("--fs", type=int, required=True, help="feats_extract_conf.fs")
-    parser.add_argument(
-        "--hop_length", type=int, required=True, help="feats_extract_conf.hop_length"
-    )
-    parser.add_argument(
-        "--n_fft", type=int, default=None, help="feats_extract_conf.n_fft (only matters if odd)"
-    )
+    add_feature_grid_args(parser)
     parser.add_argument(
         "--resample",
         action="store_true",

@@ -30,7 +30,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -45,13 +45,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ctm", required=True, help="time-aligned tokens (Kaldi CTM)")
     parser.add_argument("--wav_scp", required=True, help="the audio ESPnet trains on")
     parser.add_argument("--output_dir", required=True, help="where text, durations go")
-    parser.add_argument("--fs", type=int, required=True, help="feats_extract_conf.fs")
-    parser.add_argument(
-        "--hop_length", type=int, required=True, help="feats_extract_conf.hop_length"
-    )
-    parser.add_argument(
-        "--n_fft", type=int, default=None, help="feats_extract_conf.n_fft (only matters if odd)"
-    )
+    add_feature_grid_args(parser)
     parser.add_argument(
         "--write_token_list", action="store_true", help="also write output_dir/token_list"
     )
