@@ -55,6 +55,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS, au_index
+from espnet_cause.corpora.mini_moods import MOODS
 
 #: Loudness window below the utterance's intensity peak, in dB.
 LOUDNESS_RANGE_DB = 30.0
@@ -245,8 +246,6 @@ def au_track_from_speech(
         aus[:, au_index(name)] += gain * down
 
     ramp = np.clip(times / MOOD_RAMP_S, 0.0, 1.0)
-    from espnet_cause.corpora.mini_moods import MOODS
-
     if emotion is None:
         emotion = "happy" if mood > 0 else "sad" if mood < 0 else "neutral"
     for name, gain in MOODS[emotion].aus.items():
