@@ -62,6 +62,12 @@ def get_parser() -> argparse.ArgumentParser:
         default=MiniConfig.utts_per_speaker,
         help="Utterances per voice.",
     )
+    group.add_argument(
+        "--flite_speakers",
+        type=int,
+        default=MiniConfig.flite_speakers,
+        help="Extra voices spoken by CMU Flite (slt, awb, rms; needs Debian's libflite1).",
+    )
     group.add_argument("--num_videos", type=int, default=12, help="Utterances that get an mp4.")
     group.add_argument("--face_image", default=None, help="Face photo animated for the videos.")
     group.add_argument(
@@ -93,6 +99,7 @@ def main(cmd: list[str] | None = None) -> dict[str, int]:
         kwargs.update(
             num_speakers=args.num_speakers,
             utts_per_speaker=args.utts_per_speaker,
+            flite_speakers=args.flite_speakers,
             num_videos=args.num_videos,
             face_image=args.face_image,
             face_landmarker_path=args.face_landmarker_path,

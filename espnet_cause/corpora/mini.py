@@ -14,6 +14,10 @@ What is generated (all deterministic from ``seed``):
   :data:`VARIANTS` (all of eSpeak NG's voice variants but the robotic, demonic and whispered
   ones, which have no human face), so more speakers use more of them; each speaker has its own
   base pitch (25-75), pitch range (35-85) and speaking rate (130-200 words per minute).
+- ``flite_speakers`` extra voices (default 0) after those, spoken by CMU Flite's clustergen voices
+  ``slt``, ``awb`` and ``rms`` in turn (Debian ``libflite1``, :mod:`espnet_cause.corpora.flite`:
+  more natural than eSpeak's formant voices), with the same per-speaker ranges and moods. Their
+  speaker ids come after the eSpeak ones, so the split of those does not change.
 - ``utts_per_speaker`` sentences each (default 30) from the word lists in
   :mod:`espnet_cause.corpora.mini_text`; per utterance a mood (v5: neutral, happy, sad, angry or
   surprised, with a strength 0.6-1.0; :mod:`espnet_cause.corpora.mini_moods`) that changes the
@@ -224,6 +228,7 @@ def generate_mini_corpus(
     num_videos: int = MiniConfig.num_videos,
     seed: int = MiniConfig.seed,
     au_fps: float = MiniConfig.au_fps,
+    flite_speakers: int = MiniConfig.flite_speakers,
     face_image: str | os.PathLike | None = None,
     face_landmarker_path: str | os.PathLike | None = None,
     num_workers: int = 2,
@@ -232,7 +237,7 @@ def generate_mini_corpus(
 
     Args:
         corpus_dir: Where the corpus lives (created).
-        num_speakers: Number of voices.
+        num_speakers: Number of eSpeak NG voices.
         utts_per_speaker: Utterances per voice.
         num_videos: Utterances that also get an mp4.
         seed: Seed of everything random.
@@ -241,6 +246,8 @@ def generate_mini_corpus(
         face_landmarker_path: MediaPipe ``face_landmarker.task`` for the renderer (None: the
             packaged model).
         num_workers: Processes for speech and AU generation (one speaker per process).
+        flite_speakers: Extra voices after the eSpeak ones, spoken by CMU Flite
+            (:data:`~espnet_cause.corpora.mini_plan.FLITE_SPEAKER_VOICES`; needs ``libflite1``).
 
     Returns:
         The corpus directory (resolved).
@@ -248,11 +255,20 @@ def generate_mini_corpus(
     Raises:
         CauseError: for an unusable ``corpus_dir`` or bad arguments.
     """
-    if num_speakers < 1 or utts_per_speaker < 1 or num_videos < 0:
+    if num_speakers < 1 or utts_per_speaker < 1 or num_videos < 0 or flite_speakers < 0:
         raise CauseError(
             "the mini corpus needs at least 1 speaker and 1 utterance per speaker",
-            fix="pass --num_speakers >= 1 --utts_per_speaker >= 1 --num_videos >= 0",
+            fix="pass --num_speakers >= 1 --utts_per_speaker >= 1 --num_videos >= 0 "
+            "--flite_speakers >= 0",
         )
+    if flite_speakers:
+        from espnet_cause.corpora.flite import flite_available
+
+        if not flite_available():
+            raise CauseError(
+                f"--flite_speakers {flite_speakers} needs CMU Flite, which does not load here",
+                fix="apt-get install -y libflite1, or pass --flite_speakers 0",
+            )
     corpus_dir = _check_corpus_dir(corpus_dir)
     config = MiniConfig(
         num_speakers=num_speakers,
@@ -260,10 +276,13 @@ def generate_mini_corpus(
         num_videos=min(num_videos, num_speakers * utts_per_speaker),
         seed=seed,
         au_fps=float(au_fps),
+        flite_speakers=flite_speakers,
     )
     items = plan_corpus(config)
     marker = _read_marker(corpus_dir)
     config_dict = dataclasses.asdict(config)
+    if not config.flite_speakers:  # corpora made before the option existed stay valid
+        del config_dict["flite_speakers"]
     if marker is not None and marker.get("config") != config_dict:
         logger.info("%s: made with another config; regenerating", corpus_dir)
         for sub in ("wav", "au", "video", "phonemes"):
@@ -375,6 +394,7 @@ def prepare_mini(
     utts_per_speaker: int = MiniConfig.utts_per_speaker,
     num_videos: int = MiniConfig.num_videos,
     seed: int = MiniConfig.seed,
+    flite_speakers: int = MiniConfig.flite_speakers,
     face_image: str | os.PathLike | None = None,
     face_landmarker_path: str | os.PathLike | None = None,
     num_workers: int = 2,
@@ -397,6 +417,7 @@ def prepare_mini(
         utts_per_speaker=utts_per_speaker,
         num_videos=num_videos,
         seed=seed,
+        flite_speakers=flite_speakers,
         face_image=face_image,
         face_landmarker_path=face_landmarker_path,
         num_workers=num_workers,

@@ -38,6 +38,9 @@ VARIANTS = (
     "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2", "steph3", "travis",
     "victor", "zac",
 )  # fmt: skip
+#: CMU Flite's natural-sounding English voices (Debian ``libflite1``) cycled over the extra
+#: ``flite_speakers`` (:mod:`espnet_cause.corpora.flite`; ``kal``, 8 kHz diphones, is left out).
+FLITE_SPEAKER_VOICES = ("flite:slt", "flite:awb", "flite:rms")
 #: Ranges of the per-speaker base settings.
 SPEAKER_PITCH = (25, 75)
 SPEAKER_RANGE = (35, 85)
@@ -57,6 +60,7 @@ class MiniConfig:
 
     num_speakers: int = 16
     utts_per_speaker: int = 20
+    flite_speakers: int = 0
     num_videos: int = 12
     seed: int = 0
     au_fps: float = DEFAULT_AU_FPS
@@ -87,10 +91,16 @@ def plan_corpus(config: MiniConfig) -> list[MiniItem]:
 
     items = []
     variants = np.random.default_rng([config.seed, 1 << 20]).permutation(len(VARIANTS))
-    for k in range(config.num_speakers):
+    for k in range(config.num_speakers + config.flite_speakers):
         rng = np.random.default_rng([config.seed, k])
+        if k < config.num_speakers:
+            voice = (
+                f"{ENGLISH_VOICES[k % len(ENGLISH_VOICES)]}+{VARIANTS[variants[k % len(VARIANTS)]]}"
+            )
+        else:  # the extra Flite speakers, after the eSpeak ones (their ids move no other)
+            voice = FLITE_SPEAKER_VOICES[(k - config.num_speakers) % len(FLITE_SPEAKER_VOICES)]
         base = VoiceSettings(
-            voice=f"{ENGLISH_VOICES[k % len(ENGLISH_VOICES)]}+{VARIANTS[variants[k % len(VARIANTS)]]}",
+            voice=voice,
             rate=int(rng.integers(*SPEAKER_RATE)),
             pitch=int(rng.integers(*SPEAKER_PITCH)),
             pitch_range=int(rng.integers(*SPEAKER_RANGE)),

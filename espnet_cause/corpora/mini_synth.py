@@ -32,11 +32,15 @@ def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
 
 
 def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndarray, list]:
-    """Speak ``text``: (N,) float32 samples at 16 kHz and the timed phonemes (seconds)."""
-    from espnet_cause.corpora.espeak import synthesize_phonemes
+    """Speak ``text``: (N,) float32 samples at 16 kHz and the timed phonemes (seconds).
+
+    eSpeak NG speaks it, or CMU Flite for a ``flite:<voice>`` (:mod:`espnet_cause.corpora.flite`).
+    """
+    from espnet_cause.corpora import espeak, flite
     from espnet_cause.io.audio import resample
 
-    samples, sr, phonemes = synthesize_phonemes(text, settings)
+    engine = flite if flite.is_flite_voice(settings.voice) else espeak
+    samples, sr, phonemes = engine.synthesize_phonemes(text, settings)
     return resample(samples, sr, SAMPLE_RATE), phonemes
 
 

@@ -11,8 +11,9 @@ stage=1                  # first stage to run
 stop_stage=6             # last stage to run (7: AU features for TTS, 8: expressive TTS)
 force=false              # true: re-run selected stages even if done
 corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder
-mini_speakers=16         # mini corpus: voices (conf/cause_builtin.yaml's model: 48)
+mini_speakers=16         # mini corpus: eSpeak NG voices
 mini_utts=20             # mini corpus: sentences per voice
+mini_flite_speakers=0    # mini corpus: extra voices spoken by CMU Flite (needs Debian libflite1)
 au_extractor=mediapipe   # mediapipe (built-in) | openface (import OpenFace CSVs)
 au_fps=25                # AU frame rate of labels and models
 max_fail_fraction=0.3    # stage 2 fails when more utterances than this are not kept
@@ -78,7 +79,7 @@ logged() { local l=$1; shift; mkdir -p "$(dirname "$l")"; echo "# $*" > "$l"; "$
 
 if run_stage 1 "data preparation (${corpus})"; then
     mini_size=()
-    [ "${corpus}" = mini ] && mini_size=(--num_speakers "${mini_speakers}" --utts_per_speaker "${mini_utts}")
+    [ "${corpus}" = mini ] && mini_size=(--num_speakers "${mini_speakers}" --utts_per_speaker "${mini_utts}" --flite_speakers "${mini_flite_speakers}")
     logged exp/data_prep.log local/data.sh --corpus "${corpus}" --output_dir data \
         --face_image "${FACE_IMAGE}" --face_landmarker_path "${FACE_LANDMARKER}" "${mini_size[@]}"
     stage_done 1
