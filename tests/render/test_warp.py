@@ -144,3 +144,25 @@ def test_outer_brow_raiser_leaves_the_inner_brow(landmarker, grace):
     outer = [i for i in BROWS[0] + BROWS[1] if abs(uv[i, 0]) > 0.6]
     assert up[outer].min() > 0.03
     assert up[inner].mean() < 0.3 * up[outer].min()  # was 0.45 when the whole brow rose
+
+
+def test_chin_raiser_pushes_the_chin_boss_not_the_jaw(landmarker, grace):
+    """AU17 (mentalis) pushes the soft chin and the lower lip up; the jaw's outline stays (it rose
+    as far as the chin boss and dragged the neck with it), and the lips' meeting line rises as one
+    (the lower lip rose over the closed upper lip and folded)."""
+    from espnet_cause.render.warp_motion import (
+        INNER_UPPER_LIP,
+        build_landmark_basis,
+        face_uv,
+        lip_gap,
+    )
+
+    face = landmarker.detect(grace)[0]
+    assert lip_gap(face).max() < 0.02  # the demo photo's lips are closed
+    _, _, ey, unit = face_uv(face)
+    up = -(build_landmark_basis(face)[au_index("AU17")] @ ey) / unit * 5.0  # at intensity 5
+    assert up[18] > 0.2  # the chin boss under the lower lip
+    assert up[17] > up[14] + 0.1  # the lower lip bulges up
+    assert abs(up[152]) < 0.2 * up[18]  # the bottom of the chin (jaw) stays
+    middle = len(INNER_UPPER_LIP) // 2
+    assert up[INNER_LOWER_LIP[middle]] <= up[INNER_UPPER_LIP[middle]] + 1e-3  # no crossing
