@@ -91,7 +91,10 @@ CHIN_RAISE = 0.45
 #: it in the middle (pushed up by the lower lip).
 CHIN_PUSH_UPPER = 0.25
 LIP_STRETCH = 0.18
-LIP_TIGHTEN = 0.25
+#: AU23 (lip tightener): the outer lip edges move towards the lips' meeting line by LIP_THIN in
+#: the middle (less towards the corners), the corners in by LIP_TIGHTEN_IN (face units).
+LIP_THIN = 0.15
+LIP_TIGHTEN_IN = 0.08
 LIPS_PART_UPPER = 0.05
 LIPS_PART_LOWER = 0.4
 #: AU25's lower lip comes down this share evenly, the rest most in the middle (a lip curving down
@@ -256,8 +259,11 @@ def build_landmark_basis(face: Face) -> np.ndarray:
         CORNER_DEPRESS * np.where(lower_all, CORNER_DEPRESS_LIP + (1 - CORNER_DEPRESS_LIP) * c, c),
     )
     m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)
-    tight_v = np.where(np.isin(lips, OUTER_UPPER_LIP), 0.4, -0.4) * LIP_TIGHTEN * (1 - c)
-    m.set("AU23", lips, -s * LIP_TIGHTEN * c, tight_v)
+    # AU23 narrows the lips' red: the outer edges close in on the lips' meeting line, which
+    # stays; the corners come in only a little (drawn in far it reads as a pucker or AU14)
+    outer_edge = np.isin(lips, OUTER_UPPER_LIP[1:-1] + OUTER_LOWER_LIP[1:-1])
+    thin = np.where(np.isin(lips, OUTER_UPPER_LIP), 1.0, -1.0) * LIP_THIN * (1 - c) * outer_edge
+    m.set("AU23", lips, -s * LIP_TIGHTEN_IN * c, thin)
     for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
         m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
 
