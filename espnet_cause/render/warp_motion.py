@@ -40,6 +40,15 @@ NOSE_BRIDGE = (168, 6, 197, 195)
 NOSE_WINGS = (98, 97, 2, 326, 327, 294, 64, 48, 278)
 CHIN = (152, 148, 176, 149, 377, 400, 378, 199, 175)
 MOUTH_CENTER = (13, 14)
+#: Chin boss, from under the lower lip down to the jaw's outline, and the share of AU17's raise
+#: each row gets (the mentalis pushes the soft tissue of the chin up, not the jaw).
+CHIN_BOSS = (
+    ((18, 83, 313), 0.8),
+    ((200, 201, 421), 0.6),
+    ((199, 208, 428), 0.4),
+    ((175, 171, 396), 0.2),
+    ((152, 148, 377, 176, 400, 149, 378), 0.05),
+)
 
 # --- Motion model (face units: 1 = distance between the eye centres; y points to the chin) ---
 #: Gaussian radius with which non-driver landmarks follow the drivers.
@@ -78,8 +87,14 @@ CORNER_DEPRESS = 0.3
 #: AU15 stretches the lower lip down with the corners: its middle comes down this share.
 CORNER_DEPRESS_LIP = 0.15
 CHIN_RAISE = 0.45
+#: ... and the lips' meeting line (both inner lips, and the outer upper lip) rises this share of
+#: it in the middle (pushed up by the lower lip).
+CHIN_PUSH_UPPER = 0.25
 LIP_STRETCH = 0.18
-LIP_TIGHTEN = 0.25
+#: AU23 (lip tightener): the outer lip edges move towards the lips' meeting line by LIP_THIN in
+#: the middle (less towards the corners), the corners in by LIP_TIGHTEN_IN (face units).
+LIP_THIN = 0.15
+LIP_TIGHTEN_IN = 0.08
 LIPS_PART_UPPER = 0.05
 LIPS_PART_LOWER = 0.4
 #: AU25's lower lip comes down this share evenly, the rest most in the middle (a lip curving down
@@ -244,16 +259,25 @@ def build_landmark_basis(face: Face) -> np.ndarray:
         CORNER_DEPRESS * np.where(lower_all, CORNER_DEPRESS_LIP + (1 - CORNER_DEPRESS_LIP) * c, c),
     )
     m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)
-    tight_v = np.where(np.isin(lips, OUTER_UPPER_LIP), 0.4, -0.4) * LIP_TIGHTEN * (1 - c)
-    m.set("AU23", lips, -s * LIP_TIGHTEN * c, tight_v)
+    # AU23 narrows the lips' red: the outer edges close in on the lips' meeting line, which
+    # stays; the corners come in only a little (drawn in far it reads as a pucker or AU14)
+    outer_edge = np.isin(lips, OUTER_UPPER_LIP[1:-1] + OUTER_LOWER_LIP[1:-1])
+    thin = np.where(np.isin(lips, OUTER_UPPER_LIP), 1.0, -1.0) * LIP_THIN * (1 - c) * outer_edge
+    m.set("AU23", lips, -s * LIP_TIGHTEN_IN * c, thin)
     for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
         m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
 
-    # Chin raiser (AU17): chin and lower lip up.
-    m.set("AU17", CHIN, 0.0, -CHIN_RAISE)
+    # Chin raiser (AU17, mentalis): the chin boss and the lower lip are pushed up, most just under
+    # the lip; the jaw's outline (bone) stays nearly where it is.
+    for indices, share in CHIN_BOSS:
+        m.set("AU17", indices, 0.0, -share * CHIN_RAISE)
     m.set("AU17", OUTER_LOWER_LIP, 0.0, -0.8 * CHIN_RAISE * m.centre_weight(OUTER_LOWER_LIP))
-    m.set("AU17", INNER_LOWER_LIP, 0.0, -0.5 * CHIN_RAISE * m.centre_weight(INNER_LOWER_LIP))
-    m.anchor("AU17", eyes + NOSE + upper_lips)
+    # the lower lip bulges up and presses against the upper one, pushing the middle of the mouth
+    # up a little (the mouth's inverted U): the lips' meeting line rises as one, never crossing
+    lip_line = -CHIN_PUSH_UPPER * CHIN_RAISE
+    m.set("AU17", INNER_LOWER_LIP, 0.0, lip_line * m.centre_weight(INNER_LOWER_LIP))
+    m.set("AU17", upper_lips, 0.0, lip_line * m.centre_weight(upper_lips))
+    m.anchor("AU17", eyes + NOSE)
 
     # Lips part (AU25): lips separate, jaw still.
     m.set("AU25", INNER_UPPER_LIP, 0.0, -LIPS_PART_UPPER * m.centre_weight(INNER_UPPER_LIP))

@@ -78,4 +78,4 @@ def test_warp_lip_corner_aus_come_back_as_themselves(landmarker_path, landmarker
     result = _warp_sweep(landmarker_path, landmarker, grace, ("AU14", "AU20", "AU15", "AU17"))
     r = result["sweep"]["r"]
     assert r["AU14"] > 0.6 and r["AU20"] > 0.6 and r["AU15"] > 0.6, r
-    assert r["AU17"] > 0.4, r
+    assert r["AU17"] > 0.95, r  # 0.91 when AU17 raised the jaw, not the chin boss

@@ -144,3 +144,43 @@ def test_outer_brow_raiser_leaves_the_inner_brow(landmarker, grace):
     outer = [i for i in BROWS[0] + BROWS[1] if abs(uv[i, 0]) > 0.6]
     assert up[outer].min() > 0.03
     assert up[inner].mean() < 0.3 * up[outer].min()  # was 0.45 when the whole brow rose
+
+
+def test_chin_raiser_pushes_the_chin_boss_not_the_jaw(landmarker, grace):
+    """AU17 (mentalis) pushes the soft chin and the lower lip up; the jaw's outline stays (it rose
+    as far as the chin boss and dragged the neck with it), and the lips' meeting line rises as one
+    (the lower lip rose over the closed upper lip and folded)."""
+    from espnet_cause.render.warp_motion import (
+        INNER_UPPER_LIP,
+        build_landmark_basis,
+        face_uv,
+        lip_gap,
+    )
+
+    face = landmarker.detect(grace)[0]
+    assert lip_gap(face).max() < 0.02  # the demo photo's lips are closed
+    _, _, ey, unit = face_uv(face)
+    up = -(build_landmark_basis(face)[au_index("AU17")] @ ey) / unit * 5.0  # at intensity 5
+    assert up[18] > 0.2  # the chin boss under the lower lip
+    assert up[17] > up[14] + 0.1  # the lower lip bulges up
+    assert abs(up[152]) < 0.2 * up[18]  # the bottom of the chin (jaw) stays
+    middle = len(INNER_UPPER_LIP) // 2
+    assert up[INNER_LOWER_LIP[middle]] <= up[INNER_UPPER_LIP[middle]] + 1e-3  # no crossing
+
+
+def test_lip_tightener_narrows_the_red_of_the_lips(landmarker, grace):
+    """AU23 thins the lips (their outer edges close in on the meeting line, which stays) and draws
+    the corners in only a little (drawn in 0.25 face units the tracker read a pucker and AU14)."""
+    from espnet_cause.render.warp_motion import OUTER_UPPER_LIP, build_landmark_basis, face_uv
+
+    face = landmarker.detect(grace)[0]
+    uv, ex, ey, unit = face_uv(face)
+    basis = build_landmark_basis(face)[au_index("AU23")] * 5.0  # at intensity 5
+    down, side = basis @ ey / unit, basis @ ex / unit
+    top, bottom, meet_up, meet_low = 0, 17, 13, 14  # outer upper/lower lip, inner lips (middle)
+    assert OUTER_UPPER_LIP[len(OUTER_UPPER_LIP) // 2] == top
+    assert down[top] > 0.12 and down[bottom] < -0.12  # the red narrows from both edges
+    assert abs(down[meet_up]) < 0.02 and abs(down[meet_low]) < 0.02  # the lips meet where they did
+    corners = np.array([61, 291])
+    inward = -np.sign(uv[corners, 0]) * side[corners]
+    assert (inward > 0.0).all() and inward.max() < 0.6 * down[top]  # was 2.5 times as far
