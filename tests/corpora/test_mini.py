@@ -225,6 +225,18 @@ def test_bad_corpus_dir(tmp_path):
         generate_mini_corpus(not_a_dir, **SMALL)
 
 
+def test_flite_speakers_without_flite_are_a_clear_error(tmp_path, monkeypatch):
+    from espnet_cause.corpora import flite
+
+    monkeypatch.setattr(flite, "flite_available", lambda: False)
+    with pytest.raises(CauseError, match="--flite_speakers 2 needs CMU Flite") as err:
+        generate_mini_corpus(tmp_path / "mini", **SMALL, flite_speakers=2)
+    assert "apt-get install -y libflite1" in str(err.value)
+    assert not (tmp_path / "mini").exists()  # nothing half-written
+    with pytest.raises(CauseError, match="--flite_speakers >= 0"):
+        generate_mini_corpus(tmp_path / "mini", **SMALL, flite_speakers=-1)
+
+
 def test_videos(tmp_path, demo_image):
     corpus = generate_mini_corpus(
         tmp_path / "c",
