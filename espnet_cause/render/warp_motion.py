@@ -300,7 +300,13 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU26", INNER_LOWER_LIP, 0.0, 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP))
     jaw_lip = 0.45 + 0.55 * m.centre_weight(OUTER_LOWER_LIP)
     m.set("AU26", OUTER_LOWER_LIP, 0.0, 0.85 * JAW_DROP * jaw_lip)
-    m.set("AU26", (61, 291, 78, 308), -m.side((61, 291, 78, 308)) * JAW_CORNER_IN, JAW_CORNER_DOWN)
+    corners = (61, 291, 78, 308)
+    m.set("AU26", corners, -m.side(corners) * JAW_CORNER_IN, JAW_CORNER_DOWN)
+    # the upper lip's sides curve down to the lowered corners (held still, they left a kink: the
+    # opening's sides stood upright and the interior paint showed light bars at the corners)
+    sides = [i for i in upper_lips if i not in corners]
+    cw = m.corner_weight(sides)
+    m.set("AU26", sides, -m.side(sides) * JAW_CORNER_IN * cw, JAW_CORNER_DOWN * cw)
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
