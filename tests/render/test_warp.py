@@ -184,6 +184,8 @@ def test_lip_tightener_narrows_the_red_of_the_lips(landmarker, grace):
     corners = np.array([61, 291])
     inward = -np.sign(uv[corners, 0]) * side[corners]
     assert (inward > 0.0).all() and inward.max() < 0.6 * down[top]  # was 2.5 times as far
+    nose_base = [2, 94, 98, 327]  # under the nose, above the upper lip
+    assert np.abs(basis[nose_base] @ ey / unit).max() < 0.005  # the nose stays
 
 
 def test_jaw_drop_curves_the_upper_lip_down_to_the_corners(landmarker, grace):
@@ -195,7 +197,7 @@ def test_jaw_drop_curves_the_upper_lip_down_to_the_corners(landmarker, grace):
     _, _, ey, unit = face_uv(face)
     down = build_landmark_basis(face)[au_index("AU26")] @ ey / unit
     for corner, beside in ((78, 191), (308, 415), (61, 185), (291, 409)):
-        assert down[beside] > 0.3 * down[corner] > 0.0, (corner, beside)
+        assert down[beside] > 0.2 * down[corner] > 0.0, (corner, beside)  # was 0
     assert abs(down[0]) < 0.01 and abs(down[13]) < 0.01
 
 
