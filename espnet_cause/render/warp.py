@@ -267,6 +267,11 @@ class _PreparedFace:
         # mouth: rest positions of the inner lips (ROI coordinates), for the cavity paint
         self.inner_upper = pts[list(INNER_UPPER_LIP)]
         self.inner_lower = pts[list(INNER_LOWER_LIP)]
+        # the teeth show in the front of the mouth and hide towards the corners (the dark
+        # corridor between the teeth and the cheeks): 1 in the middle, 0 at the corners
+        along = (self.inner_upper - self.inner_upper.mean(0)) @ (pts[308] - pts[78])
+        half = max(float(np.abs(along).max()), 1e-6)
+        self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
         self._cv2 = cv2
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
@@ -346,6 +351,7 @@ class _PreparedFace:
 
         mouth = fill(poly)
         teeth_h = np.minimum(TEETH_FRACTION * (lower - upper)[:, 1], TEETH_MAX * self.unit)
+        teeth_h = teeth_h * self.teeth_taper
         teeth_line = upper + np.stack([np.zeros_like(teeth_h), np.maximum(teeth_h, 0.0)], 1)
         teeth = np.minimum(fill(np.concatenate([upper, teeth_line[::-1]])), mouth)
         alpha = min(1.0, added_gap / CAVITY_FADE_PX)

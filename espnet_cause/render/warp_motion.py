@@ -103,8 +103,9 @@ LIPS_PART_FLAT = 0.4
 #: ... and the chin follows it only a little (the jaw stays).
 LIPS_PART_CHIN = 0.04
 JAW_DROP = 0.4
-#: Lip corners under AU26: down and in (face units at the maximum).
-JAW_CORNER_DOWN = 0.3
+#: Lip corners under AU26: down and in (face units at the maximum; at 0.3 an open jaw undid a
+#: smile's raised corners, AU12 lifting them by only :data:`CORNER_PULL`).
+JAW_CORNER_DOWN = 0.2
 JAW_CORNER_IN = 0.02
 #: Closing the photo's own open mouth: the share of the lip gap the lower lip (and jaw) rises.
 CLOSE_LOWER_SHARE = 0.75
@@ -266,6 +267,7 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU23", lips, -s * LIP_TIGHTEN_IN * c, thin)
     for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
         m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
+    m.anchor("AU23", NOSE)  # the lips' red narrows under a still nose (it was dragged down)
 
     # Chin raiser (AU17, mentalis): the chin boss and the lower lip are pushed up, most just under
     # the lip; the jaw's outline (bone) stays nearly where it is.
@@ -300,7 +302,13 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU26", INNER_LOWER_LIP, 0.0, 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP))
     jaw_lip = 0.45 + 0.55 * m.centre_weight(OUTER_LOWER_LIP)
     m.set("AU26", OUTER_LOWER_LIP, 0.0, 0.85 * JAW_DROP * jaw_lip)
-    m.set("AU26", (61, 291, 78, 308), -m.side((61, 291, 78, 308)) * JAW_CORNER_IN, JAW_CORNER_DOWN)
+    corners = (61, 291, 78, 308)
+    m.set("AU26", corners, -m.side(corners) * JAW_CORNER_IN, JAW_CORNER_DOWN)
+    # the upper lip's sides curve down to the lowered corners (held still, they left a kink: the
+    # opening's sides stood upright and the interior paint showed light bars at the corners)
+    sides = [i for i in upper_lips if i not in corners]
+    cw = m.corner_weight(sides) ** 2  # most near the corners
+    m.set("AU26", sides, -m.side(sides) * JAW_CORNER_IN * cw, JAW_CORNER_DOWN * cw)
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])

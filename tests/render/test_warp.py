@@ -184,3 +184,36 @@ def test_lip_tightener_narrows_the_red_of_the_lips(landmarker, grace):
     corners = np.array([61, 291])
     inward = -np.sign(uv[corners, 0]) * side[corners]
     assert (inward > 0.0).all() and inward.max() < 0.6 * down[top]  # was 2.5 times as far
+    nose_base = [2, 94, 98, 327]  # under the nose, above the upper lip
+    assert np.abs(basis[nose_base] @ ey / unit).max() < 0.005  # the nose stays
+
+
+def test_jaw_drop_curves_the_upper_lip_down_to_the_corners(landmarker, grace):
+    """Under AU26 the corners come down and the upper lip's sides follow them (held still they
+    left a kink: the opening's sides stood upright); the upper lip's middle stays."""
+    from espnet_cause.render.warp_motion import build_landmark_basis, face_uv
+
+    face = landmarker.detect(grace)[0]
+    _, _, ey, unit = face_uv(face)
+    down = build_landmark_basis(face)[au_index("AU26")] @ ey / unit
+    for corner, beside in ((78, 191), (308, 415), (61, 185), (291, 409)):
+        assert down[beside] > 0.2 * down[corner] > 0.0, (corner, beside)  # was 0
+    assert abs(down[0]) < 0.01 and abs(down[13]) < 0.01
+
+
+def test_painted_teeth_hide_towards_the_mouth_corners(landmarker_path, grace):
+    """The painted upper teeth show in the front of the mouth, not as light bars at the corners."""
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    renderer.prepare(grace)
+    prepared = renderer._prepared
+    for au in ("AU25", "AU26"):
+        row = np.zeros(len(prepared.basis), np.float32)
+        row[au_index(au)] = 4.0
+        roi = np.zeros_like(prepared.roi)  # the paint alone, on black
+        prepared._paint_mouth(roi, row)
+        xs = np.nonzero(roi.mean(axis=2) > 0.5 * prepared.teeth_rgb.mean())[1]
+        left, right = prepared.inner_upper[0, 0], prepared.inner_upper[-1, 0]
+        t = (xs - left) / (right - left)  # 0 at one corner, 1 at the other
+        sides, middle = ((t < 0.2) | (t > 0.8)).sum(), ((t > 0.3) & (t < 0.7)).sum()
+        assert middle > 50 and sides < 0.7 * middle, (au, sides, middle)  # was 0.92, 0.71
+    renderer.close()
