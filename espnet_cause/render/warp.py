@@ -45,6 +45,7 @@ from espnet_cause.render.warp_motion import (
     build_landmark_basis,
     face_frame,
     lip_gap,
+    upper_lip_raise,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ COVER_FROM = 0.5
 COVER_MARGIN_PX = 1.5
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
+AU10 = au_index("AU10")
 
 
 class WarpRenderer:
@@ -219,7 +221,7 @@ class _PreparedFace:
         self.basis = np.concatenate(
             [
                 build_landmark_basis(face),
-                build_closure_basis(face)[None],
+                build_closure_basis(face, 0.0 if photo_aus is None else photo_aus[AU10])[None],
                 _head_basis(face.points.astype(np.float32), self.unit),
             ]
         )
@@ -280,7 +282,9 @@ class _PreparedFace:
         half = max(float(np.abs(along).max()), 1e-6)
         self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
         self._cv2 = cv2
-        self.cover = _lip_cover_map(self.inner_upper, self.inner_lower, rw, rh)
+        # the band under the photo's upper lip its own AU10 explains (pixels per AU10 unit)
+        raise_px = upper_lip_raise(face) * self.unit
+        self.cover = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
         if not self.mouth_open:
             self.cover = None
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
@@ -324,15 +328,19 @@ class _PreparedFace:
             field_at = cv2.remap(field, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
             source = self.identity - field_at
         warped = cv2.remap(self.roi, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
-        self._cover_interior(warped, source, float(au_row[NUM_AUS]))
+        kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
+        self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self._paint_mouth(warped, au_row)
         out = self.image.copy()
         out[self.y0 : self.y1, self.x0 : self.x1] = warped
         return out
 
-    def _cover_interior(self, roi: np.ndarray, source: np.ndarray, closure: float) -> None:
+    def _cover_interior(
+        self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float
+    ) -> None:
         """As the photo's open mouth closes, show the lips where the warp still samples its
-        interior: each such pixel samples its mirror image in the nearer lip instead."""
+        interior: each such pixel samples its mirror image in the nearer lip instead; except the
+        band under the upper lip the photo's AU10 (``kept_au10`` of it still raised) exposes."""
         if self.cover is None:
             return
         weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
@@ -341,7 +349,7 @@ class _PreparedFace:
             return
         weight = weight * weight * (3.0 - 2.0 * weight)
         cv2 = self._cv2
-        cover_map, x0, y0, x1, y1 = self.cover
+        cover_map, top, raise_px, x0, y0, x1, y1 = self.cover
         # only the pixels whose source falls in the interior's box change
         sx, sy = source[..., 0], source[..., 1]
         hit = (sx >= x0) & (sx < x1 - 1) & (sy >= y0) & (sy < y1 - 1)
@@ -349,6 +357,12 @@ class _PreparedFace:
             return
         rows, cols = np.nonzero(hit)
         src = source[rows, cols] - np.array([x0, y0], np.float32)
+        if kept_au10 > 0.0:
+            column = np.clip(src[:, 0].astype(np.int64), 0, len(top) - 1)
+            covered = src[:, 1] >= top[column] + kept_au10 * raise_px[column]
+            rows, cols, src = rows[covered], cols[covered], src[covered]
+            if not len(rows):
+                return
         moved = cv2.remap(cover_map, src[None], None, cv2.INTER_LINEAR)[0]
         lips = cv2.remap(self.roi, moved[None], None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)[0]
         before = roi[rows, cols].astype(np.float32)
@@ -405,17 +419,19 @@ class _PreparedFace:
 
 
 def _lip_cover_map(
-    upper: np.ndarray, lower: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, int, int, int, int]:
+    upper: np.ndarray, lower: np.ndarray, raise_px: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
     """Where each pixel of the mouth interior's box samples so that the lips cover the interior.
 
     Args:
         upper: (11, 2) inner upper-lip points (ROI pixels), corner to corner.
         lower: (11, 2) inner lower-lip points.
+        raise_px: (11,) AU10's raise of the inner upper-lip points (pixels per intensity unit).
         width, height: The ROI size.
 
     Returns:
-        The (h, w, 2) float32 map (ROI pixel coordinates) over the box x0:x1, y0:y1, and the box:
+        The (h, w, 2) float32 map (ROI pixel coordinates) over the box x0:x1, y0:y1, the (w,)
+        upper edge of the interior (box rows) and AU10's raise along it, and the box:
         identity outside the interior (widened by :data:`COVER_MARGIN_PX`); inside, the pixel's
         mirror image above the upper lip's edge (upper half) or below the lower lip's (lower half).
     """
@@ -439,7 +455,10 @@ def _lip_cover_map(
     mid = 0.5 * (top + bottom)
     mirrored = np.where(yy < mid, 2.0 * top - yy, 2.0 * bottom - yy)
     cover = np.stack([np.broadcast_to(xs[None], yy.shape), np.where(inside, mirrored, yy)], -1)
-    return np.ascontiguousarray(cover, dtype=np.float32), x0, y0, x1, y1
+    order = np.argsort(upper[:, 0])
+    raise_along = np.interp(xs, upper[order, 0], raise_px[order]).astype(np.float32)
+    cover = np.ascontiguousarray(cover, dtype=np.float32)
+    return cover, top[0] + COVER_MARGIN_PX - y0, raise_along, x0, y0, x1, y1
 
 
 def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:
