@@ -15,8 +15,10 @@ open mouth driven by AU25 = AU26 = 0 is closed by a dedicated closure field buil
 own lip gap (:func:`~espnet_cause.render.warp_motion.build_closure_basis`). Limits: the warp only
 moves the photo's pixels, it cannot invent what the photo does not show: lowering an AU below the
 photo's reverses that AU's landmark motion linearly (the reversal is at most the photo's own
-intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together
-over the squeezed-out interior, and a frown or a squint relaxes only as far as moving the brows
+intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together,
+the interior squeezed between them covered by the lips (mirrored); the part of the lip gap the
+photo's own AU10 explains is closed by lowering AU10, not by the closure (AU10 kept: the raised
+upper lip keeps showing the teeth); and a frown or a squint relaxes only as far as moving the brows
 and lids back can make it.
 """
 
