@@ -15,8 +15,10 @@ open mouth driven by AU25 = AU26 = 0 is closed by a dedicated closure field buil
 own lip gap (:func:`~espnet_cause.render.warp_motion.build_closure_basis`). Limits: the warp only
 moves the photo's pixels, it cannot invent what the photo does not show: lowering an AU below the
 photo's reverses that AU's landmark motion linearly (the reversal is at most the photo's own
-intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together
-over the squeezed-out interior, and a frown or a squint relaxes only as far as moving the brows
+intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together,
+the interior squeezed between them covered by the lips (mirrored); the part of the lip gap the
+photo's own AU10 explains is closed by lowering AU10, not by the closure (AU10 kept: the raised
+upper lip keeps showing the teeth); and a frown or a squint relaxes only as far as moving the brows
 and lids back can make it.
 """
 
@@ -34,6 +36,7 @@ from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
 from espnet_cause.io.image import to_rgb
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
+    CLOSE_PRESS,
     EYE_LOWER,
     EYE_UPPER,
     INNER_LOWER_LIP,
@@ -44,6 +47,7 @@ from espnet_cause.render.warp_motion import (
     build_landmark_basis,
     face_frame,
     lip_gap,
+    upper_lip_raise,
 )
 
 logger = logging.getLogger(__name__)
@@ -77,8 +81,15 @@ INVERT_STEPS = 2
 OPEN_MOUTH_GAP = 0.02
 #: The mouth-opening AUs, closed by the closure field below the photo's own intensity.
 MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
+#: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
+#: covered by the lips themselves (sampled mirrored into each lip): fading in from this closure
+#: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
+COVER_FROM = 0.5
+#: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges).
+COVER_MARGIN_PX = 1.5
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
+AU10 = au_index("AU10")
 
 
 class WarpRenderer:
@@ -212,7 +223,7 @@ class _PreparedFace:
         self.basis = np.concatenate(
             [
                 build_landmark_basis(face),
-                build_closure_basis(face)[None],
+                build_closure_basis(face, 0.0 if photo_aus is None else photo_aus[AU10])[None],
                 _head_basis(face.points.astype(np.float32), self.unit),
             ]
         )
@@ -273,6 +284,11 @@ class _PreparedFace:
         half = max(float(np.abs(along).max()), 1e-6)
         self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
         self._cv2 = cv2
+        # the band under the photo's upper lip its own AU10 explains (pixels per AU10 unit)
+        raise_px = upper_lip_raise(face) * self.unit
+        self.cover = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
+        if not self.mouth_open:
+            self.cover = None
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
@@ -314,10 +330,45 @@ class _PreparedFace:
             field_at = cv2.remap(field, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
             source = self.identity - field_at
         warped = cv2.remap(self.roi, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+        kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
+        self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self._paint_mouth(warped, au_row)
         out = self.image.copy()
         out[self.y0 : self.y1, self.x0 : self.x1] = warped
         return out
+
+    def _cover_interior(
+        self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float
+    ) -> None:
+        """As the photo's open mouth closes, show the lips where the warp still samples its
+        interior: each such pixel samples its mirror image in the nearer lip instead; except the
+        band under the upper lip the photo's AU10 (``kept_au10`` of it still raised) exposes."""
+        if self.cover is None:
+            return
+        weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
+        weight = float(np.clip(weight, 0.0, 1.0))
+        if weight <= 0.0:
+            return
+        weight = weight * weight * (3.0 - 2.0 * weight)
+        cv2 = self._cv2
+        cover_map, top, raise_px, x0, y0, x1, y1 = self.cover
+        # only the pixels whose source falls in the interior's box change
+        sx, sy = source[..., 0], source[..., 1]
+        hit = (sx >= x0) & (sx < x1 - 1) & (sy >= y0) & (sy < y1 - 1)
+        if not hit.any():
+            return
+        rows, cols = np.nonzero(hit)
+        src = source[rows, cols] - np.array([x0, y0], np.float32)
+        if kept_au10 > 0.0:
+            column = np.clip(src[:, 0].astype(np.int64), 0, len(top) - 1)
+            covered = src[:, 1] >= top[column] + kept_au10 * raise_px[column]
+            rows, cols, src = rows[covered], cols[covered], src[covered]
+            if not len(rows):
+                return
+        moved = cv2.remap(cover_map, src[None], None, cv2.INTER_LINEAR)[0]
+        lips = cv2.remap(self.roi, moved[None], None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)[0]
+        before = roi[rows, cols].astype(np.float32)
+        roi[rows, cols] = (before + weight * (lips - before) + 0.5).astype(np.uint8)
 
     def _paint_mouth(self, roi: np.ndarray, au_row: np.ndarray) -> None:
         """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (not
@@ -367,6 +418,49 @@ class _PreparedFace:
         colour = cavity + teeth[..., None] * (tooth - cavity)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _lip_cover_map(
+    upper: np.ndarray, lower: np.ndarray, raise_px: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    """Where each pixel of the mouth interior's box samples so that the lips cover the interior.
+
+    Args:
+        upper: (11, 2) inner upper-lip points (ROI pixels), corner to corner.
+        lower: (11, 2) inner lower-lip points.
+        raise_px: (11,) AU10's raise of the inner upper-lip points (pixels per intensity unit).
+        width, height: The ROI size.
+
+    Returns:
+        The (h, w, 2) float32 map (ROI pixel coordinates) over the box x0:x1, y0:y1, the (w,)
+        upper edge of the interior (box rows) and AU10's raise along it, and the box:
+        identity outside the interior (widened by :data:`COVER_MARGIN_PX`); inside, the pixel's
+        mirror image above the upper lip's edge (upper half) or below the lower lip's (lower half).
+    """
+    both = np.concatenate([upper, lower])
+    x0 = max(int(np.floor(both[:, 0].min())) - 2, 0)
+    y0 = max(int(np.floor(both[:, 1].min())) - 2, 0)
+    x1 = min(int(np.ceil(both[:, 0].max())) + 3, width)
+    y1 = min(int(np.ceil(both[:, 1].max())) + 3, height)
+    xs = np.arange(x0, x1, dtype=np.float32)
+    ys = np.arange(y0, y1, dtype=np.float32)
+
+    def edge(points: np.ndarray) -> np.ndarray:
+        order = np.argsort(points[:, 0])
+        return np.interp(xs, points[order, 0], points[order, 1]).astype(np.float32)
+
+    top = edge(upper)[None] - COVER_MARGIN_PX
+    bottom = edge(lower)[None] + COVER_MARGIN_PX
+    inside_x = (xs >= both[:, 0].min()) & (xs <= both[:, 0].max())
+    yy = np.broadcast_to(ys[:, None], (len(ys), len(xs)))
+    inside = inside_x[None] & (yy > top) & (yy < bottom) & (bottom > top)
+    mid = 0.5 * (top + bottom)
+    mirrored = np.where(yy < mid, 2.0 * top - yy, 2.0 * bottom - yy)
+    cover = np.stack([np.broadcast_to(xs[None], yy.shape), np.where(inside, mirrored, yy)], -1)
+    order = np.argsort(upper[:, 0])
+    raise_along = np.interp(xs, upper[order, 0], raise_px[order]).astype(np.float32)
+    cover = np.ascontiguousarray(cover, dtype=np.float32)
+    return cover, top[0] + COVER_MARGIN_PX - y0, raise_along, x0, y0, x1, y1
 
 
 def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:

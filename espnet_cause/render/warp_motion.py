@@ -349,17 +349,32 @@ def lip_gap(face: Face) -> np.ndarray:
     return np.maximum(uv[list(INNER_LOWER_LIP), 1] - uv[list(INNER_UPPER_LIP), 1], 0.0)
 
 
-def build_closure_basis(face: Face) -> np.ndarray:
+def upper_lip_raise(face: Face) -> np.ndarray:
+    """(11,) how far (face units) AU10 raises each inner upper-lip point per intensity unit."""
+    w = _Motions(face_uv(face)[0]).centre_weight(INNER_UPPER_LIP)
+    return UPPER_LIP_RAISE / AU_INTENSITY_MAX * (0.3 + 0.7 * w)
+
+
+def build_closure_basis(face: Face, photo_au10: float = 0.0) -> np.ndarray:
     """Displacement that closes the photo's own lip gap (the absolute-target mouth, AU25/AU26 below
     what the photo shows): the inner lower lip rises :data:`CLOSE_LOWER_SHARE` of the gap above it,
     the inner upper lip comes down the rest; the outer lips, the chin and the lower face follow the
     lower lip as the jaw closes. Zero for a photo whose lips already touch.
 
+    The part of the gap the photo's own upper-lip raise explains (``photo_au10`` times
+    :func:`upper_lip_raise`) is left out: AU10 lowered back to 0 closes it (the upper lip comes down
+    first), AU10 kept at the photo's intensity keeps it (the raised lip shows the upper teeth).
+
+    Args:
+        face: The detected face.
+        photo_au10: The photo's own AU10 intensity (0: the whole gap is the mouth's opening).
+
     Returns:
         (478, 2) float32 pixels for the full closure (scale by the fraction to close).
     """
     uv, ex, ey, unit = face_uv(face)
-    gap = CLOSE_PRESS * lip_gap(face)
+    gap = np.maximum(CLOSE_PRESS * lip_gap(face) - max(photo_au10, 0.0) * upper_lip_raise(face), 0)
+    gap[[0, -1]] = 0.0
     drivers: dict[int, np.ndarray] = {}
 
     def put(indices, dv) -> None:

@@ -90,3 +90,57 @@ def test_photo_aus_below_the_target_move_like_offsets(landmarker_path, landmarke
     assert np.abs(a.astype(int) - b).max() <= 1
     with pytest.raises(CauseError, match="shape"):
         absolute.prepare(grace, face=face, photo_aus=np.zeros(3))
+
+
+def test_closing_an_open_mouth_covers_its_interior_with_the_lips(
+    landmarker_path, landmarker, smiling
+):
+    """Closed over the teeth, the lips meet cleanly: no squeezed line of the interior is left."""
+    import cv2
+
+    from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
+
+    face = landmarker.detect(smiling)[0]
+    photo = smiling.copy()  # its own interior in a colour neither lips nor skin have
+    inner = face.points[list(INNER_UPPER_LIP + INNER_LOWER_LIP[::-1])]
+    cv2.fillPoly(photo, [np.round(inner).astype(np.int32)], (60, 200, 80))
+    own = np.zeros(NUM_AUS, np.float32)
+    own[au_index("AU25")] = own[au_index("AU26")] = 2.0
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=own)
+    closed = next(renderer.render(photo, np.zeros((1, NUM_AUS), np.float32))).astype(int)
+    renderer.close()
+    green = (closed[..., 1] - np.maximum(closed[..., 0], closed[..., 2])) > 40
+    assert green.sum() <= 10  # (the interior's area in the photo: hundreds of pixels)
+    before = photo.astype(int)
+    assert ((before[..., 1] - np.maximum(before[..., 0], before[..., 2])) > 40).sum() > 100
+
+
+def test_closing_keeps_the_teeth_the_photos_raised_upper_lip_shows(
+    landmarker_path, landmarker, smiling
+):
+    """Part of an open smile's gap is its AU10 (upper lip raised over the teeth): closing the mouth
+    with AU10 kept leaves those teeth showing; AU10 lowered to 0 brings the upper lip back down."""
+    import cv2
+
+    from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
+
+    face = landmarker.detect(smiling)[0]
+    photo = smiling.copy()
+    inner = face.points[list(INNER_UPPER_LIP + INNER_LOWER_LIP[::-1])]
+    cv2.fillPoly(photo, [np.round(inner).astype(np.int32)], (60, 200, 80))
+    own = np.zeros(NUM_AUS, np.float32)
+    own[au_index("AU10")] = 3.0
+    own[au_index("AU25")] = own[au_index("AU26")] = 1.0
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=own)
+
+    def green(target: np.ndarray) -> int:
+        frame = next(renderer.render(photo, target[None])).astype(int)
+        return int(((frame[..., 1] - np.maximum(frame[..., 0], frame[..., 2])) > 40).sum())
+
+    kept = np.zeros(NUM_AUS, np.float32)
+    kept[au_index("AU10")] = 3.0
+    assert green(kept) > 60  # the upper teeth under the still raised lip
+    assert green(np.zeros(NUM_AUS, np.float32)) <= 10  # the upper lip came down over them
+    renderer.close()
