@@ -27,7 +27,7 @@ LEAD_SILENCE_S = (0.0, 0.8)
 
 
 def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
-    """Speak ``text`` with eSpeak NG and return (N,) float32 samples at 16 kHz."""
+    """Speak ``text`` (eSpeak NG, or Flite for a ``flite:<voice>``): (N,) float32 samples at 16 kHz."""
     return synthesize_16k_phonemes(text, settings)[0]
 
 

@@ -284,11 +284,12 @@ class _PreparedFace:
         half = max(float(np.abs(along).max()), 1e-6)
         self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
         self._cv2 = cv2
-        # the band under the photo's upper lip its own AU10 explains (pixels per AU10 unit)
-        raise_px = upper_lip_raise(face) * self.unit
-        self.cover = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
-        if not self.mouth_open:
-            self.cover = None
+        # covering the interior as an open mouth closes (only a photo whose mouth is open); the
+        # band under the upper lip its own AU10 explains stays (pixels per AU10 unit)
+        self.cover = None
+        if self.mouth_open:
+            raise_px = upper_lip_raise(face) * self.unit
+            self.cover = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
