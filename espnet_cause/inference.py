@@ -96,8 +96,7 @@ class Speech2AU:
     Args:
         model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
             build from ``train_config`` and ``model_file``, or, without those either, to use
-            the built-in model for whole recordings (:func:`espnet_cause.assets.cause_model`;
-            :meth:`builtin` with ``streaming=True`` gives the one that streams).
+            the built-in model (:func:`espnet_cause.assets.cause_model`).
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
@@ -184,16 +183,9 @@ class Speech2AU:
         self.names = get_target(self.target).names
 
     @classmethod
-    def builtin(cls, streaming: bool = False, **kwargs) -> Speech2AU:
-        """A built-in model; ``kwargs`` as the constructor's.
-
-        Args:
-            streaming: The causal model, whose :meth:`streamer` works (the live service);
-                False (default): the non-causal one for whole recordings, as ``Speech2AU()``.
-        """
-        from espnet_cause.assets import cause_model
-
-        return cls(cause_model(streaming=streaming), **kwargs)
+    def builtin(cls, **kwargs) -> Speech2AU:
+        """The built-in model (same as ``Speech2AU()``); ``kwargs`` as the constructor's."""
+        return cls(None, **kwargs)
 
     @staticmethod
     def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):

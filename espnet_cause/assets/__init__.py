@@ -22,12 +22,9 @@ FACE_LANDMARKER = "face_landmarker.task"
 DEMO_IMAGE = "grace_hopper.jpg"
 #: Demo speech: CMU ARCTIC a0007, 16 kHz, 4.0 s (CMU ARCTIC licence).
 DEMO_WAV = "arctic_a0007.wav"
-#: The built-in CAUSE model (speech -> 17 AUs) for whole recordings: non-causal, made by
-#: conf/cause_builtin.yaml; model card in the README.
+#: The built-in CAUSE model (speech -> 17 AUs), made by conf/cause_builtin.yaml; model card in the
+#: README.
 CAUSE_MODEL = "cause_builtin.zip"
-#: The built-in streaming CAUSE model: causal (the live service), made by
-#: conf/cause_builtin_stream.yaml.
-CAUSE_STREAM_MODEL = "cause_builtin_stream.zip"
 #: Sources and licences of the files above.
 NOTICE = "NOTICE"
 
@@ -69,11 +66,6 @@ def demo_wav() -> Path:
     return asset_path(DEMO_WAV)
 
 
-def cause_model(streaming: bool = False) -> Path:
-    """The packaged built-in CAUSE model zip (used when no model is given).
-
-    Args:
-        streaming: The causal model that streams (``serve``, ``Speech2AU(...).streamer()``)
-            instead of the non-causal one for whole recordings.
-    """
-    return asset_path(CAUSE_STREAM_MODEL if streaming else CAUSE_MODEL)
+def cause_model() -> Path:
+    """The packaged built-in CAUSE model zip (used when no model is given)."""
+    return asset_path(CAUSE_MODEL)

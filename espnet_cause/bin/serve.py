@@ -28,8 +28,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=None,
-        help="CAUSE model.zip with a causal encoder (it must stream); default: the built-in "
-        "streaming model.",
+        help="CAUSE model.zip with a causal encoder (it must stream); default: the built-in model.",
     )
     parser.add_argument(
         "--image",
@@ -88,7 +87,7 @@ def main(cmd: list[str] | None = None) -> None:
     from espnet_cause.serve.app import create_app
 
     app = create_app(
-        speech2au=Speech2AU(args.model) if args.model else Speech2AU.builtin(streaming=True),
+        speech2au=Speech2AU(args.model),
         face_landmarker_path=resolve_face_landmarker(args.face_landmarker_path),
         image=args.image or assets.demo_image(),
         max_upload_bytes=int(args.max_upload_mb * 1e6),

@@ -78,8 +78,7 @@ class StreamingSpeech2AU:
         if not model.encoder.is_causal:
             raise CauseError(
                 f"the {type(model.encoder).__name__} of this model is not causal, it cannot stream",
-                fix="train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder, or "
-                "stream with the built-in streaming model (Speech2AU.builtin(streaming=True))",
+                fix="train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder",
             )
         if model.ratio is None:
             raise CauseError("streaming needs feats_resample: avg", fix="retrain with avg")

@@ -178,10 +178,7 @@ class OnnxCAUSE:
     def stream_sessions(self):
         """The (first chunk, later chunks) sessions and the state's input names; loaded once."""
         if not self.can_stream:
-            fix = (
-                "train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder, or "
-                "stream with the built-in streaming model (Speech2AU.builtin(streaming=True))"
-            )
+            fix = "train with encoder_conf causal: true (cnn, dcnn, rnn) or the mlp encoder"
             if self.params.feats_resample != "avg":
                 why, fix = "streaming needs feats_resample: avg", "retrain with avg"
             elif not self.params.causal:

@@ -40,21 +40,6 @@ def test_non_causal_model_is_refused(tmp_path, capsys, monkeypatch):
     assert "cannot stream" in err and "causal: true" in err
 
 
-def test_without_a_model_it_serves_the_builtin_streaming_model(monkeypatch):
-    import uvicorn
-
-    from espnet_cause import assets
-    from espnet_cause.serve import app as serve_app
-
-    built = {}
-    monkeypatch.setattr(serve_app, "create_app", lambda **kwargs: built.update(kwargs) or "app")
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: built.update(served=app))
-    serve.main([])
-    assert built["served"] == "app"
-    assert built["speech2au"].source == str(assets.cause_model(streaming=True))
-    built["speech2au"].streamer()  # the offline built-in would refuse: it is not causal
-
-
 @pytest.mark.parametrize(
     "argv,match",
     [
