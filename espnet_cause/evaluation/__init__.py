@@ -1,0 +1,1 @@
+"""Evaluation: scores against reference AUs, lip-sync and expression checks, and their plots."""

@@ -1,0 +1,1 @@
+"""Jobs: the resumable batch runner and parallel (local, Dask, SLURM) execution."""
