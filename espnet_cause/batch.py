@@ -30,9 +30,14 @@ after a ``kill -9`` the next run takes it over (and says so).
 **Damaged results**: a journalled ``.npy`` result that no longer loads (truncated, overwritten)
 counts as missing: the item is redone.
 
-At the end the job writes one TSV report and fails only when no item succeeded
-(:func:`finish`; the report is ``key``, ``status``, ``reason``, then the job's own columns) and
+At the end the job writes one TSV report (:func:`finish`; the report is ``key``, ``status``,
+``reason``, then the job's own columns), logs a summary line ``N of M items done, K skipped``, and
 gathers its per-item arrays into Kaldi ark/scp (:func:`gather_ark`).
+
+**Failure rule** (the same for every batch, flag ``--max_fail_fraction``, default
+:data:`DEFAULT_MAX_FAIL_FRACTION`): the job exits non-zero, after writing its report, when no item
+succeeded or when more than that fraction of its items was skipped (:func:`check_fail_fraction`).
+A script can act on the exit code; the last line of the log says why.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ WORK_DIR = ".work"
 REPORT_COLUMNS = ("key", "status", "reason")
 #: Longest key in bytes (a file name, plus room for the result suffix, within NAME_MAX 255).
 MAX_KEY_BYTES = 200
+#: A batch fails when more than this fraction of its items was skipped (``--max_fail_fraction``;
+#: stage 2 of the recipe, whose items become training labels, uses 0.3).
+DEFAULT_MAX_FAIL_FRACTION = 0.5
 
 
 def key_problem(key: str) -> str | None:
@@ -325,8 +333,9 @@ def finish(
     columns: Sequence[str] = (),
     *,
     what: str = "item",
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
 ) -> list[str]:
-    """End a job: write its report, log each skipped item and a summary, fail if none succeeded.
+    """End a job: write its report, log each skipped item and a summary, apply the failure rule.
 
     Args:
         report: The report file (see :func:`write_report`).
@@ -334,12 +343,14 @@ def finish(
         records: The runner's records by key.
         columns: The job's own report columns.
         what: What an item is, for the messages ("utterance", "video").
+        max_fail_fraction: See :func:`check_fail_fraction`.
 
     Returns:
         The keys whose status is ``ok``, in ``keys`` order.
 
     Raises:
-        CauseError: naming the report when no item succeeded.
+        CauseError: naming the report when no item succeeded or more than ``max_fail_fraction``
+            of them failed (the report is written first).
     """
 
     keys = list(keys)
@@ -349,17 +360,55 @@ def finish(
     failed = [row for row in rows if row.get("status") != "ok"]
     for row in failed:
         logger.warning("skipped %s: %s", row["key"], row.get("reason"))
-    logger.info(
-        "%d of %d %ss done, %d skipped (see %s)", len(ok), len(keys), what, len(failed), report
-    )
-    if not ok:
-        first = failed[0].get("reason") if failed else "no items"
-        raise CauseError(
-            f"no {what} could be processed ({len(failed)} failed; first: {first})",
-            path=report,
-            fix="read the reasons in the report",
-        )
+    log = logger.warning if failed else logger.info
+    log("%d of %d %ss done, %d skipped (see %s)", len(ok), len(keys), what, len(failed), report)
+    first = failed[0].get("reason") if failed else None
+    check_fail_fraction(len(failed), len(keys), max_fail_fraction, report, what=what, first=first)
     return ok
+
+
+def check_fail_fraction(
+    failed: int,
+    total: int,
+    max_fail_fraction: float,
+    report: str | os.PathLike,
+    *,
+    what: str = "item",
+    first: str | None = None,
+) -> None:
+    """The failure rule of every batch: fail when none succeeded or more than the fraction failed.
+
+    Args:
+        failed: Items skipped.
+        total: All items.
+        max_fail_fraction: The largest tolerated fraction of skipped items (0 to 1).
+        report: The job's report, named in the message.
+        what: What an item is, for the message.
+        first: The first skipped item's reason, quoted in the message.
+
+    Raises:
+        CauseError: ``F of N <what>s failed (more than --max_fail_fraction X)`` naming the report.
+    """
+    if not 0.0 <= max_fail_fraction <= 1.0:
+        raise CauseError(
+            f"--max_fail_fraction must be between 0 and 1, got {max_fail_fraction:g}",
+            fix="e.g. --max_fail_fraction 0.5 (fail when more than half the items are skipped)",
+        )
+    if total and failed < total and failed <= max_fail_fraction * total:
+        return
+    reason = f"; first: {first}" if first else ""
+    if failed >= total:
+        message = f"no {what} could be processed ({failed} failed{reason})"
+    else:
+        message = (
+            f"{failed} of {total} {what}s failed, more than --max_fail_fraction "
+            f"{max_fail_fraction:g}{reason}"
+        )
+    raise CauseError(
+        message,
+        path=report,
+        fix="read the reasons in the report; fix the inputs or raise --max_fail_fraction",
+    )
 
 
 def report_rows(keys: Iterable[str], records: dict[str, dict]) -> list[dict]:

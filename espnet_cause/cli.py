@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.errors import CauseError
 
 
@@ -23,7 +24,7 @@ def make_parser(
 
     Args:
         description: The CLI's one-line description.
-        parallel: Add ``--parallel_config`` (batch CLIs).
+        parallel: Add ``--parallel_config`` and ``--max_fail_fraction`` (batch CLIs).
         face_landmarker: Add ``--face_landmarker_path`` (CLIs that find faces).
         download: Also add ``--download`` (fetch the official model into the cache).
 
@@ -42,11 +43,25 @@ def make_parser(
 
 
 def add_parallel_arg(parser: argparse.ArgumentParser) -> None:
-    """``--parallel_config``: a ``conf/parallel/*.yaml`` for Dask; none runs in-process."""
+    """The options of every batch CLI: ``--parallel_config`` (a ``conf/parallel/*.yaml`` for
+    Dask; none runs in-process) and ``--max_fail_fraction`` (the failure rule of
+    :mod:`espnet_cause.batch`; a CLI may change its default with ``set_defaults``)."""
     parser.add_argument(
         "--parallel_config",
         default=None,
         help="conf/parallel/*.yaml to spread the items over Dask workers (default: in-process).",
+    )
+    add_fail_fraction_arg(parser)
+
+
+def add_fail_fraction_arg(parser: argparse.ArgumentParser) -> None:
+    """``--max_fail_fraction``: the failure rule of :mod:`espnet_cause.batch` (every batch CLI)."""
+    parser.add_argument(
+        "--max_fail_fraction",
+        type=float,
+        default=DEFAULT_MAX_FAIL_FRACTION,
+        help="exit non-zero (after writing the report) when more than this fraction of the "
+        "items is skipped",
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.emotion import EMOTIONS
 from espnet_cause.errors import CauseError
 
@@ -101,14 +102,21 @@ def infer_emotion_set(
     wav_scp: str | os.PathLike,
     output_dir: str | os.PathLike,
     recogniser: Speech2Emotion,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
 ) -> dict[str, np.ndarray]:
     """Every utterance of ``wav_scp`` -> its posteriors (files: the module docstring).
+
+    Args:
+        wav_scp: The utterances.
+        output_dir: Where the files go.
+        recogniser: The loaded model.
+        max_fail_fraction: The batch failure rule (:func:`espnet_cause.batch.finish`).
 
     Returns:
         utt -> (8,) utterance posteriors of the utterances that worked.
 
     Raises:
-        CauseError: when no utterance could be processed (the report says why).
+        CauseError: when no utterance, or too few, could be processed (the report says why).
     """
     from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
@@ -139,5 +147,12 @@ def infer_emotion_set(
     with atomic_write(output_dir / UTTERANCE_TABLE) as tmp:
         tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
     write_au_fps(output_dir / AU_FPS_FILE, recogniser.au_fps)  # the posteriors' frame rate
-    finish(output_dir / REPORT_FILE, wavs, records, ("frames",), what="utterance")
+    finish(
+        output_dir / REPORT_FILE,
+        wavs,
+        records,
+        ("frames",),
+        what="utterance",
+        max_fail_fraction=max_fail_fraction,
+    )
     return vectors

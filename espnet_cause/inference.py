@@ -18,6 +18,13 @@ Backends: ``torch`` (the ESPnet model) or ``onnx`` (ONNX Runtime and a numpy fro
 The input may have any sample rate (it is resampled to the model's) and one or more channels
 (mixed down); both are logged. Audio no model can use (empty, NaN/Inf samples, shorter than one
 AU frame, digital silence) raises :class:`CauseError`.
+
+A model is checked when it is loaded: a zip is recognised (or refused) from its directory and
+``meta.yaml`` before torch is imported (:func:`espnet_cause.model_zip.open_zip`), and the loaded
+graphs are run once on :data:`PROBE_SECONDS` of a fixed signal: a model whose output does not have
+one frame per ``1 / au_fps`` seconds of audio (within :data:`FRAME_TOLERANCE` frames), the width of
+its target, or only finite values is refused (a tampered graph can pass the sha256 checks when its
+sums were recomputed). Every later output is checked the same way.
 """
 
 from __future__ import annotations
@@ -40,6 +47,67 @@ logger = logging.getLogger(__name__)
 DEFAULT_NUM_THREADS = 1
 #: ``backend`` values: ``auto`` picks ``onnx`` where it can, else ``torch``.
 BACKENDS = ("auto", "onnx", "torch")
+#: Length of the signal every loaded model is run on once (seconds).
+PROBE_SECONDS = 1.0
+#: Frames an output may differ from ``ceil(seconds * au_fps)``.
+FRAME_TOLERANCE = 1
+
+
+def probe_signal(fs: int, seconds: float = PROBE_SECONDS) -> np.ndarray:
+    """A fixed speech-like test signal: a 150 Hz buzz under a 3 Hz envelope, plus weak noise.
+
+    Returns:
+        (round(seconds * fs),) float32.
+    """
+    t = np.arange(int(round(seconds * fs))) / fs
+    noise = np.random.default_rng(0).standard_normal(t.size)
+    wav = (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) * 0.2 * np.sin(2 * np.pi * 150 * t)
+    return (wav + 0.01 * noise).astype(np.float32)
+
+
+def check_output(
+    values, num_samples: int, fs: int, au_fps: float, width: int, source: str, what: str
+):
+    """Refuse model output that cannot be right for ``num_samples`` of audio.
+
+    Args:
+        values: The model's output.
+        num_samples: Input length at ``fs``.
+        fs: The model's sample rate.
+        au_fps: The frame rate the model declares.
+        width: Columns of its target (17 AUs, 51 blendshapes).
+        source: The model, named in the message (the zip path).
+        what: The input, named in the message.
+
+    Returns:
+        ``values`` as a (T, width) float32 array.
+
+    Raises:
+        CauseError: for another shape, a frame count off by more than :data:`FRAME_TOLERANCE`
+            from ``ceil(num_samples / fs * au_fps)``, or NaN/inf values.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    expected = timegrid.num_frames_for_samples(num_samples, fs, au_fps)
+    fix = "re-pack the model from its training run (python -m espnet_cause.bin.pack_model)"
+    if values.ndim != 2 or values.shape[1] != width:
+        raise CauseError(
+            f"model output for {what} has shape {values.shape}, expected ({expected}, {width})",
+            path=source,
+            fix=fix,
+        )
+    if abs(len(values) - expected) > FRAME_TOLERANCE:
+        raise CauseError(
+            f"model output for {what} has {len(values)} frames for {num_samples / fs:g} s of "
+            f"audio, expected {expected} at its {au_fps:g} frames per second",
+            path=source,
+            fix=fix,
+        )
+    bad = int((~np.isfinite(values)).sum())
+    if bad:
+        raise CauseError(
+            f"model output for {what} has {bad} NaN or infinite values", path=source, fix=fix
+        )
+    return values
 
 
 def _supports_fast_path(net) -> bool:
@@ -122,7 +190,12 @@ class Speech2AU:
             from espnet_cause.assets import cause_model
 
             model = cause_model()
+        if isinstance(model, str | os.PathLike):
+            from espnet_cause.model_zip import open_zip
+
+            open_zip(Path(model)).close()  # recognised or refused before torch is imported
         self.backend = choose_backend(backend, model, device)
+        self._streams_checked = False
         if self.backend == "onnx":
             from espnet_cause.onnx.runtime import OnnxCAUSE
 
@@ -134,6 +207,7 @@ class Speech2AU:
             self.au_fps = float(self.onnx.au_fps)
             self.hop_length = self.onnx.hop_length
             self._set_target(self.onnx.params.target)
+            self._probe()
             return
         import torch
 
@@ -173,6 +247,52 @@ class Speech2AU:
         self.au_fps = float(net.au_fps)
         self.hop_length = int(getattr(net, "hop_length", 0)) or None
         self._set_target(getattr(net, "target", "au"))
+        self._probe()
+
+    def _probe(self) -> None:
+        """Run the loaded model once on :func:`probe_signal`; see the module docstring.
+
+        Raises:
+            CauseError: naming the model when its output is refused by :func:`check_output` or
+                the model fails on the probe.
+        """
+        wav = probe_signal(self.fs)
+        what = f"a {PROBE_SECONDS:g} s test signal"
+        self._check(self._run_probe(self.infer_whole, wav, what), len(wav), what)
+
+    def _probe_stream(self) -> None:
+        """:meth:`_probe` for the streaming graphs: the test signal in 40 ms chunks."""
+        wav = probe_signal(self.fs)
+        what = f"a streamed {PROBE_SECONDS:g} s test signal"
+
+        def stream_all(x: np.ndarray) -> np.ndarray:
+            stream = self._new_streamer()
+            step = max(1, int(round(self.fs / self.au_fps)))
+            rows = [stream.accept(x[i : i + step]) for i in range(0, len(x), step)]
+            rows.append(stream.finish())
+            rows = [r.detach().cpu().numpy() if hasattr(r, "detach") else r for r in rows]
+            return np.concatenate(rows)
+
+        self._check(self._run_probe(stream_all, wav, what), len(wav), what)
+
+    def _run_probe(self, fn, wav: np.ndarray, what: str) -> np.ndarray:
+        try:
+            return fn(wav)
+        except CauseError:
+            raise
+        except Exception as e:  # a foreign graph fails in the runtime's own exception types
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CauseError(
+                f"model fails on {what}: {first}",
+                path=self.source,
+                fix="re-pack the model from its training run (python -m espnet_cause.bin."
+                "pack_model)",
+            ) from None
+
+    def _check(self, values, num_samples: int, what: str) -> np.ndarray:
+        return check_output(
+            values, num_samples, self.fs, self.au_fps, len(self.names), self.source, what
+        )
 
     def _set_target(self, name: str) -> None:
         from espnet_cause.targets import get_target
@@ -229,11 +349,16 @@ class Speech2AU:
         Raises:
             CauseError: naming ``name`` for unusable audio.
         """
-        from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
+        from espnet_cause.io.audio import (
+            check_sample_rate,
+            check_speech,
+            float_samples,
+            mix_down,
+            resample,
+        )
 
-        speech = mix_down(pcm_to_float(speech), name)
-        if fs <= 0:
-            raise CauseError(f"{name}: sample rate must be positive, got {fs}")
+        speech = mix_down(float_samples(speech, name), name)
+        fs = check_sample_rate(fs, name)
         # check before resampling: NaNs and emptiness are easier to report on the original
         check_speech(speech, fs, 1.0 / self.au_fps, path=name)
         if fs != self.fs:
@@ -259,11 +384,12 @@ class Speech2AU:
 
         wav = self.prepare(speech, fs, name)
         if not needs_windows(len(wav), self.fs):
-            return self.infer_whole(wav)
+            return self._check(self.infer_whole(wav), len(wav), name)
         logger.info("%s: %.0f s of audio, inferred in windows", name, len(wav) / self.fs)
-        return windowed_inference(
+        out = windowed_inference(
             self.infer_whole, wav, fs=self.fs, au_fps=self.au_fps, hop_length=self.hop_length
         )
+        return self._check(out, len(wav), name)
 
     def infer_whole(self, wav: np.ndarray) -> np.ndarray:
         """One model call on a whole (prepared) utterance, whatever its length.
@@ -349,8 +475,16 @@ class Speech2AU:
         (torch; returns tensors) or :class:`~espnet_cause.onnx.runtime.OnnxStreamingSpeech2AU`
         (onnx; returns arrays), with the same ``accept(chunk)``/``finish()``/``reset()``.
 
-        Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.
+        Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder. The first call
+        runs a stream on :func:`probe_signal` and checks it as :meth:`_probe` checks the offline
+        graph.
         """
+        if not self._streams_checked:
+            self._probe_stream()
+            self._streams_checked = True
+        return self._new_streamer()
+
+    def _new_streamer(self):
         if self.onnx is not None:
             return self.onnx.streamer()
         from espnet_cause.models.streaming import StreamingSpeech2AU

@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ MODEL_NAME = "model.pth"
 STATS_DIR = "stats"
 #: Config keys (at any depth) whose values are files that travel with the model.
 PACKED_KEY_SUFFIXES = ("stats_file",)
+#: Most bytes a model zip may unpack to (the sum of its members' sizes as its directory declares
+#: them; a member cannot decompress past its declared size). The largest CAUSE models are tens of
+#: MB; this leaves room for much larger ones and refuses zip bombs before anything is written.
+MAX_UNPACKED_BYTES = 2 * 1024**3
+#: Largest ``meta.yaml`` read (it lists a few dozen members).
+MAX_META_BYTES = 1 << 20
 
 
 def default_cache_dir() -> Path:
@@ -78,6 +85,17 @@ def replace_paths(node: Any, mapping: dict[str, str], trail: str = "") -> Any:
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
+    """Open a model zip after the checks that read only its directory and ``meta.yaml``.
+
+    Refused here, before any member is decompressed (and before torch is imported): a missing
+    file, a file that is not a zip, a zip without ``meta.yaml``/``config.yaml``/``model.pth``, a
+    member not listed in ``meta.yaml`` (added after packing), an unsafe member name, and members
+    larger than :data:`MAX_UNPACKED_BYTES` in total. The bytes themselves (sha256, CRC) are
+    checked by :func:`verify_members`.
+
+    Raises:
+        CauseError: naming ``path`` and the first problem found.
+    """
     fix = "re-run the packing (python -m espnet_cause.bin.pack_model) or copy the file again"
     if not path.is_file():
         raise CauseError("model file not found", path=path, fix="check the --model path")
@@ -85,22 +103,71 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise CauseError("not a model zip (truncated or a different file type)", path=path, fix=fix)
     try:
         zf = zipfile.ZipFile(path)
-        bad = zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise CauseError(f"corrupt model zip: {e}", path=path, fix=fix) from None
-    if bad is not None:
+    try:
+        _check_directory(zf, path)
+    except BaseException:
         zf.close()
-        raise CauseError(f"corrupt model zip: member {bad} fails its CRC check", path=path, fix=fix)
+        raise
+    return zf
+
+
+def _check_directory(zf: zipfile.ZipFile, path: Path) -> None:
+    """The directory checks of :func:`open_zip`."""
     names = set(zf.namelist())
     missing = [n for n in (META_NAME, CONFIG_NAME, MODEL_NAME) if n not in names]
     if missing:
-        zf.close()
         raise CauseError(
             f"not an espnet-cause model zip: missing {', '.join(missing)}",
             path=path,
             fix="pack it with python -m espnet_cause.bin.pack_model",
         )
-    return zf
+    repack = "re-pack the model from its training run (python -m espnet_cause.bin.pack_model)"
+    for info in zf.infolist():
+        name = info.filename
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise CauseError(f"unsafe member name {name!r} in model zip", path=path, fix=repack)
+    total = sum(info.file_size for info in zf.infolist())
+    if total > MAX_UNPACKED_BYTES:
+        largest = max(zf.infolist(), key=lambda i: i.file_size)
+        raise CauseError(
+            f"members would unpack to {total} bytes, over the limit of {MAX_UNPACKED_BYTES} "
+            f"(largest: {largest.filename}, {largest.file_size} bytes); nothing was extracted",
+            path=path,
+            fix=repack,
+        )
+    sums = _read_meta(zf, path).get("sha256")
+    allowed = {META_NAME, CONFIG_NAME, *sums}
+    folders = {str(parent) + "/" for name in allowed for parent in Path(name).parents}
+    unlisted = sorted(names - allowed - folders)
+    if unlisted:
+        more = f" and {len(unlisted) - 1} more" if len(unlisted) > 1 else ""
+        raise CauseError(
+            f"member {unlisted[0]}{more} is not listed in {META_NAME} (added after packing); "
+            "nothing was extracted",
+            path=path,
+            fix=repack,
+        )
+
+
+def _read_meta(zf: zipfile.ZipFile, zip_path: Path) -> dict:
+    """The zip's ``meta.yaml`` as a mapping with a ``sha256`` mapping that lists the weights."""
+    fix = "re-pack the model from its training run (python -m espnet_cause.bin.pack_model)"
+    if zf.getinfo(META_NAME).file_size > MAX_META_BYTES:
+        raise CauseError(f"{META_NAME} in the zip is over {MAX_META_BYTES} bytes", path=zip_path)
+    try:
+        meta = yaml.safe_load(zf.read(META_NAME).decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise CauseError(f"{META_NAME} in the zip is not valid YAML: {e}", path=zip_path) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise CauseError(f"corrupt model zip: {e}", path=zip_path, fix=fix) from None
+    sums = meta.get("sha256") if isinstance(meta, dict) else None
+    if not isinstance(sums, dict) or MODEL_NAME not in sums:
+        raise CauseError(
+            f"{META_NAME} in the zip lists no sha256 for {MODEL_NAME}", path=zip_path, fix=fix
+        )
+    return meta
 
 
 def verify_members(zf: zipfile.ZipFile, zip_path: Path) -> dict:
@@ -110,25 +177,25 @@ def verify_members(zf: zipfile.ZipFile, zip_path: Path) -> dict:
         CauseError: naming the zip and the member whose bytes differ from what was packed.
     """
     fix = "re-pack the model from its training run (python -m espnet_cause.bin.pack_model)"
-    try:
-        meta = yaml.safe_load(zf.read(META_NAME).decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise CauseError(f"{META_NAME} in the zip is not valid YAML: {e}", path=zip_path) from None
-    sums = meta.get("sha256") if isinstance(meta, dict) else None
-    if not isinstance(sums, dict) or MODEL_NAME not in sums:
-        raise CauseError(
-            f"{META_NAME} in the zip lists no sha256 for {MODEL_NAME}", path=zip_path, fix=fix
-        )
+    meta = _read_meta(zf, zip_path)
     names = set(zf.namelist())
-    for name, expected in sums.items():
+    for name, expected in meta["sha256"].items():
         if name not in names:
             raise CauseError(
                 f"member {name} listed in {META_NAME} is missing", path=zip_path, fix=fix
             )
         h = hashlib.sha256()
-        with zf.open(name) as f:
-            while chunk := f.read(HASH_CHUNK):
-                h.update(chunk)
+        try:
+            with zf.open(name) as f:
+                while chunk := f.read(HASH_CHUNK):
+                    h.update(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+            raise CauseError(
+                f"corrupt model zip: member {name}: {e}",
+                path=zip_path,
+                fix="re-run the packing (python -m espnet_cause.bin.pack_model) or copy the "
+                "file again",
+            ) from None
         if h.hexdigest() != str(expected):
             raise CauseError(
                 f"member {name} does not match its sha256 in {META_NAME} (changed after packing)",
@@ -190,9 +257,6 @@ def unpack_model(
             ) from None
         if not isinstance(config, dict):
             raise CauseError(f"{CONFIG_NAME} in the zip is not a YAML mapping", path=zip_path)
-        for name in zf.namelist():
-            if Path(name).is_absolute() or ".." in Path(name).parts:
-                raise CauseError(f"unsafe member name {name!r} in model zip", path=zip_path)
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=root))
         try:

@@ -2,25 +2,37 @@
 
 Each row runs a CLI in-process on a prepared work directory. Rows that must fail check the exit
 code (2: one line on stderr naming the file) and that no file of the work directory was created,
-changed or removed. Batch rows that must skip an item check exit 0, the reason in the report, and
-the same "nothing outside the output directory" rule.
+changed or removed (a batch that fails by its ``--max_fail_fraction`` rule may write its report
+in its output directory, nothing else). Batch rows that must skip an item check exit 0, the
+reason in the report, and the same "nothing outside the output directory" rule. Rows marked
+``fresh`` run the CLI in a new interpreter and check which heavy modules it imported; rows marked
+``cache_empty`` check that nothing was unpacked into the model cache.
+
+The service and library rows (HTTP requests, WebSocket streams, streamer calls) follow the CLI
+table: the same idea, one test per bad input. ``docs/hardening.md`` lists the limits they check.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
+import io
+import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS, NUM_AUS
 
@@ -63,7 +75,9 @@ def model_zip(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(cache))
+    return cache
 
 
 def _lock_down(path: Path) -> Callable[[], None]:
@@ -345,13 +359,153 @@ def output_dir_in_use(w, undo):
                      w / "res"]  # fmt: skip
 
 
+def _rezip(src: Path, dst: Path, members: dict[str, bytes], rehash: bool = True) -> Path:
+    """A copy of a model zip with ``members`` replaced or added, their sha256 re-computed in
+    meta.yaml as an attacker would (``rehash=False``: added without being listed)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        meta = yaml.safe_load(zin.read("meta.yaml"))
+        if rehash:
+            meta["sha256"].update({n: hashlib.sha256(d).hexdigest() for n, d in members.items()})
+        for name in zin.namelist():
+            if name == "meta.yaml":
+                zout.writestr(name, yaml.safe_dump(meta))
+            elif name not in members:
+                zout.writestr(name, zin.read(name))
+        for name, data in members.items():
+            zout.writestr(name, data)
+    return dst
+
+
+def _offline_graph(zip_path: Path, make_output: str) -> bytes:
+    """A valid ONNX graph ``feats`` (1, T, mels) -> ``au`` (1, T', aus) with the names and widths
+    the runtime checks: a linear map, then ``make_output`` ("x2000": every frame 2000 times;
+    "2 frames": the first two; "nan": NaN everywhere)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from espnet_cause.onnx.frontend import FrontendParams
+
+    with zipfile.ZipFile(zip_path) as zf:
+        front = FrontendParams.from_json(zf.read("onnx/frontend.json"))
+    mels, aus = front.n_mels, front.num_aus
+    w = numpy_helper.from_array(np.full((mels, aus), 0.01, np.float32), "w")
+    consts = [w]
+    nodes = [helper.make_node("MatMul", ["feats", "w"], ["y"])]
+    if make_output == "x2000":
+        consts.append(numpy_helper.from_array(np.array([1, 2000, 1], np.int64), "reps"))
+        nodes.append(helper.make_node("Tile", ["y", "reps"], ["au"]))
+    elif make_output == "2 frames":
+        for name, value in (("s", 0), ("e", 2), ("ax", 1)):
+            consts.append(numpy_helper.from_array(np.array([value], np.int64), name))
+        nodes.append(helper.make_node("Slice", ["y", "s", "e", "ax"], ["au"]))
+    else:
+        consts.append(numpy_helper.from_array(np.array([np.nan], np.float32), "nan"))
+        nodes.append(helper.make_node("Add", ["y", "nan"], ["au"]))
+    graph = helper.make_graph(
+        nodes,
+        "tampered",
+        [helper.make_tensor_value_info("feats", TensorProto.FLOAT, [1, "T", mels])],
+        [helper.make_tensor_value_info("au", TensorProto.FLOAT, [1, "U", aus])],
+        initializer=consts,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return model.SerializeToString()
+
+
+def _tampered_graph(w, name: str, make_output: str):
+    bad = _rezip(w / "model.zip", w / name, {"onnx/offline.onnx": _offline_graph(
+        w / "model.zip", make_output)})  # fmt: skip
+    return "infer", ["--model", bad, "--wav", w / "speech.wav", "--output", w / "out" / "a.csv"]
+
+
+def graph_gives_2000x_frames(w, undo):
+    """offline.onnx answers every frame 2000 times (sha256 re-computed: the zip checks out)."""
+    return _tampered_graph(w, "x2000.zip", "x2000")
+
+
+def graph_gives_2_frames(w, undo):
+    return _tampered_graph(w, "two.zip", "2 frames")
+
+
+def graph_gives_nan(w, undo):
+    return _tampered_graph(w, "nan.zip", "nan")
+
+
+def unlisted_member_torch(w, undo):
+    """A member meta.yaml does not list (added after packing), with the torch backend."""
+    bad = _rezip(w / "model.zip", w / "extra.zip", {"stats/extra.bin": b"\0" * 4096}, False)
+    return "infer", ["--model", bad, "--wav", w / "speech.wav", "--output", w / "out" / "a.csv",
+                     "--backend", "torch"]  # fmt: skip
+
+
+def member_over_size_limit(w, undo):
+    """A listed member whose directory entry says it unpacks to 3 GiB (a zip bomb's header)."""
+    data = bytearray((w / "model.zip").read_bytes())
+    central = data.index(b"PK\x01\x02")  # the first member's central directory entry
+    data[central + 24 : central + 28] = struct.pack("<I", 3 * 1024**3)
+    (w / "bomb.zip").write_bytes(bytes(data))
+    return "infer", ["--model", w / "bomb.zip", "--wav", w / "speech.wav", "--output",
+                     w / "out" / "a.csv", "--backend", "torch"]  # fmt: skip
+
+
+def not_a_model_zip(w, undo):
+    """Not a zip at all, with the default backend: refused without importing torch."""
+    (w / "notes.zip").write_text("these are my notes\n")
+    return "infer", ["--model", w / "notes.zip", "--wav", w / "speech.wav", "--output",
+                     w / "out" / "a.csv"]  # fmt: skip
+
+
+def _wav_with_rate(path: Path, rate: int) -> Path:
+    """A 16 kHz speech wav whose header says ``rate`` Hz (the fmt chunk's two rate fields)."""
+    sf.write(path, _speech(1.0), FS, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    fmt = data.index(b"fmt ")
+    data[fmt + 12 : fmt + 16] = struct.pack("<I", rate)
+    data[fmt + 16 : fmt + 20] = struct.pack("<I", rate * 2)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def one_hz_header(w, undo):
+    wav = _wav_with_rate(w / "onehz.wav", 1)
+    return "infer", ["--model", w / "model.zip", "--wav", wav, "--output", w / "out" / "a.csv"]
+
+
+def half_megahertz_header(w, undo):
+    wav = _wav_with_rate(w / "fast.wav", 500_000)
+    return "infer", ["--model", w / "model.zip", "--wav", wav, "--output", w / "out" / "a.csv"]
+
+
+def wav_cut_in_half(w, undo):
+    """The second half of a 1 s wav is missing; its header still says 1 s."""
+    sf.write(w / "full.wav", _speech(1.0), FS, subtype="PCM_16")
+    data = (w / "full.wav").read_bytes()
+    (w / "half.wav").write_bytes(data[: 44 + 16000])
+    return "infer", ["--model", w / "model.zip", "--wav", w / "half.wav", "--output",
+                     w / "res" / "half.csv"]  # fmt: skip
+
+
+def livelink_at_1000_fps(w, undo):
+    return "infer", ["--model", w / "model.zip", "--wav", w / "speech.wav", "--output",
+                     w / "out" / "take.csv", "--output_format", "livelink", "--output_fps", 1000]  # fmt: skip
+
+
+def most_items_skipped(w, undo):
+    """5 of 6 utterances cannot be read: the batch exits non-zero after its report."""
+    scp = w / "mostly_bad.scp"
+    lines = [f"good {w / 'speech.wav'}"] + [f"bad{i} {w / f'missing{i}.wav'}" for i in range(5)]
+    scp.write_text("\n".join(lines) + "\n")
+    return "infer", ["--model", w / "model.zip", "--wav_scp", scp, "--output_dir", w / "res"]
+
+
 @dataclasses.dataclass(frozen=True)
 class Bad:
     """A bad input: how to make it, the exit code, and fragments the message must (not) hold.
 
-    ``code`` 2 rows must write nothing. ``code`` 0 rows are handled (skipped with a reason or
-    repaired with a warning): ``message`` is looked for in ``report`` (a file the run writes,
-    relative to the work directory) or else in the log, and only ``res/`` may change.
+    ``code`` 2 rows must write nothing (with a ``report``: nothing but in ``res/``, and the
+    report is there). ``code`` 0 rows are handled (skipped with a reason or repaired with a
+    warning): ``message`` is looked for in ``report`` (a file the run writes, relative to the work
+    directory) or else in the log, and only ``res/`` may change. ``fresh``: run in a new
+    interpreter, which must not import torch or espnet2. ``cache_empty``: nothing unpacked.
     """
 
     make: Callable
@@ -359,6 +513,8 @@ class Bad:
     message: tuple[str, ...]
     absent: tuple[str, ...] = ()
     report: str | None = None
+    fresh: bool = False
+    cache_empty: bool = False
 
 
 CATALOGUE = [
@@ -407,6 +563,39 @@ CATALOGUE = [
     Bad(output_dir_in_use, 2, ("res/.work/lock", "another run is writing", "first-run")),
     Bad(score_half_the_predictions_missing, 0, ("2 of 4 references have no prediction",)),
     Bad(out_of_range_intensities, 0, ("wild.npy", "3 of 170 AU values outside 0-5 clipped")),
+    # issue 29: model zips
+    Bad(graph_gives_2000x_frames, 2, ("x2000.zip", "50000 frames for 1 s of audio, expected 25")),
+    Bad(graph_gives_2_frames, 2, ("two.zip", "2 frames for 1 s of audio, expected 25")),
+    Bad(graph_gives_nan, 2, ("nan.zip", "425 NaN or infinite values")),
+    Bad(
+        unlisted_member_torch,
+        2,
+        ("extra.zip", "stats/extra.bin is not listed in meta.yaml", "nothing was extracted"),
+        cache_empty=True,
+    ),
+    Bad(
+        member_over_size_limit,
+        2,
+        ("bomb.zip", "over the limit of 2147483648", "nothing was extracted"),
+        cache_empty=True,
+    ),
+    Bad(not_a_model_zip, 2, ("notes.zip", "not a model zip"), fresh=True, cache_empty=True),
+    # issue 29: audio
+    Bad(one_hz_header, 2, ("onehz.wav", "sample rate 1 Hz", "4000-384000 Hz")),
+    Bad(half_megahertz_header, 2, ("fast.wav", "sample rate 500000 Hz", "4000-384000 Hz")),
+    Bad(
+        wav_cut_in_half,
+        0,
+        ("half.wav", "header says 16000 samples (1.000 s)", "the file holds 8000 (0.500 s)"),
+    ),
+    Bad(livelink_at_1000_fps, 2, ("--output_fps 1000", "at most 100 fps", "arkit_json")),
+    # issue 29: batch
+    Bad(
+        most_items_skipped,
+        2,
+        ("infer_report.tsv", "5 of 6 utterances failed, more than --max_fail_fraction 0.5"),
+        report="res/infer_report.tsv",
+    ),
 ]
 
 
@@ -433,19 +622,49 @@ def run_cli(cli: str, argv: list, capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+HEAVY_MODULES = ("torch", "espnet2")
+
+
+def run_fresh(cli: str, argv: list) -> tuple[int, str, str, list[str]]:
+    """Run the CLI in a new interpreter; (exit code, stdout, stderr, heavy modules imported)."""
+    import espnet_cause
+
+    root = str(Path(espnet_cause.__file__).resolve().parents[1])  # the code under test
+    script = (
+        "import json, sys\n"
+        f"from espnet_cause.bin.{cli} import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        f"    print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": root}
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, argv)], capture_output=True,
+                          text=True, env=env, timeout=120)  # fmt: skip
+    lines = proc.stdout.splitlines()
+    return proc.returncode, "\n".join(lines[:-1]), proc.stderr, json.loads(lines[-1])
+
+
 @pytest.mark.parametrize("bad", CATALOGUE, ids=[b.make.__name__ for b in CATALOGUE])
-def test_bad_input(bad: Bad, work, capsys):
+def test_bad_input(bad: Bad, work, capsys, _cache):
     w, undo = work
     cli, argv = bad.make(w, undo)
     capsys.readouterr()
     before = _snapshot(w.parent)  # the work directory and what is beside it
-    code, out, err = run_cli(cli, argv, capsys)
+    if bad.fresh:
+        code, out, err, heavy = run_fresh(cli, argv)
+        assert heavy == [], f"imported {heavy} to refuse the input"
+    else:
+        code, out, err = run_cli(cli, argv, capsys)
     assert code == bad.code, err
     assert "Traceback" not in err
-    if bad.code == 0:
-        text = (w / bad.report).read_text() if bad.report else err
-        for fragment in bad.message:
-            assert fragment in text, text
+    if bad.cache_empty:
+        assert list(_cache.iterdir()) == [], "the model cache was written"
+    if bad.code == 0 or bad.report:
+        if bad.code == 0:
+            text = (w / bad.report).read_text() if bad.report else err
+            for fragment in bad.message:
+                assert fragment in text, text
         res = "work/res"  # may be created: the work directory's own mtime changes with it
         after = {
             k: v
@@ -454,7 +673,10 @@ def test_bad_input(bad: Bad, work, capsys):
         }
         before = {k: v for k, v in before.items() if k != "work"}
         assert after == before, "the run changed files outside its output directory"
-        return
+        if bad.code == 0:
+            return
+        assert (w / bad.report).is_file(), "the failed batch wrote no report"
+        before = _snapshot(w.parent)  # what is left to compare: the report is allowed
     lines = [ln for ln in err.splitlines() if f"{cli}: error:" in ln]
     assert len(lines) == 1, err  # one line, no traceback
     for fragment in bad.message:
@@ -462,3 +684,180 @@ def test_bad_input(bad: Bad, work, capsys):
     for fragment in bad.absent:  # in the message, and nowhere in the output
         assert fragment not in lines[0] and fragment not in out, (lines[0], out)
     assert _snapshot(w.parent) == before, "the failed run wrote, changed or removed files"
+
+
+# ---- the service and library rows ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def causal_zip(tmp_path_factory):
+    """A tiny causal model (it streams), packed with its ONNX graphs."""
+    from espnet_cause.packing import pack_model
+
+    root = tmp_path_factory.mktemp("causal")
+    conf = {"hidden_size": 16, "channels": [16, 8], "causal": True}
+    config, pth = make_tiny_model(root / "tiny", encoder_conf=conf)
+    return pack_model(config, pth, root / "model.zip")
+
+
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def streaming_s2au(request, causal_zip, tmp_path_factory):
+    from espnet_cause.inference import Speech2AU
+
+    cache = tmp_path_factory.mktemp("causal_cache")
+    return Speech2AU(causal_zip, backend=request.param, cache_dir=cache)
+
+
+def _stream(s2au, chunks) -> np.ndarray:
+    stream = s2au.streamer()
+    rows = [stream.accept(c) for c in chunks] + [stream.finish()]
+    return np.concatenate([np.asarray(r) for r in rows])
+
+
+def test_int16_chunks_to_streamer(streaming_s2au):
+    """int16 chunks are scaled as offline inference scales them (they were read as floats)."""
+    pcm = (_speech(1.0) * 32767).astype(np.int16)
+    chunks = [pcm[i : i + 640] for i in range(0, len(pcm), 640)]
+    floats = [c.astype(np.float32) / 32768.0 for c in chunks]
+    streamed = _stream(streaming_s2au, chunks)
+    np.testing.assert_allclose(streamed, _stream(streaming_s2au, floats), atol=1e-6)
+    np.testing.assert_allclose(streamed, streaming_s2au(pcm, FS), atol=1e-3)
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_nan_or_inf_chunk_to_streamer(streaming_s2au, bad_value):
+    """A NaN or inf chunk is refused as offline inference refuses it; the stream goes on."""
+    from espnet_cause.errors import CauseError
+
+    x = _speech(1.0)
+    chunks = [x[i : i + 640] for i in range(0, len(x), 640)]
+    bad = chunks[3].copy()
+    bad[10] = bad_value
+    with pytest.raises(CauseError, match="1 NaN or infinite samples"):
+        streaming_s2au(np.concatenate([x[:1000], bad]), FS)
+    stream = streaming_s2au.streamer()
+    rows = [stream.accept(c) for c in chunks[:3]]
+    with pytest.raises(CauseError, match="stream chunk: audio has 1 NaN or infinite samples"):
+        stream.accept(bad)
+    rows += [stream.accept(c) for c in chunks[3:]] + [stream.finish()]
+    clean = np.concatenate([np.asarray(r) for r in rows])
+    np.testing.assert_allclose(clean, _stream(streaming_s2au, chunks), atol=1e-6)
+
+
+def test_sample_rates_outside_the_range(streaming_s2au):
+    """4000-384000 Hz offline and in the stream protocol alike; others refused by name."""
+    from espnet_cause.errors import CauseError
+    from espnet_cause.serve import protocol
+
+    for rate in (1, 3999, 384001):
+        with pytest.raises(CauseError, match=f"clip.wav: sample rate {rate} Hz is outside"):
+            streaming_s2au(_speech(0.5), rate, name="clip.wav")
+        with pytest.raises(protocol.ProtocolError, match="out of range; send 4000..384000"):
+            protocol.parse_text(json.dumps({"sample_rate": rate}), False)
+    for rate in (4000, 384000):
+        assert protocol.parse_text(json.dumps({"sample_rate": rate}), False).sample_rate == rate
+        assert len(streaming_s2au(np.resize(_speech(0.5), rate // 2), rate)) == 13  # 0.5 s
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A small PNG file whose header says ``width`` x ``height`` (a decompression bomb's)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _wav_bytes(seconds: float) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, _speech(seconds), FS, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def service(causal_zip, face_model, tmp_path_factory):
+    """The service on the tiny causal model, with faces; server errors become responses."""
+    from starlette.testclient import TestClient
+
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.serve.app import create_app
+
+    s2au = Speech2AU(causal_zip, cache_dir=tmp_path_factory.mktemp("service_cache"))
+    app = create_app(speech2au=s2au, face_landmarker_path=face_model)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+BOMB = _png_header(30000, 30000)
+#: (name, method, path, request keyword arguments, status, fragments of the JSON error)
+HTTP_CATALOGUE = [
+    ("bomb_png_to_image", "post", "/image", {"files": {"image": ("big.png", BOMB)}}, 422,
+     ("image has more than 40 megapixels", "900000000 pixels")),
+    ("bomb_png_to_render", "post", "/render",
+     {"files": {"image": ("big.png", BOMB), "audio": ("a.wav", _wav_bytes(0.5))}}, 422,
+     ("image has more than 40 megapixels",)),
+    ("two_audio_files", "post", "/infer",
+     {"files": [("audio", ("a.wav", _wav_bytes(0.5))), ("audio", ("b.wav", _wav_bytes(0.5)))]},
+     400, ("'audio' was sent 2 times", "received: audio (file), audio (file)")),
+    ("fields_received_named", "post", "/render",
+     {"files": {"photo": ("f.jpg", b"x"), "speech": ("a.wav", b"x")}}, 400,
+     ("field 'image' is missing", "received: photo (file), speech (file)")),
+    ("bad_multipart_body", "post", "/infer",
+     {"content": b"--XX\r\nContent-Type: text/plain\r\n\r\nabc\r\n--XX--\r\n",
+      "headers": {"content-type": "multipart/form-data; boundary=XX"}}, 400,
+     ("bad multipart/form-data body", "Content-Disposition", "['audio']")),
+    ("multipart_without_boundary", "post", "/infer",
+     {"content": b"x", "headers": {"content-type": "multipart/form-data"}}, 400,
+     ("bad multipart/form-data body", "Missing boundary")),
+    ("unknown_path", "get", "/nothing/here", {}, 404, ("Not Found",)),
+    ("wrong_method", "get", "/infer", {}, 405, ("Method Not Allowed",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row", HTTP_CATALOGUE, ids=[r[0] for r in HTTP_CATALOGUE])
+def test_bad_request(service, row):
+    """Every 4xx is JSON ``{"error": ...}`` naming what was wrong; none is a 500."""
+    _, method, path, kwargs, status, fragments = row
+    r = getattr(service, method)(path, **kwargs)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json", r.text
+    error = r.json()["error"]
+    for fragment in fragments:
+        assert fragment in error, error
+
+
+def test_trickling_streams_are_closed(causal_zip, tmp_path_factory):
+    """A client sending 2 bytes at a time is closed once it is far behind real time, and its
+    slot is free again (an idle timeout alone does not catch it: it never goes quiet)."""
+    from starlette.testclient import TestClient
+
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.serve import protocol
+    from espnet_cause.serve.app import create_app
+
+    s2au = Speech2AU(causal_zip, cache_dir=tmp_path_factory.mktemp("trickle_cache"))
+    app = create_app(speech2au=s2au, max_streams=1, idle_seconds=5.0, min_audio_rate=0.5,
+                     stream_grace_seconds=0.3)  # fmt: skip
+    with TestClient(app) as client:
+        with client.websocket_connect("/stream") as slow:
+            slow.send_bytes(b"\x01\x00")
+            with client.websocket_connect("/stream") as other:  # the only slot is held
+                assert json.loads(other.receive_text())["message"].startswith("server busy")
+            slow.send_bytes(b"\x01\x00")
+            message = json.loads(slow.receive_text())
+            assert message["type"] == "error", message
+            assert "stream too slow: 0.00 s of audio in" in message["message"]
+            assert "at least 0.5 s of audio per second after the first 0.3 s" in message["message"]
+            assert slow.receive()["code"] == protocol.CLOSE_PROTOCOL
+        with client.websocket_connect("/stream") as again:  # the slot is free
+            again.send_bytes(_wav_bytes(0.5)[44:])
+            again.send_text('{"type": "end"}')
+            messages = [json.loads(again.receive_text()) for _ in range(14)]
+            assert messages[-1] == {"type": "end", "frames": 13}

@@ -22,7 +22,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_fail_fraction_arg, make_parser, reports_errors, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ref_au_scp", type=Path, help="the real videos' AUs (stage 2)")
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--output_dir", type=Path, required=True)
+    add_fail_fraction_arg(parser)
     return parser
 
 
@@ -62,6 +63,7 @@ def main(cmd=None) -> None:
         ref_au_scp=args.ref_au_scp,
         face_landmarker_path=args.face_landmarker_path,
         fps=args.fps,
+        max_fail_fraction=args.max_fail_fraction,
     )
     logger.info("mean r vs real AUs: AU-driven %s, emotion-driven %s (%s)",
                 summary["au"]["mean_pcc"], summary["emotion"]["mean_pcc"],

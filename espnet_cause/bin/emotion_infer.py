@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_fail_fraction_arg, make_parser, reports_errors, setup_logging
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model_file", type=Path, required=True, help="*.pth weights")
     parser.add_argument("--wav_scp", type=Path, required=True)
     parser.add_argument("--output_dir", type=Path, required=True)
+    add_fail_fraction_arg(parser)
     return parser
 
 
@@ -38,7 +39,10 @@ def main(cmd=None) -> None:
 
     check_output_dir(args.output_dir)
     infer_emotion_set(
-        args.wav_scp, args.output_dir, Speech2Emotion(args.train_config, args.model_file)
+        args.wav_scp,
+        args.output_dir,
+        Speech2Emotion(args.train_config, args.model_file),
+        max_fail_fraction=args.max_fail_fraction,
     )
 
 

@@ -247,7 +247,14 @@ def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
     )
     with atomic_write(out / GRID_FILE) as tmp:
         tmp.write_text(yaml.safe_dump(grid, sort_keys=False))
-    ok = batch.finish(out / REPORT_FILE, dict(items), records, REPORT_COLUMNS, what="utterance")
+    ok = batch.finish(
+        out / REPORT_FILE,
+        dict(items),
+        records,
+        REPORT_COLUMNS,
+        what="utterance",
+        max_fail_fraction=args.max_fail_fraction,
+    )
     batch.gather_ark(out / "au.ark", out / "au.scp", {k: where.item(k, ".au.npy") for k in ok})
     batch.gather_ark(
         out / "au_embed.ark",

@@ -128,6 +128,7 @@ def main(cmd=None) -> None:
         au_fps=args.au_fps,
         max_gap=args.max_gap,
         parallel_config=load_parallel_config(args.parallel_config),
+        max_fail_fraction=args.max_fail_fraction,
     )
 
 

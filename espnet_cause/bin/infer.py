@@ -141,6 +141,10 @@ def _check_args(args) -> None:
         value = getattr(args, name)
         if value is not None and not value > 0:
             raise CauseError(f"--{name} must be positive, got {value}")
+    if args.output_format == "livelink" and args.output_fps is not None:
+        from espnet_cause.io.livelink import check_livelink_fps
+
+        check_livelink_fps(args.output_fps)
     if args.wav and not (args.output or args.output_dir):
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
@@ -308,7 +312,14 @@ def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
         retry_errors=args.retry_errors,
         keys_from=args.wav_scp,
     )
-    ok = batch.finish(out_dir / REPORT_NAME, wavs, records, REPORT_COLUMNS, what="utterance")
+    ok = batch.finish(
+        out_dir / REPORT_NAME,
+        wavs,
+        records,
+        REPORT_COLUMNS,
+        what="utterance",
+        max_fail_fraction=args.max_fail_fraction,
+    )
     fps = records[ok[0]]["fps"]
     if args.output_format == "ark":
         files = {key: where.item(key, suffix) for key in sorted(ok)}

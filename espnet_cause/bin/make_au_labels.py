@@ -39,7 +39,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--min_confidence", type=float, default=DEFAULT_MIN_CONFIDENCE)
     parser.add_argument("--max_length_diff", type=float, default=DEFAULT_MAX_LENGTH_DIFF)
     parser.add_argument("--max_missing_fraction", type=float, default=DEFAULT_MAX_MISSING_FRACTION)
-    parser.add_argument("--max_fail_fraction", type=float, default=DEFAULT_MAX_FAIL_FRACTION)
+    # training labels: stricter than the batch default (the same flag as every batch CLI)
+    parser.set_defaults(max_fail_fraction=DEFAULT_MAX_FAIL_FRACTION)
     return parser
 
 

@@ -30,7 +30,13 @@ import argparse
 import logging
 from pathlib import Path
 
-from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    add_fail_fraction_arg,
+    add_feature_grid_args,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -46,6 +52,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wav_scp", required=True, help="the audio ESPnet trains on")
     parser.add_argument("--output_dir", required=True, help="where text, durations go")
     add_feature_grid_args(parser)
+    add_fail_fraction_arg(parser)
     parser.add_argument(
         "--write_token_list", action="store_true", help="also write output_dir/token_list"
     )
@@ -114,7 +121,14 @@ def main(cmd=None) -> None:
             "num_tokens": len(tokens),
             "num_frames": sum(frames),
         }
-    ok = batch.finish(out / REPORT_FILE, sorted(wavs), records, REPORT_COLUMNS, what="utterance")
+    ok = batch.finish(
+        out / REPORT_FILE,
+        sorted(wavs),
+        records,
+        REPORT_COLUMNS,
+        what="utterance",
+        max_fail_fraction=args.max_fail_fraction,
+    )
     write_kaldi_map(out / "text", {k: texts[k] for k in ok})
     write_kaldi_map(out / "durations", {k: durations[k] for k in ok})
     if args.write_token_list:

@@ -56,6 +56,7 @@ def main(cmd=None) -> None:
             max_frames_per_video=args.max_frames_per_video,
             image_size=args.image_size,
             parallel_config=parallel,
+            max_fail_fraction=args.max_fail_fraction,
         )
     elif args.au_csv:
         prepare.prepare_faces_from_images(
@@ -64,6 +65,7 @@ def main(cmd=None) -> None:
             args.face_landmarker_path,
             image_size=args.image_size,
             parallel_config=parallel,
+            max_fail_fraction=args.max_fail_fraction,
         )
     else:
         raise CauseError("give --video_scp and --au_scp, or --au_csv")

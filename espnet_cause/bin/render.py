@@ -155,6 +155,7 @@ def main(cmd: list[str] | None = None) -> None:
             args.output_dir,
             cause_model=args.cause_model,
             parallel_config=load_parallel_config(args.parallel_config),
+            max_fail_fraction=args.max_fail_fraction,
             **options,
         )
         return

@@ -66,6 +66,19 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--render_jobs", type=int, default=limits.DEFAULT_RENDER_JOBS, help="Concurrent /render."
     )
+    parser.add_argument(
+        "--min_audio_rate",
+        type=float,
+        default=limits.DEFAULT_MIN_AUDIO_RATE,
+        help="Close a stream that sends less than this many seconds of audio per second of "
+        "connection (after --stream_grace_seconds); 0 turns the check off.",
+    )
+    parser.add_argument(
+        "--stream_grace_seconds",
+        type=float,
+        default=limits.DEFAULT_STREAM_GRACE_SECONDS,
+        help="Seconds a stream runs before its data rate is checked.",
+    )
     return parser
 
 
@@ -76,6 +89,11 @@ def main(cmd: list[str] | None = None) -> None:
     for name in ("max_upload_mb", "max_audio_seconds", "max_streams", "queue_size", "render_jobs"):
         if not getattr(args, name) > 0:
             raise CauseError(f"--{name} must be positive, got {getattr(args, name)}")
+    if not (args.min_audio_rate >= 0 and args.stream_grace_seconds >= 0):
+        raise CauseError(
+            f"--min_audio_rate {args.min_audio_rate:g} and --stream_grace_seconds "
+            f"{args.stream_grace_seconds:g} must not be negative"
+        )
     if not 0 < args.port < 65536:
         raise CauseError(f"--port must be 1..65535, got {args.port}")
 
@@ -95,6 +113,8 @@ def main(cmd: list[str] | None = None) -> None:
         max_streams=args.max_streams,
         queue_size=args.queue_size,
         render_jobs=args.render_jobs,
+        min_audio_rate=args.min_audio_rate,
+        stream_grace_seconds=args.stream_grace_seconds,
     )
     print(f"espnet-cause live: http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_fail_fraction_arg, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser = make_parser("FastSpeech2 training subset with a voiced pitch track, and its stats")
     parser.add_argument("--stats_dir", required=True, help="the --collect_stats output_dir")
     parser.add_argument("--stats_split", default="train", help="split the statistics come from")
+    add_fail_fraction_arg(parser)
+    # a filter: unvoiced utterances are expected; fail only when none is voiced
+    parser.set_defaults(max_fail_fraction=1.0)
     return parser
 
 
@@ -67,7 +70,15 @@ def main(cmd=None) -> None:
             else:
                 records[key] = {"key": key, "status": "error", "reason": "no voiced token"}
         out = stats_dir / split / "voiced"
-        keep = set(batch.finish(out / "report.tsv", sorted(records), records, what="utterance"))
+        keep = set(
+            batch.finish(
+                out / "report.tsv",
+                sorted(records),
+                records,
+                what="utterance",
+                max_fail_fraction=args.max_fail_fraction,
+            )
+        )
         for name in SHAPE_FILES:
             lines = (stats_dir / split / name).read_text(encoding="utf-8").splitlines()
             with atomic_write(out / name) as tmp:

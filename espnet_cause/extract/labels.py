@@ -45,7 +45,14 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
+from espnet_cause.batch import (
+    BatchDir,
+    check_fail_fraction,
+    gather_ark,
+    output_lock,
+    run_batch,
+    write_report,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
@@ -191,14 +198,14 @@ def make_au_labels(
         summary = _summary(rows)
         logger.info("AU label summary for %s: %s", output_dir, json.dumps(summary))
         failed = summary["total"] - summary["kept"]
-        if not summary["kept"] or failed > max_fail_fraction * summary["total"]:
-            raise CauseError(
-                f"{failed} of {summary['total']} utterances not kept (more than "
-                f"--max_fail_fraction {max_fail_fraction:g}); reasons: {summary['reasons']}",
-                path=output_dir / REPORT_FILE,
-                fix="read the report; fix the inputs or raise --max_fail_fraction; the dump files "
-                "were not written",
-            )
+        check_fail_fraction(
+            failed,
+            summary["total"],
+            max_fail_fraction,
+            output_dir / REPORT_FILE,
+            what="utterance",
+            first=f"reasons {summary['reasons']}; the dump files were not written",
+        )
         gather_ark(
             output_dir / "au.ark",
             output_dir / "au.scp",

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ def extract_video_set(
     au_fps: float = DEFAULT_AU_FPS,
     max_gap: float = DEFAULT_MAX_GAP,
     parallel_config=None,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
 ) -> dict[str, dict]:
     """Every video of a ``video.scp`` -> ``output_dir/<utt>.csv`` and ``extract_report.tsv``.
 
@@ -125,12 +127,13 @@ def extract_video_set(
         extractor, face_landmarker_path, openface_dir, au_fps, max_gap: As for
             :func:`extract_one` (``face_landmarker_path`` is the resolved model file).
         parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`.
+        max_fail_fraction: The batch failure rule (:func:`espnet_cause.batch.finish`).
 
     Returns:
         The runner's records by utterance.
 
     Raises:
-        CauseError: when no video could be processed.
+        CauseError: when no video, or too few, could be processed.
     """
     from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.io.datadir import read_kaldi_map
@@ -166,5 +169,12 @@ def extract_video_set(
             retry_errors=True,
             keys_from=video_scp,
         )
-        finish(output_dir / REPORT_FILE, videos, records, REPORT_COLUMNS, what="video")
+        finish(
+            output_dir / REPORT_FILE,
+            videos,
+            records,
+            REPORT_COLUMNS,
+            what="video",
+            max_fail_fraction=max_fail_fraction,
+        )
     return records

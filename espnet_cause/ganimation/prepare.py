@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
-from espnet_cause.batch import output_lock, run_batch, write_report
+from espnet_cause.batch import (
+    DEFAULT_MAX_FAIL_FRACTION,
+    check_fail_fraction,
+    output_lock,
+    run_batch,
+    write_report,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import close_all
 from espnet_cause.face.model_file import resolve_face_landmarker
@@ -120,7 +126,15 @@ def _safe_stem(stem: str) -> str:
     return "".join(c if c.isprintable() and not c.isspace() else "_" for c in stem)
 
 
-def _run(items, fn, output_dir: Path, settings: dict, face_landmarker_path, parallel_config) -> int:
+def _run(
+    items,
+    fn,
+    output_dir: Path,
+    settings: dict,
+    face_landmarker_path,
+    parallel_config,
+    max_fail_fraction: float,
+) -> int:
     """Crop every item through the batch runner, then write ``aus.csv`` and the report."""
     with output_lock(output_dir):
         records = run_batch(
@@ -135,16 +149,20 @@ def _run(items, fn, output_dir: Path, settings: dict, face_landmarker_path, para
             parallel_config=parallel_config,
             desc="faces",
         )
-        return _write_table(output_dir, records)
+        return _write_table(output_dir, records, max_fail_fraction)
 
 
-def _write_table(output_dir: Path, records: dict[str, dict]) -> int:
+def _write_table(output_dir: Path, records: dict[str, dict], max_fail_fraction: float) -> int:
     write_report(output_dir / REPORT_FILE, records.values(), REPORT_COLUMNS)
     rows = [row for key in sorted(records) for row in records[key].get("rows", [])]
     if not rows:
         raise CauseError(
             "no face could be prepared", path=output_dir / REPORT_FILE, fix="read the reasons there"
         )
+    failed = [r for r in records.values() if r.get("status") != "ok"]
+    first = failed[0].get("reason") if failed else None
+    report = output_dir / REPORT_FILE
+    check_fail_fraction(len(failed), len(records), max_fail_fraction, report, first=first)
     with atomic_write(output_dir / AU_TABLE) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow([FILE_COLUMN, *AU_INTENSITY_COLUMNS])
@@ -169,6 +187,7 @@ def prepare_faces_from_videos(
     image_size: int = DEFAULT_IMAGE_SIZE,
     au_fps: float | None = None,
     parallel_config=None,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
 ) -> int:
     """Face crops from speaking-face videos, labelled by the AU tracks of stage 2.
 
@@ -185,6 +204,7 @@ def prepare_faces_from_videos(
         image_size: Side of the crops.
         au_fps: AU frame rate; default: the ``au_fps`` file beside ``au_scp`` (else 25).
         parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
+        max_fail_fraction: The batch failure rule (:func:`espnet_cause.batch.finish`).
 
     Returns:
         The number of crops in ``aus.csv``.
@@ -225,7 +245,15 @@ def prepare_faces_from_videos(
         "max_frames": max_frames_per_video,
         "image_size": image_size,
     }
-    return _run(items, _video_item, output_dir, settings, face_landmarker_path, parallel_config)
+    return _run(
+        items,
+        _video_item,
+        output_dir,
+        settings,
+        face_landmarker_path,
+        parallel_config,
+        max_fail_fraction,
+    )
 
 
 def prepare_faces_from_images(
@@ -235,6 +263,7 @@ def prepare_faces_from_images(
     *,
     image_size: int = DEFAULT_IMAGE_SIZE,
     parallel_config=None,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
 ) -> int:
     """Face crops from still photos (CelebA, EmotioNet, ...) with AU labels in a CSV.
 
@@ -246,6 +275,7 @@ def prepare_faces_from_images(
         face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
         image_size: Side of the crops.
         parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
+        max_fail_fraction: The batch failure rule (:func:`espnet_cause.batch.finish`).
 
     Returns:
         The number of crops in ``aus.csv``.
@@ -265,4 +295,12 @@ def prepare_faces_from_images(
         for i, (f, a) in enumerate(zip(files, aus))
     ]
     settings = {"from": "images", "image_size": image_size}
-    return _run(items, _image_item, output_dir, settings, face_landmarker_path, parallel_config)
+    return _run(
+        items,
+        _image_item,
+        output_dir,
+        settings,
+        face_landmarker_path,
+        parallel_config,
+        max_fail_fraction,
+    )

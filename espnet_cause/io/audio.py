@@ -3,6 +3,13 @@
 One function per job: :func:`load_speech` reads a ``wav.scp`` value (a sound file, a Kaldi
 ``file.ark:offset`` or a ``cmd |`` pipe), :func:`load_audio` a sound file, :func:`pcm_to_float`
 scales integer PCM, :func:`mix_down` averages channels, :func:`resample` changes the rate.
+
+**The sample rule** (:func:`float_samples`, the same for whole recordings and for streams):
+integer PCM is scaled to [-1, 1) (int16 ``x`` is ``x / 32768``), float samples are taken as they
+are, and a NaN or infinite sample is refused. **Sample rates** outside
+:data:`MIN_SAMPLE_RATE`-:data:`MAX_SAMPLE_RATE` Hz are refused (:func:`check_sample_rate`): a
+header that says 1 Hz is a broken file, not 100 s of audio. A wav file shorter than its header
+says is read as far as it goes, with a warning naming both lengths.
 """
 
 from __future__ import annotations
@@ -21,6 +28,12 @@ logger = logging.getLogger(__name__)
 
 #: Lines of a failing pipe's stderr quoted in the reason.
 PIPE_STDERR_LINES = 3
+#: Sample rates (Hz) the project reads: telephone speech (8 kHz) and below to 4 kHz, up to the
+#: 384 kHz of studio converters; anything else is a broken header.
+MIN_SAMPLE_RATE = 4000
+MAX_SAMPLE_RATE = 384000
+#: A RIFF/WAVE data size that means "unknown" (written by programs that stream to a pipe).
+_UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF, 0x7FFFF000, 0x7FFFFFFF)
 
 
 def resample(samples: np.ndarray, src_sr: int, dst_sr: int) -> np.ndarray:
@@ -55,6 +68,50 @@ def pcm_to_float(samples: np.ndarray) -> np.ndarray:
         half = float(np.iinfo(samples.dtype).max // 2 + 1)
         return (samples.astype(np.float32) - half) / half
     return samples.astype(np.float32, copy=False)
+
+
+def check_sample_rate(fs, name: str = "input") -> int:
+    """``fs`` as an int when it is within :data:`MIN_SAMPLE_RATE`-:data:`MAX_SAMPLE_RATE` Hz.
+
+    Raises:
+        CauseError: naming ``name`` and the rate otherwise.
+    """
+    try:
+        rate = int(fs)
+    except (TypeError, ValueError):
+        rate = None
+    if rate is None or rate != fs or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise CauseError(
+            f"sample rate {fs!r} Hz is outside the range this project reads "
+            f"({MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz)",
+            path=name,
+            fix="check the file's header (re-export it, e.g. sox in.wav -r 16000 out.wav)",
+        )
+    return rate
+
+
+def float_samples(samples, name: str | None = "input") -> np.ndarray:
+    """The sample rule of the module docstring: integer PCM scaled, floats kept, NaN/inf refused.
+
+    Args:
+        samples: Any array of samples (integer PCM or float), any shape.
+        name: How to call the input in messages.
+
+    Returns:
+        The samples as float32, same shape.
+
+    Raises:
+        CauseError: naming ``name`` when a sample is NaN or infinite.
+    """
+    out = pcm_to_float(samples)
+    # a float64 sum is finite exactly when every sample is (no full-size temporary array)
+    if out.size and not math.isfinite(float(np.sum(out, dtype=np.float64))):
+        bad = int((~np.isfinite(out)).sum())
+        if bad:
+            raise CauseError(
+                f"audio has {bad} NaN or infinite samples", path=name, fix="re-export the audio"
+            )
+    return out
 
 
 def mix_down(
@@ -151,11 +208,58 @@ def _decode(source, label: str, path, what: str, fix: str) -> tuple[np.ndarray, 
     """Decode a sound file (path or file object) with libsndfile into float32 mono."""
     import soundfile as sf
 
+    head = _head_bytes(source)
     try:
         data, sr = sf.read(source, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, ValueError) as e:
         raise CauseError(f"{what}: {e}", path=path, fix=fix) from None
-    return mix_down(data, label, channel_axis=1), int(sr)
+    sr = check_sample_rate(sr, label)
+    declared = wav_declared_frames(head)
+    if declared is not None and declared > len(data):
+        logger.warning(
+            "%s: the file is shorter than its header says: the header says %d samples "
+            "(%.3f s), the file holds %d (%.3f s); using what is there (re-copy the file?)",
+            label, declared, declared / sr, len(data), len(data) / sr,
+        )  # fmt: skip
+    return mix_down(data, label, channel_axis=1), sr
+
+
+def _head_bytes(source, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a file path or a seekable file object (position kept)."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as f:
+            return f.read(size)
+    pos = source.tell()
+    head = source.read(size)
+    source.seek(pos)
+    return head
+
+
+def wav_declared_frames(head: bytes) -> int | None:
+    """Sample frames a RIFF/WAVE header declares (its ``data`` chunk size / block size).
+
+    Args:
+        head: The first bytes of the file (up to the start of the ``data`` chunk).
+
+    Returns:
+        The frames, or None for another format or a header that does not say (streamed wavs
+        write 0 or 0xFFFFFFFF).
+    """
+    import struct
+
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, block = 12, None
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if chunk == b"fmt " and pos + 22 <= len(head):
+            block = struct.unpack("<H", head[pos + 20 : pos + 22])[0]
+        elif chunk == b"data":
+            if not block or size in _UNKNOWN_WAV_SIZES:
+                return None
+            return size // block
+        pos += 8 + size + (size & 1)
+    return None
 
 
 def load_speech(
@@ -206,7 +310,8 @@ def _read_entry(value: str, label: str) -> tuple[np.ndarray, int]:
                 fix="point wav.scp at a wav archive (wav-copy / kaldiio.save_ark of (rate, wav))",
             )
         rate, data = loaded
-        return mix_down(pcm_to_float(data), label, channel_axis=1), int(rate)
+        rate = check_sample_rate(rate, label)
+        return mix_down(float_samples(data, label), label, channel_axis=1), rate
     return load_audio(value, name=label)
 
 
@@ -218,12 +323,7 @@ def check_speech(samples: np.ndarray, sr: int, min_seconds: float, path: str | N
     """
     if samples.size == 0:
         raise CauseError("audio has no samples", path=path, fix="give a non-empty recording")
-    # a float64 sum is finite exactly when every sample is (no full-size temporary array)
-    if not math.isfinite(float(np.sum(samples, dtype=np.float64))):
-        bad = int((~np.isfinite(samples)).sum())
-        raise CauseError(
-            f"audio has {bad} NaN or infinite samples", path=path, fix="re-export the audio"
-        )
+    float_samples(samples, path)  # NaN/inf refused as everywhere
     if samples.size < min_seconds * sr:
         raise CauseError(
             f"audio is {samples.size / sr * 1000:.1f} ms long, shorter than one frame "

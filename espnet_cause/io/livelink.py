@@ -53,6 +53,24 @@ LIVELINK_COUNT: int = len(LIVELINK_NAMES) + len(LIVELINK_ROTATION_NAMES)
 DEFAULT_LIVELINK_FPS: float = 60.0
 #: Decimals written per value.
 DECIMALS = 6
+#: Highest frame rate the ``FF`` field (two digits, frames within the second) can number.
+MAX_LIVELINK_FPS: float = 100.0
+
+
+def check_livelink_fps(fps: float, what: str = "--output_fps") -> float:
+    """``fps`` when a Live Link Face CSV can number its frames (0 < fps <= 100).
+
+    Raises:
+        CauseError: naming ``what`` and the value otherwise.
+    """
+    if not (math.isfinite(fps) and 0 < fps <= MAX_LIVELINK_FPS):
+        raise CauseError(
+            f"{what} {fps:g} does not fit a Live Link Face CSV: its timecode numbers frames "
+            f"within a second in two digits (HH:MM:SS:FF), so at most {MAX_LIVELINK_FPS:g} fps",
+            fix=f"use {what} {DEFAULT_LIVELINK_FPS:g} (what Live Link Face records), or "
+            "--output_format arkit_json for other rates",
+        )
+    return fps
 
 
 def livelink_timecode(frame: int, fps: float) -> str:
@@ -114,8 +132,12 @@ def write_livelink_csv(
 
     Returns:
         The path written.
+
+    Raises:
+        CauseError: for a frame rate the timecode cannot number (see :func:`check_livelink_fps`).
     """
     path = Path(path)
+    check_livelink_fps(fps, "frame rate")
     shapes = reorder(_checked(values, names, path), ARKIT_NAMES, LIVELINK_NAMES)
     if rotations is None:
         rotations = np.zeros((len(shapes), len(LIVELINK_ROTATION_NAMES)), np.float32)

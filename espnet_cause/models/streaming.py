@@ -32,6 +32,7 @@ from espnet2.asr.frontend.default import DefaultFrontend
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
+from espnet_cause.io.audio import float_samples
 from espnet_cause.io.timegrid import drop_pooled, num_frames_for_samples, pooled_rows
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
 
@@ -201,12 +202,19 @@ class StreamingSpeech2AU:
     def accept(self, chunk: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Feed the next samples (1-D, at the model's ``fs``).
 
+        Samples follow the rule of offline inference
+        (:func:`espnet_cause.io.audio.float_samples`): integer PCM is scaled (int16 by 1/32768),
+        floats are taken as they are, NaN or infinite samples raise CauseError (the stream is
+        left as it was).
+
         Returns:
             (t, 17) the AU frames that became computable (t may be 0).
         """
         if self._finished:
             raise CauseError("this stream is finished", fix="call reset() to start a new one")
-        x = torch.as_tensor(np.asarray(chunk, dtype=np.float32)).reshape(-1)
+        if isinstance(chunk, torch.Tensor):
+            chunk = chunk.detach().cpu().numpy()
+        x = torch.as_tensor(float_samples(chunk, "stream chunk")).reshape(-1)
         self.num_samples += x.numel()
         if self._next_feat == 0 and self._buf.numel() == 0:
             self._head = torch.cat([self._head, x])

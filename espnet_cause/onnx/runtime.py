@@ -20,6 +20,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
+from espnet_cause.io.audio import float_samples
 from espnet_cause.io.timegrid import drop_pooled, pooled_rows
 from espnet_cause.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 
@@ -293,12 +294,17 @@ class OnnxStreamingSpeech2AU:
     def accept(self, chunk: np.ndarray) -> np.ndarray:
         """Feed the next samples (1-D float32 at the model's ``fs``).
 
+        Samples follow the rule of offline inference
+        (:func:`espnet_cause.io.audio.float_samples`): integer PCM is scaled (int16 by 1/32768),
+        floats are taken as they are, NaN or infinite samples raise CauseError (the stream is
+        left as it was).
+
         Returns:
             (t, num_aus) float32: the AU frames that became computable (t may be 0).
         """
         if self._finished:
             raise CauseError("this stream is finished", fix="call reset() to start a new one")
-        x = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        x = float_samples(chunk, "stream chunk").reshape(-1)
         self.num_samples += x.size
         if self._next_feat == 0 and self._buf.size == 0:
             self._head = np.concatenate([self._head, x])

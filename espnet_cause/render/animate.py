@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ def animate_set(
     *,
     cause_model: str,
     parallel_config=None,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
     **animator_options,
 ) -> dict[str, dict]:
     """Every utterance of ``wav_scp`` -> ``output_dir/<utt>.mp4`` and ``render_report.tsv``.
@@ -207,6 +209,7 @@ def animate_set(
         output_dir: Where the videos and the report go.
         cause_model: The CAUSE ``model.zip`` that predicts the AUs from each speech.
         parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`.
+        max_fail_fraction: The batch failure rule (:func:`espnet_cause.batch.finish`).
         **animator_options: :class:`PhotoAnimator` arguments (``image`` first of all).
 
     Raises:
@@ -233,5 +236,12 @@ def animate_set(
             desc="render",
             keys_from=wav_scp,
         )
-        finish(output_dir / REPORT_FILE, wavs, records, REPORT_COLUMNS, what="utterance")
+        finish(
+            output_dir / REPORT_FILE,
+            wavs,
+            records,
+            REPORT_COLUMNS,
+            what="utterance",
+            max_fail_fraction=max_fail_fraction,
+        )
     return records

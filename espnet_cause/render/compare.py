@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, DEFAULT_AU_FPS
+from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
@@ -289,14 +290,17 @@ def compare_set(
     ref_au_scp: str | os.PathLike | None = None,
     face_landmarker_path: str | os.PathLike | None = None,
     fps: float = DEFAULT_AU_FPS,
+    max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
 ) -> dict:
     """Compare the systems on every utterance of ``wav_scp`` that has both predictions.
 
     Writes ``OUTPUT_DIR/<utt>_compare.mp4``, ``scores.md``, ``scores.json`` and
     ``compare_report.tsv`` (utterances skipped, with why). Returns the summary.
 
+    ``max_fail_fraction`` is the batch failure rule (:func:`espnet_cause.batch.finish`).
+
     Raises:
-        CauseError: when no utterance could be compared.
+        CauseError: when no utterance, or too few, could be compared.
     """
     from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
@@ -334,7 +338,14 @@ def compare_set(
             records[key] = {"key": key, "status": "ok", "frames": results[key]["frames"]}
     finally:
         comparer.close()
-    finish(output_dir / "compare_report.tsv", wavs, records, ("frames",), what="utterance")
+    finish(
+        output_dir / "compare_report.tsv",
+        wavs,
+        records,
+        ("frames",),
+        what="utterance",
+        max_fail_fraction=max_fail_fraction,
+    )
     summary = summarize(results, refs)
     with atomic_write(output_dir / "scores.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

@@ -18,9 +18,11 @@ Routes:
     ``POST /render`` (multipart ``image``, ``audio``): an mp4 of the photo moved by the speech's
     AUs, with the speech, as the ``render`` CLI makes it (warp renderer).
 
-Errors are JSON ``{"error": message}`` with a 4xx status: 400 malformed request, 404 unknown,
-413 over the upload limit (before the body is read when ``Content-Length`` says so), 422
-unusable content (not audio, too long, silent, no face, ...), 503 busy or not available.
+Errors are JSON ``{"error": message}`` with a 4xx status: 400 malformed request (the multipart
+errors name the fields received), 404 unknown, 405 wrong method, 413 over the upload limit (before
+the body is read when ``Content-Length`` says so), 422 unusable content (not audio, too long,
+silent, no face, a photo over :data:`~espnet_cause.serve.photos.MAX_PIXELS` pixels, read from its
+header before it is decoded, ...), 503 busy or not available.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -112,6 +115,9 @@ class Service:
         max_message_bytes: Largest WebSocket message from a client.
         render_jobs: Most concurrent ``POST /render`` jobs; more get 503.
         idle_seconds: A stream with no client message for this long is closed.
+        min_audio_rate: A stream that sends less audio than this per second of connection
+            (after ``stream_grace_seconds``) is closed (0: no such check).
+        stream_grace_seconds: When the data rate starts to be checked.
         max_upload_bytes: Largest request body (reported by ``/health``).
 
     Raises:
@@ -131,6 +137,8 @@ class Service:
         render_jobs: int = limits.DEFAULT_RENDER_JOBS,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
         max_upload_bytes: int = limits.DEFAULT_MAX_UPLOAD_BYTES,
+        min_audio_rate: float = limits.DEFAULT_MIN_AUDIO_RATE,
+        stream_grace_seconds: float = limits.DEFAULT_STREAM_GRACE_SECONDS,
     ) -> None:
         speech2au.streamer()  # raises CauseError naming the reason when the model cannot stream
         self.speech2au = speech2au
@@ -141,6 +149,8 @@ class Service:
         self.max_message_bytes = max_message_bytes
         self.render_jobs = render_jobs
         self.idle_seconds = idle_seconds
+        self.min_audio_rate = min_audio_rate
+        self.stream_grace_seconds = stream_grace_seconds
         self.max_upload_bytes = max_upload_bytes
         self.static = load_static()
         self.page_files, self.no_page_model = page_model_files(speech2au)
@@ -208,6 +218,7 @@ class Service:
                 "default_image": self.default_photo is not None,
                 "max_upload_bytes": self.max_upload_bytes,
                 "max_audio_seconds": self.max_audio_seconds,
+                "min_audio_rate": self.min_audio_rate,
                 "page_model": self.page_files is not None,
                 "page_model_note": self.no_page_model,
             }
@@ -325,6 +336,8 @@ class Service:
                 queue_size=self.queue_size,
                 max_message_bytes=self.max_message_bytes,
                 idle_seconds=self.idle_seconds,
+                min_audio_rate=self.min_audio_rate,
+                grace_seconds=self.stream_grace_seconds,
             )
             await session.run(websocket)
         finally:
@@ -346,6 +359,10 @@ def create_app(**settings) -> Starlette:
     async def too_large(request: Request, exc: limits.BodyTooLarge) -> Response:
         return error_response(413, limits.too_large_message(exc.limit))
 
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # Starlette's own 4xx (unknown path, wrong method, bad multipart) as JSON, like ours
+        return error_response(exc.status_code, str(exc.detail))
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
@@ -366,7 +383,7 @@ def create_app(**settings) -> Starlette:
             WebSocketRoute("/stream", service.stream),
         ],
         middleware=[Middleware(limits.BodySizeLimit, max_bytes=service.max_upload_bytes)],
-        exception_handlers={limits.BodyTooLarge: too_large},
+        exception_handlers={limits.BodyTooLarge: too_large, HTTPException: http_error},
     )
     app.state.service = service
     app.state.slots = service.slots

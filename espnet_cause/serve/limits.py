@@ -22,6 +22,12 @@ DEFAULT_QUEUE_SIZE = 64
 DEFAULT_MAX_MESSAGE_BYTES = 1 << 20
 #: Concurrent ``POST /render`` jobs (each takes a CPU core for a while).
 DEFAULT_RENDER_JOBS = 1
+#: Least audio a stream must send per second of connection (seconds of audio per second, on
+#: average since it opened), checked after :data:`DEFAULT_STREAM_GRACE_SECONDS`: a live
+#: microphone sends 1.0, so only clients that trickle bytes to hold a stream slot are closed.
+DEFAULT_MIN_AUDIO_RATE = 0.5
+#: Seconds a stream may run before its data rate is checked (connection set-up, first audio).
+DEFAULT_STREAM_GRACE_SECONDS = 10.0
 
 
 class BodyTooLarge(Exception):

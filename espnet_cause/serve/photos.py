@@ -13,6 +13,7 @@ import io
 import logging
 import secrets
 import threading
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -46,8 +47,13 @@ def decode_upload(data: bytes, name: str = "image") -> np.ndarray:
 
     if not data:
         raise CauseError(f"{name} is empty", fix="upload a JPEG or PNG photo")
+    too_big = f"{name} has more than {MAX_PIXELS // 1_000_000} megapixels"
     try:
-        width, height = Image.open(io.BytesIO(data)).size  # reads the header only
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
+            width, height = Image.open(io.BytesIO(data)).size  # reads the header only
+    except Image.DecompressionBombError as e:  # past PIL's own limit, far past ours
+        raise CauseError(f"{too_big} ({e})", fix="upload a smaller photo") from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise CauseError(
             f"{name} is not an image (JPEG, PNG, BMP, TIFF or WebP)", fix="upload a photo"

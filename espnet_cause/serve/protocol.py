@@ -28,10 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from espnet_cause.au import AU_NAMES
+from espnet_cause.io.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE  # the project's one range
 
-#: Sample rates a stream may declare (Hz).
-MIN_SAMPLE_RATE = 8000
-MAX_SAMPLE_RATE = 192000
 #: Keys of the optional first (configuration) message.
 CONFIG_KEYS = ("sample_rate", "render", "image")
 #: Decimals of the AU values in frame messages (1e-4 on a 0-5 scale).

@@ -24,7 +24,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.errors import CauseError
-from espnet_cause.serve import protocol
+from espnet_cause.serve import limits, protocol
 from espnet_cause.serve.protocol import EndOfStream, ProtocolError, StreamConfig
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,9 @@ class StreamSession:
         queue_size: Outgoing messages buffered before the server stops reading the client.
         max_message_bytes: Largest client message.
         idle_seconds: Longest wait for the next client message.
+        min_audio_rate: Least seconds of audio per second of connection (average since the
+            stream opened), enforced after ``grace_seconds``; 0 turns the check off.
+        grace_seconds: Seconds before the data rate is checked.
     """
 
     def __init__(
@@ -135,8 +138,12 @@ class StreamSession:
         queue_size: int,
         max_message_bytes: int,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        min_audio_rate: float = limits.DEFAULT_MIN_AUDIO_RATE,
+        grace_seconds: float = limits.DEFAULT_STREAM_GRACE_SECONDS,
     ) -> None:
         self.speech2au = speech2au
+        self.min_audio_rate = min_audio_rate
+        self.grace_seconds = grace_seconds
         self.find_photo = find_photo
         self.executor = executor
         self.max_seconds = max_seconds
@@ -200,11 +207,20 @@ class StreamSession:
         rate = self.fs
         received = 0  # input samples at the client's rate
         audio_started = False
+        loop = asyncio.get_running_loop()
+        opened = loop.time()
         try:
             while True:
+                deadline = self._rate_deadline(opened, received / rate)
+                wait = min(self.idle_seconds, deadline - loop.time())
+                if wait <= 0:
+                    raise ProtocolError(self._too_slow(received / rate, loop.time() - opened))
                 try:
-                    message = await asyncio.wait_for(websocket.receive(), self.idle_seconds)
+                    message = await asyncio.wait_for(websocket.receive(), wait)
                 except TimeoutError:
+                    if loop.time() >= deadline:
+                        too_slow = self._too_slow(received / rate, loop.time() - opened)
+                        raise ProtocolError(too_slow) from None
                     raise ProtocolError(
                         f"no message for {self.idle_seconds:g} s; send audio continuously and "
                         'end with {"type": "end"}'
@@ -254,6 +270,20 @@ class StreamSession:
             if renderer is not None:
                 renderer.cancel()
             await out.put(_DONE)
+
+    def _rate_deadline(self, opened: float, audio_seconds: float) -> float:
+        """Loop time by which a stream that has sent ``audio_seconds`` must send more."""
+        if self.min_audio_rate <= 0:
+            return float("inf")
+        return opened + max(self.grace_seconds, audio_seconds / self.min_audio_rate)
+
+    def _too_slow(self, audio_seconds: float, elapsed: float) -> str:
+        return (
+            f"stream too slow: {audio_seconds:.2f} s of audio in {elapsed:.1f} s; the server "
+            f"needs at least {self.min_audio_rate:g} s of audio per second after the first "
+            f"{self.grace_seconds:g} s (send audio as it is recorded), so that slow clients do "
+            "not hold the stream slots"
+        )
 
     def _configure(self, config: StreamConfig, out: asyncio.Queue) -> LiveRenderer | None:
         if not config.render:

@@ -144,6 +144,7 @@ def test_infer_scp_skips_bad_items_and_resumes(demo_wav, model_zip, tmp_path, ca
     )
     out = tmp_path / "out"
     cmd = ["--model", str(model_zip), "--wav_scp", str(scp), "--output_dir", str(out)]
+    cmd += ["--max_fail_fraction", "0.8"]  # 5 of 7 skipped: over the default 0.5
     infer.main(cmd)
     mats = read_au_scp(out / "au.scp")
     assert sorted(mats) == ["a_good", "b_short"]
