@@ -861,3 +861,51 @@ def test_trickling_streams_are_closed(causal_zip, tmp_path_factory):
             again.send_text('{"type": "end"}')
             messages = [json.loads(again.receive_text()) for _ in range(14)]
             assert messages[-1] == {"type": "end", "frames": 13}
+
+
+def _make_deps(tmp_path: Path, uid: int, apt: bool) -> subprocess.CompletedProcess:
+    """``make deps`` on a machine whose three packages are missing, as user ``uid`` (a stub
+    ``id``), with a stub ``apt-get`` that records its calls (``apt``) or none at all."""
+    stubs = tmp_path / f"bin{uid}{int(apt)}"
+    stubs.mkdir()
+    (stubs / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (stubs / "sudo").write_text("#!/bin/sh\nexit 1\n")  # asks for a password: not usable
+    if apt:
+        (stubs / "apt-get").write_text(f'#!/bin/sh\necho "$*" >> {tmp_path / "apt.log"}\n')
+    for stub in stubs.iterdir():
+        stub.chmod(0o755)
+    # without a usable apt-get: only the stubs and the shell's basic tools, not /usr/bin/apt-get
+    tools = tmp_path / "tools"
+    tools.mkdir(exist_ok=True)
+    for name in ("grep", "basename", "env", "sh", "bash", "cat"):
+        if not (tools / name).exists() and shutil.which(name):
+            (tools / name).symlink_to(shutil.which(name))
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [shutil.which("make"), "-s", "-C", str(root), "deps", "LDCONFIG=false",
+         "CHROMIUM=/nonexistent/chromium", "CHROMEDRIVER=/nonexistent/chromedriver"],
+        env={"PATH": f"{stubs}:{tools}", "HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_fresh_machine_without_debian_packages(tmp_path):
+    """``make test`` runs ``make deps``: it installs the Debian packages the tests need when it
+    can (root and apt-get), else names them and the command, and fails instead of skipping."""
+    packages = "libflite1 chromium chromium-driver"
+    cannot = _make_deps(tmp_path, uid=1000, apt=True)
+    assert cannot.returncode != 0
+    assert f"missing: {packages}" in cannot.stderr, cannot.stderr
+    assert f"fix: sudo apt-get update && sudo apt-get install -y {packages}" in cannot.stderr
+    assert not (tmp_path / "apt.log").exists()
+    no_apt = _make_deps(tmp_path, uid=0, apt=False)
+    assert no_apt.returncode != 0 and f"missing: {packages}" in no_apt.stderr, no_apt.stderr
+    can = _make_deps(tmp_path, uid=0, apt=True)
+    assert can.returncode == 0, can.stderr
+    assert (tmp_path / "apt.log").read_text().splitlines() == [
+        "update -qq",
+        f"install -y -qq {packages}",
+    ]
+    assert f"deps: installed {packages}" in can.stdout
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "\ntest: install deps\n" in makefile

@@ -1,4 +1,4 @@
-"""CMU Flite's voices through ctypes (Debian libflite1; CI part 16-flite.sh installs it): timed
+"""CMU Flite's voices through ctypes (Debian libflite1; `make deps` installs it): timed
 phonemes, voice settings, and the mini corpus's extra Flite speakers."""
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from espnet_cause.corpora.mini_au import speaker_f0_stats
 from espnet_cause.corpora.visemes import LEAD_S, VISEMES, mouth_track
 from espnet_cause.errors import CauseError
 
-# An optional Debian library (like importorskip for a PyPI one); CI installs it, so CI never skips.
-pytestmark = pytest.mark.skipif(not flite_available(), reason="apt-get install -y libflite1")
+# An optional Debian library (like importorskip for a PyPI one); `make deps` (run by `make test`)
+# installs it, so `make test` and CI never skip.
+pytestmark = pytest.mark.skipif(
+    not flite_available(), reason="make deps (or apt-get install -y libflite1)"
+)
 
 TEXT = "Bob made five blue boats."
 

@@ -1,7 +1,7 @@
 """The page in a real browser: headless Chromium with its microphone faked from a wav file.
 
 Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y chromium chromium-driver``;
-CI installs them in ``.ci/parts/15-browser-deps.sh``) are driven by Selenium through the system
+``make deps`` installs them, and ``make test`` runs it) are driven by Selenium through the system
 chromedriver (no driver download). The test uploads a face photo, talks into the fake
 microphone, checks that AU frames arrive and the face image changes over time, stops, renders
 the take as mp4 and downloads it, then streams a wav file chosen in the page; it saves a
@@ -24,7 +24,7 @@ from espnet_cause.serve.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-INSTALL = "apt-get install -y chromium chromium-driver"
+INSTALL = "make deps (or apt-get install -y chromium chromium-driver)"
 
 
 def wait_for(driver, script: str, timeout: float = 30.0, what: str = ""):
