@@ -38,7 +38,9 @@ class AUText2Speech:
         vocoder_file: A ParallelWaveGAN ``.pkl`` vocoder, or None.
         vocoder: ``"griffin_lim"`` (or the ``vocoder_file``) or ``"world"``: WORLD with the mel
             spectrogram as envelope and the model's predicted pitch as source
-            (:mod:`espnet_cause.tts.world_vocoder`; FastSpeech2-family models).
+            (:mod:`espnet_cause.tts.world_vocoder`; FastSpeech2-family models). ``"auto"``:
+            WORLD for a model with a pitch predictor (stage 8's voices: their Griffin-Lim speech
+            has no pitch Praat can find), Griffin-Lim otherwise.
         device: Torch device.
     """
 
@@ -49,7 +51,7 @@ class AUText2Speech:
         cause_model=None,
         vocoder_config: str | os.PathLike | None = None,
         vocoder_file: str | os.PathLike | None = None,
-        vocoder: str = "griffin_lim",
+        vocoder: str = "auto",
         device: str = "cpu",
     ) -> None:
         from espnet_cause.tasks.au_tts import AUTTSTask
@@ -62,11 +64,21 @@ class AUText2Speech:
             vocoder_config, vocoder_file, model, device
         )
         self.token_list = list(train_args.token_list)
+        #: Whether text is given as the model's space-separated tokens (``token_type: word``
+        #: without g2p, as stage 8's eSpeak phoneme voices) rather than tokenised by ESPnet.
+        self.word_tokens = (
+            getattr(train_args, "token_type", None) == "word"
+            and getattr(train_args, "g2p", None) is None
+        )
         self.world = None
+        if vocoder == "auto":
+            vocoder = "world" if _has_pitch(model) else "griffin_lim"
         if vocoder == "world":
             self.world = _world_vocoder(model)
         elif vocoder != "griffin_lim":
-            raise CauseError(f"unknown vocoder {vocoder!r}", fix="use griffin_lim or world")
+            raise CauseError(f"unknown vocoder {vocoder!r}", fix="use auto, griffin_lim or world")
+        #: The vocoder in use: ``world`` or ``griffin_lim``.
+        self.vocoder_name = vocoder
         self.spk_embed_dim = getattr(self.model.tts, "spk_embed_dim", None)
         self.takes_au = hasattr(self.model.tts, "au_predictor")
         if cause_model is not None and isinstance(cause_model, str | os.PathLike):
@@ -158,11 +170,16 @@ class AUText2Speech:
         return self.world(feats, f0)
 
 
+def _has_pitch(model) -> bool:
+    """A FastSpeech2-family model with a feature extractor: WORLD can voice it."""
+    return model.feats_extract is not None and hasattr(model.tts, "pitch_predictor")
+
+
 def _world_vocoder(model):
     """The :class:`~espnet_cause.tts.world_vocoder.WorldVocoder` of a FastSpeech2-family model."""
     from espnet_cause.tts.world_vocoder import WorldVocoder
 
-    if model.feats_extract is None or not hasattr(model.tts, "pitch_predictor"):
+    if not _has_pitch(model):
         raise CauseError(
             "the WORLD vocoder needs a model with a feature extractor and a pitch predictor",
             fix="use a FastSpeech2 or FastSpeech2AU model, or vocoder griffin_lim",

@@ -8,6 +8,8 @@
   as AAC audio (640x600, 30 fps, 72 frames).
 - ``openface20_csv``: an OpenFace 2.0 FeatureExtraction CSV written in that program's real column
   layout (431 columns, header separated by ``", "``), 100 frames with known AU values.
+- ``tiny_fastspeech2_au``: a FastSpeech2AU trained two steps on the tests/tts corpus (CLI tests
+  and the bad-input catalogue use it).
 
 A test skipped on a clean clone is a failure: set ``ESPNET_CAUSE_NO_SKIP=1`` (CI does) and every
 skip is turned into a failure naming its reason.
@@ -15,6 +17,7 @@ skip is turned into a failure naming its reason.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -128,3 +131,33 @@ def grace(demo_image):
     from espnet_cause.io.image import load_image
 
     return load_image(demo_image)
+
+
+TTS_TESTS = Path(__file__).resolve().parent / "tts"
+
+
+def _load(name: str, path: Path):
+    """Import a tests/tts module under a private name (no clash with pytest's own imports)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def tiny_fastspeech2_au(tmp_path_factory) -> tuple[Path, dict]:
+    """(exp dir, corpus) of a FastSpeech2AU trained two steps on the tests/tts corpus, once per
+    session; the exp dir holds ``config.yaml`` and ``1epoch.pth``. Tests only read it."""
+    from espnet_cause.bin.au_tts_train import main as train
+
+    corpus_mod = _load("_tts_corpus_conftest", TTS_TESTS / "conftest.py")
+    training = _load("_tts_training_helpers", TTS_TESTS / "test_tts_training.py")
+    root = tmp_path_factory.mktemp("tiny_fastspeech2_au")
+    corpus = corpus_mod.write_corpus(root / "corpus")
+    shape = training._shape_file(corpus, root / "speech_shape")
+    args = training._common(root, "tts_fastspeech2_au_tiny.yaml")
+    args += ["--token_list", str(corpus["token_list"])]
+    extra = [("durations", "durations", "text_int"), ("au.scp", "au", "kaldi_ark")]
+    args += training._data_args(corpus, extra, shape)
+    train(args)
+    return root / "exp", corpus

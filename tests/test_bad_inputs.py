@@ -909,3 +909,41 @@ def test_fresh_machine_without_debian_packages(tmp_path):
     assert f"deps: installed {packages}" in can.stdout
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "\ntest: install deps\n" in makefile
+
+
+@pytest.fixture(scope="module")
+def phoneme_voice(tiny_fastspeech2_au, tmp_path_factory) -> list[str]:
+    """The tiny FastSpeech2AU with eSpeak phoneme tokens for its 5 symbols, as stage 8's voices
+    have (the weights are the same; only the names of the tokens change)."""
+    exp, _ = tiny_fastspeech2_au
+    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    assert conf["token_list"] == ["<blank>", "<unk>", "a", "b", "c", "d", "e", "<sos/eos>"]
+    conf["token_list"] = ["<blank>", "<unk>", "_", "h", "@", "l", "'oU", "<sos/eos>"]
+    config = tmp_path_factory.mktemp("phoneme_voice") / "config.yaml"
+    config.write_text(yaml.safe_dump(conf))
+    return ["--train_config", config, "--model_file", exp / "1epoch.pth"]
+
+
+def test_tts_plain_text_is_phonemised_and_voiced(phoneme_voice, tmp_path, capsys):
+    """``--text hello`` is phonemised as stage 8 phonemises (it was fed as the token "hello",
+    i.e. <unk>), and the default vocoder gives speech with a pitch Praat finds."""
+    from espnet_cause.tts.prosody import f0_track
+
+    out = tmp_path / "hello.wav"
+    code, _, err = run_cli("au_tts_inference", phoneme_voice + ["--text", "hello", "--output", out],
+                           capsys)  # fmt: skip
+    assert code == 0, err
+    assert "phonemised 'hello' with eSpeak (en): _ h @ l 'oU _" in err
+    wav, fs = sf.read(out, dtype="float32")
+    f0 = f0_track(wav, fs)
+    assert (f0 > 0).sum() >= 5, f"Praat found pitch in {(f0 > 0).sum()} of {len(f0)} frames"
+    # the model's own tokens are still accepted, and unknown ones are refused by name
+    code, _, err = run_cli("au_tts_inference", phoneme_voice + ["--text", "h @ l 'oU", "--tokens",
+                           "--output", tmp_path / "tokens.wav"], capsys)  # fmt: skip
+    assert code == 0, err
+    code, _, err = run_cli("au_tts_inference", phoneme_voice + ["--text", "hello world",
+                           "--tokens", "--output", tmp_path / "no.wav"], capsys)  # fmt: skip
+    assert (
+        code == 2 and "2 token(s) of the text are not in the model's token list: hello world" in err
+    )
+    assert not (tmp_path / "no.wav").exists()

@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
-"""Synthesise speech from text with an AU-conditioned TTS model (Griffin-Lim) and write a wav.
+"""Synthesise speech from text with an AU-conditioned TTS model and write a wav.
 
 The expression comes from an AU file, from the CAUSE AUs of a reference utterance, or (given
-neither) from the model's own AU prediction. The features are deterministic; Griffin-Lim starts
-from random phases (librosa), so the wav samples differ slightly from run to run.
+neither) from the model's own AU prediction.
+
+Text: plain text is phonemised with eSpeak NG into the tokens stage 8's voices are trained on
+(:mod:`espnet_cause.tts.phonemes`; ``--voice`` picks eSpeak's language); ``--tokens`` takes
+``--text`` as the model's own space-separated tokens. A model that tokenises text itself (ESPnet's
+``token_type`` other than ``word``, or a ``g2p``) gets the text as it is. Tokens the model does not
+know are refused, not mapped to ``<unk>``.
+
+Vocoder: ``auto`` (default) is WORLD for FastSpeech2-family models (the mel spectrogram as
+envelope, the predicted pitch as source: voiced speech from the recipe's voices, whose
+Griffin-Lim output has no pitch Praat finds) and Griffin-Lim otherwise. Griffin-Lim starts from
+random phases (librosa), so its samples differ slightly from run to run.
 
 Examples:
     python -m espnet_cause.bin.au_tts_inference --train_config exp/tts/config.yaml \\
@@ -28,6 +38,7 @@ import numpy as np
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.tts.phonemes import DEFAULT_VOICE
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +52,17 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--train_config", required=True, help="The TTS run's config.yaml.")
     parser.add_argument("--model_file", required=True, help="Its weights (.pth).")
-    parser.add_argument("--text", required=True, help="Sentence, tokenised as in training.")
+    parser.add_argument(
+        "--text", required=True, help="Plain text (phonemised with eSpeak), or tokens (--tokens)."
+    )
+    parser.add_argument(
+        "--tokens",
+        action="store_true",
+        help="--text is the model's own tokens separated by spaces (as in its training text).",
+    )
+    parser.add_argument(
+        "--voice", default=DEFAULT_VOICE, help="eSpeak voice (language) that phonemises --text."
+    )
     parser.add_argument(
         "--au", default=None, help="AU stream (.csv OpenFace style or .npy), any length."
     )
@@ -52,9 +73,10 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", type=float, default=1.0, help="Duration scale (>1 slower).")
     parser.add_argument(
         "--vocoder",
-        choices=("griffin_lim", "world"),
-        default="griffin_lim",
-        help="world: WORLD from the mel envelope and the model's predicted pitch (FastSpeech2)",
+        choices=("auto", "griffin_lim", "world"),
+        default="auto",
+        help="world: WORLD from the mel envelope and the model's predicted pitch (FastSpeech2); "
+        "auto: world when the model predicts pitch, else griffin_lim",
     )
     parser.add_argument("--output", required=True, help="Output .wav (16-bit PCM).")
     parser.add_argument(
@@ -69,7 +91,7 @@ def load_tts(
     model_file: str,
     cause_model: str | None,
     device: str,
-    vocoder: str = "griffin_lim",
+    vocoder: str = "auto",
 ):
     """The :class:`AUText2Speech` of a config and weights, or a CauseError saying what is wrong."""
     from espnet_cause.synthesis import AUText2Speech
@@ -105,6 +127,25 @@ def load_tts(
     return tts
 
 
+def model_text(tts, text: str, tokens: bool, voice: str, source: str) -> str:
+    """The text as the model takes it: see the module docstring.
+
+    Raises:
+        CauseError: for tokens the model does not know, naming them.
+    """
+    from espnet_cause.tts.phonemes import check_tokens, espeak_tokens
+
+    if not tts.word_tokens:
+        if tokens:
+            logger.info("this model tokenises text itself; --tokens is not needed")
+        return text
+    words = text.split() if tokens else espeak_tokens(text, voice)
+    if not tokens:
+        logger.info("phonemised %r with eSpeak (%s): %s", text, voice, " ".join(words))
+    check_tokens(words, tts.token_list, source)
+    return " ".join(words)
+
+
 @reports_errors
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
@@ -128,6 +169,7 @@ def main(cmd: list[str] | None = None) -> None:
         speech, sample_rate = load_audio(args.reference_wav)
 
     tts = load_tts(args.train_config, args.model_file, args.cause_model, args.device, args.vocoder)
+    text = model_text(tts, args.text, args.tokens, args.voice, args.train_config)
     from espnet_cause.tts.features import AU_EMBED_DIM
 
     if au is not None or speech is not None:
@@ -138,7 +180,7 @@ def main(cmd: list[str] | None = None) -> None:
                 fix="drop --au/--reference_wav, or use a FastSpeech2AU or AU-spembs model",
             )
     out = tts(
-        args.text,
+        text,
         au=au,
         reference_speech=speech,
         reference_fs=sample_rate,
@@ -159,7 +201,8 @@ def main(cmd: list[str] | None = None) -> None:
         with atomic_write(args.feats_output) as tmp:
             np.save(tmp, feats.astype(np.float32))
     source = args.au or args.reference_wav or "the model's own AU prediction"
-    logger.info("%.2f s of speech (AUs from %s) -> %s", len(wav) / fs, source, args.output)
+    logger.info("%.2f s of speech (AUs from %s, %s vocoder) -> %s", len(wav) / fs, source,
+                tts.vocoder_name, args.output)  # fmt: skip
     print(Path(args.output).resolve())
 
 

@@ -86,16 +86,6 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def tokens_of(sentence: str, voice: str) -> list[str]:
-    """eSpeak's phoneme tokens of a sentence (as the mini corpus's training text has them)."""
-    from espnet_cause.corpora.durations import phoneme_token
-    from espnet_cause.corpora.espeak import VoiceSettings, synthesize_phonemes
-
-    settings = VoiceSettings(voice=voice, rate=165, pitch=50, pitch_range=50)
-    _, _, phonemes = synthesize_phonemes(sentence, settings)
-    return [phoneme_token(p.name, p.stress) for p in phonemes]
-
-
 def _moods(path: str) -> dict[str, float]:
     from espnet_cause.io.datadir import read_kaldi_map
 
@@ -177,7 +167,9 @@ def main(cmd=None) -> None:
         sentences = [s.strip() for s in Path(args.sentences).read_text().splitlines() if s.strip()]
     else:
         sentences = list(DEFAULT_SENTENCES)
-    tokens = [tokens_of(s, args.voice) for s in sentences]
+    from espnet_cause.tts.phonemes import espeak_tokens
+
+    tokens = [espeak_tokens(s, args.voice) for s in sentences]
 
     models = {"au": args.au_model, "spembs": args.spembs_model, "control": args.control_model}
     rows, results = [], {}
