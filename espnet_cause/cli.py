@@ -9,8 +9,8 @@ import logging
 import sys
 from collections.abc import Callable
 
-from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.errors import CauseError
+from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION
 
 
 def make_parser(
@@ -45,7 +45,7 @@ def make_parser(
 def add_parallel_arg(parser: argparse.ArgumentParser) -> None:
     """The options of every batch CLI: ``--parallel_config`` (a ``conf/parallel/*.yaml`` for
     Dask; none runs in-process) and ``--max_fail_fraction`` (the failure rule of
-    :mod:`espnet_cause.batch`; a CLI may change its default with ``set_defaults``)."""
+    :mod:`espnet_cause.jobs.batch`; a CLI may change its default with ``set_defaults``)."""
     parser.add_argument(
         "--parallel_config",
         default=None,
@@ -55,7 +55,7 @@ def add_parallel_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def add_fail_fraction_arg(parser: argparse.ArgumentParser) -> None:
-    """``--max_fail_fraction``: the failure rule of :mod:`espnet_cause.batch` (every batch CLI)."""
+    """``--max_fail_fraction``: the failure rule of :mod:`espnet_cause.jobs.batch` (every batch CLI)."""
     parser.add_argument(
         "--max_fail_fraction",
         type=float,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian's CMU Flite voices (libflite1: slt, awb, rms, kal), loaded with ctypes by
-# espnet_cause/corpora/flite.py for the mini corpus's optional Flite speakers
+# espnet_cause/corpora/mini/flite.py for the mini corpus's optional Flite speakers
 # (run.sh --mini_flite_speakers N); tests/corpora/test_flite.py speaks with them. `make deps`
 # (15-browser-deps.sh, and `make test`) installs it; this part checks that it is there.
 set -euo pipefail

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, DEFAULT_AU_FPS
-from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.errors import CauseError
+from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def mouth_smoothness(frames: np.ndarray, box: tuple[int, int, int, int]) -> dict
 
 def au_correlations(read: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """(17,) Pearson r per AU over the frames where both are finite (NaN where undefined)."""
-    from espnet_cause.scoring import pcc
+    from espnet_cause.evaluation.scoring import pcc
 
     ok = np.isfinite(read).all(1) & np.isfinite(ref).all(1)
     if ok.sum() < 3:
@@ -170,9 +170,9 @@ class ConditionComparer:
             ``{"frames", "read": {system: (T, 17) re-extracted AUs}, "smoothness": {system:
             {mouth_motion, mouth_jitter}}}``.
         """
+        from espnet_cause.io.mp4 import write_mp4
         from espnet_cause.render.emotion_panel import EmotionPanel
         from espnet_cause.render.fidelity import read_back
-        from espnet_cause.render.mp4 import write_mp4
         from espnet_cause.render.panel import SidePanel
 
         n = max(1, round(len(speech) / sample_rate * self.fps))
@@ -297,16 +297,16 @@ def compare_set(
     Writes ``OUTPUT_DIR/<utt>_compare.mp4``, ``scores.md``, ``scores.json`` and
     ``compare_report.tsv`` (utterances skipped, with why). Returns the summary.
 
-    ``max_fail_fraction`` is the batch failure rule (:func:`espnet_cause.batch.finish`).
+    ``max_fail_fraction`` is the batch failure rule (:func:`espnet_cause.jobs.batch.finish`).
 
     Raises:
         CauseError: when no utterance, or too few, could be compared.
     """
-    from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
     from espnet_cause.io.au_files import read_au_fps, read_au_scp
     from espnet_cause.io.audio import load_speech
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs.batch import finish
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

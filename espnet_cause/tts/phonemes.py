@@ -2,7 +2,7 @@
 
 Stage 1 keeps the phonemes eSpeak spoke for each mini-corpus utterance and stage 8 trains the
 voices on them (``token_type: word``: space-separated eSpeak mnemonics with their stress mark,
-``_`` for a pause, see :func:`espnet_cause.corpora.durations.phoneme_token`). A sentence given as
+``_`` for a pause, see :func:`espnet_cause.tts.durations.phoneme_token`). A sentence given as
 plain text is turned into the same tokens here, the way stage 8's syntheses
 (``tts_expressivity``) do it.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from espnet_cause.corpora.durations import phoneme_token
-from espnet_cause.corpora.espeak import VoiceSettings, synthesize_phonemes
+from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
 from espnet_cause.errors import CauseError
+from espnet_cause.tts.durations import phoneme_token
 
 #: eSpeak voice that phonemises plain text by default (stage 8's).
 DEFAULT_VOICE = "en"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.batch import DEFAULT_MAX_FAIL_FRACTION
 from espnet_cause.emotion import EMOTIONS
 from espnet_cause.errors import CauseError
+from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def infer_emotion_set(
         wav_scp: The utterances.
         output_dir: Where the files go.
         recogniser: The loaded model.
-        max_fail_fraction: The batch failure rule (:func:`espnet_cause.batch.finish`).
+        max_fail_fraction: The batch failure rule (:func:`espnet_cause.jobs.batch.finish`).
 
     Returns:
         utt -> (8,) utterance posteriors of the utterances that worked.
@@ -118,11 +118,11 @@ def infer_emotion_set(
     Raises:
         CauseError: when no utterance, or too few, could be processed (the report says why).
     """
-    from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
     from espnet_cause.io.au_files import AU_FPS_FILE, KaldiArkWriter, write_au_fps
     from espnet_cause.io.audio import load_speech
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs.batch import finish
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
