@@ -41,6 +41,14 @@ import numpy as np
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.text2speech import AUText2Speech
+from espnet_cause.io.atomic import atomic_write, check_output_dir
+from espnet_cause.io.audio import load_speech, write_wav
+from espnet_cause.io.ctm import read_ctm
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.tts.durations import PAUSE
+from espnet_cause.tts.phonemes import espeak_tokens
+from espnet_cause.tts.prosody import measure
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +95,6 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def _moods(path: str) -> dict[str, float]:
-    from espnet_cause.io.datadir import read_kaldi_map
 
     out = {}
     for lineno, (key, value) in enumerate(read_kaldi_map(path, check_sorted=False).items(), 1):
@@ -100,11 +107,6 @@ def _moods(path: str) -> dict[str, float]:
 
 def corpus_prosody(wav_scp: str, ctm: str, moods: dict, threshold: float) -> dict:
     """Mean statistics of the corpus's happy and sad utterances: ``{mood: {stat: value}}``."""
-    from espnet_cause.io.audio import load_speech
-    from espnet_cause.io.ctm import read_ctm
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.tts.durations import PAUSE
-    from espnet_cause.tts.prosody import measure
 
     alignments = read_ctm(ctm)
     groups: dict[str, list] = {"happy": [], "sad": []}
@@ -144,11 +146,6 @@ def main(cmd=None) -> None:
     setup_logging(args.verbose)
     import kaldiio
 
-    from espnet_cause.io.atomic import atomic_write, check_output_dir
-    from espnet_cause.io.audio import load_speech, write_wav
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.tts.prosody import measure
-
     out = check_output_dir(args.output_dir)
     if args.cause_model is not None and args.wav_scp is None:
         raise CauseError("--cause_model needs --wav_scp (the reference speech)")
@@ -167,13 +164,10 @@ def main(cmd=None) -> None:
         sentences = [s.strip() for s in Path(args.sentences).read_text().splitlines() if s.strip()]
     else:
         sentences = list(DEFAULT_SENTENCES)
-    from espnet_cause.tts.phonemes import espeak_tokens
-
     tokens = [espeak_tokens(s, args.voice) for s in sentences]
 
     models = {"au": args.au_model, "spembs": args.spembs_model, "control": args.control_model}
     rows, results = [], {}
-    from espnet_cause.inference.text2speech import AUText2Speech
 
     for name, exp in models.items():
         if exp is None:

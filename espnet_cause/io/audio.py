@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -245,8 +246,6 @@ def wav_declared_frames(head: bytes) -> int | None:
         The frames, or None for another format or a header that does not say (streamed wavs
         write 0 or 0xFFFFFFFF).
     """
-    import struct
-
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
     pos, block = 12, None
