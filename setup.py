@@ -29,7 +29,13 @@ extras = {
         "websockets>=12",
         "python-multipart>=0.0.9",
     ],
-    "test": ["pytest>=8", "ruff>=0.6", "httpx>=0.27", "selenium>=4.20"],
+    "test": [
+        "pytest>=8",
+        "ruff>=0.6",
+        "httpx>=0.27",
+        "selenium>=4.20",
+        "pylivelinkface>=0.1",  # an independent decoder of the Live Link Face UDP packets
+    ],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 

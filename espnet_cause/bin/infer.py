@@ -16,9 +16,12 @@ in ``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``
 
 Avatar animation: ``--output_format livelink`` writes a Live Link Face CSV (Unreal's
 LiveLinkFaceImporter, Blender and Maya importers) and ``arkit_json`` a ``{"fps", "names",
-"frames"}`` JSON of the 52 ARKit blendshapes (:mod:`espnet_cause.io.livelink`), at 60 fps unless
-``--output_fps`` says otherwise. An AU model's output goes through the AU -> ARKit table
-(:mod:`espnet_cause.arkit`); a ``target: arkit`` model's blendshapes are written directly::
+"frames", "rotation_names", "rotations"}`` JSON of the 52 ARKit blendshapes and the head and eye
+rotations (:mod:`espnet_cause.io.livelink`); ``visemes`` a JSON of the 15 Meta/Oculus visemes per
+frame and Rhubarb mouth cues; all at 60 fps unless ``--output_fps`` says otherwise. An AU model's
+output becomes the whole ARKit face (:mod:`espnet_cause.avatar.face`), a ``target: arkit``
+model's blendshapes are written as they are; ``--head_motion``, ``--blink_rate`` and ``--seed``
+set the head, gaze and blinks (:mod:`espnet_cause.avatar.animation`)::
 
     python -m espnet_cause.bin.infer --model model.zip --wav speech.wav --output take.csv \
         --output_format livelink --output_fps 60
@@ -37,16 +40,25 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.avatar.face import BLINK_RATE
+from espnet_cause.cli import add_avatar_motion_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
 logger = logging.getLogger(__name__)
 
-#: Formats for avatar tools: ARKit blendshapes, 60 fps unless --output_fps is given.
-ANIMATION_FORMATS = ("livelink", "arkit_json")
+#: Formats for avatar tools (ARKit blendshapes with head motion, visemes), 60 fps unless
+#: --output_fps is given (:mod:`espnet_cause.avatar.animation`).
+ANIMATION_FORMATS = ("livelink", "arkit_json", "visemes")
 OUTPUT_FORMATS = ("ark", "npy", "csv") + ANIMATION_FORMATS
 #: File suffix of one utterance's output per format.
-SUFFIXES = {"ark": ".npy", "npy": ".npy", "csv": ".csv", "livelink": ".csv", "arkit_json": ".json"}
+SUFFIXES = {
+    "ark": ".npy",
+    "npy": ".npy",
+    "csv": ".csv",
+    "livelink": ".csv",
+    "arkit_json": ".json",
+    "visemes": ".json",
+}
 REPORT_NAME = "infer_report.tsv"
 #: The job's own columns of the report (after key, status, reason).
 REPORT_COLUMNS = ("num_frames", "fps")
@@ -73,9 +85,11 @@ def get_parser() -> argparse.ArgumentParser:
         choices=OUTPUT_FORMATS,
         default="ark",
         help="ark/npy/csv: the model's own frames; livelink: Live Link Face CSV; arkit_json: "
-        "ARKit blendshape JSON (both 60 fps by default). With --wav the --output suffix chooses "
-        "csv or npy unless livelink or arkit_json is asked for",
+        "ARKit blendshape JSON; visemes: Meta/Oculus viseme and Rhubarb cue JSON (the last three "
+        "60 fps by default). With --wav the --output suffix chooses csv or npy unless an "
+        "animation format is asked for",
     )
+    add_avatar_motion_args(parser, blink_rate=BLINK_RATE)
     g = parser.add_argument_group("frame grid (default: the model's au_fps)")
     g.add_argument("--output_fps", type=float, default=None, help="frames per second")
     g.add_argument("--output_fs", type=int, default=None, help="TTS feature sampling rate")
@@ -99,9 +113,9 @@ def get_parser() -> argparse.ArgumentParser:
 def _grid_options(args) -> dict:
     fps = args.output_fps
     if fps is None and args.output_fs is None and args.output_format in ANIMATION_FORMATS:
-        from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS
+        from espnet_cause.avatar.animation import DEFAULT_FPS
 
-        fps = DEFAULT_LIVELINK_FPS
+        fps = DEFAULT_FPS
     return {
         "output_fps": fps,
         "output_fs": args.output_fs,
@@ -179,25 +193,17 @@ def build_speech2au(**model_options) -> dict:
 
 
 def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output_format: str):
-    """Write one utterance's frames in ``output_format`` (csv/npy chosen by the suffix).
+    """Write one utterance's frames as ``ark``/``npy``/``csv`` (csv or npy by the suffix).
 
     Args:
         path: The file.
         values: (T, 17) AUs or (T, 51) blendshapes at ``fps``.
         fps: Frame rate.
-        output_format: One of :data:`OUTPUT_FORMATS`.
+        output_format: ``ark``, ``npy`` or ``csv`` (animation formats: :func:`write_result`).
     """
-    from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
+    from espnet_cause.arkit import NUM_BLENDSHAPES
 
-    if output_format == "livelink":
-        from espnet_cause.io.livelink import write_livelink_csv
-
-        write_livelink_csv(path, arkit_frames(values), ARKIT_NAMES, fps)
-    elif output_format == "arkit_json":
-        from espnet_cause.io.livelink import write_arkit_json
-
-        write_arkit_json(path, arkit_frames(values), ARKIT_NAMES, fps)
-    elif values.shape[1] == NUM_BLENDSHAPES:
+    if values.shape[1] == NUM_BLENDSHAPES:
         from espnet_cause.io.blendshapes import write_blendshapes
 
         write_blendshapes(path, values, fps)
@@ -207,6 +213,25 @@ def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output
         write_au(path, values, fps=fps)
 
 
+def write_result(
+    path, values: np.ndarray, fps: float, output_format: str, speech2au, samples, sr, motion: dict
+) -> None:
+    """One utterance's output: the model's frames, or an avatar take made from them and the
+    speech (:func:`espnet_cause.avatar.animation.animate`) for the animation formats."""
+    if output_format not in ANIMATION_FORMATS:
+        write_output(path, values, fps, output_format)
+        return
+    from espnet_cause.avatar.animation import animate, write_animation
+
+    mono = speech2au.prepare(samples, sr)
+    take = animate(values, mono, speech2au.fs, fps=fps, target=speech2au.target, **motion)
+    write_animation(path, take, output_format)
+
+
+def _motion(args) -> dict:
+    return {"head_motion": args.head_motion, "blink_rate": args.blink_rate, "seed": args.seed}
+
+
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
     from espnet_cause.io.audio import load_speech
@@ -214,7 +239,10 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
-    write_output(payload["output"], aus, fps, payload.get("format", "ark"))
+    fmt = payload.get("format", "ark")
+    write_result(
+        payload["output"], aus, fps, fmt, speech2au, samples, sr, payload.get("motion", {})
+    )
     return {"num_frames": len(aus), "fps": fps, "duration": round(len(samples) / sr, 4)}
 
 
@@ -230,7 +258,7 @@ def infer_file(args) -> None:
         output = Path(args.output)
     else:
         output = Path(args.output_dir) / f"{Path(args.wav).stem}{SUFFIXES[args.output_format]}"
-    write_output(output, aus, fps, args.output_format)
+    write_result(output, aus, fps, args.output_format, speech2au, samples, sr, _motion(args))
     logger.info(
         "%s: %d frames at %g fps -> %s (%s)", args.wav, len(aus), fps, output, args.output_format
     )
@@ -254,6 +282,7 @@ def _settings(args) -> dict:
         "train_config": _file_stamp(args.train_config),
         "output_format": args.output_format,
         **_grid_options(args),
+        **(_motion(args) if args.output_format in ANIMATION_FORMATS else {}),
     }
 
 
@@ -292,6 +321,7 @@ def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
                 "output": str(output(key, suffix)),
                 "grid": grid,
                 "format": args.output_format,
+                "motion": _motion(args),
             },
         )
         for key, value in wavs.items()
