@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from espnet_cause.avatar.acoustics import frame_times
+from espnet_cause.corpora.mini_au import log_f0_track, loudness_track
+
 #: Drift: standard deviations (degrees) of yaw, pitch and roll at scale 1, and its time scale.
 DRIFT_DEG = (2.0, 1.2, 1.0)
 DRIFT_SMOOTH_S = 0.6
@@ -52,6 +55,8 @@ STRESS_SHARE = 0.6
 GAZE_HOLD_S = 0.7
 GAZE_DEG = (4.0, 2.5)
 VOR_GAIN = 0.5
+#: The warp renderer shifts the face this many eye distances per radian of yaw or pitch.
+WARP_SHIFT_PER_RAD = 0.5
 #: ARKit's eyeLook* blendshapes reach 1 at this eye rotation (degrees).
 EYE_LOOK_FULL_DEG = 30.0
 
@@ -194,6 +199,49 @@ def head_pose(
     return (pose * scale).astype(np.float32)
 
 
+def warp_pose(head: np.ndarray) -> np.ndarray:
+    """Head yaw/pitch/roll as the warp renderer's in-plane pose: roll, x and y shift.
+
+    A photo cannot turn, so yaw and pitch become shifts of the face: :data:`WARP_SHIFT_PER_RAD`
+    eye distances per radian (a 4 degree nod moves the face 0.035 eye distances down).
+
+    Args:
+        head: (T, 3) yaw, pitch, roll (radians).
+
+    Returns:
+        (T, 3) float32: roll (radians; positive here tilts the image counter-clockwise, so the
+        subject's left-tilt is negated), x shift and y shift (eye distances; +y down).
+    """
+    head = np.asarray(head, np.float32)
+    return np.stack(
+        [-head[:, 2], -WARP_SHIFT_PER_RAD * head[:, 0], WARP_SHIFT_PER_RAD * head[:, 1]], axis=1
+    ).astype(np.float32)
+
+
+def speech_warp_pose(
+    samples: np.ndarray, sr: int, num_frames: int, fps: float, scale: float = 1.0, seed: int = 0
+) -> np.ndarray:
+    """The warp renderer's pose (:func:`warp_pose`) of the head motion that follows ``samples``.
+
+    Args:
+        samples: (N,) mono speech.
+        sr: Its sample rate.
+        num_frames: Video frames.
+        fps: Video frame rate.
+        scale: Head motion scale.
+        seed: Seed.
+
+    Returns:
+        (num_frames, 3) float32.
+    """
+    samples = np.asarray(samples, np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    times = frame_times(num_frames, fps)
+    loud = loudness_track(samples, sr, times).astype(np.float32)
+    return warp_pose(head_pose(loud, log_f0_track(samples, sr, times), fps, scale, seed))
+
+
 def eye_gaze(head: np.ndarray, fps: float, scale: float = 1.0, seed: int = 0) -> np.ndarray:
     """Eye yaw and pitch: fixations and saccades, partly compensating the head's rotation.
 
@@ -267,3 +315,30 @@ def livelink_rotations(head: np.ndarray, gaze: np.ndarray) -> np.ndarray:
     zeros = np.zeros((len(head), 1), np.float32)
     eye = np.hstack([gaze, zeros]).astype(np.float32)
     return np.hstack([head, eye, eye]).astype(np.float32)
+
+
+class LiveHead:
+    """Head pose and gaze for a live stream, read frame by frame.
+
+    A live stream cannot wait for a syllable's loudness peak, so it gets no nods: the head
+    drifts (:func:`smoothed_walk`, at the mean speaking scale 0.75) and the eyes make their
+    fixations and saccades (:func:`eye_gaze`); both are made for ``max_frames`` at the start.
+
+    Args:
+        fps: Frame rate of the stream.
+        max_frames: Longest stream, frames.
+        scale: Amplitude (0: still).
+        seed: Seed.
+    """
+
+    def __init__(self, fps: float, max_frames: int, scale: float = 1.0, seed: int = 0) -> None:
+        head = smoothed_walk(max_frames, fps, np.deg2rad(DRIFT_DEG), DRIFT_SMOOTH_S, seed)
+        head = head * (0.75 * scale)
+        gaze = eye_gaze(head, fps, scale, seed)
+        self.rotations = livelink_rotations(head, gaze)
+        self.looks = gaze_blendshapes(gaze)
+
+    def frame(self, index: int) -> tuple[np.ndarray, dict[str, float]]:
+        """Frame ``index``'s (9,) Live Link rotations and its eyeLook* weights (held at the end)."""
+        k = min(index, len(self.rotations) - 1)
+        return self.rotations[k], {name: float(v[k]) for name, v in self.looks.items()}
