@@ -219,7 +219,9 @@ class Service:
                 "max_upload_bytes": self.max_upload_bytes,
                 "max_audio_seconds": self.max_audio_seconds,
                 "page_model": self.page_files is not None,
-                "livelink": None if self.livelink is None else f"{self.livelink[0]}:{self.livelink[1]}",
+                "livelink": None
+                if self.livelink is None
+                else f"{self.livelink[0]}:{self.livelink[1]}",
                 "page_model_note": self.no_page_model,
             }
         )
