@@ -3,7 +3,7 @@
 The model gives the face's AUs; a few things it does not give are read from the sound directly:
 
 - ``loudness`` (0..1): praat intensity relative to the take's peak over a 30 dB window
-  (:func:`espnet_cause.corpora.mini_au.loudness_track`, the mini corpus teacher's envelope);
+  (:func:`espnet_cause.io.loudness.loudness_track`, the mini corpus teacher's envelope);
   drives silence (``sil``/``X``), nods and speaking activity.
 - ``log_f0``: natural-log F0 (praat, 75-500 Hz), NaN where unvoiced; stress for the nods.
 - ``frication`` (0..1): share of the frame's energy above :data:`FRICATION_HZ` (25 ms windows):
@@ -19,7 +19,8 @@ import dataclasses
 
 import numpy as np
 
-from espnet_cause.corpora.mini_au import log_f0_track, loudness_track
+from espnet_cause.corpora.mini.teacher import log_f0_track
+from espnet_cause.io.loudness import loudness_track
 
 #: Frication is the share of energy above this frequency.
 FRICATION_HZ = 4000.0

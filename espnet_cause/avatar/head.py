@@ -11,7 +11,7 @@ loudness and pitch, seeded, so a take comes out the same every time:
   :data:`DRIFT_SMOOTH_S`), standard deviations :data:`DRIFT_DEG` (yaw, pitch, roll), scaled by
   ``0.5 + 0.5 * activity`` (activity: the loudness envelope smoothed over 1 s, 0 silent .. 1).
 - **Nods**: syllable nuclei are the peaks of the loudness envelope (``l`` in 0..1, praat
-  intensity relative to the take's peak, :func:`espnet_cause.corpora.mini_au.loudness_track`)
+  intensity relative to the take's peak, :func:`espnet_cause.io.loudness.loudness_track`)
   at least :data:`MIN_SYLLABLE_S` apart and :data:`MIN_PROMINENCE` above their surroundings;
   a nucleus's emphasis is its loudness times ``1 + max(z, 0)`` with ``z`` its F0 excursion
   above the take's median in standard deviations. Nuclei with emphasis at least
@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from espnet_cause.avatar.acoustics import frame_times
-from espnet_cause.corpora.mini_au import log_f0_track, loudness_track
+from espnet_cause.corpora.mini.teacher import log_f0_track
+from espnet_cause.io.loudness import loudness_track
 
 #: Drift: standard deviations (degrees) of yaw, pitch and roll at scale 1, and its time scale.
 DRIFT_DEG = (2.0, 1.2, 1.0)
