@@ -30,6 +30,7 @@ Rotations are in radians, as ARKit's head and eye transforms give them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import socket
 import struct
@@ -40,7 +41,10 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, LIVELINK_ROTATION_NAMES
+from espnet_cause.avatar.animation import animate_speech
 from espnet_cause.errors import CauseError
+from espnet_cause.inference import Speech2AU
+from espnet_cause.io.audio import load_speech
 
 #: The packet version the Live Link Face app sends (and Unreal's source expects).
 PACKET_VERSION = 6
@@ -255,8 +259,6 @@ def send_take(
     Returns:
         ``{"frames", "seconds", "max_late_s"}``: packets sent, wall time, worst lateness.
     """
-    import contextlib
-
     fps = int(round(take.fps))
     values = packet_values(take.arkit, take.rotations)
     with LiveLinkSender(host, port, subject=subject, fps=fps) as sender:
@@ -269,3 +271,36 @@ def send_take(
             late = send_paced(sender, values, take.fps)
             took = time.monotonic() - started
         return {"frames": sender.sent, "seconds": round(took, 3), "max_late_s": round(late, 4)}
+
+
+def send_wav(
+    wav: str,
+    host: str,
+    port: int = DEFAULT_PORT,
+    *,
+    subject: str = DEFAULT_SUBJECT,
+    model: str | None = None,
+    fps: int = DEFAULT_FPS,
+    play: bool = False,
+    motion: dict | None = None,
+) -> dict:
+    """The ``livelink`` CLI's job: a speech file -> a take -> Live Link packets in real time.
+
+    Args:
+        wav: Speech file (any rate, mono or multi-channel).
+        host: Target address.
+        port: Target port.
+        subject: Subject name.
+        model: CAUSE ``model.zip`` (None: the built-in model).
+        fps: Packets per second.
+        play: Also play the speech on this machine.
+        motion: ``head_motion``, ``blink_rate``, ``seed`` of the take.
+
+    Returns:
+        :func:`send_take`'s summary.
+    """
+    samples, sr = load_speech(wav, name=wav)
+    speech2au = Speech2AU(model)
+    take = animate_speech(speech2au, samples, sr, fps=float(fps), name=wav, **(motion or {}))
+    mono = speech2au.prepare(samples, sr, wav) if play else None
+    return send_take(take, host, port, subject=subject, speech=mono, sr=speech2au.fs)

@@ -17,13 +17,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from espnet_cause.avatar.animation import animate_speech
 from espnet_cause.avatar.face import BLINK_RATE
-from espnet_cause.avatar.livelink_udp import DEFAULT_FPS, DEFAULT_PORT, DEFAULT_SUBJECT, send_take
+from espnet_cause.avatar.livelink_udp import DEFAULT_FPS, DEFAULT_PORT, DEFAULT_SUBJECT, send_wav
 from espnet_cause.cli import add_avatar_motion_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.inference import Speech2AU
-from espnet_cause.io.audio import load_speech
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +46,11 @@ def main(cmd: list[str] | None = None) -> dict:
         raise CauseError(f"--port must be 1..65535, got {args.port}")
     if not 1 <= args.fps <= 240:
         raise CauseError(f"--fps must be 1..240, got {args.fps}")
-    samples, sr = load_speech(args.wav, name=args.wav)
-    speech2au = Speech2AU(args.model)
     motion = {"head_motion": args.head_motion, "blink_rate": args.blink_rate, "seed": args.seed}
-    take = animate_speech(speech2au, samples, sr, fps=float(args.fps), name=args.wav, **motion)
-    mono = speech2au.prepare(samples, sr, args.wav) if args.play else None
-    sent = send_take(take, args.host, args.port, subject=args.subject, speech=mono, sr=speech2au.fs)
+    sent = send_wav(
+        args.wav, args.host, args.port, subject=args.subject, model=args.model, fps=args.fps,
+        play=args.play, motion=motion,
+    )  # fmt: skip
     logger.info(
         "%s -> %s:%d subject %r: %d frames in %.2f s (latest frame %.1f ms late)",
         args.wav, args.host, args.port, args.subject, sent["frames"], sent["seconds"],
