@@ -48,6 +48,7 @@ from starlette.websockets import WebSocket
 
 from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.au import AU_FACS_NAMES, AU_NAMES
+from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.errors import CauseError
 from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.io.openface import openface_csv_text
@@ -123,6 +124,10 @@ class Service:
             (after ``stream_grace_seconds``) is closed (0: no such check).
         stream_grace_seconds: When the data rate starts to be checked.
         max_upload_bytes: Largest request body (reported by ``/health``).
+        livelink: ``"HOST:PORT"`` of a Live Link Face target (Unreal) that streams asking for
+            ``"livelink": true`` are forwarded to, or None.
+        livelink_subject: Subject name of the forwarded streams.
+        head_motion: Scale of the streams' live head motion and gaze (0: still).
 
     Raises:
         CauseError: when the model cannot stream or the default photo is unusable.
@@ -143,6 +148,9 @@ class Service:
         max_upload_bytes: int = limits.DEFAULT_MAX_UPLOAD_BYTES,
         min_audio_rate: float = limits.DEFAULT_MIN_AUDIO_RATE,
         stream_grace_seconds: float = limits.DEFAULT_STREAM_GRACE_SECONDS,
+        livelink: str | None = None,
+        livelink_subject: str = DEFAULT_SUBJECT,
+        head_motion: float = 1.0,
     ) -> None:
         speech2au.streamer()  # raises CauseError naming the reason when the model cannot stream
         self.speech2au = speech2au
@@ -156,6 +164,8 @@ class Service:
         self.min_audio_rate = min_audio_rate
         self.stream_grace_seconds = stream_grace_seconds
         self.max_upload_bytes = max_upload_bytes
+        self.livelink = None if livelink is None else (*parse_target(livelink), livelink_subject)
+        self.head_motion = head_motion
         self.static = load_static()
         self.page_files, self.no_page_model = page_model_files(speech2au)
         self.finder = FaceFinder(face_landmarker_path) if face_landmarker_path is not None else None
@@ -224,6 +234,9 @@ class Service:
                 "max_audio_seconds": self.max_audio_seconds,
                 "min_audio_rate": self.min_audio_rate,
                 "page_model": self.page_files is not None,
+                "livelink": None
+                if self.livelink is None
+                else f"{self.livelink[0]}:{self.livelink[1]}",
                 "page_model_note": self.no_page_model,
             }
         )
@@ -337,6 +350,8 @@ class Service:
                 idle_seconds=self.idle_seconds,
                 min_audio_rate=self.min_audio_rate,
                 grace_seconds=self.stream_grace_seconds,
+                livelink=self.livelink,
+                head_motion=self.head_motion,
             )
             await session.run(websocket)
         finally:
