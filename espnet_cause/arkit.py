@@ -33,10 +33,15 @@ AU15   Lip corner depressor     mouthFrownLeft/Right (mean)
 AU17   Chin raiser              mouthShrugLower
 AU20   Lip stretcher            mouthStretchLeft/Right (mean)
 AU23   Lip tightener            mouthPressLeft/Right (0.25 each) + mouthRollLower (0.5)
-AU25   Lips part                jawOpen (1) - mouthClose (1): lips apart unless held closed
+AU25   Lips part                jawOpen (1) - mouthClose (1): lips apart unless held closed (*)
 AU26   Jaw drop                 jawOpen
 AU45   Blink                    eyeBlinkLeft/Right (mean)
 =====  =======================  ==========================================================
+
+(*) For blendshape-only sources (a ``target: arkit`` model's output, blendshape CSVs). The
+built-in tracker reads AU25 off the face mesh instead, as the inner-lip gap over the eye distance
+(:mod:`espnet_cause.extract.lips`): on real faces ``mouthClose`` stays near 0, so this row
+follows the jaw, not the lips.
 
 AUs -> blendshapes (:func:`aus_to_blendshapes`, for exporting any AU stream to an avatar), with
 ``x = AU / 5``: a bilateral AU drives its Left and Right blendshapes equally (``x`` each), AU01
