@@ -162,7 +162,7 @@ def test_blendshape_csv_beside_the_au_csv_is_imported(tmp_path):
     values[:, BLENDSHAPE_NAMES.index("jawOpen")] = np.linspace(0, 1, 60)
     write_blendshape_csv(blendshape_csv_path(au_csv), values, np.arange(60) / 30.0)
     data = _data_dir(tmp_path, {"u": {"wav": _wav(tmp_path / "u.wav", 2.0), "au_csv": au_csv}})
-    make_au_labels(data, tmp_path / "dump", au_extractor="openface", **keep)
+    make_au_labels(data, tmp_path / "dump", au_extractor="openface")
     assert _report(tmp_path / "dump")["u"]["blendshapes"] == "csv"
     jaw = kaldiio.load_scp(str(tmp_path / "dump" / "blendshapes.scp"))["u"][:, 24]
     assert BLENDSHAPE_NAMES[24] == "jawOpen" and len(jaw) == 50
