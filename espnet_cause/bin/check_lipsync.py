@@ -39,7 +39,7 @@ def get_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", help="one talking clip with sound (any format FFmpeg reads)")
     src.add_argument("--video_scp", help="'<name> <path>' lines: a set of clips, averaged")
     parser.add_argument(
-        "--model", default=None, help="packed model.zip (default: the built-in model)"
+        "--model", default=None, help="model.zip or a built-in name (default: builtin)"
     )
     parser.add_argument("--output_dir", required=True, help="where the reports go")
     parser.add_argument(
@@ -82,7 +82,7 @@ def main(cmd: list[str] | None = None) -> dict:
 
     clips = _clips(args)
     peers = {name: PEERS[name] for name in args.peer}
-    s2au = Speech2AU(args.model) if args.model else Speech2AU.builtin()
+    s2au = Speech2AU(args.model)  # a path, a built-in name, or None: the default built-in
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     results, skipped = [], {}

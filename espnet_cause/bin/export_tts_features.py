@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from espnet_cause.assets import resolve_model
 from espnet_cause.au import AU_NAMES, NUM_AUS
 from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -66,7 +67,7 @@ def get_parser() -> argparse.ArgumentParser:
         parallel=True,
     )
     parser.add_argument(
-        "--model", default=None, help="packed CAUSE model.zip (default: the built-in model)"
+        "--model", default=None, help="CAUSE model.zip or a built-in name (default: builtin)"
     )
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
@@ -187,10 +188,7 @@ def main(cmd=None) -> None:
     from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.io.cache import sha256_file
 
-    if args.model is None:
-        from espnet_cause.assets import cause_model
-
-        args.model = str(cause_model())
+    args.model = str(resolve_model(args.model))  # a path, a built-in name, or the default
     model = Path(args.model)
     if not model.is_file():
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")

@@ -17,6 +17,7 @@ import logging
 import math
 from pathlib import Path
 
+from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -106,10 +107,8 @@ def _check_args(args) -> None:
             raise CauseError(
                 "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
-    if args.au is None and args.cause_model is None:  # the built-in model
-        from espnet_cause.assets import cause_model
-
-        args.cause_model = str(cause_model())
+    if args.au is None:  # a path, a built-in name, or None: the default built-in model
+        args.cause_model = str(resolve_model(args.cause_model))
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     if args.cause_model is not None and not Path(args.cause_model).is_file():
