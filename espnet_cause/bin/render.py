@@ -22,8 +22,8 @@ from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
+from espnet_cause.io.mp4 import CONTAINERS
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
-from espnet_cause.render.mp4 import CONTAINERS
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def main(cmd: list[str] | None = None) -> None:
     }
     if args.wav_scp is not None:
         from espnet_cause.io.atomic import check_output_dir
-        from espnet_cause.parallel import load_parallel_config
+        from espnet_cause.jobs.parallel import load_parallel_config
 
         check_output_dir(args.output_dir)
         animate_set(
@@ -171,7 +171,7 @@ def main(cmd: list[str] | None = None) -> None:
             aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
             source = args.au
         else:
-            from espnet_cause.inference import Speech2AU
+            from espnet_cause.inference.speech2au import Speech2AU
 
             aus = speech_aus(Speech2AU(model=args.cause_model), speech, sample_rate, args.fps)
             source = f"AUs predicted from {args.wav}"

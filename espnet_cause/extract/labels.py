@@ -1,7 +1,7 @@
 """Recipe stage 2: AU labels and 16 kHz audio for every utterance of a Kaldi data dir.
 
 Per utterance (:func:`espnet_cause.extract.utterance.label_utterance`, run through the batch
-runner :mod:`espnet_cause.batch`,
+runner :mod:`espnet_cause.jobs.batch`,
 so it runs on a Dask cluster when configured, resumes after a crash and starts over when a setting
 changes):
 
@@ -53,7 +53,6 @@ import numpy as np
 import soundfile as sf
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
-from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.onset import speech_onset_frame
 from espnet_cause.extract.utterance import extra_path, label_utterance
@@ -71,7 +70,8 @@ from espnet_cause.io.datadir import (
     write_utt2spk_spk2utt,
 )
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, fill_gaps
-from espnet_cause.parallel import load_parallel_config
+from espnet_cause.jobs.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
+from espnet_cause.jobs.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Speech -> AU intensity sequence with a trained CAUSE model, from Python.
 
 Example:
-    >>> from espnet_cause.inference import Speech2AU
+    >>> from espnet_cause import Speech2AU
     >>> s2au = Speech2AU("exp/cause_cnn/model.zip")   # or Speech2AU() for the built-in model
     >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
     >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
@@ -89,7 +89,7 @@ def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
         return "onnx"
     import importlib.util
 
-    from espnet_cause.onnx.runtime import has_graph
+    from espnet_cause.inference.onnx.runtime import has_graph
 
     if is_path and cpu and has_graph(model) and importlib.util.find_spec("onnxruntime"):
         return "onnx"
@@ -109,7 +109,7 @@ class Speech2AU:
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
         num_threads: Torch intra-op threads on CPU (None: leave torch's setting).
         optimize: Fold weight normalisation into the weights (identical outputs, faster).
-        cache_dir: Where zips are unpacked (default :func:`espnet_cause.model_zip.default_cache_dir`).
+        cache_dir: Where zips are unpacked (default :func:`espnet_cause.inference.model_zip.default_cache_dir`).
         backend: ``torch``, ``onnx`` (a zip with an ONNX graph, CPU) or ``auto`` (``onnx`` when
             possible). See :func:`choose_backend`.
     """
@@ -129,7 +129,7 @@ class Speech2AU:
             model = resolve_model(model)  # None: the default built-in; a name: that built-in
         self.backend = choose_backend(backend, model, device)
         if self.backend == "onnx":
-            from espnet_cause.onnx.runtime import OnnxCAUSE
+            from espnet_cause.inference.onnx.runtime import OnnxCAUSE
 
             self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
             self.model = None
@@ -152,7 +152,7 @@ class Speech2AU:
             net = copy.deepcopy(model) if optimize else model
         else:
             if model is not None:
-                from espnet_cause.model_zip import unpack_model
+                from espnet_cause.inference.model_zip import unpack_model
 
                 self.source = str(model)
                 train_config, model_file = unpack_model(model, cache_dir=cache_dir)
@@ -258,10 +258,10 @@ class Speech2AU:
         Returns:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
             ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model). Audio longer than
-            :data:`espnet_cause.windows.WINDOW_SECONDS` (plus context) is inferred in
-            overlapping windows, in bounded memory (see :mod:`espnet_cause.windows`).
+            :data:`espnet_cause.inference.windows.WINDOW_SECONDS` (plus context) is inferred in
+            overlapping windows, in bounded memory (see :mod:`espnet_cause.inference.windows`).
         """
-        from espnet_cause.windows import needs_windows, windowed_inference
+        from espnet_cause.inference.windows import needs_windows, windowed_inference
 
         wav = self.prepare(speech, fs, name)
         if not needs_windows(len(wav), self.fs):
@@ -279,7 +279,7 @@ class Speech2AU:
 
         Returns:
             (ceil(N / fs * au_fps), D) float32. :meth:`__call__` uses this on windows of long
-            audio (:mod:`espnet_cause.windows`).
+            audio (:mod:`espnet_cause.inference.windows`).
         """
         if self.onnx is not None:
             return self.onnx(wav)
@@ -352,7 +352,7 @@ class Speech2AU:
 
     def streamer(self):
         """A stream on this model: :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`
-        (torch; returns tensors) or :class:`~espnet_cause.onnx.runtime.OnnxStreamingSpeech2AU`
+        (torch; returns tensors) or :class:`~espnet_cause.inference.onnx.runtime.OnnxStreamingSpeech2AU`
         (onnx; returns arrays), with the same ``accept(chunk)``/``finish()``/``reset()``.
 
         Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.
