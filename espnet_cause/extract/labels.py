@@ -35,9 +35,10 @@ or ``au_table`` (derived from the AU track through the AU -> ARKit table of
 Loss weights: the data dir's ``au_weight.scp`` (:mod:`espnet_cause.io.au_weight`), times an
 ``au_weights`` table given for the whole set, becomes the dump's ``au_weight.scp`` for the
 kept utterances (a table alone gives every kept utterance its vector). With
-``mask_before_speech`` (seconds) they become (T, 17) per-frame weights, 0 on the frames more than
-that long before the speech onset (:mod:`espnet_cause.extract.onset`): what a real face does
-there (breathing in through the mouth) is not in the sound.
+``mask_outside_speech`` (seconds) they become (T, 17) per-frame weights, 0 on the frames more
+than that long before the first speech frame or after the last
+(:mod:`espnet_cause.extract.onset`): what a real face does there (breathing in through the
+mouth, lips left apart) is not in the sound.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ import soundfile as sf
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.onset import speech_onset_frame
+from espnet_cause.extract.onset import speech_frames
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.io.au_weight import (
@@ -130,7 +131,7 @@ def make_au_labels(
     max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
     parallel_config: str | os.PathLike | None = None,
     au_weights: str | os.PathLike | None = None,
-    mask_before_speech: float | None = None,
+    mask_outside_speech: float | None = None,
 ) -> dict:
     """Run stage 2 on one data dir (see the module docstring).
 
@@ -149,8 +150,8 @@ def make_au_labels(
         parallel_config: ``conf/parallel/*.yaml`` (None: in this process).
         au_weights: Per-AU loss weights for every utterance (a table for
             :func:`espnet_cause.io.au_weight.parse_au_weights`), or None.
-        mask_before_speech: Weigh 0 the frames more than this many seconds before the speech
-            onset (per-frame weights), or None.
+        mask_outside_speech: Weigh 0 the frames more than this many seconds before the first
+            speech frame or after the last (per-frame weights), or None.
 
     Returns:
         A summary: ``total``, ``kept``, counts per decision and per reason.
@@ -237,14 +238,14 @@ def make_au_labels(
         )
         utt2spk = read_kaldi_map(data_dir / "utt2spk")
         write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
-        if mask_before_speech is not None and table is None and not own_weights:
+        if mask_outside_speech is not None and table is None and not own_weights:
             table = np.ones(NUM_AUS, dtype=np.float32)
         weights = _weights(kept, own_weights, table, data_dir)
-        if mask_before_speech is not None:
+        if mask_outside_speech is not None:
             weights = {
-                u: _mask_before_speech(w, output_dir / "wav" / f"{u}.wav",
+                u: _mask_outside_speech(w, output_dir / "wav" / f"{u}.wav",
                                        np.load(where.item(u, ".npy"), mmap_mode="r").shape[0],
-                                       au_fps, mask_before_speech)
+                                       au_fps, mask_outside_speech)
                 for u, w in weights.items()
             }  # fmt: skip
         if (output_dir / AU_WEIGHT_SCP).exists():
@@ -254,17 +255,19 @@ def make_au_labels(
         return summary
 
 
-def _mask_before_speech(
+def _mask_outside_speech(
     weights: np.ndarray, wav: Path, num_frames: int, au_fps: float, margin_s: float
 ) -> np.ndarray:
-    """(T, D) per-frame weights: ``weights`` on every frame, 0 more than ``margin_s`` before the
-    speech onset of ``wav``."""
+    """(T, D) per-frame weights: ``weights``, but 0 more than ``margin_s`` before the first
+    speech frame of ``wav`` or after its last."""
     samples, fs = sf.read(wav, dtype="float32", always_2d=True)
-    onset = speech_onset_frame(samples.mean(axis=1), fs, au_fps)
+    first, last = speech_frames(samples.mean(axis=1), fs, au_fps)
+    margin = int(round(margin_s * au_fps))
     w = np.asarray(weights, np.float32)
     frames = w if w.ndim == 2 else np.repeat(w[None], num_frames, axis=0)
     frames = frames.copy()
-    frames[: max(0, onset - int(round(margin_s * au_fps)))] = 0.0
+    frames[: max(0, first - margin)] = 0.0
+    frames[last + margin + 1 :] = 0.0
     return frames
 
 

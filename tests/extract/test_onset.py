@@ -6,7 +6,7 @@ import numpy as np
 import soundfile as sf
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.extract.onset import speech_onset_frame
+from espnet_cause.extract.onset import speech_frames, speech_onset_frame
 
 FS = 16000
 
@@ -20,6 +20,13 @@ def _speech_after(silence_s: float, noise_db: float = -60.0, seconds: float = 2.
     return x.astype(np.float32)
 
 
+def test_speech_frames_are_the_first_and_last_within_25_db_of_the_peak():
+    x = _speech_after(0.5)
+    x[int(1.5 * FS) :] = 1e-3 * np.random.default_rng(1).standard_normal(int(0.5 * FS))
+    assert speech_frames(x, FS, 25.0) == (12, 37)  # speech 0.5-1.5 s
+    assert speech_frames(np.zeros(FS, np.float32), FS, 25.0) == (0, 24)
+
+
 def test_onset_is_the_first_frame_within_25_db_of_the_peak():
     assert speech_onset_frame(_speech_after(0.5), FS, 25.0) == 12  # 0.48-0.52 s: half speech
     assert speech_onset_frame(_speech_after(0.0), FS, 25.0) == 0
@@ -29,7 +36,8 @@ def test_onset_is_the_first_frame_within_25_db_of_the_peak():
 
 
 def test_stage2_masks_the_frames_long_before_the_speech(tmp_path):
-    """--mask_before_speech 0.2: (T, 17) weights, 0 up to 0.2 s before the onset, the table after."""
+    """--mask_outside_speech 0.2: (T, 17) weights, 0 more than 0.2 s before the first speech
+    frame (and after the last), the table between."""
     from espnet_cause.extract.labels import make_au_labels
     from espnet_cause.io.au_weight import read_au_weights
     from espnet_cause.io.datadir import write_kaldi_map, write_utt2spk_spk2utt
@@ -48,7 +56,7 @@ def test_stage2_masks_the_frames_long_before_the_speech(tmp_path):
     write_utt2spk_spk2utt(data, {u: "spk" for u in utts})
     make_au_labels(
         data, tmp_path / "dump", au_extractor="openface", au_weights="AU45=0",
-        mask_before_speech=0.2,
+        mask_outside_speech=0.2,
     )  # fmt: skip
     weights = read_au_weights(tmp_path / "dump" / "au_weight.scp")
     late, early = weights["late"], weights["early"]

@@ -35,7 +35,7 @@ tts_control_config=conf/tts_fastspeech2_mini.yaml       # stage 8: stock FastSpe
 datadir=data             # stage 1 writes the corpus's data dirs here (a second corpus: its own, e.g. data_grid)
 dumpdir=dump             # stage 2 writes labels and 16 kHz audio here (a second corpus: its own, e.g. dump_grid)
 au_weights=              # stage 2: per-AU loss weights of every utterance (conf/au_weights/*.yaml) -> au_weight.scp
-mask_before_speech=      # stage 2: weigh 0 the frames more than this many seconds before the speech starts
+mask_outside_speech=     # stage 2: weigh 0 the frames more than this many seconds before/after the speech
 mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
 train_set=train
 valid_set=valid
@@ -104,7 +104,7 @@ if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> ${dumpdir}/"; th
             --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
             --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
             ${au_weights:+--au_weights "${au_weights}"} \
-            ${mask_before_speech:+--mask_before_speech "${mask_before_speech}"}
+            ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
     done
     stage_done 2
 fi
