@@ -48,10 +48,9 @@ class _RenamedOption(argparse._StoreAction):
 
     def __call__(self, parser, namespace, values, option_string=None):
         if option_string in self.old_names:
-            prog = parser.prog.removesuffix(".py")
             print(
-                f"{prog}: warning: {option_string} is deprecated and goes in the next release; "
-                f"use {self.option_strings[0]}",
+                f"{parser.prog}: warning: {option_string} is deprecated and goes in the next "
+                f"release; use {self.option_strings[0]}",
                 file=sys.stderr,
             )
         super().__call__(parser, namespace, values, option_string)
