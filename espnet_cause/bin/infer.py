@@ -37,7 +37,7 @@ import argparse
 import os
 from pathlib import Path
 
-from espnet_cause.assets import cause_model
+from espnet_cause.assets import resolve_model
 from espnet_cause.avatar.face import BLINK_RATE
 from espnet_cause.cli import add_avatar_motion_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -62,7 +62,9 @@ def get_parser() -> argparse.ArgumentParser:
     m = parser.add_argument_group(
         "model: --model, or --train_config with --model_file (default: the built-in model)"
     )
-    m.add_argument("--model", help="packed model.zip (python -m espnet_cause.bin.pack_model)")
+    m.add_argument(
+        "--model", help="model.zip (pack_model) or a built-in name: builtin, builtin_live"
+    )
     m.add_argument("--train_config", help="config.yaml of a training run")
     m.add_argument("--model_file", help="weights of that run, e.g. valid.loss.best.pth")
     out = parser.add_argument_group("output")
@@ -120,8 +122,8 @@ def _check_args(args) -> None:
             "--train_config and --model_file go together",
             fix="pass both, or --model MODEL.zip, or neither for the built-in model",
         )
-    if not args.model and not args.train_config:
-        args.model = str(cause_model())
+    if args.model or not args.train_config:  # a path, a built-in name, or the default built-in
+        args.model = str(resolve_model(args.model))
     if (args.output_fs is None) != (args.output_hop_length is None):
         raise CauseError("--output_fs and --output_hop_length go together", fix="give both")
     if args.output_fps is not None and args.output_fs is not None:

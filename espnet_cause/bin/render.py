@@ -17,7 +17,7 @@ import logging
 import math
 from pathlib import Path
 
-from espnet_cause.assets import cause_model
+from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -117,8 +117,8 @@ def _check_args(args) -> None:
             raise CauseError(
                 "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
-    if args.au is None and args.model is None:  # the built-in model
-        args.model = str(cause_model())
+    if args.au is None:  # a path, a built-in name, or None: the default built-in model
+        args.model = str(resolve_model(args.model))
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     if args.model is not None and not Path(args.model).is_file():

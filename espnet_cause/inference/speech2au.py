@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
-from espnet_cause.assets import cause_model
+from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.model_zip import open_zip, unpack_model
 from espnet_cause.inference.onnx.runtime import OnnxCAUSE, has_graph
@@ -138,6 +138,11 @@ def _supports_fast_path(net) -> bool:
     )
 
 
+def _is_module(model) -> bool:
+    """True for a model object (not None, a path or a built-in name)."""
+    return model is not None and not isinstance(model, str | os.PathLike)
+
+
 def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
     """``onnx`` or ``torch`` for a model given as :class:`Speech2AU` takes it.
 
@@ -173,9 +178,10 @@ class Speech2AU:
     """A trained CAUSE model ready for inference.
 
     Args:
-        model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
-            build from ``train_config`` and ``model_file``, or, without those either, to use
-            the built-in model (:func:`espnet_cause.assets.cause_model`).
+        model: A packed ``model.zip`` path, a built-in model's name
+            (:data:`espnet_cause.assets.BUILTIN_MODELS`: ``builtin``, ``builtin_live``), or an
+            already built ``ESPnetCAUSEModel``; None to build from ``train_config`` and
+            ``model_file``, or, without those either, to use the default built-in model.
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
@@ -197,8 +203,8 @@ class Speech2AU:
         cache_dir: str | os.PathLike | None = None,
         backend: str = "auto",
     ) -> None:
-        if model is None and train_config is None and model_file is None:
-            model = cause_model()
+        if train_config is None and model_file is None and not _is_module(model):
+            model = resolve_model(model)  # None: the default built-in; a name: that built-in
         if isinstance(model, str | os.PathLike):
             open_zip(Path(model)).close()  # recognised or refused before torch is imported
         self.backend = choose_backend(backend, model, device)
@@ -305,9 +311,10 @@ class Speech2AU:
         self.names = get_target(self.target).names
 
     @classmethod
-    def builtin(cls, **kwargs) -> Speech2AU:
-        """The built-in model (same as ``Speech2AU()``); ``kwargs`` as the constructor's."""
-        return cls(None, **kwargs)
+    def builtin(cls, streaming: bool = False, **kwargs) -> Speech2AU:
+        """A built-in model: the offline one (same as ``Speech2AU()``), or with ``streaming`` the
+        live one (causal, small look-ahead); ``kwargs`` as the constructor's."""
+        return cls(LIVE_MODEL if streaming else DEFAULT_MODEL, **kwargs)
 
     @staticmethod
     def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):
