@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
@@ -23,6 +22,14 @@ from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
 from espnet_cause.render.mp4 import CONTAINERS
+from espnet_cause.render.photo import MAX_IMAGE_PIXELS, check_face_index
+from espnet_cause.render.warp import (
+    BLINK_RATE_RANGE,
+    FPS_RANGE,
+    GAIN_RANGE,
+    HEAD_MOTION_RANGE,
+    check_range,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +40,12 @@ def get_parser() -> argparse.ArgumentParser:
         face_landmarker=True,
         parallel=True,
     )
-    parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
+    parser.add_argument(
+        "--image",
+        required=True,
+        help=f"Face photo (JPEG/PNG; gray/alpha ok; at most {MAX_IMAGE_PIXELS // 1_000_000} "
+        "megapixels).",
+    )
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
     parser.add_argument(
         "--cause_model", default=None, help="CAUSE model.zip: AUs from --wav (default: built-in)."
@@ -58,12 +70,28 @@ def get_parser() -> argparse.ArgumentParser:
         "(with --cause_model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
     )
     parser.add_argument("--output_dir", default=None, help="With --wav_scp: the videos' directory.")
-    parser.add_argument("--fps", type=float, default=DEFAULT_AU_FPS, help="Video frame rate.")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=DEFAULT_AU_FPS,
+        help=f"Video frame rate ({FPS_RANGE[0]:g}-{FPS_RANGE[1]:g}).",
+    )
     parser.add_argument(
         "--side_by_side", action="store_true", help="Add a panel with AU bars and the waveform."
     )
-    parser.add_argument("--face_index", type=int, default=0, help="Face to animate (0=largest).")
-    parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
+    parser.add_argument(
+        "--face_index",
+        type=int,
+        default=0,
+        help="Face to animate when the photo has several: 0 the largest, 1 the next largest, "
+        "... (equal sizes left to right). Only that face moves.",
+    )
+    parser.add_argument(
+        "--gain",
+        type=float,
+        default=1.0,
+        help=f"Warp: AU intensity scale ({GAIN_RANGE[0]:g}-{GAIN_RANGE[1]:g}).",
+    )
     parser.add_argument(
         "--au_mode",
         choices=("absolute", "offset"),
@@ -76,14 +104,15 @@ def get_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="Warp: idle head motion (seeded smoothed random walk; 1 = about 1.5 degrees roll and "
-        "2 percent of the eye distance shift, 0 = still head). The background stays still.",
+        "2 percent of the eye distance shift, 0 = still head; at most "
+        f"{HEAD_MOTION_RANGE[1]:g}). The background stays still.",
     )
     parser.add_argument(
         "--blink_rate",
         type=float,
         default=0.0,
         help="Warp: blinks per minute added where the AU stream has no AU45 blink (0 = only the "
-        "stream's blinks; 15 is a natural rate).",
+        f"stream's blinks; 15 is a natural rate; at most {BLINK_RATE_RANGE[1]:g}).",
     )
     parser.add_argument("--seed", type=int, default=0, help="Warp: seed of the idle motion.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
@@ -110,8 +139,13 @@ def _check_args(args) -> None:
         from espnet_cause.assets import cause_model
 
         args.cause_model = str(cause_model())
-    if args.fps <= 0 or not math.isfinite(args.fps):
-        raise CauseError(f"--fps must be positive, got {args.fps}")
+    check_range("--fps", args.fps, FPS_RANGE, "use --fps 25")
+    check_range("--gain", args.gain, GAIN_RANGE, "1 renders the AUs as given")
+    check_range("--head_motion", args.head_motion, HEAD_MOTION_RANGE, "1 is the default")
+    check_range("--blink_rate", args.blink_rate, BLINK_RATE_RANGE, "15 is a natural rate")
+    check_face_index(args.face_index)
+    if args.batch_size < 1:
+        raise CauseError(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.cause_model is not None and not Path(args.cause_model).is_file():
         raise CauseError("CAUSE model not found", path=args.cause_model, fix="check --cause_model")
 

@@ -1,7 +1,9 @@
 """A still photo animated by AU sequences, written as mp4 with the speech: one or a set.
 
-:class:`PhotoAnimator` finds the face once and loads the renderer once (GANimation or the
-training-free warp), then turns any number of AU sequences into videos. :func:`animate_set`
+:class:`PhotoAnimator` reads the photo, its face and that face's own AUs once
+(:func:`~espnet_cause.render.photo.read_face_photo`) and loads the renderer once (GANimation or the
+training-free warp), then turns any number of AU sequences into videos; a video has one frame per
+AU frame of the speech (:func:`~espnet_cause.io.timegrid.num_frames_for_samples`, as ``infer``). :func:`animate_set`
 renders every utterance of a ``wav.scp`` with AUs predicted from its speech, through the batch
 runner (:mod:`espnet_cause.batch`: resumable, ``render_report.tsv``).
 """
@@ -18,6 +20,10 @@ import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.io.au_files import align_aus
+from espnet_cause.io.timegrid import num_frames_for_samples
+from espnet_cause.render.photo import read_face_photo
+from espnet_cause.render.warp import FPS_RANGE, WarpRenderer, check_range
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +41,7 @@ class PhotoAnimator:
         image: The face photo (JPEG/PNG; gray and alpha are converted).
         renderer: ``warp`` (training-free landmark warp) or ``ganimation``.
         ganimation_model: The trained ``generator.pth`` (ganimation).
-        face_index: Face to animate (0 = the largest).
+        face_index: Face to animate (0 = the largest, then by size; equal sizes left to right).
         face_landmarker_path: MediaPipe model (None: the packaged one).
         gain: Warp: AU intensity scale.
         absolute: Warp: AUs are targets from the photo's own AUs (False: offsets from the photo).
@@ -66,29 +72,17 @@ class PhotoAnimator:
         fps: float = DEFAULT_AU_FPS,
         side_by_side: bool = False,
     ) -> None:
-        from espnet_cause.face.landmarker import FaceLandmarker, find_face
-        from espnet_cause.face.model_file import resolve_face_landmarker
-        from espnet_cause.io.image import load_image
-
         if renderer not in RENDERERS:
             raise CauseError(f"unknown renderer {renderer!r}", fix=f"use one of {RENDERERS}")
-        self.renderer, self.fps, self.side_by_side = renderer, fps, side_by_side
-        self.batch_size = batch_size
-        self.image = load_image(image)
-        self.ganimation = None
-        if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
-            from espnet_cause.ganimation.renderer import load_ganimation
-
-            self.ganimation = load_ganimation(ganimation_model, device)
-        landmarker_path = resolve_face_landmarker(face_landmarker_path)
-        with FaceLandmarker(landmarker_path) as landmarker:
-            self.face = find_face(landmarker, self.image, face_index, source=str(image))
+        self.fps = check_range("--fps", fps, FPS_RANGE, "use --fps 25")
+        if int(batch_size) < 1:
+            raise CauseError(f"--batch_size must be at least 1, got {batch_size}")
+        self.renderer, self.side_by_side = renderer, side_by_side
+        self.batch_size = int(batch_size)
         self.warp = None
-        if renderer == "warp":
-            from espnet_cause.render.warp import WarpRenderer
-
+        if renderer == "warp":  # its settings are checked before the photo is read
             self.warp = WarpRenderer(
-                landmarker_path,
+                face_landmarker_path,
                 face_index=face_index,
                 gain=gain,
                 absolute=absolute,
@@ -97,18 +91,29 @@ class PhotoAnimator:
                 seed=seed,
                 fps=fps,
             )
-            self.warp.prepare(self.image, face=self.face, source=str(image))
+        self.ganimation = None
+        if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
+            from espnet_cause.ganimation.renderer import load_ganimation  # torch
+
+            self.ganimation = load_ganimation(ganimation_model, device)
+        #: The photo, its face and the face's own AUs, read once.
+        self.photo = read_face_photo(
+            image, face_index, face_landmarker_path=face_landmarker_path, source=str(image)
+        )
+        self.image, self.face = self.photo.image, self.photo.face
+        if self.warp is not None:
+            self.warp.prepare_photo(self.photo)
 
     def frames(
         self, aus: np.ndarray, speech: np.ndarray | None = None, sample_rate: int | None = None
     ) -> Iterator[np.ndarray]:
         """(T, 17) AUs at :attr:`fps` -> T frames, (H, W, 3) uint8 RGB (wider with the panel)."""
         if self.ganimation is not None:
-            from espnet_cause.ganimation.renderer import ganimation_frames
+            from espnet_cause.ganimation.renderer import ganimation_frames  # torch
 
             frames = ganimation_frames(self.ganimation, self.image, self.face, aus, self.batch_size)
         else:
-            frames = self.warp.render(self.image, aus)
+            frames = self.warp.frames(aus)
         if not self.side_by_side:
             return frames
         from espnet_cause.render.panel import SidePanel
@@ -132,16 +137,18 @@ class PhotoAnimator:
     ) -> int:
         """Write the video of ``aus`` (cropped or padded to the speech) with the speech.
 
+        With speech the video has ``ceil(duration * fps)`` frames, as many as ``infer`` gives
+        for it (frame k shows time k / fps; the last frame is on screen when the audio ends).
+
         Returns:
             The number of frames written.
         """
         from tqdm import tqdm
 
-        from espnet_cause.io.au_files import align_aus
         from espnet_cause.render.mp4 import write_mp4
 
         if speech is not None:
-            num_frames = max(1, round(len(speech) / sample_rate * self.fps))
+            num_frames = num_frames_for_samples(len(speech), sample_rate, self.fps)
             aus = align_aus(aus, num_frames, source=source)
         logger.info("%d frames at %g fps with the %s renderer", len(aus), self.fps, self.renderer)
         frames = tqdm(
@@ -160,16 +167,12 @@ class PhotoAnimator:
 
 
 def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
-    """AUs predicted from speech by a loaded ``Speech2AU``, resampled to ``fps``; (T, 17)."""
-    from espnet_cause.io.track import AUTrack, fill_gaps
-
+    """AUs predicted from speech by a loaded ``Speech2AU`` on the ``fps`` grid, as
+    ``infer --output_fps fps`` gives them: (ceil(duration * fps), 17)."""
     aus = speech2au.to_aus(np.asarray(speech2au(speech, sample_rate), dtype=np.float32))
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"the CAUSE model returned shape {aus.shape}, expected (T, {NUM_AUS})")
-    if abs(speech2au.au_fps - fps) < 1e-6:
-        return aus
-    track = AUTrack.from_array(aus, speech2au.au_fps)
-    return fill_gaps(track.resample(fps)[0].intensities)
+    return speech2au.to_grid(aus, len(speech), sample_rate, output_fps=fps)[0]
 
 
 def setup_animation(cause_model: str, **animator_options) -> dict:

@@ -252,7 +252,9 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     c, s = m.corner_weight(lips), m.side(lips)
     m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
     m.set("AU14", lips, -s * DIMPLE_IN * c, -DIMPLE_UP * c)
-    lower_all = np.isin(lips, OUTER_LOWER_LIP + INNER_LOWER_LIP)
+    # the lower lip comes down with the corners, and the inner upper lip with it: the lips stay
+    # together (the inner upper lip held still opened a gap the cavity paint showed as a grey line)
+    lower_all = np.isin(lips, OUTER_LOWER_LIP + INNER_LOWER_LIP + INNER_UPPER_LIP)
     m.set(
         "AU15",
         lips,
