@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
-from espnet_cause.lipsync import (
+from espnet_cause.evaluation.lipsync import (
     LOUDNESS,
     MODEL,
     best_lag_r,

@@ -10,7 +10,7 @@ Examples:
 For each clip: AUs read off its video with the built-in MediaPipe extractor (the reference), AUs
 predicted from its soundtrack by the model, and the soundtrack's loudness envelope as a baseline;
 Pearson r per AU and for the mouth (AU25 + AU26), each at its best lag within +-80 ms (see
-:mod:`espnet_cause.lipsync`). Writes ``OUTPUT_DIR/lipsync.json``, ``lipsync.md`` and
+:mod:`espnet_cause.evaluation.lipsync`). Writes ``OUTPUT_DIR/lipsync.json``, ``lipsync.md`` and
 ``plots/<clip>.png``. A clip that cannot be used (no audio, no face, unreadable) is skipped and
 listed with its reason in the JSON and the Markdown; the command fails only if no clip is left.
 """
@@ -24,6 +24,11 @@ from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.lipsync import check_clip, markdown_report, plot_clip, summarize
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import read_kaldi_map
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +54,6 @@ def _clips(args) -> list[tuple[str, str]]:
         if not Path(args.video).is_file():
             raise CauseError("video not found", path=args.video, fix="check the path")
         return [(Path(args.video).stem, args.video)]
-    from espnet_cause.io.datadir import read_kaldi_map
 
     clips = list(read_kaldi_map(args.video_scp).items())
     if not clips:
@@ -63,10 +67,6 @@ def main(cmd: list[str] | None = None) -> dict:
     setup_logging(args.verbose)
     if not args.max_lag_ms >= 0:
         raise CauseError(f"--max_lag_ms must be >= 0, got {args.max_lag_ms}")
-    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-    from espnet_cause.inference import Speech2AU
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.lipsync import check_clip, markdown_report, plot_clip, summarize
 
     clips = _clips(args)
     s2au = Speech2AU(args.model) if args.model else Speech2AU.builtin()

@@ -3,11 +3,11 @@
 
 Examples:
     python -m espnet_cause.bin.render --image face.jpg --wav speech.wav \\
-        --cause_model exp/cause/model.zip --output out.mp4 --side_by_side
+        --model exp/cause/model.zip --output out.mp4 --side_by_side
     python -m espnet_cause.bin.render --image face.jpg --wav_scp render.scp \\
-        --cause_model exp/cause/model.zip --output_dir exp/cause/render
+        --model exp/cause/model.zip --output_dir exp/cause/render
     python -m espnet_cause.bin.render --image face.jpg --au au.csv --wav speech.wav \\
-        --renderer ganimation --ganimation_model exp/ganimation/generator.pth --output out.mp4
+        --renderer ganimation --generator exp/ganimation/generator.pth --output out.mp4
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ import argparse
 import logging
 from pathlib import Path
 
+from espnet_cause.assets import cause_model
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.io.atomic import check_output
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.atomic import check_output, check_output_dir
+from espnet_cause.io.au_files import read_au_frames
+from espnet_cause.io.audio import load_audio
+from espnet_cause.io.mp4 import CONTAINERS
+from espnet_cause.jobs.parallel import load_parallel_config
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
-from espnet_cause.render.mp4 import CONTAINERS
 from espnet_cause.render.photo import MAX_IMAGE_PIXELS, check_face_index
 from espnet_cause.render.warp import (
     BLINK_RATE_RANGE,
@@ -47,8 +52,12 @@ def get_parser() -> argparse.ArgumentParser:
         "megapixels).",
     )
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
-    parser.add_argument(
-        "--cause_model", default=None, help="CAUSE model.zip: AUs from --wav (default: built-in)."
+    add_renamed_argument(
+        parser,
+        "--model",
+        "--cause_model",
+        default=None,
+        help="CAUSE model.zip: AUs from --wav (default: built-in).",
     )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(
@@ -59,15 +68,17 @@ def get_parser() -> argparse.ArgumentParser:
         choices=RENDERERS,
         default=None,
         help="warp: training-free landmark warp; ganimation: the trained generator. "
-        "Default: ganimation if --ganimation_model is given, else warp.",
+        "Default: ganimation if --generator is given, else warp.",
     )
-    parser.add_argument("--ganimation_model", default=None, help="GANimation generator file.")
+    add_renamed_argument(
+        parser, "--generator", "--ganimation_model", default=None, help="GANimation generator.pth."
+    )
     parser.add_argument("--output", default=None, help="Output .mp4 file.")
     parser.add_argument(
         "--wav_scp",
         default=None,
         help="A set instead of --wav/--output: every utterance driven by its own speech "
-        "(with --cause_model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
+        "(with --model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
     )
     parser.add_argument("--output_dir", default=None, help="With --wav_scp: the videos' directory.")
     parser.add_argument(
@@ -129,16 +140,14 @@ def _check_args(args) -> None:
     else:
         if args.output is None:
             raise CauseError("no output given", fix="pass --output FILE.mp4 (or --wav_scp)")
-        if args.au is not None and args.cause_model is not None:
-            raise CauseError("give --au AU_FILE or --cause_model MODEL.zip, not both")
+        if args.au is not None and args.model is not None:
+            raise CauseError("give --au AU_FILE or --model MODEL.zip, not both")
         if args.au is None and args.wav is None:
             raise CauseError(
                 "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
-    if args.au is None and args.cause_model is None:  # the built-in model
-        from espnet_cause.assets import cause_model
-
-        args.cause_model = str(cause_model())
+    if args.au is None and args.model is None:  # the built-in model
+        args.model = str(cause_model())
     check_range("--fps", args.fps, FPS_RANGE, "use --fps 25")
     check_range("--gain", args.gain, GAIN_RANGE, "1 renders the AUs as given")
     check_range("--head_motion", args.head_motion, HEAD_MOTION_RANGE, "1 is the default")
@@ -146,8 +155,8 @@ def _check_args(args) -> None:
     check_face_index(args.face_index)
     if args.batch_size < 1:
         raise CauseError(f"--batch_size must be at least 1, got {args.batch_size}")
-    if args.cause_model is not None and not Path(args.cause_model).is_file():
-        raise CauseError("CAUSE model not found", path=args.cause_model, fix="check --cause_model")
+    if args.model is not None and not Path(args.model).is_file():
+        raise CauseError("CAUSE model not found", path=args.model, fix="check --model")
 
 
 @reports_errors
@@ -159,14 +168,14 @@ def main(cmd: list[str] | None = None) -> None:
         "--image": args.image,
         "--wav": args.wav,
         "--au": args.au,
-        "--cause_model": args.cause_model,
-        "--ganimation_model": args.ganimation_model,
+        "--model": args.model,
+        "--generator": args.generator,
         "--face_landmarker_path": args.face_landmarker_path,
     }
     options = {
         "image": args.image,
-        "renderer": args.renderer or ("ganimation" if args.ganimation_model else "warp"),
-        "ganimation_model": args.ganimation_model,
+        "renderer": args.renderer or ("ganimation" if args.generator else "warp"),
+        "ganimation_model": args.generator,
         "face_index": args.face_index,
         "face_landmarker_path": args.face_landmarker_path,
         "gain": args.gain,
@@ -180,14 +189,11 @@ def main(cmd: list[str] | None = None) -> None:
         "side_by_side": args.side_by_side,
     }
     if args.wav_scp is not None:
-        from espnet_cause.io.atomic import check_output_dir
-        from espnet_cause.parallel import load_parallel_config
-
         check_output_dir(args.output_dir)
         animate_set(
             args.wav_scp,
             args.output_dir,
-            cause_model=args.cause_model,
+            cause_model=args.model,
             parallel_config=load_parallel_config(args.parallel_config),
             **options,
         )
@@ -195,20 +201,14 @@ def main(cmd: list[str] | None = None) -> None:
     check_output(args.output, inputs=inputs, suffixes=tuple(CONTAINERS), what="--output")
     speech, sample_rate = None, None
     if args.wav is not None:
-        from espnet_cause.io.audio import load_audio
-
         speech, sample_rate = load_audio(args.wav)
     animator = PhotoAnimator(**options)  # loads the renderer before the slower AU prediction
     try:
         if args.au is not None:
-            from espnet_cause.io.au_files import read_au_frames
-
             aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
             source = args.au
         else:
-            from espnet_cause.inference import Speech2AU
-
-            aus = speech_aus(Speech2AU(model=args.cause_model), speech, sample_rate, args.fps)
+            aus = speech_aus(Speech2AU(model=args.model), speech, sample_rate, args.fps)
             source = f"AUs predicted from {args.wav}"
         animator.write(
             args.output, aus, speech, sample_rate, source=source, progress=args.verbose >= 1

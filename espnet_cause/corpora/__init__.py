@@ -9,13 +9,16 @@ espnet_cause.bin.prepare_data`` is the thin CLI over :func:`prepare`.
 
 from __future__ import annotations
 
+import importlib
 import os
 
+from espnet_cause.corpora.common import write_data_dirs
+from espnet_cause.corpora.emotions import write_classes_file
 from espnet_cause.errors import CauseError
 
 #: Corpus name -> ``module:function`` that lists its utterances (``mini``: that prepares it).
 CORPORA: dict[str, str] = {
-    "mini": "espnet_cause.corpora.mini:prepare_mini",
+    "mini": "espnet_cause.corpora.mini.corpus:prepare_mini",
     "crema_d": "espnet_cause.corpora.crema_d:list_crema_d",
     "mead": "espnet_cause.corpora.mead:list_mead",
     "voxceleb2": "espnet_cause.corpora.voxceleb2:list_voxceleb2",
@@ -41,19 +44,13 @@ def prepare(
     Returns:
         Split name -> number of utterances.
     """
-    import importlib
-
     if corpus not in CORPORA:
         raise CauseError(f"unknown corpus {corpus!r}", fix=f"choose one of {', '.join(CORPORA)}")
     module, func = CORPORA[corpus].split(":")
     fn = getattr(importlib.import_module(module), func)
-    from espnet_cause.corpora.emotions import write_classes_file
-
     if corpus == "mini":
         counts = fn(corpus_dir, output_dir, **kwargs)
     else:
-        from espnet_cause.corpora.common import write_data_dirs
-
         split = {k: kwargs.pop(k) for k in SPLIT_KEYS if k in kwargs}
         counts = write_data_dirs(fn(corpus_dir, **kwargs), output_dir, **split)
     write_classes_file(output_dir, corpus)  # the corpus's emotion classes, if it has labels

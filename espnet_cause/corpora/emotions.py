@@ -12,7 +12,7 @@ mead        all 8 (the ``<emotion>`` folder: angry, contempt, disgusted, fear, h
             sad, surprised)
 crema_d     6: angry, disgusted, fearful, happy, neutral, sad (``ANG DIS FEA HAP NEU SAD``)
 mini        3: neutral, happy, sad (drawn per utterance; each changes the voice and adds its own
-            AUs; angry and surprised are defined too, see :mod:`espnet_cause.corpora.mini_moods`)
+            AUs; angry and surprised are defined too, see :mod:`espnet_cause.corpora.mini.moods`)
 ==========  ==================================================================================
 
 :func:`write_emotion_labels` turns ``data/<set>/emotion`` into the recogniser's training labels
@@ -27,12 +27,14 @@ from pathlib import Path
 
 from espnet_cause.emotion import EMOTIONS, class_mask, parse_emotion
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
 #: The classes each labelled corpus has (in :data:`EMOTIONS` order).
 CORPUS_CLASSES: dict[str, tuple[str, ...]] = {
     "mead": EMOTIONS,
     "crema_d": ("neutral", "happy", "sad", "angry", "disgusted", "fearful"),
-    "mini": ("neutral", "happy", "sad"),  # corpora.mini_moods: neutral + EMOTIONAL
+    "mini": ("neutral", "happy", "sad"),  # corpora.mini.moods: neutral + EMOTIONAL
 }
 #: File names: per data dir, beside the data dirs, and the recogniser's labels in a dump dir.
 LABEL_FILE = "emotion"
@@ -41,7 +43,6 @@ CLASSES_FILE = "emotion_classes"
 
 def write_classes_file(output_dir: str | os.PathLike, corpus: str) -> Path | None:
     """Write ``output_dir/emotion_classes`` for a labelled corpus (None for the others)."""
-    from espnet_cause.io.atomic import atomic_write
 
     if corpus not in CORPUS_CLASSES:
         return None
@@ -92,7 +93,6 @@ def write_emotion_labels(
         CauseError: naming the file and line of an unknown or unexpected label, or an utterance
             of the dump dir without a label.
     """
-    from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
     data_dir, dump_dir = Path(data_dir), Path(dump_dir)
     source = data_dir / LABEL_FILE

@@ -1,7 +1,7 @@
 """Recipe stage 2: AU labels and 16 kHz audio for every utterance of a Kaldi data dir.
 
 Per utterance (:func:`espnet_cause.extract.utterance.label_utterance`, run through the batch
-runner :mod:`espnet_cause.batch`,
+runner :mod:`espnet_cause.jobs.batch`,
 so it runs on a Dask cluster when configured, resumes after a crash and starts over when a setting
 changes):
 
@@ -44,11 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
+from espnet_cause.face.landmarker import close_all
+from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 from espnet_cause.io.datadir import (
     read_kaldi_map,
     validate_data_dir,
@@ -56,7 +59,8 @@ from espnet_cause.io.datadir import (
     write_utt2spk_spk2utt,
 )
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, fill_gaps
-from espnet_cause.parallel import load_parallel_config
+from espnet_cause.jobs.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
+from espnet_cause.jobs.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +85,6 @@ KEEP, DROP, SKIP = "keep", "drop", "skip"
 
 def _write_blendshape_labels(output_dir: Path, au_files: dict[str, Path]) -> None:
     """``blendshapes.scp`` for every kept utterance, ``head_pose.scp`` for the tracked ones."""
-    from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
-    from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 
     with AUArkWriter(
         output_dir / "blendshapes.ark", output_dir / "blendshapes.scp", num_columns=NUM_BLENDSHAPES
@@ -146,8 +148,6 @@ def make_au_labels(
     utts, maps = _read_data_dir(data_dir, au_extractor)
     face_landmarker = None
     if au_extractor == "mediapipe" and maps["video.scp"]:
-        from espnet_cause.face.model_file import resolve_face_landmarker
-
         face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
     settings = {
         "extractor": au_extractor,
@@ -263,8 +263,6 @@ def _label_all(
             )
         )
     if tracked:
-        from espnet_cause.face.landmarker import close_all
-
         records.update(
             run_batch(
                 tracked,

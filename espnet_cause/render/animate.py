@@ -3,9 +3,9 @@
 :class:`PhotoAnimator` reads the photo, its face and that face's own AUs once
 (:func:`~espnet_cause.render.photo.read_face_photo`) and loads the renderer once (GANimation or the
 training-free warp), then turns any number of AU sequences into videos; a video has one frame per
-AU frame of the speech (:func:`~espnet_cause.io.timegrid.num_frames_for_samples`, as ``infer``). :func:`animate_set`
-renders every utterance of a ``wav.scp`` with AUs predicted from its speech, through the batch
-runner (:mod:`espnet_cause.batch`: resumable, ``render_report.tsv``).
+AU frame of the speech (:func:`~espnet_cause.io.timegrid.num_frames_for_samples`, as ``infer``).
+:func:`animate_set` renders every utterance of a ``wav.scp`` with AUs predicted from its speech,
+through the batch runner (:mod:`espnet_cause.jobs.batch`: resumable, ``render_report.tsv``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.face.landmarker import close_all
+from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
+from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.au_files import align_aus
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.io.timegrid import num_frames_for_samples
+from espnet_cause.jobs.batch import finish, output_lock, run_batch
+from espnet_cause.render.panel import SidePanel
 from espnet_cause.render.photo import read_face_photo
 from espnet_cause.render.warp import FPS_RANGE, WarpRenderer, check_range
 
@@ -93,8 +101,6 @@ class PhotoAnimator:
             )
         self.ganimation = None
         if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
-            from espnet_cause.ganimation.renderer import load_ganimation  # torch
-
             self.ganimation = load_ganimation(ganimation_model, device)
         #: The photo, its face and the face's own AUs, read once.
         self.photo = read_face_photo(
@@ -109,15 +115,11 @@ class PhotoAnimator:
     ) -> Iterator[np.ndarray]:
         """(T, 17) AUs at :attr:`fps` -> T frames, (H, W, 3) uint8 RGB (wider with the panel)."""
         if self.ganimation is not None:
-            from espnet_cause.ganimation.renderer import ganimation_frames  # torch
-
             frames = ganimation_frames(self.ganimation, self.image, self.face, aus, self.batch_size)
         else:
             frames = self.warp.frames(aus)
         if not self.side_by_side:
             return frames
-        from espnet_cause.render.panel import SidePanel
-
         height = self.image.shape[0] + self.image.shape[0] % 2
         panel = SidePanel(aus, height, audio=speech, sample_rate=sample_rate, fps=self.fps)
         return (
@@ -144,8 +146,6 @@ class PhotoAnimator:
             The number of frames written.
         """
         from tqdm import tqdm
-
-        from espnet_cause.render.mp4 import write_mp4
 
         if speech is not None:
             num_frames = num_frames_for_samples(len(speech), sample_rate, self.fps)
@@ -177,8 +177,6 @@ def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> n
 
 def setup_animation(cause_model: str, **animator_options) -> dict:
     """Per-worker environment of :func:`animate_item`: the animator and the CAUSE model."""
-    from espnet_cause.inference import Speech2AU
-
     return {
         "animator": PhotoAnimator(**animator_options),
         "speech2au": Speech2AU(model=cause_model),
@@ -187,8 +185,6 @@ def setup_animation(cause_model: str, **animator_options) -> dict:
 
 def animate_item(key: str, payload: dict, *, animator: PhotoAnimator, speech2au) -> dict:
     """One utterance: its speech drives the photo -> ``payload['output']`` (runs on workers)."""
-    from espnet_cause.io.audio import load_speech
-
     speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech_aus(speech2au, speech, rate, animator.fps)
     frames = animator.write(payload["output"], aus, speech, rate, source=f"AUs of {key}")
@@ -209,15 +205,12 @@ def animate_set(
         wav_scp: ``<utt> <wav.scp value>`` lines.
         output_dir: Where the videos and the report go.
         cause_model: The CAUSE ``model.zip`` that predicts the AUs from each speech.
-        parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`.
+        parallel_config: From :func:`espnet_cause.jobs.parallel.load_parallel_config`.
         **animator_options: :class:`PhotoAnimator` arguments (``image`` first of all).
 
     Raises:
         CauseError: when no utterance could be rendered (the report says why).
     """
-    from espnet_cause.batch import finish, output_lock, run_batch
-    from espnet_cause.face.landmarker import close_all
-    from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
     wavs = read_kaldi_map(wav_scp, check_sorted=False)

@@ -46,6 +46,10 @@ from starlette.websockets import WebSocket
 from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.au import AU_FACS_NAMES, AU_NAMES
 from espnet_cause.errors import CauseError
+from espnet_cause.io.mp4 import write_mp4
+from espnet_cause.io.openface import openface_csv_text
+from espnet_cause.io.track import AUTrack
+from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.serve import limits, protocol
 from espnet_cause.serve.page_model import ort_files, page_model_files
 from espnet_cause.serve.photos import (
@@ -102,7 +106,7 @@ class Service:
     """The state every route shares (model, photos, stream slots) and one method per route.
 
     Args:
-        speech2au: A :class:`~espnet_cause.inference.Speech2AU` whose model streams (causal).
+        speech2au: A :class:`~espnet_cause.inference.speech2au.Speech2AU` whose model streams (causal).
         face_landmarker_path: MediaPipe ``face_landmarker.task``; None disables ``/image``,
             ``/render`` and live rendering (they answer 503).
         image: A default face photo for live rendering (needs ``face_landmarker_path``).
@@ -248,9 +252,6 @@ class Service:
         aus, arkit = au_and_arkit(values, self.target)
         fps = self.speech2au.au_fps
         if fmt == "csv":
-            from espnet_cause.io.openface import openface_csv_text
-            from espnet_cause.io.track import AUTrack
-
             track = AUTrack.from_array(aus, fps, source="audio")
             return PlainTextResponse(openface_csv_text(track), media_type="text/csv")
         return JSONResponse(
@@ -266,8 +267,6 @@ class Service:
 
     def render_mp4(self, image_data: bytes, audio_data: bytes) -> bytes:
         """The ``render`` CLI's warp rendering of one upload pair, as mp4 bytes."""
-        from espnet_cause.render.mp4 import write_mp4
-        from espnet_cause.render.warp import WarpRenderer
 
         photo_image = fit(decode_upload(image_data), RENDER_MAX_SIDE)
         face = self.finder.find(photo_image, "image")

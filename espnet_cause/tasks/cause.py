@@ -31,6 +31,7 @@ from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import int_or_none, str_or_none
 
 from espnet_cause.errors import CauseError
+from espnet_cause.models.augment import SpeechAugmenter
 from espnet_cause.models.encoders.abs_encoder import AbsCAUSEEncoder
 from espnet_cause.models.encoders.cnn import CNNEncoder, DilatedCNNEncoder
 from espnet_cause.models.encoders.conformer import ConformerCAUSEEncoder
@@ -115,7 +116,7 @@ class CAUSETask(AbsTask):
             "--augment_conf",
             action=NestedDictAction,
             default=None,
-            help="Keyword arguments of espnet_cause.augment.SpeechAugmenter: acoustic augmentation "
+            help="Keyword arguments of espnet_cause.models.augment.SpeechAugmenter: acoustic augmentation "
             "of the training speech (None: no augmentation; {} for the defaults)",
         )
 
@@ -141,7 +142,6 @@ class CAUSETask(AbsTask):
         conf = getattr(args, "augment_conf", None)
         if not train or conf is None:
             return None
-        from espnet_cause.augment import SpeechAugmenter
 
         fs = int((args.frontend_conf or {}).get("fs", 16000))
         au_fps = float((args.model_conf or {}).get("au_fps", 25.0))

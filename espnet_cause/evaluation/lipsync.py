@@ -6,7 +6,7 @@ The check behind ``python -m espnet_cause.bin.check_lipsync``. For a clip of a p
    resampled to the model's AU rate (frames without a face are left out).
 2. **Model**: the AUs a CAUSE model predicts from the clip's soundtrack.
 3. **Loudness baseline**: the speech's loudness envelope (praat-parselmouth intensity relative to
-   the peak, :func:`espnet_cause.corpora.mini_au.loudness_track`) used as the prediction of
+   the peak, :func:`espnet_cause.io.loudness.loudness_track`) used as the prediction of
    *every* AU. A model that has learned lips and jaw must beat it on the mouth.
 
 Scores per AU and for the **mouth** (AU25 + AU26, lips part + jaw drop): Pearson r at the best
@@ -24,6 +24,10 @@ import math
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.loudness import loudness_track
+from espnet_cause.io.video import read_audio_track
 
 #: The AUs summed into the mouth opening score.
 MOUTH_AUS = ("AU25", "AU26")
@@ -185,7 +189,7 @@ def check_clip(
     Args:
         name: Clip name for the report.
         path: The clip (video with an audio track).
-        speech2au: A :class:`espnet_cause.inference.Speech2AU`.
+        speech2au: A :class:`espnet_cause.inference.speech2au.Speech2AU`.
         extractor: A :class:`espnet_cause.extract.mediapipe.MediaPipeAUExtractor`.
         max_lag_s: Lag search range, seconds either way.
 
@@ -195,9 +199,6 @@ def check_clip(
     Raises:
         CauseError: naming the clip if it has no audio, no face, or cannot be read.
     """
-    from espnet_cause.corpora.mini_au import loudness_track
-    from espnet_cause.errors import CauseError
-    from espnet_cause.io.video import read_audio_track
 
     speech = read_audio_track(path, sample_rate=speech2au.fs)
     model_aus = speech2au(speech, speech2au.fs, name=str(path))
@@ -218,8 +219,6 @@ def plot_clip(path, scores: ClipScores, tracks: ClipTracks) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from espnet_cause.io.atomic import atomic_write
 
     def z(x):
         x = np.asarray(x, np.float64)

@@ -1,7 +1,7 @@
 """Speech -> AU intensity sequence with a trained CAUSE model, from Python.
 
 Example:
-    >>> from espnet_cause.inference import Speech2AU
+    >>> from espnet_cause import Speech2AU
     >>> s2au = Speech2AU("exp/cause_cnn/model.zip")   # or Speech2AU() for the built-in model
     >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
     >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
@@ -29,9 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
+from espnet_cause.assets import cause_model
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.model_zip import unpack_model
+from espnet_cause.inference.onnx.runtime import OnnxCAUSE, has_graph
+from espnet_cause.inference.windows import needs_windows, windowed_inference
 from espnet_cause.io import timegrid
+from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
 from espnet_cause.models.weights import load_state_dict, remove_weight_norm
+from espnet_cause.targets import get_target
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +90,6 @@ def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
         return "onnx"
     import importlib.util
 
-    from espnet_cause.onnx.runtime import has_graph
-
     if is_path and cpu and has_graph(model) and importlib.util.find_spec("onnxruntime"):
         return "onnx"
     return "torch"
@@ -102,7 +107,7 @@ class Speech2AU:
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
         num_threads: Torch intra-op threads on CPU (None: leave torch's setting).
         optimize: Fold weight normalisation into the weights (identical outputs, faster).
-        cache_dir: Where zips are unpacked (default :func:`espnet_cause.model_zip.default_cache_dir`).
+        cache_dir: Where zips are unpacked (default :func:`espnet_cause.inference.model_zip.default_cache_dir`).
         backend: ``torch``, ``onnx`` (a zip with an ONNX graph, CPU) or ``auto`` (``onnx`` when
             possible). See :func:`choose_backend`.
     """
@@ -119,13 +124,9 @@ class Speech2AU:
         backend: str = "auto",
     ) -> None:
         if model is None and train_config is None and model_file is None:
-            from espnet_cause.assets import cause_model
-
             model = cause_model()
         self.backend = choose_backend(backend, model, device)
         if self.backend == "onnx":
-            from espnet_cause.onnx.runtime import OnnxCAUSE
-
             self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
             self.model = None
             self.device = "cpu"
@@ -147,8 +148,6 @@ class Speech2AU:
             net = copy.deepcopy(model) if optimize else model
         else:
             if model is not None:
-                from espnet_cause.model_zip import unpack_model
-
                 self.source = str(model)
                 train_config, model_file = unpack_model(model, cache_dir=cache_dir)
             if train_config is None or model_file is None:
@@ -175,7 +174,6 @@ class Speech2AU:
         self._set_target(getattr(net, "target", "au"))
 
     def _set_target(self, name: str) -> None:
-        from espnet_cause.targets import get_target
 
         #: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
         self.target = get_target(name).name
@@ -197,6 +195,7 @@ class Speech2AU:
             device: Torch device.
             source: What errors name (the packed zip the files came from); default the files.
         """
+        # torch + espnet2: only the torch backend and training load them
         from espnet_cause.tasks.cause import CAUSETask
 
         for path, what in ((train_config, "training config"), (model_file, "model file")):
@@ -229,7 +228,6 @@ class Speech2AU:
         Raises:
             CauseError: naming ``name`` for unusable audio.
         """
-        from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
 
         speech = mix_down(pcm_to_float(speech), name)
         if fs <= 0:
@@ -252,10 +250,9 @@ class Speech2AU:
         Returns:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
             ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model). Audio longer than
-            :data:`espnet_cause.windows.WINDOW_SECONDS` (plus context) is inferred in
-            overlapping windows, in bounded memory (see :mod:`espnet_cause.windows`).
+            :data:`espnet_cause.inference.windows.WINDOW_SECONDS` (plus context) is inferred in
+            overlapping windows, in bounded memory (see :mod:`espnet_cause.inference.windows`).
         """
-        from espnet_cause.windows import needs_windows, windowed_inference
 
         wav = self.prepare(speech, fs, name)
         if not needs_windows(len(wav), self.fs):
@@ -273,7 +270,7 @@ class Speech2AU:
 
         Returns:
             (ceil(N / fs * au_fps), D) float32. :meth:`__call__` uses this on windows of long
-            audio (:mod:`espnet_cause.windows`).
+            audio (:mod:`espnet_cause.inference.windows`).
         """
         if self.onnx is not None:
             return self.onnx(wav)
@@ -293,7 +290,6 @@ class Speech2AU:
         model's output is returned as it is. For consumers of AUs (rendering, TTS features)."""
         if self.target == "au":
             return values
-        from espnet_cause.arkit import blendshapes_to_aus
 
         return blendshapes_to_aus(values, self.names)
 
@@ -304,7 +300,6 @@ class Speech2AU:
         blendshape streams are reordered to :data:`espnet_cause.arkit.ARKIT_NAMES` (``tongueOut``
         0).
         """
-        from espnet_cause.arkit import arkit_frames
 
         return arkit_frames(values)
 
@@ -340,19 +335,21 @@ class Speech2AU:
         """Look-ahead of :meth:`streamer` in seconds (either backend)."""
         if self.onnx is not None:
             return self.onnx.algorithmic_latency
+        # torch + espnet2: the ONNX backend returned above
         from espnet_cause.models.streaming import algorithmic_latency
 
         return algorithmic_latency(self.model)
 
     def streamer(self):
         """A stream on this model: :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`
-        (torch; returns tensors) or :class:`~espnet_cause.onnx.runtime.OnnxStreamingSpeech2AU`
+        (torch; returns tensors) or :class:`~espnet_cause.inference.onnx.runtime.OnnxStreamingSpeech2AU`
         (onnx; returns arrays), with the same ``accept(chunk)``/``finish()``/``reset()``.
 
         Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.
         """
         if self.onnx is not None:
             return self.onnx.streamer()
+        # torch + espnet2: the ONNX backend returned above
         from espnet_cause.models.streaming import StreamingSpeech2AU
 
         return StreamingSpeech2AU(self.model)
