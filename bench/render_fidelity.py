@@ -4,8 +4,9 @@ Drives one AU at a time (0 -> 4 -> 0 over a second, the 17 AUs in turn) plus a m
 the photo with the warp renderer (and GANimation when ``--ganimation_model`` is given), reads the
 AUs back off the frames with the built-in MediaPipe tracker (in memory) and prints per-AU Pearson
 r, the mean over the AUs the tracker can read (and why the others cannot), the identity drift and
-the face detail (the sweep rendered again with the idle head motion, ``--head_motion``; the variance
-of the Laplacian over the face box over the photo's; see :mod:`espnet_cause.render.fidelity`).
+the face detail (the variance of the Laplacian over the face box over the photo's, on frames with
+the idle head motion, ``--head_motion``: the photo's own AUs, and the sweep; see
+:mod:`espnet_cause.render.fidelity`).
 Targets (issues 15, 28): warp mean r >= 0.7 over the readable AUs, r >= 0.3 for at least 12 AUs,
 face detail >= 0.9 of the photo's.
 
@@ -89,6 +90,7 @@ def main() -> None:
                     seconds_per_au=args.seconds_per_au,
                     mixed_seconds=args.mixed_seconds,
                     moving_render=None if moving is None else moving.frames,
+                    photo_aus=photo.aus,
                 )
                 line = {
                     "bench": "render_fidelity",
@@ -98,6 +100,7 @@ def main() -> None:
                     "mean_r": result["sweep"]["mean_r"],
                     "num_r_ge_0.3": result["sweep"]["num_r_good"],
                     "detail_mean": (result["detail"] or {}).get("mean"),
+                    "detail_sweep_mean": (result["detail_sweep"] or {}).get("mean"),
                     **result,
                     "seconds": round(time.perf_counter() - start, 1),
                     "targets": TARGETS,

@@ -18,7 +18,9 @@ face region's box).
 
 Face detail: the variance of the Laplacian of the grey image over the face's landmark box, in each
 frame over the photo's (:func:`detail_ratio`; 1 = as sharp as the photo, a blurred face falls below
-it). Measured on frames rendered with the idle head motion (every face pixel then moves).
+it), on frames rendered with the idle head motion (every face pixel then moves): with the photo's own
+AUs (only the head moves: the resampling's loss alone) and during the sweep (``detail_sweep``: the
+AUs change the content too, closed eyes and an open mouth have other edges).
 """
 
 from __future__ import annotations
@@ -296,6 +298,7 @@ def measure_fidelity(
     fps: float = FPS,
     seed: int = 0,
     moving_render: RenderFn | None = None,
+    photo_aus: np.ndarray | None = None,
 ) -> dict:
     """The closed-loop benchmark for one photo and one renderer.
 
@@ -310,12 +313,14 @@ def measure_fidelity(
         mixed_seconds: Duration of the mixed track (0: none).
         fps: Frame rate of the tracks.
         seed: Seed of the mixed track.
-        moving_render: The renderer with idle head motion: the sweep rendered by it gives the
-            face detail (:func:`detail_ratio`; None: not measured).
+        moving_render: The renderer with idle head motion: the photo's own AUs (``photo_aus``,
+            as long as the sweep) and the sweep rendered by it give the face detail
+            (:func:`detail_ratio`; None: not measured).
+        photo_aus: (17,) the AUs that leave the photo as it is (the renderer's photo AUs).
 
     Returns:
         ``{"sweep": au_fidelity(...), "mixed": au_fidelity(...) or None,
-        "drift": {...}, "detail": detail_ratio(...) or None,
+        "drift": {...}, "detail": detail_ratio(...) or None, "detail_sweep": ...,
         "photo_aus": {AU: intensity the tracker reads on the photo}, "frames": n}``
         (sweep AUs not in ``aus`` are "not driven").
     """
@@ -331,9 +336,12 @@ def measure_fidelity(
         result["mixed"] = au_fidelity(mixed, read)
         frames += len(mixed)
     result["drift"] = drift.report()
-    result["detail"] = None
+    result["detail"] = result["detail_sweep"] = None
     if moving_render is not None:
-        result["detail"] = detail_ratio(moving_render(sweep), image, face)
+        own = np.zeros(NUM_AUS, np.float32) if photo_aus is None else photo_aus
+        still = np.repeat(np.asarray(own, np.float32)[None], len(sweep), axis=0)
+        result["detail"] = detail_ratio(moving_render(still), image, face)
+        result["detail_sweep"] = detail_ratio(moving_render(sweep), image, face)
     result["photo_aus"] = {
         name: (None if not np.isfinite(v) else round(float(v), 3))
         for name, v in zip(AU_NAMES, photo, strict=True)

@@ -269,7 +269,9 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU23", lips, -s * LIP_TIGHTEN_IN * c, thin)
     for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
         m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
-    m.anchor("AU23", NOSE)  # the lips' red narrows under a still nose (it was dragged down)
+    # the lips move under a still nose (AU23 and AU15 dragged the nose wings down)
+    m.anchor("AU23", NOSE)
+    m.anchor("AU15", NOSE)
 
     # Chin raiser (AU17, mentalis): the chin boss and the lower lip are pushed up, most just under
     # the lip; the jaw's outline (bone) stays nearly where it is.
