@@ -42,6 +42,19 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max_length_diff", type=float, default=DEFAULT_MAX_LENGTH_DIFF)
     parser.add_argument("--max_missing_fraction", type=float, default=DEFAULT_MAX_MISSING_FRACTION)
     parser.add_argument("--max_fail_fraction", type=float, default=DEFAULT_MAX_FAIL_FRACTION)
+    parser.add_argument(
+        "--au_weights",
+        default=None,
+        help="per-AU loss weights for every utterance (YAML table or AU01=0,AU45=0): written as "
+        "au_weight.scp, times the data dir's own au_weight.scp if it has one",
+    )
+    parser.add_argument(
+        "--mask_outside_speech",
+        type=float,
+        default=None,
+        help="per-frame weights: 0 on frames more than this many seconds before the first speech "
+        "frame or after the last",
+    )
     return parser
 
 
@@ -65,6 +78,8 @@ def main(cmd=None) -> None:
         max_missing_fraction=args.max_missing_fraction,
         max_fail_fraction=args.max_fail_fraction,
         parallel_config=args.parallel_config,
+        au_weights=args.au_weights,
+        mask_outside_speech=args.mask_outside_speech,
     )
 
 

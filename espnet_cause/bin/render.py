@@ -16,7 +16,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from espnet_cause.assets import cause_model
+from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -146,8 +146,8 @@ def _check_args(args) -> None:
             raise CauseError(
                 "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
-    if args.au is None and args.model is None:  # the built-in model
-        args.model = str(cause_model())
+    if args.au is None:  # a path, a built-in name, or None: the default built-in model
+        args.model = str(resolve_model(args.model))
     check_range("--fps", args.fps, FPS_RANGE, "use --fps 25")
     check_range("--gain", args.gain, GAIN_RANGE, "1 renders the AUs as given")
     check_range("--head_motion", args.head_motion, HEAD_MOTION_RANGE, "1 is the default")

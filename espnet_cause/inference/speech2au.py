@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
-from espnet_cause.assets import cause_model
+from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.model_zip import unpack_model
 from espnet_cause.inference.onnx.runtime import OnnxCAUSE, has_graph
@@ -62,6 +62,11 @@ def _supports_fast_path(net) -> bool:
         and (net.normalize is None or type(net.normalize) is GlobalMVN)
         and all(hasattr(net, a) for a in ("to_au_rate", "run_encoder", "num_frames", "denormalize"))
     )
+
+
+def _is_module(model) -> bool:
+    """True for a model object (not None, a path or a built-in name)."""
+    return model is not None and not isinstance(model, str | os.PathLike)
 
 
 def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
@@ -99,9 +104,10 @@ class Speech2AU:
     """A trained CAUSE model ready for inference.
 
     Args:
-        model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
-            build from ``train_config`` and ``model_file``, or, without those either, to use
-            the built-in model (:func:`espnet_cause.assets.cause_model`).
+        model: A packed ``model.zip`` path, a built-in model's name
+            (:data:`espnet_cause.assets.BUILTIN_MODELS`: ``builtin``, ``builtin_live``), or an
+            already built ``ESPnetCAUSEModel``; None to build from ``train_config`` and
+            ``model_file``, or, without those either, to use the default built-in model.
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
@@ -123,8 +129,8 @@ class Speech2AU:
         cache_dir: str | os.PathLike | None = None,
         backend: str = "auto",
     ) -> None:
-        if model is None and train_config is None and model_file is None:
-            model = cause_model()
+        if train_config is None and model_file is None and not _is_module(model):
+            model = resolve_model(model)  # None: the default built-in; a name: that built-in
         self.backend = choose_backend(backend, model, device)
         if self.backend == "onnx":
             self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
@@ -181,9 +187,10 @@ class Speech2AU:
         self.names = get_target(self.target).names
 
     @classmethod
-    def builtin(cls, **kwargs) -> Speech2AU:
-        """The built-in model (same as ``Speech2AU()``); ``kwargs`` as the constructor's."""
-        return cls(None, **kwargs)
+    def builtin(cls, streaming: bool = False, **kwargs) -> Speech2AU:
+        """A built-in model: the offline one (same as ``Speech2AU()``), or with ``streaming`` the
+        live one (causal, small look-ahead); ``kwargs`` as the constructor's."""
+        return cls(LIVE_MODEL if streaming else DEFAULT_MODEL, **kwargs)
 
     @staticmethod
     def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):

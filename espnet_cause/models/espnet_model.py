@@ -19,7 +19,8 @@ from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.train.abs_espnet_model import AbsESPnetModel
 from torch import nn
 
-from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.arkit import au_weights_to_blendshapes
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.losses.regression import (
     CCCLoss,
@@ -85,6 +86,16 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         loss_au_weights: Weights of some outputs in every loss, by column name (e.g.
             ``{AU25: 3.0, AU26: 3.0}``; the others weigh 1), rescaled to mean 1 over the
             outputs so the loss keeps its scale; None (default): all equal.
+
+    Per-utterance weights: :meth:`forward` takes an optional ``au_weight`` (B, D) batch (the
+    data name ``au_weight``, a Kaldi ``au_weight.scp`` of ``.npy`` vectors, see
+    :mod:`espnet_cause.io.au_weight`): each utterance's weight of each output in every loss (0:
+    this output does not teach for this utterance, e.g. a tracker's unreliable AU), or a
+    (B, T, D) batch of per-frame weights ((T, D) matrices, e.g. 0 on a real speaker's frames
+    long before the speech starts). They
+    multiply ``loss_au_weights``; losses are normalised by the total weight. A (17,) AU vector
+    also weighs a ``target: arkit`` model (through
+    :func:`espnet_cause.arkit.au_weights_to_blendshapes`).
     """
 
     def __init__(
@@ -217,6 +228,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         speech_lengths: torch.Tensor,
         au: torch.Tensor,
         au_lengths: torch.Tensor,
+        au_weight: torch.Tensor | None = None,
         **kwargs,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """Loss, stats and weight for the ESPnet trainer.
@@ -226,6 +238,9 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             speech_lengths: (B,) sample counts.
             au: (B, T, D) targets on their scale (17 AUs 0-5, or 51 blendshapes 0-1).
             au_lengths: (B,) AU frames.
+            au_weight: (B, D) / (B, 17) per-utterance or (B, T, D) / (B, T, 17) per-frame
+                output weights (class docstring), or None (all 1). ``pcc`` leaves out what
+                weighs 0.
 
         Returns:
             The loss, stats (``loss``, ``mse``, ``l1``, ``ccc``, ``pcc``: mean over AUs of the
@@ -238,17 +253,47 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         if self.au_normalize is not None:
             target, _ = self.au_normalize(target, au_lengths)
         mask = length_mask(au_lengths, au.size(1))
+        utt_weights = self.utterance_weights(au_weight, pred)
         weights = self.loss_au_weights if self.loss_au_weights.numel() else None
+        if utt_weights is not None:
+            weights = utt_weights if weights is None else utt_weights * weights
         values = {name: fn(pred, target, mask, weights) for name, fn in self.losses.items()}
         loss = sum(w * values[name] for name, w in self.loss_weights.items() if w > 0)
         # correlation is invariant to the per-AU affine normalisation: no need to map back
-        pcc = masked_pearson(pred.detach(), au, mask)
+        pcc = masked_pearson(pred.detach(), au, mask, utt_weights)
         pcc_mean = pcc.nanmean() if not torch.isnan(pcc).all() else pcc.new_zeros(())
         stats = {name: v.detach() for name, v in values.items()}
         stats["loss"] = loss.detach()
         stats["pcc"] = pcc_mean
         loss, stats, weight = force_gatherable((loss, stats, speech.size(0)), loss.device)
         return loss, stats, weight
+
+    def utterance_weights(
+        self, au_weight: torch.Tensor | None, pred: torch.Tensor
+    ) -> torch.Tensor | None:
+        """(B, D) per-utterance or (B, T, D) per-frame output weights from an ``au_weight``
+        batch, or None.
+
+        Raises:
+            ValueError: for a vector that is neither (D,) nor a (17,) AU vector of an
+                ``arkit`` model, or a negative weight.
+        """
+        if au_weight is None:
+            return None
+        w = au_weight.to(pred.dtype)
+        if w.dim() == 1:
+            w = w[:, None]
+        if w.size(-1) != self.num_aus:
+            if self.target == "arkit" and w.size(-1) == NUM_AUS:
+                w = torch.from_numpy(au_weights_to_blendshapes(w.cpu().numpy())).to(pred)
+            else:
+                raise ValueError(
+                    f"au_weight vectors have {w.size(-1)} values; this model has {self.num_aus} "
+                    "outputs (or 17 AU weights for an arkit model)"
+                )
+        if bool((w < 0).any()):
+            raise ValueError("au_weight values must be >= 0")
+        return w
 
     def collect_feats(
         self,

@@ -3,8 +3,8 @@
 :func:`read_face_photo` decodes the photo (its size is checked from the header first, against
 :data:`MAX_IMAGE_PIXELS`), runs the MediaPipe face landmarker once with blendshapes and keeps, for
 the face asked for, its 478 landmarks and the AUs the built-in tracker reads on it (the same
-blendshape table as :class:`~espnet_cause.extract.mediapipe.MediaPipeAUExtractor`; on a still
-photo the tracker's VIDEO-mode read and this IMAGE-mode read give the same numbers). A photo
+blendshape table and AU25 lip-gap rule as :class:`~espnet_cause.extract.mediapipe.MediaPipeAUExtractor`;
+on a still photo the tracker's VIDEO-mode read and this IMAGE-mode read give the same numbers). A photo
 larger than the detector's input (:data:`~espnet_cause.face.landmarker.MAX_DETECT_SIDE`) is
 detected downscaled, then the chosen face is read again on a crop around it at full resolution,
 so a small face in a large group photo keeps its detail and only its own expression is read.
@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from espnet_cause.arkit import blendshapes_to_aus
+from espnet_cause.au import au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.lips import lip_gap, lips_part
 from espnet_cause.face.landmarker import MAX_FACES, Face, FaceLandmarker, pick_face
 from espnet_cause.io.image import check_image_size, load_image, to_rgb
 
@@ -55,10 +57,12 @@ class FacePhoto:
 
 
 def face_aus(face: Face) -> np.ndarray:
-    """(17,) float32 AUs of a face detected with blendshapes (the tracker's table)."""
+    """(17,) float32 AUs of a face detected with blendshapes, read as the tracker reads them
+    (the blendshape table; AU25 from the inner-lip gap, :mod:`espnet_cause.extract.lips`)."""
     if face.blendshapes is None or face.blendshape_names is None:
         raise ValueError("the face was detected without blendshapes")
     aus = blendshapes_to_aus(face.blendshapes[None], face.blendshape_names)[0]
+    aus[au_index("AU25")] = lips_part(lip_gap(face.landmarks))
     return np.clip(np.nan_to_num(aus), 0.0, None).astype(np.float32)
 
 

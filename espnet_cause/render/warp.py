@@ -238,11 +238,13 @@ class WarpRenderer:
             self._landmarker = FaceLandmarker(self.face_landmarker_path, blendshapes=True)
         return self._landmarker
 
-    def frames(self, aus: np.ndarray) -> Iterator[np.ndarray]:
+    def frames(self, aus: np.ndarray, pose: np.ndarray | None = None) -> Iterator[np.ndarray]:
         """Frames of the prepared photo moved by each AU row (with the idle motion).
 
         Args:
             aus: (T, 17) AU intensities on the 0-5 scale, OpenFace order.
+            pose: (T, 3) head pose per frame (roll in radians, x and y shift in eye distances),
+                e.g. driven by the speech; None: the seeded idle motion.
 
         Yields:
             T frames, each (H, W, 3) uint8 RGB.
@@ -255,10 +257,15 @@ class WarpRenderer:
         aus = np.nan_to_num(aus, nan=0.0) * self.gain
         if self.blink_rate > 0:
             aus = add_blinks(aus, self.fps, self.blink_rate, self.seed)
-        head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
+        if pose is None:
+            head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
+        else:
+            head = np.asarray(pose, np.float32)[: len(aus)]
+            if head.shape != (len(aus), 3):
+                raise CauseError(f"pose has shape {head.shape}, expected ({len(aus)}, 3)")
         prepared = self._prepared
-        for row, pose in zip(aus, head, strict=True):
-            yield prepared.frame(row, pose)
+        for row, frame_pose in zip(aus, head, strict=True):
+            yield prepared.frame(row, frame_pose)
 
     def frame(self, au_row: np.ndarray) -> np.ndarray:
         """One frame of the prepared photo for a (17,) AU row (times the gain; no idle motion)."""
@@ -267,13 +274,18 @@ class WarpRenderer:
         row = np.nan_to_num(np.asarray(au_row, np.float32).reshape(NUM_AUS), nan=0.0)
         return self._prepared.frame(row * self.gain)
 
-    def render(self, image: np.ndarray, aus: np.ndarray) -> Iterator[np.ndarray]:
+    def render(
+        self, image: np.ndarray, aus: np.ndarray, pose: np.ndarray | None = None
+    ) -> Iterator[np.ndarray]:
         """Frames of ``image`` moved by each AU row: :meth:`frames`, preparing the photo first
         when it is not the one prepared.
 
         Args:
             image: (H, W, 3) uint8 RGB photo (gray/RGBA are converted).
             aus: (T, 17) AU intensities on the 0-5 scale, OpenFace order.
+            pose: (T, 3) head roll (radians) and x/y shift (eye distances) per frame, e.g. the
+                speech's head motion (:func:`espnet_cause.avatar.head.warp_pose`); None: the idle
+                random walk at :attr:`head_motion`.
 
         Yields:
             T frames, each (H, W, 3) uint8 RGB.
@@ -282,7 +294,7 @@ class WarpRenderer:
             image = to_rgb(image)
             if self._prepared is None or self._cache_key != _image_key(image):
                 self.prepare(image)
-        return self.frames(aus)
+        return self.frames(aus, pose)
 
     def close(self) -> None:
         """Release the face landmarker (if one was loaded)."""

@@ -153,7 +153,8 @@ class CAUSETask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
-        return ("au",) if inference else ()
+        # au_weight: per-utterance loss weights of the outputs (au_weight.scp, npy vectors)
+        return ("au",) if inference else ("au_weight",)
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetCAUSEModel:

@@ -162,3 +162,44 @@ def test_loss_au_weights_weigh_the_named_outputs(tmp_path):
         model(tmp_path, loss_au_weights={"AU99": 2.0})
     with pytest.raises(ValueError, match="must be > 0"):
         model(tmp_path, loss_au_weights={"AU25": 0.0})
+
+
+def test_au_weight_batch_masks_outputs_per_utterance(tmp_path):
+    """An utterance's au_weight 0 on an AU: its label there does not change loss or gradient."""
+    from espnet_cause.au import AU_NAMES
+
+    torch.manual_seed(0)
+    m = model(tmp_path).eval()  # no dropout: two calls compare
+    speech, lengths = torch.randn(2, 16000) * 0.1, torch.tensor([16000, 16000])
+    au, au_lengths = torch.rand(2, 25, NUM_AUS) * 5, torch.tensor([25, 25])
+    w = torch.ones(2, NUM_AUS)
+    w[1, AU_NAMES.index("AU45")] = 0.0  # utterance 1's blinks do not teach
+    other = au.clone()
+    other[1, :, AU_NAMES.index("AU45")] = 5.0 - other[1, :, AU_NAMES.index("AU45")]
+    loss, stats, _ = m(speech, lengths, au, au_lengths, au_weight=w)
+    loss2, stats2, _ = m(speech, lengths, other, au_lengths, au_weight=w)
+    assert float(loss) == pytest.approx(float(loss2), rel=1e-6)
+    assert float(stats["pcc"]) == pytest.approx(float(stats2["pcc"]), rel=1e-6)
+    assert float(m(speech, lengths, other, au_lengths)[0]) != pytest.approx(float(loss), rel=1e-6)
+    with pytest.raises(ValueError, match="au_weight vectors have 5 values"):
+        m(speech, lengths, au, au_lengths, au_weight=torch.ones(2, 5))
+    with pytest.raises(ValueError, match=">= 0"):
+        m(speech, lengths, au, au_lengths, au_weight=-w)
+
+
+def test_au_weight_of_17_aus_weighs_an_arkit_model(tmp_path):
+    from espnet_cause.arkit import BLENDSHAPE_NAMES, NUM_BLENDSHAPES
+    from espnet_cause.au import AU_NAMES
+
+    torch.manual_seed(0)
+    m = model(None, target="arkit").eval()
+    speech, lengths = torch.randn(1, 16000) * 0.1, torch.tensor([16000])
+    bs, bs_lengths = torch.rand(1, 25, NUM_BLENDSHAPES), torch.tensor([25])
+    w = torch.ones(1, NUM_AUS)
+    w[0, AU_NAMES.index("AU45")] = 0.0
+    other = bs.clone()
+    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+        other[..., BLENDSHAPE_NAMES.index(name)] = 1.0
+    a = m(speech, lengths, bs, bs_lengths, au_weight=w)[0]
+    b = m(speech, lengths, other, bs_lengths, au_weight=w)[0]
+    assert float(a) == pytest.approx(float(b), rel=1e-6)

@@ -76,3 +76,45 @@ def test_per_dimension_weights():
     plain = CCCLoss()(pred, target, mask)
     assert CCCLoss()(pred, target, mask, torch.tensor([2.0, 0.5, 0.5])) > plain
     assert CCCLoss()(pred, target, mask, torch.tensor([0.5, 1.25, 1.25])) < plain
+
+
+def test_per_utterance_weights():
+    """(B, D) weights: a 0 drops that utterance's output, all 1 is the plain loss."""
+    pred, target, mask = _batch()
+    ones = torch.ones(2, 3)
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, ones), loss(pred, target, mask))
+    w = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0]])  # utterance 1 does not teach dim 1
+    garbage = target.clone()
+    garbage[1, :, 1] = 50.0
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, w), loss(pred, garbage, mask, w))
+        assert not torch.allclose(loss(pred, target, mask), loss(pred, garbage, mask))
+    # the MSE is normalised by the total weight: the mean over the elements that teach
+    m = mask.unsqueeze(-1) & (w[:, None, :] > 0)
+    expected = ((pred - target) ** 2)[m].mean()
+    assert MaskedMSELoss()(pred, target, mask, w).item() == pytest.approx(expected.item())
+    # Pearson leaves the zero-weighted utterance out of that dimension
+    r = masked_pearson(pred, garbage, mask, w)
+    assert torch.allclose(r, masked_pearson(pred, target, mask, w))
+    with pytest.raises(ValueError, match="expected"):
+        MaskedMSELoss()(pred, target, mask, torch.ones(3, 3))
+
+
+def test_per_frame_weights():
+    """(B, T, D) weights: broadcasting a (B, D) one gives the same loss; zero frames are ignored."""
+    pred, target, mask = _batch()
+    w = torch.tensor([[1.0, 0.5, 1.0], [1.0, 0.0, 2.0]])
+    frames = w[:, None, :].expand(-1, 6, -1).clone()
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, w), loss(pred, target, mask, frames))
+    frames[0, :2] = 0.0  # utterance 0's first two frames do not teach
+    garbage = target.clone()
+    garbage[0, :2] = 40.0
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, frames), loss(pred, garbage, mask, frames))
+    # shorter weights are zero-padded, longer ones cropped to the frames
+    assert torch.allclose(
+        MaskedMSELoss()(pred, target, mask, frames[:, :4]),
+        MaskedMSELoss()(pred, target, mask * torch.arange(6).lt(4), frames),
+    )
