@@ -44,6 +44,7 @@ class Utterance:
         au_csv: OpenFace-style AU CSV, if any.
         text: Transcript, if known.
         emotion: Emotion class (:data:`espnet_cause.emotion.EMOTIONS`), if the corpus labels it.
+        intensity: How strongly the emotion is acted (``normal`` or ``strong``), if labelled.
     """
 
     utt_id: str
@@ -53,6 +54,7 @@ class Utterance:
     au_csv: Path | None = None
     text: str | None = None
     emotion: str | None = None
+    intensity: str | None = None
 
 
 def clean_id(*parts: str) -> str:
@@ -167,6 +169,7 @@ def write_data_dir(directory: Path, utts: Sequence[Utterance]) -> None:
         "au_csv.scp": {u.utt_id: u.au_csv for u in utts if u.au_csv is not None},
         "text": {u.utt_id: u.text for u in utts if u.text},
         "emotion": {u.utt_id: u.emotion for u in utts if u.emotion},
+        "intensity": {u.utt_id: u.intensity for u in utts if u.intensity},
     }
     if optional["text"] and len(optional["text"]) < len(utts):
         logger.warning(
@@ -191,6 +194,7 @@ def write_data_dirs(
     valid_speakers: int | None = None,
     test_speakers: int | None = None,
     seed: int = 0,
+    split: dict[str, list[str]] | None = None,
 ) -> dict[str, int]:
     """Split ``utts`` by speaker and write ``output_dir/{train,valid,test}``.
 
@@ -203,12 +207,13 @@ def write_data_dirs(
         valid_speakers: Speakers held out for valid (default 10%, at least 1).
         test_speakers: Speakers held out for test (default 10%, at least 1).
         seed: Seed of the speaker assignment.
+        split: A fixed assignment (split name -> speaker ids) instead of the hashed one.
 
     Returns:
         Split name -> number of utterances written.
     """
     output_dir = Path(output_dir)
-    by_split = split_speakers(
+    by_split = split or split_speakers(
         (u.speaker for u in utts),
         valid_speakers=valid_speakers,
         test_speakers=test_speakers,

@@ -76,15 +76,19 @@ def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
 def _masked_mean(
     errors: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Mean of (B, T, D) ``errors`` over the frames where the (B, T) ``mask`` is True.
+    """Weighted mean of (B, T, D) ``errors`` over the frames where the (B, T) ``mask`` is True.
 
-    ``weights``: (D,) per-dimension weights (the mean is over dimensions weighted by them,
-    divided by D: weights with mean 1 keep the scale), or None for all 1.
+    ``weights``: (D,) per-dimension weights or (B, D) per-utterance per-dimension weights (0: the
+    element does not count); the mean divides by the summed weights of the valid frames, so
+    (D,) weights with mean 1 give the plain mean over dimensions. None: all 1.
     """
     m = mask.unsqueeze(-1).to(errors.dtype)
-    if weights is not None:
-        errors = errors * weights.to(errors)
-    return (errors * m).sum() / (m.sum() * errors.size(-1)).clamp(min=1.0)
+    if weights is None:
+        return (errors * m).sum() / (m.sum() * errors.size(-1)).clamp(min=1.0)
+    w = weights.to(errors)
+    w = w.view(1, 1, -1) if w.dim() == 1 else w[:, None, :]
+    wm = m * w
+    return (errors * wm).sum() / wm.expand_as(errors).sum().clamp(min=1e-8)
 
 
 class _MaskedFrameLoss(nn.Module):
@@ -106,7 +110,7 @@ class _MaskedFrameLoss(nn.Module):
             pred: (B, T, D) predictions.
             target: (B, T, D) targets.
             mask: (B, T) True on valid frames.
-            weights: (D,) per-dimension weights, or None (all 1).
+            weights: (D,) per-dimension or (B, D) per-utterance weights, or None (all 1).
 
         Returns:
             Scalar loss.
@@ -139,8 +143,11 @@ class CCCLoss(nn.Module):
         weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Loss of (B, T, D) ``pred`` against ``target`` on the (B, T) ``mask``; in [0, 2] when
-        the (D,) ``weights`` (None: all 1) have mean 1."""
+        the (D,) ``weights`` (None: all 1) have mean 1. (B, D) per-utterance weights count as
+        their mean over the batch (CCC is a statistic of the whole batch)."""
         loss = 1.0 - masked_ccc(pred, target, mask)
         if weights is not None:
+            if weights.dim() == 2:
+                weights = weights.mean(0)
             loss = loss * weights.to(loss)
         return loss.mean()

@@ -85,6 +85,10 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         loss_au_weights: Weights of some outputs in every loss, by column name (e.g.
             ``{AU25: 3.0, AU26: 3.0}``; the others weigh 1), rescaled to mean 1 over the
             outputs so the loss keeps its scale; None (default): all equal.
+        emotion_weight: Weight of a multi-task emotion cross-entropy on the encoder's
+            utterance vector (an encoder with ``emotion_logits()``, e.g. ``expressive`` with
+            ``num_emotions``), for batches that bring ``emotion`` data (class index in
+            :data:`espnet_cause.emotion.EMOTIONS`, -1 = unlabelled); 0 (default): off.
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         target: str = "au",
         lookahead_frames: int = 0,
         loss_au_weights: dict[str, float] | None = None,
+        emotion_weight: float = 0.0,
     ) -> None:
         super().__init__()
         if lookahead_frames < 0:
@@ -134,6 +139,11 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             {"mse": MaskedMSELoss(), "l1": MaskedL1Loss(), "ccc": CCCLoss()}
         )
         self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+        if emotion_weight < 0:
+            raise ValueError(f"emotion_weight must be >= 0, got {emotion_weight}")
+        if emotion_weight > 0 and not hasattr(encoder, "emotion_logits"):
+            raise ValueError("emotion_weight > 0 needs an encoder with emotion_logits()")
+        self.emotion_weight = float(emotion_weight)
         weights = output_weights(space.names, loss_au_weights)
         self.register_buffer("loss_au_weights", weights, persistent=False)
 
@@ -217,6 +227,10 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         speech_lengths: torch.Tensor,
         au: torch.Tensor,
         au_lengths: torch.Tensor,
+        au_weight: torch.Tensor | None = None,
+        au_weight_lengths: torch.Tensor | None = None,
+        emotion: torch.Tensor | None = None,
+        emotion_lengths: torch.Tensor | None = None,
         **kwargs,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """Loss, stats and weight for the ESPnet trainer.
@@ -226,6 +240,11 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             speech_lengths: (B,) sample counts.
             au: (B, T, D) targets on their scale (17 AUs 0-5, or 51 blendshapes 0-1).
             au_lengths: (B,) AU frames.
+            au_weight: (B, D) per-utterance loss weights of the outputs (0: that output of
+                that utterance does not teach), times ``loss_au_weights``; None: all 1.
+            au_weight_lengths: (B,) from the collate function (always D), unused.
+            emotion: (B, 1) class indices (-1: unlabelled) for the ``emotion_weight`` loss.
+            emotion_lengths: (B,) from the collate function, unused.
 
         Returns:
             The loss, stats (``loss``, ``mse``, ``l1``, ``ccc``, ``pcc``: mean over AUs of the
@@ -239,14 +258,31 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             target, _ = self.au_normalize(target, au_lengths)
         mask = length_mask(au_lengths, au.size(1))
         weights = self.loss_au_weights if self.loss_au_weights.numel() else None
+        if au_weight is not None:
+            if au_weight.dim() != 2 or au_weight.size(1) != self.num_aus:
+                raise ValueError(
+                    f"au_weight has shape {tuple(au_weight.shape)}, expected (B, {self.num_aus})"
+                )
+            per_utt = au_weight.to(pred)
+            weights = per_utt if weights is None else per_utt * weights.to(pred)
         values = {name: fn(pred, target, mask, weights) for name, fn in self.losses.items()}
         loss = sum(w * values[name] for name, w in self.loss_weights.items() if w > 0)
+        extra = {}
+        if self.emotion_weight > 0 and emotion is not None:
+            labels = emotion.view(emotion.size(0), -1)[:, 0].long()
+            logits = self.encoder.emotion_logits()
+            ce = nn.functional.cross_entropy(logits, labels.clamp(min=-1), ignore_index=-1)
+            if bool((labels >= 0).any()):
+                loss = loss + self.emotion_weight * ce
+                hit = (logits.argmax(-1) == labels)[labels >= 0].float().mean()
+                extra = {"emotion_ce": ce.detach(), "emotion_acc": hit.detach()}
         # correlation is invariant to the per-AU affine normalisation: no need to map back
         pcc = masked_pearson(pred.detach(), au, mask)
         pcc_mean = pcc.nanmean() if not torch.isnan(pcc).all() else pcc.new_zeros(())
         stats = {name: v.detach() for name, v in values.items()}
         stats["loss"] = loss.detach()
         stats["pcc"] = pcc_mean
+        stats.update(extra)
         loss, stats, weight = force_gatherable((loss, stats, speech.size(0)), loss.device)
         return loss, stats, weight
 

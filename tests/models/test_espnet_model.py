@@ -162,3 +162,26 @@ def test_loss_au_weights_weigh_the_named_outputs(tmp_path):
         model(tmp_path, loss_au_weights={"AU99": 2.0})
     with pytest.raises(ValueError, match="must be > 0"):
         model(tmp_path, loss_au_weights={"AU25": 0.0})
+
+
+def test_au_weight_zero_means_the_target_does_not_teach(tmp_path):
+    """An utterance's AU with weight 0 gets no gradient from its target; (B, 17) au_weight
+    data arrive from ESPnet's collate with their lengths."""
+    torch.manual_seed(0)
+    m = model(tmp_path).eval()  # no dropout: the same prediction in every call
+    speech = torch.randn(2, 8000) * 0.1
+    lengths = torch.tensor([8000, 8000])
+    au = torch.rand(2, 13, NUM_AUS) * 5
+    au_lengths = torch.tensor([13, 13])
+    w = torch.ones(2, NUM_AUS)
+    w[0, 3] = 0.0
+    other = au.clone()
+    other[0, :, 3] += 2.0  # changes only the target that does not teach
+    extra = dict(au_weight=w, au_weight_lengths=torch.tensor([NUM_AUS, NUM_AUS]))
+    loss_a, _, _ = m(speech, lengths, au, au_lengths, **extra)
+    loss_b, _, _ = m(speech, lengths, other, au_lengths, **extra)
+    assert torch.allclose(loss_a, loss_b)
+    loss_c, _, _ = m(speech, lengths, other, au_lengths)
+    assert not torch.allclose(loss_a, loss_c)
+    with pytest.raises(ValueError, match="au_weight"):
+        m(speech, lengths, au, au_lengths, au_weight=torch.ones(2, 5))

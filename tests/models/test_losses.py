@@ -76,3 +76,22 @@ def test_per_dimension_weights():
     plain = CCCLoss()(pred, target, mask)
     assert CCCLoss()(pred, target, mask, torch.tensor([2.0, 0.5, 0.5])) > plain
     assert CCCLoss()(pred, target, mask, torch.tensor([0.5, 1.25, 1.25])) < plain
+
+
+def test_per_utterance_weights():
+    """(B, D) weights: an element with weight 0 does not count; the mean is over the rest."""
+    pred = torch.zeros(2, 3, 2)
+    target = torch.zeros(2, 3, 2)
+    target[0, :, 1] = 3.0  # utterance 0, dimension 1: wrong, but it does not teach
+    target[1, :, 0] = 1.0  # utterance 1, dimension 0: wrong and teaches
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    mask[1, 2] = False
+    w = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    # counted: utt 0 dim 0 (3 frames, error 0), utt 1 dims 0-1 (2 frames each, error 1 on dim 0)
+    assert MaskedMSELoss()(pred, target, mask, w).item() == pytest.approx(2.0 / 7)
+    assert MaskedL1Loss()(pred, target, mask, torch.zeros(2, 2)).item() == 0.0
+    pred, target, mask = _batch()
+    per_utt = torch.ones(pred.size(0), pred.size(-1))
+    assert CCCLoss()(pred, target, mask, per_utt).item() == pytest.approx(
+        CCCLoss()(pred, target, mask).item()
+    )
