@@ -33,10 +33,15 @@ AU15   Lip corner depressor     mouthFrownLeft/Right (mean)
 AU17   Chin raiser              mouthShrugLower
 AU20   Lip stretcher            mouthStretchLeft/Right (mean)
 AU23   Lip tightener            mouthPressLeft/Right (0.25 each) + mouthRollLower (0.5)
-AU25   Lips part                jawOpen (1) - mouthClose (1): lips apart unless held closed
+AU25   Lips part                jawOpen (1) - mouthClose (1): lips apart unless held closed (*)
 AU26   Jaw drop                 jawOpen
 AU45   Blink                    eyeBlinkLeft/Right (mean)
 =====  =======================  ==========================================================
+
+(*) For blendshape-only sources (a ``target: arkit`` model's output, blendshape CSVs). The
+built-in tracker reads AU25 off the face mesh instead, as the inner-lip gap over the eye distance
+(:mod:`espnet_cause.extract.lips`): on real faces ``mouthClose`` stays near 0, so this row
+follows the jaw, not the lips.
 
 AUs -> blendshapes (:func:`aus_to_blendshapes`, for exporting any AU stream to an avatar), with
 ``x = AU / 5``: a bilateral AU drives its Left and Right blendshapes equally (``x`` each), AU01
@@ -344,3 +349,27 @@ def arkit_frames(values: np.ndarray) -> np.ndarray:
         f"array has shape {values.shape}, expected (T, {NUM_AUS}) AUs, (T, {NUM_BLENDSHAPES}) "
         f"MediaPipe or (T, {len(ARKIT_NAMES)}) ARKit blendshapes"
     )
+
+
+def au_weights_to_blendshapes(weights: np.ndarray) -> np.ndarray:
+    """Per-AU weights (e.g. an utterance's ``au_weight``) -> per-blendshape weights.
+
+    Each blendshape takes the weight of the AU that drives it in the AU -> ARKit table
+    (``mouthClose`` and ``mouthLowerDown*`` that of AU25); blendshapes no AU drives (gaze,
+    ``jawForward``, ``mouthFunnel``, ...) take the mean of the AU weights.
+
+    Args:
+        weights: (..., 17) in OpenFace order.
+
+    Returns:
+        (..., 51) float32 in :data:`BLENDSHAPE_NAMES` order.
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    if w.shape[-1] != NUM_AUS:
+        raise ValueError(f"AU weights have {w.shape[-1]} columns, expected {NUM_AUS}")
+    out = np.repeat(w.mean(axis=-1, keepdims=True), NUM_BLENDSHAPES, axis=-1)
+    driven = dict(BLENDSHAPES_OF_AU, AU25=(LIPS_CLOSED, *LIPS_APART))
+    for au, names in driven.items():
+        for name in names:
+            out[..., BLENDSHAPE_NAMES.index(name)] = w[..., AU_NAMES.index(au)]
+    return out

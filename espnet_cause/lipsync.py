@@ -8,6 +8,12 @@ The check behind ``python -m espnet_cause.bin.check_lipsync``. For a clip of a p
 3. **Loudness baseline**: the speech's loudness envelope (praat-parselmouth intensity relative to
    the peak, :func:`espnet_cause.corpora.mini_au.loudness_track`) used as the prediction of
    *every* AU. A model that has learned lips and jaw must beat it on the mouth.
+4. **Peers** (optional): other speech-driven mouth openings scored on the mouth alone, e.g.
+   uLipSync (:mod:`espnet_cause.evaluation.ulipsync`).
+
+Besides r, the **scale check**: the standard deviation of the predicted AU25 and AU26 over the
+clip's frames with a face, next to the tracked one's (a model on the tracker's scale swings as
+far as the face does: ratio about 1).
 
 Scores per AU and for the **mouth** (AU25 + AU26, lips part + jaw drop): Pearson r at the best
 lag within +-``max_lag_s`` (80 ms, 2 frames at 25 fps). The lag is how late the prediction is
@@ -32,6 +38,8 @@ MAX_LAG_S = 0.08
 MODEL = "model"
 LOUDNESS = "loudness"
 SYSTEMS = (MODEL, LOUDNESS)
+#: The AUs whose predicted and tracked spread the scale check compares.
+SCALE_AUS = ("AU25", "AU26")
 #: Fewer valid frames than this give no r (NaN).
 MIN_FRAMES = 10
 
@@ -106,7 +114,9 @@ def mouth(aus: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass
 class ClipScores:
-    """One clip's scores: per system, ``mouth`` and one :class:`LagR` per AU (None: no r)."""
+    """One clip's scores: per system, ``mouth`` (model, loudness and any peers) and one
+    :class:`LagR` per AU (model and loudness); ``scale``: per :data:`SCALE_AUS` AU, the standard
+    deviation of the model's and of the tracked AU over the frames with a face."""
 
     name: str
     num_frames: int
@@ -114,6 +124,7 @@ class ClipScores:
     fps: float
     mouth: dict[str, LagR]
     aus: dict[str, dict[str, LagR]]
+    scale: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -122,6 +133,7 @@ class ClipScores:
             "fps": self.fps,
             "mouth": {s: v.to_json() for s, v in self.mouth.items()},
             "aus": {s: {a: v.to_json() for a, v in d.items()} for s, d in self.aus.items()},
+            "scale": {a: {k: round(v, 4) for k, v in d.items()} for a, d in self.scale.items()},
         }
 
 
@@ -132,16 +144,19 @@ def score_clip(
     loudness: np.ndarray,
     fps: float,
     max_lag_s: float = MAX_LAG_S,
+    peers: dict[str, np.ndarray] | None = None,
 ) -> ClipScores:
-    """Score a model's AUs and the loudness baseline against the video's AUs.
+    """Score a model's AUs, the loudness baseline and any peers against the video's AUs.
 
     Args:
         name: Clip name.
         video_aus: (T, 17) reference from the video (NaN rows: no face).
         model_aus: (T', 17) prediction; cropped or NaN-padded to T.
         loudness: (T'',) loudness envelope; cropped or NaN-padded to T.
-        fps: Frame rate of all three.
+        fps: Frame rate of all of them.
         max_lag_s: Lag search range.
+        peers: Name -> (T_peer,) mouth opening of another system (scored on the mouth only;
+            cropped or NaN-padded to T).
 
     Returns:
         The clip's :class:`ClipScores`.
@@ -152,12 +167,23 @@ def score_clip(
     loud = _fit(np.asarray(loudness, np.float64)[:, None], num)[:, 0]
     preds = {MODEL: hyp, LOUDNESS: np.repeat(loud[:, None], NUM_AUS, axis=1)}
     mouth_scores = {s: best_lag_r(mouth(ref), mouth(p), fps, max_lag_s) for s, p in preds.items()}
+    for peer, series in (peers or {}).items():
+        opening = _fit(np.asarray(series, np.float64)[:, None], num)[:, 0]
+        mouth_scores[peer] = best_lag_r(mouth(ref), opening, fps, max_lag_s)
     au_scores = {
         s: {a: best_lag_r(ref[:, j], p[:, j], fps, max_lag_s) for j, a in enumerate(AU_NAMES)}
         for s, p in preds.items()
     }
+    ok = np.isfinite(ref).all(axis=1) & np.isfinite(hyp).all(axis=1)
+    scale = {
+        a: {
+            "model_std": float(np.std(hyp[ok, au_index(a)])) if ok.any() else math.nan,
+            "tracked_std": float(np.std(ref[ok, au_index(a)])) if ok.any() else math.nan,
+        }
+        for a in SCALE_AUS
+    }
     valid = int(np.isfinite(ref).all(axis=1).sum())
-    return ClipScores(name, num, valid, float(fps), mouth_scores, au_scores)
+    return ClipScores(name, num, valid, float(fps), mouth_scores, au_scores, scale)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,7 +204,7 @@ class ClipTracks:
 
 
 def check_clip(
-    name: str, path, speech2au, extractor, max_lag_s: float = MAX_LAG_S
+    name: str, path, speech2au, extractor, max_lag_s: float = MAX_LAG_S, peers=None
 ) -> tuple[ClipScores, ClipTracks]:
     """Score a model on one talking clip (module docstring).
 
@@ -188,6 +214,7 @@ def check_clip(
         speech2au: A :class:`espnet_cause.inference.Speech2AU`.
         extractor: A :class:`espnet_cause.extract.mediapipe.MediaPipeAUExtractor`.
         max_lag_s: Lag search range, seconds either way.
+        peers: Name -> ``fn(speech, fs, times) -> (T,)``: another system's mouth opening.
 
     Returns:
         The clip's scores and the tracks they came from.
@@ -208,7 +235,8 @@ def check_clip(
         raise CauseError("no frame with a face after resampling", path=path)
     times = np.arange(len(ref)) / fps
     loud = loudness_track(speech, speech2au.fs, times)
-    scores = score_clip(name, ref, model_aus, loud, fps, max_lag_s)
+    opened = {p: fn(speech, speech2au.fs, times) for p, fn in (peers or {}).items()}
+    scores = score_clip(name, ref, model_aus, loud, fps, max_lag_s, opened)
     return scores, ClipTracks(times, ref, model_aus, loud)
 
 
@@ -257,17 +285,36 @@ def _mean(values: list[float]) -> float | None:
     return round(float(np.mean(vals)), 4) if vals else None
 
 
+def peer_names(clips: list[ClipScores]) -> list[str]:
+    """The peers scored on the clips (mouth systems besides the model and loudness)."""
+    return sorted({s for c in clips for s in c.mouth} - set(SYSTEMS))
+
+
 def summarize(clips: list[ClipScores]) -> dict:
-    """Mean r over clips per system (mouth and each AU), and whether the model wins every clip."""
+    """Mean r over clips per system (mouth and each AU), how many clips the model wins against
+    loudness, the peers' mean mouth r, and the scale check (mean predicted and tracked std)."""
     out: dict = {"clips": len(clips)}
     for s in SYSTEMS:
         out[s] = {
             "mouth_r": _mean([c.mouth[s].r for c in clips]),
             "aus_r": {a: _mean([c.aus[s][a].r for c in clips]) for a in AU_NAMES},
         }
+    for peer in peer_names(clips):
+        out[peer] = {"mouth_r": _mean([c.mouth[peer].r for c in clips if peer in c.mouth])}
     gaps = [c.mouth[MODEL].r - c.mouth[LOUDNESS].r for c in clips]
     out["mouth_r_gain_over_loudness"] = _mean(gaps)
+    out["model_beats_loudness_clips"] = sum(1 for g in gaps if g > 0)
     out["model_beats_loudness_on_every_clip"] = bool(clips) and all(g > 0 for g in gaps)
+    out["scale"] = {}
+    for a in SCALE_AUS:
+        model_std = _mean([c.scale[a]["model_std"] for c in clips if a in c.scale])
+        tracked_std = _mean([c.scale[a]["tracked_std"] for c in clips if a in c.scale])
+        ratio = model_std / tracked_std if model_std is not None and tracked_std else None
+        out["scale"][a] = {
+            "model_std": model_std,
+            "tracked_std": tracked_std,
+            "ratio": None if ratio is None else round(ratio, 3),
+        }
     return out
 
 
@@ -280,24 +327,38 @@ def _cell(v: LagR | float | None) -> str:
 def markdown_report(
     clips: list[ClipScores], summary: dict, model_name: str, max_lag_s: float = MAX_LAG_S
 ) -> str:
-    """A Markdown report: per clip mouth r (and lag), the set means, and per-AU r."""
+    """A Markdown report: per clip mouth r (and lag) of every system, the set means, how many
+    clips the model beats loudness on, the scale check and per-AU r."""
+    systems = [MODEL, LOUDNESS, *peer_names(clips)]
     lines = [
         f"# Lip-sync check: `{model_name}` vs loudness envelope",
         "",
         "Pearson r against the AUs read off each clip's video (MediaPipe), best lag within "
         f"+-{round(max_lag_s * 1000)} ms (positive: prediction late). Mouth = AU25 + AU26.",
         "",
-        "| clip | frames (face) | model mouth r (lag) | loudness mouth r (lag) |",
-        "| --- | --- | --- | --- |",
+        "| clip | frames (face) | " + " | ".join(f"{s} mouth r (lag)" for s in systems) + " |",
+        "| --- | --- |" + " --- |" * len(systems),
     ]
     for c in clips:
+        cells = " | ".join(_cell(c.mouth.get(s)) for s in systems)
+        lines.append(f"| {c.name} | {c.num_frames} ({c.num_valid}) | {cells} |")
+    means = " | ".join(f"**{_cell(summary[s]['mouth_r'])}**" for s in systems)
+    lines += [
+        f"| **mean of {len(clips)}** | | {means} |",
+        "",
+        f"The model beats loudness on {summary['model_beats_loudness_clips']} of {len(clips)} "
+        "clips.",
+        "",
+        "Scale (standard deviation over the frames with a face, mean over clips):",
+        "",
+        "| AU | model std | tracked std | ratio |",
+        "| --- | --- | --- | --- |",
+    ]
+    for a, d in summary["scale"].items():
         lines.append(
-            f"| {c.name} | {c.num_frames} ({c.num_valid}) | {_cell(c.mouth[MODEL])} | "
-            f"{_cell(c.mouth[LOUDNESS])} |"
+            f"| {a} | {_cell(d['model_std'])} | {_cell(d['tracked_std'])} | {_cell(d['ratio'])} |"
         )
     lines += [
-        f"| **mean of {len(clips)}** | | **{_cell(summary[MODEL]['mouth_r'])}** | "
-        f"**{_cell(summary[LOUDNESS]['mouth_r'])}** |",
         "",
         "| AU | model r | loudness r |",
         "| --- | --- | --- |",

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.errors import CauseError
 from espnet_cause.lipsync import (
     LOUDNESS,
     MODEL,
@@ -97,3 +98,58 @@ def test_mouth_is_au25_plus_au26():
     aus[:, au_index("AU26")] = [0, 1, 0]
     aus[:, au_index("AU12")] = 5
     np.testing.assert_array_equal(mouth(aus), [1, 3, 3])
+
+
+def test_peers_beats_count_and_scale():
+    n = 200
+    jaw = np.clip(_smooth_noise(n, 7) + 0.5, 0, None)
+    video = np.zeros((n, NUM_AUS))
+    video[:, au_index("AU25")] = jaw
+    video[:, au_index("AU26")] = jaw
+    model = video * 2.0  # right shape, twice the swing
+    loud = jaw + _smooth_noise(n, 8)
+    peer = jaw + 2.0 * _smooth_noise(n, 9)  # a noisier peer
+    good = score_clip("good", video, model, loud, FPS, peers={"peer": peer})
+    bad = score_clip("bad", video, np.zeros_like(video), loud, FPS, peers={"peer": peer})
+    assert 0.0 < good.mouth["peer"].r < good.mouth["model"].r
+    assert good.scale["AU25"]["model_std"] == pytest.approx(2 * good.scale["AU25"]["tracked_std"])
+    summary = summarize([good, bad])
+    assert summary["model_beats_loudness_clips"] == 1
+    assert summary["model_beats_loudness_on_every_clip"] is False
+    assert summary["peer"]["mouth_r"] == pytest.approx(good.mouth["peer"].r, abs=1e-3)
+    assert summary["scale"]["AU26"]["ratio"] == pytest.approx(1.0, abs=1e-3)  # 2x and 0x
+    md = markdown_report([good, bad], summary, "m.zip")
+    assert (
+        "| clip | frames (face) | model mouth r (lag) | loudness mouth r (lag) | peer mouth" in md
+    )
+    assert "The model beats loudness on 1 of 2 clips." in md
+    assert "| AU25 |" in md and "ratio" in md
+
+
+def test_ulipsync_openness_weights(monkeypatch):
+    """The peer's openness is A 1.0, O 0.7, E 0.5, I/U 0.3 of pylipsync's phoneme targets."""
+    import sys
+    import types
+
+    from espnet_cause.evaluation import ulipsync
+
+    class Seg:
+        def __init__(self, start, targets):
+            self.start, self.end = start, start + 0.01
+            self.phonemes = [types.SimpleNamespace(name=k, target=v) for k, v in targets.items()]
+
+    class Analyzer:
+        def extract_phoneme_segments(self, speech, fs, fps, return_seconds):
+            assert fps == ulipsync.ANALYSIS_FPS and return_seconds
+            return [
+                Seg(0.00, {"aa": 1.0, "silence": 0.0}),
+                Seg(0.01, {"oh": 0.5, "ee": 0.5}),
+                Seg(0.02, {"ih": 0.5, "ou": 0.5, "silence": 1.0}),
+            ]
+
+    monkeypatch.setitem(sys.modules, "pylipsync", types.SimpleNamespace(PhonemeAnalyzer=Analyzer))
+    out = ulipsync.ulipsync_mouth(np.zeros(480, np.float32), 16000, np.array([0.005, 0.015, 0.025]))
+    np.testing.assert_allclose(out, [1.0, 0.6, 0.3], atol=1e-6)
+    monkeypatch.setitem(sys.modules, "pylipsync", None)
+    with pytest.raises(CauseError, match="pip install --no-deps pylipsync"):
+        ulipsync.ulipsync_mouth(np.zeros(480, np.float32), 16000, np.array([0.0]))

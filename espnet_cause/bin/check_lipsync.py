@@ -3,14 +3,15 @@
 Examples:
     # one clip, the built-in model
     python -m espnet_cause.bin.check_lipsync --video talk.mp4 --output_dir exp/lipsync
-    # a set of clips ('<name> <path>' lines), a trained model
+    # a set of clips ('<name> <path>' lines), a trained model, uLipSync as a peer
     python -m espnet_cause.bin.check_lipsync --video_scp data/test/video.scp \\
-        --model exp/cause_cnn/model.zip --output_dir exp/cause_cnn/lipsync_test
+        --model exp/cause_cnn/model.zip --output_dir exp/cause_cnn/lipsync_test --peer ulipsync
 
 For each clip: AUs read off its video with the built-in MediaPipe extractor (the reference), AUs
 predicted from its soundtrack by the model, and the soundtrack's loudness envelope as a baseline;
 Pearson r per AU and for the mouth (AU25 + AU26), each at its best lag within +-80 ms (see
-:mod:`espnet_cause.lipsync`). Writes ``OUTPUT_DIR/lipsync.json``, ``lipsync.md`` and
+:mod:`espnet_cause.lipsync`), the number of clips the model beats loudness on, and the scale
+check (predicted vs tracked standard deviation of AU25 and AU26). Writes ``OUTPUT_DIR/lipsync.json``, ``lipsync.md`` and
 ``plots/<clip>.png``. A clip that cannot be used (no audio, no face, unreadable) is skipped and
 listed with its reason in the JSON and the Markdown; the command fails only if no clip is left.
 """
@@ -24,8 +25,12 @@ from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.ulipsync import ulipsync_mouth
 
 logger = logging.getLogger(__name__)
+
+#: Peers ``--peer`` can add: name -> ``fn(speech, fs, times) -> (T,)`` mouth opening.
+PEERS = {"ulipsync": ulipsync_mouth}
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -41,6 +46,13 @@ def get_parser() -> argparse.ArgumentParser:
         "--max_lag_ms", type=float, default=80.0, help="best lag searched within +-this"
     )
     parser.add_argument("--no_plots", action="store_true", help="skip the per-clip PNGs")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        choices=sorted(PEERS),
+        default=[],
+        help="also score this system's mouth opening (ulipsync: needs pylipsync)",
+    )
     return parser
 
 
@@ -69,6 +81,7 @@ def main(cmd: list[str] | None = None) -> dict:
     from espnet_cause.lipsync import check_clip, markdown_report, plot_clip, summarize
 
     clips = _clips(args)
+    peers = {name: PEERS[name] for name in args.peer}
     s2au = Speech2AU(args.model) if args.model else Speech2AU.builtin()
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -76,7 +89,9 @@ def main(cmd: list[str] | None = None) -> dict:
     with MediaPipeAUExtractor(args.face_landmarker_path) as extractor:
         for name, path in clips:
             try:
-                scores, tracks = check_clip(name, path, s2au, extractor, args.max_lag_ms / 1000.0)
+                scores, tracks = check_clip(
+                    name, path, s2au, extractor, args.max_lag_ms / 1000.0, peers
+                )
             except CauseError as e:
                 logger.warning("skipping %s: %s", name, e)
                 skipped[name] = str(e)

@@ -40,6 +40,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max_length_diff", type=float, default=DEFAULT_MAX_LENGTH_DIFF)
     parser.add_argument("--max_missing_fraction", type=float, default=DEFAULT_MAX_MISSING_FRACTION)
     parser.add_argument("--max_fail_fraction", type=float, default=DEFAULT_MAX_FAIL_FRACTION)
+    parser.add_argument(
+        "--au_weights",
+        default=None,
+        help="per-AU loss weights for every utterance (YAML table or AU01=0,AU45=0): written as "
+        "au_weight.scp, times the data dir's own au_weight.scp if it has one",
+    )
     return parser
 
 
@@ -66,6 +72,7 @@ def main(cmd=None) -> None:
         max_missing_fraction=args.max_missing_fraction,
         max_fail_fraction=args.max_fail_fraction,
         parallel_config=args.parallel_config,
+        au_weights=args.au_weights,
     )
 
 

@@ -20,6 +20,7 @@ import logging
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.corpora import CORPORA
+from espnet_cause.corpora.grid import MIN_TRAIN_CLIPS
 from espnet_cause.corpora.mini_plan import MiniConfig
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,13 @@ def get_parser() -> argparse.ArgumentParser:
         "--openface_dir",
         default=None,
         help="Directory of OpenFace CSVs named <video stem>.csv (written to au_csv.scp).",
+    )
+    group = parser.add_argument_group("grid corpus")
+    group.add_argument(
+        "--min_train_clips",
+        type=int,
+        default=MIN_TRAIN_CLIPS,
+        help="GRID speakers with fewer clips go to test (without --valid/--test_speakers).",
     )
     group = parser.add_argument_group("mini corpus (synthetic)")
     group.add_argument("--num_speakers", type=int, default=MiniConfig.num_speakers, help="Voices.")
@@ -95,6 +103,8 @@ def main(cmd: list[str] | None = None) -> dict[str, int]:
         kwargs["openface_dir"] = args.openface_dir
     elif args.openface_dir is not None:
         logger.warning("--openface_dir is only used with --corpus folder; ignoring it")
+    if args.corpus == "grid":
+        kwargs["min_train_clips"] = args.min_train_clips
     if args.corpus == "mini":
         kwargs.update(
             num_speakers=args.num_speakers,

@@ -13,7 +13,7 @@ import os
 
 from espnet_cause.errors import CauseError
 
-#: Corpus name -> ``module:function`` that lists its utterances (``mini``: that prepares it).
+#: Corpus name -> ``module:function`` that lists its utterances (:data:`PREPARES_ITSELF`: that prepares its data dirs).
 CORPORA: dict[str, str] = {
     "mini": "espnet_cause.corpora.mini:prepare_mini",
     "crema_d": "espnet_cause.corpora.crema_d:list_crema_d",
@@ -22,7 +22,10 @@ CORPORA: dict[str, str] = {
     "voxceleb2": "espnet_cause.corpora.voxceleb2:list_voxceleb2",
     "lrs3": "espnet_cause.corpora.lrs3:list_lrs3",
     "folder": "espnet_cause.corpora.folder:list_folder",
+    "grid": "espnet_cause.corpora.grid:prepare_grid",
 }
+#: Corpora whose function prepares the data dirs itself (generation, or their own split rule).
+PREPARES_ITSELF = ("mini", "grid")
 #: Keyword arguments of :func:`prepare` that choose the speaker split.
 SPLIT_KEYS = ("valid_speakers", "test_speakers", "seed")
 
@@ -50,7 +53,7 @@ def prepare(
     fn = getattr(importlib.import_module(module), func)
     from espnet_cause.corpora.emotions import write_classes_file
 
-    if corpus == "mini":
+    if corpus in PREPARES_ITSELF:
         counts = fn(corpus_dir, output_dir, **kwargs)
     else:
         from espnet_cause.corpora.common import write_data_dirs

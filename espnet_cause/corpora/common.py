@@ -187,6 +187,68 @@ def write_data_dir(directory: Path, utts: Sequence[Utterance]) -> None:
     validate_data_dir(directory)
 
 
+def hold_out_clips(
+    utts: Sequence[Utterance], fraction: float, seed: int = 0
+) -> tuple[list[Utterance], list[Utterance]]:
+    """Hold out a share of each speaker's clips, deterministically.
+
+    Each speaker's utterances are ordered by a hash of ``seed`` and their id; the first
+    ``max(1, round(fraction * n))`` are held out (none for a speaker with a single clip).
+
+    Args:
+        utts: The utterances.
+        fraction: Share of each speaker's clips held out.
+        seed: Changes the choice.
+
+    Returns:
+        ``(kept, held_out)``, each in the input order.
+    """
+    by_speaker: dict[str, list[Utterance]] = {}
+    for u in utts:
+        by_speaker.setdefault(u.speaker, []).append(u)
+    held: set[str] = set()
+    for speaker_utts in by_speaker.values():
+        if len(speaker_utts) < 2:
+            continue
+        n = max(1, round(fraction * len(speaker_utts)))
+        order = sorted(speaker_utts, key=lambda u: _speaker_order(u.utt_id, seed))
+        held.update(u.utt_id for u in order[:n])
+    return [u for u in utts if u.utt_id not in held], [u for u in utts if u.utt_id in held]
+
+
+def write_splits(
+    splits: dict[str, Sequence[Utterance]], output_dir: str | os.PathLike
+) -> dict[str, int]:
+    """Write ``output_dir/<split>`` for each non-empty split of :data:`SPLITS`.
+
+    A split without utterances is not written (and an old one is left alone with a warning).
+
+    Returns:
+        Split name -> number of utterances written.
+    """
+    output_dir = Path(output_dir)
+    counts = {}
+    for split in SPLITS:
+        chosen = list(splits.get(split, ()))
+        if not chosen:
+            if (output_dir / split).exists():
+                logger.warning(
+                    "%s: no speakers for this split; leaving the old dir", output_dir / split
+                )
+            continue
+        write_data_dir(output_dir / split, chosen)
+        counts[split] = len(chosen)
+        logger.info(
+            "%s: %d utterances, %d speakers",
+            output_dir / split, len(chosen), len({u.speaker for u in chosen}),
+        )  # fmt: skip
+    return counts
+
+
+#: Fewer speakers than this cannot be split by speaker by default: clips are held out instead.
+MIN_SPEAKERS_TO_SPLIT = 3
+
+
 def write_data_dirs(
     utts: Sequence[Utterance],
     output_dir: str | os.PathLike,
@@ -199,7 +261,10 @@ def write_data_dirs(
     """Split ``utts`` by speaker and write ``output_dir/{train,valid,test}``.
 
     Rewrites the data dirs from scratch each time (cheap), so re-running is idempotent. A split
-    with no speakers is not written (and an old one is left alone with a warning).
+    with no speakers is not written (and an old one is left alone with a warning). A corpus with
+    fewer than :data:`MIN_SPEAKERS_TO_SPLIT` speakers and no split counts given is split by clip
+    instead (:func:`hold_out_clips`, 10% of each speaker's clips for test, then for valid), with
+    a warning: its valid and test speakers are also in train.
 
     Args:
         utts: The corpus listing.
@@ -212,26 +277,31 @@ def write_data_dirs(
     Returns:
         Split name -> number of utterances written.
     """
-    output_dir = Path(output_dir)
-    by_split = split or split_speakers(
-        (u.speaker for u in utts),
-        valid_speakers=valid_speakers,
-        test_speakers=test_speakers,
-        seed=seed,
-    )
-    counts = {}
-    for split in SPLITS:
-        speakers = set(by_split[split])
-        chosen = [u for u in utts if u.speaker in speakers]
-        if not chosen:
-            if (output_dir / split).exists():
-                logger.warning(
-                    "%s: no speakers for this split; leaving the old dir", output_dir / split
-                )
-            continue
-        write_data_dir(output_dir / split, chosen)
-        counts[split] = len(chosen)
-        logger.info(
-            "%s: %d utterances, %d speakers", output_dir / split, len(chosen), len(speakers)
+    speakers = {u.speaker for u in utts}
+    if split is not None:  # a fixed assignment (ravdess: by actor)
+        return write_splits(
+            {name: [u for u in utts if u.speaker in set(split[name])] for name in SPLITS},
+            output_dir,
         )
-    return counts
+    if len(speakers) < MIN_SPEAKERS_TO_SPLIT and valid_speakers is None and test_speakers is None:
+        logger.warning(
+            "%d speaker(s): holding out %d%% of each speaker's clips for test and for valid "
+            "(not speaker-independent; --valid_speakers/--test_speakers split by speaker)",
+            len(speakers), round(100 * DEFAULT_HELD_OUT_FRACTION),
+        )  # fmt: skip
+        rest, test = hold_out_clips(utts, DEFAULT_HELD_OUT_FRACTION, seed)
+        train, valid = hold_out_clips(rest, DEFAULT_HELD_OUT_FRACTION, seed + 1)
+        if not (train and valid and test):
+            raise CauseError(
+                f"the corpus has {len(speakers)} speaker(s) and too few clips to hold out one "
+                "for valid and one for test and keep one for train",
+                fix="add clips or speakers",
+            )
+        return write_splits({"train": train, "valid": valid, "test": test}, output_dir)
+    by_split = split_speakers(
+        speakers, valid_speakers=valid_speakers, test_speakers=test_speakers, seed=seed
+    )
+    return write_splits(
+        {split: [u for u in utts if u.speaker in set(by_split[split])] for split in SPLITS},
+        output_dir,
+    )

@@ -31,6 +31,10 @@ bridging, in :data:`espnet_cause.arkit.BLENDSHAPE_NAMES` order (0..1; MediaPipe 
 or ``au_table`` (derived from the AU track through the AU -> ARKit table of
 :mod:`espnet_cause.arkit`: an approximation, left and right equal). ``head_pose.scp`` holds
 (T, 3) yaw, pitch, roll in degrees for the utterances tracked by MediaPipe.
+
+Loss weights: the data dir's ``au_weight.scp`` (:mod:`espnet_cause.io.au_weight`), times an
+``au_weights`` table given for the whole set, becomes the dump's ``au_weight.scp`` for the
+kept utterances (a table alone gives every kept utterance its vector).
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, wri
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
+from espnet_cause.io.au_weight import (
+    AU_WEIGHT_SCP,
+    parse_au_weights,
+    read_au_weights,
+    write_au_weights,
+)
 from espnet_cause.io.datadir import (
     read_kaldi_map,
     validate_data_dir,
@@ -114,6 +124,7 @@ def make_au_labels(
     max_missing_fraction: float = DEFAULT_MAX_MISSING_FRACTION,
     max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
     parallel_config: str | os.PathLike | None = None,
+    au_weights: str | os.PathLike | None = None,
 ) -> dict:
     """Run stage 2 on one data dir (see the module docstring).
 
@@ -130,6 +141,8 @@ def make_au_labels(
         max_missing_fraction: Utterances with more unfillable frames are dropped.
         max_fail_fraction: Fail when more than this fraction of utterances is not kept.
         parallel_config: ``conf/parallel/*.yaml`` (None: in this process).
+        au_weights: Per-AU loss weights for every utterance (a table for
+            :func:`espnet_cause.io.au_weight.parse_au_weights`), or None.
 
     Returns:
         A summary: ``total``, ``kept``, counts per decision and per reason.
@@ -144,6 +157,10 @@ def make_au_labels(
         )
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     utts, maps = _read_data_dir(data_dir, au_extractor)
+    table = parse_au_weights(au_weights) if au_weights is not None else None
+    own_weights = (
+        read_au_weights(data_dir / AU_WEIGHT_SCP) if (data_dir / AU_WEIGHT_SCP).is_file() else {}
+    )
     face_landmarker = None
     if au_extractor == "mediapipe" and maps["video.scp"]:
         from espnet_cause.face.model_file import resolve_face_landmarker
@@ -212,7 +229,41 @@ def make_au_labels(
         )
         utt2spk = read_kaldi_map(data_dir / "utt2spk")
         write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
+        _write_weights(output_dir, kept, own_weights, table, data_dir)
         return summary
+
+
+def _write_weights(
+    output_dir: Path,
+    kept: list[str],
+    own: dict[str, np.ndarray],
+    table: np.ndarray | None,
+    data_dir: Path,
+) -> None:
+    """The dump's ``au_weight.scp``: the data dir's vectors times the table, kept utterances."""
+    if (output_dir / AU_WEIGHT_SCP).exists():
+        (output_dir / AU_WEIGHT_SCP).unlink()  # stale from an earlier run
+    if not own and table is None:
+        return
+    missing = [u for u in kept if own and u not in own]
+    if missing:
+        raise CauseError(
+            f"{len(missing)} kept utterances have no weights (first: {missing[0]})",
+            path=data_dir / AU_WEIGHT_SCP,
+            fix="list every utterance in au_weight.scp, or remove it",
+        )
+    out = {}
+    for utt in kept:
+        w = own.get(utt, table if table is not None else None)
+        if own and table is not None:
+            if w.shape != table.shape:
+                raise CauseError(
+                    f"{utt}: its weights have {w.size} values, the --au_weights table {table.size}",
+                    path=data_dir / AU_WEIGHT_SCP,
+                )
+            w = w * table
+        out[utt] = w
+    write_au_weights(output_dir, out)
 
 
 def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[str, dict]]:

@@ -3,7 +3,9 @@
 The Face Landmarker runs in VIDEO mode (it tracks the face from frame to frame and only re-runs the
 face detector when it loses it) with ``output_face_blendshapes=True``; the blendshape scores of
 each frame are mapped to the 17 OpenFace AUs by the table in
-:mod:`espnet_cause.arkit`. Frames without a face are missing data (success 0, NaN
+:mod:`espnet_cause.arkit`, except AU25 (lips part), which is read off the landmarks: the
+inner-lip gap over the eye distance (:mod:`espnet_cause.extract.lips`; the table's
+``jawOpen - mouthClose`` followed the jaw, not the lips). Frames without a face are missing data (success 0, NaN
 intensities), never zero AUs. When several faces are found, the largest is used.
 
 The track also keeps the 51 blendshape scores themselves (``track.blendshapes``, ARKit names in
@@ -30,8 +32,9 @@ import threading
 import numpy as np
 
 from espnet_cause.arkit import BLENDSHAPE_NAMES, blendshapes_to_aus, reorder
-from espnet_cause.au import NUM_AUS
+from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.lips import lip_gap, lips_part
 from espnet_cause.face.landmarker import FaceLandmarker, largest_face
 from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.io.track import AUTrack
@@ -187,6 +190,7 @@ class MediaPipeAUExtractor:
         times: list[float] = []
         rows: list[np.ndarray | None] = []
         poses: list[np.ndarray | None] = []
+        gaps: list[float] = []
         names: list[str] | None = None
         landmarker = self._landmarker
         if landmarker is None or landmarker.closed:  # closed by close() or face close_all()
@@ -206,8 +210,10 @@ class MediaPipeAUExtractor:
                 if not result.face_blendshapes:
                     rows.append(None)
                     poses.append(None)
+                    gaps.append(np.nan)
                     continue
                 face = largest_face(result.face_landmarks)
+                gaps.append(_frame_lip_gap(result.face_landmarks[face], image.shape))
                 categories = result.face_blendshapes[face]
                 if names is None:
                     names = [c.category_name for c in categories]
@@ -231,6 +237,7 @@ class MediaPipeAUExtractor:
         found = ~np.isnan(scores).any(axis=1)
         intensities = np.full((len(rows), NUM_AUS), np.nan, dtype=np.float32)
         intensities[found] = blendshapes_to_aus(scores[found], names)
+        intensities[found, au_index("AU25")] = lips_part(np.asarray(gaps)[found])
         head_pose = np.full((len(rows), 3), np.nan, dtype=np.float32)
         for i, pose in enumerate(poses):
             if pose is not None:
@@ -250,6 +257,13 @@ class MediaPipeAUExtractor:
             blendshapes=reorder(scores, names, BLENDSHAPE_NAMES, fill=np.nan),
             head_pose=head_pose,
         )
+
+
+def _frame_lip_gap(landmarks, shape: tuple[int, ...]) -> float:
+    """Inner-lip gap in eye distances of one face's normalised landmarks in an (H, W, 3) frame."""
+    height, width = shape[:2]
+    xyz = np.array([(m.x * width, m.y * height, m.z * width) for m in landmarks], np.float64)
+    return float(lip_gap(xyz))
 
 
 def head_pose_from_matrix(matrix) -> np.ndarray:

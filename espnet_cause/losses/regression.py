@@ -2,6 +2,11 @@
 
 Every function takes a prediction and a target of shape (B, T, D) and a boolean mask of shape
 (B, T) that is True on valid frames; padded frames never contribute.
+
+Weights (optional): (D,) per output, or (B, D) per utterance and output (a per-utterance
+``au_weight`` vector: 0 = this output does not teach for this utterance). Losses are weighted
+and normalised by the total weight: an element with weight 0 contributes nothing, and weights
+that are all 1 give the plain mean.
 """
 
 from __future__ import annotations
@@ -13,8 +18,35 @@ from torch import nn
 VAR_EPS = 1e-8
 
 
+def element_weights(mask: torch.Tensor, weights: torch.Tensor | None, dim: int) -> torch.Tensor:
+    """(B, T, D) weight of every element: the (B, T) ``mask`` times ``weights``.
+
+    Args:
+        mask: (B, T) True (or a weight) on valid frames.
+        weights: None (all 1), (D,) per output or (B, D) per utterance and output.
+        dim: D.
+
+    Raises:
+        ValueError: for weights of another shape.
+    """
+    m = mask.unsqueeze(-1).float()
+    if weights is None:
+        return m.expand(-1, -1, dim)
+    w = weights.to(m)
+    if w.dim() == 1 and w.shape == (dim,):
+        return m * w
+    if w.dim() == 2 and w.shape == (mask.size(0), dim):
+        return m * w[:, None, :]
+    raise ValueError(
+        f"weights of shape {tuple(w.shape)}: expected ({dim},) or ({mask.size(0)}, {dim})"
+    )
+
+
 def _masked_moments(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """Per-dimension means, variances and covariance over the valid frames of a batch.
 
@@ -22,12 +54,13 @@ def _masked_moments(
         pred: (B, T, D) predictions.
         target: (B, T, D) targets.
         mask: (B, T) True on valid frames.
+        weights: (B, D) per-utterance weights of the frames (None: all 1).
 
     Returns:
-        ``(mean_p, mean_t, var_p, var_t, cov)``, each (D,), population statistics.
+        ``(mean_p, mean_t, var_p, var_t, cov)``, each (D,), population statistics (weighted).
     """
-    m = mask.unsqueeze(-1).to(pred.dtype)
-    count = m.sum().clamp(min=1.0)
+    m = element_weights(mask, weights, pred.size(-1)).to(pred.dtype)
+    count = m.sum((0, 1)).clamp(min=VAR_EPS)
     mean_p = (pred * m).sum((0, 1)) / count
     mean_t = (target * m).sum((0, 1)) / count
     dp = (pred - mean_p) * m
@@ -38,25 +71,36 @@ def _masked_moments(
     return mean_p, mean_t, var_p, var_t, cov
 
 
-def masked_pearson(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_pearson(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Pearson correlation per dimension over all valid frames of the batch.
 
     Args:
         pred: (B, T, D) predictions.
         target: (B, T, D) targets.
         mask: (B, T) True on valid frames.
+        weights: (B, D) per-utterance weights (None: all 1; 0 leaves the utterance out).
 
     Returns:
         (D,) correlations; a dimension that is constant in pred or target gives NaN.
     """
-    _, _, var_p, var_t, cov = _masked_moments(pred, target, mask)
+    _, _, var_p, var_t, cov = _masked_moments(pred, target, mask, weights)
     denom = torch.sqrt(var_p * var_t)
     return torch.where(
         denom > VAR_EPS, cov / denom.clamp(min=VAR_EPS), torch.full_like(cov, float("nan"))
     )
 
 
-def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_ccc(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Lin's concordance correlation coefficient per dimension over the valid frames.
 
     ``CCC = 2 cov / (var_p + var_t + (mean_p - mean_t)^2)``.
@@ -65,11 +109,12 @@ def masked_ccc(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
         pred: (B, T, D) predictions.
         target: (B, T, D) targets.
         mask: (B, T) True on valid frames.
+        weights: (B, D) per-utterance weights (None: all 1).
 
     Returns:
         (D,) CCC values in [-1, 1].
     """
-    mean_p, mean_t, var_p, var_t, cov = _masked_moments(pred, target, mask)
+    mean_p, mean_t, var_p, var_t, cov = _masked_moments(pred, target, mask, weights)
     return 2.0 * cov / (var_p + var_t + (mean_p - mean_t) ** 2 + VAR_EPS)
 
 
@@ -78,17 +123,11 @@ def _masked_mean(
 ) -> torch.Tensor:
     """Weighted mean of (B, T, D) ``errors`` over the frames where the (B, T) ``mask`` is True.
 
-    ``weights``: (D,) per-dimension weights or (B, D) per-utterance per-dimension weights (0: the
-    element does not count); the mean divides by the summed weights of the valid frames, so
-    (D,) weights with mean 1 give the plain mean over dimensions. None: all 1.
+    ``weights``: (D,) or (B, D) (see the module docstring), or None for all 1. The mean is
+    normalised by the total weight (0 when every weight is 0).
     """
-    m = mask.unsqueeze(-1).to(errors.dtype)
-    if weights is None:
-        return (errors * m).sum() / (m.sum() * errors.size(-1)).clamp(min=1.0)
-    w = weights.to(errors)
-    w = w.view(1, 1, -1) if w.dim() == 1 else w[:, None, :]
-    wm = m * w
-    return (errors * wm).sum() / wm.expand_as(errors).sum().clamp(min=1e-8)
+    w = element_weights(mask, weights, errors.size(-1)).to(errors.dtype)
+    return (errors * w).sum() / w.sum().clamp(min=1.0 if weights is None else VAR_EPS)
 
 
 class _MaskedFrameLoss(nn.Module):
@@ -110,7 +149,7 @@ class _MaskedFrameLoss(nn.Module):
             pred: (B, T, D) predictions.
             target: (B, T, D) targets.
             mask: (B, T) True on valid frames.
-            weights: (D,) per-dimension or (B, D) per-utterance weights, or None (all 1).
+            weights: (D,) or (B, D) weights, or None (all 1).
 
         Returns:
             Scalar loss.
@@ -133,7 +172,11 @@ class MaskedL1Loss(_MaskedFrameLoss):
 
 
 class CCCLoss(nn.Module):
-    """``1 - CCC`` averaged over dimensions (CCC over all valid frames of the batch)."""
+    """``1 - CCC`` averaged over dimensions (CCC over all valid frames of the batch).
+
+    With (B, D) weights, each dimension's CCC is over its weighted frames and the dimensions are
+    averaged by their mean weight over the batch (a dimension no utterance teaches is left out).
+    """
 
     def forward(
         self,
@@ -142,12 +185,14 @@ class CCCLoss(nn.Module):
         mask: torch.Tensor,
         weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Loss of (B, T, D) ``pred`` against ``target`` on the (B, T) ``mask``; in [0, 2] when
-        the (D,) ``weights`` (None: all 1) have mean 1. (B, D) per-utterance weights count as
-        their mean over the batch (CCC is a statistic of the whole batch)."""
-        loss = 1.0 - masked_ccc(pred, target, mask)
-        if weights is not None:
-            if weights.dim() == 2:
-                weights = weights.mean(0)
-            loss = loss * weights.to(loss)
-        return loss.mean()
+        """Loss of (B, T, D) ``pred`` against ``target`` on the (B, T) ``mask``; in [0, 2] for
+        any non-negative ``weights`` ((D,) or (B, D); None: all 1)."""
+        if weights is None or weights.dim() == 1:
+            loss = 1.0 - masked_ccc(pred, target, mask)
+            if weights is not None:
+                loss = loss * weights.to(loss)
+            return loss.mean()
+        w = element_weights(mask, weights, pred.size(-1)).to(pred.dtype)
+        per_dim = w.sum((0, 1))
+        loss = 1.0 - masked_ccc(pred, target, mask, weights)
+        return (loss * per_dim).sum() / per_dim.sum().clamp(min=VAR_EPS)

@@ -19,7 +19,8 @@ from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.train.abs_espnet_model import AbsESPnetModel
 from torch import nn
 
-from espnet_cause.au import DEFAULT_AU_FPS
+from espnet_cause.arkit import au_weights_to_blendshapes
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.losses.regression import (
     CCCLoss,
@@ -89,6 +90,14 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             utterance vector (an encoder with ``emotion_logits()``, e.g. ``expressive`` with
             ``num_emotions``), for batches that bring ``emotion`` data (class index in
             :data:`espnet_cause.emotion.EMOTIONS`, -1 = unlabelled); 0 (default): off.
+
+    Per-utterance weights: :meth:`forward` takes an optional ``au_weight`` (B, D) batch (the
+    data name ``au_weight``, a Kaldi ``au_weight.scp`` of ``.npy`` vectors, see
+    :mod:`espnet_cause.tasks.cause`): each utterance's weight of each output in every loss (0:
+    this output does not teach for this utterance, e.g. a tracker's unreliable AU). They
+    multiply ``loss_au_weights``; losses are normalised by the total weight. A (17,) AU vector
+    also weighs a ``target: arkit`` model (through
+    :func:`espnet_cause.arkit.au_weights_to_blendshapes`).
     """
 
     def __init__(
@@ -228,7 +237,6 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         au: torch.Tensor,
         au_lengths: torch.Tensor,
         au_weight: torch.Tensor | None = None,
-        au_weight_lengths: torch.Tensor | None = None,
         emotion: torch.Tensor | None = None,
         emotion_lengths: torch.Tensor | None = None,
         **kwargs,
@@ -240,9 +248,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             speech_lengths: (B,) sample counts.
             au: (B, T, D) targets on their scale (17 AUs 0-5, or 51 blendshapes 0-1).
             au_lengths: (B,) AU frames.
-            au_weight: (B, D) per-utterance loss weights of the outputs (0: that output of
-                that utterance does not teach), times ``loss_au_weights``; None: all 1.
-            au_weight_lengths: (B,) from the collate function (always D), unused.
+            au_weight: (B, D) or (B, 17) per-utterance output weights (class docstring), or
+                None (all 1). ``pcc`` leaves out what weighs 0.
             emotion: (B, 1) class indices (-1: unlabelled) for the ``emotion_weight`` loss.
             emotion_lengths: (B,) from the collate function, unused.
 
@@ -257,14 +264,10 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         if self.au_normalize is not None:
             target, _ = self.au_normalize(target, au_lengths)
         mask = length_mask(au_lengths, au.size(1))
+        utt_weights = self.utterance_weights(au_weight, pred)
         weights = self.loss_au_weights if self.loss_au_weights.numel() else None
-        if au_weight is not None:
-            if au_weight.dim() != 2 or au_weight.size(1) != self.num_aus:
-                raise ValueError(
-                    f"au_weight has shape {tuple(au_weight.shape)}, expected (B, {self.num_aus})"
-                )
-            per_utt = au_weight.to(pred)
-            weights = per_utt if weights is None else per_utt * weights.to(pred)
+        if utt_weights is not None:
+            weights = utt_weights if weights is None else utt_weights * weights
         values = {name: fn(pred, target, mask, weights) for name, fn in self.losses.items()}
         loss = sum(w * values[name] for name, w in self.loss_weights.items() if w > 0)
         extra = {}
@@ -277,7 +280,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
                 hit = (logits.argmax(-1) == labels)[labels >= 0].float().mean()
                 extra = {"emotion_ce": ce.detach(), "emotion_acc": hit.detach()}
         # correlation is invariant to the per-AU affine normalisation: no need to map back
-        pcc = masked_pearson(pred.detach(), au, mask)
+        pcc = masked_pearson(pred.detach(), au, mask, utt_weights)
         pcc_mean = pcc.nanmean() if not torch.isnan(pcc).all() else pcc.new_zeros(())
         stats = {name: v.detach() for name, v in values.items()}
         stats["loss"] = loss.detach()
@@ -285,6 +288,30 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         stats.update(extra)
         loss, stats, weight = force_gatherable((loss, stats, speech.size(0)), loss.device)
         return loss, stats, weight
+
+    def utterance_weights(
+        self, au_weight: torch.Tensor | None, pred: torch.Tensor
+    ) -> torch.Tensor | None:
+        """(B, D) per-utterance output weights from an ``au_weight`` batch, or None.
+
+        Raises:
+            ValueError: for a vector that is neither (D,) nor a (17,) AU vector of an
+                ``arkit`` model, or a negative weight.
+        """
+        if au_weight is None:
+            return None
+        w = au_weight.to(pred.dtype).reshape(au_weight.size(0), -1)
+        if w.size(1) != self.num_aus:
+            if self.target == "arkit" and w.size(1) == NUM_AUS:
+                w = torch.from_numpy(au_weights_to_blendshapes(w.cpu().numpy())).to(pred)
+            else:
+                raise ValueError(
+                    f"au_weight vectors have {w.size(1)} values; this model has {self.num_aus} "
+                    "outputs (or 17 AU weights for an arkit model)"
+                )
+        if bool((w < 0).any()):
+            raise ValueError("au_weight values must be >= 0")
+        return w
 
     def collect_feats(
         self,

@@ -157,8 +157,7 @@ class CAUSETask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
-        # au_weight: per-utterance per-AU loss weights, ``au_weight.scp`` (<utt> <path.npy>,
-        # (17,) float, 0 = this AU does not teach), read as ESPnet's ``npy`` type
+        # au_weight: per-utterance loss weights of the outputs (au_weight.scp, npy vectors);
         # emotion: class index in EMOTIONS (text_int; -1 unlabelled) for model_conf.emotion_weight
         return ("au",) if inference else ("au_weight", "emotion")
 

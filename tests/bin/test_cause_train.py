@@ -173,3 +173,72 @@ def test_target_arkit_trains_one_epoch_on_blendshapes(tmp_path, monkeypatch):
     assert s2a.target == "arkit" and out.shape == (13, 51)
     assert out.min() >= 0.0 and out.max() <= 1.0
     assert s2a.to_aus(out).shape == (13, 17) and s2a.arkit(out).shape == (13, 52)
+
+
+def test_mixed_training_with_au_weight(tmp_path, monkeypatch):
+    """A tiny "real" set (upper face weighted 0) mixed with a "synthetic" one by combine_data:
+    the real utterances' upper-face labels teach nothing, so changing them leaves the trained
+    weights bit-identical; without au_weight they change the model."""
+    from espnet_cause.au import AU_NAMES
+    from espnet_cause.bin import combine_data
+    from espnet_cause.io.au_files import read_au_scp
+    from espnet_cause.io.au_weight import write_au_weights
+
+    monkeypatch.chdir(tmp_path)
+    for name, num, seed in (("real", 2, 0), ("synth", 2, 1), ("real_valid", 1, 2)):
+        make_dump(tmp_path, name, num, seed)
+        (tmp_path / "dump" / name / "utt2spk").write_text(
+            "".join(
+                f"{u} {name}\n" for u in sorted(read_au_scp(tmp_path / "dump" / name / "au.scp"))
+            )
+        )
+    upper = [AU_NAMES.index(a) for a in ("AU01", "AU02", "AU45")]
+    w = np.ones(17, np.float32)
+    w[upper] = 0.0
+    for name in ("real", "real_valid"):
+        keys = read_au_scp(tmp_path / "dump" / name / "au.scp")
+        write_au_weights(tmp_path / "dump" / name, {k: w for k in keys})
+    for out, inputs in (("train", ["real", "synth"]), ("valid", ["real_valid"])):
+        args = [a for i in inputs for a in ("--input", f"dump/{i}")]
+        combine_data.main(args + ["--output_dir", f"dump/{out}"])
+    conf = tmp_path / "tiny.yaml"
+    conf.write_text(yaml.safe_dump(TINY_CONF))
+    cause_train.main(
+        ["--collect_stats", "true", "--config", str(conf), "--output_dir", "exp/stats"]
+        + data_args(tmp_path, stats=True)
+    )
+
+    def train(out: str, weighted: bool) -> dict:
+        extra = []
+        if weighted:
+            for mode in ("train", "valid"):
+                scp = tmp_path / "dump" / mode / "au_weight.scp"
+                extra += [f"--{mode}_data_path_and_name_and_type", f"{scp},au_weight,npy"]
+        cause_train.main(
+            ["--config", str(conf), "--output_dir", out, "--seed", "0"]
+            + ["--normalize_conf", "stats_file=exp/stats/train/feats_stats.npz"]
+            + ["--au_normalize_conf", "stats_file=exp/stats/train/au_stats.npz"]
+            + data_args(tmp_path, stats=False)
+            + extra
+        )
+        return torch.load(tmp_path / out / "1epoch.pth", map_location="cpu")
+
+    weighted = train("exp/w", weighted=True)
+    plain = train("exp/p", weighted=False)
+    # the real utterances' upper-face labels, changed in place (same ark offsets)
+    import kaldiio
+
+    ark = tmp_path / "dump/real/au.ark"
+    labels = dict(kaldiio.load_ark(str(ark)))
+    with kaldiio.WriteHelper(f"ark,scp:{ark},{tmp_path / 'dump/real/au.scp'}") as writer:
+        for key in sorted(labels):
+            changed = labels[key].copy()
+            changed[:, upper] = 5.0 - changed[:, upper]
+            writer(key, changed)
+    combine_data.main(
+        ["--input", "dump/real", "--input", "dump/synth", "--output_dir", "dump/train"]
+    )
+    weighted2 = train("exp/w2", weighted=True)
+    plain2 = train("exp/p2", weighted=False)
+    assert all(torch.equal(weighted[k], weighted2[k]) for k in weighted)
+    assert not all(torch.equal(plain[k], plain2[k]) for k in plain)

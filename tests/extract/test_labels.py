@@ -283,3 +283,31 @@ def test_segments_are_refused(tmp_path, demo_wav):
     (data / "segments").write_text("u1 rec1 0.0 1.0\n")
     with pytest.raises(CauseError, match="segments"):
         make_au_labels(data, tmp_path / "out", au_extractor="mediapipe")
+
+
+def test_au_weights_go_to_the_dump_for_the_kept_utterances(tmp_path):
+    """--au_weights: every kept utterance gets the table, times the data dir's own vectors."""
+    from espnet_cause.au import AU_NAMES
+    from espnet_cause.io.au_weight import read_au_weights, write_au_weights
+
+    utts = {
+        u: {"wav": _wav(tmp_path / f"{u}.wav", 2.0), "au_csv": _csv(tmp_path / f"{u}.csv", 2.0)}
+        for u in ("a", "b")
+    }
+    utts["c"] = {"wav": _wav(tmp_path / "c.wav", 2.0), "au_csv": tmp_path / "missing.csv"}
+    data = _data_dir(tmp_path, utts)
+    keep = {"max_fail_fraction": 0.5}
+    make_au_labels(data, tmp_path / "dump", au_extractor="openface", au_weights="AU45=0", **keep)
+    weights = read_au_weights(tmp_path / "dump" / "au_weight.scp")
+    assert sorted(weights) == ["a", "b"]  # c was skipped
+    assert weights["a"][AU_NAMES.index("AU45")] == 0 and weights["a"].sum() == NUM_AUS - 1
+    own = np.ones(NUM_AUS, np.float32)
+    own[AU_NAMES.index("AU25")] = 0.5
+    write_au_weights(data, {u: own for u in utts})
+    make_au_labels(data, tmp_path / "dump", au_extractor="openface", au_weights="AU45=0", **keep)
+    w = read_au_weights(tmp_path / "dump" / "au_weight.scp")["b"]
+    assert w[AU_NAMES.index("AU25")] == 0.5 and w[AU_NAMES.index("AU45")] == 0
+    # without a table or the data dir's file, no au_weight.scp (a stale one is removed)
+    (data / "au_weight.scp").unlink()
+    make_au_labels(data, tmp_path / "dump", au_extractor="openface", **keep)
+    assert not (tmp_path / "dump" / "au_weight.scp").exists()

@@ -164,24 +164,70 @@ def test_loss_au_weights_weigh_the_named_outputs(tmp_path):
         model(tmp_path, loss_au_weights={"AU25": 0.0})
 
 
-def test_au_weight_zero_means_the_target_does_not_teach(tmp_path):
-    """An utterance's AU with weight 0 gets no gradient from its target; (B, 17) au_weight
-    data arrive from ESPnet's collate with their lengths."""
+def test_au_weight_batch_masks_outputs_per_utterance(tmp_path):
+    """An utterance's au_weight 0 on an AU: its label there does not change loss or gradient."""
+    from espnet_cause.au import AU_NAMES
+
     torch.manual_seed(0)
-    m = model(tmp_path).eval()  # no dropout: the same prediction in every call
-    speech = torch.randn(2, 8000) * 0.1
-    lengths = torch.tensor([8000, 8000])
-    au = torch.rand(2, 13, NUM_AUS) * 5
-    au_lengths = torch.tensor([13, 13])
+    m = model(tmp_path).eval()  # no dropout: two calls compare
+    speech, lengths = torch.randn(2, 16000) * 0.1, torch.tensor([16000, 16000])
+    au, au_lengths = torch.rand(2, 25, NUM_AUS) * 5, torch.tensor([25, 25])
     w = torch.ones(2, NUM_AUS)
-    w[0, 3] = 0.0
+    w[1, AU_NAMES.index("AU45")] = 0.0  # utterance 1's blinks do not teach
     other = au.clone()
-    other[0, :, 3] += 2.0  # changes only the target that does not teach
-    extra = dict(au_weight=w, au_weight_lengths=torch.tensor([NUM_AUS, NUM_AUS]))
-    loss_a, _, _ = m(speech, lengths, au, au_lengths, **extra)
-    loss_b, _, _ = m(speech, lengths, other, au_lengths, **extra)
-    assert torch.allclose(loss_a, loss_b)
-    loss_c, _, _ = m(speech, lengths, other, au_lengths)
-    assert not torch.allclose(loss_a, loss_c)
-    with pytest.raises(ValueError, match="au_weight"):
+    other[1, :, AU_NAMES.index("AU45")] = 5.0 - other[1, :, AU_NAMES.index("AU45")]
+    loss, stats, _ = m(speech, lengths, au, au_lengths, au_weight=w)
+    loss2, stats2, _ = m(speech, lengths, other, au_lengths, au_weight=w)
+    assert float(loss) == pytest.approx(float(loss2), rel=1e-6)
+    assert float(stats["pcc"]) == pytest.approx(float(stats2["pcc"]), rel=1e-6)
+    assert float(m(speech, lengths, other, au_lengths)[0]) != pytest.approx(float(loss), rel=1e-6)
+    with pytest.raises(ValueError, match="au_weight vectors have 5 values"):
         m(speech, lengths, au, au_lengths, au_weight=torch.ones(2, 5))
+    with pytest.raises(ValueError, match=">= 0"):
+        m(speech, lengths, au, au_lengths, au_weight=-w)
+
+
+def test_au_weight_of_17_aus_weighs_an_arkit_model(tmp_path):
+    from espnet_cause.arkit import BLENDSHAPE_NAMES, NUM_BLENDSHAPES
+    from espnet_cause.au import AU_NAMES
+
+    torch.manual_seed(0)
+    m = model(None, target="arkit").eval()
+    speech, lengths = torch.randn(1, 16000) * 0.1, torch.tensor([16000])
+    bs, bs_lengths = torch.rand(1, 25, NUM_BLENDSHAPES), torch.tensor([25])
+    w = torch.ones(1, NUM_AUS)
+    w[0, AU_NAMES.index("AU45")] = 0.0
+    other = bs.clone()
+    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+        other[..., BLENDSHAPE_NAMES.index(name)] = 1.0
+    a = m(speech, lengths, bs, bs_lengths, au_weight=w)[0]
+    b = m(speech, lengths, other, bs_lengths, au_weight=w)[0]
+    assert float(a) == pytest.approx(float(b), rel=1e-6)
+
+
+def test_emotion_head_adds_a_cross_entropy(tmp_path):
+    """emotion_weight: the expressive encoder's head is trained on labelled utterances only."""
+    from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
+
+    torch.manual_seed(0)
+    fe = frontend()
+    enc = ExpressiveCNNEncoder(
+        input_size=fe.output_size(), hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], num_emotions=8,
+    )  # fmt: skip
+    m = ESPnetCAUSEModel(
+        frontend=fe, normalize=None, au_normalize=None, encoder=enc, emotion_weight=1.0
+    ).eval()
+    speech = torch.randn(2, 8000) * 0.1
+    lengths = torch.tensor([8000, 6000])
+    au = torch.rand(2, 13, NUM_AUS)
+    au_lengths = torch.tensor([13, 10])
+    plain, stats, _ = m(speech, lengths, au, au_lengths)
+    assert "emotion_ce" not in stats
+    labelled, stats, _ = m(speech, lengths, au, au_lengths, emotion=torch.tensor([[3], [-1]]))
+    assert float(labelled - plain) == pytest.approx(float(stats["emotion_ce"]), rel=1e-5)
+    assert float(stats["emotion_acc"]) in (0.0, 1.0)  # one labelled utterance
+    unlabelled, _, _ = m(speech, lengths, au, au_lengths, emotion=torch.tensor([[-1], [-1]]))
+    assert torch.allclose(unlabelled, plain)
+    with pytest.raises(ValueError, match="emotion_logits"):
+        model(tmp_path, emotion_weight=1.0)

@@ -79,19 +79,23 @@ def test_per_dimension_weights():
 
 
 def test_per_utterance_weights():
-    """(B, D) weights: an element with weight 0 does not count; the mean is over the rest."""
-    pred = torch.zeros(2, 3, 2)
-    target = torch.zeros(2, 3, 2)
-    target[0, :, 1] = 3.0  # utterance 0, dimension 1: wrong, but it does not teach
-    target[1, :, 0] = 1.0  # utterance 1, dimension 0: wrong and teaches
-    mask = torch.ones(2, 3, dtype=torch.bool)
-    mask[1, 2] = False
-    w = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
-    # counted: utt 0 dim 0 (3 frames, error 0), utt 1 dims 0-1 (2 frames each, error 1 on dim 0)
-    assert MaskedMSELoss()(pred, target, mask, w).item() == pytest.approx(2.0 / 7)
-    assert MaskedL1Loss()(pred, target, mask, torch.zeros(2, 2)).item() == 0.0
+    """(B, D) weights: a 0 drops that utterance's output, all 1 is the plain loss."""
     pred, target, mask = _batch()
-    per_utt = torch.ones(pred.size(0), pred.size(-1))
-    assert CCCLoss()(pred, target, mask, per_utt).item() == pytest.approx(
-        CCCLoss()(pred, target, mask).item()
-    )
+    ones = torch.ones(2, 3)
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, ones), loss(pred, target, mask))
+    w = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0]])  # utterance 1 does not teach dim 1
+    garbage = target.clone()
+    garbage[1, :, 1] = 50.0
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, w), loss(pred, garbage, mask, w))
+        assert not torch.allclose(loss(pred, target, mask), loss(pred, garbage, mask))
+    # the MSE is normalised by the total weight: the mean over the elements that teach
+    m = mask.unsqueeze(-1) & (w[:, None, :] > 0)
+    expected = ((pred - target) ** 2)[m].mean()
+    assert MaskedMSELoss()(pred, target, mask, w).item() == pytest.approx(expected.item())
+    # Pearson leaves the zero-weighted utterance out of that dimension
+    r = masked_pearson(pred, garbage, mask, w)
+    assert torch.allclose(r, masked_pearson(pred, target, mask, w))
+    with pytest.raises(ValueError, match="expected"):
+        MaskedMSELoss()(pred, target, mask, torch.ones(3, 3))

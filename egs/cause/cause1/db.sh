@@ -6,6 +6,9 @@ MEAD=${MEAD:-/data/MEAD}
 VOXCELEB2=${VOXCELEB2:-/data/VoxCeleb2}
 LRS3=${LRS3:-/data/LRS3}
 FOLDER=${FOLDER:-}
+# GRID (CC BY 4.0): its own layout s<N>/*.mpg (+ s<N>/align/*.align) or folders of GRID clips
+# named by sentence (e.g. a folder holding grid_s4/*.mkv and grid/*.mpg).
+GRID=${GRID:-}
 # The face photo that the mini corpus animates, the MediaPipe face landmarker model, and the
 # demo speech and photo that stage 6 renders: the files that ship with the package
 # (espnet_cause/assets/, sources and licences in its NOTICE).

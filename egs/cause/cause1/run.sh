@@ -10,7 +10,7 @@ set -euo pipefail
 stage=1                  # first stage to run
 stop_stage=6             # last stage to run (7: AU features for TTS, 8: expressive TTS)
 force=false              # true: re-run selected stages even if done
-corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder
+corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder | grid
 mini_speakers=16         # mini corpus: eSpeak NG voices
 mini_utts=20             # mini corpus: sentences per voice
 mini_flite_speakers=0    # mini corpus: extra voices spoken by CMU Flite (needs Debian libflite1)
@@ -32,6 +32,10 @@ tts_hop=256              # hop length of the TTS features that stages 7-8 use
 tts_config=conf/tts_fastspeech2_au_mini.yaml            # stage 8: FastSpeech2AU (frame-level AU)
 tts_spembs_config=conf/tts_fastspeech2_au_embed_mini.yaml  # stage 8: stock FastSpeech2, AU spembs ("" skips)
 tts_control_config=conf/tts_fastspeech2_mini.yaml       # stage 8: stock FastSpeech2 without AU
+datadir=data             # stage 1 writes the corpus's data dirs here (a second corpus: its own, e.g. data_grid)
+dumpdir=dump             # stage 2 writes labels and 16 kHz audio here (a second corpus: its own, e.g. dump_grid)
+au_weights=              # stage 2: per-AU loss weights of every utterance (conf/au_weights/*.yaml) -> au_weight.scp
+mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
 train_set=train
 valid_set=valid
 test_set=test
@@ -56,12 +60,19 @@ case "${target}" in
     arkit) labels=blendshapes.scp; statsdir=exp/stats_arkit ;;
     *) echo "run.sh: ${train_config}: unknown model_conf.target '${target}' (au or arkit)" >&2; exit 2 ;;
 esac
+# Another dump dir, or a mix of several (stages 3-5 train on ${dumpdir}/<set>_mix then), has its
+# own statistics: exp/stats<datatag>.
+datatag=
+[ "${dumpdir}" = dump ] || datatag=_${dumpdir//\//_}
+for mixdir in ${mix_dumpdirs}; do datatag=${datatag}+${mixdir//\//_}; done
+statsdir=${statsdir}${datatag}
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (run.sh) $*"; }
 # Stages 1-3 depend on the data only (stage 3 on the target too); 4 and later on the model, so
 # their markers live in the model's exp dir (another --train_config runs them again).
 marker() {
-    if [ "$1" -le 2 ]; then echo "exp/done/stage$1"
-    elif [ "$1" -eq 3 ]; then echo "exp/done/stage3$([ "${target}" = au ] || echo "_${target}")"
+    if [ "$1" -eq 1 ]; then echo "exp/done/stage1$([ "${datadir}" = data ] || echo "_${datadir//\//_}")"
+    elif [ "$1" -eq 2 ]; then echo "exp/done/stage2$([ "${dumpdir}" = dump ] || echo "_${dumpdir//\//_}")"
+    elif [ "$1" -eq 3 ]; then echo "exp/done/stage3$([ "${target}" = au ] || echo "_${target}")${datatag}"
     else echo "${expdir}/done/stage$1"; fi
 }
 # run_stage N "what": true when stage N is selected and not yet done.
@@ -80,35 +91,56 @@ logged() { local l=$1; shift; mkdir -p "$(dirname "$l")"; echo "# $*" > "$l"; "$
 if run_stage 1 "data preparation (${corpus})"; then
     mini_size=()
     [ "${corpus}" = mini ] && mini_size=(--num_speakers "${mini_speakers}" --utts_per_speaker "${mini_utts}" --flite_speakers "${mini_flite_speakers}")
-    logged exp/data_prep.log local/data.sh --corpus "${corpus}" --output_dir data \
+    logged exp/data_prep.log local/data.sh --corpus "${corpus}" --output_dir ${datadir} \
         --face_image "${FACE_IMAGE}" --face_landmarker_path "${FACE_LANDMARKER}" "${mini_size[@]}"
     stage_done 1
 fi
 
-if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> dump/"; then
+if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> ${dumpdir}/"; then
     for dset in ${train_set} ${valid_set} ${test_set}; do
         logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
-            --data_dir data/${dset} --output_dir dump/${dset} --au_extractor ${au_extractor} \
+            --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset} --au_extractor ${au_extractor} \
             --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
-            --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config}
+            --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
+            ${au_weights:+--au_weights "${au_weights}"}
     done
     stage_done 2
 fi
 
+if [ -n "${mix_dumpdirs}" ] && [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ]; then
+    # Mixed training: this corpus's train/valid sets joined with the other dump dirs' (their
+    # au_weight.scp kept; all-1 weights for those without) in ${dumpdir}/<set>_mix.
+    for dset in ${train_set} ${valid_set}; do
+        inputs=(--input ${dumpdir}/${dset})
+        for mixdir in ${mix_dumpdirs}; do inputs+=(--input "${mixdir}/${dset}"); done
+        logged exp/mix${datatag}/${dset}.log python -m espnet_cause.bin.combine_data \
+            "${inputs[@]}" --output_dir ${dumpdir}/${dset}_mix
+    done
+    train_set=${train_set}_mix
+    valid_set=${valid_set}_mix
+fi
+# Per-utterance loss weights (au_weight.scp), when the training sets have them.
+weight_args=()
+for split in train valid; do
+    dset=$([ ${split} = train ] && echo ${train_set} || echo ${valid_set})
+    [ ! -s ${dumpdir}/${dset}/au_weight.scp ] || weight_args+=(
+        --${split}_data_path_and_name_and_type ${dumpdir}/${dset}/au_weight.scp,au_weight,npy)
+done
+
 for dset in ${train_set} ${valid_set} ${test_set}; do
-    if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ] && [ -f exp/done/stage2 ] && [ ! -f dump/${dset}/${labels} ]; then
-        echo "run.sh: dump/${dset}/${labels} is missing (stage 2 ran before blendshapes were kept); re-run it: ./run.sh --stage 2 --force true" >&2; exit 2
+    if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ] && [ -f exp/done/stage2 ] && [ ! -f ${dumpdir}/${dset}/${labels} ]; then
+        echo "run.sh: ${dumpdir}/${dset}/${labels} is missing (stage 2 ran before blendshapes were kept); re-run it: ./run.sh --stage 2 --force true" >&2; exit 2
     fi
 done
 
 if run_stage 3 "feature and ${target} statistics"; then
     # The data name "au" carries the target's labels (AUs or blendshapes).
     stats_args=(--config "${train_config}"
-        --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound
-        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark
-        --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound
-        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark
-        --train_shape_file dump/${train_set}/wav.scp --valid_shape_file dump/${valid_set}/wav.scp)
+        --train_data_path_and_name_and_type ${dumpdir}/${train_set}/wav.scp,speech,sound
+        --train_data_path_and_name_and_type ${dumpdir}/${train_set}/${labels},au,kaldi_ark
+        --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/wav.scp,speech,sound
+        --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/${labels},au,kaldi_ark
+        --train_shape_file ${dumpdir}/${train_set}/wav.scp --valid_shape_file ${dumpdir}/${valid_set}/wav.scp)
     if [ "${stats_nj}" -gt 1 ]; then
         # ESPnet's way: shards of the keys, one collect_stats job each, aggregate_stats_dirs.
         logged ${statsdir}/collect_stats.log python -m espnet_cause.bin.collect_stats \
@@ -126,11 +158,12 @@ if run_stage 4 "CAUSE training (${train_config})"; then
         --multiprocessing_distributed $([ "${ngpu}" -gt 1 ] && echo true || echo false) \
         --normalize_conf stats_file=${statsdir}/train/feats_stats.npz \
         --au_normalize_conf stats_file=${statsdir}/train/au_stats.npz \
-        --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-        --train_data_path_and_name_and_type dump/${train_set}/${labels},au,kaldi_ark \
-        --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-        --valid_data_path_and_name_and_type dump/${valid_set}/${labels},au,kaldi_ark \
-        --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape
+        --train_data_path_and_name_and_type ${dumpdir}/${train_set}/wav.scp,speech,sound \
+        --train_data_path_and_name_and_type ${dumpdir}/${train_set}/${labels},au,kaldi_ark \
+        --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/wav.scp,speech,sound \
+        --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/${labels},au,kaldi_ark \
+        --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape \
+        "${weight_args[@]}"
     logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
         --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
         --output ${expdir}/model.zip
@@ -139,17 +172,17 @@ fi
 
 if run_stage 5 "inference and scoring on ${test_set}"; then
     logged ${expdir}/infer_${test_set}/infer.log python -m espnet_cause.bin.infer \
-        --model ${expdir}/model.zip --wav_scp dump/${test_set}/wav.scp \
+        --model ${expdir}/model.zip --wav_scp ${dumpdir}/${test_set}/wav.scp \
         --output_dir ${expdir}/infer_${test_set} --output_format ark --output_fps ${au_fps} \
         --parallel_config ${nj_config}
     logged ${expdir}/score_${test_set}/score.log python -m espnet_cause.bin.score \
-        --ref dump/${test_set}/${labels} --hyp ${expdir}/infer_${test_set}/au.scp \
-        --train_ref dump/${train_set}/${labels} --output_dir ${expdir}/score_${test_set}
+        --ref ${dumpdir}/${test_set}/${labels} --hyp ${expdir}/infer_${test_set}/au.scp \
+        --train_ref ${dumpdir}/${train_set}/${labels} --output_dir ${expdir}/score_${test_set}
     cat ${expdir}/score_${test_set}/scores.md
-    if [ "${corpus}" != mini ] && [ -s data/${test_set}/video.scp ]; then
+    if [ "${corpus}" != mini ] && [ -s ${datadir}/${test_set}/video.scp ]; then
         # Real talking faces: the model's mouth vs the video's, next to the loudness baseline.
         logged ${expdir}/lipsync_${test_set}/lipsync.log python -m espnet_cause.bin.check_lipsync \
-            --video_scp data/${test_set}/video.scp --model ${expdir}/model.zip \
+            --video_scp ${datadir}/${test_set}/video.scp --model ${expdir}/model.zip \
             --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/lipsync_${test_set}
     fi
     if [ -s data/emotion_classes ] && [ -s data/${train_set}/emotion ]; then

@@ -21,9 +21,14 @@ if [ -z "${corpus_dir}" ]; then
         voxceleb2) corpus_dir=${VOXCELEB2} ;;
         lrs3) corpus_dir=${LRS3} ;;
         folder) corpus_dir=${FOLDER} ;;
+        grid) corpus_dir=${GRID} ;;
         *) echo "data.sh: unknown corpus '${corpus}'" >&2; exit 2 ;;
     esac
-    [ -n "${corpus_dir}" ] || { echo "data.sh: set the ${corpus} path in db.sh or pass --corpus_dir" >&2; exit 2; }
+    if [ -z "${corpus_dir}" ]; then
+        var=$(echo "${corpus}" | tr '[:lower:]' '[:upper:]')
+        echo "data.sh: no path for corpus '${corpus}': set ${var} in db.sh (or export ${var}=/path/to/it, or pass --corpus_dir)" >&2
+        exit 2
+    fi
 fi
 
 python -m espnet_cause.bin.prepare_data --corpus "${corpus}" --corpus_dir "${corpus_dir}" \
