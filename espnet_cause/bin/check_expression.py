@@ -30,8 +30,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=None,
-        help="a packed model.zip or a built-in name (default: the built-in model). The built-in "
-        "'expressive' model is CC BY-NC-SA 4.0 (trained on RAVDESS): non-commercial use only.",
+        help="a packed model.zip (default: the built-in model)",
     )
     parser.add_argument(
         "--speech",

@@ -153,8 +153,26 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         if emotion_weight > 0 and not hasattr(encoder, "emotion_logits"):
             raise ValueError("emotion_weight > 0 needs an encoder with emotion_logits()")
         self.emotion_weight = float(emotion_weight)
+        self.init_emotion_columns()
         weights = output_weights(space.names, loss_au_weights)
         self.register_buffer("loss_au_weights", weights, persistent=False)
+
+    @torch.no_grad()
+    def init_emotion_columns(self) -> None:
+        """An encoder that hands the output layer emotion probabilities (``emotion_columns``):
+        start those weights at the prototype table (:data:`espnet_cause.emotion.PROTOTYPES`,
+        ``strong``), in the normalised AU domain, so probability 1 of an emotion adds its face."""
+        cols = getattr(self.encoder, "emotion_columns", None)
+        if cols is None or self.target != "au":
+            return
+        from espnet_cause.emotion import EMOTIONS, prototype_matrix
+
+        table = torch.from_numpy(prototype_matrix(EMOTIONS)).T  # (17, 8)
+        if table.size(1) != cols[1] - cols[0]:
+            raise ValueError(f"{cols[1] - cols[0]} emotion columns for {table.size(1)} emotions")
+        if self.au_normalize is not None and getattr(self.au_normalize, "norm_vars", False):
+            table = table / self.au_normalize.std.detach().cpu().view(-1, 1).to(table)
+        self.output_layer.weight[:, cols[0] : cols[1]] = table.to(self.output_layer.weight)
 
     # ------------------------------------------------------------------ features
     def _extract_feats(

@@ -231,3 +231,27 @@ def test_emotion_head_adds_a_cross_entropy(tmp_path):
     assert torch.allclose(unlabelled, plain)
     with pytest.raises(ValueError, match="emotion_logits"):
         model(tmp_path, emotion_weight=1.0)
+
+
+def test_emotion_probabilities_start_as_the_prototype_faces(tmp_path):
+    """expression_output: emotions: probability 1 of an emotion adds its prototype (AU units)."""
+    from espnet_cause.emotion import EMOTIONS, prototype
+    from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
+
+    fe = frontend()
+    enc = ExpressiveCNNEncoder(
+        input_size=fe.output_size(), hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], num_emotions=8, expression_output="emotions",
+    )  # fmt: skip
+    assert enc.output_size() == 4 + 8 and enc.emotion_columns == (4, 12)
+    m = ESPnetCAUSEModel(frontend=fe, normalize=None, au_normalize=au_stats(tmp_path), encoder=enc)
+    surprised = torch.zeros(1, 1, 12)
+    surprised[0, 0, 4 + EMOTIONS.index("surprised")] = 1.0
+    zero = torch.zeros(1, 1, 12)
+    change = m.denormalize(m.output_layer(surprised), torch.tensor([1])) - m.denormalize(
+        m.output_layer(zero), torch.tensor([1])
+    )
+    want = prototype("surprised", "strong")
+    np.testing.assert_allclose(change[0, 0].detach().numpy(), want, atol=1e-5)
+    with pytest.raises(ValueError, match="num_emotions"):
+        ExpressiveCNNEncoder(input_size=5, expression_output="emotions")

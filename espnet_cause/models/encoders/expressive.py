@@ -10,6 +10,13 @@ utterance (mean and standard deviation over the valid frames, x-vector style) in
 rise at the onset and the easing after the speech). The output layer of the model sees
 ``[cnn_t, gate_t * g]``: the expression adds to the speech motion, per AU.
 
+``expression_output: emotions`` hands the frames ``gate_t * softmax(head(g))`` instead: the
+utterance's emotion probabilities (the multi-task head's, :data:`espnet_cause.emotion.EMOTIONS`
+order), which the model's output layer maps to AUs starting from the prototype table
+(:meth:`ESPnetCAUSEModel <espnet_cause.models.espnet_model.ESPnetCAUSEModel>` initialises those
+columns to :data:`espnet_cause.emotion.PROTOTYPES`): the expression is the emotion heard, shown
+as its face.
+
 ``pooling: mean`` pools over the whole utterance (not causal: for whole recordings);
 ``pooling: cumulative`` pools over the frames so far (causal: a stream's expression builds up
 as it hears more), which streams with a running sum in its state.
@@ -44,7 +51,9 @@ class ExpressiveCNNEncoder(CNNEncoder):
             ``causal: true``).
         num_emotions: When > 0, a linear head on the utterance's pooled vector (its last frame's
             with cumulative pooling) gives emotion logits for a multi-task loss
-            (:meth:`emotion_logits`; the model's ``emotion_weight``); not used at inference.
+            (:meth:`emotion_logits`; the model's ``emotion_weight``).
+        expression_output: ``vector`` (the frames get ``gate * g``) or ``emotions`` (they get
+            ``gate * softmax(head(g))``, needs ``num_emotions``; see the module docstring).
     """
 
     def __init__(
@@ -63,6 +72,7 @@ class ExpressiveCNNEncoder(CNNEncoder):
         expression_dilations: Sequence[int] | None = None,
         pooling: str = "mean",
         num_emotions: int = 0,
+        expression_output: str = "vector",
     ) -> None:
         super().__init__(
             input_size, hidden_size, channels, kernel_size, dilations, dropout, causal,
@@ -95,8 +105,21 @@ class ExpressiveCNNEncoder(CNNEncoder):
         self.expression_size = int(expression_size)
         self.emotion_head = nn.Linear(expression_size, num_emotions) if num_emotions > 0 else None
         self._pooled: torch.Tensor | None = None
+        if expression_output not in ("vector", "emotions"):
+            raise ValueError(f"expression_output must be vector or emotions: {expression_output}")
+        if expression_output == "emotions" and self.emotion_head is None:
+            raise ValueError("expression_output: emotions needs num_emotions > 0")
+        self.expression_output = expression_output
         self._cnn_size = self._output_size
-        self._output_size = self._cnn_size + self.expression_size
+        extra = num_emotions if expression_output == "emotions" else self.expression_size
+        self._output_size = self._cnn_size + extra
+
+    @property
+    def emotion_columns(self) -> tuple[int, int] | None:
+        """(first, end) of the emotion-probability columns of the output, or None."""
+        if self.expression_output != "emotions":
+            return None
+        return self._cnn_size, self._output_size
 
     def _branch(self, xs: torch.Tensor, ilens: torch.Tensor) -> torch.Tensor:
         """(B, T, D) features -> (B, T, C) branch features (edge frames replicated)."""
@@ -149,6 +172,8 @@ class ExpressiveCNNEncoder(CNNEncoder):
         if self.emotion_head is not None:  # the utterance vector: its last valid frame's
             last = (ilens.to(g.device) - 1).clamp(min=0)
             self._pooled = g[torch.arange(g.size(0), device=g.device), last]
+        if self.expression_output == "emotions":
+            g = torch.softmax(self.emotion_head(g), dim=-1)
         return torch.cat([hs, gate * g], dim=-1) * mask, ilens
 
     def init_state(self, batch_size: int, device: torch.device | None = None):
