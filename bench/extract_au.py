@@ -12,7 +12,7 @@ letterboxed copy of it:
 - ``*_per_cpu_s``: frames per CPU second of the process (all threads): the cost, independent of
   what else runs on the machine;
 - ``dask_N_worker``: the ``extract_au --video_scp`` job over ``--copies`` copies of the clip via
-  ``espnet_cause.parallel.run_items`` on a local Dask cluster with N worker processes:
+  ``espnet_cause.jobs.parallel.run_items`` on a local Dask cluster with N worker processes:
   ``fps`` over the whole call (cluster start-up and model loading included) and ``steady_fps``
   between the first and the last finished video.
 
@@ -65,7 +65,7 @@ def _demo_clip(dst: Path, fps: int = 30, num_frames: int = 72) -> Path:
     from espnet_cause import assets
     from espnet_cause.au import NUM_AUS, au_index
     from espnet_cause.io.image import load_image
-    from espnet_cause.render.mp4 import write_mp4
+    from espnet_cause.io.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 
     photo = load_image(assets.demo_image())
@@ -131,7 +131,7 @@ def dask_fps(model: Path, clip: Path, copies: int, workers: int, work: Path) -> 
 
     from espnet_cause.extract.videos import setup_extractor
     from espnet_cause.io.video import video_info
-    from espnet_cause.parallel import run_items
+    from espnet_cause.jobs.parallel import run_items
 
     config = OmegaConf.create(
         {

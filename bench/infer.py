@@ -23,7 +23,7 @@ a randomly initialised conf/cause_cnn.yaml model packed with its ONNX graph.
 
 Long audio (issue 16): ``--process --process_durations 4 1200 3600 --runs 1`` reports the peak
 RSS of whole ``infer`` processes on 4 s, 20 min and 60 min of speech; recordings longer than
-``espnet_cause.windows.WINDOW_SECONDS`` are inferred in overlapping windows, so the peak stays
+``espnet_cause.inference.windows.WINDOW_SECONDS`` are inferred in overlapping windows, so the peak stays
 under 1.5 GB for an hour on either backend (the audio itself, 230 MB at 16 kHz, is held whole).
 
 Usage: python bench/infer.py [--encoders cnn dcnn rnn mlp conformer] [--duration 20]
@@ -119,7 +119,7 @@ def timed(fn, repeats: int) -> tuple[float, float, float]:
 def bench_encoder(encoder: str, signal: np.ndarray, args, stats_dir: Path) -> dict:
     import torch
 
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     fs = 16000
     duration = len(signal) / fs
@@ -172,7 +172,7 @@ def bench_encoder(encoder: str, signal: np.ndarray, args, stats_dir: Path) -> di
 def bench_stream(encoder: str, signal: np.ndarray, args, stats_dir: Path) -> dict:
     import torch
 
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
     from espnet_cause.models.streaming import algorithmic_latency
 
     fs = 16000
@@ -220,7 +220,7 @@ def pack_conf_model(encoder: str, root: Path) -> Path:
     import torch
     import yaml
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     model = build_model(encoder, False, root)
     conf = yaml.safe_load((REPO / "conf" / f"cause_{encoder}.yaml").read_text())

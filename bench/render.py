@@ -42,7 +42,7 @@ def speech_like_aus(num_frames: int, fps: float = 25.0) -> np.ndarray:
 
 
 def bench_warp(image, face, landmarker_path, aus) -> dict:
-    from espnet_cause.render.compose import CropCompositor
+    from espnet_cause.face.compose import CropCompositor
     from espnet_cause.render.warp import WarpRenderer
 
     out = {}

@@ -65,7 +65,7 @@ def random_cnn_zip(workdir: Path) -> Path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from infer import random_conf  # bench/infer.py: the same stand-in model
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
     from espnet_cause.tasks.cause import CAUSETask
 
     conf = random_conf("cnn", True, workdir)

@@ -53,8 +53,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=2)
     args = parser.parse_args()
 
-    from espnet_cause.batch import read_report
     from espnet_cause.extract.labels import make_au_labels
+    from espnet_cause.jobs.batch import read_report
 
     base = yaml.safe_load(args.conf.read_text())
     cpus = subprocess.run(

@@ -87,7 +87,7 @@ def smile_video(tmp_path_factory, demo_image, demo_wav) -> Path:
     """
     from espnet_cause.io.audio import load_audio
     from espnet_cause.io.image import load_image
-    from espnet_cause.render.mp4 import write_mp4
+    from espnet_cause.io.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 
     path = tmp_path_factory.mktemp("smile") / "smile.mp4"

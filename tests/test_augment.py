@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from espnet_cause.augment import (
+from espnet_cause.models.augment import (
     SpeechAugmenter,
     add_noise,
     eq_tilt,

@@ -54,7 +54,7 @@ def _csv(path: Path, values: np.ndarray, success: np.ndarray | None = None) -> P
 
 @pytest.fixture(scope="module")
 def model_zip(tmp_path_factory):
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     root = tmp_path_factory.mktemp("model")
     config, pth = make_tiny_model(root / "tiny")
@@ -154,8 +154,8 @@ def pickled_code_zip(w, undo):
     import torch
     import yaml
 
-    from espnet_cause.model_zip import unpack_model
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.model_zip import unpack_model
+    from espnet_cause.inference.packing import pack_model
 
     config, pth = unpack_model(w / "model.zip", cache_dir=w / "unpacked")
     state = torch.load(pth, weights_only=True)
@@ -332,7 +332,7 @@ def output_dir_in_use(w, undo):
     """Another run holds the output directory (a live process with its lock)."""
     script = (
         f"import sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
-        "from espnet_cause.batch import output_lock\n"
+        "from espnet_cause.jobs.batch import output_lock\n"
         f"with output_lock({str(w / 'res')!r}):\n"
         "    print('held', flush=True); time.sleep(120)\n"
     )

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from espnet_cause.batch import BatchDir, key_problem, output_lock, run_batch
 from espnet_cause.errors import CauseError
+from espnet_cause.jobs.batch import BatchDir, key_problem, output_lock, run_batch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def _holder_script(directory: Path, then: str) -> str:
         f"""
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
-        from espnet_cause.batch import output_lock
+        from espnet_cause.jobs.batch import output_lock
         with output_lock({str(directory)!r}):
             print("held", flush=True)
             {then}

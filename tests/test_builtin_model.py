@@ -10,13 +10,13 @@ from espnet_cause.au import au_index
 
 @pytest.fixture(scope="module")
 def builtin():
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     return Speech2AU(backend="torch")
 
 
 def test_builtin_model_defaults_to_onnx_and_equals_torch(builtin, demo_wav):
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
     from espnet_cause.io.audio import load_audio
 
     default = Speech2AU()
@@ -68,9 +68,9 @@ def test_builtin_lips_stay_closed_in_a_real_recordings_room_tone(builtin, demo_w
 
 def test_builtin_mouth_follows_phonemes_on_unseen_synthetic_speech(builtin):
     """A voice and sentence outside the mini corpus: the mouth follows the teacher's visemes."""
-    from espnet_cause.corpora.espeak import VoiceSettings, synthesize_phonemes
-    from espnet_cause.corpora.visemes import mouth_track
-    from espnet_cause.lipsync import best_lag_r, mouth
+    from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
+    from espnet_cause.corpora.mini.visemes import mouth_track
+    from espnet_cause.evaluation.lipsync import best_lag_r, mouth
 
     text = "Maybe the old farmer will bring his purple wagon over the hill tomorrow morning."
     samples, sr, phonemes = synthesize_phonemes(

@@ -9,7 +9,7 @@ import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.lipsync import (
+from espnet_cause.evaluation.lipsync import (
     LOUDNESS,
     MODEL,
     best_lag_r,

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from espnet_cause.errors import CauseError
-from espnet_cause.model_zip import unpack_model
-from espnet_cause.packing import pack_model
+from espnet_cause.inference.model_zip import unpack_model
+from espnet_cause.inference.packing import pack_model
 
 
 def _exp(tmp_path):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from espnet_cause.errors import CauseError
-from espnet_cause.parallel import load_parallel_config, read_journal, run_items
+from espnet_cause.jobs.parallel import load_parallel_config, read_journal, run_items
 
 
 def square(key, payload, offset=0):

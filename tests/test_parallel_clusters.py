@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from espnet_cause.parallel import _future_record, _replace_lost_workers, load_parallel_config
+from espnet_cause.jobs.parallel import _future_record, _replace_lost_workers, load_parallel_config
 
 pytest.importorskip("dask_jobqueue")
 

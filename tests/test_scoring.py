@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from espnet_cause import scoring
 from espnet_cause.au import NUM_AUS
+from espnet_cause.evaluation import scoring
 
 
 def _cols(*columns):

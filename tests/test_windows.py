@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from espnet_cause import windows
-from espnet_cause.windows import frame_quantum, windowed_inference
+from espnet_cause.inference import windows
+from espnet_cause.inference.windows import frame_quantum, windowed_inference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "bin"))
 from test_infer import make_tiny_model  # noqa: E402
@@ -58,7 +58,7 @@ def test_frame_quantum_aligns_samples_and_hops():
 @pytest.mark.parametrize("encoder", ["cnn", "mlp"])
 def test_speech2au_windows_match_whole_file_within_1e4(tmp_path, monkeypatch, encoder):
     """The documented promise for finite receptive fields: within 1e-4 everywhere."""
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     conf = {"hidden_size": 16, "channels": [16, 8]} if encoder == "cnn" else {"units": [16, 8]}
     config, pth = make_tiny_model(tmp_path / encoder, encoder, conf)
@@ -77,7 +77,7 @@ def test_speech2au_windows_match_whole_file_within_1e4(tmp_path, monkeypatch, en
 
 
 def test_short_audio_is_one_call(tmp_path, monkeypatch):
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     config, pth = make_tiny_model(tmp_path / "m")
     s2au = Speech2AU(train_config=config, model_file=pth, backend="torch")

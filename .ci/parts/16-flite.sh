@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian's CMU Flite voices (libflite1: slt, awb, rms, kal), loaded with ctypes by
-# espnet_cause/corpora/flite.py for the mini corpus's optional Flite speakers
+# espnet_cause/corpora/mini/flite.py for the mini corpus's optional Flite speakers
 # (run.sh --mini_flite_speakers N); tests/corpora/test_flite.py (run by 20-test.sh) speaks with them.
 set -euo pipefail
 if /sbin/ldconfig -p | grep -q 'libflite_cmu_us_slt.so.1'; then

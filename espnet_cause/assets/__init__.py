@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -22,9 +23,17 @@ FACE_LANDMARKER = "face_landmarker.task"
 DEMO_IMAGE = "grace_hopper.jpg"
 #: Demo speech: CMU ARCTIC a0007, 16 kHz, 4.0 s (CMU ARCTIC licence).
 DEMO_WAV = "arctic_a0007.wav"
-#: The built-in CAUSE model (speech -> 17 AUs), made by conf/cause_builtin.yaml; model card in the
-#: README.
-CAUSE_MODEL = "cause_builtin.zip"
+#: The built-in CAUSE models (speech -> 17 AUs) by name: what ``--model NAME`` and
+#: ``Speech2AU(NAME)`` accept besides a path to a model.zip. Model cards: docs/model_builtin.md.
+BUILTIN_MODELS: dict[str, str] = {
+    "builtin": "cause_builtin.zip",  # offline: infer, render, export_tts_features, check_lipsync
+    "builtin_live": "cause_builtin_live.zip",  # live: serve, Speech2AU.builtin(streaming=True)
+}
+#: The model used when none is given, and the one the live service streams by default.
+DEFAULT_MODEL = "builtin"
+LIVE_MODEL = "builtin_live"
+#: The default built-in model's file.
+CAUSE_MODEL = BUILTIN_MODELS[DEFAULT_MODEL]
 #: Sources and licences of the files above.
 NOTICE = "NOTICE"
 
@@ -66,6 +75,31 @@ def demo_wav() -> Path:
     return asset_path(DEMO_WAV)
 
 
-def cause_model() -> Path:
-    """The packaged built-in CAUSE model zip (used when no model is given)."""
-    return asset_path(CAUSE_MODEL)
+def cause_model(name: str = DEFAULT_MODEL) -> Path:
+    """A packaged built-in CAUSE model zip (default: the one used when no model is given).
+
+    Raises:
+        CauseError: for a name that is not in :data:`BUILTIN_MODELS`.
+    """
+    if name not in BUILTIN_MODELS:
+        raise CauseError(
+            f"no built-in model {name!r}", fix=f"use one of {', '.join(BUILTIN_MODELS)} or a path"
+        )
+    return asset_path(BUILTIN_MODELS[name])
+
+
+def resolve_model(model: str | os.PathLike | None, default: str = DEFAULT_MODEL) -> Path:
+    """What a ``--model`` value names: a built-in model's name or a path (None: ``default``).
+
+    Args:
+        model: A name of :data:`BUILTIN_MODELS`, a path to a model.zip, or None.
+        default: The built-in name used for None.
+
+    Returns:
+        The model file (a path is returned as given; the caller checks it exists).
+    """
+    if model is None:
+        return cause_model(default)
+    if isinstance(model, str) and model in BUILTIN_MODELS:
+        return cause_model(model)
+    return Path(model)

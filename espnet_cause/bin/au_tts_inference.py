@@ -72,7 +72,7 @@ def load_tts(
     vocoder: str = "griffin_lim",
 ):
     """The :class:`AUText2Speech` of a config and weights, or a CauseError saying what is wrong."""
-    from espnet_cause.synthesis import AUText2Speech
+    from espnet_cause.inference.text2speech import AUText2Speech
 
     for path, what in (
         (train_config, "training config"),
@@ -99,7 +99,7 @@ def load_tts(
             fix="use a config with feats_extract (fs, n_fft, hop_length)",
         )
     if cause_model is not None:
-        from espnet_cause.inference import Speech2AU
+        from espnet_cause.inference.speech2au import Speech2AU
 
         tts.speech2au = Speech2AU(cause_model, device=device)
     return tts

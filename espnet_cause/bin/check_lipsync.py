@@ -10,8 +10,9 @@ Examples:
 For each clip: AUs read off its video with the built-in MediaPipe extractor (the reference), AUs
 predicted from its soundtrack by the model, and the soundtrack's loudness envelope as a baseline;
 Pearson r per AU and for the mouth (AU25 + AU26), each at its best lag within +-80 ms (see
-:mod:`espnet_cause.lipsync`), the number of clips the model beats loudness on, and the scale
-check (predicted vs tracked standard deviation of AU25 and AU26). Writes ``OUTPUT_DIR/lipsync.json``, ``lipsync.md`` and
+:mod:`espnet_cause.evaluation.lipsync`), the number of clips the model beats loudness on, and the
+scale check (predicted vs tracked standard deviation of AU25 and AU26). Writes
+``OUTPUT_DIR/lipsync.json``, ``lipsync.md`` and
 ``plots/<clip>.png``. A clip that cannot be used (no audio, no face, unreadable) is skipped and
 listed with its reason in the JSON and the Markdown; the command fails only if no clip is left.
 """
@@ -39,7 +40,7 @@ def get_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", help="one talking clip with sound (any format FFmpeg reads)")
     src.add_argument("--video_scp", help="'<name> <path>' lines: a set of clips, averaged")
     parser.add_argument(
-        "--model", default=None, help="packed model.zip (default: the built-in model)"
+        "--model", default=None, help="model.zip or a built-in name (default: builtin)"
     )
     parser.add_argument("--output_dir", required=True, help="where the reports go")
     parser.add_argument(
@@ -75,14 +76,14 @@ def main(cmd: list[str] | None = None) -> dict:
     setup_logging(args.verbose)
     if not args.max_lag_ms >= 0:
         raise CauseError(f"--max_lag_ms must be >= 0, got {args.max_lag_ms}")
+    from espnet_cause.evaluation.lipsync import check_clip, markdown_report, plot_clip, summarize
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
     from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.lipsync import check_clip, markdown_report, plot_clip, summarize
 
     clips = _clips(args)
     peers = {name: PEERS[name] for name in args.peer}
-    s2au = Speech2AU(args.model) if args.model else Speech2AU.builtin()
+    s2au = Speech2AU(args.model)  # a path, a built-in name, or None: the default built-in
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     results, skipped = [], {}

@@ -42,7 +42,7 @@ def main(cmd=None) -> None:
     args, train_args = get_parser().parse_known_args(cmd)
     setup_logging(args.verbose)
     from espnet_cause.errors import CauseError
-    from espnet_cause.parallel import load_parallel_config
+    from espnet_cause.jobs.parallel import load_parallel_config
     from espnet_cause.tasks.collect_stats import collect_stats
 
     if args.nj < 1:

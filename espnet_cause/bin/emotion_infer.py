@@ -33,7 +33,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.emotion_inference import Speech2Emotion, infer_emotion_set
+    from espnet_cause.inference.speech2emotion import Speech2Emotion, infer_emotion_set
     from espnet_cause.io.atomic import check_output_dir
 
     check_output_dir(args.output_dir)

@@ -38,9 +38,9 @@ def main(cmd=None) -> None:
     setup_logging(args.verbose)
     from espnet_cause.corpora.emotions import read_classes_file
     from espnet_cause.emotion import EMOTIONS
-    from espnet_cause.emotion_inference import read_utterance_table
-    from espnet_cause.emotion_scoring import score_emotions, write_scores
     from espnet_cause.errors import CauseError
+    from espnet_cause.evaluation.emotion_scoring import score_emotions, write_scores
+    from espnet_cause.inference.speech2emotion import read_utterance_table
     from espnet_cause.io.datadir import read_kaldi_map
 
     ref = read_kaldi_map(args.ref)

@@ -11,7 +11,7 @@ writes, into ``--output_dir``:
   :mod:`espnet_cause.tts.features`); use it as ``<dir>/au_embed.scp,spembs,kaldi_ark`` with stock
   ``espnet2.bin.tts_train`` and ``tts_conf.spk_embed_dim: 35``;
 - ``grid.yaml`` (fs, hop, AU embedding layout) and ``export_report.tsv`` (per utterance: frames,
-  or why it was skipped). Resuming follows the batch runner's rule (:mod:`espnet_cause.batch`):
+  or why it was skipped). Resuming follows the batch runner's rule (:mod:`espnet_cause.jobs.batch`):
   a re-run skips what is done; another model or grid starts over.
 
 The audio must already be at ``--fs`` (as in ESPnet's ``dump/raw``), because the frame count is
@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from espnet_cause.assets import resolve_model
 from espnet_cause.au import AU_NAMES, NUM_AUS
 from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -66,7 +67,7 @@ def get_parser() -> argparse.ArgumentParser:
         parallel=True,
     )
     parser.add_argument(
-        "--model", default=None, help="packed CAUSE model.zip (default: the built-in model)"
+        "--model", default=None, help="CAUSE model.zip or a built-in name (default: builtin)"
     )
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
@@ -108,7 +109,7 @@ def export_item(
     Args:
         key: Utterance id.
         payload: ``{"wav": wav.scp value, "start": s or None, "end": s or None}``.
-        speech2au: A :class:`espnet_cause.inference.Speech2AU`.
+        speech2au: A :class:`espnet_cause.inference.speech2au.Speech2AU`.
         fs, hop_length, n_fft: The TTS feature extractor's grid.
         items_dir: Directory of the per-utterance results.
         resample: Resample audio at another rate to ``fs`` instead of refusing it.
@@ -150,7 +151,7 @@ def export_item(
 
 def load_speech2au(model: str, device: str, backend: str = "auto") -> dict:
     """Per-worker environment: the CAUSE model (module level so that it pickles for Dask)."""
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     return {"speech2au": Speech2AU(model, device=device, backend=backend)}
 
@@ -183,14 +184,11 @@ def main(cmd=None) -> None:
     """Run the export; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause import batch
     from espnet_cause.io.atomic import check_output_dir
     from espnet_cause.io.cache import sha256_file
+    from espnet_cause.jobs import batch
 
-    if args.model is None:
-        from espnet_cause.assets import cause_model
-
-        args.model = str(cause_model())
+    args.model = str(resolve_model(args.model))  # a path, a built-in name, or the default
     model = Path(args.model)
     if not model.is_file():
         raise CauseError("model file not found", path=model, fix="pass the recipe's model.zip")
@@ -221,8 +219,8 @@ def main(cmd=None) -> None:
 
 def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
     """The batch part of :func:`main`, run under the output directory's lock."""
-    from espnet_cause import batch
-    from espnet_cause.parallel import load_parallel_config
+    from espnet_cause.jobs import batch
+    from espnet_cause.jobs.parallel import load_parallel_config
 
     where = batch.BatchDir(out)
     fn = functools.partial(

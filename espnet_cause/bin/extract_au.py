@@ -6,7 +6,7 @@ Examples:
         python -m espnet_cause.bin.extract_au --extractor mediapipe --video talk.mp4 \\
             --output talk.csv --face_landmarker_path face_landmarker.task
 
-    Many videos (``<utt> <path>`` lines), resumable (:mod:`espnet_cause.batch`), optionally on a
+    Many videos (``<utt> <path>`` lines), resumable (:mod:`espnet_cause.jobs.batch`), optionally on a
     Dask cluster; ``--output_dir`` gets ``<utt>.csv`` and ``extract_report.tsv``::
 
         python -m espnet_cause.bin.extract_au --extractor mediapipe --video_scp data/video.scp \\
@@ -117,7 +117,7 @@ def main(cmd=None) -> None:
 
     if args.output_dir is None:
         parser.error("--video_scp needs --output_dir")
-    from espnet_cause.parallel import load_parallel_config
+    from espnet_cause.jobs.parallel import load_parallel_config
 
     extract_video_set(
         args.video_scp,

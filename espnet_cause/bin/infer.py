@@ -8,7 +8,7 @@ Examples:
         --wav_scp dump/test/wav.scp --output_dir exp/cause_cnn/infer_test --output_format ark \\
         --output_fs 22050 --output_hop_length 256 --parallel_config conf/parallel/local.yaml
 
-Set input: each utterance is one item of the batch runner ``espnet_cause.batch`` (in-process or
+Set input: each utterance is one item of the batch runner ``espnet_cause.jobs.batch`` (in-process or
 on Dask; its resume rule: finished items are skipped on a re-run, other model or grid settings
 start over); unusable items (missing/unreadable/empty/silent audio) are skipped with their reason
 in ``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``au.scp``;
@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.assets import resolve_model
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 
@@ -60,7 +61,9 @@ def get_parser() -> argparse.ArgumentParser:
     m = parser.add_argument_group(
         "model: --model, or --train_config with --model_file (default: the built-in model)"
     )
-    m.add_argument("--model", help="packed model.zip (python -m espnet_cause.bin.pack_model)")
+    m.add_argument(
+        "--model", help="model.zip (pack_model) or a built-in name: builtin, builtin_live"
+    )
     m.add_argument("--train_config", help="config.yaml of a training run")
     m.add_argument("--model_file", help="weights of that run, e.g. valid.loss.best.pth")
     out = parser.add_argument_group("output")
@@ -129,10 +132,8 @@ def _check_args(args) -> None:
             "--train_config and --model_file go together",
             fix="pass both, or --model MODEL.zip, or neither for the built-in model",
         )
-    if not args.model and not args.train_config:
-        from espnet_cause.assets import cause_model
-
-        args.model = str(cause_model())
+    if args.model or not args.train_config:  # a path, a built-in name, or the default built-in
+        args.model = str(resolve_model(args.model))
     if (args.output_fs is None) != (args.output_hop_length is None):
         raise CauseError("--output_fs and --output_hop_length go together", fix="give both")
     if args.output_fps is not None and args.output_fs is not None:
@@ -173,7 +174,7 @@ def _check_args(args) -> None:
 
 def build_speech2au(**model_options) -> dict:
     """Per-worker setup of the batch runner: the loaded model."""
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     return {"speech2au": Speech2AU(**model_options)}
 
@@ -259,8 +260,8 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause import batch
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs import batch
 
     out_dir = Path(args.output_dir)
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
@@ -272,9 +273,9 @@ def infer_set(args) -> dict[str, dict]:
 
 def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
     """The batch part of :func:`infer_set`, run under the output directory's lock."""
-    from espnet_cause import batch
     from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
-    from espnet_cause.parallel import load_parallel_config
+    from espnet_cause.jobs import batch
+    from espnet_cause.jobs.parallel import load_parallel_config
 
     out_dir = Path(args.output_dir)
     where = batch.BatchDir(out_dir)

@@ -46,6 +46,13 @@ def get_parser() -> argparse.ArgumentParser:
         help="per-AU loss weights for every utterance (YAML table or AU01=0,AU45=0): written as "
         "au_weight.scp, times the data dir's own au_weight.scp if it has one",
     )
+    parser.add_argument(
+        "--mask_outside_speech",
+        type=float,
+        default=None,
+        help="per-frame weights: 0 on frames more than this many seconds before the first speech "
+        "frame or after the last",
+    )
     return parser
 
 
@@ -73,6 +80,7 @@ def main(cmd=None) -> None:
         max_fail_fraction=args.max_fail_fraction,
         parallel_config=args.parallel_config,
         au_weights=args.au_weights,
+        mask_outside_speech=args.mask_outside_speech,
     )
 
 

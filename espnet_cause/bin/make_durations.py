@@ -5,7 +5,7 @@ For every utterance of ``--wav_scp`` that ``--ctm`` aligns, writes into ``--outp
 - ``text``: its tokens, space-separated (ESPnet ``token_type: word``);
 - ``durations``: feature frames per token plus a 0 for ``<sos/eos>``, summing exactly to
   ``1 + num_samples // hop_length``, the frames of ESPnet's ``LogMelFbank`` (``center=True``)
-  at ``--fs``/``--hop_length`` (rule: :mod:`espnet_cause.corpora.durations`); use it as
+  at ``--fs``/``--hop_length`` (rule: :mod:`espnet_cause.tts.durations`); use it as
   ``<dir>/durations,durations,text_int``;
 - ``token_list`` (with ``--write_token_list``; ``<blank>``, ``<unk>``, the tokens, ``<sos/eos>``);
 - ``durations_report.tsv``: per utterance its tokens and frames, or why it was skipped (no
@@ -56,7 +56,7 @@ def durations_of(
     segments: list[tuple[float, float, str]], num_samples: int, fs: int, hop: int, n_fft
 ) -> tuple[list[str], list[int]]:
     """Tokens and frames per token of one utterance's CTM segments."""
-    from espnet_cause.corpora.durations import frame_durations
+    from espnet_cause.tts.durations import frame_durations
 
     tokens = [tok for _, _, tok in segments]
     frames = frame_durations([s for s, _, _ in segments], num_samples, fs, hop, n_fft=n_fft)
@@ -70,11 +70,11 @@ def main(cmd=None) -> None:
     setup_logging(args.verbose)
     import soundfile as sf
 
-    from espnet_cause import batch
-    from espnet_cause.corpora.durations import durations_line, token_list
     from espnet_cause.io.atomic import atomic_write, check_output_dir
     from espnet_cause.io.ctm import read_ctm
     from espnet_cause.io.datadir import read_kaldi_map, value_path, write_kaldi_map
+    from espnet_cause.jobs import batch
+    from espnet_cause.tts.durations import durations_line, token_list
 
     if args.fs <= 0 or args.hop_length <= 0:
         raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")

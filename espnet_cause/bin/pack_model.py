@@ -37,7 +37,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     onnx = {"auto": None, "yes": True, "no": False}[args.onnx]
     pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx)

@@ -121,7 +121,7 @@ def main(cmd: list[str] | None = None) -> None:
     inputs = {"--input": args.input, "--reference": args.reference, "--wav": args.wav}
     check_output(args.output, inputs=inputs, suffixes=(".png",), what="--output")
 
-    from espnet_cause.plots import (
+    from espnet_cause.evaluation.plots import (
         REFERENCE_COLOR,
         TRACK_COLOR,
         AUCurve,

@@ -21,7 +21,7 @@ import logging
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.corpora import CORPORA
 from espnet_cause.corpora.grid import MIN_TRAIN_CLIPS
-from espnet_cause.corpora.mini_plan import MiniConfig
+from espnet_cause.corpora.mini.plan import MiniConfig
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ From still photos (CelebA, EmotioNet) with an AU CSV (``file,AU01_r,...,AU45_r``
     python -m espnet_cause.bin.prepare_faces --au_csv celeba_aus.csv --output_dir dump/faces \
         --face_landmarker_path face_landmarker.task
 
-Resumable (the batch runner's rule, :mod:`espnet_cause.batch`); ``OUTPUT_DIR/faces_report.tsv`` says
+Resumable (the batch runner's rule, :mod:`espnet_cause.jobs.batch`); ``OUTPUT_DIR/faces_report.tsv`` says
 why an item gave no face.
 """
 
@@ -43,7 +43,7 @@ def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
     from espnet_cause.ganimation import prepare
-    from espnet_cause.parallel import load_parallel_config
+    from espnet_cause.jobs.parallel import load_parallel_config
 
     parallel = load_parallel_config(args.parallel_config)
     if args.video_scp and args.au_scp:

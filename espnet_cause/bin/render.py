@@ -17,12 +17,13 @@ import logging
 import math
 from pathlib import Path
 
+from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import check_output
+from espnet_cause.io.mp4 import CONTAINERS
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
-from espnet_cause.render.mp4 import CONTAINERS
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +107,8 @@ def _check_args(args) -> None:
             raise CauseError(
                 "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
-    if args.au is None and args.cause_model is None:  # the built-in model
-        from espnet_cause.assets import cause_model
-
-        args.cause_model = str(cause_model())
+    if args.au is None:  # a path, a built-in name, or None: the default built-in model
+        args.cause_model = str(resolve_model(args.cause_model))
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
     if args.cause_model is not None and not Path(args.cause_model).is_file():
@@ -147,7 +146,7 @@ def main(cmd: list[str] | None = None) -> None:
     }
     if args.wav_scp is not None:
         from espnet_cause.io.atomic import check_output_dir
-        from espnet_cause.parallel import load_parallel_config
+        from espnet_cause.jobs.parallel import load_parallel_config
 
         check_output_dir(args.output_dir)
         animate_set(
@@ -172,7 +171,7 @@ def main(cmd: list[str] | None = None) -> None:
             aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
             source = args.au
         else:
-            from espnet_cause.inference import Speech2AU
+            from espnet_cause.inference.speech2au import Speech2AU
 
             aus = speech_aus(Speech2AU(model=args.cause_model), speech, sample_rate, args.fps)
             source = f"AUs predicted from {args.wav}"

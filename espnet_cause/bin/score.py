@@ -136,7 +136,7 @@ def run_scoring(
     Returns:
         The content of ``scores.json``.
     """
-    from espnet_cause import scoring
+    from espnet_cause.evaluation import scoring
 
     output_dir = Path(output_dir)
     refs, rfps = load_au_set(ref, ref_fps)
@@ -201,7 +201,7 @@ def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
     Returns:
         (key -> (ref, hyp) arrays of equal length, key -> length difference, key -> skip reason).
     """
-    from espnet_cause import scoring
+    from espnet_cause.evaluation import scoring
     from espnet_cause.io import timegrid
 
     missing = sorted(set(refs) - set(hyps))
@@ -257,7 +257,7 @@ def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
 
 def _mean_predictor(train_ref, pairs: dict, ref, notes: list[str]) -> tuple[np.ndarray, str]:
     """The mean AU vector of the training references (else of the scored ones) and its source."""
-    from espnet_cause import scoring
+    from espnet_cause.evaluation import scoring
 
     if train_ref is not None:
         train, _ = load_au_set(train_ref)
@@ -280,9 +280,9 @@ def _write_outputs(
     output_dir: Path, result: dict, systems: dict, pairs: dict, num_plots: int, plot_aus
 ) -> None:
     """``scores.json``, ``scores.md`` and the trajectory plots of the first ``num_plots``."""
-    from espnet_cause import scoring
+    from espnet_cause.evaluation import scoring
+    from espnet_cause.evaluation.plots import plot_au_trajectories
     from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.plots import plot_au_trajectories
 
     output_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(output_dir / "scores.json") as tmp:

@@ -83,7 +83,7 @@ def main(cmd: list[str] | None = None) -> None:
 
     from espnet_cause import assets
     from espnet_cause.face.model_file import resolve_face_landmarker
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
     from espnet_cause.serve.app import create_app
 
     app = create_app(

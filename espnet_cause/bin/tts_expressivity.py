@@ -88,8 +88,8 @@ def get_parser() -> argparse.ArgumentParser:
 
 def tokens_of(sentence: str, voice: str) -> list[str]:
     """eSpeak's phoneme tokens of a sentence (as the mini corpus's training text has them)."""
-    from espnet_cause.corpora.durations import phoneme_token
-    from espnet_cause.corpora.espeak import VoiceSettings, synthesize_phonemes
+    from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
+    from espnet_cause.tts.durations import phoneme_token
 
     settings = VoiceSettings(voice=voice, rate=165, pitch=50, pitch_range=50)
     _, _, phonemes = synthesize_phonemes(sentence, settings)
@@ -110,10 +110,10 @@ def _moods(path: str) -> dict[str, float]:
 
 def corpus_prosody(wav_scp: str, ctm: str, moods: dict, threshold: float) -> dict:
     """Mean statistics of the corpus's happy and sad utterances: ``{mood: {stat: value}}``."""
-    from espnet_cause.corpora.durations import PAUSE
     from espnet_cause.io.audio import load_speech
     from espnet_cause.io.ctm import read_ctm
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.tts.durations import PAUSE
     from espnet_cause.tts.prosody import measure
 
     alignments = read_ctm(ctm)
@@ -181,7 +181,7 @@ def main(cmd=None) -> None:
 
     models = {"au": args.au_model, "spembs": args.spembs_model, "control": args.control_model}
     rows, results = [], {}
-    from espnet_cause.synthesis import AUText2Speech
+    from espnet_cause.inference.text2speech import AUText2Speech
 
     for name, exp in models.items():
         if exp is None:

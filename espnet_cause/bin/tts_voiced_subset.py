@@ -44,9 +44,9 @@ def main(cmd=None) -> None:
     """Run it; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause import batch
     from espnet_cause.io.atomic import atomic_write
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs import batch
 
     stats_dir = Path(args.stats_dir)
     splits = sorted(p.parent.parent.name for p in stats_dir.glob("*/collect_feats/pitch.scp"))

@@ -15,7 +15,7 @@ from espnet_cause.errors import CauseError
 
 #: Corpus name -> ``module:function`` that lists its utterances (:data:`PREPARES_ITSELF`: that prepares its data dirs).
 CORPORA: dict[str, str] = {
-    "mini": "espnet_cause.corpora.mini:prepare_mini",
+    "mini": "espnet_cause.corpora.mini.corpus:prepare_mini",
     "crema_d": "espnet_cause.corpora.crema_d:list_crema_d",
     "ravdess": "espnet_cause.corpora.ravdess:list_ravdess",
     "mead": "espnet_cause.corpora.mead:list_mead",

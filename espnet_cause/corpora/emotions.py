@@ -13,7 +13,7 @@ mead        all 8 (the ``<emotion>`` folder: angry, contempt, disgusted, fear, h
 crema_d     6: angry, disgusted, fearful, happy, neutral, sad (``ANG DIS FEA HAP NEU SAD``)
 ravdess     7: all but contempt (the ``EE`` field of the file name; calm is written as neutral)
 mini        3: neutral, happy, sad (drawn per utterance; each changes the voice and adds its own
-            AUs; angry and surprised are defined too, see :mod:`espnet_cause.corpora.mini_moods`)
+            AUs; angry and surprised are defined too, see :mod:`espnet_cause.corpora.mini.moods`)
 ==========  ==================================================================================
 
 :func:`write_emotion_labels` turns ``data/<set>/emotion`` into the recogniser's training labels
@@ -34,7 +34,7 @@ CORPUS_CLASSES: dict[str, tuple[str, ...]] = {
     "mead": EMOTIONS,
     "crema_d": ("neutral", "happy", "sad", "angry", "disgusted", "fearful"),
     "ravdess": ("neutral", "happy", "surprised", "sad", "angry", "disgusted", "fearful"),
-    "mini": ("neutral", "happy", "sad"),  # corpora.mini_moods: neutral + EMOTIONAL
+    "mini": ("neutral", "happy", "sad"),  # corpora.mini.moods: neutral + EMOTIONAL
 }
 #: File names: per data dir, beside the data dirs, and the recogniser's labels in a dump dir.
 LABEL_FILE = "emotion"

@@ -7,7 +7,8 @@ the union of their dump dirs. :func:`combine_dump_dirs` writes it: ``wav.scp``, 
 
 Loss weights: an input's own ``au_weight.scp`` is kept; an input without one gets its
 ``weights`` table (:func:`espnet_cause.io.au_weight.parse_au_weights`; none: every output 1),
-so every utterance of the mix has a vector and ESPnet's batches stay rectangular. Utterance ids
+so every utterance of the mix has a vector and ESPnet's batches stay rectangular; when an input
+has per-frame (T, D) weights, the others' vectors are repeated over their frames. Utterance ids
 must not repeat across inputs, and all inputs must share one AU frame rate.
 """
 
@@ -18,6 +19,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import kaldiio
 import numpy as np
 
 from espnet_cause.errors import CauseError
@@ -91,10 +93,19 @@ def combine_dump_dirs(
             vector = parse_au_weights(table) if table is not None else None
             vectors.update({u: vector for u in utt2spk})
         counts[str(d)] = len(utt2spk)
-    sizes = {v.size for v in vectors.values() if v is not None}
+    sizes = {v.shape[-1] for v in vectors.values() if v is not None}
     if len(sizes) > 1:
         raise CauseError(f"the inputs' au_weight vectors have different sizes {sorted(sizes)}")
     size = sizes.pop() if sizes else None
+    if any(v is not None and v.ndim == 2 for v in vectors.values()):
+        frames = _frames(joined["au.scp"])
+        ones = np.ones(size, dtype=np.float32)
+        vectors = {
+            u: v
+            if v is not None and v.ndim == 2
+            else np.tile(ones if v is None else v, (frames[u], 1))
+            for u, v in vectors.items()
+        }
     for name in lists:
         write_kaldi_map(output_dir / name, joined[name])
     write_utt2spk_spk2utt(output_dir, joined["utt2spk"])
@@ -108,3 +119,8 @@ def combine_dump_dirs(
         (output_dir / AU_WEIGHT_SCP).unlink()
     logger.info("%s: %s", output_dir, ", ".join(f"{n} from {d}" for d, n in counts.items()))
     return counts
+
+
+def _frames(au_scp: dict[str, str]) -> dict[str, int]:
+    """Frames of each utterance's label matrix (``au.scp`` entries)."""
+    return {u: int(kaldiio.load_mat(v).shape[0]) for u, v in au_scp.items()}

@@ -1,7 +1,7 @@
 """Recipe stage 2: AU labels and 16 kHz audio for every utterance of a Kaldi data dir.
 
 Per utterance (:func:`espnet_cause.extract.utterance.label_utterance`, run through the batch
-runner :mod:`espnet_cause.batch`,
+runner :mod:`espnet_cause.jobs.batch`,
 so it runs on a Dask cluster when configured, resumes after a crash and starts over when a setting
 changes):
 
@@ -34,7 +34,11 @@ or ``au_table`` (derived from the AU track through the AU -> ARKit table of
 
 Loss weights: the data dir's ``au_weight.scp`` (:mod:`espnet_cause.io.au_weight`), times an
 ``au_weights`` table given for the whole set, becomes the dump's ``au_weight.scp`` for the
-kept utterances (a table alone gives every kept utterance its vector).
+kept utterances (a table alone gives every kept utterance its vector). With
+``mask_outside_speech`` (seconds) they become (T, 17) per-frame weights, 0 on the frames more
+than that long before the first speech frame or after the last
+(:mod:`espnet_cause.extract.onset`): what a real face does there (breathing in through the
+mouth, lips left apart) is not in the sound.
 """
 
 from __future__ import annotations
@@ -47,10 +51,11 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
-from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.onset import speech_frames
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.io.au_weight import (
@@ -66,7 +71,8 @@ from espnet_cause.io.datadir import (
     write_utt2spk_spk2utt,
 )
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE, fill_gaps
-from espnet_cause.parallel import load_parallel_config
+from espnet_cause.jobs.batch import BatchDir, gather_ark, output_lock, run_batch, write_report
+from espnet_cause.jobs.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +131,7 @@ def make_au_labels(
     max_fail_fraction: float = DEFAULT_MAX_FAIL_FRACTION,
     parallel_config: str | os.PathLike | None = None,
     au_weights: str | os.PathLike | None = None,
+    mask_outside_speech: float | None = None,
 ) -> dict:
     """Run stage 2 on one data dir (see the module docstring).
 
@@ -143,6 +150,8 @@ def make_au_labels(
         parallel_config: ``conf/parallel/*.yaml`` (None: in this process).
         au_weights: Per-AU loss weights for every utterance (a table for
             :func:`espnet_cause.io.au_weight.parse_au_weights`), or None.
+        mask_outside_speech: Weigh 0 the frames more than this many seconds before the first
+            speech frame or after the last (per-frame weights), or None.
 
     Returns:
         A summary: ``total``, ``kept``, counts per decision and per reason.
@@ -229,22 +238,48 @@ def make_au_labels(
         )
         utt2spk = read_kaldi_map(data_dir / "utt2spk")
         write_utt2spk_spk2utt(output_dir, {u: utt2spk[u] for u in kept})
-        _write_weights(output_dir, kept, own_weights, table, data_dir)
+        if mask_outside_speech is not None and table is None and not own_weights:
+            table = np.ones(NUM_AUS, dtype=np.float32)
+        weights = _weights(kept, own_weights, table, data_dir)
+        if mask_outside_speech is not None:
+            weights = {
+                u: _mask_outside_speech(w, output_dir / "wav" / f"{u}.wav",
+                                       np.load(where.item(u, ".npy"), mmap_mode="r").shape[0],
+                                       au_fps, mask_outside_speech)
+                for u, w in weights.items()
+            }  # fmt: skip
+        if (output_dir / AU_WEIGHT_SCP).exists():
+            (output_dir / AU_WEIGHT_SCP).unlink()  # stale from an earlier run
+        if weights:
+            write_au_weights(output_dir, weights)
         return summary
 
 
-def _write_weights(
-    output_dir: Path,
+def _mask_outside_speech(
+    weights: np.ndarray, wav: Path, num_frames: int, au_fps: float, margin_s: float
+) -> np.ndarray:
+    """(T, D) per-frame weights: ``weights``, but 0 more than ``margin_s`` before the first
+    speech frame of ``wav`` or after its last."""
+    samples, fs = sf.read(wav, dtype="float32", always_2d=True)
+    first, last = speech_frames(samples.mean(axis=1), fs, au_fps)
+    margin = int(round(margin_s * au_fps))
+    w = np.asarray(weights, np.float32)
+    frames = w if w.ndim == 2 else np.repeat(w[None], num_frames, axis=0)
+    frames = frames.copy()
+    frames[: max(0, first - margin)] = 0.0
+    frames[last + margin + 1 :] = 0.0
+    return frames
+
+
+def _weights(
     kept: list[str],
     own: dict[str, np.ndarray],
     table: np.ndarray | None,
     data_dir: Path,
-) -> None:
-    """The dump's ``au_weight.scp``: the data dir's vectors times the table, kept utterances."""
-    if (output_dir / AU_WEIGHT_SCP).exists():
-        (output_dir / AU_WEIGHT_SCP).unlink()  # stale from an earlier run
+) -> dict[str, np.ndarray]:
+    """The kept utterances' weights: the data dir's vectors times the table (empty: none)."""
     if not own and table is None:
-        return
+        return {}
     missing = [u for u in kept if own and u not in own]
     if missing:
         raise CauseError(
@@ -256,14 +291,15 @@ def _write_weights(
     for utt in kept:
         w = own.get(utt, table if table is not None else None)
         if own and table is not None:
-            if w.shape != table.shape:
+            if w.shape[-1] != table.shape[-1]:
                 raise CauseError(
-                    f"{utt}: its weights have {w.size} values, the --au_weights table {table.size}",
+                    f"{utt}: its weights have {w.shape[-1]} columns, the --au_weights table "
+                    f"{table.size}",
                     path=data_dir / AU_WEIGHT_SCP,
                 )
             w = w * table
         out[utt] = w
-    write_au_weights(output_dir, out)
+    return out
 
 
 def _read_data_dir(data_dir: Path, au_extractor: str) -> tuple[list[str], dict[str, dict]]:

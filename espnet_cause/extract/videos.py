@@ -2,7 +2,7 @@
 
 :func:`extract_one` turns one video into an :class:`~espnet_cause.io.track.AUTrack` with either
 extractor; :func:`extract_video_set` runs it over a ``video.scp`` through the batch runner
-(:mod:`espnet_cause.batch`: resumable, on Dask when configured, ``extract_report.tsv``).
+(:mod:`espnet_cause.jobs.batch`: resumable, on Dask when configured, ``extract_report.tsv``).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def extract_video_set(
         output_dir: Where the CSVs and the report go.
         extractor, face_landmarker_path, openface_dir, au_fps, max_gap: As for
             :func:`extract_one` (``face_landmarker_path`` is the resolved model file).
-        parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`.
+        parallel_config: From :func:`espnet_cause.jobs.parallel.load_parallel_config`.
 
     Returns:
         The runner's records by utterance.
@@ -132,8 +132,8 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs.batch import finish, output_lock, run_batch
 
     output_dir = Path(output_dir)
     videos = read_kaldi_map(video_scp, check_sorted=False)

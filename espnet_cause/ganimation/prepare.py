@@ -4,7 +4,7 @@ Writes the face directory that :class:`espnet_cause.ganimation.data.FaceAUDatase
 there), plus ``faces_report.tsv`` (per video/photo: key, status, reason, faces, no_face,
 no_label). Faces are found and aligned by :mod:`espnet_cause.face`, the same alignment the renderer
 uses, so training and rendering see the same framing. Runs through the batch runner
-(:mod:`espnet_cause.batch`): resumable, on Dask when configured.
+(:mod:`espnet_cause.jobs.batch`): resumable, on Dask when configured.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
-from espnet_cause.batch import output_lock, run_batch, write_report
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import close_all
 from espnet_cause.face.model_file import resolve_face_landmarker
@@ -30,6 +29,7 @@ from espnet_cause.ganimation.data import (
     read_au_table,
 )
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.jobs.batch import output_lock, run_batch, write_report
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def prepare_faces_from_videos(
         max_frames_per_video: At most this many crops per video.
         image_size: Side of the crops.
         au_fps: AU frame rate; default: the ``au_fps`` file beside ``au_scp`` (else 25).
-        parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
+        parallel_config: From ``espnet_cause.jobs.parallel.load_parallel_config``; None in-process.
 
     Returns:
         The number of crops in ``aus.csv``.
@@ -245,7 +245,7 @@ def prepare_faces_from_images(
         output_dir: The face directory to write.
         face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
         image_size: Side of the crops.
-        parallel_config: From ``espnet_cause.parallel.load_parallel_config``; None in-process.
+        parallel_config: From ``espnet_cause.jobs.parallel.load_parallel_config``; None in-process.
 
     Returns:
         The number of crops in ``aus.csv``.

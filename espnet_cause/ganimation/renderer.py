@@ -261,7 +261,7 @@ def ganimation_frames(
     Yields:
         (H, W, 3) uint8 RGB frames.
     """
-    from espnet_cause.render.compose import CropCompositor
+    from espnet_cause.face.compose import CropCompositor
 
     compositor = CropCompositor(image, face, size=renderer.image_size)
     render = renderer.render_conditions if normalized else renderer.render

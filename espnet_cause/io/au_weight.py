@@ -2,7 +2,9 @@
 
 An optional file of a Kaldi data or dump dir: ``<utt> <path.npy>`` lines, each ``.npy`` a float32
 vector of one weight per output, ``(17,)`` in OpenFace AU order (any target; a ``target: arkit``
-model maps it onto its 51 blendshapes) or ``(num_targets,)``. A weight is >= 0; 0 means "this
+model maps it onto its 51 blendshapes) or ``(num_targets,)``; or a ``(T, 17)`` /
+``(T, num_targets)`` matrix of per-frame weights on the utterance's AU frames (one set of
+utterances uses one kind: ESPnet stacks them into a batch). A weight is >= 0; 0 means "this
 output does not teach for this utterance" (a tracker's unreliable AU, a corpus whose labels do
 not carry the upper face...). The ESPnet task reads it as the optional data name ``au_weight``::
 
@@ -114,12 +116,13 @@ def read_au_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def check_au_weight(vector: np.ndarray, what: str) -> np.ndarray:
-    """``vector`` as float32 if it is a 1-D vector of finite weights >= 0; else a CauseError."""
+    """``vector`` as float32 if it is a (D,) vector or (T, D) matrix of finite weights >= 0;
+    else a CauseError."""
     v = np.asarray(vector)
-    if v.ndim != 1 or not v.size or not np.isfinite(v).all() or (v < 0).any():
+    if v.ndim not in (1, 2) or not v.size or not np.isfinite(v).all() or (v < 0).any():
         raise CauseError(
-            f"{what}: an AU weight must be a 1-D vector of finite numbers >= 0, got shape "
-            f"{v.shape}",
-            fix="write (17,) or (num_targets,) float32 vectors",
+            f"{what}: an AU weight must be a (D,) vector or (T, D) matrix of finite numbers "
+            f">= 0, got shape {v.shape}",
+            fix="write (17,) or (num_targets,) float32 vectors (or (T, 17) per frame)",
         )
     return v.astype(np.float32)

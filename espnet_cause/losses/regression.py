@@ -3,8 +3,9 @@
 Every function takes a prediction and a target of shape (B, T, D) and a boolean mask of shape
 (B, T) that is True on valid frames; padded frames never contribute.
 
-Weights (optional): (D,) per output, or (B, D) per utterance and output (a per-utterance
-``au_weight`` vector: 0 = this output does not teach for this utterance). Losses are weighted
+Weights (optional): (D,) per output, (B, D) per utterance and output (a per-utterance
+``au_weight`` vector: 0 = this output does not teach for this utterance), or (B, T', D) per frame
+(cropped or zero-padded to the T frames). Losses are weighted
 and normalised by the total weight: an element with weight 0 contributes nothing, and weights
 that are all 1 give the plain mean.
 """
@@ -23,7 +24,8 @@ def element_weights(mask: torch.Tensor, weights: torch.Tensor | None, dim: int) 
 
     Args:
         mask: (B, T) True (or a weight) on valid frames.
-        weights: None (all 1), (D,) per output or (B, D) per utterance and output.
+        weights: None (all 1), (D,) per output, (B, D) per utterance and output, or (B, T', D)
+            per frame (cropped, or zero-padded, to T).
         dim: D.
 
     Raises:
@@ -37,8 +39,13 @@ def element_weights(mask: torch.Tensor, weights: torch.Tensor | None, dim: int) 
         return m * w
     if w.dim() == 2 and w.shape == (mask.size(0), dim):
         return m * w[:, None, :]
+    if w.dim() == 3 and w.size(0) == mask.size(0) and w.size(2) == dim:
+        t = mask.size(1)
+        w = w[:, :t] if w.size(1) >= t else torch.nn.functional.pad(w, (0, 0, 0, t - w.size(1)))
+        return m * w
     raise ValueError(
-        f"weights of shape {tuple(w.shape)}: expected ({dim},) or ({mask.size(0)}, {dim})"
+        f"weights of shape {tuple(w.shape)}: expected ({dim},), ({mask.size(0)}, {dim}) or "
+        f"({mask.size(0)}, T, {dim})"
     )
 
 
@@ -54,7 +61,7 @@ def _masked_moments(
         pred: (B, T, D) predictions.
         target: (B, T, D) targets.
         mask: (B, T) True on valid frames.
-        weights: (B, D) per-utterance weights of the frames (None: all 1).
+        weights: (B, D) per-utterance or (B, T, D) per-frame weights (None: all 1).
 
     Returns:
         ``(mean_p, mean_t, var_p, var_t, cov)``, each (D,), population statistics (weighted).
@@ -83,7 +90,7 @@ def masked_pearson(
         pred: (B, T, D) predictions.
         target: (B, T, D) targets.
         mask: (B, T) True on valid frames.
-        weights: (B, D) per-utterance weights (None: all 1; 0 leaves the utterance out).
+        weights: (B, D) or (B, T, D) weights (None: all 1; 0 leaves the element out).
 
     Returns:
         (D,) correlations; a dimension that is constant in pred or target gives NaN.
@@ -109,7 +116,7 @@ def masked_ccc(
         pred: (B, T, D) predictions.
         target: (B, T, D) targets.
         mask: (B, T) True on valid frames.
-        weights: (B, D) per-utterance weights (None: all 1).
+        weights: (B, D) or (B, T, D) weights (None: all 1).
 
     Returns:
         (D,) CCC values in [-1, 1].
@@ -174,7 +181,7 @@ class MaskedL1Loss(_MaskedFrameLoss):
 class CCCLoss(nn.Module):
     """``1 - CCC`` averaged over dimensions (CCC over all valid frames of the batch).
 
-    With (B, D) weights, each dimension's CCC is over its weighted frames and the dimensions are
+    With (B, D) or (B, T, D) weights, each dimension's CCC is over its weighted frames and the dimensions are
     averaged by their mean weight over the batch (a dimension no utterance teaches is left out).
     """
 

@@ -93,8 +93,10 @@ class ESPnetCAUSEModel(AbsESPnetModel):
 
     Per-utterance weights: :meth:`forward` takes an optional ``au_weight`` (B, D) batch (the
     data name ``au_weight``, a Kaldi ``au_weight.scp`` of ``.npy`` vectors, see
-    :mod:`espnet_cause.tasks.cause`): each utterance's weight of each output in every loss (0:
-    this output does not teach for this utterance, e.g. a tracker's unreliable AU). They
+    :mod:`espnet_cause.io.au_weight`): each utterance's weight of each output in every loss (0:
+    this output does not teach for this utterance, e.g. a tracker's unreliable AU), or a
+    (B, T, D) batch of per-frame weights ((T, D) matrices, e.g. 0 on a real speaker's frames
+    long before the speech starts). They
     multiply ``loss_au_weights``; losses are normalised by the total weight. A (17,) AU vector
     also weighs a ``target: arkit`` model (through
     :func:`espnet_cause.arkit.au_weights_to_blendshapes`).
@@ -266,8 +268,9 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             speech_lengths: (B,) sample counts.
             au: (B, T, D) targets on their scale (17 AUs 0-5, or 51 blendshapes 0-1).
             au_lengths: (B,) AU frames.
-            au_weight: (B, D) or (B, 17) per-utterance output weights (class docstring), or
-                None (all 1). ``pcc`` leaves out what weighs 0.
+            au_weight: (B, D) / (B, 17) per-utterance or (B, T, D) / (B, T, 17) per-frame
+                output weights (class docstring), or None (all 1). ``pcc`` leaves out what
+                weighs 0.
             emotion: (B, 1) class indices (-1: unlabelled) for the ``emotion_weight`` loss.
             emotion_lengths: (B,) from the collate function, unused.
 
@@ -310,7 +313,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
     def utterance_weights(
         self, au_weight: torch.Tensor | None, pred: torch.Tensor
     ) -> torch.Tensor | None:
-        """(B, D) per-utterance output weights from an ``au_weight`` batch, or None.
+        """(B, D) per-utterance or (B, T, D) per-frame output weights from an ``au_weight``
+        batch, or None.
 
         Raises:
             ValueError: for a vector that is neither (D,) nor a (17,) AU vector of an
@@ -318,13 +322,15 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         """
         if au_weight is None:
             return None
-        w = au_weight.to(pred.dtype).reshape(au_weight.size(0), -1)
-        if w.size(1) != self.num_aus:
-            if self.target == "arkit" and w.size(1) == NUM_AUS:
+        w = au_weight.to(pred.dtype)
+        if w.dim() == 1:
+            w = w[:, None]
+        if w.size(-1) != self.num_aus:
+            if self.target == "arkit" and w.size(-1) == NUM_AUS:
                 w = torch.from_numpy(au_weights_to_blendshapes(w.cpu().numpy())).to(pred)
             else:
                 raise ValueError(
-                    f"au_weight vectors have {w.size(1)} values; this model has {self.num_aus} "
+                    f"au_weight vectors have {w.size(-1)} values; this model has {self.num_aus} "
                     "outputs (or 17 AU weights for an arkit model)"
                 )
         if bool((w < 0).any()):

@@ -3,7 +3,7 @@
 :class:`PhotoAnimator` finds the face once and loads the renderer once (GANimation or the
 training-free warp), then turns any number of AU sequences into videos. :func:`animate_set`
 renders every utterance of a ``wav.scp`` with AUs predicted from its speech, through the batch
-runner (:mod:`espnet_cause.batch`: resumable, ``render_report.tsv``).
+runner (:mod:`espnet_cause.jobs.batch`: resumable, ``render_report.tsv``).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ class PhotoAnimator:
         from tqdm import tqdm
 
         from espnet_cause.io.au_files import align_aus
-        from espnet_cause.render.mp4 import write_mp4
+        from espnet_cause.io.mp4 import write_mp4
 
         if speech is not None:
             num_frames = max(1, round(len(speech) / sample_rate * self.fps))
@@ -174,7 +174,7 @@ def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> n
 
 def setup_animation(cause_model: str, **animator_options) -> dict:
     """Per-worker environment of :func:`animate_item`: the animator and the CAUSE model."""
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     return {
         "animator": PhotoAnimator(**animator_options),
@@ -206,15 +206,15 @@ def animate_set(
         wav_scp: ``<utt> <wav.scp value>`` lines.
         output_dir: Where the videos and the report go.
         cause_model: The CAUSE ``model.zip`` that predicts the AUs from each speech.
-        parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`.
+        parallel_config: From :func:`espnet_cause.jobs.parallel.load_parallel_config`.
         **animator_options: :class:`PhotoAnimator` arguments (``image`` first of all).
 
     Raises:
         CauseError: when no utterance could be rendered (the report says why).
     """
-    from espnet_cause.batch import finish, output_lock, run_batch
     from espnet_cause.face.landmarker import close_all
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs.batch import finish, output_lock, run_batch
 
     output_dir = Path(output_dir)
     wavs = read_kaldi_map(wav_scp, check_sorted=False)

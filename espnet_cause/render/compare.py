@@ -76,7 +76,7 @@ def mouth_smoothness(frames: np.ndarray, box: tuple[int, int, int, int]) -> dict
 
 def au_correlations(read: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """(17,) Pearson r per AU over the frames where both are finite (NaN where undefined)."""
-    from espnet_cause.scoring import pcc
+    from espnet_cause.evaluation.scoring import pcc
 
     ok = np.isfinite(read).all(1) & np.isfinite(ref).all(1)
     if ok.sum() < 3:
@@ -169,9 +169,9 @@ class ConditionComparer:
             ``{"frames", "read": {system: (T, 17) re-extracted AUs}, "smoothness": {system:
             {mouth_motion, mouth_jitter}}}``.
         """
+        from espnet_cause.io.mp4 import write_mp4
         from espnet_cause.render.emotion_panel import EmotionPanel
         from espnet_cause.render.fidelity import read_back
-        from espnet_cause.render.mp4 import write_mp4
         from espnet_cause.render.panel import SidePanel
 
         n = max(1, round(len(speech) / sample_rate * self.fps))
@@ -298,11 +298,11 @@ def compare_set(
     Raises:
         CauseError: when no utterance could be compared.
     """
-    from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
     from espnet_cause.io.au_files import read_au_fps, read_au_scp
     from espnet_cause.io.audio import load_speech
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs.batch import finish
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

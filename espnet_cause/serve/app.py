@@ -102,7 +102,7 @@ class Service:
     """The state every route shares (model, photos, stream slots) and one method per route.
 
     Args:
-        speech2au: A :class:`~espnet_cause.inference.Speech2AU` whose model streams (causal).
+        speech2au: A :class:`~espnet_cause.inference.speech2au.Speech2AU` whose model streams (causal).
         face_landmarker_path: MediaPipe ``face_landmarker.task``; None disables ``/image``,
             ``/render`` and live rendering (they answer 503).
         image: A default face photo for live rendering (needs ``face_landmarker_path``).
@@ -266,7 +266,7 @@ class Service:
 
     def render_mp4(self, image_data: bytes, audio_data: bytes) -> bytes:
         """The ``render`` CLI's warp rendering of one upload pair, as mp4 bytes."""
-        from espnet_cause.render.mp4 import write_mp4
+        from espnet_cause.io.mp4 import write_mp4
         from espnet_cause.render.warp import WarpRenderer
 
         photo_image = fit(decode_upload(image_data), RENDER_MAX_SIDE)

@@ -115,7 +115,7 @@ class StreamSession:
     """The work of one ``/stream`` connection.
 
     Args:
-        speech2au: A :class:`~espnet_cause.inference.Speech2AU` with a causal model (shared by
+        speech2au: A :class:`~espnet_cause.inference.speech2au.Speech2AU` with a causal model (shared by
             all connections; each gets its own streaming state).
         find_photo: Photo id (None: the server's default photo) -> Photo, or None if unknown.
         executor: Thread pool for rendering.

@@ -119,7 +119,7 @@ class CAUSETask(AbsTask):
             "--augment_conf",
             action=NestedDictAction,
             default=None,
-            help="Keyword arguments of espnet_cause.augment.SpeechAugmenter: acoustic augmentation "
+            help="Keyword arguments of espnet_cause.models.augment.SpeechAugmenter: acoustic augmentation "
             "of the training speech (None: no augmentation; {} for the defaults)",
         )
 
@@ -145,7 +145,7 @@ class CAUSETask(AbsTask):
         conf = getattr(args, "augment_conf", None)
         if not train or conf is None:
             return None
-        from espnet_cause.augment import SpeechAugmenter
+        from espnet_cause.models.augment import SpeechAugmenter
 
         fs = int((args.frontend_conf or {}).get("fs", 16000))
         au_fps = float((args.model_conf or {}).get("au_fps", 25.0))

@@ -5,7 +5,7 @@ N contiguous shards (like Kaldi's ``split_scp.pl``), ``cause_train --collect_sta
 per shard into ``OUTPUT_DIR/split<N>/stats.<n>`` (each with its log beside it), and
 ``espnet2.bin.aggregate_stats_dirs`` sums the shards' ``*_stats.npz`` and concatenates their shape
 files into ``OUTPUT_DIR/{train,valid}``. The shards are items of
-:func:`espnet_cause.parallel.run_items`, so they run on the configured Dask cluster (local, SLURM,
+:func:`espnet_cause.jobs.parallel.run_items`, so they run on the configured Dask cluster (local, SLURM,
 ...), and a re-run redoes only the shards that did not finish.
 """
 
@@ -100,7 +100,7 @@ def collect_stats(
         valid_shape_file: Key file of the validation set.
         output_dir: Where ESPnet's ``train/`` and ``valid/`` statistics go (``exp/stats``).
         nj: Number of jobs; fewer if a set has fewer utterances.
-        parallel_config: From :func:`espnet_cause.parallel.load_parallel_config`; None runs the
+        parallel_config: From :func:`espnet_cause.jobs.parallel.load_parallel_config`; None runs the
             jobs one after another in this process.
 
     Returns:
@@ -111,7 +111,7 @@ def collect_stats(
     """
     from espnet2.bin.aggregate_stats_dirs import aggregate_stats_dirs
 
-    from espnet_cause.parallel import run_items
+    from espnet_cause.jobs.parallel import run_items
 
     output_dir = Path(output_dir)
     sizes = [len(read_kaldi_map(p)) for p in (train_shape_file, valid_shape_file)]

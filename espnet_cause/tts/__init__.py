@@ -7,5 +7,5 @@
   :mod:`espnet_cause.tasks.au_tts`.
 
 Synthesis from text with an AU stream or reference speech (``AUText2Speech``) is
-:mod:`espnet_cause.synthesis`, beside :mod:`espnet_cause.inference` (``Speech2AU``).
+:mod:`espnet_cause.inference.text2speech`, beside :mod:`espnet_cause.inference.speech2au` (``Speech2AU``).
 """

@@ -64,7 +64,7 @@ def test_two_au_streams_give_two_different_wavs(tiny_tts, tmp_path, monkeypatch)
 def test_model_prediction_and_reference_speech(tiny_tts, tmp_path, monkeypatch):
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     out = tmp_path / "free.wav"
     main(_model_args(tiny_tts) + ["--output", str(out), "--alpha", "2"])  # own AU prediction

@@ -164,8 +164,8 @@ def test_target_arkit_trains_one_epoch_on_blendshapes(tmp_path, monkeypatch):
     )
     exp = tmp_path / "exp/arkit"
     assert yaml.safe_load((exp / "config.yaml").read_text())["model_conf"]["target"] == "arkit"
-    from espnet_cause.inference import Speech2AU
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
+    from espnet_cause.inference.speech2au import Speech2AU
 
     zip_path = pack_model(exp / "config.yaml", exp / "valid.loss.best.pth", tmp_path / "m.zip")
     s2a = Speech2AU(str(zip_path))

@@ -94,7 +94,7 @@ def test_train_infer_score(tmp_path, monkeypatch):
     exp = tmp_path / "exp/emotion"
     assert (exp / "valid.acc.best.pth").is_file()
 
-    from espnet_cause.emotion_inference import Speech2Emotion
+    from espnet_cause.inference.speech2emotion import Speech2Emotion
 
     s2e = Speech2Emotion(exp / "config.yaml", exp / "valid.acc.best.pth")
     post = s2e(0.1 * np.random.default_rng(5).standard_normal(12000).astype(np.float32), FS)

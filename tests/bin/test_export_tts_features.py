@@ -10,8 +10,8 @@ import torch.nn.functional as F
 import yaml
 
 from espnet_cause.au import NUM_AUS
-from espnet_cause.batch import read_report
 from espnet_cause.bin import export_tts_features as export
+from espnet_cause.jobs.batch import read_report
 from espnet_cause.tts.features import AU_EMBED_DIM, decode_au_embed
 
 FS = 16000
@@ -23,7 +23,7 @@ def model_zip(tmp_path_factory):
     """A randomly initialised tiny CAUSE cnn model with stats, packed into model.zip."""
     import torch
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
     from espnet_cause.tasks.cause import CAUSETask
 
     root = tmp_path_factory.mktemp("cause")

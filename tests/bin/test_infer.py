@@ -69,7 +69,7 @@ def make_tiny_model(
 
 @pytest.fixture(scope="module")
 def model_zip(tmp_path_factory):
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     root = tmp_path_factory.mktemp("exp")
     config, pth = make_tiny_model(root / "cause_tiny")
@@ -123,8 +123,8 @@ def test_infer_tts_grid_and_stereo_resampled(demo_wav, model_zip, tmp_path):
 
 
 def test_infer_scp_skips_bad_items_and_resumes(demo_wav, model_zip, tmp_path, caplog):
-    from espnet_cause.batch import read_report
     from espnet_cause.io.au_files import read_au_scp
+    from espnet_cause.jobs.batch import read_report
 
     wav = demo_wav
     samples, sr = sf.read(str(wav), dtype="float32")
@@ -223,7 +223,7 @@ def test_infer_bad_model_files(demo_wav, model_zip, tmp_path, capsys):
     err = _fails(["--model", str(wrong), "--wav", wav, "--output", str(tmp_path / "o.csv")], capsys)
     assert "wrong.zip" in err
     # a truncated .pth with its config
-    from espnet_cause.model_zip import unpack_model
+    from espnet_cause.inference.model_zip import unpack_model
 
     config, pth = unpack_model(model_zip, cache_dir=tmp_path / "c")
     bad_pth = tmp_path / "bad.pth"
@@ -247,7 +247,7 @@ def test_infer_without_a_model_uses_the_builtin_one(demo_wav, tmp_path):
 def test_fast_path_equals_model_inference(tmp_path):
     import torch
 
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
     from espnet_cause.tasks.cause import CAUSETask
 
     config, pth = make_tiny_model(tmp_path / "exp")
@@ -263,7 +263,7 @@ def test_fast_path_equals_model_inference(tmp_path):
 
 
 def test_speech2au_api_pcm_stereo_any_rate(tmp_path):
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
     from espnet_cause.tasks.cause import CAUSETask
 
     config, pth = make_tiny_model(tmp_path / "exp")

@@ -51,7 +51,7 @@ def trained_zip(tmp_path_factory, demo_wav):
     """A tiny cnn AU model trained on the fixture speech to open the jaw when it is loud."""
     import torch
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
     from espnet_cause.tasks.cause import CAUSETask
 
     samples, sr = sf.read(str(demo_wav), dtype="float32")
@@ -97,7 +97,7 @@ def trained_zip(tmp_path_factory, demo_wav):
 
 @pytest.fixture(scope="module")
 def arkit_zip(tmp_path_factory):
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     root = tmp_path_factory.mktemp("arkit")
     config, pth = make_tiny_model(root / "cause_arkit", target="arkit")
@@ -166,7 +166,7 @@ def test_arkit_model_is_written_directly_and_scp_writes_one_take_per_utterance(
 ):
     import zipfile
 
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     with zipfile.ZipFile(arkit_zip) as zf:
         assert yaml.safe_load(zf.read("meta.yaml"))["target"] == "arkit"

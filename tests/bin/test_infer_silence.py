@@ -62,7 +62,7 @@ def silence_model(tmp_path_factory, demo_wav):
     """(model.zip, quiet-noise level) of a tiny cnn trained on speech-edged crops."""
     import torch
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
     from espnet_cause.tasks.cause import CAUSETask
 
     samples, sr = sf.read(str(demo_wav), dtype="float32")

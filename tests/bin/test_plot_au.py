@@ -9,8 +9,8 @@ import soundfile as sf
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.bin.plot_au import main, parse_aus
+from espnet_cause.evaluation.plots import DPI, FIG_WIDTH_IN, ROW_HEIGHT_IN
 from espnet_cause.io.au_files import AUArkWriter, write_au
-from espnet_cause.plots import DPI, FIG_WIDTH_IN, ROW_HEIGHT_IN
 
 FPS = 25
 FS = 16000

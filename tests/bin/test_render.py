@@ -170,7 +170,7 @@ def tiny_cause(demo_wav, tmp_path, monkeypatch):
     """A random tiny packed CAUSE model and 1.5 s of the demo speech."""
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
     config, pth = make_tiny_model(tmp_path / "cause_tiny")
@@ -197,7 +197,7 @@ def test_render_with_a_tiny_cause_model(demo_image, tiny_cause, tmp_path):
 
 def test_render_a_set_skips_bad_items_and_resumes(demo_image, tiny_cause, tmp_path):
     """--wav_scp: one video per utterance through the batch runner, with a report."""
-    from espnet_cause.batch import read_report
+    from espnet_cause.jobs.batch import read_report
 
     model, wav = tiny_cause
     scp = tmp_path / "render.scp"

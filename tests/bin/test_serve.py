@@ -28,7 +28,7 @@ def test_get_parser_defaults():
 def test_non_causal_model_is_refused(tmp_path, capsys, monkeypatch):
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
     config, pth = make_tiny_model(tmp_path / "offline")  # cnn with causal: false
@@ -59,7 +59,7 @@ def test_serves_page_health_and_stream(tmp_path):
     from test_infer import make_tiny_model
     from websockets.sync.client import connect
 
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     config, pth = make_tiny_model(
         tmp_path / "causal", encoder_conf={"hidden_size": 16, "channels": [16, 8], "causal": True}

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 import yaml
 
-from espnet_cause.batch import read_report
 from espnet_cause.io.au_files import read_au_fps, read_au_scp
 from espnet_cause.io.datadir import read_kaldi_map
-from espnet_cause.parallel import read_journal
+from espnet_cause.jobs.batch import read_report
+from espnet_cause.jobs.parallel import read_journal
 
 #: The Dask/SLURM config of the CI cluster (its partition is checked by the slurm_partition fixture).
 SLURM_CONF = Path(__file__).resolve().parents[2] / "conf" / "parallel" / "slurm_ci.yaml"

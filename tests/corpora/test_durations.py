@@ -8,7 +8,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from espnet_cause.corpora.durations import (
+from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
+from espnet_cause.errors import CauseError
+from espnet_cause.io.ctm import read_ctm, write_ctm
+from espnet_cause.tts.durations import (
     PAUSE,
     durations_line,
     frame_durations,
@@ -16,9 +19,6 @@ from espnet_cause.corpora.durations import (
     phoneme_token,
     token_list,
 )
-from espnet_cause.corpora.espeak import VoiceSettings, synthesize_phonemes
-from espnet_cause.errors import CauseError
-from espnet_cause.io.ctm import read_ctm, write_ctm
 
 VOICE = VoiceSettings(voice="en-us+f2", rate=175, pitch=55, pitch_range=60)
 TEXT = "Did Maya measure the music by the window?"

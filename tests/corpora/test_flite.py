@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.espeak import VoiceSettings
-from espnet_cause.corpora.flite import (
+from espnet_cause.corpora.mini.espeak import VoiceSettings
+from espnet_cause.corpora.mini.flite import (
     CMU_TO_ESPEAK,
     FLITE_VOICES,
     _segments,
     flite_available,
     synthesize_phonemes,
 )
-from espnet_cause.corpora.mini_au import speaker_f0_stats
-from espnet_cause.corpora.visemes import LEAD_S, VISEMES, mouth_track
+from espnet_cause.corpora.mini.teacher import speaker_f0_stats
+from espnet_cause.corpora.mini.visemes import LEAD_S, VISEMES, mouth_track
 from espnet_cause.errors import CauseError
 
 # An optional Debian library (like importorskip for a PyPI one); CI installs it, so CI never skips.
@@ -77,7 +77,7 @@ def test_bad_voice_and_unknown_phone():
     with pytest.raises(CauseError, match="no English voice 'nosuch'"):
         synthesize_phonemes(TEXT, VoiceSettings("flite:nosuch", 175, 50, 50))
     with pytest.raises(CauseError, match="not a Flite voice"):
-        from espnet_cause.corpora.flite import get_flite
+        from espnet_cause.corpora.mini.flite import get_flite
 
         get_flite().synthesize_phonemes(TEXT, VoiceSettings("en+m3", 175, 50, 50))
     with pytest.raises(RuntimeError, match="outside its CMU set: 'qq'"):
@@ -88,7 +88,7 @@ def test_segments_name_schwa_and_cover_the_audio():
     out = _segments([("pau", 0.1, False), ("ah", 0.2, False), ("ah", 0.3, True)], 0.35)
     assert [(p.name, p.start, p.end, p.stress) for p in out] == [
         ("_", 0.0, 0.1, 0), ("@", 0.1, 0.2, 0), ("V", 0.2, 0.35, 2)]  # fmt: skip
-    from espnet_cause.corpora import visemes
+    from espnet_cause.corpora.mini import visemes
 
     known = {**visemes._CONSONANTS, **visemes._VOWELS, **visemes._DIPHTHONGS}
     assert [n for n in CMU_TO_ESPEAK.values() if n != "_" and n not in known] == []
@@ -96,7 +96,7 @@ def test_segments_name_schwa_and_cover_the_audio():
 
 def test_mini_plan_adds_flite_speakers_after_the_espeak_ones():
     from espnet_cause.corpora.common import split_speakers
-    from espnet_cause.corpora.mini_plan import FLITE_SPEAKER_VOICES, MiniConfig, plan_corpus
+    from espnet_cause.corpora.mini.plan import FLITE_SPEAKER_VOICES, MiniConfig, plan_corpus
 
     base = plan_corpus(MiniConfig(num_speakers=4, utts_per_speaker=2))
     more = plan_corpus(MiniConfig(num_speakers=4, utts_per_speaker=2, flite_speakers=4))
@@ -115,7 +115,7 @@ def test_mini_plan_adds_flite_speakers_after_the_espeak_ones():
 
 
 def test_mini_corpus_speaks_flite_speakers(tmp_path):
-    from espnet_cause.corpora.mini import generate_mini_corpus, list_mini
+    from espnet_cause.corpora.mini.corpus import generate_mini_corpus, list_mini
     from espnet_cause.io.audio import load_audio
 
     corpus = generate_mini_corpus(

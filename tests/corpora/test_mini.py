@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.mini import MARKER, generate_mini_corpus, list_mini, prepare_mini
-from espnet_cause.corpora.mini_au import au_track_from_speech, loudness_track
-from espnet_cause.corpora.mini_plan import MiniConfig, plan_corpus
+from espnet_cause.corpora.mini.corpus import MARKER, generate_mini_corpus, list_mini, prepare_mini
+from espnet_cause.corpora.mini.plan import MiniConfig, plan_corpus
+from espnet_cause.corpora.mini.teacher import au_track_from_speech, loudness_track
 from espnet_cause.errors import CauseError
 from espnet_cause.io.ctm import read_ctm
 from espnet_cause.io.datadir import read_kaldi_map, validate_data_dir
@@ -56,9 +56,9 @@ def test_speech_is_real_16k(mini):
 
 def test_au_track_follows_the_rule(mini):
     """v3: the jaw follows the visemes of the phonemes eSpeak spoke, scaled by loudness."""
-    from espnet_cause.corpora.mini_au import LOUDNESS_SCALE, gaussian_smooth
-    from espnet_cause.corpora.mini_synth import speak_item
-    from espnet_cause.corpora.visemes import mouth_track
+    from espnet_cause.corpora.mini.synth import speak_item
+    from espnet_cause.corpora.mini.teacher import LOUDNESS_SCALE, gaussian_smooth
+    from espnet_cause.corpora.mini.visemes import mouth_track
 
     root, _ = mini
     items = {it.utt_id: it for it in plan_corpus(MiniConfig(**{k: v for k, v in SMALL.items()
@@ -85,7 +85,7 @@ def test_au_track_follows_the_rule(mini):
 def test_silence_before_the_voice_keeps_the_mouth_closed(mini):
     """v4: utterances start with a random pause (as recordings do) and the teacher's mouth is
     closed there; in the speech it opens."""
-    from espnet_cause.corpora.mini_synth import LEAD_SILENCE_S
+    from espnet_cause.corpora.mini.synth import LEAD_SILENCE_S
 
     root, _ = mini
     leads = []
@@ -125,7 +125,7 @@ def test_mood_is_in_face_and_voice(mini):
         it.utt_id: it
         for it in plan_corpus(MiniConfig(**{k: v for k, v in SMALL.items() if k != "num_workers"}))
     }
-    from espnet_cause.corpora.mini_moods import MOODS
+    from espnet_cause.corpora.mini.moods import MOODS
 
     seen = {}
     for utt in list_mini(root / "corpus"):
@@ -144,7 +144,7 @@ def test_mood_is_in_face_and_voice(mini):
 
 def test_moods_change_the_voice():
     """Each mood's voice differs from the speaker's in the documented direction."""
-    from espnet_cause.corpora.mini_moods import EMOTIONAL, MOODS
+    from espnet_cause.corpora.mini.moods import EMOTIONAL, MOODS
 
     items = plan_corpus(MiniConfig(num_speakers=4, utts_per_speaker=20, num_videos=0))
     by = {}
@@ -226,7 +226,7 @@ def test_bad_corpus_dir(tmp_path):
 
 
 def test_flite_speakers_without_flite_are_a_clear_error(tmp_path, monkeypatch):
-    from espnet_cause.corpora import flite
+    from espnet_cause.corpora.mini import flite
 
     monkeypatch.setattr(flite, "flite_available", lambda: False)
     with pytest.raises(CauseError, match="--flite_speakers 2 needs CMU Flite") as err:
@@ -261,7 +261,7 @@ def test_videos(tmp_path, demo_image):
 @pytest.mark.parametrize("emotion", ["angry", "surprised", "happy", "sad"])
 def test_each_mood_adds_its_own_aus(emotion):
     """Each defined mood (drawn or not) adds its table's AUs, ramping in over 0.3 s."""
-    from espnet_cause.corpora.mini_moods import MOODS
+    from espnet_cause.corpora.mini.moods import MOODS
 
     sr = 16000
     t = np.arange(sr) / sr

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.espeak import VoiceSettings, phonemize, synthesize_phonemes
-from espnet_cause.corpora.visemes import (
+from espnet_cause.corpora.mini.espeak import VoiceSettings, phonemize, synthesize_phonemes
+from espnet_cause.corpora.mini.visemes import (
     LEAD_S,
     VISEMES,
     mouth_track,
@@ -63,7 +63,7 @@ def test_viseme_classes():
 
 
 def _ph(name, start, end, stress=0):
-    from espnet_cause.corpora.espeak import Phoneme
+    from espnet_cause.corpora.mini.espeak import Phoneme
 
     return Phoneme(name=name, start=start, end=end, stress=stress)
 
@@ -94,7 +94,7 @@ def test_bilabial_closes_the_lips_between_open_vowels():
 
 def test_bilabial_closes_the_lips_in_the_mini_track():
     """In real synthesis + the mini teacher: the lips are more closed on /b m/ than on vowels."""
-    from espnet_cause.corpora.mini_au import au_track_from_speech
+    from espnet_cause.corpora.mini.teacher import au_track_from_speech
 
     samples, sr, phonemes = synthesize_phonemes(TEXT, VOICE)
     fps = 25.0

@@ -7,9 +7,9 @@ import pytest
 from extract_media import blank_frames, write_video
 
 from espnet_cause.au import au_index
-from espnet_cause.batch import read_report
 from espnet_cause.bin import extract_au, make_au_labels
 from espnet_cause.io.openface import read_openface_csv
+from espnet_cause.jobs.batch import read_report
 
 
 def test_parsers():

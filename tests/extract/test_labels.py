@@ -134,7 +134,11 @@ def test_mediapipe_stage_keeps_good_and_skips_each_bad_input(corpus, face_model,
         assert bs[utt].min() >= 0 and bs[utt].max() <= 1
     smile = bs["a_face"][:, BLENDSHAPE_NAMES.index("mouthSmileLeft")]
     assert smile[-20:].mean() > smile[:15].mean() + 0.4
-    np.testing.assert_allclose(blendshapes_to_aus(bs["a_face"]), au["a_face"], atol=1e-4)
+    # the AUs are the table on the blendshapes, but AU25 (the tracker reads it off the lip gap)
+    others = [i for i in range(NUM_AUS) if i != au_index("AU25")]
+    np.testing.assert_allclose(
+        blendshapes_to_aus(bs["a_face"])[:, others], au["a_face"][:, others], atol=1e-4
+    )
     np.testing.assert_allclose(bs["b_csv"], aus_to_blendshapes(au["b_csv"]), atol=1e-6)
     pose = kaldiio.load_scp(str(out / "head_pose.scp"))
     assert sorted(pose) == ["a_face"] and pose["a_face"].shape == (len(au["a_face"]), 3)

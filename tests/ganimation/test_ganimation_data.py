@@ -5,8 +5,8 @@ import csv
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
-from espnet_cause.batch import read_report
 from espnet_cause.ganimation import data, prepare
+from espnet_cause.jobs.batch import read_report
 
 
 def _au_csv(tmp_path, photo):

@@ -79,3 +79,30 @@ def test_combine_dump_dirs(tmp_path):
     assert not (out / "au_weight.scp").exists()
     with pytest.raises(CauseError, match="'r1' is in two inputs"):
         combine_dump_dirs([real, real], out)
+
+
+def test_combine_repeats_vectors_when_an_input_has_per_frame_weights(tmp_path):
+    import kaldiio
+
+    real = tmp_path / "real"
+    real.mkdir()
+    with kaldiio.WriteHelper(f"ark,scp:{real / 'au.ark'},{real / 'au.scp'}") as writer:
+        writer("r1", np.zeros((5, NUM_AUS), np.float32))
+    (real / "wav.scp").write_text("r1 /x/r1.wav\n")
+    (real / "utt2spk").write_text("r1 r\n")
+    frames = np.ones((5, NUM_AUS), np.float32)
+    frames[:2] = 0
+    write_au_weights(real, {"r1": frames})
+    mini = tmp_path / "mini"
+    mini.mkdir()
+    with kaldiio.WriteHelper(f"ark,scp:{mini / 'au.ark'},{mini / 'au.scp'}") as writer:
+        writer("m1", np.zeros((3, NUM_AUS), np.float32))
+    (mini / "wav.scp").write_text("m1 /x/m1.wav\n")
+    (mini / "utt2spk").write_text("m1 m\n")
+    combine_dump_dirs([real, mini], tmp_path / "mix", [None, "AU45=0"])
+    weights = read_au_weights(tmp_path / "mix" / "au_weight.scp")
+    np.testing.assert_array_equal(weights["r1"], frames)
+    assert (
+        weights["m1"].shape == (3, NUM_AUS)
+        and (weights["m1"][:, AU_NAMES.index("AU45")] == 0).all()
+    )

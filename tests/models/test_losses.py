@@ -99,3 +99,22 @@ def test_per_utterance_weights():
     assert torch.allclose(r, masked_pearson(pred, target, mask, w))
     with pytest.raises(ValueError, match="expected"):
         MaskedMSELoss()(pred, target, mask, torch.ones(3, 3))
+
+
+def test_per_frame_weights():
+    """(B, T, D) weights: broadcasting a (B, D) one gives the same loss; zero frames are ignored."""
+    pred, target, mask = _batch()
+    w = torch.tensor([[1.0, 0.5, 1.0], [1.0, 0.0, 2.0]])
+    frames = w[:, None, :].expand(-1, 6, -1).clone()
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, w), loss(pred, target, mask, frames))
+    frames[0, :2] = 0.0  # utterance 0's first two frames do not teach
+    garbage = target.clone()
+    garbage[0, :2] = 40.0
+    for loss in (MaskedMSELoss(), MaskedL1Loss(), CCCLoss()):
+        assert torch.allclose(loss(pred, target, mask, frames), loss(pred, garbage, mask, frames))
+    # shorter weights are zero-padded, longer ones cropped to the frames
+    assert torch.allclose(
+        MaskedMSELoss()(pred, target, mask, frames[:, :4]),
+        MaskedMSELoss()(pred, target, mask * torch.arange(6).lt(4), frames),
+    )

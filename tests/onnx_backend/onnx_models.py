@@ -81,7 +81,7 @@ def write_model(
 
 def packed(root: Path, name: str, **kwargs) -> Path:
     """``write_model`` packed into ``root/<name>.zip`` (with its ONNX graphs)."""
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     config, pth = write_model(root / name, name, **kwargs)
     return pack_model(config, pth, root / f"{name}.zip")

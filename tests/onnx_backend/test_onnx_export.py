@@ -12,10 +12,10 @@ import yaml
 from onnx_models import ENCODERS, FS, packed, signals, write_model
 
 from espnet_cause.errors import CauseError
-from espnet_cause.inference import Speech2AU
-from espnet_cause.onnx.export import NotExportable
-from espnet_cause.onnx.runtime import OnnxStreamingSpeech2AU
-from espnet_cause.packing import pack_model
+from espnet_cause.inference.onnx.export import NotExportable
+from espnet_cause.inference.onnx.runtime import OnnxStreamingSpeech2AU
+from espnet_cause.inference.packing import pack_model
+from espnet_cause.inference.speech2au import Speech2AU
 
 CHUNKS = (640, 333, 4000)
 

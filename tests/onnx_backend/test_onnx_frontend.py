@@ -8,10 +8,10 @@ import torch
 from onnx_models import FS, signals, write_model
 
 from espnet_cause.errors import CauseError
-from espnet_cause.inference import Speech2AU
+from espnet_cause.inference.onnx.export import frontend_params
+from espnet_cause.inference.onnx.frontend import FrontendParams, LogMelFrontend, avg_pool, interp
+from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.models.frame_rate import avg_pool_frames, interp_frames
-from espnet_cause.onnx.export import frontend_params
-from espnet_cause.onnx.frontend import FrontendParams, LogMelFrontend, avg_pool, interp
 
 
 @pytest.fixture(scope="module")

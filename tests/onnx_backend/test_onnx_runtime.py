@@ -17,8 +17,8 @@ from onnx_models import FS, packed, signals
 
 from espnet_cause.bin import export_tts_features, infer
 from espnet_cause.errors import CauseError
-from espnet_cause.inference import Speech2AU
-from espnet_cause.onnx.runtime import OFFLINE, OnnxCAUSE
+from espnet_cause.inference.onnx.runtime import OFFLINE, OnnxCAUSE
+from espnet_cause.inference.speech2au import Speech2AU
 
 REPO = Path(__file__).resolve().parents[2]
 

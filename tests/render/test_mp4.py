@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from espnet_cause.render.mp4 import write_mp4
+from espnet_cause.io.mp4 import write_mp4
 
 
 def _streams(path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from espnet_cause.au import NUM_AUS, au_index
-from espnet_cause.render.compose import CropCompositor, feather_mask
+from espnet_cause.face.compose import CropCompositor, feather_mask
 from espnet_cause.render.panel import MIN_WIDTH, SidePanel
 
 

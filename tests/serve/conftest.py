@@ -9,7 +9,7 @@ from serve_helpers import make_tiny_model
 @pytest.fixture(scope="session")
 def causal_model_zip(tmp_path_factory):
     """A packed tiny CAUSE model with a causal cnn encoder (it streams)."""
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
 
     root = tmp_path_factory.mktemp("serve_model")
     config, pth = make_tiny_model()(
@@ -20,7 +20,7 @@ def causal_model_zip(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def speech2au(causal_model_zip, tmp_path_factory):
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     return Speech2AU(causal_model_zip, cache_dir=tmp_path_factory.mktemp("serve_cache"))
 
@@ -28,8 +28,8 @@ def speech2au(causal_model_zip, tmp_path_factory):
 @pytest.fixture(scope="session")
 def arkit_speech2au(tmp_path_factory):
     """A tiny causal ``target: arkit`` model (51 MediaPipe blendshapes), ready for inference."""
-    from espnet_cause.inference import Speech2AU
-    from espnet_cause.packing import pack_model
+    from espnet_cause.inference.packing import pack_model
+    from espnet_cause.inference.speech2au import Speech2AU
 
     root = tmp_path_factory.mktemp("serve_arkit")
     config, pth = make_tiny_model()(

@@ -191,7 +191,7 @@ def test_page_runs_the_model_itself(browser, speech2au, causal_model_zip, tmp_pa
     frontend equal to the Python one within 1e-3, frames equal to the Python ONNX stream."""
     from selenium.webdriver.common.by import By
 
-    from espnet_cause.onnx.runtime import OnnxCAUSE
+    from espnet_cause.inference.onnx.runtime import OnnxCAUSE
 
     driver, _ = browser
     lite = OnnxCAUSE.from_zip(causal_model_zip)

@@ -77,7 +77,7 @@ def test_frames_equal_offline(client, speech2au):
 
 def test_torch_backend_streams_the_same(causal_model_zip, speech2au, tmp_path):
     """The service streams through either backend of Speech2AU (onnx by default for a zip)."""
-    from espnet_cause.inference import Speech2AU
+    from espnet_cause.inference.speech2au import Speech2AU
 
     torch_s2au = Speech2AU(causal_model_zip, backend="torch", cache_dir=tmp_path)
     assert {torch_s2au.backend, speech2au.backend} == {"torch", "onnx"}

@@ -98,7 +98,7 @@ def test_fastspeech2_au_trains_with_frame_level_au(tts_corpus, tmp_path):
     assert np.isfinite(float(au_loss)) and float(au_loss) > 0
 
     # synthesis from text through the Python API: the AU stream sets the expression
-    from espnet_cause.synthesis import AUText2Speech
+    from espnet_cause.inference.text2speech import AUText2Speech
 
     tts = AUText2Speech(exp / "config.yaml", exp / "1epoch.pth")
     calm = tts("a b c", au=np.zeros((1, 17), np.float32))

@@ -35,6 +35,7 @@ tts_control_config=conf/tts_fastspeech2_mini.yaml       # stage 8: stock FastSpe
 datadir=data             # stage 1 writes the corpus's data dirs here (a second corpus: its own, e.g. data_grid)
 dumpdir=dump             # stage 2 writes labels and 16 kHz audio here (a second corpus: its own, e.g. dump_grid)
 au_weights=              # stage 2: per-AU loss weights of every utterance (conf/au_weights/*.yaml) -> au_weight.scp
+mask_outside_speech=     # stage 2: weigh 0 the frames more than this many seconds before/after the speech
 mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
 train_set=train
 valid_set=valid
@@ -102,7 +103,8 @@ if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> ${dumpdir}/"; th
             --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset} --au_extractor ${au_extractor} \
             --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
             --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
-            ${au_weights:+--au_weights "${au_weights}"}
+            ${au_weights:+--au_weights "${au_weights}"} \
+            ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
     done
     stage_done 2
 fi

@@ -1,5 +1,5 @@
 // The model's log-mel frontend and streaming, in the page: the JavaScript twin of
-// espnet_cause/onnx/frontend.py (LogMelFrontend) and espnet_cause/onnx/runtime.py
+// espnet_cause/inference/onnx/frontend.py (LogMelFrontend) and espnet_cause/inference/onnx/runtime.py
 // (OnnxStreamingSpeech2AU), driven by the same onnx/frontend.json. Same arithmetic: reflect
 // padding as torch.stft(center=True), the exported window, a one-sided FFT (radix 2), power,
 // log(max(power @ melmat, 1e-10)), global MVN, avg pooling to the AU rate, the encoder's

@@ -1,7 +1,7 @@
 """Speech -> AU intensity sequence with a trained CAUSE model, from Python.
 
 Example:
-    >>> from espnet_cause.inference import Speech2AU
+    >>> from espnet_cause import Speech2AU
     >>> s2au = Speech2AU("exp/cause_cnn/model.zip")   # or Speech2AU() for the built-in model
     >>> aus = s2au(samples, fs)            # (T, 17) float32 at s2au.au_fps, 0-5 scale
     >>> grid = s2au.to_grid(aus, len(samples), fs, output_fs=22050, output_hop_length=256)
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
 from espnet_cause.errors import CauseError
 from espnet_cause.io import timegrid
 from espnet_cause.models.weights import load_state_dict, remove_weight_norm
@@ -57,6 +58,11 @@ def _supports_fast_path(net) -> bool:
     )
 
 
+def _is_module(model) -> bool:
+    """True for a model object (not None, a path or a built-in name)."""
+    return model is not None and not isinstance(model, str | os.PathLike)
+
+
 def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
     """``onnx`` or ``torch`` for a model given as :class:`Speech2AU` takes it.
 
@@ -83,7 +89,7 @@ def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
         return "onnx"
     import importlib.util
 
-    from espnet_cause.onnx.runtime import has_graph
+    from espnet_cause.inference.onnx.runtime import has_graph
 
     if is_path and cpu and has_graph(model) and importlib.util.find_spec("onnxruntime"):
         return "onnx"
@@ -94,15 +100,16 @@ class Speech2AU:
     """A trained CAUSE model ready for inference.
 
     Args:
-        model: A packed ``model.zip`` path, or an already built ``ESPnetCAUSEModel``; None to
-            build from ``train_config`` and ``model_file``, or, without those either, to use
-            the built-in model (:func:`espnet_cause.assets.cause_model`).
+        model: A packed ``model.zip`` path, a built-in model's name
+            (:data:`espnet_cause.assets.BUILTIN_MODELS`: ``builtin``, ``builtin_live``), or an
+            already built ``ESPnetCAUSEModel``; None to build from ``train_config`` and
+            ``model_file``, or, without those either, to use the default built-in model.
         train_config: The run's ``config.yaml`` (with ``model_file``).
         model_file: The weights ``.pth``.
         device: Torch device, e.g. ``"cpu"`` or ``"cuda:0"``.
         num_threads: Torch intra-op threads on CPU (None: leave torch's setting).
         optimize: Fold weight normalisation into the weights (identical outputs, faster).
-        cache_dir: Where zips are unpacked (default :func:`espnet_cause.model_zip.default_cache_dir`).
+        cache_dir: Where zips are unpacked (default :func:`espnet_cause.inference.model_zip.default_cache_dir`).
         backend: ``torch``, ``onnx`` (a zip with an ONNX graph, CPU) or ``auto`` (``onnx`` when
             possible). See :func:`choose_backend`.
     """
@@ -118,13 +125,11 @@ class Speech2AU:
         cache_dir: str | os.PathLike | None = None,
         backend: str = "auto",
     ) -> None:
-        if model is None and train_config is None and model_file is None:
-            from espnet_cause.assets import cause_model
-
-            model = cause_model()
+        if train_config is None and model_file is None and not _is_module(model):
+            model = resolve_model(model)  # None: the default built-in; a name: that built-in
         self.backend = choose_backend(backend, model, device)
         if self.backend == "onnx":
-            from espnet_cause.onnx.runtime import OnnxCAUSE
+            from espnet_cause.inference.onnx.runtime import OnnxCAUSE
 
             self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
             self.model = None
@@ -147,7 +152,7 @@ class Speech2AU:
             net = copy.deepcopy(model) if optimize else model
         else:
             if model is not None:
-                from espnet_cause.model_zip import unpack_model
+                from espnet_cause.inference.model_zip import unpack_model
 
                 self.source = str(model)
                 train_config, model_file = unpack_model(model, cache_dir=cache_dir)
@@ -183,9 +188,10 @@ class Speech2AU:
         self.names = get_target(self.target).names
 
     @classmethod
-    def builtin(cls, **kwargs) -> Speech2AU:
-        """The built-in model (same as ``Speech2AU()``); ``kwargs`` as the constructor's."""
-        return cls(None, **kwargs)
+    def builtin(cls, streaming: bool = False, **kwargs) -> Speech2AU:
+        """A built-in model: the offline one (same as ``Speech2AU()``), or with ``streaming`` the
+        live one (causal, small look-ahead); ``kwargs`` as the constructor's."""
+        return cls(LIVE_MODEL if streaming else DEFAULT_MODEL, **kwargs)
 
     @staticmethod
     def _build(train_config: Path, model_file: Path, device: str, source: str | None = None):
@@ -252,10 +258,10 @@ class Speech2AU:
         Returns:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
             ((..., 51) blendshapes in 0..1 for a ``target: arkit`` model). Audio longer than
-            :data:`espnet_cause.windows.WINDOW_SECONDS` (plus context) is inferred in
-            overlapping windows, in bounded memory (see :mod:`espnet_cause.windows`).
+            :data:`espnet_cause.inference.windows.WINDOW_SECONDS` (plus context) is inferred in
+            overlapping windows, in bounded memory (see :mod:`espnet_cause.inference.windows`).
         """
-        from espnet_cause.windows import needs_windows, windowed_inference
+        from espnet_cause.inference.windows import needs_windows, windowed_inference
 
         wav = self.prepare(speech, fs, name)
         if not needs_windows(len(wav), self.fs):
@@ -273,7 +279,7 @@ class Speech2AU:
 
         Returns:
             (ceil(N / fs * au_fps), D) float32. :meth:`__call__` uses this on windows of long
-            audio (:mod:`espnet_cause.windows`).
+            audio (:mod:`espnet_cause.inference.windows`).
         """
         if self.onnx is not None:
             return self.onnx(wav)
@@ -346,7 +352,7 @@ class Speech2AU:
 
     def streamer(self):
         """A stream on this model: :class:`~espnet_cause.models.streaming.StreamingSpeech2AU`
-        (torch; returns tensors) or :class:`~espnet_cause.onnx.runtime.OnnxStreamingSpeech2AU`
+        (torch; returns tensors) or :class:`~espnet_cause.inference.onnx.runtime.OnnxStreamingSpeech2AU`
         (onnx; returns arrays), with the same ``accept(chunk)``/``finish()``/``reset()``.
 
         Feed it chunks at :attr:`fs` (mono float32); needs a causal encoder.

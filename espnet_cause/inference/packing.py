@@ -1,6 +1,6 @@
 """Packing a trained CAUSE model into one file, ``model.zip`` (config, weights, statistics, ONNX).
 
-The zip's layout and unpacking are :mod:`espnet_cause.model_zip`.
+The zip's layout and unpacking are :mod:`espnet_cause.inference.model_zip`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ import yaml
 
 import espnet_cause
 from espnet_cause.errors import CauseError
-from espnet_cause.io.atomic import atomic_write
-from espnet_cause.io.cache import sha256_file
-from espnet_cause.model_zip import (
+from espnet_cause.inference.model_zip import (
     CONFIG_NAME,
     META_NAME,
     MODEL_NAME,
@@ -27,6 +25,8 @@ from espnet_cause.model_zip import (
     find_stats,
     replace_paths,
 )
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.cache import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def pack_model(
         output: The zip to write (atomically).
         base_dir: Directory that relative stats paths in the config are relative to; by default
             the current directory (as ESPnet writes them), falling back to the config's directory.
-        onnx: Also write the ONNX graphs (``onnx/``, :mod:`espnet_cause.onnx.export`): None
+        onnx: Also write the ONNX graphs (``onnx/``, :mod:`espnet_cause.inference.onnx.export`): None
             when the model supports it (a model that does not is packed without them, with a
             warning saying why), True to require them, False to skip them.
 
@@ -143,8 +143,8 @@ def _export_onnx(config: dict, model_file: Path, required: bool) -> tuple[dict, 
     A model that does not export gives no members and ``{"skipped": reason}`` (a warning), or,
     when ``required``, raises the reason.
     """
-    from espnet_cause.inference import Speech2AU
-    from espnet_cause.onnx.export import OPSET, NotExportable, export_graphs
+    from espnet_cause.inference.onnx.export import OPSET, NotExportable, export_graphs
+    from espnet_cause.inference.speech2au import Speech2AU
 
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / CONFIG_NAME

@@ -8,12 +8,12 @@ Layout inside the zip::
     model.pth        the state dict
     stats/*.npz      every statistics file the config refers to (feature and AU stats)
     onnx/            the encoder as ONNX graphs and the frontend numbers, for inference without
-                     torch (:mod:`espnet_cause.onnx`); absent for models that do not export
+                     torch (:mod:`espnet_cause.inference.onnx`); absent for models that do not export
 
 :func:`unpack_model` extracts a zip once into a cache directory keyed by the zip's sha256 and
 returns a config whose stats paths are absolute paths into that directory, ready for
 ``CAUSETask.build_model_from_file``. Nothing is fetched from the network. Packing (writing the
-zip) is :mod:`espnet_cause.packing`.
+zip) is :mod:`espnet_cause.inference.packing`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The mini corpus's plan: its voices, moods and the deterministic list of utterances.
 
-No audio is made here; :mod:`espnet_cause.corpora.mini_synth` speaks one planned utterance and
-:mod:`espnet_cause.corpora.mini` builds the corpus. See :mod:`espnet_cause.corpora.mini` for what
+No audio is made here; :mod:`espnet_cause.corpora.mini.synth` speaks one planned utterance and
+:mod:`espnet_cause.corpora.mini.corpus` builds the corpus. See :mod:`espnet_cause.corpora.mini.corpus` for what
 the corpus is.
 """
 
@@ -12,8 +12,8 @@ import dataclasses
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.corpora.espeak import VoiceSettings
-from espnet_cause.corpora.mini_moods import draw_mood, mood_voice
+from espnet_cause.corpora.mini.espeak import VoiceSettings
+from espnet_cause.corpora.mini.moods import draw_mood, mood_voice
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
 MINI_VERSION = 5  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;
@@ -39,7 +39,7 @@ VARIANTS = (
     "victor", "zac",
 )  # fmt: skip
 #: CMU Flite's natural-sounding English voices (Debian ``libflite1``) cycled over the extra
-#: ``flite_speakers`` (:mod:`espnet_cause.corpora.flite`; ``kal``, 8 kHz diphones, is left out).
+#: ``flite_speakers`` (:mod:`espnet_cause.corpora.mini.flite`; ``kal``, 8 kHz diphones, is left out).
 FLITE_SPEAKER_VOICES = ("flite:slt", "flite:awb", "flite:rms")
 #: Ranges of the per-speaker base settings.
 SPEAKER_PITCH = (25, 75)
@@ -87,7 +87,7 @@ def speaker_id(k: int) -> str:
 
 def plan_corpus(config: MiniConfig) -> list[MiniItem]:
     """The deterministic list of utterances for ``config`` (no audio is made)."""
-    from espnet_cause.corpora.mini_text import make_sentence
+    from espnet_cause.corpora.mini.text import make_sentence
 
     items = []
     variants = np.random.default_rng([config.seed, 1 << 20]).permutation(len(VARIANTS))

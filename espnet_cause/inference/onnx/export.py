@@ -11,7 +11,7 @@ Written by ``pack_model`` into ``model.zip`` (:data:`MEMBERS`):
     flattened into its tensors: conv histories, LSTM h and c). Whatever ``init_state`` and
     ``forward_chunk`` do (zeros, replicated first frames) is what the graphs do.
 ``onnx/frontend.json``
-    :class:`~espnet_cause.onnx.frontend.FrontendParams`: STFT window, mel matrix, MVN and AU
+    :class:`~espnet_cause.inference.onnx.frontend.FrontendParams`: STFT window, mel matrix, MVN and AU
     statistics as the torch modules hold them.
 
 Only models with ESPnet's ``default`` log-mel frontend (no enhancement front-end) and global
@@ -33,7 +33,7 @@ from torch import nn
 from torch.utils import _pytree as pytree
 
 from espnet_cause.errors import CauseError
-from espnet_cause.onnx.frontend import FrontendParams
+from espnet_cause.inference.onnx.frontend import FrontendParams
 
 logger = logging.getLogger(__name__)
 

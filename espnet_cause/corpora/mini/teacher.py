@@ -9,7 +9,7 @@ utterance), so a track is reproducible.
 The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)`` frames):
 
 1. **Mouth from phonemes** (v3, when the utterance's timed phonemes are given): the viseme
-   track of :mod:`espnet_cause.corpora.visemes` (AU10, AU17, AU20, AU23, AU25, AU26: lips close
+   track of :mod:`espnet_cause.corpora.mini.visemes` (AU10, AU17, AU20, AU23, AU25, AU26: lips close
    on /p b m/, lower lip to teeth on /f v/, rounding, spreading, jaw with vowel height,
    dominance-function coarticulation leading the sound by 40 ms), scaled by loudness:
    ``mouth * (1 - LOUDNESS_SCALE + LOUDNESS_SCALE * l)`` with ``LOUDNESS_SCALE = 1`` (v4): the
@@ -29,7 +29,7 @@ The rule, on a 25 fps grid (frame ``k`` at ``k / fps`` s, ``ceil(duration * fps)
    Brows: ``up = max(z - 0.2, 0)``, ``down = max(-z - 0.2, 0)``;
    ``AU01 = 3.0 * up``, ``AU02 = 2.4 * up``, ``AU04 = 3.0 * down``.
 3. **Mood** (v5): the utterance's emotion and strength ``s`` (also audible in the voice) add
-   that emotion's AUs times ``s`` (table in :mod:`espnet_cause.corpora.mini_moods`: happy
+   that emotion's AUs times ``s`` (table in :mod:`espnet_cause.corpora.mini.moods`: happy
    AU06/AU12/AU14, sad AU15/AU04/AU09/AU23, angry AU04/AU05/AU07/AU23, surprised
    AU01/AU02/AU05/AU26). The offset ramps in over the first 0.3 s. Without an emotion (v3
    callers) a signed ``mood`` picks happy (``m > 0``) or sad (``m < 0``).
@@ -55,20 +55,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS, au_index
-from espnet_cause.corpora.mini_moods import MOODS
+from espnet_cause.corpora.mini.moods import MOODS
+from espnet_cause.io.loudness import ANALYSIS_STEP_S, PITCH_FLOOR_HZ, loudness_track
 
-#: Loudness window below the utterance's intensity peak, in dB.
-LOUDNESS_RANGE_DB = 30.0
 #: The mouth AUs lead the sound by this much, in seconds.
 MOUTH_LEAD_S = 0.04
 #: Smoothing (Gaussian sigma, frames) of the mouth and brow drivers.
 MOUTH_SMOOTH_FRAMES = 1.0
 BROW_SMOOTH_FRAMES = 3.0
-#: Pitch analysis floor and ceiling in Hz.
-PITCH_FLOOR_HZ = 75.0
+#: Pitch analysis ceiling in Hz (floor and analysis step: :mod:`espnet_cause.io.loudness`).
 PITCH_CEILING_HZ = 500.0
-#: Analysis step of intensity and pitch, in seconds.
-ANALYSIS_STEP_S = 0.01
 #: Local F0 baseline (Gaussian sigma, seconds) that pitch accents are measured against.
 F0_BASELINE_S = 0.5
 #: F0 excursions within +-this dead zone (speaker standard deviations) move no brow.
@@ -110,35 +106,6 @@ def _sample_at(times: np.ndarray, src_times: np.ndarray, values: np.ndarray) -> 
     if len(src_times) == 0:
         return np.zeros_like(times)
     return np.interp(times, src_times, values)
-
-
-def loudness_track(samples: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
-    """Loudness in [0, 1] at ``times`` (rule step 1, without the lead and smoothing).
-
-    Args:
-        samples: (N,) float32 speech.
-        sr: Its sample rate.
-        times: (T,) times in seconds.
-
-    Returns:
-        (T,) peak-relative intensity mapped to [0, 1].
-    """
-    import parselmouth
-
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sr)
-    intensity = sound.to_intensity(
-        minimum_pitch=PITCH_FLOOR_HZ, time_step=ANALYSIS_STEP_S, subtract_mean=True
-    )
-    db = intensity.values[0]
-    t = np.asarray(intensity.xs())
-    ok = np.isfinite(db)
-    if not ok.any():
-        return np.zeros_like(times)
-    db_at = _sample_at(times, t[ok], db[ok])
-    # Outside the analysed span (edges) the sound is silent.
-    db_at = np.where((times < t[0]) | (times > t[-1]), -np.inf, db_at)
-    peak = float(db[ok].max())
-    return np.clip((db_at - (peak - LOUDNESS_RANGE_DB)) / LOUDNESS_RANGE_DB, 0.0, 1.0)
 
 
 def log_f0_track(samples: np.ndarray, sr: int, times: np.ndarray | None = None) -> np.ndarray:
@@ -203,9 +170,9 @@ def au_track_from_speech(
         rng: Random generator for blinks and noise (seed it per utterance).
         fps: AU frame rate.
         phonemes: The utterance's timed phonemes
-            (:class:`~espnet_cause.corpora.espeak.Phoneme`, times in seconds of ``samples``)
+            (:class:`~espnet_cause.corpora.mini.espeak.Phoneme`, times in seconds of ``samples``)
             for the v3 mouth; None for the v2 loudness-only mouth.
-        emotion: The mood (:data:`espnet_cause.corpora.mini_moods.MOODS`), or None (sign of
+        emotion: The mood (:data:`espnet_cause.corpora.mini.moods.MOODS`), or None (sign of
             ``mood``).
 
     Returns:
@@ -220,7 +187,7 @@ def au_track_from_speech(
 
     loud = gaussian_smooth(loudness_track(samples, sr, times + MOUTH_LEAD_S), MOUTH_SMOOTH_FRAMES)
     if phonemes is not None:
-        from espnet_cause.corpora.visemes import mouth_track
+        from espnet_cause.corpora.mini.visemes import mouth_track
 
         aus += (
             mouth_track(phonemes, times) * (1.0 - LOUDNESS_SCALE + LOUDNESS_SCALE * loud)[:, None]

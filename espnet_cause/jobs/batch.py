@@ -2,7 +2,7 @@
 extraction, face crops) runs through :func:`run_batch` and reports with :func:`write_report`.
 
 A job gives its items (``(key, payload)`` pairs), a module-level function that does one item
-(``fn(key, payload, **env) -> record``, see :func:`espnet_cause.parallel.run_items`, which runs
+(``fn(key, payload, **env) -> record``, see :func:`espnet_cause.jobs.parallel.run_items`, which runs
 it in this process or on Dask) and the settings that change its per-item results. The runner
 keeps, in the job's output directory::
 
@@ -52,7 +52,7 @@ import numpy as np
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.lock import hold_lock
-from espnet_cause.parallel import read_journal, run_items
+from espnet_cause.jobs.parallel import read_journal, run_items
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def run_batch(
         item_files: The files an ``ok`` item leaves (``key -> paths``); an item journalled as
             ``ok`` with one of them missing or damaged is run again.
         setup_fn, teardown_fn, parallel_config, desc, retry_errors: As for
-            :func:`espnet_cause.parallel.run_items`.
+            :func:`espnet_cause.jobs.parallel.run_items`.
         keys_from: The list the keys were read from (e.g. ``wav.scp``), named with the line
             in the reason of a bad key.
 

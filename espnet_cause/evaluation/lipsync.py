@@ -6,7 +6,7 @@ The check behind ``python -m espnet_cause.bin.check_lipsync``. For a clip of a p
    resampled to the model's AU rate (frames without a face are left out).
 2. **Model**: the AUs a CAUSE model predicts from the clip's soundtrack.
 3. **Loudness baseline**: the speech's loudness envelope (praat-parselmouth intensity relative to
-   the peak, :func:`espnet_cause.corpora.mini_au.loudness_track`) used as the prediction of
+   the peak, :func:`espnet_cause.io.loudness.loudness_track`) used as the prediction of
    *every* AU. A model that has learned lips and jaw must beat it on the mouth.
 4. **Peers** (optional): other speech-driven mouth openings scored on the mouth alone, e.g.
    uLipSync (:mod:`espnet_cause.evaluation.ulipsync`).
@@ -211,7 +211,7 @@ def check_clip(
     Args:
         name: Clip name for the report.
         path: The clip (video with an audio track).
-        speech2au: A :class:`espnet_cause.inference.Speech2AU`.
+        speech2au: A :class:`espnet_cause.inference.speech2au.Speech2AU`.
         extractor: A :class:`espnet_cause.extract.mediapipe.MediaPipeAUExtractor`.
         max_lag_s: Lag search range, seconds either way.
         peers: Name -> ``fn(speech, fs, times) -> (T,)``: another system's mouth opening.
@@ -222,8 +222,8 @@ def check_clip(
     Raises:
         CauseError: naming the clip if it has no audio, no face, or cannot be read.
     """
-    from espnet_cause.corpora.mini_au import loudness_track
     from espnet_cause.errors import CauseError
+    from espnet_cause.io.loudness import loudness_track
     from espnet_cause.io.video import read_audio_track
 
     speech = read_audio_track(path, sample_rate=speech2au.fs)

@@ -13,7 +13,7 @@ ESPnetCAUSEModel` with the ``default`` frontend:
    (frames ``r*k - r//2 .. r*k + r - r//2 - 1`` that exist) or linear ``interp``.
 
 The window and the mel matrix are the torch modules' own buffers, exported with the model
-(:mod:`espnet_cause.onnx.export`), so nothing is recomputed from formulas. Works on blocks of
+(:mod:`espnet_cause.inference.onnx.export`), so nothing is recomputed from formulas. Works on blocks of
 frames, so memory stays bounded on long audio.
 """
 

@@ -1,7 +1,7 @@
 """The embedded mini corpus: synthetic speech with AU tracks made by a rule (offline, ~1 min).
 
 **This corpus is synthetic.** The speech is eSpeak NG (PyPI ``espeakng-loader``), the AU tracks
-are computed from that speech by the rule in :mod:`espnet_cause.corpora.mini_au`, and the videos
+are computed from that speech by the rule in :mod:`espnet_cause.corpora.mini.teacher`, and the videos
 are a still face photo moved by the AU track. It exists so that every recipe stage runs end to end
 on a laptop without downloads, and so that a speech->AU model has a real (known) mapping to learn.
 Numbers measured on it say nothing about real faces.
@@ -15,19 +15,19 @@ What is generated (all deterministic from ``seed``):
   ones, which have no human face), so more speakers use more of them; each speaker has its own
   base pitch (25-75), pitch range (35-85) and speaking rate (130-200 words per minute).
 - ``flite_speakers`` extra voices (default 0) after those, spoken by CMU Flite's clustergen voices
-  ``slt``, ``awb`` and ``rms`` in turn (Debian ``libflite1``, :mod:`espnet_cause.corpora.flite`:
+  ``slt``, ``awb`` and ``rms`` in turn (Debian ``libflite1``, :mod:`espnet_cause.corpora.mini.flite`:
   more natural than eSpeak's formant voices), with the same per-speaker ranges and moods. Their
   speaker ids come after the eSpeak ones, so the split of those does not change.
 - ``utts_per_speaker`` sentences each (default 30) from the word lists in
-  :mod:`espnet_cause.corpora.mini_text`; per utterance a mood (v5: neutral, happy, sad, angry or
-  surprised, with a strength 0.6-1.0; :mod:`espnet_cause.corpora.mini_moods`) that changes the
+  :mod:`espnet_cause.corpora.mini.text`; per utterance a mood (v5: neutral, happy, sad, angry or
+  surprised, with a strength 0.6-1.0; :mod:`espnet_cause.corpora.mini.moods`) that changes the
   speech -- pitch, pitch range, rate, loudness -- and adds its own AUs, plus small random jitter
   of pitch and rate. The mood is the utterance's emotion label (``data/<set>/emotion``).
 - 16 kHz mono 16-bit wav (eSpeak's 22050 Hz resampled with a polyphase filter), the speech preceded by
-  0-0.8 s of silence (v4, :data:`espnet_cause.corpora.mini_synth.LEAD_SILENCE_S`).
+  0-0.8 s of silence (v4, :data:`espnet_cause.corpora.mini.synth.LEAD_SILENCE_S`).
 - An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV. The mouth
   follows the phonemes eSpeak reports while it speaks (v3: visemes with coarticulation, see
-  :mod:`espnet_cause.corpora.visemes`).
+  :mod:`espnet_cause.corpora.mini.visemes`).
 - For ``num_videos`` utterances (default 12, spread over the speakers) an mp4: the face photo
   ``face_image`` warped by the AU track, with the speech as audio, so stage 2 runs the real
   video path. Needs ``face_image`` (the face model defaults to the packaged one); without it (or
@@ -59,8 +59,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from espnet_cause.corpora.common import Utterance, write_data_dirs
-from espnet_cause.corpora.mini_plan import SAMPLE_RATE, MiniConfig, MiniItem, plan_corpus
-from espnet_cause.corpora.mini_synth import (
+from espnet_cause.corpora.mini.plan import SAMPLE_RATE, MiniConfig, MiniItem, plan_corpus
+from espnet_cause.corpora.mini.synth import (
     generate_speaker,
     init_worker,
     item_done,
@@ -189,8 +189,8 @@ def _render_videos(
 
     from espnet_cause.io.audio import load_audio
     from espnet_cause.io.image import load_image
+    from espnet_cause.io.mp4 import write_mp4
     from espnet_cause.io.openface import read_openface_csv
-    from espnet_cause.render.mp4 import write_mp4
     from espnet_cause.render.warp import WarpRenderer
 
     image = load_image(face_image)
@@ -247,7 +247,7 @@ def generate_mini_corpus(
             packaged model).
         num_workers: Processes for speech and AU generation (one speaker per process).
         flite_speakers: Extra voices after the eSpeak ones, spoken by CMU Flite
-            (:data:`~espnet_cause.corpora.mini_plan.FLITE_SPEAKER_VOICES`; needs ``libflite1``).
+            (:data:`~espnet_cause.corpora.mini.plan.FLITE_SPEAKER_VOICES`; needs ``libflite1``).
 
     Returns:
         The corpus directory (resolved).
@@ -262,7 +262,7 @@ def generate_mini_corpus(
             "--flite_speakers >= 0",
         )
     if flite_speakers:
-        from espnet_cause.corpora.flite import flite_available
+        from espnet_cause.corpora.mini.flite import flite_available
 
         if not flite_available():
             raise CauseError(

@@ -1,9 +1,9 @@
 """One planned mini-corpus utterance spoken: its wav, AU CSV, ARKit track and timed phonemes.
 
 eSpeak NG speaks the sentence with the planned voice settings, the rule of
-:mod:`espnet_cause.corpora.mini_au` turns the speech and its timed phonemes into an AU track, and
+:mod:`espnet_cause.corpora.mini.teacher` turns the speech and its timed phonemes into an AU track, and
 the phonemes are kept as a Kaldi CTM (``phonemes/<utt>.ctm``, TTS tokens of
-:mod:`espnet_cause.corpora.durations`) for FastSpeech2 durations.
+:mod:`espnet_cause.tts.durations`) for FastSpeech2 durations.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.corpora.espeak import VoiceSettings
-from espnet_cause.corpora.mini_moods import mood_gain
-from espnet_cause.corpora.mini_plan import (
+from espnet_cause.corpora.mini.espeak import VoiceSettings
+from espnet_cause.corpora.mini.moods import mood_gain
+from espnet_cause.corpora.mini.plan import (
     CALIBRATION_SENTENCES,
     SAMPLE_RATE,
     MiniItem,
@@ -34,9 +34,9 @@ def synthesize_16k(text: str, settings: VoiceSettings) -> np.ndarray:
 def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndarray, list]:
     """Speak ``text``: (N,) float32 samples at 16 kHz and the timed phonemes (seconds).
 
-    eSpeak NG speaks it, or CMU Flite for a ``flite:<voice>`` (:mod:`espnet_cause.corpora.flite`).
+    eSpeak NG speaks it, or CMU Flite for a ``flite:<voice>`` (:mod:`espnet_cause.corpora.mini.flite`).
     """
-    from espnet_cause.corpora import espeak, flite
+    from espnet_cause.corpora.mini import espeak, flite
     from espnet_cause.io.audio import resample
 
     engine = flite if flite.is_flite_voice(settings.voice) else espeak
@@ -76,7 +76,7 @@ _F0_STATS: dict[VoiceSettings, tuple[float, float]] = {}
 
 def speaker_f0_stats(settings: VoiceSettings) -> tuple[float, float]:
     """Log-F0 mean and std of a voice, from its calibration sentences (cached per process)."""
-    from espnet_cause.corpora.mini_au import speaker_f0_stats as stats
+    from espnet_cause.corpora.mini.teacher import speaker_f0_stats as stats
 
     if settings not in _F0_STATS:
         audio = [synthesize_16k(s, settings) for s in CALIBRATION_SENTENCES]
@@ -105,8 +105,8 @@ def item_done(corpus_dir: Path, utt_id: str) -> bool:
 
 def write_phonemes(corpus_dir: Path, utt_id: str, phonemes: list) -> Path:
     """Write eSpeak's timed phonemes of one utterance as ``phonemes/<utt>.ctm``."""
-    from espnet_cause.corpora.durations import phoneme_token
     from espnet_cause.io.ctm import write_ctm
+    from espnet_cause.tts.durations import phoneme_token
 
     path = phoneme_path(corpus_dir, utt_id)
     segments = [(p.start, p.end - p.start, phoneme_token(p.name, p.stress)) for p in phonemes]
@@ -120,7 +120,7 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     Returns:
         ``{"utt_id", "seconds", "frames"}``.
     """
-    from espnet_cause.corpora.mini_au import au_track_from_speech
+    from espnet_cause.corpora.mini.teacher import au_track_from_speech
     from espnet_cause.io.audio import write_wav
     from espnet_cause.io.openface import write_openface_csv
     from espnet_cause.io.track import AUTrack
@@ -179,7 +179,7 @@ def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, see
     Returns:
         Number of utterances written.
     """
-    from espnet_cause.corpora.espeak import get_synthesizer
+    from espnet_cause.corpora.mini.espeak import get_synthesizer
 
     get_synthesizer().set_seed(seed)
     speaker_f0_stats(items[0].speaker_settings)

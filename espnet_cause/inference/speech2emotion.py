@@ -110,11 +110,11 @@ def infer_emotion_set(
     Raises:
         CauseError: when no utterance could be processed (the report says why).
     """
-    from espnet_cause.batch import finish
     from espnet_cause.io.atomic import atomic_write
     from espnet_cause.io.au_files import AU_FPS_FILE, KaldiArkWriter, write_au_fps
     from espnet_cause.io.audio import load_speech
     from espnet_cause.io.datadir import read_kaldi_map
+    from espnet_cause.jobs.batch import finish
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

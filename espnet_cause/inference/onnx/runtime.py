@@ -6,7 +6,7 @@ Example:
     >>> stream = model.streamer()            # causal models
     >>> frames = [stream.accept(c) for c in chunks] + [stream.finish()]
 
-Normally used through :class:`espnet_cause.inference.Speech2AU` (``backend="onnx"``), which
+Normally used through :class:`espnet_cause.inference.speech2au.Speech2AU` (``backend="onnx"``), which
 adds the checks of the input audio and resampling.
 """
 
@@ -20,8 +20,8 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 from espnet_cause.io.timegrid import drop_pooled, pooled_rows
-from espnet_cause.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def read_graphs(zip_path: str | os.PathLike) -> dict[str, bytes]:
         CauseError: naming the zip (and member) when it is not a model zip, has no graph (with
             the reason ``pack_model`` recorded), or a member is damaged.
     """
-    from espnet_cause.model_zip import open_zip, verify_members
+    from espnet_cause.inference.model_zip import open_zip, verify_members
 
     zip_path = Path(zip_path)
     with open_zip(zip_path) as zf:

@@ -295,7 +295,7 @@ def markdown_report(
         f"# {what} estimation scores",
         "",
         f"{num_utterances} utterances, {num_frames} frames at {fps:g} fps; metrics over the "
-        "concatenated frames (see espnet_cause/scoring.py). PCC/CCC: higher is better; "
+        "concatenated frames (see espnet_cause/evaluation/scoring.py). PCC/CCC: higher is better; "
         f"RMSE/MAE on the {space.low:g}-{space.high:g} scale: lower is better. n/a: undefined "
         "(constant stream).",
         "",

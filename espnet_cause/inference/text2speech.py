@@ -1,7 +1,7 @@
 """Synthesis with an AU-conditioned TTS model: text plus an AU stream or a reference utterance.
 
 Example:
-    >>> from espnet_cause.synthesis import AUText2Speech
+    >>> from espnet_cause.inference.text2speech import AUText2Speech
     >>> tts = AUText2Speech("exp/tts_fs2_au/config.yaml", "exp/tts_fs2_au/valid.loss.ave.pth",
     ...                     cause_model="exp/cause_cnn/model.zip")
     >>> out = tts("a b c", reference_speech=samples, reference_fs=16000)  # smile like the reference
@@ -32,7 +32,7 @@ class AUText2Speech:
     Args:
         train_config: The TTS run's ``config.yaml``.
         model_file: Its weights ``.pth``.
-        cause_model: CAUSE ``model.zip`` (or a :class:`~espnet_cause.inference.Speech2AU`) to
+        cause_model: CAUSE ``model.zip`` (or a :class:`~espnet_cause.inference.speech2au.Speech2AU`) to
             turn reference speech into AU; only needed for ``reference_speech``.
         vocoder_config: ESPnet vocoder config; without ``vocoder_file`` Griffin-Lim is used.
         vocoder_file: A ParallelWaveGAN ``.pkl`` vocoder, or None.
@@ -70,7 +70,7 @@ class AUText2Speech:
         self.spk_embed_dim = getattr(self.model.tts, "spk_embed_dim", None)
         self.takes_au = hasattr(self.model.tts, "au_predictor")
         if cause_model is not None and isinstance(cause_model, str | os.PathLike):
-            from espnet_cause.inference import Speech2AU
+            from espnet_cause.inference.speech2au import Speech2AU
 
             cause_model = Speech2AU(cause_model, device=device)
         self.speech2au = cause_model
