@@ -17,6 +17,7 @@ __all__ = ["Speech2AU", "__version__"]
 def __getattr__(name: str):
     """``Speech2AU`` on first use (keeps ``import espnet_cause`` free of the inference stack)."""
     if name == "Speech2AU":
+        # lazy: import espnet_cause stays light
         from espnet_cause.inference.speech2au import Speech2AU
 
         return Speech2AU

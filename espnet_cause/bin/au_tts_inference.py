@@ -28,6 +28,12 @@ import numpy as np
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.inference.text2speech import AUText2Speech
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.au_files import read_au_frames
+from espnet_cause.io.audio import load_audio, write_wav
+from espnet_cause.tts.features import AU_EMBED_DIM
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +78,6 @@ def load_tts(
     vocoder: str = "griffin_lim",
 ):
     """The :class:`AUText2Speech` of a config and weights, or a CauseError saying what is wrong."""
-    from espnet_cause.inference.text2speech import AUText2Speech
 
     for path, what in (
         (train_config, "training config"),
@@ -99,8 +104,6 @@ def load_tts(
             fix="use a config with feats_extract (fs, n_fft, hop_length)",
         )
     if cause_model is not None:
-        from espnet_cause.inference.speech2au import Speech2AU
-
         tts.speech2au = Speech2AU(cause_model, device=device)
     return tts
 
@@ -118,17 +121,12 @@ def main(cmd: list[str] | None = None) -> None:
     if not (args.alpha > 0 and math.isfinite(args.alpha)):
         raise CauseError(f"--alpha must be positive, got {args.alpha}")
 
-    from espnet_cause.io.au_files import read_au_frames
-
     au = read_au_frames(args.au) if args.au is not None else None  # bad file: fail before loading
     speech, sample_rate = None, None
     if args.reference_wav is not None:
-        from espnet_cause.io.audio import load_audio
-
         speech, sample_rate = load_audio(args.reference_wav)
 
     tts = load_tts(args.train_config, args.model_file, args.cause_model, args.device, args.vocoder)
-    from espnet_cause.tts.features import AU_EMBED_DIM
 
     if au is not None or speech is not None:
         if not tts.takes_au and tts.spk_embed_dim != AU_EMBED_DIM:
@@ -149,12 +147,9 @@ def main(cmd: list[str] | None = None) -> None:
     clipped = float(np.mean(np.abs(wav) > 1.0)) if len(wav) else 0.0
     if clipped > CLIP_WARN_FRACTION:
         logger.warning("%.1f%% of the samples exceed [-1, 1] and are clipped", 100 * clipped)
-    from espnet_cause.io.audio import write_wav
 
     write_wav(args.output, wav, fs)
     if args.feats_output is not None:
-        from espnet_cause.io.atomic import atomic_write
-
         feats = out.get("feat_gen_denorm", out["feat_gen"])
         with atomic_write(args.feats_output) as tmp:
             np.save(tmp, feats.astype(np.float32))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 def get_parser():
     """The task's argument parser."""
+    # torch + espnet2, loaded when TTS is used
     from espnet_cause.tasks.au_tts import AUTTSTask
 
     return AUTTSTask.get_parser()
@@ -22,6 +23,7 @@ def get_parser():
 
 def main(cmd=None):
     """Run training (``cmd`` is a list of arguments; None reads sys.argv)."""
+    # torch + espnet2, loaded when TTS is used
     from espnet_cause.tasks.au_tts import AUTTSTask
 
     AUTTSTask.main(cmd=cmd)

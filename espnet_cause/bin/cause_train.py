@@ -17,6 +17,7 @@ from espnet_cause.cli import reports_errors
 
 def get_parser() -> argparse.ArgumentParser:
     """ESPnet's parser of :class:`CAUSETask`."""
+    # torch + espnet2: only the torch backend and training load them
     from espnet_cause.tasks.cause import CAUSETask
 
     return CAUSETask.get_parser()
@@ -25,6 +26,7 @@ def get_parser() -> argparse.ArgumentParser:
 @reports_errors
 def main(cmd=None) -> None:
     """CAUSE training (``CAUSETask.main``)."""
+    # torch + espnet2: only the torch backend and training load them
     from espnet_cause.tasks.cause import CAUSETask
 
     CAUSETask.main(cmd=cmd)

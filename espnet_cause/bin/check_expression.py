@@ -23,6 +23,13 @@ from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.expression import (
+    check_expression,
+    list_data_dir,
+    list_face_dir,
+    list_speech,
+)
+from espnet_cause.inference.speech2au import Speech2AU
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -59,7 +66,6 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def _speech_sources(args) -> dict:
-    from espnet_cause.evaluation.expression import list_data_dir, list_speech
 
     sources = {}
     for spec in args.speech:
@@ -83,8 +89,6 @@ def main(cmd: list[str] | None = None) -> dict:
     setup_logging(args.verbose)
     if not (args.speech or args.data_dir or args.face_dir):
         raise CauseError("nothing to check", fix="pass --speech, --data_dir and/or --face_dir")
-    from espnet_cause.evaluation.expression import check_expression, list_face_dir
-    from espnet_cause.inference import Speech2AU
 
     speech = _speech_sources(args)
     faces = {d.name: list_face_dir(d) for d in args.face_dir}

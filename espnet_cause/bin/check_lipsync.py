@@ -26,7 +26,12 @@ from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.lipsync import check_clip, markdown_report, plot_clip, summarize
 from espnet_cause.evaluation.ulipsync import ulipsync_mouth
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import read_kaldi_map
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +67,6 @@ def _clips(args) -> list[tuple[str, str]]:
         if not Path(args.video).is_file():
             raise CauseError("video not found", path=args.video, fix="check the path")
         return [(Path(args.video).stem, args.video)]
-    from espnet_cause.io.datadir import read_kaldi_map
 
     clips = list(read_kaldi_map(args.video_scp).items())
     if not clips:
@@ -76,10 +80,6 @@ def main(cmd: list[str] | None = None) -> dict:
     setup_logging(args.verbose)
     if not args.max_lag_ms >= 0:
         raise CauseError(f"--max_lag_ms must be >= 0, got {args.max_lag_ms}")
-    from espnet_cause.evaluation.lipsync import check_clip, markdown_report, plot_clip, summarize
-    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-    from espnet_cause.inference.speech2au import Speech2AU
-    from espnet_cause.io.atomic import atomic_write
 
     clips = _clips(args)
     peers = {name: PEERS[name] for name in args.peer}

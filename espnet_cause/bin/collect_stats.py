@@ -19,6 +19,9 @@ from __future__ import annotations
 import argparse
 
 from espnet_cause.cli import reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+from espnet_cause.jobs.parallel import load_parallel_config
+from espnet_cause.tasks.collect_stats import collect_stats
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -41,9 +44,6 @@ def main(cmd=None) -> None:
     """Collect the statistics in ``--nj`` jobs."""
     args, train_args = get_parser().parse_known_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.errors import CauseError
-    from espnet_cause.jobs.parallel import load_parallel_config
-    from espnet_cause.tasks.collect_stats import collect_stats
 
     if args.nj < 1:
         raise CauseError(f"--nj {args.nj} must be at least 1")

@@ -23,6 +23,8 @@ import logging
 from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.io.atomic import check_output_dir
+from espnet_cause.render.compare import compare_set
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +49,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.io.atomic import check_output_dir
-    from espnet_cause.render.compare import compare_set
 
     check_output_dir(args.output_dir)
     summary = compare_set(

@@ -16,6 +16,7 @@ from pathlib import Path
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import check_output, check_output_dir
 from espnet_cause.io.au_files import (
     SINGLE_SUFFIXES,
     AUArkWriter,
@@ -93,7 +94,6 @@ def _resample(track: AUTrack, fps: float | None, args) -> AUTrack:
 
 def _check_destination(src: Path, dst: Path) -> None:
     """Refuse an output that cannot be written, or that is the input, before reading anything."""
-    from espnet_cause.io.atomic import check_output, check_output_dir
 
     if dst.suffix == ".scp":
         for out in (dst, dst.with_suffix(".ark")):

@@ -18,6 +18,8 @@ import argparse
 from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.inference.speech2emotion import Speech2Emotion, infer_emotion_set
+from espnet_cause.io.atomic import check_output_dir
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -33,8 +35,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.inference.speech2emotion import Speech2Emotion, infer_emotion_set
-    from espnet_cause.io.atomic import check_output_dir
 
     check_output_dir(args.output_dir)
     infer_emotion_set(

@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.corpora.emotions import read_classes_file, write_emotion_labels
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.corpora.emotions import read_classes_file, write_emotion_labels
 
     classes = read_classes_file(args.classes_file) if args.classes_file else None
     counts = write_emotion_labels(args.data_dir, args.dump_dir, classes)

@@ -17,6 +17,12 @@ import logging
 from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.corpora.emotions import read_classes_file
+from espnet_cause.emotion import EMOTIONS
+from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.emotion_scoring import score_emotions, write_scores
+from espnet_cause.inference.speech2emotion import read_utterance_table
+from espnet_cause.io.datadir import read_kaldi_map
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +42,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.corpora.emotions import read_classes_file
-    from espnet_cause.emotion import EMOTIONS
-    from espnet_cause.errors import CauseError
-    from espnet_cause.evaluation.emotion_scoring import score_emotions, write_scores
-    from espnet_cause.inference.speech2emotion import read_utterance_table
-    from espnet_cause.io.datadir import read_kaldi_map
 
     ref = read_kaldi_map(args.ref)
     hyp = {k: EMOTIONS[int(v.argmax())] for k, v in read_utterance_table(args.hyp).items()}

@@ -19,6 +19,7 @@ from espnet_cause.cli import reports_errors
 
 def get_parser() -> argparse.ArgumentParser:
     """ESPnet's parser of :class:`EmotionTask`."""
+    # torch + espnet2, loaded when the recogniser is used
     from espnet_cause.tasks.emotion import EmotionTask
 
     return EmotionTask.get_parser()
@@ -27,6 +28,7 @@ def get_parser() -> argparse.ArgumentParser:
 @reports_errors
 def main(cmd=None) -> None:
     """Emotion recogniser training (``EmotionTask.main``)."""
+    # torch + espnet2, loaded when the recogniser is used
     from espnet_cause.tasks.emotion import EmotionTask
 
     EmotionTask.main(cmd=cmd)

@@ -40,8 +40,15 @@ from espnet_cause.assets import resolve_model
 from espnet_cause.au import AU_NAMES, NUM_AUS
 from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.io.atomic import atomic_write
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.atomic import atomic_write, check_output_dir
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.audio import resample as resample_audio
+from espnet_cause.io.cache import sha256_file
+from espnet_cause.io.datadir import read_kaldi_map
 from espnet_cause.io.timegrid import to_hop_grid
+from espnet_cause.jobs import batch
+from espnet_cause.jobs.parallel import load_parallel_config
 from espnet_cause.tts.features import (
     AU_EMBED_DIM,
     EMBED_SCALE,
@@ -117,12 +124,9 @@ def export_item(
     Returns:
         A record with ``num_samples``, ``num_frames`` and ``mean_intensity``.
     """
-    from espnet_cause.io.audio import load_speech
 
     speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     if rate != fs and resample:
-        from espnet_cause.io.audio import resample as resample_audio
-
         speech, rate = resample_audio(speech, rate, fs), fs
     if rate != fs:
         raise CauseError(
@@ -151,14 +155,12 @@ def export_item(
 
 def load_speech2au(model: str, device: str, backend: str = "auto") -> dict:
     """Per-worker environment: the CAUSE model (module level so that it pickles for Dask)."""
-    from espnet_cause.inference.speech2au import Speech2AU
 
     return {"speech2au": Speech2AU(model, device=device, backend=backend)}
 
 
 def read_items(wav_scp: Path, segments: Path | None) -> list[tuple[str, dict]]:
     """``(key, payload)`` pairs from ``wav.scp`` (and ``segments``)."""
-    from espnet_cause.io.datadir import read_kaldi_map
 
     wavs = read_kaldi_map(wav_scp, check_sorted=False)
     if segments is None:
@@ -184,9 +186,6 @@ def main(cmd=None) -> None:
     """Run the export; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.io.atomic import check_output_dir
-    from espnet_cause.io.cache import sha256_file
-    from espnet_cause.jobs import batch
 
     args.model = str(resolve_model(args.model))  # a path, a built-in name, or the default
     model = Path(args.model)
@@ -219,8 +218,6 @@ def main(cmd=None) -> None:
 
 def _export(args, items: list, grid: dict, model: Path, out: Path) -> None:
     """The batch part of :func:`main`, run under the output directory's lock."""
-    from espnet_cause.jobs import batch
-    from espnet_cause.jobs.parallel import load_parallel_config
 
     where = batch.BatchDir(out)
     fn = functools.partial(

@@ -34,7 +34,11 @@ from espnet_cause.extract.videos import (
     extract_one,
     extract_video_set,
     setup_extractor,
+    write_track,
 )
+from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.io.atomic import check_output, check_output_dir
+from espnet_cause.jobs.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +79,6 @@ def main(cmd=None) -> None:
     parser = get_parser()
     args = parser.parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.io.atomic import check_output, check_output_dir
 
     if args.video is not None:
         if args.output is None:
@@ -87,14 +90,10 @@ def main(cmd=None) -> None:
         check_output_dir(args.output_dir)
     landmarker = None
     if args.extractor == "mediapipe":
-        from espnet_cause.face.model_file import resolve_face_landmarker
-
         landmarker = str(resolve_face_landmarker(args.face_landmarker_path, download=args.download))
     openface_dir = str(args.openface_dir) if args.openface_dir else None
 
     if args.video is not None:
-        from espnet_cause.extract.videos import write_track
-
         tracker = setup_extractor(args.extractor, landmarker, args.au_fps or None).get("tracker")
         try:
             track = extract_one(
@@ -117,7 +116,6 @@ def main(cmd=None) -> None:
 
     if args.output_dir is None:
         parser.error("--video_scp needs --output_dir")
-    from espnet_cause.jobs.parallel import load_parallel_config
 
     extract_video_set(
         args.video_scp,

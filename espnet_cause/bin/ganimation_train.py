@@ -68,6 +68,7 @@ def load_config(path: Path | None) -> dict:
     """Read the YAML configuration and check its keys against the trainer's arguments."""
     import yaml
 
+    # torch, loaded when training runs
     from espnet_cause.ganimation.trainer import GANimationTrainer
 
     if path is None:
@@ -96,6 +97,7 @@ def main(cmd=None) -> None:
     """Train GANimation."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
+    # torch, loaded when training runs
     from espnet_cause.ganimation.trainer import CHECKPOINT_FILE, GANimationTrainer
 
     config = load_config(args.config)

@@ -37,9 +37,19 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
 from espnet_cause.assets import resolve_model
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.atomic import check_output, check_output_dir
+from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.blendshapes import write_blendshapes
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS, write_arkit_json, write_livelink_csv
+from espnet_cause.jobs import batch
+from espnet_cause.jobs.parallel import load_parallel_config
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +112,6 @@ def get_parser() -> argparse.ArgumentParser:
 def _grid_options(args) -> dict:
     fps = args.output_fps
     if fps is None and args.output_fs is None and args.output_format in ANIMATION_FORMATS:
-        from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS
-
         fps = DEFAULT_LIVELINK_FPS
     return {
         "output_fps": fps,
@@ -146,7 +154,6 @@ def _check_args(args) -> None:
         raise CauseError("no output given", fix="pass --output FILE.csv|FILE.npy")
     if args.wav_scp and not args.output_dir:
         raise CauseError("--wav_scp needs --output_dir", fix="pass --output_dir DIR")
-    from espnet_cause.io.atomic import check_output, check_output_dir
 
     suffix = Path(args.output).suffix.lower() if args.output else None
     if args.output and args.output_format in ANIMATION_FORMATS:
@@ -174,7 +181,6 @@ def _check_args(args) -> None:
 
 def build_speech2au(**model_options) -> dict:
     """Per-worker setup of the batch runner: the loaded model."""
-    from espnet_cause.inference.speech2au import Speech2AU
 
     return {"speech2au": Speech2AU(**model_options)}
 
@@ -188,29 +194,19 @@ def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output
         fps: Frame rate.
         output_format: One of :data:`OUTPUT_FORMATS`.
     """
-    from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
 
     if output_format == "livelink":
-        from espnet_cause.io.livelink import write_livelink_csv
-
         write_livelink_csv(path, arkit_frames(values), ARKIT_NAMES, fps)
     elif output_format == "arkit_json":
-        from espnet_cause.io.livelink import write_arkit_json
-
         write_arkit_json(path, arkit_frames(values), ARKIT_NAMES, fps)
     elif values.shape[1] == NUM_BLENDSHAPES:
-        from espnet_cause.io.blendshapes import write_blendshapes
-
         write_blendshapes(path, values, fps)
     else:
-        from espnet_cause.io.au_files import write_au
-
         write_au(path, values, fps=fps)
 
 
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
-    from espnet_cause.io.audio import load_speech
 
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
@@ -221,7 +217,6 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
 
 def infer_file(args) -> None:
     """``--wav FILE``: errors name the file."""
-    from espnet_cause.io.audio import load_speech
 
     speech2au = build_speech2au(**_model_options(args))["speech2au"]
     samples, sr = load_speech(args.wav, name=args.wav)
@@ -260,8 +255,6 @@ def _settings(args) -> dict:
 
 def infer_set(args) -> dict[str, dict]:
     """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.jobs import batch
 
     out_dir = Path(args.output_dir)
     wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
@@ -273,9 +266,6 @@ def infer_set(args) -> dict[str, dict]:
 
 def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
     """The batch part of :func:`infer_set`, run under the output directory's lock."""
-    from espnet_cause.io.au_files import AU_FPS_FILE, write_au_fps
-    from espnet_cause.jobs import batch
-    from espnet_cause.jobs.parallel import load_parallel_config
 
     out_dir = Path(args.output_dir)
     where = batch.BatchDir(out_dir)

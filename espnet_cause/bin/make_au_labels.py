@@ -21,7 +21,9 @@ from espnet_cause.extract.labels import (
     DEFAULT_MAX_LENGTH_DIFF,
     DEFAULT_MAX_MISSING_FRACTION,
     EXTRACTORS,
+    make_au_labels,
 )
+from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.io.track import DEFAULT_MAX_GAP, DEFAULT_MIN_CONFIDENCE
 
 
@@ -60,12 +62,9 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.extract.labels import make_au_labels
 
     landmarker = args.face_landmarker_path
     if args.au_extractor == "mediapipe" and (args.download or landmarker is not None):
-        from espnet_cause.face.model_file import resolve_face_landmarker
-
         landmarker = resolve_face_landmarker(landmarker, download=args.download)
     make_au_labels(
         args.data_dir,

@@ -32,6 +32,11 @@ from pathlib import Path
 
 from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write, check_output_dir
+from espnet_cause.io.ctm import read_ctm
+from espnet_cause.io.datadir import read_kaldi_map, value_path, write_kaldi_map
+from espnet_cause.jobs import batch
+from espnet_cause.tts.durations import durations_line, frame_durations, token_list
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +61,6 @@ def durations_of(
     segments: list[tuple[float, float, str]], num_samples: int, fs: int, hop: int, n_fft
 ) -> tuple[list[str], list[int]]:
     """Tokens and frames per token of one utterance's CTM segments."""
-    from espnet_cause.tts.durations import frame_durations
 
     tokens = [tok for _, _, tok in segments]
     frames = frame_durations([s for s, _, _ in segments], num_samples, fs, hop, n_fft=n_fft)
@@ -69,12 +73,6 @@ def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
     import soundfile as sf
-
-    from espnet_cause.io.atomic import atomic_write, check_output_dir
-    from espnet_cause.io.ctm import read_ctm
-    from espnet_cause.io.datadir import read_kaldi_map, value_path, write_kaldi_map
-    from espnet_cause.jobs import batch
-    from espnet_cause.tts.durations import durations_line, token_list
 
     if args.fs <= 0 or args.hop_length <= 0:
         raise CauseError(f"--fs {args.fs} and --hop_length {args.hop_length} must be positive")

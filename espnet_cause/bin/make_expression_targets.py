@@ -16,6 +16,8 @@ import argparse
 from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.corpora.expression import write_expression_dump
+from espnet_cause.inference.speech2au import Speech2AU
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -39,8 +41,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd: list[str] | None = None) -> dict[str, int]:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.corpora.expression import write_expression_dump
-    from espnet_cause.inference import Speech2AU
 
     return write_expression_dump(args.data_dir, args.output_dir, Speech2AU(args.model))
 

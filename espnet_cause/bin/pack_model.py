@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.inference.packing import pack_model
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -37,7 +38,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.inference.packing import pack_model
 
     onnx = {"auto": None, "yes": True, "no": False}[args.onnx]
     pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx)

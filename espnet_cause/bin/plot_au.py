@@ -18,6 +18,16 @@ import numpy as np
 from espnet_cause.au import AU_NAMES, au_index
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.plots import (
+    REFERENCE_COLOR,
+    TRACK_COLOR,
+    AUCurve,
+    most_active_aus,
+    plot_au_curves,
+)
+from espnet_cause.io.atomic import check_output
+from espnet_cause.io.au_files import SINGLE_SUFFIXES, read_au_source
+from espnet_cause.io.audio import load_audio
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +87,6 @@ def load_track(path: str, key: str | None, fps: float | None):
     Returns:
         (AUTrack, name): the track, with untrusted frames set to NaN, and a name for titles.
     """
-    from espnet_cause.io.au_files import SINGLE_SUFFIXES, read_au_source
 
     p = Path(path)
     source = read_au_source(p, fps)
@@ -116,18 +125,9 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     if args.fps is not None and not args.fps > 0:
         raise CauseError(f"--fps must be positive, got {args.fps}")
-    from espnet_cause.io.atomic import check_output
 
     inputs = {"--input": args.input, "--reference": args.reference, "--wav": args.wav}
     check_output(args.output, inputs=inputs, suffixes=(".png",), what="--output")
-
-    from espnet_cause.evaluation.plots import (
-        REFERENCE_COLOR,
-        TRACK_COLOR,
-        AUCurve,
-        most_active_aus,
-        plot_au_curves,
-    )
 
     track, name = load_track(args.input, args.key, args.fps)
     curves = []
@@ -149,8 +149,6 @@ def main(cmd: list[str] | None = None) -> None:
 
     waveform, sample_rate = None, None
     if args.wav is not None:
-        from espnet_cause.io.audio import load_audio
-
         waveform, sample_rate = load_audio(args.wav)
         seconds = len(waveform) / sample_rate
         if abs(seconds - track.duration) > 0.5:

@@ -19,7 +19,7 @@ import argparse
 import logging
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
-from espnet_cause.corpora import CORPORA
+from espnet_cause.corpora import CORPORA, prepare
 from espnet_cause.corpora.grid import MIN_TRAIN_CLIPS
 from espnet_cause.corpora.mini.plan import MiniConfig
 
@@ -90,7 +90,6 @@ def get_parser() -> argparse.ArgumentParser:
 @reports_errors
 def main(cmd: list[str] | None = None) -> dict[str, int]:
     """Prepare the data dirs (``cmd`` is a list of arguments; None reads sys.argv)."""
-    from espnet_cause.corpora import prepare
 
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)

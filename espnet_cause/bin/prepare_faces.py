@@ -22,6 +22,8 @@ from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.ganimation import prepare
+from espnet_cause.jobs.parallel import load_parallel_config
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -42,8 +44,6 @@ def get_parser() -> argparse.ArgumentParser:
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.ganimation import prepare
-    from espnet_cause.jobs.parallel import load_parallel_config
 
     parallel = load_parallel_config(args.parallel_config)
     if args.video_scp and args.au_scp:

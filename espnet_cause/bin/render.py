@@ -21,8 +21,12 @@ from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.io.atomic import check_output
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.atomic import check_output, check_output_dir
+from espnet_cause.io.au_files import read_au_frames
+from espnet_cause.io.audio import load_audio
 from espnet_cause.io.mp4 import CONTAINERS
+from espnet_cause.jobs.parallel import load_parallel_config
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
 
 logger = logging.getLogger(__name__)
@@ -145,9 +149,6 @@ def main(cmd: list[str] | None = None) -> None:
         "side_by_side": args.side_by_side,
     }
     if args.wav_scp is not None:
-        from espnet_cause.io.atomic import check_output_dir
-        from espnet_cause.jobs.parallel import load_parallel_config
-
         check_output_dir(args.output_dir)
         animate_set(
             args.wav_scp,
@@ -160,19 +161,13 @@ def main(cmd: list[str] | None = None) -> None:
     check_output(args.output, inputs=inputs, suffixes=tuple(CONTAINERS), what="--output")
     speech, sample_rate = None, None
     if args.wav is not None:
-        from espnet_cause.io.audio import load_audio
-
         speech, sample_rate = load_audio(args.wav)
     animator = PhotoAnimator(**options)  # loads the renderer before the slower AU prediction
     try:
         if args.au is not None:
-            from espnet_cause.io.au_files import read_au_frames
-
             aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
             source = args.au
         else:
-            from espnet_cause.inference.speech2au import Speech2AU
-
             aus = speech_aus(Speech2AU(model=args.cause_model), speech, sample_rate, args.fps)
             source = f"AUs predicted from {args.wav}"
         animator.write(

@@ -20,10 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import NUM_BLENDSHAPES
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.targets import target_for_width
+from espnet_cause.evaluation import scoring
+from espnet_cause.evaluation.plots import plot_au_trajectories
+from espnet_cause.io import timegrid
+from espnet_cause.io.atomic import atomic_write, check_output_dir
+from espnet_cause.io.au_files import read_au_fps, read_au_scp, read_au_source
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.targets import TARGETS, target_for_width
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +75,6 @@ def load_au_set(
     Returns:
         (key -> loader returning a (T, 17) float32 array, frame rate).
     """
-    from espnet_cause.io.au_files import read_au_fps, read_au_source
 
     blendshapes = _blendshape_set(path, fps)
     if blendshapes is not None:
@@ -83,9 +89,6 @@ def load_au_set(
 def _blendshape_set(path: str | Path, fps: float | None):
     """A Kaldi scp of (T, 51) blendshape matrices (``blendshapes.scp``, ``target: arkit``
     predictions) as ``(key -> loader, frame rate)``; None for anything else."""
-    from espnet_cause.arkit import NUM_BLENDSHAPES
-    from espnet_cause.io.au_files import read_au_fps, read_au_scp
-    from espnet_cause.io.datadir import read_kaldi_map
 
     path = Path(path)
     if path.is_dir():
@@ -108,7 +111,6 @@ def _load_checked(
 ) -> np.ndarray:
     """Load one stream: (T, 17) AUs, or (T, 51) blendshapes when ``width`` says so (None: any of
     the two)."""
-    from espnet_cause.targets import TARGETS
 
     array = np.asarray(loader(), np.float32)
     widths = [width] if width else [t.size for t in TARGETS.values()]
@@ -136,7 +138,6 @@ def run_scoring(
     Returns:
         The content of ``scores.json``.
     """
-    from espnet_cause.evaluation import scoring
 
     output_dir = Path(output_dir)
     refs, rfps = load_au_set(ref, ref_fps)
@@ -201,8 +202,6 @@ def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
     Returns:
         (key -> (ref, hyp) arrays of equal length, key -> length difference, key -> skip reason).
     """
-    from espnet_cause.evaluation import scoring
-    from espnet_cause.io import timegrid
 
     missing = sorted(set(refs) - set(hyps))
     skipped = {key: "no prediction" for key in missing}
@@ -257,7 +256,6 @@ def _pair_up(refs, hyps, rfps: float, hfps: float, ref, hyp, notes: list[str]):
 
 def _mean_predictor(train_ref, pairs: dict, ref, notes: list[str]) -> tuple[np.ndarray, str]:
     """The mean AU vector of the training references (else of the scored ones) and its source."""
-    from espnet_cause.evaluation import scoring
 
     if train_ref is not None:
         train, _ = load_au_set(train_ref)
@@ -280,9 +278,6 @@ def _write_outputs(
     output_dir: Path, result: dict, systems: dict, pairs: dict, num_plots: int, plot_aus
 ) -> None:
     """``scores.json``, ``scores.md`` and the trajectory plots of the first ``num_plots``."""
-    from espnet_cause.evaluation import scoring
-    from espnet_cause.evaluation.plots import plot_au_trajectories
-    from espnet_cause.io.atomic import atomic_write
 
     output_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(output_dir / "scores.json") as tmp:
@@ -327,7 +322,6 @@ def _plot_indices(names: list[str], space) -> list[int]:
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.io.atomic import check_output_dir
 
     check_output_dir(args.output_dir)
     run_scoring(

@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import logging
 
+from espnet_cause import assets
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.serve import limits
 
 logger = logging.getLogger(__name__)
@@ -81,9 +84,7 @@ def main(cmd: list[str] | None = None) -> None:
 
     import uvicorn
 
-    from espnet_cause import assets
-    from espnet_cause.face.model_file import resolve_face_landmarker
-    from espnet_cause.inference.speech2au import Speech2AU
+    # starlette (the serve extra), loaded when serving
     from espnet_cause.serve.app import create_app
 
     app = create_app(

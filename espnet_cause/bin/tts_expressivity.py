@@ -40,7 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.text2speech import AUText2Speech
+from espnet_cause.io.atomic import atomic_write, check_output_dir
+from espnet_cause.io.audio import load_speech, write_wav
+from espnet_cause.io.ctm import read_ctm
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.tts.durations import PAUSE, phoneme_token
+from espnet_cause.tts.prosody import measure
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +96,6 @@ def get_parser() -> argparse.ArgumentParser:
 
 def tokens_of(sentence: str, voice: str) -> list[str]:
     """eSpeak's phoneme tokens of a sentence (as the mini corpus's training text has them)."""
-    from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
-    from espnet_cause.tts.durations import phoneme_token
 
     settings = VoiceSettings(voice=voice, rate=165, pitch=50, pitch_range=50)
     _, _, phonemes = synthesize_phonemes(sentence, settings)
@@ -97,7 +103,6 @@ def tokens_of(sentence: str, voice: str) -> list[str]:
 
 
 def _moods(path: str) -> dict[str, float]:
-    from espnet_cause.io.datadir import read_kaldi_map
 
     out = {}
     for lineno, (key, value) in enumerate(read_kaldi_map(path, check_sorted=False).items(), 1):
@@ -110,11 +115,6 @@ def _moods(path: str) -> dict[str, float]:
 
 def corpus_prosody(wav_scp: str, ctm: str, moods: dict, threshold: float) -> dict:
     """Mean statistics of the corpus's happy and sad utterances: ``{mood: {stat: value}}``."""
-    from espnet_cause.io.audio import load_speech
-    from espnet_cause.io.ctm import read_ctm
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.tts.durations import PAUSE
-    from espnet_cause.tts.prosody import measure
 
     alignments = read_ctm(ctm)
     groups: dict[str, list] = {"happy": [], "sad": []}
@@ -154,11 +154,6 @@ def main(cmd=None) -> None:
     setup_logging(args.verbose)
     import kaldiio
 
-    from espnet_cause.io.atomic import atomic_write, check_output_dir
-    from espnet_cause.io.audio import load_speech, write_wav
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.tts.prosody import measure
-
     out = check_output_dir(args.output_dir)
     if args.cause_model is not None and args.wav_scp is None:
         raise CauseError("--cause_model needs --wav_scp (the reference speech)")
@@ -181,7 +176,6 @@ def main(cmd=None) -> None:
 
     models = {"au": args.au_model, "spembs": args.spembs_model, "control": args.control_model}
     rows, results = [], {}
-    from espnet_cause.inference.text2speech import AUText2Speech
 
     for name, exp in models.items():
         if exp is None:

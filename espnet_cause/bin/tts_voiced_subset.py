@@ -25,6 +25,9 @@ import numpy as np
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.jobs import batch
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +47,6 @@ def main(cmd=None) -> None:
     """Run it; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.jobs import batch
 
     stats_dir = Path(args.stats_dir)
     splits = sorted(p.parent.parent.name for p in stats_dir.glob("*/collect_feats/pitch.scp"))

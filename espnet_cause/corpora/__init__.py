@@ -9,8 +9,11 @@ espnet_cause.bin.prepare_data`` is the thin CLI over :func:`prepare`.
 
 from __future__ import annotations
 
+import importlib
 import os
 
+from espnet_cause.corpora.common import write_data_dirs
+from espnet_cause.corpora.emotions import write_classes_file
 from espnet_cause.errors import CauseError
 
 #: Corpus name -> ``module:function`` that lists its utterances (:data:`PREPARES_ITSELF`: that prepares its data dirs).
@@ -45,19 +48,13 @@ def prepare(
     Returns:
         Split name -> number of utterances.
     """
-    import importlib
-
     if corpus not in CORPORA:
         raise CauseError(f"unknown corpus {corpus!r}", fix=f"choose one of {', '.join(CORPORA)}")
     module, func = CORPORA[corpus].split(":")
     fn = getattr(importlib.import_module(module), func)
-    from espnet_cause.corpora.emotions import write_classes_file
-
     if corpus in PREPARES_ITSELF:
         counts = fn(corpus_dir, output_dir, **kwargs)
     else:
-        from espnet_cause.corpora.common import write_data_dirs
-
         split = {k: kwargs.pop(k) for k in SPLIT_KEYS if k in kwargs}
         utts = fn(corpus_dir, **kwargs)
         # a corpus with a fixed speaker split (ravdess: by actor) uses it unless sizes are given

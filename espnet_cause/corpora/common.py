@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from espnet_cause.errors import CauseError
+from espnet_cause.io.datadir import validate_data_dir, write_kaldi_map, write_utt2spk_spk2utt
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,6 @@ def split_speakers(
 
 def write_data_dir(directory: Path, utts: Sequence[Utterance]) -> None:
     """Write one Kaldi data dir for ``utts`` and validate it."""
-    from espnet_cause.io.datadir import validate_data_dir, write_kaldi_map, write_utt2spk_spk2utt
 
     directory.mkdir(parents=True, exist_ok=True)
     ids = [u.utt_id for u in utts]

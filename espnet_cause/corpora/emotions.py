@@ -28,6 +28,8 @@ from pathlib import Path
 
 from espnet_cause.emotion import EMOTIONS, class_mask, parse_emotion
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
 #: The classes each labelled corpus has (in :data:`EMOTIONS` order).
 CORPUS_CLASSES: dict[str, tuple[str, ...]] = {
@@ -43,7 +45,6 @@ CLASSES_FILE = "emotion_classes"
 
 def write_classes_file(output_dir: str | os.PathLike, corpus: str) -> Path | None:
     """Write ``output_dir/emotion_classes`` for a labelled corpus (None for the others)."""
-    from espnet_cause.io.atomic import atomic_write
 
     if corpus not in CORPUS_CLASSES:
         return None
@@ -94,7 +95,6 @@ def write_emotion_labels(
         CauseError: naming the file and line of an unknown or unexpected label, or an utterance
             of the dump dir without a label.
     """
-    from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
     data_dir, dump_dir = Path(data_dir), Path(dump_dir)
     source = data_dir / LABEL_FILE

@@ -36,6 +36,9 @@ import numpy as np
 from espnet_cause.au import AU_NAMES, NUM_AUS
 from espnet_cause.emotion import prototype
 from espnet_cause.errors import CauseError
+from espnet_cause.io.au_files import AUArkWriter
+from espnet_cause.io.audio import load_speech, write_wav
+from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +151,6 @@ def read_labels(data_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[st
         CauseError: naming the file when ``wav.scp`` or ``emotion`` is missing or an utterance
             has no emotion label.
     """
-    from espnet_cause.io.datadir import read_kaldi_map
 
     for name in ("wav.scp", "emotion"):
         if not (data_dir / name).is_file():
@@ -190,9 +192,6 @@ def write_expression_dump(
     Returns:
         Emotion -> number of utterances written.
     """
-    from espnet_cause.io.au_files import AUArkWriter
-    from espnet_cause.io.audio import load_speech, write_wav
-    from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     wavs, emotions, intensity = read_labels(data_dir)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.emotion import EMOTIONS, parse_emotion
+from espnet_cause.io.atomic import atomic_write
 
 
 def confusion_matrix(ref: Sequence[str], hyp: Sequence[str], classes: Sequence[str]) -> np.ndarray:
@@ -97,8 +98,6 @@ def plot_confusion(scores: dict, path: str | os.PathLike) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from espnet_cause.io.atomic import atomic_write
-
     conf = np.asarray(scores["confusion"])
     names = scores["classes"]
     fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(names), 1.0 + 0.6 * len(names)))
@@ -120,7 +119,6 @@ def plot_confusion(scores: dict, path: str | os.PathLike) -> None:
 
 def write_scores(scores: dict, output_dir: str | os.PathLike) -> Path:
     """``scores.json``, ``scores.md`` and ``confusion.png`` in ``output_dir``; returns the md."""
-    from espnet_cause.io.atomic import atomic_write
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ and AU09 in MediaPipe, and the blink AU45 are left out) and the ratio of their m
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import logging
 import os
@@ -30,9 +31,17 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
-from espnet_cause.corpora.expression import frame_energy_db, speech_span
+from espnet_cause.corpora import CORPORA
+from espnet_cause.corpora.common import VIDEO_SUFFIXES, find_files
+from espnet_cause.corpora.emotions import CORPUS_CLASSES
+from espnet_cause.corpora.expression import frame_energy_db, read_labels, speech_span
 from espnet_cause.emotion import SCORED_EMOTIONS, classify_change, parse_emotion
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.emotion_scoring import plot_confusion, score_emotions
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.video import read_audio_track
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +111,6 @@ def score_speech(items: Sequence[Item], predict: Predict, fps: float, load) -> d
         ``num_utterances``, ``mean_change`` (emotion -> (17,) list), ``per_speaker`` accuracy,
         ``reads`` (utt -> emotion read) and ``skipped`` (utt -> reason).
     """
-    from espnet_cause.emotion_scoring import score_emotions
 
     means: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
@@ -163,10 +171,6 @@ def list_speech(
     Raises:
         CauseError: for a corpus without emotion labels, or when no utterance is left.
     """
-    import importlib
-
-    from espnet_cause.corpora import CORPORA
-    from espnet_cause.corpora.emotions import CORPUS_CLASSES
 
     if corpus not in CORPORA or corpus not in CORPUS_CLASSES or corpus == "mini":
         labelled = sorted(set(CORPORA) & set(CORPUS_CLASSES) - {"mini"})
@@ -193,8 +197,6 @@ def list_speech(
 
 def list_data_dir(data_dir: str | os.PathLike) -> list[Item]:
     """The utterances of a Kaldi data dir with ``wav.scp``, ``utt2spk`` and ``emotion``."""
-    from espnet_cause.corpora.expression import read_labels
-    from espnet_cause.io.datadir import read_kaldi_map
 
     data_dir = Path(data_dir)
     wavs, emotions, _ = read_labels(data_dir)
@@ -226,7 +228,6 @@ def list_face_dir(directory: str | os.PathLike) -> list[Item]:
     Raises:
         CauseError: naming the folder when it has no labelled video.
     """
-    from espnet_cause.corpora.common import VIDEO_SUFFIXES, find_files
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -305,7 +306,6 @@ def score_faces(pairs: dict[str, tuple[np.ndarray, np.ndarray]], items: Sequence
 
 def clip_means(item: Item, predict: Predict, fs: int, fps: float, tracker) -> tuple:
     """(predicted mean, face mean), each (17,), over the speech frames with a tracked face."""
-    from espnet_cause.io.video import read_audio_track
 
     wav = read_audio_track(item.path, sample_rate=fs)
     pred = predict(wav, fs)
@@ -367,8 +367,6 @@ def face_report(name: str, scores: dict) -> list[str]:
 
 def write_report(results: dict, output_dir: str | os.PathLike, model: str) -> Path:
     """``scores.json``, ``scores.md`` and ``confusion_<source>.png`` in ``output_dir``."""
-    from espnet_cause.emotion_scoring import plot_confusion
-    from espnet_cause.io.atomic import atomic_write
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -411,7 +409,6 @@ def check_expression(
     Returns:
         ``{"model", "speech": {source: scores}, "faces": {source: scores}}``.
     """
-    from espnet_cause.io.audio import load_speech
 
     results: dict = {"model": model, "speech": {}, "faces": {}}
     for name, items in (speech or {}).items():

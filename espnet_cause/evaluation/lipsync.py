@@ -30,6 +30,10 @@ import math
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
+from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.loudness import loudness_track
+from espnet_cause.io.video import read_audio_track
 
 #: The AUs summed into the mouth opening score.
 MOUTH_AUS = ("AU25", "AU26")
@@ -222,9 +226,6 @@ def check_clip(
     Raises:
         CauseError: naming the clip if it has no audio, no face, or cannot be read.
     """
-    from espnet_cause.errors import CauseError
-    from espnet_cause.io.loudness import loudness_track
-    from espnet_cause.io.video import read_audio_track
 
     speech = read_audio_track(path, sample_rate=speech2au.fs)
     model_aus = speech2au(speech, speech2au.fs, name=str(path))
@@ -246,8 +247,6 @@ def plot_clip(path, scores: ClipScores, tracks: ClipTracks) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from espnet_cause.io.atomic import atomic_write
 
     def z(x):
         x = np.asarray(x, np.float64)

@@ -10,6 +10,7 @@ import numpy as np
 
 from espnet_cause.au import AU_NAMES, describe
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.targets import target_for_width
 
 #: AUs shown when the caller does not choose: the ones that move most in the reference.
 DEFAULT_NUM_PLOT_AUS = 4
@@ -86,7 +87,6 @@ def plot_au_curves(
         rows, 1, figsize=(FIG_WIDTH_IN, ROW_HEIGHT_IN * rows), sharex=True, squeeze=False
     )
     au_axes = axes[int(has_wave) :, 0]
-    from espnet_cause.targets import target_for_width
 
     space = target_for_width(curves[0].values.shape[1])  # AUs (0-5) or blendshapes (0-1)
     margin = 0.02 * (space.high - space.low)

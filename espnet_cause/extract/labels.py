@@ -53,11 +53,15 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.onset import speech_frames
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
+from espnet_cause.face.landmarker import close_all
+from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 from espnet_cause.io.au_weight import (
     AU_WEIGHT_SCP,
     parse_au_weights,
@@ -97,8 +101,6 @@ KEEP, DROP, SKIP = "keep", "drop", "skip"
 
 def _write_blendshape_labels(output_dir: Path, au_files: dict[str, Path]) -> None:
     """``blendshapes.scp`` for every kept utterance, ``head_pose.scp`` for the tracked ones."""
-    from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
-    from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 
     with AUArkWriter(
         output_dir / "blendshapes.ark", output_dir / "blendshapes.scp", num_columns=NUM_BLENDSHAPES
@@ -172,8 +174,6 @@ def make_au_labels(
     )
     face_landmarker = None
     if au_extractor == "mediapipe" and maps["video.scp"]:
-        from espnet_cause.face.model_file import resolve_face_landmarker
-
         face_landmarker = str(resolve_face_landmarker(face_landmarker_path))
     settings = {
         "extractor": au_extractor,
@@ -350,8 +350,6 @@ def _label_all(
             )
         )
     if tracked:
-        from espnet_cause.face.landmarker import close_all
-
         records.update(
             run_batch(
                 tracked,

@@ -13,8 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.openface import import_openface_csv
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.audio import load_speech, write_wav
+from espnet_cause.io.blendshapes import blendshape_csv_path, read_blendshape_csv
+from espnet_cause.io.timegrid import num_frames_for_fps
 from espnet_cause.io.track import AUTrack
+from espnet_cause.io.video import read_audio_track
 
 #: Sample rate of the dumped audio.
 SAMPLE_RATE = 16000
@@ -49,7 +54,6 @@ def label_utterance(key: str, payload: dict, tracker=None) -> dict:
 
 
 def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
-    from espnet_cause.extract.openface import import_openface_csv
 
     if payload["extractor"] == "mediapipe" and payload.get("video"):
         if tracker is None:
@@ -68,7 +72,6 @@ def _au_track(key: str, payload: dict, tracker) -> tuple[str, AUTrack]:
 
 def _attach_blendshape_csv(track: AUTrack, au_csv: str) -> None:
     """Give an imported AU track the blendshapes of ``<name>.blendshapes.csv``, if there is one."""
-    from espnet_cause.io.blendshapes import blendshape_csv_path, read_blendshape_csv
 
     path = blendshape_csv_path(au_csv)
     if not path.is_file():
@@ -85,8 +88,6 @@ def _attach_blendshape_csv(track: AUTrack, au_csv: str) -> None:
 
 
 def _audio(key: str, payload: dict) -> np.ndarray:
-    from espnet_cause.io.audio import load_speech
-    from espnet_cause.io.video import read_audio_track
 
     if payload.get("video"):
         return read_audio_track(payload["video"], sample_rate=SAMPLE_RATE)
@@ -98,8 +99,6 @@ def _audio(key: str, payload: dict) -> np.ndarray:
 
 
 def _finish(key: str, payload: dict, source: str, track: AUTrack, audio: np.ndarray) -> dict:
-    from espnet_cause.io.audio import write_wav
-    from espnet_cause.io.timegrid import num_frames_for_fps
 
     seconds = len(audio) / SAMPLE_RATE
     au_seconds = track.duration

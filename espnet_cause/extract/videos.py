@@ -14,6 +14,13 @@ from pathlib import Path
 
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.extract.openface import import_openface_csv, openface_csv_for
+from espnet_cause.face.landmarker import close_all
+from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.openface import write_openface_csv
+from espnet_cause.jobs.batch import finish, output_lock, run_batch
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +38,6 @@ def setup_extractor(
     """Per-worker environment of the extraction jobs: the loaded MediaPipe tracker, if any."""
     if extractor != "mediapipe":
         return {}
-    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 
     tracker = MediaPipeAUExtractor(face_landmarker_path=face_landmarker_path, max_fps=max_fps)
     return {"tracker": tracker}
@@ -60,8 +66,6 @@ def extract_one(
     if extractor == "mediapipe":
         track = tracker(video)
     else:
-        from espnet_cause.extract.openface import import_openface_csv, openface_csv_for
-
         if openface_dir is None:
             raise CauseError(
                 "the openface extractor needs --openface_dir",
@@ -81,12 +85,9 @@ def extract_one(
 def write_track(output: str | os.PathLike, track) -> None:
     """The OpenFace-style CSV, and with blendshapes (mediapipe) ``<name>.blendshapes.csv`` beside
     it (:mod:`espnet_cause.io.blendshapes`: the 51 scores and the head rotation of the frames)."""
-    from espnet_cause.io.openface import write_openface_csv
 
     write_openface_csv(output, track)
     if track.blendshapes is not None:
-        from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
-
         write_blendshape_csv(
             blendshape_csv_path(output), track.blendshapes, track.timestamps, track.head_pose
         )
@@ -132,8 +133,6 @@ def extract_video_set(
     Raises:
         CauseError: when no video could be processed.
     """
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.jobs.batch import finish, output_lock, run_batch
 
     output_dir = Path(output_dir)
     videos = read_kaldi_map(video_scp, check_sorted=False)
@@ -147,9 +146,7 @@ def extract_video_set(
         (utt, {**settings, "video": path, "output": str(output_dir / f"{utt}.csv")})
         for utt, path in videos.items()
     ]
-    teardown = None
-    if extractor == "mediapipe":
-        from espnet_cause.face.landmarker import close_all as teardown
+    teardown = close_all if extractor == "mediapipe" else None
     with output_lock(output_dir):
         records = run_batch(
             items,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.face.model_file import how_to_get, resolve_face_landmarker
 from espnet_cause.io.image import to_rgb
 
 #: Number of landmarks the MediaPipe face landmarker returns per face.
@@ -113,8 +114,6 @@ class FaceLandmarker:
         transformation_matrices: bool = False,
     ) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
-
-        from espnet_cause.face.model_file import how_to_get, resolve_face_landmarker
 
         self.model_path = resolve_face_landmarker(model_path)
         self.max_detect_side = max_detect_side

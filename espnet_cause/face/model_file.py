@@ -14,6 +14,7 @@ import os
 import urllib.request
 from pathlib import Path
 
+from espnet_cause import assets
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.cache import cache_dir, sha256_file
@@ -67,7 +68,6 @@ def resolve_face_landmarker(
         return cached
     if download:
         return fetch_face_landmarker(cached)
-    from espnet_cause import assets
 
     return assets.face_landmarker()
 

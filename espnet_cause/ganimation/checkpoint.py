@@ -112,6 +112,7 @@ def load_generator(path: str | os.PathLike):
     Returns:
         (GANimationGenerator, image_size).
     """
+    # torch, loaded with a checkpoint
     from espnet_cause.ganimation.generator import GANimationGenerator
 
     data = read_checkpoint(path)

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS, AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
+from espnet_cause.emotion import NUM_EMOTIONS
 from espnet_cause.errors import CauseError
+from espnet_cause.io.datadir import read_kaldi_map
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +184,6 @@ def read_emotion_labels(path: str | os.PathLike) -> dict[str, int]:
     Raises:
         CauseError: naming the file and line of an index outside the 8 classes.
     """
-    from espnet_cause.emotion import NUM_EMOTIONS
-    from espnet_cause.io.datadir import read_kaldi_map
 
     out = {}
     for lineno, (key, value) in enumerate(read_kaldi_map(path).items(), start=1):
@@ -222,7 +222,6 @@ class FaceEmotionDataset(FaceAUDataset):
         target_noise: float = TARGET_AU_NOISE,
         cache: bool = False,
     ) -> None:
-        from espnet_cause.emotion import NUM_EMOTIONS
 
         super().__init__(data_dir, image_size, flip, target_noise, cache)
         labels = read_emotion_labels(emotion_labels)

@@ -19,7 +19,8 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
 from espnet_cause.errors import CauseError
-from espnet_cause.face.landmarker import close_all
+from espnet_cause.face.align import align_crop
+from espnet_cause.face.landmarker import FaceLandmarker, close_all
 from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.ganimation.data import (
     AU_TABLE,
@@ -29,6 +30,10 @@ from espnet_cause.ganimation.data import (
     read_au_table,
 )
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.au_files import read_au_fps, read_au_scp
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.image import load_image
+from espnet_cause.io.video import iter_frames
 from espnet_cause.jobs.batch import output_lock, run_batch, write_report
 
 logger = logging.getLogger(__name__)
@@ -39,13 +44,11 @@ REPORT_COLUMNS = ("faces", "no_face", "no_label")
 
 
 def _landmarker_env(face_landmarker_path: str) -> dict:
-    from espnet_cause.face.landmarker import FaceLandmarker
 
     return {"landmarker": FaceLandmarker(face_landmarker_path, max_faces=1)}
 
 
 def _crop(landmarker, image: np.ndarray, image_size: int) -> np.ndarray | None:
-    from espnet_cause.face.align import align_crop
 
     faces = landmarker.detect(image)
     if not faces:
@@ -69,7 +72,6 @@ def _video_item(
     landmarker,
 ) -> dict:
     """Crop every ``frame_stride``-th frame of one video; pair it with its AU row."""
-    from espnet_cause.io.video import iter_frames
 
     aus = np.asarray(payload["aus"], dtype=np.float32)
     out_dir = Path(payload["output_dir"])
@@ -105,7 +107,6 @@ def _video_item(
 
 def _image_item(key: str, payload: dict, *, landmarker) -> dict:
     """Crop one still photo; pair it with its AU row."""
-    from espnet_cause.io.image import load_image
 
     crop = _crop(landmarker, load_image(payload["image"]), payload["image_size"])
     if crop is None:
@@ -189,8 +190,6 @@ def prepare_faces_from_videos(
     Returns:
         The number of crops in ``aus.csv``.
     """
-    from espnet_cause.io.au_files import read_au_fps, read_au_scp
-    from espnet_cause.io.datadir import read_kaldi_map
 
     output_dir = Path(output_dir)
     videos = read_kaldi_map(video_scp, check_sorted=False)

@@ -27,6 +27,8 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.face.compose import CropCompositor
+from espnet_cause.ganimation.checkpoint import load_generator
 from espnet_cause.ganimation.data import normalize_aus
 
 logger = logging.getLogger(__name__)
@@ -86,8 +88,6 @@ class GANimationRenderer:
         num_threads: int | None = None,
     ) -> None:
         import torch
-
-        from espnet_cause.ganimation.checkpoint import load_generator
 
         if backend not in BACKENDS:
             raise CauseError(f"unknown GANimation backend {backend!r}; use one of {BACKENDS}")
@@ -261,7 +261,6 @@ def ganimation_frames(
     Yields:
         (H, W, 3) uint8 RGB frames.
     """
-    from espnet_cause.face.compose import CropCompositor
 
     compositor = CropCompositor(image, face, size=renderer.image_size)
     render = renderer.render_conditions if normalized else renderer.render

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from espnet_cause.emotion import NUM_EMOTIONS
 from espnet_cause.errors import CauseError
 from espnet_cause.ganimation.checkpoint import (
     CHECKPOINT_KIND,
@@ -30,6 +31,7 @@ from espnet_cause.ganimation.checkpoint import (
     read_checkpoint,
     save_generator,
 )
+from espnet_cause.ganimation.data import FaceAUDataset, FaceEmotionDataset
 from espnet_cause.ganimation.discriminator import GANimationDiscriminator
 from espnet_cause.ganimation.generator import GANimationGenerator
 from espnet_cause.ganimation.losses import (
@@ -202,8 +204,6 @@ class GANimationTrainer:
         self.condition = condition
         self.emotion_labels = emotion_labels
         if condition == "emotion":
-            from espnet_cause.emotion import NUM_EMOTIONS
-
             for name, conf in (("generator", self.generator_conf),
                                ("discriminator", self.discriminator_conf)):  # fmt: skip
                 if conf.setdefault("condition_size", NUM_EMOTIONS) != NUM_EMOTIONS:
@@ -314,8 +314,6 @@ class GANimationTrainer:
 
     def _loader(self):
         from torch.utils.data import DataLoader, DistributedSampler
-
-        from espnet_cause.ganimation.data import FaceAUDataset, FaceEmotionDataset
 
         if self.condition == "emotion":
             dataset = FaceEmotionDataset(

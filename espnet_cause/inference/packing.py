@@ -25,6 +25,7 @@ from espnet_cause.inference.model_zip import (
     find_stats,
     replace_paths,
 )
+from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.cache import sha256_file
 
@@ -143,8 +144,8 @@ def _export_onnx(config: dict, model_file: Path, required: bool) -> tuple[dict, 
     A model that does not export gives no members and ``{"skipped": reason}`` (a warning), or,
     when ``required``, raises the reason.
     """
+    # torch + onnx, loaded when a graph is exported
     from espnet_cause.inference.onnx.export import OPSET, NotExportable, export_graphs
-    from espnet_cause.inference.speech2au import Speech2AU
 
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / CONFIG_NAME

@@ -29,10 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
 from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.model_zip import unpack_model
+from espnet_cause.inference.onnx.runtime import OnnxCAUSE, has_graph
+from espnet_cause.inference.windows import needs_windows, windowed_inference
 from espnet_cause.io import timegrid
+from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
 from espnet_cause.models.weights import load_state_dict, remove_weight_norm
+from espnet_cause.targets import get_target
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +95,6 @@ def choose_backend(backend: str, model=None, device: str = "cpu") -> str:
         return "onnx"
     import importlib.util
 
-    from espnet_cause.inference.onnx.runtime import has_graph
-
     if is_path and cpu and has_graph(model) and importlib.util.find_spec("onnxruntime"):
         return "onnx"
     return "torch"
@@ -129,8 +133,6 @@ class Speech2AU:
             model = resolve_model(model)  # None: the default built-in; a name: that built-in
         self.backend = choose_backend(backend, model, device)
         if self.backend == "onnx":
-            from espnet_cause.inference.onnx.runtime import OnnxCAUSE
-
             self.onnx = OnnxCAUSE.from_zip(model, num_threads=num_threads)
             self.model = None
             self.device = "cpu"
@@ -152,8 +154,6 @@ class Speech2AU:
             net = copy.deepcopy(model) if optimize else model
         else:
             if model is not None:
-                from espnet_cause.inference.model_zip import unpack_model
-
                 self.source = str(model)
                 train_config, model_file = unpack_model(model, cache_dir=cache_dir)
             if train_config is None or model_file is None:
@@ -180,7 +180,6 @@ class Speech2AU:
         self._set_target(getattr(net, "target", "au"))
 
     def _set_target(self, name: str) -> None:
-        from espnet_cause.targets import get_target
 
         #: The model's target space (:mod:`espnet_cause.targets`): ``au`` or ``arkit``.
         self.target = get_target(name).name
@@ -203,6 +202,7 @@ class Speech2AU:
             device: Torch device.
             source: What errors name (the packed zip the files came from); default the files.
         """
+        # torch + espnet2: only the torch backend and training load them
         from espnet_cause.tasks.cause import CAUSETask
 
         for path, what in ((train_config, "training config"), (model_file, "model file")):
@@ -235,7 +235,6 @@ class Speech2AU:
         Raises:
             CauseError: naming ``name`` for unusable audio.
         """
-        from espnet_cause.io.audio import check_speech, mix_down, pcm_to_float, resample
 
         speech = mix_down(pcm_to_float(speech), name)
         if fs <= 0:
@@ -261,7 +260,6 @@ class Speech2AU:
             :data:`espnet_cause.inference.windows.WINDOW_SECONDS` (plus context) is inferred in
             overlapping windows, in bounded memory (see :mod:`espnet_cause.inference.windows`).
         """
-        from espnet_cause.inference.windows import needs_windows, windowed_inference
 
         wav = self.prepare(speech, fs, name)
         if not needs_windows(len(wav), self.fs):
@@ -299,7 +297,6 @@ class Speech2AU:
         model's output is returned as it is. For consumers of AUs (rendering, TTS features)."""
         if self.target == "au":
             return values
-        from espnet_cause.arkit import blendshapes_to_aus
 
         return blendshapes_to_aus(values, self.names)
 
@@ -310,7 +307,6 @@ class Speech2AU:
         blendshape streams are reordered to :data:`espnet_cause.arkit.ARKIT_NAMES` (``tongueOut``
         0).
         """
-        from espnet_cause.arkit import arkit_frames
 
         return arkit_frames(values)
 
@@ -346,6 +342,7 @@ class Speech2AU:
         """Look-ahead of :meth:`streamer` in seconds (either backend)."""
         if self.onnx is not None:
             return self.onnx.algorithmic_latency
+        # torch + espnet2: the ONNX backend returned above
         from espnet_cause.models.streaming import algorithmic_latency
 
         return algorithmic_latency(self.model)
@@ -359,6 +356,7 @@ class Speech2AU:
         """
         if self.onnx is not None:
             return self.onnx.streamer()
+        # torch + espnet2: the ONNX backend returned above
         from espnet_cause.models.streaming import StreamingSpeech2AU
 
         return StreamingSpeech2AU(self.model)

@@ -19,6 +19,11 @@ import numpy as np
 
 from espnet_cause.emotion import EMOTIONS
 from espnet_cause.errors import CauseError
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.au_files import AU_FPS_FILE, KaldiArkWriter, write_au_fps
+from espnet_cause.io.audio import check_speech, load_speech, resample
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.jobs.batch import finish
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ class Speech2Emotion:
         model_file: str | os.PathLike | None = None,
         device: str = "cpu",
     ) -> None:
+        # torch + espnet2, loaded when the recogniser is used
         from espnet_cause.tasks.emotion import EmotionTask
 
         self.model, _ = EmotionTask.build_model_from_file(train_config, model_file, device)
@@ -62,8 +68,6 @@ class Speech2Emotion:
     def __call__(self, samples: np.ndarray, fs: int) -> np.ndarray:
         """(N,) float mono speech at ``fs`` -> (T, 8) float32 frame posteriors."""
         import torch
-
-        from espnet_cause.io.audio import check_speech, resample
 
         samples = np.asarray(samples, dtype=np.float32)
         if fs != self.model.fs:
@@ -110,11 +114,6 @@ def infer_emotion_set(
     Raises:
         CauseError: when no utterance could be processed (the report says why).
     """
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.io.au_files import AU_FPS_FILE, KaldiArkWriter, write_au_fps
-    from espnet_cause.io.audio import load_speech
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.jobs.batch import finish
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,9 @@ import os
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.tts.features import AU_EMBED_DIM, au_embed
+from espnet_cause.tts.world_vocoder import WorldVocoder, frame_f0
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class AUText2Speech:
         vocoder: str = "griffin_lim",
         device: str = "cpu",
     ) -> None:
+        # torch + espnet2, loaded when TTS is used
         from espnet_cause.tasks.au_tts import AUTTSTask
 
         model, train_args = AUTTSTask.build_model_from_file(train_config, model_file, device)
@@ -70,8 +73,6 @@ class AUText2Speech:
         self.spk_embed_dim = getattr(self.model.tts, "spk_embed_dim", None)
         self.takes_au = hasattr(self.model.tts, "au_predictor")
         if cause_model is not None and isinstance(cause_model, str | os.PathLike):
-            from espnet_cause.inference.speech2au import Speech2AU
-
             cause_model = Speech2AU(cause_model, device=device)
         self.speech2au = cause_model
 
@@ -143,7 +144,6 @@ class AUText2Speech:
 
     def _world_wav(self, ids: np.ndarray, out: dict, alpha: float) -> np.ndarray:
         """WORLD speech from the model's mel frames, token pitch and durations."""
-        from espnet_cause.tts.world_vocoder import frame_f0
 
         feats = out.get("feat_gen_denorm", out["feat_gen"]).cpu().numpy()
         pitch = out["pitch"].reshape(1, -1, 1)
@@ -160,7 +160,6 @@ class AUText2Speech:
 
 def _world_vocoder(model):
     """The :class:`~espnet_cause.tts.world_vocoder.WorldVocoder` of a FastSpeech2-family model."""
-    from espnet_cause.tts.world_vocoder import WorldVocoder
 
     if model.feats_extract is None or not hasattr(model.tts, "pitch_predictor"):
         raise CauseError(

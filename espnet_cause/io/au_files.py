@@ -21,6 +21,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.datadir import read_kaldi_map
 from espnet_cause.io.openface import read_openface_csv, write_openface_csv
 from espnet_cause.io.text import read_text_lines
 from espnet_cause.io.track import AUTrack, check_au_values, fill_gaps
@@ -159,7 +160,6 @@ def read_au_source(
     Raises:
         CauseError: naming ``path`` when it is missing, empty or of an unknown kind.
     """
-    from espnet_cause.io.datadir import read_kaldi_map
 
     path = Path(path)
     if not path.exists():

@@ -12,6 +12,7 @@ import numpy as np
 
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.audio import pcm_to_float
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ def _even(frame: np.ndarray) -> np.ndarray:
 
 def _audio_array(audio: np.ndarray) -> np.ndarray:
     """(channels, samples) float32 in [-1, 1] from (N,), (N, C) or integer PCM."""
-    from espnet_cause.io.audio import pcm_to_float
 
     audio = pcm_to_float(audio)
     if audio.ndim == 1:

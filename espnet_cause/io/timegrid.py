@@ -142,6 +142,38 @@ def frame_times_hop(num_frames: int, fs: int, hop_length: int) -> np.ndarray:
     return np.arange(num_frames, dtype=np.float64) * hop_length / fs
 
 
+def interpolate_frames(
+    values: np.ndarray, src_times: np.ndarray, dst_times: np.ndarray
+) -> np.ndarray:
+    """The one linear resampler of frame streams: ``values`` at ``src_times`` -> ``dst_times``.
+
+    Every AU, blendshape or head-pose stream is resampled here: regular streams by
+    :func:`resample_au` (:func:`to_fps`, :func:`to_hop_grid`), tracks with timestamps and gaps by
+    :meth:`espnet_cause.io.track.AUTrack.resample`.
+
+    Args:
+        values: (T, D) frames.
+        src_times: (T,) their times in seconds, increasing.
+        dst_times: (T',) times to sample; those outside ``src_times`` hold the first/last frame.
+
+    Returns:
+        (T', D) float32.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    src = np.asarray(src_times, dtype=np.float64)
+    dst = np.asarray(dst_times, dtype=np.float64)
+    if len(values) == 0:
+        if len(dst):
+            raise ValueError("cannot resample an empty stream onto a non-empty grid")
+        return np.zeros((0, values.shape[1]), np.float32)
+    left = np.clip(np.searchsorted(src, dst, side="right") - 1, 0, len(src) - 1)
+    right = np.minimum(left + 1, len(src) - 1)
+    span = src[right] - src[left]
+    at = np.clip(dst, src[0], src[-1])
+    w = np.where(span > 0, (at - src[left]) / np.where(span > 0, span, 1.0), 0.0)[:, None]
+    return (values[left] * (1.0 - w) + values[right] * w).astype(np.float32)
+
+
 def resample_au(aus: np.ndarray, src_fps: float, dst_times: np.ndarray) -> np.ndarray:
     """Linearly interpolate an AU stream at ``src_fps`` onto arbitrary times.
 
@@ -160,17 +192,7 @@ def resample_au(aus: np.ndarray, src_fps: float, dst_times: np.ndarray) -> np.nd
     aus = np.asarray(aus, dtype=np.float32)
     if aus.ndim != 2:
         raise ValueError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS}) or (T, D)")
-    dst_times = np.asarray(dst_times, dtype=np.float64)
-    if len(aus) == 0:
-        if len(dst_times):
-            raise ValueError("cannot resample an empty AU stream onto a non-empty grid")
-        return np.zeros((0, aus.shape[1]), np.float32)
-    pos = np.clip(dst_times * src_fps, 0.0, len(aus) - 1)
-    left = np.floor(pos).astype(np.int64)
-    right = np.minimum(left + 1, len(aus) - 1)
-    w = (pos - left)[:, None]
-    out = aus[left] * (1.0 - w) + aus[right] * w
-    return out.astype(np.float32)
+    return interpolate_frames(aus, frame_times_fps(len(aus), src_fps), dst_times)
 
 
 def to_fps(aus: np.ndarray, src_fps: float, dst_fps: float, duration_s: float) -> np.ndarray:

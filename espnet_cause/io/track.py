@@ -8,8 +8,9 @@ import math
 
 import numpy as np
 
-from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS
+from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, AU_NAMES, NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.io.timegrid import interpolate_frames
 
 logger = logging.getLogger(__name__)
 
@@ -169,16 +170,8 @@ class AUTrack:
         period = 1.0 / self.fps if self.fps else np.median(np.diff(t)) if len(t) > 1 else 0.0
         fill = exact | (span <= max_gap + period + 1e-9)
 
-        both = fill & has_left & has_right & ~exact
-        li, ri = np.maximum(left, 0), np.minimum(right, len(t) - 1)
-        w = np.where(both, (grid - t_left) / np.where(both, t_right - t_left, 1.0), 0.0)
-        interp = v[li] * (1.0 - w[:, None]) + v[ri] * w[:, None]
-        out[both] = interp[both]
-        out[exact] = v[ri[exact]]
-        only_right = fill & ~has_left
-        out[only_right] = v[0]
-        only_left = fill & ~has_right
-        out[only_left] = v[-1]
+        # Linear between the valid frames around each filled point, held at the track's ends.
+        out[fill] = interpolate_frames(v, t, grid[fill])
         np.clip(out[:, :NUM_AUS], AU_INTENSITY_MIN, AU_INTENSITY_MAX, out=out[:, :NUM_AUS])
         if self.blendshapes is not None:
             bs = slice(NUM_AUS, NUM_AUS + self.blendshapes.shape[1])
@@ -292,7 +285,6 @@ def check_au_values(track: AUTrack) -> AUTrack:
     inf = np.isinf(values)
     if inf.any():
         frame, au = (int(i) for i in np.argwhere(inf)[0])
-        from espnet_cause.au import AU_NAMES
 
         raise CauseError(
             f"{int(inf.sum())} infinite AU values (first: frame {frame}, {AU_NAMES[au]} = "

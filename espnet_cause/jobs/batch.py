@@ -51,6 +51,7 @@ import numpy as np
 
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 from espnet_cause.io.lock import hold_lock
 from espnet_cause.jobs.parallel import read_journal, run_items
 
@@ -281,7 +282,6 @@ def gather_ark(
         vectors: The arrays are 1-D vectors (e.g. utterance embeddings), not (T, 17) AU matrices.
         num_columns: Columns of the matrices when they are not 17 AUs (51 blendshapes).
     """
-    from espnet_cause.io.au_files import AUArkWriter, KaldiArkWriter
 
     writer = (
         KaldiArkWriter(ark_path, scp_path)

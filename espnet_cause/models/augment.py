@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from espnet_cause.io.timegrid import num_frames_for_fps
+
 
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
@@ -155,7 +157,6 @@ def speed_perturb(
     y = np.interp(np.arange(num_out) * factor, np.arange(len(x)), x).astype(np.float32)
     if au is None:
         return y, None
-    from espnet_cause.io.timegrid import num_frames_for_fps
 
     au = np.asarray(au)
     num = num_frames_for_fps(len(y) / fs, au_fps)

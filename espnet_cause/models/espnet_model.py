@@ -21,6 +21,7 @@ from torch import nn
 
 from espnet_cause.arkit import au_weights_to_blendshapes
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.emotion import EMOTIONS, prototype_matrix
 from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.losses.regression import (
     CCCLoss,
@@ -167,7 +168,6 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         cols = getattr(self.encoder, "emotion_columns", None)
         if cols is None or self.target != "au":
             return
-        from espnet_cause.emotion import EMOTIONS, prototype_matrix
 
         table = torch.from_numpy(prototype_matrix(EMOTIONS)).T  # (17, 8)
         if table.size(1) != cols[1] - cols[0]:

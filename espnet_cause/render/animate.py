@@ -18,6 +18,18 @@ import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.face.landmarker import FaceLandmarker, close_all, find_face
+from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.au_files import align_aus
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.image import load_image
+from espnet_cause.io.mp4 import write_mp4
+from espnet_cause.jobs.batch import finish, output_lock, run_batch
+from espnet_cause.render.panel import SidePanel
+from espnet_cause.render.warp import WarpRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +78,6 @@ class PhotoAnimator:
         fps: float = DEFAULT_AU_FPS,
         side_by_side: bool = False,
     ) -> None:
-        from espnet_cause.face.landmarker import FaceLandmarker, find_face
-        from espnet_cause.face.model_file import resolve_face_landmarker
-        from espnet_cause.io.image import load_image
 
         if renderer not in RENDERERS:
             raise CauseError(f"unknown renderer {renderer!r}", fix=f"use one of {RENDERERS}")
@@ -77,16 +86,12 @@ class PhotoAnimator:
         self.image = load_image(image)
         self.ganimation = None
         if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
-            from espnet_cause.ganimation.renderer import load_ganimation
-
             self.ganimation = load_ganimation(ganimation_model, device)
         landmarker_path = resolve_face_landmarker(face_landmarker_path)
         with FaceLandmarker(landmarker_path) as landmarker:
             self.face = find_face(landmarker, self.image, face_index, source=str(image))
         self.warp = None
         if renderer == "warp":
-            from espnet_cause.render.warp import WarpRenderer
-
             self.warp = WarpRenderer(
                 landmarker_path,
                 face_index=face_index,
@@ -104,14 +109,11 @@ class PhotoAnimator:
     ) -> Iterator[np.ndarray]:
         """(T, 17) AUs at :attr:`fps` -> T frames, (H, W, 3) uint8 RGB (wider with the panel)."""
         if self.ganimation is not None:
-            from espnet_cause.ganimation.renderer import ganimation_frames
-
             frames = ganimation_frames(self.ganimation, self.image, self.face, aus, self.batch_size)
         else:
             frames = self.warp.render(self.image, aus)
         if not self.side_by_side:
             return frames
-        from espnet_cause.render.panel import SidePanel
 
         height = self.image.shape[0] + self.image.shape[0] % 2
         panel = SidePanel(aus, height, audio=speech, sample_rate=sample_rate, fps=self.fps)
@@ -137,9 +139,6 @@ class PhotoAnimator:
         """
         from tqdm import tqdm
 
-        from espnet_cause.io.au_files import align_aus
-        from espnet_cause.io.mp4 import write_mp4
-
         if speech is not None:
             num_frames = max(1, round(len(speech) / sample_rate * self.fps))
             aus = align_aus(aus, num_frames, source=source)
@@ -161,20 +160,17 @@ class PhotoAnimator:
 
 def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
     """AUs predicted from speech by a loaded ``Speech2AU``, resampled to ``fps``; (T, 17)."""
-    from espnet_cause.io.track import AUTrack, fill_gaps
 
     aus = speech2au.to_aus(np.asarray(speech2au(speech, sample_rate), dtype=np.float32))
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"the CAUSE model returned shape {aus.shape}, expected (T, {NUM_AUS})")
     if abs(speech2au.au_fps - fps) < 1e-6:
         return aus
-    track = AUTrack.from_array(aus, speech2au.au_fps)
-    return fill_gaps(track.resample(fps)[0].intensities)
+    return speech2au.to_grid(aus, len(speech), sample_rate, output_fps=fps)[0]
 
 
 def setup_animation(cause_model: str, **animator_options) -> dict:
     """Per-worker environment of :func:`animate_item`: the animator and the CAUSE model."""
-    from espnet_cause.inference.speech2au import Speech2AU
 
     return {
         "animator": PhotoAnimator(**animator_options),
@@ -184,7 +180,6 @@ def setup_animation(cause_model: str, **animator_options) -> dict:
 
 def animate_item(key: str, payload: dict, *, animator: PhotoAnimator, speech2au) -> dict:
     """One utterance: its speech drives the photo -> ``payload['output']`` (runs on workers)."""
-    from espnet_cause.io.audio import load_speech
 
     speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech_aus(speech2au, speech, rate, animator.fps)
@@ -212,9 +207,6 @@ def animate_set(
     Raises:
         CauseError: when no utterance could be rendered (the report says why).
     """
-    from espnet_cause.face.landmarker import close_all
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.jobs.batch import finish, output_lock, run_batch
 
     output_dir = Path(output_dir)
     wavs = read_kaldi_map(wav_scp, check_sorted=False)

@@ -31,7 +31,24 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, DEFAULT_AU_FPS
+from espnet_cause.emotion import NUM_EMOTIONS
 from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.scoring import pcc
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.face.landmarker import FaceLandmarker, find_face
+from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
+from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.au_files import read_au_fps, read_au_scp
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.image import load_image
+from espnet_cause.io.mp4 import write_mp4
+from espnet_cause.jobs.batch import finish
+from espnet_cause.render.emotion_panel import EmotionPanel
+from espnet_cause.render.fidelity import read_back
+from espnet_cause.render.panel import SidePanel
+from espnet_cause.render.warp_motion import OUTER_LOWER_LIP, OUTER_UPPER_LIP
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +71,6 @@ def fit_frames(x: np.ndarray, num_frames: int) -> np.ndarray:
 
 def mouth_box(face, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1) of the mouth region of ``face`` in an image of ``shape``."""
-    from espnet_cause.render.warp_motion import OUTER_LOWER_LIP, OUTER_UPPER_LIP
 
     lips = face.points[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)]
     (x0, y0), (x1, y1) = lips.min(0), lips.max(0)
@@ -76,7 +92,6 @@ def mouth_smoothness(frames: np.ndarray, box: tuple[int, int, int, int]) -> dict
 
 def au_correlations(read: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """(17,) Pearson r per AU over the frames where both are finite (NaN where undefined)."""
-    from espnet_cause.evaluation.scoring import pcc
 
     ok = np.isfinite(read).all(1) & np.isfinite(ref).all(1)
     if ok.sum() < 3:
@@ -109,13 +124,6 @@ class ConditionComparer:
     ) -> None:
         import cv2
 
-        from espnet_cause.emotion import NUM_EMOTIONS
-        from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-        from espnet_cause.face.landmarker import FaceLandmarker, find_face
-        from espnet_cause.face.model_file import resolve_face_landmarker
-        from espnet_cause.ganimation.renderer import load_ganimation
-        from espnet_cause.io.image import load_image
-
         self.renderers = {"au": load_ganimation(str(au_model), "cpu"),
                           "emotion": load_ganimation(str(emotion_model), "cpu")}  # fmt: skip
         for name, size in (("au", len(AU_NAMES)), ("emotion", NUM_EMOTIONS)):
@@ -142,7 +150,6 @@ class ConditionComparer:
 
     def render(self, system: str, conditions: np.ndarray) -> np.ndarray:
         """(T, D) conditions -> (T, H, W, 3) uint8 photos (AUs on 0-5, or posteriors)."""
-        from espnet_cause.ganimation.renderer import ganimation_frames
 
         frames = ganimation_frames(self.renderers[system], self.image, self.face, conditions,
                                    self.batch_size, normalized=system == "emotion")  # fmt: skip
@@ -169,10 +176,6 @@ class ConditionComparer:
             ``{"frames", "read": {system: (T, 17) re-extracted AUs}, "smoothness": {system:
             {mouth_motion, mouth_jitter}}}``.
         """
-        from espnet_cause.io.mp4 import write_mp4
-        from espnet_cause.render.emotion_panel import EmotionPanel
-        from espnet_cause.render.fidelity import read_back
-        from espnet_cause.render.panel import SidePanel
 
         n = max(1, round(len(speech) / sample_rate * self.fps))
         conditions = {"au": fit_frames(aus, n), "emotion": fit_frames(posteriors, n)}
@@ -298,11 +301,6 @@ def compare_set(
     Raises:
         CauseError: when no utterance could be compared.
     """
-    from espnet_cause.io.atomic import atomic_write
-    from espnet_cause.io.au_files import read_au_fps, read_au_scp
-    from espnet_cause.io.audio import load_speech
-    from espnet_cause.io.datadir import read_kaldi_map
-    from espnet_cause.jobs.batch import finish
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,10 @@ import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
 from espnet_cause.io.image import to_rgb
+from espnet_cause.render.idle import add_blinks, head_motion
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
     CLOSE_PRESS,
@@ -157,8 +159,6 @@ class WarpRenderer:
         own = None
         if self.absolute:
             if photo_aus is None:
-                from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-
                 with MediaPipeAUExtractor(self.face_landmarker_path, threaded=False) as tracker:
                     photo_aus = tracker.read_photo(image, source=source or "photo")
             own = np.clip(np.nan_to_num(np.asarray(photo_aus, np.float32)), 0.0, None)
@@ -185,7 +185,6 @@ class WarpRenderer:
             raise CauseError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
         if self._prepared is None or self._cache_key != _image_key(image):
             self.prepare(image)
-        from espnet_cause.render.idle import add_blinks, head_motion
 
         prepared = self._prepared
         aus = np.nan_to_num(aus, nan=0.0) * self.gain

@@ -46,6 +46,10 @@ from starlette.websockets import WebSocket
 from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.au import AU_FACS_NAMES, AU_NAMES
 from espnet_cause.errors import CauseError
+from espnet_cause.io.mp4 import write_mp4
+from espnet_cause.io.openface import openface_csv_text
+from espnet_cause.io.track import AUTrack
+from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.serve import limits, protocol
 from espnet_cause.serve.page_model import ort_files, page_model_files
 from espnet_cause.serve.photos import (
@@ -248,9 +252,6 @@ class Service:
         aus, arkit = au_and_arkit(values, self.target)
         fps = self.speech2au.au_fps
         if fmt == "csv":
-            from espnet_cause.io.openface import openface_csv_text
-            from espnet_cause.io.track import AUTrack
-
             track = AUTrack.from_array(aus, fps, source="audio")
             return PlainTextResponse(openface_csv_text(track), media_type="text/csv")
         return JSONResponse(
@@ -266,8 +267,6 @@ class Service:
 
     def render_mp4(self, image_data: bytes, audio_data: bytes) -> bytes:
         """The ``render`` CLI's warp rendering of one upload pair, as mp4 bytes."""
-        from espnet_cause.io.mp4 import write_mp4
-        from espnet_cause.render.warp import WarpRenderer
 
         photo_image = fit(decode_upload(image_data), RENDER_MAX_SIDE)
         face = self.finder.find(photo_image, "image")

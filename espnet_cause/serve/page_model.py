@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.onnx.runtime import read_graphs
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ def page_model_files(speech2au) -> tuple[dict[str, tuple[bytes, str]] | None, st
         source = Path(str(speech2au.source))
         if source.suffix != ".zip" or not source.is_file():
             return None, "the server's model is not a packed model.zip"
-        from espnet_cause.inference.onnx.runtime import read_graphs
 
         try:
             graphs = read_graphs(source)

@@ -19,6 +19,9 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
+from espnet_cause.face.landmarker import FaceLandmarker, find_face
+from espnet_cause.io.image import decode_image
+from espnet_cause.render.warp import WarpRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +44,6 @@ def decode_upload(data: bytes, name: str = "image") -> np.ndarray:
         CauseError: when it is empty, not an image, or larger than :data:`MAX_PIXELS`.
     """
     from PIL import Image, UnidentifiedImageError
-
-    from espnet_cause.io.image import decode_image
 
     if not data:
         raise CauseError(f"{name} is empty", fix="upload a JPEG or PNG photo")
@@ -80,7 +81,6 @@ class FaceFinder:
     """
 
     def __init__(self, face_landmarker_path) -> None:
-        from espnet_cause.face.landmarker import FaceLandmarker
 
         self.path = face_landmarker_path
         self._landmarker = FaceLandmarker(face_landmarker_path)
@@ -88,7 +88,6 @@ class FaceFinder:
 
     def find(self, image: np.ndarray, name: str = "image"):
         """The largest face of an RGB image; CauseError naming ``name`` when there is none."""
-        from espnet_cause.face.landmarker import find_face
 
         with self._lock:
             return find_face(self._landmarker, image, 0, source=name)
@@ -107,7 +106,6 @@ class Photo:
     """
 
     def __init__(self, image: np.ndarray, finder: FaceFinder, name: str = "image") -> None:
-        from espnet_cause.render.warp import WarpRenderer
 
         self.image = image
         face = finder.find(image, name)

@@ -22,10 +22,11 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from espnet_cause.arkit import ARKIT_NAMES
+from espnet_cause.arkit import ARKIT_NAMES, arkit_frames, blendshapes_to_aus
 from espnet_cause.errors import CauseError
 from espnet_cause.serve import protocol
 from espnet_cause.serve.protocol import EndOfStream, ProtocolError, StreamConfig
+from espnet_cause.serve.resample import StreamResampler
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ def au_and_arkit(values: np.ndarray, target: str = "au") -> tuple[np.ndarray, np
         (:data:`espnet_cause.arkit.ARKIT_NAMES` order), one through the project's AU <-> ARKit
         table from the other.
     """
-    from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
 
     values = np.asarray(values, np.float32)
     aus = blendshapes_to_aus(values) if target == "arkit" else values
@@ -230,8 +230,6 @@ class StreamSession:
                         return 1000
                     renderer = self._configure(parsed, out)
                     if parsed.sample_rate is not None and parsed.sample_rate != self.fs:
-                        from espnet_cause.serve.resample import StreamResampler
-
                         rate = parsed.sample_rate
                         resampler = StreamResampler(rate, self.fs)
                     continue

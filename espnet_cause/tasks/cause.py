@@ -33,6 +33,7 @@ from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import int_or_none, str_or_none
 
 from espnet_cause.errors import CauseError
+from espnet_cause.models.augment import SpeechAugmenter
 from espnet_cause.models.encoders.abs_encoder import AbsCAUSEEncoder
 from espnet_cause.models.encoders.cnn import CNNEncoder, DilatedCNNEncoder
 from espnet_cause.models.encoders.conformer import ConformerCAUSEEncoder
@@ -145,7 +146,6 @@ class CAUSETask(AbsTask):
         conf = getattr(args, "augment_conf", None)
         if not train or conf is None:
             return None
-        from espnet_cause.models.augment import SpeechAugmenter
 
         fs = int((args.frontend_conf or {}).get("fs", 16000))
         au_fps = float((args.model_conf or {}).get("au_fps", 25.0))

@@ -21,6 +21,7 @@ from pathlib import Path
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.jobs.parallel import run_items
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,6 @@ def collect_stats(
         CauseError: a job failed (its log is named) or a key file is missing or too short.
     """
     from espnet2.bin.aggregate_stats_dirs import aggregate_stats_dirs
-
-    from espnet_cause.jobs.parallel import run_items
 
     output_dir = Path(output_dir)
     sizes = [len(read_kaldi_map(p)) for p in (train_shape_file, valid_shape_file)]

@@ -58,7 +58,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from espnet_cause.corpora.common import Utterance, write_data_dirs
+from espnet_cause.au import AU_INTENSITY_COLUMNS
+from espnet_cause.corpora.common import SPLITS, Utterance, write_data_dirs
+from espnet_cause.corpora.mini import flite
 from espnet_cause.corpora.mini.plan import SAMPLE_RATE, MiniConfig, MiniItem, plan_corpus
 from espnet_cause.corpora.mini.synth import (
     generate_speaker,
@@ -69,6 +71,13 @@ from espnet_cause.corpora.mini.synth import (
 )
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.audio import load_audio
+from espnet_cause.io.ctm import read_ctm, write_ctm
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.image import load_image
+from espnet_cause.io.mp4 import write_mp4
+from espnet_cause.io.openface import read_openface_csv
+from espnet_cause.render.warp import WarpRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +196,6 @@ def _render_videos(
             raise CauseError(f"{what} file not found", path=path, fix=f"pass an existing {what}")
     from tqdm import tqdm
 
-    from espnet_cause.io.audio import load_audio
-    from espnet_cause.io.image import load_image
-    from espnet_cause.io.mp4 import write_mp4
-    from espnet_cause.io.openface import read_openface_csv
-    from espnet_cause.render.warp import WarpRenderer
-
     image = load_image(face_image)
     # offsets from the photo (its AUs are near zero): the corpus videos as before absolute targets
     renderer = WarpRenderer(face_landmarker_path=face_landmarker_path, absolute=False)
@@ -262,9 +265,7 @@ def generate_mini_corpus(
             "--flite_speakers >= 0",
         )
     if flite_speakers:
-        from espnet_cause.corpora.mini.flite import flite_available
-
-        if not flite_available():
+        if not flite.flite_available():
             raise CauseError(
                 f"--flite_speakers {flite_speakers} needs CMU Flite, which does not load here",
                 fix="apt-get install -y libflite1, or pass --flite_speakers 0",
@@ -339,8 +340,6 @@ def _all_present(corpus_dir: Path, items: list[MiniItem], videos: list[MiniItem]
 def _validate(corpus_dir: Path, items: list[MiniItem]) -> None:
     """Check every utterance's wav (16 kHz mono, not silent) and AU CSV header."""
     import soundfile as sf
-
-    from espnet_cause.au import AU_INTENSITY_COLUMNS
 
     for it in items:
         wav_path, csv_path, _ = utterance_paths(corpus_dir, it.utt_id)
@@ -435,9 +434,6 @@ def prepare_mini(
 
 def write_phone_ctms(corpus_dir: Path, output_dir: str | os.PathLike) -> None:
     """``<split>/phones.ctm``: eSpeak's timed phonemes of each data dir's utterances."""
-    from espnet_cause.corpora.common import SPLITS
-    from espnet_cause.io.ctm import read_ctm, write_ctm
-    from espnet_cause.io.datadir import read_kaldi_map
 
     for split in SPLITS:
         data_dir = Path(output_dir) / split

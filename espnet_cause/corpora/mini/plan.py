@@ -14,6 +14,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS
 from espnet_cause.corpora.mini.espeak import VoiceSettings
 from espnet_cause.corpora.mini.moods import draw_mood, mood_voice
+from espnet_cause.corpora.mini.text import make_sentence
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
 MINI_VERSION = 5  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;
@@ -87,7 +88,6 @@ def speaker_id(k: int) -> str:
 
 def plan_corpus(config: MiniConfig) -> list[MiniItem]:
     """The deterministic list of utterances for ``config`` (no audio is made)."""
-    from espnet_cause.corpora.mini.text import make_sentence
 
     items = []
     variants = np.random.default_rng([config.seed, 1 << 20]).permutation(len(VARIANTS))

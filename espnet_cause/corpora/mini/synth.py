@@ -12,13 +12,23 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.corpora.mini.espeak import VoiceSettings
+from espnet_cause.arkit import aus_to_blendshapes
+from espnet_cause.corpora.mini import espeak, flite
+from espnet_cause.corpora.mini.espeak import VoiceSettings, get_synthesizer
 from espnet_cause.corpora.mini.moods import mood_gain
 from espnet_cause.corpora.mini.plan import (
     CALIBRATION_SENTENCES,
     SAMPLE_RATE,
     MiniItem,
 )
+from espnet_cause.corpora.mini.teacher import au_track_from_speech
+from espnet_cause.corpora.mini.teacher import speaker_f0_stats as stats
+from espnet_cause.io.audio import resample, write_wav
+from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
+from espnet_cause.io.ctm import write_ctm
+from espnet_cause.io.openface import write_openface_csv
+from espnet_cause.io.track import AUTrack
+from espnet_cause.tts.durations import phoneme_token
 
 #: Range of the silence before the voice, seconds (uniform per utterance, from its seed). Real
 #: recordings start with a pause of any length; eSpeak speaks from sample 0, so without it every
@@ -36,8 +46,6 @@ def synthesize_16k_phonemes(text: str, settings: VoiceSettings) -> tuple[np.ndar
 
     eSpeak NG speaks it, or CMU Flite for a ``flite:<voice>`` (:mod:`espnet_cause.corpora.mini.flite`).
     """
-    from espnet_cause.corpora.mini import espeak, flite
-    from espnet_cause.io.audio import resample
 
     engine = flite if flite.is_flite_voice(settings.voice) else espeak
     samples, sr, phonemes = engine.synthesize_phonemes(text, settings)
@@ -76,7 +84,6 @@ _F0_STATS: dict[VoiceSettings, tuple[float, float]] = {}
 
 def speaker_f0_stats(settings: VoiceSettings) -> tuple[float, float]:
     """Log-F0 mean and std of a voice, from its calibration sentences (cached per process)."""
-    from espnet_cause.corpora.mini.teacher import speaker_f0_stats as stats
 
     if settings not in _F0_STATS:
         audio = [synthesize_16k(s, settings) for s in CALIBRATION_SENTENCES]
@@ -105,8 +112,6 @@ def item_done(corpus_dir: Path, utt_id: str) -> bool:
 
 def write_phonemes(corpus_dir: Path, utt_id: str, phonemes: list) -> Path:
     """Write eSpeak's timed phonemes of one utterance as ``phonemes/<utt>.ctm``."""
-    from espnet_cause.io.ctm import write_ctm
-    from espnet_cause.tts.durations import phoneme_token
 
     path = phoneme_path(corpus_dir, utt_id)
     segments = [(p.start, p.end - p.start, phoneme_token(p.name, p.stress)) for p in phonemes]
@@ -120,10 +125,6 @@ def generate_item(item: MiniItem, corpus_dir: Path, au_fps: float) -> dict:
     Returns:
         ``{"utt_id", "seconds", "frames"}``.
     """
-    from espnet_cause.corpora.mini.teacher import au_track_from_speech
-    from espnet_cause.io.audio import write_wav
-    from espnet_cause.io.openface import write_openface_csv
-    from espnet_cause.io.track import AUTrack
 
     wav_path, csv_path, _ = utterance_paths(corpus_dir, item.utt_id)
     samples, phonemes = speak_item(item)
@@ -153,8 +154,6 @@ def write_arkit_track(au_csv: Path, aus: np.ndarray, au_fps: float) -> Path:
     ``target: arkit`` models (utterances with a video get MediaPipe's own blendshapes of the
     video instead). Synthetic like the AUs: left and right equal, no gaze, no tongue.
     """
-    from espnet_cause.arkit import aus_to_blendshapes
-    from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_csv
 
     path = blendshape_csv_path(au_csv)
     return write_blendshape_csv(path, aus_to_blendshapes(aus), np.arange(len(aus)) / au_fps)
@@ -179,7 +178,6 @@ def generate_speaker(items: list[MiniItem], corpus_dir: Path, au_fps: float, see
     Returns:
         Number of utterances written.
     """
-    from espnet_cause.corpora.mini.espeak import get_synthesizer
 
     get_synthesizer().set_seed(seed)
     speaker_f0_stats(items[0].speaker_settings)

@@ -56,7 +56,9 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS, au_index
 from espnet_cause.corpora.mini.moods import MOODS
+from espnet_cause.corpora.mini.visemes import mouth_track
 from espnet_cause.io.loudness import ANALYSIS_STEP_S, PITCH_FLOOR_HZ, loudness_track
+from espnet_cause.io.timegrid import num_frames_for_fps
 
 #: The mouth AUs lead the sound by this much, in seconds.
 MOUTH_LEAD_S = 0.04
@@ -178,7 +180,6 @@ def au_track_from_speech(
     Returns:
         (T, 17) float32 AU intensities, T = ceil(duration * fps), OpenFace order, 0..5.
     """
-    from espnet_cause.io.timegrid import num_frames_for_fps
 
     duration = len(samples) / sr
     num_frames = num_frames_for_fps(duration, fps)
@@ -187,8 +188,6 @@ def au_track_from_speech(
 
     loud = gaussian_smooth(loudness_track(samples, sr, times + MOUTH_LEAD_S), MOUTH_SMOOTH_FRAMES)
     if phonemes is not None:
-        from espnet_cause.corpora.mini.visemes import mouth_track
-
         aus += (
             mouth_track(phonemes, times) * (1.0 - LOUDNESS_SCALE + LOUDNESS_SCALE * loud)[:, None]
         )

@@ -20,6 +20,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.model_zip import open_zip, verify_members
 from espnet_cause.inference.onnx.frontend import FrontendParams, LogMelFrontend, reflect_pad
 from espnet_cause.io.timegrid import drop_pooled, pooled_rows
 
@@ -53,7 +54,6 @@ def read_graphs(zip_path: str | os.PathLike) -> dict[str, bytes]:
         CauseError: naming the zip (and member) when it is not a model zip, has no graph (with
             the reason ``pack_model`` recorded), or a member is damaged.
     """
-    from espnet_cause.inference.model_zip import open_zip, verify_members
 
     zip_path = Path(zip_path)
     with open_zip(zip_path) as zf:
