@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.inference.text2speech import AUText2Speech
@@ -54,7 +54,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reference_wav", default=None, help="Speech whose CAUSE AUs set the expression."
     )
-    parser.add_argument("--cause_model", default=None, help="CAUSE model.zip for --reference_wav.")
+    parser.add_argument(
+        "--cause_model", default=None, help="CAUSE model for --reference_wav: " + MODEL_HELP
+    )
     parser.add_argument("--alpha", type=float, default=1.0, help="Duration scale (>1 slower).")
     parser.add_argument(
         "--vocoder",

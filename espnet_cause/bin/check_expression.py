@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.expression import (
     check_expression,
@@ -37,7 +37,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=None,
-        help="a packed model.zip (default: the built-in model)",
+        help=MODEL_HELP,
     )
     parser.add_argument(
         "--speech",

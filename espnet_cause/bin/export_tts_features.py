@@ -38,7 +38,13 @@ import yaml
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.au import AU_NAMES, NUM_AUS
-from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_feature_grid_args,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import atomic_write, check_output_dir
@@ -73,9 +79,7 @@ def get_parser() -> argparse.ArgumentParser:
         "and utterance-level au_embed.scp for spembs",
         parallel=True,
     )
-    parser.add_argument(
-        "--model", default=None, help="CAUSE model.zip or a built-in name (default: builtin)"
-    )
+    parser.add_argument("--model", default=None, help=MODEL_HELP)
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
     parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")

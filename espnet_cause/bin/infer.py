@@ -39,7 +39,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
 from espnet_cause.assets import resolve_model
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import check_output, check_output_dir
@@ -71,9 +71,7 @@ def get_parser() -> argparse.ArgumentParser:
     m = parser.add_argument_group(
         "model: --model, or --train_config with --model_file (default: the built-in model)"
     )
-    m.add_argument(
-        "--model", help="model.zip (pack_model) or a built-in name: builtin, builtin_live"
-    )
+    m.add_argument("--model", help=MODEL_HELP)
     m.add_argument("--train_config", help="config.yaml of a training run")
     m.add_argument("--model_file", help="weights of that run, e.g. valid.loss.best.pth")
     out = parser.add_argument_group("output")

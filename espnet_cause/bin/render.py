@@ -19,7 +19,7 @@ from pathlib import Path
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import check_output, check_output_dir
@@ -41,7 +41,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
     parser.add_argument(
-        "--cause_model", default=None, help="CAUSE model.zip: AUs from --wav (default: built-in)."
+        "--cause_model", default=None, help="CAUSE model for the AUs from --wav: " + MODEL_HELP
     )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(

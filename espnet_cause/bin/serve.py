@@ -14,7 +14,7 @@ import argparse
 import logging
 
 from espnet_cause import assets
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.inference.speech2au import Speech2AU
@@ -31,7 +31,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=None,
-        help="CAUSE model.zip with a causal encoder (it must stream); default: the built-in model.",
+        help="CAUSE model with a causal encoder (it must stream; default: the built-in model). "
+        + MODEL_HELP
+        + ". The expressive model is offline (whole recordings) and does not stream yet.",
     )
     parser.add_argument(
         "--image",

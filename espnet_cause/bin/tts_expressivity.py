@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.text2speech import AUText2Speech
@@ -81,7 +81,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model_file", default="valid.loss.best.pth", help="in each exp dir")
     parser.add_argument("--au_scp", required=True, help="AU streams of the reference utts")
     parser.add_argument("--wav_scp", default=None, help="their speech (for --cause_model)")
-    parser.add_argument("--cause_model", default=None, help="CAUSE model.zip: ref_* conditions")
+    parser.add_argument(
+        "--cause_model", default=None, help="CAUSE model for the ref_* conditions: " + MODEL_HELP
+    )
     parser.add_argument("--utt2mood", required=True, help="'<utt> <mood>' (-1 sad .. 1 happy)")
     parser.add_argument("--mood_threshold", type=float, default=0.6)
     parser.add_argument("--corpus_wav_scp", required=True, help="the corpus's own speech")
