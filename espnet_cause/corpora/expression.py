@@ -2,14 +2,15 @@
 
 A labelled voice (emotion, intensity) has no face to track, so its training target is made:
 
-    target(t) = teacher(t) - mean(teacher) + neutral + envelope(t) * prototype(emotion, intensity)
+    target(t) = base(t) + envelope(t) * prototype(emotion, intensity)
 
-- ``teacher``: the AUs a model without expression (the built-in model) predicts from the same
-  speech: the mouth's speech movements, so the expression is added on top of the speech motion
-  and never replaces it. Its level is replaced by ``neutral``, the mean teacher AUs of the same
-  speaker's neutral utterances: the teacher raises some AUs with loudness alone (it learned its
-  moods from synthetic voices), and the change from the speaker's neutral face must be the
-  emotion's, not the loudness's.
+- ``base``: for the speech AUs (all but :data:`EXPRESSION_AUS`), the AUs a model without
+  expression (the built-in model, the *teacher*) predicts from the same speech, so the
+  expression is added on top of the speech motion and never replaces it; their level (the mean
+  over the speech) is replaced by ``neutral``, the same speaker's neutral utterances' level. For
+  the expression AUs (brows, lids, cheeks, nose, lip corners: :data:`EXPRESSION_AUS`), ``base``
+  is the speaker's neutral level itself, flat: the teacher raises them with loudness alone (it
+  learned its moods from synthetic voices), and a real voice's loudness is not a smile.
 - ``prototype``: the emotion's AU change from neutral (:data:`espnet_cause.emotion.PROTOTYPES`
   times :data:`espnet_cause.emotion.INTENSITY_SCALE`).
 - ``envelope``: how faces hold an expression through an utterance: rising from 0 over
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.au import AU_NAMES, NUM_AUS
+from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
 from espnet_cause.emotion import prototype
 from espnet_cause.errors import CauseError
 from espnet_cause.io.au_files import AUArkWriter
@@ -50,6 +51,10 @@ RISE_S = 0.4
 EASE_S = 0.5
 #: Frames quieter than the loudest frame by more than this (dB) are not speech.
 SPEECH_RANGE_DB = 30.0
+#: AUs whose made target is the speaker's neutral level + the prototype (no teacher motion).
+EXPRESSION_AUS: tuple[str, ...] = (
+    "AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU12", "AU15",
+)  # fmt: skip
 #: AUs that carry no supervision on a voice without a face (weight 0).
 SPEECH_ONLY_AUS: tuple[str, ...] = ("AU14", "AU17", "AU25", "AU45")
 #: (17,) per-AU loss weights of an utterance whose target is made here.
@@ -116,16 +121,19 @@ def expression_target(
         au_fps: Frame rate of ``teacher``.
         emotion: The utterance's emotion class.
         intensity: ``normal``, ``strong`` or None.
-        neutral: (17,) the speaker's neutral level of the teacher; None keeps the teacher's
-            own level.
+        neutral: (17,) the speaker's neutral level (mean over the speech of the teacher on
+            their neutral utterances); None keeps the teacher as it is.
     """
     teacher = np.asarray(teacher, dtype=np.float32)
     if teacher.ndim != 2 or teacher.shape[1] != NUM_AUS:
         raise CauseError(f"teacher AUs have shape {teacher.shape}, expected (T, {NUM_AUS})")
-    if neutral is not None:
-        teacher = teacher - teacher.mean(axis=0) + np.asarray(neutral, dtype=np.float32)
     energy = frame_energy_db(wav, fs, au_fps, len(teacher))
     onset, end = speech_span(energy)
+    if neutral is not None:
+        neutral = np.asarray(neutral, dtype=np.float32)
+        teacher = teacher - teacher[onset : end + 1].mean(axis=0) + neutral
+        flat = [au_index(name) for name in EXPRESSION_AUS]
+        teacher[:, flat] = neutral[flat]
     env = expression_envelope(len(teacher), au_fps, onset, end)
     target = teacher + env[:, None] * prototype(emotion, intensity)[None, :]
     return np.clip(target, 0.0, 5.0).astype(np.float32)
@@ -135,7 +143,8 @@ def speaker_neutral_levels(
     tracks: dict[str, np.ndarray], utt2spk: dict[str, str], emotions: dict[str, str]
 ) -> dict[str, np.ndarray]:
     """Speaker -> (17,) mean over their neutral utterances of each utterance's mean AUs (a
-    speaker without neutral utterances: over all of theirs)."""
+    speaker without neutral utterances: over all of theirs). ``tracks``: each utterance's AUs
+    over its speech."""
     out = {}
     for spk in sorted(set(utt2spk[u] for u in tracks)):
         mine = [u for u in tracks if utt2spk[u] == spk]
@@ -209,7 +218,11 @@ def write_expression_dump(
             write_wav(value, wav, fs)
         speech[utt] = (wav, fs, teacher(wav, fs, name=utt))
         wav_out[utt] = value
-    neutral = speaker_neutral_levels({u: t for u, (_, _, t) in speech.items()}, utt2spk, emotions)
+    spans = {}
+    for utt, (wav, fs, aus) in speech.items():
+        first, last = speech_span(frame_energy_db(wav, fs, teacher.au_fps, len(aus)))
+        spans[utt] = aus[first : last + 1]
+    neutral = speaker_neutral_levels(spans, utt2spk, emotions)
     with AUArkWriter(
         (output_dir / "au.ark").resolve(), output_dir / "au.scp", fps=teacher.au_fps
     ) as writer:

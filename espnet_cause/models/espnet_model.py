@@ -60,6 +60,19 @@ def output_weights(names: tuple[str, ...], weights: dict[str, float] | None) -> 
     return w / w.mean()
 
 
+class MaskedLinear(nn.Linear):
+    """``nn.Linear`` whose weight is multiplied by a fixed 0/1 ``mask`` (all 1 by default), so
+    masked connections stay 0 whatever the weights loaded or learned; the same state dict as
+    ``nn.Linear`` (the mask is not saved: the model's config rebuilds it)."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__(in_features, out_features)
+        self.register_buffer("mask", torch.ones(out_features, in_features), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.weight * self.mask, self.bias)
+
+
 class ESPnetCAUSEModel(AbsESPnetModel):
     """CAUSE: crossmodal action unit sequence estimation from speech.
 
@@ -91,6 +104,10 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             utterance vector (an encoder with ``emotion_logits()``, e.g. ``expressive`` with
             ``num_emotions``), for batches that bring ``emotion`` data (class index in
             :data:`espnet_cause.emotion.EMOTIONS`, -1 = unlabelled); 0 (default): off.
+        emotion_only_aus: Outputs (names) that only the heard emotion moves: the output layer's
+            weights from the frame-level part of the encoder to them are held at 0, so they
+            follow the encoder's emotion columns (an ``expressive`` encoder with
+            ``expression_output: emotions``) and not, say, loudness; None (default): none.
 
     Per-utterance weights: :meth:`forward` takes an optional ``au_weight`` (B, D) batch (the
     data name ``au_weight``, a Kaldi ``au_weight.scp`` of ``.npy`` vectors, see
@@ -120,6 +137,7 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         lookahead_frames: int = 0,
         loss_au_weights: dict[str, float] | None = None,
         emotion_weight: float = 0.0,
+        emotion_only_aus: list[str] | None = None,
     ) -> None:
         super().__init__()
         if lookahead_frames < 0:
@@ -139,7 +157,16 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         self.normalize = normalize
         self.au_normalize = au_normalize
         self.encoder = encoder
-        self.output_layer = nn.Linear(encoder.output_size(), num_aus)
+        self.output_layer = MaskedLinear(encoder.output_size(), num_aus)
+        if emotion_only_aus:
+            cols = getattr(encoder, "emotion_columns", None)
+            if cols is None:
+                raise ValueError("emotion_only_aus needs an encoder with emotion columns")
+            unknown = sorted(set(emotion_only_aus) - set(space.names))
+            if unknown:
+                raise ValueError(f"emotion_only_aus: {', '.join(unknown)} not among the outputs")
+            rows = [space.names.index(n) for n in emotion_only_aus]
+            self.output_layer.mask[rows, : cols[0]] = 0.0
         self.num_aus = num_aus
         self.au_fps = float(au_fps)
         self.fs, self.hop_length = frontend_fs_hop(frontend)

@@ -153,6 +153,10 @@ def test_target_level_is_the_speakers_neutral_not_the_loudness(tmp_path):
     write_expression_dump(data, tmp_path / "dump", LoudTeacher())
     aus = read_au_scp(tmp_path / "dump" / "au.scp")
     au12 = au_index("AU12")
-    # the louder sad utterance keeps the neutral AU12 level (sad has no AU12)
+    # the louder sad utterance keeps the neutral AU12 level (sad has no AU12), flat
     assert aus["s-2"][:, au12].mean() == pytest.approx(aus["s-1"][:, au12].mean(), abs=1e-4)
+    assert np.ptp(aus["s-2"][:, au12]) == pytest.approx(0.0, abs=1e-5)
+    # a speech AU keeps the teacher's motion at the speaker's neutral level over the speech
+    au25 = aus["s-2"][:, au_index("AU25")]
+    assert np.ptp(au25) > 1.0
     assert aus["s-2"][20, au_index("AU15")] > aus["s-1"][20, au_index("AU15")] + 0.4

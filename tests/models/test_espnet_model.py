@@ -255,3 +255,29 @@ def test_emotion_probabilities_start_as_the_prototype_faces(tmp_path):
     np.testing.assert_allclose(change[0, 0].detach().numpy(), want, atol=1e-5)
     with pytest.raises(ValueError, match="num_emotions"):
         ExpressiveCNNEncoder(input_size=5, expression_output="emotions")
+
+
+def test_emotion_only_aus_ignore_the_frame_path(tmp_path):
+    """emotion_only_aus: those outputs move only with the emotion columns, whatever the weights."""
+    from espnet_cause.au import au_index
+    from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
+
+    fe = frontend()
+    enc = ExpressiveCNNEncoder(
+        input_size=fe.output_size(), hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], num_emotions=8, expression_output="emotions",
+    )  # fmt: skip
+    m = ESPnetCAUSEModel(
+        frontend=fe, normalize=None, au_normalize=None, encoder=enc, emotion_only_aus=["AU12"]
+    )
+    with torch.no_grad():
+        m.output_layer.weight.normal_()  # e.g. weights loaded from a checkpoint
+    hs = torch.zeros(1, 2, 12)
+    hs[0, 1, :4] = 5.0  # only the frame-level (cnn) part differs between the two frames
+    out = m.output_layer(hs)[0]
+    assert out[0, au_index("AU12")] == out[1, au_index("AU12")]
+    assert out[0, au_index("AU25")] != out[1, au_index("AU25")]
+    assert set(m.state_dict()) >= {"output_layer.weight", "output_layer.bias"}
+    assert "output_layer.mask" not in m.state_dict()
+    with pytest.raises(ValueError, match="emotion columns"):
+        model(tmp_path, emotion_only_aus=["AU12"])
