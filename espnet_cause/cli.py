@@ -49,6 +49,49 @@ def make_parser(
     return parser
 
 
+class _RenamedOption(argparse._StoreAction):
+    """A store action that also answers to old option names, with a note on stderr when used."""
+
+    old_names: tuple[str, ...] = ()
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if option_string in self.old_names:
+            print(
+                f"{parser.prog}: warning: {option_string} is deprecated and goes in the next "
+                f"release; use {self.option_strings[0]}",
+                file=sys.stderr,
+            )
+        super().__call__(parser, namespace, values, option_string)
+
+
+def add_renamed_argument(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    name: str,
+    *old_names: str,
+    **kwargs,
+) -> argparse.Action:
+    """``parser.add_argument(name, ...)`` that also accepts ``old_names`` for one release.
+
+    The value lands in ``name``'s ``dest`` whichever spelling was used; an old spelling prints a
+    deprecation note on stderr.
+
+    Args:
+        parser: The parser or argument group.
+        name: The option's name (``--model``).
+        *old_names: Its former names (``--cause_model``).
+        **kwargs: As for ``add_argument`` (a storing option: ``default``, ``type``, ``help``...).
+
+    Returns:
+        The argparse action.
+    """
+    if old_names:
+        note = "; ".join(old_names) + (" is" if len(old_names) == 1 else " are")
+        kwargs["help"] = f"{kwargs.get('help', '')} ({note} deprecated)".lstrip()
+    action = parser.add_argument(name, *old_names, action=_RenamedOption, **kwargs)
+    action.old_names = old_names
+    return action
+
+
 def add_parallel_arg(parser: argparse.ArgumentParser) -> None:
     """``--parallel_config``: a ``conf/parallel/*.yaml`` for Dask; none runs in-process."""
     parser.add_argument(

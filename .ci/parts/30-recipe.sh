@@ -33,7 +33,7 @@ fi
 "${offline[@]}" python -m espnet_cause.bin.plot_au --input ${tmp}/au.csv --wav "${DEMO_WAV}" \
     --output ${tmp}/au.png
 "${offline[@]}" python -m espnet_cause.bin.render --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" \
-    --cause_model ${model} --output ${tmp}/out.mp4
+    --model ${model} --output ${tmp}/out.mp4
 "${offline[@]}" python -m espnet_cause.bin.extract_au --extractor mediapipe \
     --video ${tmp}/out.mp4 --output ${tmp}/out.csv
 python - "${tmp}" "${log}" <<'PY'

@@ -11,7 +11,7 @@ Examples:
         --output smile.wav
     python -m espnet_cause.bin.au_tts_inference --train_config exp/tts/config.yaml \\
         --model_file exp/tts/valid.loss.ave.pth --text "hello world" \\
-        --reference_wav ref.wav --cause_model exp/cause/model.zip --output like_ref.wav \\
+        --reference_wav ref.wav --model exp/cause/model.zip --output like_ref.wav \\
         --feats_output like_ref_feats.npy
 """
 
@@ -26,7 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.inference.text2speech import AUText2Speech
@@ -54,8 +60,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reference_wav", default=None, help="Speech whose CAUSE AUs set the expression."
     )
-    parser.add_argument(
-        "--cause_model", default=None, help="CAUSE model for --reference_wav: " + MODEL_HELP
+    add_renamed_argument(
+        parser,
+        "--model",
+        "--cause_model",
+        default=None,
+        help="CAUSE model for --reference_wav: " + MODEL_HELP,
     )
     parser.add_argument("--alpha", type=float, default=1.0, help="Duration scale (>1 slower).")
     parser.add_argument(
@@ -115,9 +125,9 @@ def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
     if args.au is not None and args.reference_wav is not None:
-        raise CauseError("give --au or --reference_wav (with --cause_model), not both")
-    if (args.reference_wav is None) != (args.cause_model is None):
-        raise CauseError("--reference_wav and --cause_model go together: give both or neither")
+        raise CauseError("give --au or --reference_wav (with --model), not both")
+    if (args.reference_wav is None) != (args.model is None):
+        raise CauseError("--reference_wav and --model go together: give both or neither")
     if not args.text.strip():
         raise CauseError("--text is empty", fix="give the sentence to speak")
     if not (args.alpha > 0 and math.isfinite(args.alpha)):
@@ -128,7 +138,7 @@ def main(cmd: list[str] | None = None) -> None:
     if args.reference_wav is not None:
         speech, sample_rate = load_audio(args.reference_wav)
 
-    tts = load_tts(args.train_config, args.model_file, args.cause_model, args.device, args.vocoder)
+    tts = load_tts(args.train_config, args.model_file, args.model, args.device, args.vocoder)
 
     if au is not None or speech is not None:
         if not tts.takes_au and tts.spk_embed_dim != AU_EMBED_DIM:

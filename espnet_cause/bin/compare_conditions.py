@@ -6,8 +6,8 @@ Example (the recipe's step 6f)::
     python -m espnet_cause.bin.compare_conditions --image face.jpg --wav_scp compare.scp \
         --au_scp exp/cause_ci/infer_test/au.scp \
         --emotion_scp exp/emotion_ci/infer_test/posteriors.scp \
-        --au_model exp/ganimation/generator.pth \
-        --emotion_model exp/ganimation_emotion/generator.pth \
+        --generator exp/ganimation/generator.pth \
+        --emotion_generator exp/ganimation_emotion/generator.pth \
         --ref_au_scp dump/test/au.scp --output_dir exp/cause_ci/compare
 
 Writes ``<utt>_compare.mp4`` ([AU bars | AU-driven | emotion-driven | emotion bars], with the
@@ -22,7 +22,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
 from espnet_cause.io.atomic import check_output_dir
 from espnet_cause.render.compare import compare_set
 
@@ -37,8 +37,14 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wav_scp", type=Path, required=True, help="the utterances to compare")
     parser.add_argument("--au_scp", type=Path, required=True, help="predicted AUs (infer)")
     parser.add_argument("--emotion_scp", type=Path, required=True, help="emotion posteriors")
-    parser.add_argument("--au_model", type=Path, required=True, help="AU GANimation generator")
-    parser.add_argument("--emotion_model", type=Path, required=True, help="emotion generator")
+    add_renamed_argument(
+        parser, "--generator", "--au_model", type=Path, required=True,
+        help="AU-conditioned GANimation generator.pth",
+    )  # fmt: skip
+    add_renamed_argument(
+        parser, "--emotion_generator", "--emotion_model", type=Path, required=True,
+        help="emotion-conditioned GANimation generator.pth",
+    )  # fmt: skip
     parser.add_argument("--ref_au_scp", type=Path, help="the real videos' AUs (stage 2)")
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--output_dir", type=Path, required=True)
@@ -57,8 +63,8 @@ def main(cmd=None) -> None:
         args.emotion_scp,
         args.output_dir,
         image=args.image,
-        au_model=args.au_model,
-        emotion_model=args.emotion_model,
+        au_model=args.generator,
+        emotion_model=args.emotion_generator,
         ref_au_scp=args.ref_au_scp,
         face_landmarker_path=args.face_landmarker_path,
         fps=args.fps,

@@ -8,7 +8,8 @@ Examples:
         --wav_scp dump/test/wav.scp --output_dir exp/cause_cnn/infer_test --output_format ark \\
         --output_fs 22050 --output_hop_length 256 --parallel_config conf/parallel/local.yaml
 
-Set input: each utterance is one item of the batch runner ``espnet_cause.jobs.batch`` (in-process or
+Set input (:func:`espnet_cause.inference.infer_set.infer_set`): each utterance is one item of
+the batch runner ``espnet_cause.jobs.batch`` (in-process or
 on Dask; its resume rule: finished items are skipped on a re-run, other model or grid settings
 start over); unusable items (missing/unreadable/empty/silent audio) are skipped with their reason
 in ``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``au.scp``;
@@ -30,37 +31,22 @@ A ``target: arkit`` model's ``csv`` output is a blendshape CSV
 from __future__ import annotations
 
 import argparse
-import functools
-import logging
 import os
 from pathlib import Path
 
-import numpy as np
-
-from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
 from espnet_cause.assets import resolve_model
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.inference.infer_set import (
+    ANIMATION_FORMATS,
+    OUTPUT_FORMATS,
+    SUFFIXES,
+    grid_options,
+    infer_file,
+    infer_set,
+)
 from espnet_cause.io.atomic import check_output, check_output_dir
-from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
-from espnet_cause.io.audio import load_speech
-from espnet_cause.io.blendshapes import write_blendshapes
-from espnet_cause.io.datadir import read_kaldi_map
-from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS, write_arkit_json, write_livelink_csv
-from espnet_cause.jobs import batch
 from espnet_cause.jobs.parallel import load_parallel_config
-
-logger = logging.getLogger(__name__)
-
-#: Formats for avatar tools: ARKit blendshapes, 60 fps unless --output_fps is given.
-ANIMATION_FORMATS = ("livelink", "arkit_json")
-OUTPUT_FORMATS = ("ark", "npy", "csv") + ANIMATION_FORMATS
-#: File suffix of one utterance's output per format.
-SUFFIXES = {"ark": ".npy", "npy": ".npy", "csv": ".csv", "livelink": ".csv", "arkit_json": ".json"}
-REPORT_NAME = "infer_report.tsv"
-#: The job's own columns of the report (after key, status, reason).
-REPORT_COLUMNS = ("num_frames", "fps")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -105,17 +91,6 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--cache_dir", default=None, help="where model zips are unpacked")
     return parser
-
-
-def _grid_options(args) -> dict:
-    fps = args.output_fps
-    if fps is None and args.output_fs is None and args.output_format in ANIMATION_FORMATS:
-        fps = DEFAULT_LIVELINK_FPS
-    return {
-        "output_fps": fps,
-        "output_fs": args.output_fs,
-        "output_hop_length": args.output_hop_length,
-    }
 
 
 def _model_options(args) -> dict:
@@ -177,137 +152,6 @@ def _check_args(args) -> None:
         check_output_dir(args.output_dir)
 
 
-def build_speech2au(**model_options) -> dict:
-    """Per-worker setup of the batch runner: the loaded model."""
-
-    return {"speech2au": Speech2AU(**model_options)}
-
-
-def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output_format: str):
-    """Write one utterance's frames in ``output_format`` (csv/npy chosen by the suffix).
-
-    Args:
-        path: The file.
-        values: (T, 17) AUs or (T, 51) blendshapes at ``fps``.
-        fps: Frame rate.
-        output_format: One of :data:`OUTPUT_FORMATS`.
-    """
-
-    if output_format == "livelink":
-        write_livelink_csv(path, arkit_frames(values), ARKIT_NAMES, fps)
-    elif output_format == "arkit_json":
-        write_arkit_json(path, arkit_frames(values), ARKIT_NAMES, fps)
-    elif values.shape[1] == NUM_BLENDSHAPES:
-        write_blendshapes(path, values, fps)
-    else:
-        write_au(path, values, fps=fps)
-
-
-def infer_item(key: str, payload: dict, *, speech2au) -> dict:
-    """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
-
-    samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
-    aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
-    aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
-    write_output(payload["output"], aus, fps, payload.get("format", "ark"))
-    return {"num_frames": len(aus), "fps": fps, "duration": round(len(samples) / sr, 4)}
-
-
-def infer_file(args) -> None:
-    """``--wav FILE``: errors name the file."""
-
-    speech2au = build_speech2au(**_model_options(args))["speech2au"]
-    samples, sr = load_speech(args.wav, name=args.wav)
-    aus = speech2au(samples, sr, name=args.wav)
-    aus, fps = speech2au.to_grid(aus, len(samples), sr, **_grid_options(args))
-    if args.output:
-        output = Path(args.output)
-    else:
-        output = Path(args.output_dir) / f"{Path(args.wav).stem}{SUFFIXES[args.output_format]}"
-    write_output(output, aus, fps, args.output_format)
-    logger.info(
-        "%s: %d frames at %g fps -> %s (%s)", args.wav, len(aus), fps, output, args.output_format
-    )
-
-
-def _file_stamp(path: str | None) -> str | None:
-    """Path, size and modification time: a re-packed or retrained model invalidates results."""
-    if not path:
-        return None
-    p = Path(path).resolve()
-    if not p.is_file():
-        return str(p)
-    st = p.stat()
-    return f"{p} {st.st_size} {st.st_mtime_ns}"
-
-
-def _settings(args) -> dict:
-    return {
-        "model": _file_stamp(args.model),
-        "model_file": _file_stamp(args.model_file),
-        "train_config": _file_stamp(args.train_config),
-        "output_format": args.output_format,
-        **_grid_options(args),
-    }
-
-
-def infer_set(args) -> dict[str, dict]:
-    """``--wav_scp``: one item per utterance, resumable; returns the records by key."""
-
-    out_dir = Path(args.output_dir)
-    wavs = read_kaldi_map(args.wav_scp, check_sorted=False)
-    if not wavs:
-        raise CauseError("wav.scp has no lines", path=args.wav_scp, fix="check the data dir")
-    with batch.output_lock(out_dir):  # one writer for the whole job, ark and report included
-        return _infer_items(args, wavs)
-
-
-def _infer_items(args, wavs: dict[str, str]) -> dict[str, dict]:
-    """The batch part of :func:`infer_set`, run under the output directory's lock."""
-
-    out_dir = Path(args.output_dir)
-    where = batch.BatchDir(out_dir)
-    suffix = SUFFIXES[args.output_format]
-    if args.output_format == "ark":
-        output = where.item
-    else:
-        output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
-    grid = _grid_options(args)
-    items = [
-        (
-            key,
-            {
-                "wav": value,
-                "output": str(output(key, suffix)),
-                "grid": grid,
-                "format": args.output_format,
-            },
-        )
-        for key, value in wavs.items()
-    ]
-    records = batch.run_batch(
-        items,
-        infer_item,
-        output_dir=out_dir,
-        settings=_settings(args),
-        item_files=lambda key: [output(key, suffix)],
-        setup_fn=functools.partial(build_speech2au, **_model_options(args)),
-        parallel_config=load_parallel_config(args.parallel_config),
-        desc="infer",
-        retry_errors=args.retry_errors,
-        keys_from=args.wav_scp,
-    )
-    ok = batch.finish(out_dir / REPORT_NAME, wavs, records, REPORT_COLUMNS, what="utterance")
-    fps = records[ok[0]]["fps"]
-    if args.output_format == "ark":
-        files = {key: where.item(key, suffix) for key in sorted(ok)}
-        width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
-        batch.gather_ark(out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width)
-    else:
-        write_au_fps(out_dir / AU_FPS_FILE, fps)
-    return records
-
-
 @reports_errors
 def main(cmd: list[str] | None = None) -> None:
     args = get_parser().parse_args(cmd)
@@ -315,10 +159,22 @@ def main(cmd: list[str] | None = None) -> None:
     _check_args(args)
     if os.environ.get("OMP_NUM_THREADS") is None and args.num_threads:
         os.environ["OMP_NUM_THREADS"] = str(args.num_threads)
+    grid = grid_options(args.output_format, args.output_fps, args.output_fs, args.output_hop_length)
     if args.wav:
-        infer_file(args)
+        output = args.output or Path(args.output_dir) / (
+            Path(args.wav).stem + SUFFIXES[args.output_format]
+        )
+        infer_file(
+            args.wav, output, model_options=_model_options(args), grid=grid,
+            output_format=args.output_format,
+        )  # fmt: skip
     else:
-        infer_set(args)
+        infer_set(
+            args.wav_scp, args.output_dir, model_options=_model_options(args), grid=grid,
+            output_format=args.output_format,
+            parallel_config=load_parallel_config(args.parallel_config),
+            retry_errors=args.retry_errors,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

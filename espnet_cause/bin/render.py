@@ -3,11 +3,11 @@
 
 Examples:
     python -m espnet_cause.bin.render --image face.jpg --wav speech.wav \\
-        --cause_model exp/cause/model.zip --output out.mp4 --side_by_side
+        --model exp/cause/model.zip --output out.mp4 --side_by_side
     python -m espnet_cause.bin.render --image face.jpg --wav_scp render.scp \\
-        --cause_model exp/cause/model.zip --output_dir exp/cause/render
+        --model exp/cause/model.zip --output_dir exp/cause/render
     python -m espnet_cause.bin.render --image face.jpg --au au.csv --wav speech.wav \\
-        --renderer ganimation --ganimation_model exp/ganimation/generator.pth --output out.mp4
+        --renderer ganimation --generator exp/ganimation/generator.pth --output out.mp4
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from pathlib import Path
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import check_output, check_output_dir
@@ -40,8 +46,12 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
-    parser.add_argument(
-        "--cause_model", default=None, help="CAUSE model for the AUs from --wav: " + MODEL_HELP
+    add_renamed_argument(
+        parser,
+        "--model",
+        "--cause_model",
+        default=None,
+        help="CAUSE model for the AUs from --wav: " + MODEL_HELP,
     )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(
@@ -52,15 +62,17 @@ def get_parser() -> argparse.ArgumentParser:
         choices=RENDERERS,
         default=None,
         help="warp: training-free landmark warp; ganimation: the trained generator. "
-        "Default: ganimation if --ganimation_model is given, else warp.",
+        "Default: ganimation if --generator is given, else warp.",
     )
-    parser.add_argument("--ganimation_model", default=None, help="GANimation generator file.")
+    add_renamed_argument(
+        parser, "--generator", "--ganimation_model", default=None, help="GANimation generator.pth."
+    )
     parser.add_argument("--output", default=None, help="Output .mp4 file.")
     parser.add_argument(
         "--wav_scp",
         default=None,
         help="A set instead of --wav/--output: every utterance driven by its own speech "
-        "(with --cause_model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
+        "(with --model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
     )
     parser.add_argument("--output_dir", default=None, help="With --wav_scp: the videos' directory.")
     parser.add_argument("--fps", type=float, default=DEFAULT_AU_FPS, help="Video frame rate.")
@@ -105,18 +117,18 @@ def _check_args(args) -> None:
     else:
         if args.output is None:
             raise CauseError("no output given", fix="pass --output FILE.mp4 (or --wav_scp)")
-        if args.au is not None and args.cause_model is not None:
-            raise CauseError("give --au AU_FILE or --cause_model MODEL.zip, not both")
+        if args.au is not None and args.model is not None:
+            raise CauseError("give --au AU_FILE or --model MODEL.zip, not both")
         if args.au is None and args.wav is None:
             raise CauseError(
                 "AUs are predicted from speech: --wav is required (or give --au AU_FILE)"
             )
     if args.au is None:  # a path, a built-in name, or None: the default built-in model
-        args.cause_model = str(resolve_model(args.cause_model))
+        args.model = str(resolve_model(args.model))
     if args.fps <= 0 or not math.isfinite(args.fps):
         raise CauseError(f"--fps must be positive, got {args.fps}")
-    if args.cause_model is not None and not Path(args.cause_model).is_file():
-        raise CauseError("CAUSE model not found", path=args.cause_model, fix="check --cause_model")
+    if args.model is not None and not Path(args.model).is_file():
+        raise CauseError("CAUSE model not found", path=args.model, fix="check --model")
 
 
 @reports_errors
@@ -128,14 +140,14 @@ def main(cmd: list[str] | None = None) -> None:
         "--image": args.image,
         "--wav": args.wav,
         "--au": args.au,
-        "--cause_model": args.cause_model,
-        "--ganimation_model": args.ganimation_model,
+        "--model": args.model,
+        "--generator": args.generator,
         "--face_landmarker_path": args.face_landmarker_path,
     }
     options = {
         "image": args.image,
-        "renderer": args.renderer or ("ganimation" if args.ganimation_model else "warp"),
-        "ganimation_model": args.ganimation_model,
+        "renderer": args.renderer or ("ganimation" if args.generator else "warp"),
+        "ganimation_model": args.generator,
         "face_index": args.face_index,
         "face_landmarker_path": args.face_landmarker_path,
         "gain": args.gain,
@@ -153,7 +165,7 @@ def main(cmd: list[str] | None = None) -> None:
         animate_set(
             args.wav_scp,
             args.output_dir,
-            cause_model=args.cause_model,
+            cause_model=args.model,
             parallel_config=load_parallel_config(args.parallel_config),
             **options,
         )
@@ -168,7 +180,7 @@ def main(cmd: list[str] | None = None) -> None:
             aus = read_au_frames(args.au, args.fps, file_fps=args.au_fps)
             source = args.au
         else:
-            aus = speech_aus(Speech2AU(model=args.cause_model), speech, sample_rate, args.fps)
+            aus = speech_aus(Speech2AU(model=args.model), speech, sample_rate, args.fps)
             source = f"AUs predicted from {args.wav}"
         animator.write(
             args.output, aus, speech, sample_rate, source=source, progress=args.verbose >= 1

@@ -1,88 +1,61 @@
 """Do the AUs steer the voice? Happy, sad and own-AU syntheses of fixed sentences, measured.
 
-For each model given, every sentence of ``--sentences`` (eSpeak phoneme tokens, as in training)
-is synthesised with the AU stream of a happy and of a sad reference utterance (``--au_scp``,
-e.g. stage 7's CAUSE prediction of the test speaker; happy means mood >= ``--mood_threshold``
-in ``--utt2mood``, sad <= minus it; sentence ``i`` takes the ``i``-th of each, cycling):
-
-- ``--au_model`` (``FastSpeech2AU``): ``happy``, ``sad``, ``own`` (its own AU prediction), and
-  with ``--cause_model`` ``ref_happy``/``ref_sad`` (the reference *speech* through CAUSE on the
-  fly, as ``au_tts_inference --reference_wav`` does);
-- ``--spembs_model`` (stock FastSpeech2 with the 35-dim AU embedding as ``spembs``): ``happy``,
-  ``sad`` (the embedding of the same streams);
-- ``--control_model`` (the same FastSpeech2 trained without AU input): ``happy``, ``sad``.
-
-Each synthesis is measured (:mod:`espnet_cause.tts.prosody`: F0 median and range in semitones,
-phonemes per second, energy in dB) next to the same statistics of the corpus's own happy and
-sad utterances (``--corpus_wav_scp`` with ``--corpus_ctm`` for their phoneme counts). Writes
-into ``--output_dir``: ``<model>/<condition>/<i>.wav``, ``prosody.tsv`` (one row per wav),
-``table.md`` (mean happy - sad difference per statistic and model, and whether it moves the way
-the corpus's does) and ``summary.json``.
+Every sentence of ``--sentences`` is synthesised by each model given (``--tts_dir``,
+``--spembs_tts_dir``, ``--control_tts_dir``) with the AU stream of a happy and of a sad reference
+utterance (and, with ``--model``, with their speech through CAUSE), measured, and compared with
+the corpus's own happy and sad utterances: ``<model>/<condition>/<i>.wav``, ``prosody.tsv``,
+``table.md`` and ``summary.json`` in ``--output_dir``. The job and its details:
+:func:`espnet_cause.evaluation.tts_expressivity.measure_expressivity`.
 
 Example (what stage 8 runs)::
 
-    python -m espnet_cause.bin.tts_expressivity --au_model exp/tts_fs2au \\
-        --control_model exp/tts_fs2 --au_scp dump/tts_feats/test/au.scp \\
+    python -m espnet_cause.bin.tts_expressivity --tts_dir exp/tts_fs2au \\
+        --control_tts_dir exp/tts_fs2 --au_scp dump/tts_feats/test/au.scp \\
         --wav_scp dump/test/wav.scp --utt2mood exp/tts_data/utt2mood \\
         --corpus_wav_scp dump/train/wav.scp --corpus_ctm data/train/phones.ctm \\
-        --cause_model exp/cause_ci/model.zip --output_dir exp/tts_fs2au/synth
+        --model exp/cause_ci/model.zip --output_dir exp/tts_fs2au/synth
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import logging
-import math
-from pathlib import Path
 
-import numpy as np
-
-from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
-from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
-from espnet_cause.errors import CauseError
-from espnet_cause.inference.text2speech import AUText2Speech
-from espnet_cause.io.atomic import atomic_write, check_output_dir
-from espnet_cause.io.audio import load_speech, write_wav
-from espnet_cause.io.ctm import read_ctm
-from espnet_cause.io.datadir import read_kaldi_map
-from espnet_cause.tts.durations import PAUSE, phoneme_token
-from espnet_cause.tts.prosody import measure
-
-logger = logging.getLogger(__name__)
-
-#: The sentences synthesised when no --sentences file is given (not in the mini corpus's lists).
-DEFAULT_SENTENCES = (
-    "The morning was quiet and the river was calm.",
-    "Did you see the bright lantern near the bridge?",
-    "Please carry the heavy basket to the kitchen.",
-    "What a strange and wonderful painting that was!",
-    "We walked along the shore until the sun went down.",
-    "Nobody knew where the old map had come from.",
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
 )
-STATS = ("f0_median", "f0_range", "rate", "energy_db")
-LABELS = {
-    "f0_median": "F0 median (semitones re 100 Hz)",
-    "f0_range": "F0 range, 5-95% (semitones)",
-    "rate": "speaking rate (phonemes/s)",
-    "energy_db": "energy (dB re full scale)",
-}
-#: The done-when of the expressive TTS demo: happy - sad F0 median of the AU model and control.
-MIN_AU_F0_SHIFT, MAX_CONTROL_F0_SHIFT = 1.0, 0.3
+from espnet_cause.evaluation.tts_expressivity import measure_expressivity
 
 
 def get_parser() -> argparse.ArgumentParser:
     """Command-line options."""
     parser = make_parser("Happy/sad/own-AU syntheses of fixed sentences and their prosody")
-    parser.add_argument("--au_model", required=True, help="FastSpeech2AU exp dir")
-    parser.add_argument("--control_model", default=None, help="exp dir of a no-AU model")
-    parser.add_argument("--spembs_model", default=None, help="exp dir of an AU-spembs model")
+    add_renamed_argument(
+        parser, "--tts_dir", "--au_model", required=True, help="FastSpeech2AU exp dir"
+    )
+    add_renamed_argument(
+        parser,
+        "--control_tts_dir",
+        "--control_model",
+        default=None,
+        help="exp dir of a no-AU model",
+    )
+    add_renamed_argument(
+        parser, "--spembs_tts_dir", "--spembs_model", default=None,
+        help="exp dir of an AU-spembs model",
+    )  # fmt: skip
     parser.add_argument("--model_file", default="valid.loss.best.pth", help="in each exp dir")
     parser.add_argument("--au_scp", required=True, help="AU streams of the reference utts")
-    parser.add_argument("--wav_scp", default=None, help="their speech (for --cause_model)")
-    parser.add_argument(
-        "--cause_model", default=None, help="CAUSE model for the ref_* conditions: " + MODEL_HELP
+    parser.add_argument("--wav_scp", default=None, help="their speech (for --model)")
+    add_renamed_argument(
+        parser,
+        "--model",
+        "--cause_model",
+        default=None,
+        help="CAUSE model for the ref_* conditions: " + MODEL_HELP,
     )
     parser.add_argument("--utt2mood", required=True, help="'<utt> <mood>' (-1 sad .. 1 happy)")
     parser.add_argument("--mood_threshold", type=float, default=0.6)
@@ -96,214 +69,30 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def tokens_of(sentence: str, voice: str) -> list[str]:
-    """eSpeak's phoneme tokens of a sentence (as the mini corpus's training text has them)."""
-
-    settings = VoiceSettings(voice=voice, rate=165, pitch=50, pitch_range=50)
-    _, _, phonemes = synthesize_phonemes(sentence, settings)
-    return [phoneme_token(p.name, p.stress) for p in phonemes]
-
-
-def _moods(path: str) -> dict[str, float]:
-
-    out = {}
-    for lineno, (key, value) in enumerate(read_kaldi_map(path, check_sorted=False).items(), 1):
-        try:
-            out[key] = float(value)
-        except ValueError:
-            raise CauseError(f"mood {value!r} is not a number", path=path, line=lineno) from None
-    return out
-
-
-def corpus_prosody(wav_scp: str, ctm: str, moods: dict, threshold: float) -> dict:
-    """Mean statistics of the corpus's happy and sad utterances: ``{mood: {stat: value}}``."""
-
-    alignments = read_ctm(ctm)
-    groups: dict[str, list] = {"happy": [], "sad": []}
-    for key, value in read_kaldi_map(wav_scp, check_sorted=False).items():
-        mood = moods.get(key)
-        group = "happy" if mood is not None and mood >= threshold else None
-        group = "sad" if mood is not None and mood <= -threshold else group
-        if group is None or key not in alignments:
-            continue
-        speech, fs = load_speech(value, name=key)
-        phones = sum(tok != PAUSE for _, _, tok in alignments[key])
-        groups[group].append(measure(speech, fs, phones))
-    if not groups["happy"] or not groups["sad"]:
-        raise CauseError(
-            f"the corpus has {len(groups['happy'])} happy and {len(groups['sad'])} sad "
-            f"utterances with mood beyond +-{threshold}",
-            path=wav_scp,
-            fix="give --utt2mood for these utterances or lower --mood_threshold",
-        )
-    return {g: _means(ps) | {"count": len(ps)} for g, ps in groups.items()}
-
-
-def _means(prosodies: list) -> dict[str, float]:
-    return {s: float(np.nanmean([getattr(p, s) for p in prosodies])) for s in STATS}
-
-
-def _conditions(name: str, tts, has_reference: bool) -> list[str]:
-    if name == "au":
-        return ["happy", "sad", "own"] + (["ref_happy", "ref_sad"] if has_reference else [])
-    return ["happy", "sad"]
-
-
 @reports_errors
 def main(cmd=None) -> None:
     """Run it; see the module docstring."""
     args = get_parser().parse_args(cmd)
     setup_logging(args.verbose)
-    import kaldiio
-
-    out = check_output_dir(args.output_dir)
-    if args.cause_model is not None and args.wav_scp is None:
-        raise CauseError("--cause_model needs --wav_scp (the reference speech)")
-    moods = _moods(args.utt2mood)
-    streams = dict(kaldiio.load_scp(args.au_scp))
-    happy = [k for k in sorted(streams) if moods.get(k, 0.0) >= args.mood_threshold]
-    sad = [k for k in sorted(streams) if moods.get(k, 0.0) <= -args.mood_threshold]
-    if not happy or not sad:
-        raise CauseError(
-            f"{len(happy)} happy and {len(sad)} sad reference utterances",
-            path=args.au_scp,
-            fix="use a set with both moods, or lower --mood_threshold",
-        )
-    ref_wavs = read_kaldi_map(args.wav_scp, check_sorted=False) if args.wav_scp else {}
-    if args.sentences is not None:
-        sentences = [s.strip() for s in Path(args.sentences).read_text().splitlines() if s.strip()]
-    else:
-        sentences = list(DEFAULT_SENTENCES)
-    tokens = [tokens_of(s, args.voice) for s in sentences]
-
-    models = {"au": args.au_model, "spembs": args.spembs_model, "control": args.control_model}
-    rows, results = [], {}
-
-    for name, exp in models.items():
-        if exp is None:
-            continue
-        exp = Path(exp)
-        for f in (exp / "config.yaml", exp / args.model_file):
-            if not f.is_file():
-                raise CauseError("not found", path=f, fix="train the model first (stage 8)")
-        cause = args.cause_model if name == "au" else None
-        tts = AUText2Speech(
-            exp / "config.yaml", exp / args.model_file, cause_model=cause,
-            vocoder=args.vocoder, device=args.device,
-        )  # fmt: skip
-        fs = int(tts.world.fs if tts.world is not None else tts.vocoder.fs)
-        results[name] = {}
-        for cond in _conditions(name, tts, cause is not None):
-            measured = []
-            for i, toks in enumerate(tokens):
-                refs = happy if cond.endswith("happy") else sad
-                ref = refs[i % len(refs)]
-                kwargs = {}
-                if cond in ("happy", "sad"):
-                    kwargs["au"] = streams[ref]
-                elif cond.startswith("ref_"):
-                    speech, rate = load_speech(ref_wavs[ref], name=ref)
-                    kwargs.update(reference_speech=speech, reference_fs=rate)
-                else:
-                    ref = ""
-                wav = tts(" ".join(toks), **kwargs)["wav"]
-                peak = float(np.abs(wav).max()) if len(wav) else 0.0
-                if peak > 1.0:
-                    logger.warning("%s %s %d: peak %.2f, clipped", name, cond, i, peak)
-                write_wav(out / name / cond / f"{i}.wav", np.clip(wav, -1.0, 1.0), fs)
-                p = measure(wav, fs, sum(t != "_" for t in toks))
-                measured.append(p)
-                rows.append({"model": name, "condition": cond, "sentence": i, "reference": ref}
-                            | dataclasses.asdict(p))  # fmt: skip
-            results[name][cond] = measured
-    corpus = corpus_prosody(args.corpus_wav_scp, args.corpus_ctm, moods, args.mood_threshold)
-    summary = _summary(results, corpus, len(sentences))
-    header = list(rows[0])
-    with atomic_write(out / "prosody.tsv") as tmp:
-        Path(tmp).write_text(
-            "\t".join(header) + "\n"
-            + "".join("\t".join(_fmt(r[h]) for h in header) + "\n" for r in rows),
-            encoding="utf-8",
-        )  # fmt: skip
-    with atomic_write(out / "summary.json") as tmp:
-        Path(tmp).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    table = render_table(summary)
-    with atomic_write(out / "table.md") as tmp:
-        Path(tmp).write_text(table, encoding="utf-8")
+    _, table = measure_expressivity(
+        tts_dir=args.tts_dir,
+        au_scp=args.au_scp,
+        utt2mood=args.utt2mood,
+        corpus_wav_scp=args.corpus_wav_scp,
+        corpus_ctm=args.corpus_ctm,
+        output_dir=args.output_dir,
+        control_tts_dir=args.control_tts_dir,
+        spembs_tts_dir=args.spembs_tts_dir,
+        model_file=args.model_file,
+        wav_scp=args.wav_scp,
+        model=args.model,
+        mood_threshold=args.mood_threshold,
+        sentences_file=args.sentences,
+        voice=args.voice,
+        vocoder=args.vocoder,
+        device=args.device,
+    )
     print(table)
-
-
-def _fmt(v) -> str:
-    return f"{v:.4f}" if isinstance(v, float) else str(v)
-
-
-def _shift(happy: list, sad: list, stat: str) -> float:
-    """Mean over sentences of happy - sad (sentences where either is NaN left out)."""
-    d = np.array([getattr(h, stat) - getattr(s, stat) for h, s in zip(happy, sad, strict=True)])
-    d = d[np.isfinite(d)]
-    return float(d.mean()) if len(d) else math.nan
-
-
-def _summary(results: dict, corpus: dict, num_sentences: int) -> dict:
-    shifts = {}
-    for name, conds in results.items():
-        pairs = [("happy", "sad")] + ([("ref_happy", "ref_sad")] if "ref_happy" in conds else [])
-        for h, s in pairs:
-            label = name if h == "happy" else f"{name}_reference"
-            shifts[label] = {st: _shift(conds[h], conds[s], st) for st in STATS}
-            shifts[label]["means"] = {c: _means(conds[c]) for c in (h, s)}
-    if "own" in results.get("au", {}):
-        shifts["au"]["means"]["own"] = _means(results["au"]["own"])
-    corpus_shift = {st: corpus["happy"][st] - corpus["sad"][st] for st in STATS}
-    checks = {"au_f0_shift_st": shifts["au"]["f0_median"], "min_au_f0_shift_st": MIN_AU_F0_SHIFT}
-    checks["au_steers"] = bool(shifts["au"]["f0_median"] >= MIN_AU_F0_SHIFT)
-    if "control" in shifts:
-        checks["control_f0_shift_st"] = shifts["control"]["f0_median"]
-        checks["max_control_f0_shift_st"] = MAX_CONTROL_F0_SHIFT
-        checks["control_flat"] = bool(abs(shifts["control"]["f0_median"]) < MAX_CONTROL_F0_SHIFT)
-    return {
-        "num_sentences": num_sentences,
-        "corpus": corpus,
-        "corpus_shift": corpus_shift,
-        "shifts": shifts,
-        "checks": checks,
-    }
-
-
-def render_table(summary: dict) -> str:
-    """The Markdown table of :func:`main`'s summary."""
-    shifts, corpus = summary["shifts"], summary["corpus"]
-    names = list(shifts)
-    head = "| happy - sad | corpus (" + f"{corpus['happy']['count']} vs {corpus['sad']['count']}"
-    head += " utts) | " + " | ".join(names) + " |"
-    lines = [
-        f"Mean happy - sad difference over {summary['num_sentences']} sentences per model "
-        "(corpus: its own happy vs sad utterances); in brackets whether it moves the corpus's way.",
-        "",
-        head,
-        "|" + " --- |" * (2 + len(names)),
-    ]
-    for st in STATS:
-        c = summary["corpus_shift"][st]
-        cells = []
-        for n in names:
-            v = shifts[n][st]
-            same = "yes" if math.isfinite(v) and v * c > 0 else "no"
-            cells.append(f"{v:+.2f} ({same})")
-        lines.append(f"| {LABELS[st]} | {c:+.2f} | " + " | ".join(cells) + " |")
-    checks = summary["checks"]
-    lines += [
-        "",
-        f"AU model F0 median shift {checks['au_f0_shift_st']:+.2f} st "
-        f"(needs >= {checks['min_au_f0_shift_st']}): {'met' if checks['au_steers'] else 'NOT met'}",
-    ]
-    if "control_flat" in checks:
-        lines.append(
-            f"control F0 median shift {checks['control_f0_shift_st']:+.2f} st (needs |x| < "
-            f"{checks['max_control_f0_shift_st']}): "
-            f"{'met' if checks['control_flat'] else 'NOT met'}"
-        )
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

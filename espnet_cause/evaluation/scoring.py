@@ -65,7 +65,8 @@ def pcc(ref: np.ndarray, hyp: np.ndarray) -> np.ndarray:
         hyp: (N, D) prediction.
 
     Returns:
-        (D,) float64; NaN where either column is constant (or N < 2).
+        (D,) float64; NaN where either column is constant (or N < 2). A column whose values
+        differ only by float32 rounding (a tracker reading identical frames) counts as constant.
     """
     ref, hyp = np.asarray(ref, np.float64), np.asarray(hyp, np.float64)
     r = ref - ref.mean(axis=0)
@@ -75,8 +76,16 @@ def pcc(ref: np.ndarray, hyp: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
     tiny = den <= np.finfo(np.float64).eps * max(1, len(ref))
-    out[tiny] = np.nan
+    out[tiny | _rounding_only(ref) | _rounding_only(hyp)] = np.nan
     return np.clip(out, -1.0, 1.0)
+
+
+def _rounding_only(x: np.ndarray) -> np.ndarray:
+    """(D,) True where a column of (N, D) ``x`` spreads no more than a few float32 steps."""
+    if len(x) == 0:
+        return np.zeros(x.shape[1:], bool)
+    scale = np.maximum(np.abs(x).max(axis=0), 1.0)
+    return np.ptp(x, axis=0) <= 4 * np.finfo(np.float32).eps * scale
 
 
 def ccc(ref: np.ndarray, hyp: np.ndarray) -> np.ndarray:

@@ -218,13 +218,11 @@ def load_ganimation(model_path: str | None, device: str) -> GANimationRenderer:
     """The GANimation renderer, or a CauseError saying what is missing."""
     if model_path is None:
         raise CauseError(
-            "--renderer ganimation needs --ganimation_model",
+            "--renderer ganimation needs --generator",
             fix="pass the trained generator, or use --renderer warp (no training needed)",
         )
     if not Path(model_path).is_file():
-        raise CauseError(
-            "GANimation model not found", path=model_path, fix="check --ganimation_model"
-        )
+        raise CauseError("GANimation model not found", path=model_path, fix="check --generator")
     try:
         return GANimationRenderer(model_path, device=device)
     except CauseError:

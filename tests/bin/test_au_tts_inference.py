@@ -86,7 +86,7 @@ def test_model_prediction_and_reference_speech(tiny_tts, tmp_path, monkeypatch):
     sf.write(tmp_path / "ref.wav", ref, FS)
     out = tmp_path / "ref_out.wav"
     main(_model_args(tiny_tts) + ["--reference_wav", str(tmp_path / "ref.wav"),
-         "--cause_model", str(cause), "--output", str(out)])  # fmt: skip
+         "--model", str(cause), "--output", str(out)])  # fmt: skip
     ref_wav, _ = sf.read(str(out), dtype="float32")
     assert len(ref_wav) > 0 and np.isfinite(ref_wav).all()
 
@@ -118,9 +118,9 @@ def test_bad_inputs_exit_2_with_a_message(tiny_tts, tmp_path, capsys):
     _fails(args, capsys, "cannot load the TTS model", str(pth), "--train_config")
     _fails(base[:3] + [str(tmp_path / "none.pth")] + base[4:] + out, capsys, "none.pth")
 
-    _fails(base + ["--reference_wav", "r.wav"] + out, capsys, "--cause_model")
-    _fails(base + ["--au", "a.npy", "--reference_wav", "r.wav", "--cause_model", "m.zip"] + out,
+    _fails(base + ["--reference_wav", "r.wav"] + out, capsys, "--model")
+    _fails(base + ["--au", "a.npy", "--reference_wav", "r.wav", "--model", "m.zip"] + out,
            capsys, "not both")  # fmt: skip
-    _fails(base + ["--reference_wav", str(tmp_path / "r.wav"), "--cause_model", "m.zip"] + out,
+    _fails(base + ["--reference_wav", str(tmp_path / "r.wav"), "--model", "m.zip"] + out,
            capsys, "r.wav")  # fmt: skip
     assert not (tmp_path / "o.wav").exists()

@@ -146,20 +146,20 @@ def test_missing_and_mismatched_checkpoints(demo_image, demo_wav, tmp_path, caps
     write_au(tmp_path / "au.npy", _speech_aus(4))
     common = _base(demo_image, tmp_path) + ["--au", str(tmp_path / "au.npy"),
                                         "--output", str(tmp_path / "o.mp4")]  # fmt: skip
-    _fails(common + ["--renderer", "ganimation"], capsys, "--ganimation_model")
-    _fails(common + ["--ganimation_model", str(tmp_path / "none.pth")], capsys, "none.pth")
+    _fails(common + ["--renderer", "ganimation"], capsys, "--generator")
+    _fails(common + ["--generator", str(tmp_path / "none.pth")], capsys, "none.pth")
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"\x00not a checkpoint" * 10)
-    _fails(common + ["--ganimation_model", str(bad)], capsys, "bad.pth")
+    _fails(common + ["--generator", str(bad)], capsys, "bad.pth")
     import torch
 
     wrong = tmp_path / "wrong.pth"
     torch.save({"weight": torch.zeros(3, 3)}, wrong)
-    _fails(common + ["--ganimation_model", str(wrong)], capsys, "wrong.pth")
+    _fails(common + ["--generator", str(wrong)], capsys, "wrong.pth")
     _fails(_base(demo_image, tmp_path) + ["--wav", str(demo_wav),
-           "--cause_model", str(tmp_path / "none.zip"), "--output", str(tmp_path / "o.mp4")],
+           "--model", str(tmp_path / "none.zip"), "--output", str(tmp_path / "o.mp4")],
            capsys, "none.zip")  # fmt: skip
-    _fails(common + ["--cause_model", "m.zip"], capsys, "not both")
+    _fails(common + ["--model", "m.zip"], capsys, "not both")
     no_speech = _base(demo_image, tmp_path) + ["--output", str(tmp_path / "o.mp4")]
     _fails(no_speech, capsys, "--wav is required")
     assert not (tmp_path / "o.mp4").exists()
@@ -182,10 +182,10 @@ def tiny_cause(demo_wav, tmp_path, monkeypatch):
 
 
 def test_render_with_a_tiny_cause_model(demo_image, tiny_cause, tmp_path):
-    """--cause_model: AUs predicted from the speech by Speech2AU (random tiny model)."""
+    """--model: AUs predicted from the speech by Speech2AU (random tiny model)."""
     model, wav = tiny_cause
     out = tmp_path / "cause.mp4"
-    main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--cause_model", str(model),
+    main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--model", str(model),
                                     "--output", str(out)])  # fmt: skip
     names, durations, rate, frames = _read(out)
     duration = sf.info(str(wav)).duration
@@ -203,7 +203,7 @@ def test_render_a_set_skips_bad_items_and_resumes(demo_image, tiny_cause, tmp_pa
     scp = tmp_path / "render.scp"
     scp.write_text(f"a_good {wav}\nb_missing {tmp_path / 'nope.wav'}\n")
     out = tmp_path / "set"
-    cmd = _base(demo_image, tmp_path) + ["--wav_scp", str(scp), "--cause_model", str(model),
+    cmd = _base(demo_image, tmp_path) + ["--wav_scp", str(scp), "--model", str(model),
                                          "--output_dir", str(out), "--side_by_side"]  # fmt: skip
     main(cmd)
     names, durations, rate, frames = _read(out / "a_good.mp4")

@@ -53,7 +53,7 @@ def test_expressivity_writes_syntheses_table_and_summary(tiny_au_model, tmp_path
     write_ctm(tmp_path / "phones.ctm", {k: [(0.0, 0.2, "_"), (0.2, 0.2, "a")] for k in keys})
     (tmp_path / "sentences").write_text("Hello there.\nA small test.\n")
     out = tmp_path / "synth"
-    main(["--au_model", str(exp), "--model_file", "1epoch.pth", "--au_scp", str(corpus["au.scp"]),
+    main(["--tts_dir", str(exp), "--model_file", "1epoch.pth", "--au_scp", str(corpus["au.scp"]),
           "--utt2mood", str(tmp_path / "utt2mood"), "--corpus_wav_scp", str(corpus["wav.scp"]),
           "--corpus_ctm", str(tmp_path / "phones.ctm"), "--sentences", str(tmp_path / "sentences"),
           "--output_dir", str(out)])  # fmt: skip
@@ -81,7 +81,7 @@ def test_expressivity_needs_both_moods(tiny_au_model, tmp_path, capsys):
     keys = [ln.split()[0] for ln in corpus["wav.scp"].read_text().splitlines()]
     (tmp_path / "utt2mood").write_text("".join(f"{k} 0.9\n" for k in keys))
     with pytest.raises(SystemExit) as e:
-        main(["--au_model", str(exp), "--au_scp", str(corpus["au.scp"]),
+        main(["--tts_dir", str(exp), "--au_scp", str(corpus["au.scp"]),
               "--utt2mood", str(tmp_path / "utt2mood"), "--corpus_wav_scp", "x",
               "--corpus_ctm", "y", "--output_dir", str(tmp_path / "o")])  # fmt: skip
     assert e.value.code == 2

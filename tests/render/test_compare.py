@@ -87,7 +87,7 @@ def test_compare_writes_video_and_table(tmp_path, demo_image, demo_wav):
             "--au_scp", str(tmp_path / "au.scp"), "--emotion_scp", str(tmp_path / "post.scp"),
             "--ref_au_scp", str(tmp_path / "ref.scp"), "--output_dir", str(out)]  # fmt: skip
     compare_conditions.main(
-        args + ["--au_model", str(au_model), "--emotion_model", str(emotion_model)]
+        args + ["--generator", str(au_model), "--emotion_generator", str(emotion_model)]
     )
     with av.open(str(out / "u1_compare.mp4")) as c:
         v = c.streams.video[0]
@@ -107,7 +107,7 @@ def test_compare_writes_video_and_table(tmp_path, demo_image, demo_wav):
     # generators swapped: each system checks its condition size
     with pytest.raises(SystemExit):
         compare_conditions.main(
-            args + ["--au_model", str(emotion_model), "--emotion_model", str(au_model)]
+            args + ["--generator", str(emotion_model), "--emotion_generator", str(au_model)]
         )
     from espnet_cause.render.compare import ConditionComparer
 

@@ -230,13 +230,13 @@ if run_stage 6 "face rendering (${renderer})"; then
         # 6b. GANimation on those crops.
         logged ${ganexp}/train.log python -m espnet_cause.bin.ganimation_train \
             --config "${gan_config}" --train_dir dump/faces --output_dir ${ganexp} --resume
-        render_args=(--renderer ganimation --ganimation_model ${ganexp}/generator.pth)
+        render_args=(--renderer ganimation --generator ${ganexp}/generator.pth)
         name=$(basename "${gan_config}" .yaml)
     fi
     mkdir -p ${expdir}/render
     # 6c. The demo photo driven by the demo speech, with the training-free warp renderer.
     logged ${expdir}/render/demo_warp.log python -m espnet_cause.bin.render \
-        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --cause_model ${expdir}/model.zip \
+        --image "${FACE_IMAGE}" --wav "${DEMO_WAV}" --model ${expdir}/model.zip \
         --renderer warp --face_landmarker_path "${FACE_LANDMARKER}" \
         --output ${expdir}/render/demo_warp.mp4 --side_by_side
     # 6d. With the chosen renderer, in one call: the demo speech (unless 6c made it already) and
@@ -246,7 +246,7 @@ if run_stage 6 "face rendering (${renderer})"; then
     } > ${expdir}/render/${name}.scp
     logged ${expdir}/render/render_${name}.log python -m espnet_cause.bin.render \
         --image "${FACE_IMAGE}" --wav_scp ${expdir}/render/${name}.scp \
-        --cause_model ${expdir}/model.zip "${render_args[@]}" \
+        --model ${expdir}/model.zip "${render_args[@]}" \
         --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/render --side_by_side
     compared=()
     if [ "${renderer}" = ganimation ] && [ -s ${emoexp}/infer_${test_set}/posteriors.scp ]; then
@@ -270,7 +270,7 @@ if run_stage 6 "face rendering (${renderer})"; then
             --image "${FACE_IMAGE}" --wav_scp ${expdir}/compare/compare.scp \
             --au_scp ${expdir}/infer_${test_set}/au.scp \
             --emotion_scp ${emoexp}/infer_${test_set}/posteriors.scp \
-            --au_model ${ganexp}/generator.pth --emotion_model exp/ganimation_emotion/generator.pth \
+            --generator ${ganexp}/generator.pth --emotion_generator exp/ganimation_emotion/generator.pth \
             --ref_au_scp ${expdir}/compare/ref_au.scp --face_landmarker_path "${FACE_LANDMARKER}" \
             --fps ${au_fps} --output_dir ${expdir}/compare
         cat ${expdir}/compare/scores.md
@@ -368,9 +368,9 @@ if run_stage 8 "expressive TTS: FastSpeech2 with AU (${tts_config}), happy/sad/o
     # 8e. Fixed sentences with a happy and a sad test utterance's AU stream (and speech), measured
     # next to the corpus's own happy and sad utterances.
     logged ${ttsexp}/synth/synth.log python -m espnet_cause.bin.tts_expressivity \
-        --au_model ${ttsexp} --control_model ${controlexp} ${spembsexp:+--spembs_model ${spembsexp}} \
+        --tts_dir ${ttsexp} --control_tts_dir ${controlexp} ${spembsexp:+--spembs_tts_dir ${spembsexp}} \
         --au_scp dump/tts_feats/${test_set}/au.scp --wav_scp dump/${test_set}/wav.scp \
-        --cause_model ${tts_au_model:-${expdir}/model.zip} --utt2mood ${ttsdata}/utt2mood \
+        --model ${tts_au_model:-${expdir}/model.zip} --utt2mood ${ttsdata}/utt2mood \
         --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
         --output_dir ${ttsexp}/synth
     log "expressive TTS: ${ttsexp}/synth/table.md, wavs in ${ttsexp}/synth/<model>/<condition>/"

@@ -1,0 +1,200 @@
+"""Speech -> AU files: one wav, or a set through the batch runner (the job of ``bin/infer``).
+
+:func:`infer_file` writes one utterance; :func:`infer_set` runs every utterance of a ``wav.scp``
+as one item of :mod:`espnet_cause.jobs.batch` (in-process or on Dask; finished items are skipped
+on a re-run, other model or grid settings start over; unusable items are skipped with their
+reason in ``OUTPUT_DIR/infer_report.tsv``). Formats: ``ark`` (``au.ark``/``au.scp``), ``npy``,
+``csv`` (one file per utterance), ``livelink`` (Live Link Face CSV) and ``arkit_json`` (52 ARKit
+blendshapes; :mod:`espnet_cause.io.livelink`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
+from espnet_cause.errors import CauseError
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
+from espnet_cause.io.audio import load_speech
+from espnet_cause.io.blendshapes import write_blendshapes
+from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS, write_arkit_json, write_livelink_csv
+from espnet_cause.jobs import batch
+
+logger = logging.getLogger(__name__)
+
+#: Formats for avatar tools: ARKit blendshapes, 60 fps unless an output rate is given.
+ANIMATION_FORMATS = ("livelink", "arkit_json")
+OUTPUT_FORMATS = ("ark", "npy", "csv") + ANIMATION_FORMATS
+#: File suffix of one utterance's output per format.
+SUFFIXES = {"ark": ".npy", "npy": ".npy", "csv": ".csv", "livelink": ".csv", "arkit_json": ".json"}
+REPORT_NAME = "infer_report.tsv"
+#: The job's own columns of the report (after key, status, reason).
+REPORT_COLUMNS = ("num_frames", "fps")
+
+
+def grid_options(
+    output_format: str,
+    output_fps: float | None = None,
+    output_fs: int | None = None,
+    output_hop_length: int | None = None,
+) -> dict:
+    """The output frame grid (:meth:`Speech2AU.to_grid` keywords); animation formats default
+    to :data:`~espnet_cause.io.livelink.DEFAULT_LIVELINK_FPS`."""
+    if output_fps is None and output_fs is None and output_format in ANIMATION_FORMATS:
+        output_fps = DEFAULT_LIVELINK_FPS
+    return {
+        "output_fps": output_fps,
+        "output_fs": output_fs,
+        "output_hop_length": output_hop_length,
+    }
+
+
+def build_speech2au(**model_options) -> dict:
+    """Per-worker setup of the batch runner: the loaded model."""
+    return {"speech2au": Speech2AU(**model_options)}
+
+
+def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output_format: str):
+    """Write one utterance's frames in ``output_format`` (csv/npy chosen by the suffix).
+
+    Args:
+        path: The file.
+        values: (T, 17) AUs or (T, 51) blendshapes at ``fps``.
+        fps: Frame rate.
+        output_format: One of :data:`OUTPUT_FORMATS`.
+    """
+    if output_format == "livelink":
+        write_livelink_csv(path, arkit_frames(values), ARKIT_NAMES, fps)
+    elif output_format == "arkit_json":
+        write_arkit_json(path, arkit_frames(values), ARKIT_NAMES, fps)
+    elif values.shape[1] == NUM_BLENDSHAPES:
+        write_blendshapes(path, values, fps)
+    else:
+        write_au(path, values, fps=fps)
+
+
+def infer_item(key: str, payload: dict, *, speech2au) -> dict:
+    """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
+    samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
+    aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
+    aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
+    write_output(payload["output"], aus, fps, payload.get("format", "ark"))
+    return {"num_frames": len(aus), "fps": fps, "duration": round(len(samples) / sr, 4)}
+
+
+def infer_file(
+    wav: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    model_options: dict,
+    grid: dict,
+    output_format: str,
+) -> tuple[int, float]:
+    """One audio file -> ``output``; errors name the file.
+
+    Args:
+        wav: The audio (any sample rate, mono or multi-channel).
+        output: The file to write.
+        model_options: :class:`Speech2AU` keywords (``model``, ``backend``, ``device``...).
+        grid: :func:`grid_options`.
+        output_format: One of :data:`OUTPUT_FORMATS`.
+
+    Returns:
+        (number of frames, frame rate).
+    """
+    speech2au = build_speech2au(**model_options)["speech2au"]
+    samples, sr = load_speech(wav, name=str(wav))
+    aus = speech2au(samples, sr, name=str(wav))
+    aus, fps = speech2au.to_grid(aus, len(samples), sr, **grid)
+    write_output(output, aus, fps, output_format)
+    logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, output_format)
+    return len(aus), fps
+
+
+def _file_stamp(path: str | None) -> str | None:
+    """Path, size and modification time: a re-packed or retrained model invalidates results."""
+    if not path:
+        return None
+    p = Path(path).resolve()
+    if not p.is_file():
+        return str(p)
+    st = p.stat()
+    return f"{p} {st.st_size} {st.st_mtime_ns}"
+
+
+def infer_set(
+    wav_scp: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    model_options: dict,
+    grid: dict,
+    output_format: str = "ark",
+    parallel_config=None,
+    retry_errors: bool = False,
+) -> dict[str, dict]:
+    """Every utterance of ``wav_scp``, one resumable item each; returns the records by key.
+
+    Args:
+        wav_scp: Kaldi ``wav.scp``.
+        output_dir: Where the outputs, ``au_fps`` and ``infer_report.tsv`` go.
+        model_options: :class:`Speech2AU` keywords (``model``, ``train_config``, ``model_file``,
+            ``backend``, ``device``, ``num_threads``, ``cache_dir``).
+        grid: :func:`grid_options`.
+        output_format: One of :data:`OUTPUT_FORMATS`.
+        parallel_config: :func:`espnet_cause.jobs.parallel.load_parallel_config` (None:
+            in-process).
+        retry_errors: Re-run items that failed in an earlier run.
+    """
+    out_dir = Path(output_dir)
+    wavs = read_kaldi_map(wav_scp, check_sorted=False)
+    if not wavs:
+        raise CauseError("wav.scp has no lines", path=wav_scp, fix="check the data dir")
+    with batch.output_lock(out_dir):  # one writer for the whole job, ark and report included
+        where = batch.BatchDir(out_dir)
+        suffix = SUFFIXES[output_format]
+        if output_format == "ark":
+            output = where.item
+        else:
+            output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
+        items = [
+            (key, {"wav": value, "output": str(output(key, suffix)), "grid": grid,
+                   "format": output_format})
+            for key, value in wavs.items()
+        ]  # fmt: skip
+        settings = {
+            "model": _file_stamp(model_options.get("model")),
+            "model_file": _file_stamp(model_options.get("model_file")),
+            "train_config": _file_stamp(model_options.get("train_config")),
+            "output_format": output_format,
+            **grid,
+        }
+        records = batch.run_batch(
+            items,
+            infer_item,
+            output_dir=out_dir,
+            settings=settings,
+            item_files=lambda key: [output(key, suffix)],
+            setup_fn=functools.partial(build_speech2au, **model_options),
+            parallel_config=parallel_config,
+            desc="infer",
+            retry_errors=retry_errors,
+            keys_from=wav_scp,
+        )
+        ok = batch.finish(out_dir / REPORT_NAME, wavs, records, REPORT_COLUMNS, what="utterance")
+        fps = records[ok[0]]["fps"]
+        if output_format == "ark":
+            files = {key: where.item(key, suffix) for key in sorted(ok)}
+            width = np.load(next(iter(files.values())), mmap_mode="r").shape[1]
+            batch.gather_ark(
+                out_dir / "au.ark", out_dir / "au.scp", files, fps=fps, num_columns=width
+            )
+        else:
+            write_au_fps(out_dir / AU_FPS_FILE, fps)
+    return records
