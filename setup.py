@@ -17,7 +17,30 @@ def console_scripts() -> list[str]:
     ]
 
 
+#: What ``pip install espnet-cause`` brings: ``infer``, ``livelink`` and the Python API on ONNX
+#: Runtime (no espnet, no torch; see docs/avatars.md for the measured size and time).
+RUNTIME_REQUIRES = [
+    "numpy",
+    "scipy",
+    "praat-parselmouth",
+    "pyyaml",
+    "kaldiio",
+    "soundfile",
+    "tqdm",
+    "onnxruntime>=1.17",  # the default inference backend (no torch import)
+]
+#: Training, the recipe, the torch backend and ONNX export (``[train]``, in ``all``).
+TRAIN_REQUIRES = [
+    "espnet>=202611,<202700",
+    "torch",
+    "torchaudio",
+    "tensorboard",
+    "matplotlib",
+    "onnx>=1.16",  # pack_model's ONNX export (torch.onnx needs it)
+]
+
 extras = {
+    "train": TRAIN_REQUIRES,
     "video": ["av>=12"],
     "face": ["mediapipe>=0.10.14"],
     "dist": ["dask[distributed]>=2024.1", "dask-jobqueue>=0.8"],
@@ -29,8 +52,16 @@ extras = {
         "websockets>=12",
         "python-multipart>=0.0.9",
     ],
-    "test": ["pytest>=8", "ruff>=0.6", "httpx>=0.27", "selenium>=4.20"],
+    "test": [
+        "pytest>=8",
+        "ruff>=0.6",
+        "httpx>=0.27",
+        "selenium>=4.20",
+        "pylivelinkface>=0.1",  # an independent decoder of the Live Link Face UDP packets
+    ],
 }
+#: ``render`` and ``serve`` without training: the light install plus video, faces and the server.
+extras["runtime"] = sorted({*extras["video"], *extras["face"], *extras["serve"]})
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
 setup(
@@ -56,22 +87,7 @@ setup(
         ],
     },
     include_package_data=True,
-    install_requires=[
-        "espnet>=202611,<202700",
-        "torch",
-        "torchaudio",
-        "numpy",
-        "scipy",
-        "praat-parselmouth",
-        "pyyaml",
-        "kaldiio",
-        "soundfile",
-        "tqdm",
-        "tensorboard",
-        "matplotlib",
-        "onnxruntime>=1.17",  # the default inference backend (no torch import)
-        "onnx>=1.16",  # pack_model's ONNX export (torch.onnx needs it)
-    ],
+    install_requires=RUNTIME_REQUIRES,
     extras_require=extras,
     entry_points={"console_scripts": console_scripts()},
 )

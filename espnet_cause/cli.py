@@ -113,6 +113,25 @@ def add_feature_grid_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_avatar_motion_args(parser: argparse.ArgumentParser, blink_rate: float) -> None:
+    """``--head_motion``, ``--blink_rate``, ``--seed``: the avatar's head, gaze and blinks
+    (:mod:`espnet_cause.avatar.head`), the same names as ``render``'s."""
+    parser.add_argument(
+        "--head_motion",
+        type=float,
+        default=1.0,
+        help="Head motion and gaze shifts following the speech (nods on stressed syllables, "
+        "seeded drifts): 1 = natural, 0 = a still head looking ahead.",
+    )
+    parser.add_argument(
+        "--blink_rate",
+        type=float,
+        default=blink_rate,
+        help="Blinks per minute added where the AU stream has none (0 = only the stream's).",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="Seed of head motion, gaze, blinks.")
+
+
 def add_face_landmarker_args(parser: argparse.ArgumentParser, download: bool = False) -> None:
     """``--face_landmarker_path`` (and, with ``download``, ``--download``); see
     :func:`espnet_cause.face.model_file.resolve_face_landmarker`."""

@@ -17,9 +17,12 @@ in ``OUTPUT_DIR/infer_report.tsv``. ``--output_format ark`` writes ``au.ark``/``
 
 Avatar animation: ``--output_format livelink`` writes a Live Link Face CSV (Unreal's
 LiveLinkFaceImporter, Blender and Maya importers) and ``arkit_json`` a ``{"fps", "names",
-"frames"}`` JSON of the 52 ARKit blendshapes (:mod:`espnet_cause.io.livelink`), at 60 fps unless
-``--output_fps`` says otherwise. An AU model's output goes through the AU -> ARKit table
-(:mod:`espnet_cause.arkit`); a ``target: arkit`` model's blendshapes are written directly::
+"frames", "rotation_names", "rotations"}`` JSON of the 52 ARKit blendshapes and the head and eye
+rotations (:mod:`espnet_cause.io.livelink`); ``visemes`` a JSON of the 15 Meta/Oculus visemes per
+frame and Rhubarb mouth cues; all at 60 fps unless ``--output_fps`` says otherwise. An AU model's
+output becomes the whole ARKit face (:mod:`espnet_cause.avatar.face`), a ``target: arkit``
+model's blendshapes are written as they are; ``--head_motion``, ``--blink_rate`` and ``--seed``
+set the head, gaze and blinks (:mod:`espnet_cause.avatar.animation`)::
 
     python -m espnet_cause.bin.infer --model model.zip --wav speech.wav --output take.csv \
         --output_format livelink --output_fps 60
@@ -35,7 +38,14 @@ import os
 from pathlib import Path
 
 from espnet_cause.assets import resolve_model
-from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
+from espnet_cause.avatar.face import BLINK_RATE
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_avatar_motion_args,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.infer_set import (
     ANIMATION_FORMATS,
@@ -70,9 +80,11 @@ def get_parser() -> argparse.ArgumentParser:
         choices=OUTPUT_FORMATS,
         default="ark",
         help="ark/npy/csv: the model's own frames; livelink: Live Link Face CSV; arkit_json: "
-        "ARKit blendshape JSON (both 60 fps by default). With --wav the --output suffix chooses "
-        "csv or npy unless livelink or arkit_json is asked for",
+        "ARKit blendshape JSON; visemes: Meta/Oculus viseme and Rhubarb cue JSON (the last three "
+        "60 fps by default). With --wav the --output suffix chooses csv or npy unless an "
+        "animation format is asked for",
     )
+    add_avatar_motion_args(parser, blink_rate=BLINK_RATE)
     g = parser.add_argument_group("frame grid (default: the model's au_fps)")
     g.add_argument("--output_fps", type=float, default=None, help="frames per second")
     g.add_argument("--output_fs", type=int, default=None, help="TTS feature sampling rate")
@@ -160,20 +172,21 @@ def main(cmd: list[str] | None = None) -> None:
     if os.environ.get("OMP_NUM_THREADS") is None and args.num_threads:
         os.environ["OMP_NUM_THREADS"] = str(args.num_threads)
     grid = grid_options(args.output_format, args.output_fps, args.output_fs, args.output_hop_length)
+    motion = {"head_motion": args.head_motion, "blink_rate": args.blink_rate, "seed": args.seed}
     if args.wav:
         output = args.output or Path(args.output_dir) / (
             Path(args.wav).stem + SUFFIXES[args.output_format]
         )
         infer_file(
             args.wav, output, model_options=_model_options(args), grid=grid,
-            output_format=args.output_format,
+            output_format=args.output_format, motion=motion,
         )  # fmt: skip
     else:
         infer_set(
             args.wav_scp, args.output_dir, model_options=_model_options(args), grid=grid,
             output_format=args.output_format,
             parallel_config=load_parallel_config(args.parallel_config),
-            retry_errors=args.retry_errors,
+            retry_errors=args.retry_errors, motion=motion,
         )  # fmt: skip
 
 

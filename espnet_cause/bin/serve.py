@@ -14,6 +14,7 @@ import argparse
 import logging
 
 from espnet_cause import assets
+from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.face.model_file import resolve_face_landmarker
@@ -71,6 +72,21 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--render_jobs", type=int, default=limits.DEFAULT_RENDER_JOBS, help="Concurrent /render."
     )
+    parser.add_argument(
+        "--livelink",
+        default=None,
+        help="HOST:PORT of a Live Link Face target (Unreal): streams that ask for it (the "
+        "page's 'forward to Live Link') are sent there as Live Link Face UDP packets.",
+    )
+    parser.add_argument(
+        "--livelink_subject", default=DEFAULT_SUBJECT, help="Subject name in Unreal."
+    )
+    parser.add_argument(
+        "--head_motion",
+        type=float,
+        default=1.0,
+        help="Live head motion and gaze of the streams (drift, saccades): 1 natural, 0 still.",
+    )
     return parser
 
 
@@ -83,6 +99,8 @@ def main(cmd: list[str] | None = None) -> None:
             raise CauseError(f"--{name} must be positive, got {getattr(args, name)}")
     if not 0 < args.port < 65536:
         raise CauseError(f"--port must be 1..65535, got {args.port}")
+    if args.livelink is not None:
+        parse_target(args.livelink)  # a malformed target fails before the model loads
 
     import uvicorn
 
@@ -98,6 +116,9 @@ def main(cmd: list[str] | None = None) -> None:
         max_streams=args.max_streams,
         queue_size=args.queue_size,
         render_jobs=args.render_jobs,
+        livelink=args.livelink,
+        livelink_subject=args.livelink_subject,
+        head_motion=args.head_motion,
     )
     print(f"espnet-cause live: http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(

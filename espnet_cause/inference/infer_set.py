@@ -4,8 +4,10 @@
 as one item of :mod:`espnet_cause.jobs.batch` (in-process or on Dask; finished items are skipped
 on a re-run, other model or grid settings start over; unusable items are skipped with their
 reason in ``OUTPUT_DIR/infer_report.tsv``). Formats: ``ark`` (``au.ark``/``au.scp``), ``npy``,
-``csv`` (one file per utterance), ``livelink`` (Live Link Face CSV) and ``arkit_json`` (52 ARKit
-blendshapes; :mod:`espnet_cause.io.livelink`).
+``csv`` (one file per utterance), and the avatar formats ``livelink`` (Live Link Face CSV),
+``arkit_json`` (52 ARKit blendshapes and the head and eye rotations; :mod:`espnet_cause.io.livelink`)
+and ``visemes`` (Meta/Oculus visemes and Rhubarb cues), made from the model's frames and the
+speech by :mod:`espnet_cause.avatar.animation`.
 """
 
 from __future__ import annotations
@@ -17,23 +19,31 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.arkit import ARKIT_NAMES, NUM_BLENDSHAPES, arkit_frames
+from espnet_cause.arkit import NUM_BLENDSHAPES
+from espnet_cause.avatar.animation import DEFAULT_FPS, animate, write_animation
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
 from espnet_cause.io.audio import load_speech
 from espnet_cause.io.blendshapes import write_blendshapes
 from espnet_cause.io.datadir import read_kaldi_map
-from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS, write_arkit_json, write_livelink_csv
 from espnet_cause.jobs import batch
 
 logger = logging.getLogger(__name__)
 
-#: Formats for avatar tools: ARKit blendshapes, 60 fps unless an output rate is given.
-ANIMATION_FORMATS = ("livelink", "arkit_json")
+#: Formats for avatar tools (ARKit blendshapes with head motion, visemes), 60 fps unless an
+#: output rate is given (:mod:`espnet_cause.avatar.animation`).
+ANIMATION_FORMATS = ("livelink", "arkit_json", "visemes")
 OUTPUT_FORMATS = ("ark", "npy", "csv") + ANIMATION_FORMATS
 #: File suffix of one utterance's output per format.
-SUFFIXES = {"ark": ".npy", "npy": ".npy", "csv": ".csv", "livelink": ".csv", "arkit_json": ".json"}
+SUFFIXES = {
+    "ark": ".npy",
+    "npy": ".npy",
+    "csv": ".csv",
+    "livelink": ".csv",
+    "arkit_json": ".json",
+    "visemes": ".json",
+}
 REPORT_NAME = "infer_report.tsv"
 #: The job's own columns of the report (after key, status, reason).
 REPORT_COLUMNS = ("num_frames", "fps")
@@ -46,9 +56,9 @@ def grid_options(
     output_hop_length: int | None = None,
 ) -> dict:
     """The output frame grid (:meth:`Speech2AU.to_grid` keywords); animation formats default
-    to :data:`~espnet_cause.io.livelink.DEFAULT_LIVELINK_FPS`."""
+    to :data:`~espnet_cause.avatar.animation.DEFAULT_FPS` (60, Live Link Face's rate)."""
     if output_fps is None and output_fs is None and output_format in ANIMATION_FORMATS:
-        output_fps = DEFAULT_LIVELINK_FPS
+        output_fps = DEFAULT_FPS
     return {
         "output_fps": output_fps,
         "output_fs": output_fs,
@@ -62,22 +72,32 @@ def build_speech2au(**model_options) -> dict:
 
 
 def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output_format: str):
-    """Write one utterance's frames in ``output_format`` (csv/npy chosen by the suffix).
+    """Write one utterance's frames as ``ark``/``npy``/``csv`` (csv or npy by the suffix).
 
     Args:
         path: The file.
         values: (T, 17) AUs or (T, 51) blendshapes at ``fps``.
         fps: Frame rate.
-        output_format: One of :data:`OUTPUT_FORMATS`.
+        output_format: ``ark``, ``npy`` or ``csv`` (the animation formats: :func:`write_result`).
     """
-    if output_format == "livelink":
-        write_livelink_csv(path, arkit_frames(values), ARKIT_NAMES, fps)
-    elif output_format == "arkit_json":
-        write_arkit_json(path, arkit_frames(values), ARKIT_NAMES, fps)
-    elif values.shape[1] == NUM_BLENDSHAPES:
+    if values.shape[1] == NUM_BLENDSHAPES:
         write_blendshapes(path, values, fps)
     else:
         write_au(path, values, fps=fps)
+
+
+def write_result(
+    path, values: np.ndarray, fps: float, output_format: str, speech2au, samples, sr, motion: dict
+) -> None:
+    """One utterance's output: the model's frames, or for the animation formats an avatar take
+    made from them and the speech (:func:`espnet_cause.avatar.animation.animate`; ``motion``:
+    its ``head_motion``, ``blink_rate``, ``seed``)."""
+    if output_format not in ANIMATION_FORMATS:
+        write_output(path, values, fps, output_format)
+        return
+    mono = speech2au.prepare(samples, sr)
+    take = animate(values, mono, speech2au.fs, fps=fps, target=speech2au.target, **motion)
+    write_animation(path, take, output_format)
 
 
 def infer_item(key: str, payload: dict, *, speech2au) -> dict:
@@ -85,7 +105,8 @@ def infer_item(key: str, payload: dict, *, speech2au) -> dict:
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
-    write_output(payload["output"], aus, fps, payload.get("format", "ark"))
+    fmt, motion = payload.get("format", "ark"), payload.get("motion", {})
+    write_result(payload["output"], aus, fps, fmt, speech2au, samples, sr, motion)
     return {"num_frames": len(aus), "fps": fps, "duration": round(len(samples) / sr, 4)}
 
 
@@ -96,6 +117,7 @@ def infer_file(
     model_options: dict,
     grid: dict,
     output_format: str,
+    motion: dict | None = None,
 ) -> tuple[int, float]:
     """One audio file -> ``output``; errors name the file.
 
@@ -105,6 +127,7 @@ def infer_file(
         model_options: :class:`Speech2AU` keywords (``model``, ``backend``, ``device``...).
         grid: :func:`grid_options`.
         output_format: One of :data:`OUTPUT_FORMATS`.
+        motion: Animation formats: ``head_motion``, ``blink_rate``, ``seed`` (None: defaults).
 
     Returns:
         (number of frames, frame rate).
@@ -113,7 +136,7 @@ def infer_file(
     samples, sr = load_speech(wav, name=str(wav))
     aus = speech2au(samples, sr, name=str(wav))
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **grid)
-    write_output(output, aus, fps, output_format)
+    write_result(output, aus, fps, output_format, speech2au, samples, sr, motion or {})
     logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, output_format)
     return len(aus), fps
 
@@ -138,6 +161,7 @@ def infer_set(
     output_format: str = "ark",
     parallel_config=None,
     retry_errors: bool = False,
+    motion: dict | None = None,
 ) -> dict[str, dict]:
     """Every utterance of ``wav_scp``, one resumable item each; returns the records by key.
 
@@ -151,7 +175,9 @@ def infer_set(
         parallel_config: :func:`espnet_cause.jobs.parallel.load_parallel_config` (None:
             in-process).
         retry_errors: Re-run items that failed in an earlier run.
+        motion: Animation formats: ``head_motion``, ``blink_rate``, ``seed`` (None: defaults).
     """
+    motion = motion or {}
     out_dir = Path(output_dir)
     wavs = read_kaldi_map(wav_scp, check_sorted=False)
     if not wavs:
@@ -165,7 +191,7 @@ def infer_set(
             output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
         items = [
             (key, {"wav": value, "output": str(output(key, suffix)), "grid": grid,
-                   "format": output_format})
+                   "format": output_format, "motion": motion})
             for key, value in wavs.items()
         ]  # fmt: skip
         settings = {
@@ -174,6 +200,7 @@ def infer_set(
             "train_config": _file_stamp(model_options.get("train_config")),
             "output_format": output_format,
             **grid,
+            **(motion if output_format in ANIMATION_FORMATS else {}),
         }
         records = batch.run_batch(
             items,

@@ -12,14 +12,16 @@ LiveLinkFaceImporter plugin and the Blender/Maya Live Link Face importers read):
 - ``BlendShapeCount`` is 61: the 52 blendshapes in :data:`~espnet_cause.arkit.LIVELINK_NAMES`
   order (PascalCase) and the 9 head and eye rotations
   (:data:`~espnet_cause.arkit.LIVELINK_ROTATION_NAMES`).
-- Blendshape weights are in 0..1 (clipped); rotations are written as given (0 when unknown:
-  speech says nothing about gaze or head pose).
+- Blendshape weights are in 0..1 (clipped); rotations (radians) are written as given (0 when
+  none are given; :mod:`espnet_cause.avatar.head` makes them from the speech).
 
 ARKit JSON (for web players)::
 
-    {"fps": 60.0, "names": ["eyeBlinkLeft", ...52 ARKit names], "frames": [[...52], ...]}
+    {"fps": 60.0, "names": ["eyeBlinkLeft", ...52 ARKit names], "frames": [[...52], ...],
+     "rotation_names": ["HeadYaw", ...9], "rotations": [[...9], ...]}
 
-frame ``k`` at ``k / fps`` seconds, names in Apple's order (:data:`~espnet_cause.arkit.ARKIT_NAMES`).
+frame ``k`` at ``k / fps`` seconds, names in Apple's order (:data:`~espnet_cause.arkit.ARKIT_NAMES`);
+the head and eye rotations (radians, Live Link order) are there when the writer is given them.
 """
 
 from __future__ import annotations
@@ -185,19 +187,34 @@ def read_livelink_csv(
 
 
 def write_arkit_json(
-    path: str | os.PathLike, values: np.ndarray, names: Sequence[str], fps: float
+    path: str | os.PathLike,
+    values: np.ndarray,
+    names: Sequence[str],
+    fps: float,
+    rotations: np.ndarray | None = None,
 ) -> Path:
-    """Write ``{"fps", "names", "frames"}`` atomically (52 ARKit names, Apple order).
+    """Write ``{"fps", "names", "frames"[, "rotation_names", "rotations"]}`` atomically.
 
     Args:
         path: Output ``.json``.
         values: (T, B) blendshape weights in 0..1.
         names: The B ARKit names of the columns (missing ones are written 0).
         fps: Frame rate of the rows.
+        rotations: (T, 9) head and eye rotations (radians, Live Link order), or None (left out).
     """
     path = Path(path)
-    frames = np.round(_checked(values, names, path).astype(np.float64), DECIMALS).tolist()
+    shapes = _checked(values, names, path)
+    frames = np.round(shapes.astype(np.float64), DECIMALS).tolist()
     doc = {"fps": float(fps), "names": list(ARKIT_NAMES), "frames": frames}
+    if rotations is not None:
+        rotations = np.asarray(rotations, np.float64)
+        if rotations.shape != (len(shapes), len(LIVELINK_ROTATION_NAMES)):
+            raise CauseError(
+                f"rotation array has shape {rotations.shape}, expected ({len(shapes)}, 9)",
+                path=path,
+            )
+        doc["rotation_names"] = list(LIVELINK_ROTATION_NAMES)
+        doc["rotations"] = np.round(rotations, DECIMALS).tolist()
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
     return path

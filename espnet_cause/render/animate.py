@@ -51,7 +51,9 @@ class PhotoAnimator:
         face_landmarker_path: MediaPipe model (None: the packaged one).
         gain: Warp: AU intensity scale.
         absolute: Warp: AUs are targets from the photo's own AUs (False: offsets from the photo).
-        head_motion: Warp: idle head motion scale (0 = still; see :class:`WarpRenderer`).
+        head_motion: Warp: head motion scale (0 = still): with the speech, the head follows it
+            (nods, drifts: :func:`espnet_cause.avatar.head.speech_warp_pose`); without, the idle
+            random walk of :class:`WarpRenderer`.
         blink_rate: Warp: blinks per minute added where the AUs have none (0 = off).
         seed: Warp: seed of the idle motion.
         batch_size: GANimation: AU frames per generator call.
@@ -111,7 +113,14 @@ class PhotoAnimator:
         if self.ganimation is not None:
             frames = ganimation_frames(self.ganimation, self.image, self.face, aus, self.batch_size)
         else:
-            frames = self.warp.render(self.image, aus)
+            pose = None
+            if speech is not None and self.warp.head_motion != 0:
+                from espnet_cause.avatar.head import speech_warp_pose
+
+                pose = speech_warp_pose(
+                    speech, sample_rate, len(aus), self.fps, self.warp.head_motion, self.warp.seed
+                )
+            frames = self.warp.render(self.image, aus, pose)
         if not self.side_by_side:
             return frames
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, au_index
+from espnet_cause.avatar.head import smoothed_walk
 
 #: Natural blink rate (blinks per minute) when switched on.
 BLINK_RATE = 15.0
@@ -72,9 +73,9 @@ def add_blinks(aus: np.ndarray, fps: float, rate: float = BLINK_RATE, seed: int 
 def head_motion(num_frames: int, fps: float, scale: float = 1.0, seed: int = 0) -> np.ndarray:
     """A smoothed random walk of the head: roll and position per frame.
 
-    White noise smoothed twice by a first-order low-pass of time constant
-    :data:`HEAD_SMOOTH_S`, each component scaled so that its standard deviation (over long
-    stretches) is :data:`HEAD_ROLL_DEG` / :data:`HEAD_SHIFT` at ``scale`` 1, and started at 0.
+    The shared walk of :func:`espnet_cause.avatar.head.smoothed_walk` (time constant
+    :data:`HEAD_SMOOTH_S`), each component's standard deviation (over long stretches)
+    :data:`HEAD_ROLL_DEG` / :data:`HEAD_SHIFT` at ``scale`` 1, started at 0.
 
     Args:
         num_frames: T.
@@ -85,24 +86,5 @@ def head_motion(num_frames: int, fps: float, scale: float = 1.0, seed: int = 0) 
     Returns:
         (T, 3) float32: roll (radians), x and y shift (eye distances).
     """
-    if num_frames <= 0 or scale == 0:
-        return np.zeros((max(num_frames, 0), 3), np.float32)
-    rng = np.random.default_rng(seed)
-    warm = int(round(4 * HEAD_SMOOTH_S * fps))  # burn-in, so the start looks like the rest
-    noise = rng.standard_normal((num_frames + warm, 3))
-    a = float(np.exp(-1.0 / (HEAD_SMOOTH_S * fps)))
-    walk = np.zeros_like(noise)
-    for _ in range(2):
-        state = np.zeros(3)
-        for i, x in enumerate(noise):
-            state = a * state + (1 - a) * x
-            walk[i] = state
-        noise = walk.copy()
-    walk = walk[warm:]
-    walk = walk - walk[0]  # start where the photo is
-    std = np.array([np.deg2rad(HEAD_ROLL_DEG), *HEAD_SHIFT])
-    # the filtered noise's own standard deviation (impulse response (1-a)^2 (n+1) a^n)
-    lags = np.arange(int(40 * HEAD_SMOOTH_S * fps) + 10)
-    own = (1 - a) ** 2 * float(np.sqrt((((lags + 1) * a**lags) ** 2).sum()))
-    walk = walk / own * std * scale
-    return walk.astype(np.float32)
+    std = np.array([np.deg2rad(HEAD_ROLL_DEG), *HEAD_SHIFT]) * scale
+    return smoothed_walk(num_frames, fps, std, HEAD_SMOOTH_S, seed)

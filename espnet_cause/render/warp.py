@@ -169,12 +169,17 @@ class WarpRenderer:
         self._prepared = _PreparedFace(image, face, own)
         self._cache_key = _image_key(image)
 
-    def render(self, image: np.ndarray, aus: np.ndarray) -> Iterator[np.ndarray]:
+    def render(
+        self, image: np.ndarray, aus: np.ndarray, pose: np.ndarray | None = None
+    ) -> Iterator[np.ndarray]:
         """Frames of the photo moved by each AU row.
 
         Args:
             image: (H, W, 3) uint8 RGB photo (gray/RGBA are converted).
             aus: (T, 17) AU intensities on the 0-5 scale, OpenFace order.
+            pose: (T, 3) head roll (radians) and x/y shift (eye distances) per frame, e.g. the
+                speech's head motion (:func:`espnet_cause.avatar.head.warp_pose`); None: the idle
+                random walk at :attr:`head_motion`.
 
         Yields:
             T frames, each (H, W, 3) uint8 RGB.
@@ -190,9 +195,14 @@ class WarpRenderer:
         aus = np.nan_to_num(aus, nan=0.0) * self.gain
         if self.blink_rate > 0:
             aus = add_blinks(aus, self.fps, self.blink_rate, self.seed)
-        head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
-        for row, pose in zip(aus, head, strict=True):
-            yield prepared.frame(row, pose)
+        if pose is None:
+            head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
+        else:
+            head = np.asarray(pose, np.float32)[: len(aus)]
+            if head.shape != (len(aus), 3):
+                raise CauseError(f"pose has shape {head.shape}, expected ({len(aus)}, 3)")
+        for row, frame_pose in zip(aus, head, strict=True):
+            yield prepared.frame(row, frame_pose)
 
     def close(self) -> None:
         """Release the face landmarker (if one was loaded)."""

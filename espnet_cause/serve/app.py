@@ -45,6 +45,7 @@ from starlette.websockets import WebSocket
 
 from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.au import AU_FACS_NAMES, AU_NAMES
+from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.errors import CauseError
 from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.io.openface import openface_csv_text
@@ -117,6 +118,10 @@ class Service:
         render_jobs: Most concurrent ``POST /render`` jobs; more get 503.
         idle_seconds: A stream with no client message for this long is closed.
         max_upload_bytes: Largest request body (reported by ``/health``).
+        livelink: ``"HOST:PORT"`` of a Live Link Face target (Unreal) that streams asking for
+            ``"livelink": true`` are forwarded to, or None.
+        livelink_subject: Subject name of the forwarded streams.
+        head_motion: Scale of the streams' live head motion and gaze (0: still).
 
     Raises:
         CauseError: when the model cannot stream or the default photo is unusable.
@@ -135,6 +140,9 @@ class Service:
         render_jobs: int = limits.DEFAULT_RENDER_JOBS,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
         max_upload_bytes: int = limits.DEFAULT_MAX_UPLOAD_BYTES,
+        livelink: str | None = None,
+        livelink_subject: str = DEFAULT_SUBJECT,
+        head_motion: float = 1.0,
     ) -> None:
         speech2au.streamer()  # raises CauseError naming the reason when the model cannot stream
         self.speech2au = speech2au
@@ -146,6 +154,8 @@ class Service:
         self.render_jobs = render_jobs
         self.idle_seconds = idle_seconds
         self.max_upload_bytes = max_upload_bytes
+        self.livelink = None if livelink is None else (*parse_target(livelink), livelink_subject)
+        self.head_motion = head_motion
         self.static = load_static()
         self.page_files, self.no_page_model = page_model_files(speech2au)
         self.finder = FaceFinder(face_landmarker_path) if face_landmarker_path is not None else None
@@ -213,6 +223,9 @@ class Service:
                 "max_upload_bytes": self.max_upload_bytes,
                 "max_audio_seconds": self.max_audio_seconds,
                 "page_model": self.page_files is not None,
+                "livelink": None
+                if self.livelink is None
+                else f"{self.livelink[0]}:{self.livelink[1]}",
                 "page_model_note": self.no_page_model,
             }
         )
@@ -324,6 +337,8 @@ class Service:
                 queue_size=self.queue_size,
                 max_message_bytes=self.max_message_bytes,
                 idle_seconds=self.idle_seconds,
+                livelink=self.livelink,
+                head_motion=self.head_motion,
             )
             await session.run(websocket)
         finally:

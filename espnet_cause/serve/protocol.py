@@ -5,14 +5,17 @@ Client -> server, in this order:
 1. optionally one text message, a JSON object with any of ``"sample_rate"`` (int, Hz, default the
    model's 16000; other rates are resampled), ``"render"`` (bool: also send each frame as a JPEG
    rendered from a photo) and ``"image"`` (the id ``POST /image`` returned; default the server's
-   ``--image``);
+   ``--image``) and ``"livelink"`` (bool: also forward each frame to the server's Live Link
+   target, ``serve --livelink HOST:PORT``, as a Live Link Face UDP packet);
 2. binary messages of little-endian int16 mono PCM, any number of samples each;
 3. the text message ``{"type": "end"}``.
 
 Server -> client: one text message per AU frame (one per 40 ms of audio at 25 fps) as soon as the
 model can produce it, ``{"type": "frame", "time": T, "au": {"AU01": v, ...}, "arkit": {"eyeBlinkLeft": w, ...}}`` (T in
 seconds; the 17 AUs on the 0-5 scale, the 52 ARKit blendshapes on 0-1, one derived from the other
-through the table of :mod:`espnet_cause.arkit`, whichever the model learned), with ``"render"`` a binary JPEG message per rendered frame (frames are
+through the table of :mod:`espnet_cause.arkit`, whichever the model learned, the eyeLook* ones
+and ``"head": [yaw, pitch, roll]`` (radians) from the live head motion of
+:class:`espnet_cause.avatar.head.LiveHead`), with ``"render"`` a binary JPEG message per rendered frame (frames are
 skipped when the renderer falls behind; AU frames never are), and at the end
 ``{"type": "end", "frames": N}``. Anything malformed is answered with
 ``{"type": "error", "message": ...}`` and the connection is closed with a WebSocket close code
@@ -33,7 +36,7 @@ from espnet_cause.au import AU_NAMES
 MIN_SAMPLE_RATE = 8000
 MAX_SAMPLE_RATE = 192000
 #: Keys of the optional first (configuration) message.
-CONFIG_KEYS = ("sample_rate", "render", "image")
+CONFIG_KEYS = ("sample_rate", "render", "image", "livelink")
 #: Decimals of the AU values in frame messages (1e-4 on a 0-5 scale).
 DECIMALS = 4
 #: WebSocket close codes (RFC 6455): policy violation, message too big, try again later.
@@ -63,6 +66,7 @@ class StreamConfig:
     sample_rate: int | None = None
     render: bool = False
     image: str | None = None
+    livelink: bool = False
 
 
 @dataclass
@@ -121,6 +125,10 @@ def parse_text(text: str, audio_started: bool) -> StreamConfig | EndOfStream:
         if not isinstance(obj["render"], bool):
             raise ProtocolError(f"render must be true or false, got {obj['render']!r}")
         config.render = obj["render"]
+    if "livelink" in obj:
+        if not isinstance(obj["livelink"], bool):
+            raise ProtocolError(f"livelink must be true or false, got {obj['livelink']!r}")
+        config.livelink = obj["livelink"]
     if "image" in obj:
         if not isinstance(obj["image"], str) or not obj["image"]:
             raise ProtocolError(f"image must be the id POST /image returned, got {obj['image']!r}")
@@ -147,6 +155,7 @@ def frame_message(
     au_fps: float,
     aus: np.ndarray,
     arkit: dict[str, float] | None = None,
+    head: np.ndarray | None = None,
 ) -> str:
     """The text message of AU frame ``index`` (at ``index / au_fps`` seconds).
 
@@ -155,6 +164,7 @@ def frame_message(
         au_fps: AU frame rate.
         aus: (17,) AU intensities, OpenFace order, 0-5 scale.
         arkit: ARKit blendshape weights of the frame, when the model gives them.
+        head: (3,) head yaw, pitch, roll (radians), sent as ``"head": [yaw, pitch, roll]``.
     """
     values = np.round(np.asarray(aus, dtype=np.float64), DECIMALS).tolist()
     msg = {
@@ -164,6 +174,8 @@ def frame_message(
     }
     if arkit is not None:
         msg["arkit"] = arkit
+    if head is not None:
+        msg["head"] = np.round(np.asarray(head, np.float64), DECIMALS).tolist()
     return json.dumps(msg, separators=(",", ":"))
 
 

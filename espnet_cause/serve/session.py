@@ -23,6 +23,8 @@ from concurrent.futures import Executor
 import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, arkit_frames, blendshapes_to_aus
+from espnet_cause.avatar.head import LiveHead
+from espnet_cause.avatar.livelink_udp import LiveLinkSender, packet_values
 from espnet_cause.errors import CauseError
 from espnet_cause.serve import protocol
 from espnet_cause.serve.protocol import EndOfStream, ProtocolError, StreamConfig
@@ -123,6 +125,9 @@ class StreamSession:
         queue_size: Outgoing messages buffered before the server stops reading the client.
         max_message_bytes: Largest client message.
         idle_seconds: Longest wait for the next client message.
+        livelink: ``(host, port, subject)`` of the server's Live Link target (streams that ask
+            for ``"livelink": true`` are forwarded there), or None.
+        head_motion: Scale of the live head motion and gaze (:class:`~espnet_cause.avatar.head.LiveHead`).
     """
 
     def __init__(
@@ -135,8 +140,13 @@ class StreamSession:
         queue_size: int,
         max_message_bytes: int,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        livelink: tuple[str, int, str] | None = None,
+        head_motion: float = 1.0,
     ) -> None:
         self.speech2au = speech2au
+        self.livelink = livelink
+        self.sender = None  # a LiveLinkSender while the stream forwards to Live Link
+        self.head = None  # the stream's LiveHead, made on the first frames
         self.find_photo = find_photo
         self.executor = executor
         self.max_seconds = max_seconds
@@ -146,6 +156,7 @@ class StreamSession:
         self.fs = int(speech2au.fs)
         self.au_fps = float(speech2au.au_fps)
         self.target = getattr(speech2au, "target", "au")
+        self.head_motion = head_motion
         self.frames = 0
         self.max_queued = 0  # the most messages that waited in the queue (for tests)
 
@@ -251,9 +262,19 @@ class StreamSession:
         finally:
             if renderer is not None:
                 renderer.cancel()
+            if self.sender is not None:
+                self.sender.close()
             await out.put(_DONE)
 
     def _configure(self, config: StreamConfig, out: asyncio.Queue) -> LiveRenderer | None:
+        if config.livelink:
+            if self.livelink is None:
+                raise ProtocolError(
+                    '"livelink": true needs a Live Link target: start the server with '
+                    "--livelink HOST:PORT"
+                )
+            host, port, subject = self.livelink
+            self.sender = LiveLinkSender(host, port, subject=subject, fps=round(self.au_fps))
         if not config.render:
             if config.image is not None:
                 raise ProtocolError('"image" is only used with "render": true')
@@ -294,9 +315,20 @@ class StreamSession:
         if len(rows) == 0:
             return
         aus, arkit = au_and_arkit(rows, self.target)
+        if self.head is None:
+            max_frames = int(np.ceil(self.max_seconds * self.au_fps)) + 2
+            self.head = LiveHead(self.au_fps, max_frames, self.head_motion)
         for au_row, arkit_row in zip(aus, arkit, strict=True):
+            rotations, looks = self.head.frame(self.frames)
             shapes = dict(zip(ARKIT_NAMES, np.round(arkit_row.astype(np.float64), 4).tolist()))
-            await self._put(out, protocol.frame_message(self.frames, self.au_fps, au_row, shapes))
+            shapes.update((name, round(v, 4)) for name, v in looks.items())
+            message = protocol.frame_message(
+                self.frames, self.au_fps, au_row, shapes, head=rotations[:3]
+            )
+            await self._put(out, message)
+            if self.sender is not None:
+                row = np.array([shapes[name] for name in ARKIT_NAMES], np.float32)
+                self.sender.send(packet_values(row[None], rotations[None])[0])
             self.frames += 1
             if renderer is not None:
                 renderer.submit(au_row)

@@ -138,7 +138,7 @@ def test_livelink_take_has_one_row_per_frame_and_jaw_follows_the_voice(
     values = np.array([[float(c) for c in r[2:]] for r in rows])
     shapes = values[:, :52]
     assert shapes.min() >= 0.0 and shapes.max() <= 1.0
-    assert (values[:, 52:] == 0).all()  # no head or eye rotation from speech
+    assert np.ptp(values[:, 52:55], axis=0).min() > np.deg2rad(0.3)  # the head moves
     jaw = shapes[:, LIVELINK_NAMES.index("JawOpen")]
     assert jaw.std() > 0.05
     r = np.corrcoef(jaw, loudness_db(samples, sr, fps, n))[0, 1]
@@ -151,7 +151,7 @@ def test_arkit_json_frames_equal_the_livelink_frames(trained_zip, demo_wav, tmp_
     infer.main(base + ["--output", str(tmp_path / "a.json"), "--output_format", "arkit_json"])
     infer.main(base + ["--output", str(tmp_path / "a.csv"), "--output_format", "livelink"])
     doc = json.loads((tmp_path / "a.json").read_text())
-    assert set(doc) == {"fps", "names", "frames"}
+    assert set(doc) == {"fps", "names", "frames", "rotation_names", "rotations"}
     assert doc["fps"] == 60.0 and doc["names"] == list(ARKIT_NAMES)
     frames = np.array(doc["frames"])
     _, rows = read_take(tmp_path / "a.csv")
@@ -159,6 +159,21 @@ def test_arkit_json_frames_equal_the_livelink_frames(trained_zip, demo_wav, tmp_
     live = np.array([[float(c) for c in r[2:54]] for r in rows])
     order = [LIVELINK_NAMES.index(n[0].upper() + n[1:]) for n in ARKIT_NAMES]
     np.testing.assert_allclose(frames, live[:, order], atol=1e-6)
+    rotations = np.array([[float(c) for c in r[54:]] for r in rows])
+    np.testing.assert_allclose(doc["rotations"], rotations, atol=1e-5)
+
+
+def test_head_motion_is_seeded_and_switches_off(trained_zip, demo_wav, tmp_path):
+    base = ["--wav", str(demo_wav), "--model", str(trained_zip), "--output_format", "arkit_json"]
+    takes = {}
+    for name, extra in {
+        "a": [], "again": [], "seed1": ["--seed", "1"], "off": ["--head_motion", "0"],
+    }.items():  # fmt: skip
+        infer.main(base + ["--output", str(tmp_path / f"{name}.json")] + extra)
+        takes[name] = np.array(json.loads((tmp_path / f"{name}.json").read_text())["rotations"])
+    assert np.array_equal(takes["a"], takes["again"])
+    assert not np.allclose(takes["a"], takes["seed1"])
+    assert np.abs(takes["off"]).max() == 0.0 and np.abs(takes["a"]).max() > 0.01
 
 
 def test_arkit_model_is_written_directly_and_scp_writes_one_take_per_utterance(

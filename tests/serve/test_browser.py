@@ -3,14 +3,17 @@
 Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y chromium chromium-driver``;
 CI installs them in ``.ci/parts/15-browser-deps.sh``) are driven by Selenium through the system
 chromedriver (no driver download). The test uploads a face photo, talks into the fake
-microphone, checks that AU frames arrive and the face image changes over time, stops, renders
-the take as mp4 and downloads it, then streams a wav file chosen in the page; it saves a
-screenshot (``live.png`` in the test's temporary directory, path printed).
+microphone, checks that AU frames arrive and the face image changes over time, that the ARKit
+curves are drawn, the avatar drawn from them moves and the stream's latency is shown, stops,
+renders the take as mp4 and downloads it, then streams a wav file chosen in the page forwarded to
+a Live Link target (a loopback UDP socket); it saves a screenshot (``live.png`` in the test's
+temporary directory, path printed).
 """
 
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -53,6 +56,14 @@ def face_pixels(driver) -> np.ndarray:
     return np.array(values, np.uint8).reshape(height, width, 4)
 
 
+#: A canvas's pixel values summed in the page (cheap to compare over time).
+CANVAS_SUM = (
+    "const c = document.getElementById(arguments[0]);"
+    "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+    "let s = 0; for (let i = 0; i < d.length; i++) s += d[i] * (1 + (i % 7)); return s;"
+)
+
+
 @pytest.fixture
 def browser(tmp_path, demo_wav):
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
@@ -88,7 +99,13 @@ def test_page_moves_the_face_as_you_talk(browser, speech2au, face_model, demo_im
     driver, downloads = browser
     from selenium.webdriver.common.by import By
 
-    app = create_app(speech2au=speech2au, face_landmarker_path=landmarker, image=photo)
+    unreal = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a Live Link target
+    unreal.bind(("127.0.0.1", 0))
+    unreal.settimeout(5)
+    target = f"127.0.0.1:{unreal.getsockname()[1]}"
+    app = create_app(
+        speech2au=speech2au, face_landmarker_path=landmarker, image=photo, livelink=target
+    )
     with LiveServer(app) as server:
         driver.get(server.url + "/")
         wait_for(driver, "window.live && window.live.ready", what="the page to load")
@@ -129,7 +146,7 @@ def test_page_moves_the_face_as_you_talk(browser, speech2au, face_model, demo_im
         # render the take as mp4 and download it
         wait_for(driver, "!document.getElementById('render').disabled")
         driver.find_element(By.ID, "render").click()
-        wait_for(driver, "window.live.mp4Bytes > 0", timeout=60, what="the mp4")
+        wait_for(driver, "window.live.mp4Bytes > 0", timeout=240, what="the mp4")  # a busy machine
         driver.find_element(By.ID, "download").click()
         deadline = time.monotonic() + 30
         while not list(downloads.glob("*.mp4")) and time.monotonic() < deadline:
@@ -148,8 +165,25 @@ def test_page_moves_the_face_as_you_talk(browser, speech2au, face_model, demo_im
         # a wav file chosen in the page streams at real-time pace too
         wav = tmp_path / "speech.wav"
         sf.write(wav, speechlike(1.2, fs=22050, seed=6), 22050, subtype="PCM_16")
+        driver.find_element(By.ID, "livelink").click()  # forwarded to Live Link this time
         driver.find_element(By.ID, "wav").send_keys(str(wav))
+        # the ARKit curves, the avatar drawn from them and the stream's latency, as it runs
+        drawings, deadline = set(), time.monotonic() + 60
+        while time.monotonic() < deadline:
+            drawings.add(driver.execute_script(CANVAS_SUM, "avatar"))
+            if driver.execute_script("return window.live.ended === 2;"):
+                break
+            time.sleep(0.1)
         wait_for(driver, "window.live.ended === 2", what="the wav take")
+        assert len(drawings) >= 3, "the avatar does not move"
+        assert driver.execute_script("return window.live.arkitFrames;") == 30
+        assert driver.execute_script(CANVAS_SUM, "arkit") > 0  # the 52 bars are drawn
+        latency = driver.execute_script("return window.live.latency;")
+        assert 0 < latency < 5000, latency
+        assert "latency:" in driver.find_element(By.ID, "latency").text
+        packets = [unreal.recv(65536) for _ in range(30)]
+        unreal.close()
+        assert all(p[0] == 6 for p in packets)  # Live Link Face packet version
         assert driver.execute_script("return window.live.frames;") == 30, driver.execute_script(
             "return [JSON.stringify(window.live), document.getElementById('status').textContent];"
         )

@@ -67,7 +67,9 @@ def test_frames_equal_offline(client, speech2au):
     # the same frames as ARKit blendshapes, through the AU -> ARKit table
     assert all(list(f["arkit"]) == list(ARKIT_NAMES) for f in frames)
     shapes = np.array([[f["arkit"][n] for n in ARKIT_NAMES] for f in frames])
-    np.testing.assert_allclose(shapes, arkit_frames(expected), atol=2e-3)
+    table = [i for i, n in enumerate(ARKIT_NAMES) if not n.startswith("eyeLook")]  # gaze: live
+    np.testing.assert_allclose(shapes[:, table], arkit_frames(expected)[:, table], atol=2e-3)
+    assert all(len(f["head"]) == 3 for f in frames)  # the live head motion (yaw, pitch, roll)
     assert (
         shapes.min() >= 0
         and shapes.max() <= 1
@@ -104,7 +106,8 @@ def test_arkit_model_streams_both(arkit_speech2au):
     blendshapes = offline(arkit_speech2au, x)  # (T, 51)
     assert len(frames) == 20 and blendshapes.shape == (20, 51)
     shapes = np.array([[f["arkit"][n] for n in ARKIT_NAMES] for f in frames])
-    np.testing.assert_allclose(shapes, arkit_frames(blendshapes), atol=2e-3)
+    table = [i for i, n in enumerate(ARKIT_NAMES) if not n.startswith("eyeLook")]  # gaze: live
+    np.testing.assert_allclose(shapes[:, table], arkit_frames(blendshapes)[:, table], atol=2e-3)
     np.testing.assert_allclose(as_array(frames), blendshapes_to_aus(blendshapes), atol=2e-3)
 
 

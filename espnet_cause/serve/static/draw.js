@@ -53,3 +53,32 @@ export class AUBars {
     ctx.fillText(time === null ? "0-5 scale" : `t = ${time.toFixed(2)} s (0-5 scale)`, 4, canvas.height - 10);
   }
 }
+
+// The 52 ARKit blendshapes as small bars in two columns, 0..1.
+export class ArkitBars {
+  constructor(canvas, names) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.names = names;
+    this.draw({});
+  }
+  draw(arkit) {
+    const { ctx, canvas, names } = this;
+    const half = Math.ceil(names.length / 2);
+    const rowH = (canvas.height - 4) / half, colW = canvas.width / 2;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    names.forEach((name, i) => {
+      const x = (i >= half ? colW : 0) + 2, y = (i % half) * rowH + 2;
+      const v = Math.max(0, Math.min(1, arkit[name] || 0));
+      const x0 = x + 112, barW = colW - 120;
+      ctx.fillStyle = "#333";
+      ctx.fillText(name, x, y + rowH / 2);
+      ctx.fillStyle = "#e0e0e0";
+      ctx.fillRect(x0, y + 2, barW, rowH - 4);
+      ctx.fillStyle = "#00897b";
+      ctx.fillRect(x0, y + 2, barW * v, rowH - 4);
+    });
+  }
+}

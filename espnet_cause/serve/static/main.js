@@ -1,15 +1,47 @@
 // The page: wires audio in (audio.js), the frame source (stream.js) and drawing (draw.js).
 import { decodeFile, playSamples, SAMPLE_RATE, startMicrophone, wavBlob } from "./audio.js";
-import { AUBars, FaceView } from "./draw.js";
+import { AvatarView } from "./avatar.js";
+import { ArkitBars, AUBars, FaceView } from "./draw.js";
 import { LocalStream } from "./local.js";
 import { ServerStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
 const face = new FaceView($("face"));
+const avatar = new AvatarView($("avatar"));
 // What a test (or a curious user in the console) can read.
-const live = (window.live = { frames: 0, images: 0, ended: 0, errors: [], take: null, mp4Bytes: 0 });
+const live = (window.live = { frames: 0, images: 0, ended: 0, errors: [], take: null, mp4Bytes: 0,
+  arkitFrames: 0, latencies: [] });
 let health = null;
 let bars = null;
+let arkitBars = null;
+// Latency: when each stretch of audio was sent (samples sent so far, performance.now()); a frame
+// at time T is due once the audio up to T + one frame period is sent, and its latency is the time
+// from then to its arrival.
+let sent = [];
+let sentSamples = 0;
+let streamRate = 16000;
+
+function sending(chunk) {
+  sentSamples += chunk.length;
+  sent.push([sentSamples, performance.now()]);
+}
+
+function latencyOf(time) {
+  const due = (time + 1 / health.au_fps) * streamRate;
+  while (sent.length > 1 && sent[1][0] <= due) sent.shift();
+  const hit = sent.find(([n]) => n >= due);
+  return hit ? performance.now() - hit[1] : null;
+}
+
+function showLatency(ms) {
+  if (ms === null) return;
+  live.latencies.push(ms);
+  const sorted = [...live.latencies.slice(-200)].sort((x, y) => x - y);
+  const p50 = sorted[Math.floor(sorted.length / 2)];
+  const p95 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
+  live.latency = ms;
+  $("latency").textContent = `latency: ${ms.toFixed(0)} ms (p50 ${p50.toFixed(0)}, p95 ${p95.toFixed(0)} ms; audio sent -> frame shown)`;
+}
 let photoId = null; // null: the server's default photo
 let photoBlob = null; // the photo to render the mp4 with
 let mic = null;
@@ -27,6 +59,10 @@ const canRender = () => health && health.render && (photoId !== null || health.d
 async function startStream(sampleRate) {
   $("error").textContent = "";
   live.frames = 0;
+  live.arkitFrames = 0;
+  sent = [];
+  sentSamples = 0;
+  streamRate = sampleRate;
   const started = performance.now();
   // the model runs on the server (frames and rendered images over /stream) or in the page
   const local = $("local").checked;
@@ -37,6 +73,13 @@ async function startStream(sampleRate) {
       live.frames++;
       live.last = f.au;
       bars.draw(f.au, f.time);
+      showLatency(latencyOf(f.time));
+      if (f.arkit) {
+        live.arkitFrames++;
+        live.lastArkit = f.arkit;
+        arkitBars.draw(f.arkit);
+        avatar.draw(f.arkit, f.head);
+      }
       status(`streaming: ${live.frames} AU frames, ${live.images} images, ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s`);
     },
@@ -50,7 +93,11 @@ async function startStream(sampleRate) {
     },
     onError: error,
   });
-  await source.open({ sampleRate, render: canRender() && !local, image: photoId, auNames: health.au_names });
+  await source.open({ sampleRate, render: canRender() && !local, image: photoId, auNames: health.au_names,
+    livelink: !local && $("livelink").checked });
+  live.livelink = !local && $("livelink").checked;
+  const send = source.send.bind(source);
+  source.send = (chunk) => (sending(chunk), send(chunk));
 }
 
 function tookAudio(pcm, sampleRate) {
@@ -140,6 +187,9 @@ $("render").onclick = async () => {
 (async () => {
   health = await (await fetch("health")).json();
   bars = new AUBars($("bars"), health.au_names, health.au_facs_names || {});
+  arkitBars = new ArkitBars($("arkit"), health.arkit_names);
+  if (health.livelink) $("livelink-target").textContent = `Unreal at ${health.livelink}`;
+  else $("livelink").disabled = true;
   if (health.default_image) await face.show("image/default");
   if (!health.render) {
     $("photo").disabled = true;

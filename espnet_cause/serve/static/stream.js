@@ -1,7 +1,7 @@
 // The model call: AU frames for streamed PCM, from the server's /stream WebSocket.
 // A frame source has this interface (another one, e.g. a model run in the page, can replace it):
-//   await source.open({sampleRate, render, image}); source.send(int16Chunk); source.end();
-//   callbacks: onFrame({time, au, arkit}), onImage(blob), onEnd(frames), onError(message).
+//   await source.open({sampleRate, render, image, livelink}); source.send(int16Chunk); source.end();
+//   callbacks: onFrame({time, au, arkit, head}), onImage(blob), onEnd(frames), onError(message).
 
 export class ServerStream {
   constructor({ onFrame, onImage, onEnd, onError }) {
@@ -12,7 +12,7 @@ export class ServerStream {
     this.ws = null;
   }
 
-  open({ sampleRate, render, image }) {
+  open({ sampleRate, render, image, livelink }) {
     const url = new URL("stream", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url);
@@ -32,6 +32,7 @@ export class ServerStream {
       ws.onopen = () => {
         const config = { sample_rate: sampleRate, render: !!render };
         if (render && image) config.image = image;
+        if (livelink) config.livelink = true;
         ws.send(JSON.stringify(config));
         resolve();
       };
