@@ -79,3 +79,35 @@ def test_builtin_mouth_follows_phonemes_on_unseen_synthetic_speech(builtin):
     aus = builtin(samples, sr)
     teacher = mouth(mouth_track(phonemes, np.arange(len(aus)) / 25.0))
     assert best_lag_r(teacher, mouth(aus), 25.0).r > 0.6
+
+
+def test_live_builtin_streams_with_80_ms_of_look_ahead(demo_wav):
+    """builtin_live (serve, Speech2AU.builtin(streaming=True)): causal, 2 frames (80 ms) ahead,
+    and its stream gives its offline frames."""
+    from espnet_cause import assets
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.io.audio import load_audio
+
+    live = Speech2AU.builtin(streaming=True, backend="torch")
+    assert live.source == str(assets.cause_model("builtin_live"))
+    assert live.model.encoder.is_causal and live.model.lookahead_frames == 2
+    assert assets.cause_model("builtin_live").stat().st_size < 5_000_000
+    speech, sr = load_audio(demo_wav)
+    aus = live(speech, sr)
+    stream = live.streamer()
+    x = live.prepare(speech, sr)
+    chunks = [stream.accept(x[i : i + 640]) for i in range(0, len(x), 640)] + [stream.finish()]
+    np.testing.assert_allclose(np.concatenate([c.numpy() for c in chunks]), aus, atol=1e-4)
+
+
+def test_model_names_resolve_to_the_packaged_zips(tmp_path):
+    from pathlib import Path
+
+    from espnet_cause import assets
+    from espnet_cause.errors import CauseError
+
+    assert assets.resolve_model(None) == assets.cause_model() == assets.resolve_model("builtin")
+    assert assets.resolve_model(None, default="builtin_live") == assets.cause_model("builtin_live")
+    assert assets.resolve_model(str(tmp_path / "m.zip")) == Path(tmp_path / "m.zip")
+    with pytest.raises(CauseError, match="no built-in model 'expressivo'"):
+        assets.cause_model("expressivo")

@@ -14,6 +14,7 @@ import argparse
 import logging
 
 from espnet_cause import assets
+from espnet_cause.assets import LIVE_MODEL, resolve_model
 from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
@@ -32,7 +33,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=None,
-        help="CAUSE model with a causal encoder (it must stream; default: the built-in model). "
+        help="CAUSE model with a causal encoder (it must stream; default: builtin_live, causal, "
+        "80 ms look-ahead). "
         + MODEL_HELP
         + ". The expressive model is offline (whole recordings) and does not stream yet.",
     )
@@ -108,7 +110,7 @@ def main(cmd: list[str] | None = None) -> None:
     from espnet_cause.serve.app import create_app
 
     app = create_app(
-        speech2au=Speech2AU(args.model),
+        speech2au=Speech2AU(resolve_model(args.model, default=LIVE_MODEL)),
         face_landmarker_path=resolve_face_landmarker(args.face_landmarker_path),
         image=args.image or assets.demo_image(),
         max_upload_bytes=int(args.max_upload_mb * 1e6),

@@ -188,29 +188,29 @@ if run_stage 5 "inference and scoring on ${test_set}"; then
             --video_scp ${datadir}/${test_set}/video.scp --model ${expdir}/model.zip \
             --face_landmarker_path "${FACE_LANDMARKER}" --output_dir ${expdir}/lipsync_${test_set}
     fi
-    if [ -s data/emotion_classes ] && [ -s data/${train_set}/emotion ]; then
+    if [ -s ${datadir}/emotion_classes ] && [ -s ${datadir}/${train_set}/emotion ]; then
         # 5b. The speech emotion recogniser (frame posteriors over 8 emotions; the corpus's
-        # classes in data/emotion_classes, the others masked), on CAUSE's features and stats.
+        # classes in ${datadir}/emotion_classes, the others masked), on CAUSE's features and stats.
         for dset in ${train_set} ${valid_set} ${test_set}; do
             logged ${emoexp}/labels_${dset}.log python -m espnet_cause.bin.emotion_labels \
-                --data_dir data/${dset} --dump_dir dump/${dset} --classes_file data/emotion_classes
+                --data_dir ${datadir}/${dset} --dump_dir ${dumpdir}/${dset} --classes_file ${datadir}/emotion_classes
         done
         logged ${emoexp}/train.log python -m espnet_cause.bin.emotion_train \
             --config "${emotion_config}" --output_dir ${emoexp} --ngpu ${ngpu} --resume true \
-            --model_conf "classes=[$(tr -s ' \n' ',' < data/emotion_classes | sed 's/,$//')]" \
+            --model_conf "classes=[$(tr -s ' \n' ',' < ${datadir}/emotion_classes | sed 's/,$//')]" \
             --normalize_conf stats_file=${statsdir}/train/feats_stats.npz \
-            --train_data_path_and_name_and_type dump/${train_set}/wav.scp,speech,sound \
-            --train_data_path_and_name_and_type dump/${train_set}/emotion,emotion,text_int \
-            --valid_data_path_and_name_and_type dump/${valid_set}/wav.scp,speech,sound \
-            --valid_data_path_and_name_and_type dump/${valid_set}/emotion,emotion,text_int \
+            --train_data_path_and_name_and_type ${dumpdir}/${train_set}/wav.scp,speech,sound \
+            --train_data_path_and_name_and_type ${dumpdir}/${train_set}/emotion,emotion,text_int \
+            --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/wav.scp,speech,sound \
+            --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/emotion,emotion,text_int \
             --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape
         # 5c. Its posteriors on the test set, accuracy, macro-F1 and the confusion plot.
         logged ${emoexp}/infer_${test_set}/infer.log python -m espnet_cause.bin.emotion_infer \
-            --model_file ${emoexp}/valid.acc.best.pth --wav_scp dump/${test_set}/wav.scp \
+            --model_file ${emoexp}/valid.acc.best.pth --wav_scp ${dumpdir}/${test_set}/wav.scp \
             --output_dir ${emoexp}/infer_${test_set}
         logged ${emoexp}/score_${test_set}/score.log python -m espnet_cause.bin.emotion_score \
-            --ref data/${test_set}/emotion --hyp ${emoexp}/infer_${test_set}/utterance.tsv \
-            --classes_file data/emotion_classes --output_dir ${emoexp}/score_${test_set}
+            --ref ${datadir}/${test_set}/emotion --hyp ${emoexp}/infer_${test_set}/utterance.tsv \
+            --classes_file ${datadir}/emotion_classes --output_dir ${emoexp}/score_${test_set}
         cat ${emoexp}/score_${test_set}/scores.md
     fi
     stage_done 5
