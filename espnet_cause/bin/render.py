@@ -18,7 +18,13 @@ from pathlib import Path
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import check_output, check_output_dir
@@ -57,7 +63,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--model",
         "--cause_model",
         default=None,
-        help="CAUSE model.zip: AUs from --wav (default: built-in).",
+        help="CAUSE model for the AUs from --wav: " + MODEL_HELP,
     )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(
