@@ -42,7 +42,7 @@ TRAIN_REQUIRES = [
 extras = {
     "train": TRAIN_REQUIRES,
     "video": ["av>=12"],
-    "face": ["mediapipe>=0.10.14"],
+    "face": ["mediapipe>=0.10.14", "pillow>=9"],
     "dist": ["dask[distributed]>=2024.1", "dask-jobqueue>=0.8"],
     "mini": ["espeakng-loader>=0.2.4"],
     "tts": ["pyworld"],

@@ -12,6 +12,14 @@ from collections.abc import Callable
 from espnet_cause.errors import CauseError
 from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION
 
+#: ``--help`` of every ``--model`` option (a CAUSE model): files and the built-in names.
+MODEL_HELP = (
+    "packed model.zip, or a built-in model by name (espnet_cause.assets.BUILTIN_MODELS): "
+    "'builtin' (the default; Apache-2.0) or 'expressive' (the face shows the voice's emotion; "
+    "trained on RAVDESS, so licensed CC BY-NC-SA 4.0: non-commercial use only, share alike; "
+    "model card docs/model_expressive.md)"
+)
+
 
 def make_parser(
     description: str,

@@ -28,6 +28,15 @@ DEMO_WAV = "arctic_a0007.wav"
 BUILTIN_MODELS: dict[str, str] = {
     "builtin": "cause_builtin.zip",  # offline: infer, render, export_tts_features, check_lipsync
     "builtin_live": "cause_builtin_live.zip",  # live: serve, Speech2AU.builtin(streaming=True)
+    # the face shows the voice's emotion (offline); trained on RAVDESS: CC BY-NC-SA 4.0.
+    # Model card: docs/model_expressive.md
+    "expressive": "cause_expressive.zip",
+}
+#: The licence of each built-in model (its training data's terms; see NOTICE).
+BUILTIN_LICENCES: dict[str, str] = {
+    "builtin": "Apache-2.0",
+    "builtin_live": "Apache-2.0",
+    "expressive": "CC BY-NC-SA 4.0 (trained on RAVDESS): non-commercial use only, share alike",
 }
 #: The model used when none is given, and the one the live service streams by default.
 DEFAULT_MODEL = "builtin"

@@ -36,7 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.inference.text2speech import AUText2Speech
@@ -80,7 +86,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--model",
         "--cause_model",
         default=None,
-        help="CAUSE model.zip for --reference_wav.",
+        help="CAUSE model for --reference_wav: " + MODEL_HELP,
     )
     parser.add_argument("--alpha", type=float, default=1.0, help="Duration scale (>1 slower).")
     parser.add_argument(

@@ -24,7 +24,7 @@ import json
 import logging
 from pathlib import Path
 
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.lipsync import check_clip, markdown_report, plot_clip, summarize
 from espnet_cause.evaluation.ulipsync import ulipsync_mouth
@@ -44,9 +44,7 @@ def get_parser() -> argparse.ArgumentParser:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="one talking clip with sound (any format FFmpeg reads)")
     src.add_argument("--video_scp", help="'<name> <path>' lines: a set of clips, averaged")
-    parser.add_argument(
-        "--model", default=None, help="model.zip or a built-in name (default: builtin)"
-    )
+    parser.add_argument("--model", default=None, help=MODEL_HELP)
     parser.add_argument("--output_dir", required=True, help="where the reports go")
     parser.add_argument(
         "--max_lag_ms", type=float, default=80.0, help="best lag searched within +-this"

@@ -33,7 +33,13 @@ from __future__ import annotations
 import argparse
 
 from espnet_cause.assets import resolve_model
-from espnet_cause.cli import add_feature_grid_args, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_feature_grid_args,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.inference.tts_features import export_tts_features
 from espnet_cause.jobs.parallel import load_parallel_config
 
@@ -45,9 +51,7 @@ def get_parser() -> argparse.ArgumentParser:
         "and utterance-level au_embed.scp for spembs",
         parallel=True,
     )
-    parser.add_argument(
-        "--model", default=None, help="CAUSE model.zip or a built-in name (default: builtin)"
-    )
+    parser.add_argument("--model", default=None, help=MODEL_HELP)
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
     parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")
@@ -80,7 +84,7 @@ def main(cmd=None) -> None:
     export_tts_features(
         args.wav_scp,
         args.output_dir,
-        model=resolve_model(args.model),  # a path, a built-in name, or the default
+        model=resolve_model(args.model),
         fs=args.fs,
         hop_length=args.hop_length,
         n_fft=args.n_fft,

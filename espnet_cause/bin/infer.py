@@ -39,7 +39,13 @@ from pathlib import Path
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.avatar.face import BLINK_RATE
-from espnet_cause.cli import add_avatar_motion_args, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_avatar_motion_args,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.infer_set import (
     ANIMATION_FORMATS,
@@ -62,9 +68,7 @@ def get_parser() -> argparse.ArgumentParser:
     m = parser.add_argument_group(
         "model: --model, or --train_config with --model_file (default: the built-in model)"
     )
-    m.add_argument(
-        "--model", help="model.zip (pack_model) or a built-in name: builtin, builtin_live"
-    )
+    m.add_argument("--model", help=MODEL_HELP)
     m.add_argument("--train_config", help="config.yaml of a training run")
     m.add_argument("--model_file", help="weights of that run, e.g. valid.loss.best.pth")
     out = parser.add_argument_group("output")

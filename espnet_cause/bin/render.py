@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from pathlib import Path
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import check_output, check_output_dir
@@ -28,6 +33,14 @@ from espnet_cause.io.audio import load_audio
 from espnet_cause.io.mp4 import CONTAINERS
 from espnet_cause.jobs.parallel import load_parallel_config
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
+from espnet_cause.render.photo import MAX_IMAGE_PIXELS, check_face_index
+from espnet_cause.render.warp import (
+    BLINK_RATE_RANGE,
+    FPS_RANGE,
+    GAIN_RANGE,
+    HEAD_MOTION_RANGE,
+    check_range,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +51,19 @@ def get_parser() -> argparse.ArgumentParser:
         face_landmarker=True,
         parallel=True,
     )
-    parser.add_argument("--image", required=True, help="Face photo (JPEG/PNG; gray/alpha ok).")
+    parser.add_argument(
+        "--image",
+        required=True,
+        help=f"Face photo (JPEG/PNG; gray/alpha ok; at most {MAX_IMAGE_PIXELS // 1_000_000} "
+        "megapixels).",
+    )
     parser.add_argument("--wav", default=None, help="Speech: the audio track and the duration.")
     add_renamed_argument(
         parser,
         "--model",
         "--cause_model",
         default=None,
-        help="CAUSE model.zip: AUs from --wav (default: built-in).",
+        help="CAUSE model for the AUs from --wav: " + MODEL_HELP,
     )
     parser.add_argument("--au", default=None, help="AU track (.csv OpenFace style or .npy).")
     parser.add_argument(
@@ -69,12 +87,28 @@ def get_parser() -> argparse.ArgumentParser:
         "(with --model) -> OUTPUT_DIR/<utt>.mp4 and render_report.tsv (resumable).",
     )
     parser.add_argument("--output_dir", default=None, help="With --wav_scp: the videos' directory.")
-    parser.add_argument("--fps", type=float, default=DEFAULT_AU_FPS, help="Video frame rate.")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=DEFAULT_AU_FPS,
+        help=f"Video frame rate ({FPS_RANGE[0]:g}-{FPS_RANGE[1]:g}).",
+    )
     parser.add_argument(
         "--side_by_side", action="store_true", help="Add a panel with AU bars and the waveform."
     )
-    parser.add_argument("--face_index", type=int, default=0, help="Face to animate (0=largest).")
-    parser.add_argument("--gain", type=float, default=1.0, help="Warp: AU intensity scale.")
+    parser.add_argument(
+        "--face_index",
+        type=int,
+        default=0,
+        help="Face to animate when the photo has several: 0 the largest, 1 the next largest, "
+        "... (equal sizes left to right). Only that face moves.",
+    )
+    parser.add_argument(
+        "--gain",
+        type=float,
+        default=1.0,
+        help=f"Warp: AU intensity scale ({GAIN_RANGE[0]:g}-{GAIN_RANGE[1]:g}).",
+    )
     parser.add_argument(
         "--au_mode",
         choices=("absolute", "offset"),
@@ -87,14 +121,15 @@ def get_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="Warp: idle head motion (seeded smoothed random walk; 1 = about 1.5 degrees roll and "
-        "2 percent of the eye distance shift, 0 = still head). The background stays still.",
+        "2 percent of the eye distance shift, 0 = still head; at most "
+        f"{HEAD_MOTION_RANGE[1]:g}). The background stays still.",
     )
     parser.add_argument(
         "--blink_rate",
         type=float,
         default=0.0,
         help="Warp: blinks per minute added where the AU stream has no AU45 blink (0 = only the "
-        "stream's blinks; 15 is a natural rate).",
+        f"stream's blinks; 15 is a natural rate; at most {BLINK_RATE_RANGE[1]:g}).",
     )
     parser.add_argument("--seed", type=int, default=0, help="Warp: seed of the idle motion.")
     parser.add_argument("--batch_size", type=int, default=16, help="GANimation batch size.")
@@ -119,8 +154,13 @@ def _check_args(args) -> None:
             )
     if args.au is None:  # a path, a built-in name, or None: the default built-in model
         args.model = str(resolve_model(args.model))
-    if args.fps <= 0 or not math.isfinite(args.fps):
-        raise CauseError(f"--fps must be positive, got {args.fps}")
+    check_range("--fps", args.fps, FPS_RANGE, "use --fps 25")
+    check_range("--gain", args.gain, GAIN_RANGE, "1 renders the AUs as given")
+    check_range("--head_motion", args.head_motion, HEAD_MOTION_RANGE, "1 is the default")
+    check_range("--blink_rate", args.blink_rate, BLINK_RATE_RANGE, "15 is a natural rate")
+    check_face_index(args.face_index)
+    if args.batch_size < 1:
+        raise CauseError(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.model is not None and not Path(args.model).is_file():
         raise CauseError("CAUSE model not found", path=args.model, fix="check --model")
 

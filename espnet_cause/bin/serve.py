@@ -16,7 +16,7 @@ import logging
 from espnet_cause import assets
 from espnet_cause.assets import LIVE_MODEL, resolve_model
 from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
-from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.inference.speech2au import Speech2AU
@@ -33,8 +33,10 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=None,
-        help="CAUSE model.zip with a causal encoder (it must stream), or a built-in name; "
-        "default: builtin_live (causal, 80 ms look-ahead).",
+        help="CAUSE model with a causal encoder (it must stream; default: builtin_live, causal, "
+        "80 ms look-ahead). "
+        + MODEL_HELP
+        + ". The expressive model is offline (whole recordings) and does not stream yet.",
     )
     parser.add_argument(
         "--image",

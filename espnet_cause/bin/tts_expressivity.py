@@ -20,7 +20,13 @@ from __future__ import annotations
 
 import argparse
 
-from espnet_cause.cli import add_renamed_argument, make_parser, reports_errors, setup_logging
+from espnet_cause.cli import (
+    MODEL_HELP,
+    add_renamed_argument,
+    make_parser,
+    reports_errors,
+    setup_logging,
+)
 from espnet_cause.evaluation.tts_expressivity import measure_expressivity
 
 
@@ -45,7 +51,11 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--au_scp", required=True, help="AU streams of the reference utts")
     parser.add_argument("--wav_scp", default=None, help="their speech (for --model)")
     add_renamed_argument(
-        parser, "--model", "--cause_model", default=None, help="CAUSE model.zip: ref_* conditions"
+        parser,
+        "--model",
+        "--cause_model",
+        default=None,
+        help="CAUSE model for the ref_* conditions: " + MODEL_HELP,
     )
     parser.add_argument("--utt2mood", required=True, help="'<utt> <mood>' (-1 sad .. 1 happy)")
     parser.add_argument("--mood_threshold", type=float, default=0.6)

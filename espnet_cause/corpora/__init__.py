@@ -20,6 +20,7 @@ from espnet_cause.errors import CauseError
 CORPORA: dict[str, str] = {
     "mini": "espnet_cause.corpora.mini.corpus:prepare_mini",
     "crema_d": "espnet_cause.corpora.crema_d:list_crema_d",
+    "ravdess": "espnet_cause.corpora.ravdess:list_ravdess",
     "mead": "espnet_cause.corpora.mead:list_mead",
     "voxceleb2": "espnet_cause.corpora.voxceleb2:list_voxceleb2",
     "lrs3": "espnet_cause.corpora.lrs3:list_lrs3",
@@ -55,6 +56,11 @@ def prepare(
         counts = fn(corpus_dir, output_dir, **kwargs)
     else:
         split = {k: kwargs.pop(k) for k in SPLIT_KEYS if k in kwargs}
-        counts = write_data_dirs(fn(corpus_dir, **kwargs), output_dir, **split)
+        utts = fn(corpus_dir, **kwargs)
+        # a corpus with a fixed speaker split (ravdess: by actor) uses it unless sizes are given
+        default_split = getattr(importlib.import_module(module), "default_split", None)
+        if default_split is not None and not {"valid_speakers", "test_speakers"} & set(split):
+            split["split"] = default_split(u.speaker for u in utts)
+        counts = write_data_dirs(utts, output_dir, **split)
     write_classes_file(output_dir, corpus)  # the corpus's emotion classes, if it has labels
     return counts

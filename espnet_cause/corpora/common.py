@@ -45,6 +45,7 @@ class Utterance:
         au_csv: OpenFace-style AU CSV, if any.
         text: Transcript, if known.
         emotion: Emotion class (:data:`espnet_cause.emotion.EMOTIONS`), if the corpus labels it.
+        intensity: How strongly the emotion is acted (``normal`` or ``strong``), if labelled.
     """
 
     utt_id: str
@@ -54,6 +55,7 @@ class Utterance:
     au_csv: Path | None = None
     text: str | None = None
     emotion: str | None = None
+    intensity: str | None = None
 
 
 def clean_id(*parts: str) -> str:
@@ -167,6 +169,7 @@ def write_data_dir(directory: Path, utts: Sequence[Utterance]) -> None:
         "au_csv.scp": {u.utt_id: u.au_csv for u in utts if u.au_csv is not None},
         "text": {u.utt_id: u.text for u in utts if u.text},
         "emotion": {u.utt_id: u.emotion for u in utts if u.emotion},
+        "intensity": {u.utt_id: u.intensity for u in utts if u.intensity},
     }
     if optional["text"] and len(optional["text"]) < len(utts):
         logger.warning(
@@ -253,6 +256,7 @@ def write_data_dirs(
     valid_speakers: int | None = None,
     test_speakers: int | None = None,
     seed: int = 0,
+    split: dict[str, list[str]] | None = None,
 ) -> dict[str, int]:
     """Split ``utts`` by speaker and write ``output_dir/{train,valid,test}``.
 
@@ -268,11 +272,17 @@ def write_data_dirs(
         valid_speakers: Speakers held out for valid (default 10%, at least 1).
         test_speakers: Speakers held out for test (default 10%, at least 1).
         seed: Seed of the speaker assignment.
+        split: A fixed assignment (split name -> speaker ids) instead of the hashed one.
 
     Returns:
         Split name -> number of utterances written.
     """
     speakers = {u.speaker for u in utts}
+    if split is not None:  # a fixed assignment (ravdess: by actor)
+        return write_splits(
+            {name: [u for u in utts if u.speaker in set(split[name])] for name in SPLITS},
+            output_dir,
+        )
     if len(speakers) < MIN_SPEAKERS_TO_SPLIT and valid_speakers is None and test_speakers is None:
         logger.warning(
             "%d speaker(s): holding out %d%% of each speaker's clips for test and for valid "

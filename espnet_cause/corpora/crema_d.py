@@ -6,9 +6,13 @@ Expected layout under ``--corpus_dir`` (as distributed in the CREMA-D git-lfs re
     VideoFlash/1001_DFA_ANG_XX.flv      video (an .mp4 with the same stem is also accepted,
                                         e.g. after converting the flv files)
 
+Audio without video may also lie flat in ``--corpus_dir`` (``1002_DFA_ANG_XX.wav``, as a copy
+of a few of the wavs is kept).
+
 File names are ``<actor>_<sentence>_<emotion>_<level>``; the speaker is the actor (first field).
 An utterance needs its wav; the video is optional (``video.scp`` lists the ones found). A video
-without a wav is used as the audio source too. ``text`` holds the sentence for the 12 sentence
+without a wav is used as the audio source too. ``intensity`` holds the level: ``HI`` strong,
+``LO`` and ``MD`` normal, ``XX`` (unspecified) none. ``text`` holds the sentence for the 12 sentence
 codes of the corpus, ``emotion`` the class of the emotion code (``ANG DIS FEA HAP NEU SAD``).
 """
 
@@ -40,6 +44,8 @@ SENTENCES = {
 }
 VIDEO_DIR = "VideoFlash"
 AUDIO_DIR = "AudioWAV"
+#: Level code -> intensity name (``XX``, unspecified, has none).
+LEVELS = {"LO": "normal", "MD": "normal", "HI": "strong"}
 
 
 def _emotion(code: str) -> str | None:
@@ -54,6 +60,8 @@ def list_crema_d(corpus_dir: str | os.PathLike) -> list[Utterance]:
     """List the CREMA-D utterances found under ``corpus_dir`` (layout: module docstring)."""
     root = require_dir(corpus_dir, "crema_d", LAYOUT)
     audio = {p.stem: p for p in find_files(root / AUDIO_DIR, (".wav",))}
+    for p in sorted(root.glob("*.wav")):  # audio without video, flat
+        audio.setdefault(p.stem, p)
     video: dict[str, Path] = {}
     for p in find_files(root / VIDEO_DIR, (".flv", ".mp4")):
         video.setdefault(p.stem, p)  # .flv sorts before .mp4
@@ -70,6 +78,7 @@ def list_crema_d(corpus_dir: str | os.PathLike) -> list[Utterance]:
                 video=video.get(stem),
                 text=SENTENCES.get(fields[1]),
                 emotion=_emotion(fields[2]),
+                intensity=LEVELS.get(fields[3]) if len(fields) > 3 else None,
             )
         )
     require_some(utts, root, "crema_d", LAYOUT)

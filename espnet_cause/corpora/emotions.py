@@ -11,6 +11,7 @@ corpus      classes (from)
 mead        all 8 (the ``<emotion>`` folder: angry, contempt, disgusted, fear, happy, neutral,
             sad, surprised)
 crema_d     6: angry, disgusted, fearful, happy, neutral, sad (``ANG DIS FEA HAP NEU SAD``)
+ravdess     7: all but contempt (the ``EE`` field of the file name; calm is written as neutral)
 mini        3: neutral, happy, sad (drawn per utterance; each changes the voice and adds its own
             AUs; angry and surprised are defined too, see :mod:`espnet_cause.corpora.mini.moods`)
 ==========  ==================================================================================
@@ -34,6 +35,7 @@ from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 CORPUS_CLASSES: dict[str, tuple[str, ...]] = {
     "mead": EMOTIONS,
     "crema_d": ("neutral", "happy", "sad", "angry", "disgusted", "fearful"),
+    "ravdess": ("neutral", "happy", "surprised", "sad", "angry", "disgusted", "fearful"),
     "mini": ("neutral", "happy", "sad"),  # corpora.mini.moods: neutral + EMOTIONAL
 }
 #: File names: per data dir, beside the data dirs, and the recogniser's labels in a dump dir.

@@ -39,9 +39,14 @@ class Face:
     Attributes:
         landmarks: (478, 3) float32; x, y in pixels of the photo, z in the same pixel scale
             (relative depth, negative towards the camera).
+        blendshapes: (B,) float32 blendshape scores of this face (a landmarker made with
+            ``blendshapes=True``), else None.
+        blendshape_names: Their B MediaPipe category names.
     """
 
     landmarks: np.ndarray
+    blendshapes: np.ndarray | None = None
+    blendshape_names: tuple[str, ...] | None = None
 
     @property
     def points(self) -> np.ndarray:
@@ -149,7 +154,8 @@ class FaceLandmarker:
             image: (H, W, 3) uint8 RGB (other layouts are converted with :func:`to_rgb`).
 
         Returns:
-            Faces sorted by landmark bounding-box area, largest first (empty if none).
+            Faces sorted by landmark bounding-box area, largest first, equal areas left to right
+            (empty if none); with ``blendshapes=True`` each carries its blendshape scores.
         """
         import cv2
         import mediapipe as mp
@@ -167,14 +173,20 @@ class FaceLandmarker:
             mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small))
         )
         faces = []
-        for marks in result.face_landmarks:
+        shapes = result.face_blendshapes or [None] * len(result.face_landmarks)
+        for marks, categories in zip(result.face_landmarks, shapes, strict=True):
             arr = np.array([(m.x, m.y, m.z) for m in marks], dtype=np.float32)
             # normalised -> original pixels (z uses the x scale, as MediaPipe defines it)
             arr[:, 0] *= sw / scale
             arr[:, 1] *= sh / scale
             arr[:, 2] *= sw / scale
-            faces.append(Face(arr))
-        faces.sort(key=lambda f: f.area, reverse=True)
+            face = Face(arr)
+            if categories:
+                face.blendshapes = np.array([c.score for c in categories], np.float32)
+                face.blendshape_names = tuple(c.category_name for c in categories)
+            faces.append(face)
+        # largest first; equal sizes left to right
+        faces.sort(key=lambda f: (-round(f.area, 3), f.bbox[0]))
         return faces
 
     def detect_frame(self, image: np.ndarray, timestamp_ms: int):
@@ -242,12 +254,21 @@ def largest_face(face_landmarks) -> int:
 def find_face(
     landmarker: FaceLandmarker, image: np.ndarray, face_index: int = 0, source: str = ""
 ) -> Face:
-    """The face to animate: the ``face_index``-th largest face in the photo.
+    """The face to animate: the ``face_index``-th largest face in the photo (see :func:`pick_face`).
 
     Raises:
         CauseError: if there is no face, or fewer than ``face_index + 1`` faces.
     """
-    faces = landmarker.detect(image)
+    return pick_face(landmarker.detect(image), face_index, source)
+
+
+def pick_face(faces: list[Face], face_index: int = 0, source: str = "") -> Face:
+    """The ``face_index``-th of the faces :meth:`FaceLandmarker.detect` found (largest first,
+    equal sizes left to right).
+
+    Raises:
+        CauseError: if there is no face, or fewer than ``face_index + 1`` faces.
+    """
     if not faces:
         raise CauseError(
             "no face found in the image",
@@ -258,11 +279,11 @@ def find_face(
         raise CauseError(
             f"--face_index {face_index} asked for, but the image has {len(faces)} face(s)",
             path=source or None,
-            fix=f"use --face_index between 0 and {len(faces) - 1} (0 is the largest face)",
+            fix=f"use --face_index 0 to {len(faces) - 1} (0 is the largest face, then by size)",
         )
     if len(faces) > 1:
         logger.info(
-            "%s: %d faces found, using face %d (faces are ordered largest first)",
+            "%s: %d faces found, using face %d (largest first, equal sizes left to right)",
             source or "image",
             len(faces),
             face_index,

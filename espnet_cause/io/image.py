@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,17 +48,71 @@ def to_rgb(image: np.ndarray, source: str = "") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read a photo as RGB uint8 (grayscale and alpha converted).
+def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(width, height) of an image file read from its header only (nothing is decoded).
+
+    Returns:
+        The size, or None when the header is not one Pillow knows (OpenCV may still read it).
 
     Raises:
-        CauseError: if the file is missing or not an image.
+        CauseError: for a header whose size is beyond Pillow's decompression-bomb guard.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as header:  # lazy: reads the header only
+                return header.size
+    except Image.DecompressionBombError:
+        raise CauseError(
+            f"the image has more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels "
+            "(its header says so)",
+            path=path,
+            fix="scale the photo down",
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def check_image_size(
+    width: int, height: int, max_pixels: int, source: str | os.PathLike | None = None
+) -> None:
+    """Refuse an image of more than ``max_pixels`` pixels.
+
+    Raises:
+        CauseError: naming the size and the limit.
+    """
+    if width * height > max_pixels:
+        raise CauseError(
+            f"the image has {width}x{height} = {width * height / 1e6:.1f} megapixels, more than "
+            f"the {max_pixels / 1e6:g} megapixels this renders",
+            path=source,
+            fix=f"scale the photo down to at most {max_pixels / 1e6:g} megapixels "
+            "(a face of 300-1000 pixels is plenty)",
+        )
+
+
+def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """Read a photo as RGB uint8 (grayscale and alpha converted).
+
+    Args:
+        path: The image file (JPEG, PNG, BMP, TIFF, WebP).
+        max_pixels: Refuse a photo with more pixels than this, before decoding it (its size is
+            read from the header); None: no limit.
+
+    Raises:
+        CauseError: if the file is missing, not an image, or larger than ``max_pixels``.
     """
     import cv2
 
     path = Path(path)
     if not path.is_file():
         raise CauseError("image file not found", path=path, fix="check the --image path")
+    if max_pixels is not None:
+        size = image_size(path)
+        if size is not None:
+            check_image_size(*size, max_pixels, path)
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if data is None:
         raise CauseError(
@@ -65,6 +120,8 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
             path=path,
             fix="convert the photo to JPEG or PNG",
         )
+    if max_pixels is not None:  # a header Pillow did not know
+        check_image_size(data.shape[1], data.shape[0], max_pixels, path)
     return _from_cv2(data, str(path))
 
 

@@ -21,6 +21,7 @@ from torch import nn
 
 from espnet_cause.arkit import au_weights_to_blendshapes
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.emotion import EMOTIONS, prototype_matrix
 from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.losses.regression import (
     CCCLoss,
@@ -59,6 +60,19 @@ def output_weights(names: tuple[str, ...], weights: dict[str, float] | None) -> 
     return w / w.mean()
 
 
+class MaskedLinear(nn.Linear):
+    """``nn.Linear`` whose weight is multiplied by a fixed 0/1 ``mask`` (all 1 by default), so
+    masked connections stay 0 whatever the weights loaded or learned; the same state dict as
+    ``nn.Linear`` (the mask is not saved: the model's config rebuilds it)."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__(in_features, out_features)
+        self.register_buffer("mask", torch.ones(out_features, in_features), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.weight * self.mask, self.bias)
+
+
 class ESPnetCAUSEModel(AbsESPnetModel):
     """CAUSE: crossmodal action unit sequence estimation from speech.
 
@@ -86,6 +100,14 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         loss_au_weights: Weights of some outputs in every loss, by column name (e.g.
             ``{AU25: 3.0, AU26: 3.0}``; the others weigh 1), rescaled to mean 1 over the
             outputs so the loss keeps its scale; None (default): all equal.
+        emotion_weight: Weight of a multi-task emotion cross-entropy on the encoder's
+            utterance vector (an encoder with ``emotion_logits()``, e.g. ``expressive`` with
+            ``num_emotions``), for batches that bring ``emotion`` data (class index in
+            :data:`espnet_cause.emotion.EMOTIONS`, -1 = unlabelled); 0 (default): off.
+        emotion_only_aus: Outputs (names) that only the heard emotion moves: the output layer's
+            weights from the frame-level part of the encoder to them are held at 0, so they
+            follow the encoder's emotion columns (an ``expressive`` encoder with
+            ``expression_output: emotions``) and not, say, loudness; None (default): none.
 
     Per-utterance weights: :meth:`forward` takes an optional ``au_weight`` (B, D) batch (the
     data name ``au_weight``, a Kaldi ``au_weight.scp`` of ``.npy`` vectors, see
@@ -114,6 +136,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         target: str = "au",
         lookahead_frames: int = 0,
         loss_au_weights: dict[str, float] | None = None,
+        emotion_weight: float = 0.0,
+        emotion_only_aus: list[str] | None = None,
     ) -> None:
         super().__init__()
         if lookahead_frames < 0:
@@ -133,7 +157,16 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         self.normalize = normalize
         self.au_normalize = au_normalize
         self.encoder = encoder
-        self.output_layer = nn.Linear(encoder.output_size(), num_aus)
+        self.output_layer = MaskedLinear(encoder.output_size(), num_aus)
+        if emotion_only_aus:
+            cols = getattr(encoder, "emotion_columns", None)
+            if cols is None:
+                raise ValueError("emotion_only_aus needs an encoder with emotion columns")
+            unknown = sorted(set(emotion_only_aus) - set(space.names))
+            if unknown:
+                raise ValueError(f"emotion_only_aus: {', '.join(unknown)} not among the outputs")
+            rows = [space.names.index(n) for n in emotion_only_aus]
+            self.output_layer.mask[rows, : cols[0]] = 0.0
         self.num_aus = num_aus
         self.au_fps = float(au_fps)
         self.fs, self.hop_length = frontend_fs_hop(frontend)
@@ -145,8 +178,30 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             {"mse": MaskedMSELoss(), "l1": MaskedL1Loss(), "ccc": CCCLoss()}
         )
         self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+        if emotion_weight < 0:
+            raise ValueError(f"emotion_weight must be >= 0, got {emotion_weight}")
+        if emotion_weight > 0 and not hasattr(encoder, "emotion_logits"):
+            raise ValueError("emotion_weight > 0 needs an encoder with emotion_logits()")
+        self.emotion_weight = float(emotion_weight)
+        self.init_emotion_columns()
         weights = output_weights(space.names, loss_au_weights)
         self.register_buffer("loss_au_weights", weights, persistent=False)
+
+    @torch.no_grad()
+    def init_emotion_columns(self) -> None:
+        """An encoder that hands the output layer emotion probabilities (``emotion_columns``):
+        start those weights at the prototype table (:data:`espnet_cause.emotion.PROTOTYPES`,
+        ``strong``), in the normalised AU domain, so probability 1 of an emotion adds its face."""
+        cols = getattr(self.encoder, "emotion_columns", None)
+        if cols is None or self.target != "au":
+            return
+
+        table = torch.from_numpy(prototype_matrix(EMOTIONS)).T  # (17, 8)
+        if table.size(1) != cols[1] - cols[0]:
+            raise ValueError(f"{cols[1] - cols[0]} emotion columns for {table.size(1)} emotions")
+        if self.au_normalize is not None and getattr(self.au_normalize, "norm_vars", False):
+            table = table / self.au_normalize.std.detach().cpu().view(-1, 1).to(table)
+        self.output_layer.weight[:, cols[0] : cols[1]] = table.to(self.output_layer.weight)
 
     # ------------------------------------------------------------------ features
     def _extract_feats(
@@ -229,6 +284,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
         au: torch.Tensor,
         au_lengths: torch.Tensor,
         au_weight: torch.Tensor | None = None,
+        emotion: torch.Tensor | None = None,
+        emotion_lengths: torch.Tensor | None = None,
         **kwargs,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """Loss, stats and weight for the ESPnet trainer.
@@ -241,6 +298,8 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             au_weight: (B, D) / (B, 17) per-utterance or (B, T, D) / (B, T, 17) per-frame
                 output weights (class docstring), or None (all 1). ``pcc`` leaves out what
                 weighs 0.
+            emotion: (B, 1) class indices (-1: unlabelled) for the ``emotion_weight`` loss.
+            emotion_lengths: (B,) from the collate function, unused.
 
         Returns:
             The loss, stats (``loss``, ``mse``, ``l1``, ``ccc``, ``pcc``: mean over AUs of the
@@ -259,12 +318,22 @@ class ESPnetCAUSEModel(AbsESPnetModel):
             weights = utt_weights if weights is None else utt_weights * weights
         values = {name: fn(pred, target, mask, weights) for name, fn in self.losses.items()}
         loss = sum(w * values[name] for name, w in self.loss_weights.items() if w > 0)
+        extra = {}
+        if self.emotion_weight > 0 and emotion is not None:
+            labels = emotion.view(emotion.size(0), -1)[:, 0].long()
+            logits = self.encoder.emotion_logits()
+            ce = nn.functional.cross_entropy(logits, labels.clamp(min=-1), ignore_index=-1)
+            if bool((labels >= 0).any()):
+                loss = loss + self.emotion_weight * ce
+                hit = (logits.argmax(-1) == labels)[labels >= 0].float().mean()
+                extra = {"emotion_ce": ce.detach(), "emotion_acc": hit.detach()}
         # correlation is invariant to the per-AU affine normalisation: no need to map back
         pcc = masked_pearson(pred.detach(), au, mask, utt_weights)
         pcc_mean = pcc.nanmean() if not torch.isnan(pcc).all() else pcc.new_zeros(())
         stats = {name: v.detach() for name, v in values.items()}
         stats["loss"] = loss.detach()
         stats["pcc"] = pcc_mean
+        stats.update(extra)
         loss, stats, weight = force_gatherable((loss, stats, speech.size(0)), loss.device)
         return loss, stats, weight
 

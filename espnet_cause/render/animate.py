@@ -1,9 +1,11 @@
 """A still photo animated by AU sequences, written as mp4 with the speech: one or a set.
 
-:class:`PhotoAnimator` finds the face once and loads the renderer once (GANimation or the
-training-free warp), then turns any number of AU sequences into videos. :func:`animate_set`
-renders every utterance of a ``wav.scp`` with AUs predicted from its speech, through the batch
-runner (:mod:`espnet_cause.jobs.batch`: resumable, ``render_report.tsv``).
+:class:`PhotoAnimator` reads the photo, its face and that face's own AUs once
+(:func:`~espnet_cause.render.photo.read_face_photo`) and loads the renderer once (GANimation or the
+training-free warp), then turns any number of AU sequences into videos; a video has one frame per
+AU frame of the speech (:func:`~espnet_cause.io.timegrid.num_frames_for_samples`, as ``infer``).
+:func:`animate_set` renders every utterance of a ``wav.scp`` with AUs predicted from its speech,
+through the batch runner (:mod:`espnet_cause.jobs.batch`: resumable, ``render_report.tsv``).
 """
 
 from __future__ import annotations
@@ -18,18 +20,18 @@ import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.face.landmarker import FaceLandmarker, close_all, find_face
-from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.face.landmarker import close_all
 from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.au_files import align_aus
 from espnet_cause.io.audio import load_speech
 from espnet_cause.io.datadir import read_kaldi_map
-from espnet_cause.io.image import load_image
 from espnet_cause.io.mp4 import write_mp4
+from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION, finish, output_lock, run_batch
 from espnet_cause.render.panel import SidePanel
-from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.photo import read_face_photo
+from espnet_cause.render.warp import FPS_RANGE, WarpRenderer, check_range
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class PhotoAnimator:
         image: The face photo (JPEG/PNG; gray and alpha are converted).
         renderer: ``warp`` (training-free landmark warp) or ``ganimation``.
         ganimation_model: The trained ``generator.pth`` (ganimation).
-        face_index: Face to animate (0 = the largest).
+        face_index: Face to animate (0 = the largest, then by size; equal sizes left to right).
         face_landmarker_path: MediaPipe model (None: the packaged one).
         gain: Warp: AU intensity scale.
         absolute: Warp: AUs are targets from the photo's own AUs (False: offsets from the photo).
@@ -80,22 +82,17 @@ class PhotoAnimator:
         fps: float = DEFAULT_AU_FPS,
         side_by_side: bool = False,
     ) -> None:
-
         if renderer not in RENDERERS:
             raise CauseError(f"unknown renderer {renderer!r}", fix=f"use one of {RENDERERS}")
-        self.renderer, self.fps, self.side_by_side = renderer, fps, side_by_side
-        self.batch_size = batch_size
-        self.image = load_image(image)
-        self.ganimation = None
-        if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
-            self.ganimation = load_ganimation(ganimation_model, device)
-        landmarker_path = resolve_face_landmarker(face_landmarker_path)
-        with FaceLandmarker(landmarker_path) as landmarker:
-            self.face = find_face(landmarker, self.image, face_index, source=str(image))
+        self.fps = check_range("--fps", fps, FPS_RANGE, "use --fps 25")
+        if int(batch_size) < 1:
+            raise CauseError(f"--batch_size must be at least 1, got {batch_size}")
+        self.renderer, self.side_by_side = renderer, side_by_side
+        self.batch_size = int(batch_size)
         self.warp = None
-        if renderer == "warp":
+        if renderer == "warp":  # its settings are checked before the photo is read
             self.warp = WarpRenderer(
-                landmarker_path,
+                face_landmarker_path,
                 face_index=face_index,
                 gain=gain,
                 absolute=absolute,
@@ -104,7 +101,16 @@ class PhotoAnimator:
                 seed=seed,
                 fps=fps,
             )
-            self.warp.prepare(self.image, face=self.face, source=str(image))
+        self.ganimation = None
+        if renderer == "ganimation":  # before the face search: a bad checkpoint fails fast
+            self.ganimation = load_ganimation(ganimation_model, device)
+        #: The photo, its face and the face's own AUs, read once.
+        self.photo = read_face_photo(
+            image, face_index, face_landmarker_path=face_landmarker_path, source=str(image)
+        )
+        self.image, self.face = self.photo.image, self.photo.face
+        if self.warp is not None:
+            self.warp.prepare_photo(self.photo)
 
     def frames(
         self, aus: np.ndarray, speech: np.ndarray | None = None, sample_rate: int | None = None
@@ -120,10 +126,9 @@ class PhotoAnimator:
                 pose = speech_warp_pose(
                     speech, sample_rate, len(aus), self.fps, self.warp.head_motion, self.warp.seed
                 )
-            frames = self.warp.render(self.image, aus, pose)
+            frames = self.warp.frames(aus, pose)
         if not self.side_by_side:
             return frames
-
         height = self.image.shape[0] + self.image.shape[0] % 2
         panel = SidePanel(aus, height, audio=speech, sample_rate=sample_rate, fps=self.fps)
         return (
@@ -143,13 +148,16 @@ class PhotoAnimator:
     ) -> int:
         """Write the video of ``aus`` (cropped or padded to the speech) with the speech.
 
+        With speech the video has ``ceil(duration * fps)`` frames, as many as ``infer`` gives
+        for it (frame k shows time k / fps; the last frame is on screen when the audio ends).
+
         Returns:
             The number of frames written.
         """
         from tqdm import tqdm
 
         if speech is not None:
-            num_frames = max(1, round(len(speech) / sample_rate * self.fps))
+            num_frames = num_frames_for_samples(len(speech), sample_rate, self.fps)
             aus = align_aus(aus, num_frames, source=source)
         logger.info("%d frames at %g fps with the %s renderer", len(aus), self.fps, self.renderer)
         frames = tqdm(
@@ -168,19 +176,16 @@ class PhotoAnimator:
 
 
 def speech_aus(speech2au, speech: np.ndarray, sample_rate: int, fps: float) -> np.ndarray:
-    """AUs predicted from speech by a loaded ``Speech2AU``, resampled to ``fps``; (T, 17)."""
-
+    """AUs predicted from speech by a loaded ``Speech2AU`` on the ``fps`` grid, as
+    ``infer --output_fps fps`` gives them: (ceil(duration * fps), 17)."""
     aus = speech2au.to_aus(np.asarray(speech2au(speech, sample_rate), dtype=np.float32))
     if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
         raise CauseError(f"the CAUSE model returned shape {aus.shape}, expected (T, {NUM_AUS})")
-    if abs(speech2au.au_fps - fps) < 1e-6:
-        return aus
     return speech2au.to_grid(aus, len(speech), sample_rate, output_fps=fps)[0]
 
 
 def setup_animation(cause_model: str, **animator_options) -> dict:
     """Per-worker environment of :func:`animate_item`: the animator and the CAUSE model."""
-
     return {
         "animator": PhotoAnimator(**animator_options),
         "speech2au": Speech2AU(model=cause_model),
@@ -189,7 +194,6 @@ def setup_animation(cause_model: str, **animator_options) -> dict:
 
 def animate_item(key: str, payload: dict, *, animator: PhotoAnimator, speech2au) -> dict:
     """One utterance: its speech drives the photo -> ``payload['output']`` (runs on workers)."""
-
     speech, rate = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech_aus(speech2au, speech, rate, animator.fps)
     frames = animator.write(payload["output"], aus, speech, rate, source=f"AUs of {key}")

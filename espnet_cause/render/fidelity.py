@@ -15,6 +15,12 @@ Identity drift: the mean absolute difference (0-255 grey levels) between each fr
 over the face pixels (inside the face oval) away from the regions the AUs move (brows and eyes,
 nose wings, mouth and lower face, each hull dilated), and over the background (outside the
 face region's box).
+
+Face detail: the variance of the Laplacian of the grey image over the face's landmark box, in each
+frame over the photo's (:func:`detail_ratio`; 1 = as sharp as the photo, a blurred face falls below
+it), on frames rendered with the idle head motion (every face pixel then moves): with the photo's own
+AUs (only the head moves: the resampling's loss alone) and during the sweep (``detail_sweep``: the
+AUs change the content too, closed eyes and an open mouth have other edges).
 """
 
 from __future__ import annotations
@@ -220,6 +226,36 @@ def static_masks(image_shape: tuple[int, ...], face: Face) -> tuple[np.ndarray, 
     return face_static, background
 
 
+def face_detail(image: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Variance of the Laplacian of the grey image inside ``box`` (x0, y0, x1, y1)."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def detail_ratio(frames: Iterable[np.ndarray], image: np.ndarray, face: Face) -> dict:
+    """Face detail of rendered frames over the photo's (variance of the Laplacian over the face's
+    landmark box).
+
+    Returns:
+        ``{"mean": ..., "min": ..., "frames": n}`` of the per-frame ratios.
+    """
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = face.bbox
+    box = (max(0, int(x0)), max(0, int(y0)), min(width, int(x1) + 1), min(height, int(y1) + 1))
+    photo = max(face_detail(image, box), 1e-9)
+    ratios = [face_detail(frame, box) / photo for frame in frames]
+    if not ratios:
+        return {"mean": None, "min": None, "frames": 0}
+    return {
+        "mean": round(float(np.mean(ratios)), 3),
+        "min": round(float(np.min(ratios)), 3),
+        "frames": len(ratios),
+    }
+
+
 class _DriftMeter:
     """Accumulates the identity drift of frames passing through (they are yielded unchanged)."""
 
@@ -261,6 +297,8 @@ def measure_fidelity(
     mixed_seconds: float = MIXED_SECONDS,
     fps: float = FPS,
     seed: int = 0,
+    moving_render: RenderFn | None = None,
+    photo_aus: np.ndarray | None = None,
 ) -> dict:
     """The closed-loop benchmark for one photo and one renderer.
 
@@ -275,10 +313,15 @@ def measure_fidelity(
         mixed_seconds: Duration of the mixed track (0: none).
         fps: Frame rate of the tracks.
         seed: Seed of the mixed track.
+        moving_render: The renderer with idle head motion: the photo's own AUs (``photo_aus``,
+            as long as the sweep) and the sweep rendered by it give the face detail
+            (:func:`detail_ratio`; None: not measured).
+        photo_aus: (17,) the AUs that leave the photo as it is (the renderer's photo AUs).
 
     Returns:
         ``{"sweep": au_fidelity(...), "mixed": au_fidelity(...) or None,
-        "drift": {...}, "photo_aus": {AU: intensity the tracker reads on the photo}, "frames": n}``
+        "drift": {...}, "detail": detail_ratio(...) or None, "detail_sweep": ...,
+        "photo_aus": {AU: intensity the tracker reads on the photo}, "frames": n}``
         (sweep AUs not in ``aus`` are "not driven").
     """
     drift = _DriftMeter(image, face)
@@ -293,6 +336,12 @@ def measure_fidelity(
         result["mixed"] = au_fidelity(mixed, read)
         frames += len(mixed)
     result["drift"] = drift.report()
+    result["detail"] = result["detail_sweep"] = None
+    if moving_render is not None:
+        own = np.zeros(NUM_AUS, np.float32) if photo_aus is None else photo_aus
+        still = np.repeat(np.asarray(own, np.float32)[None], len(sweep), axis=0)
+        result["detail"] = detail_ratio(moving_render(still), image, face)
+        result["detail_sweep"] = detail_ratio(moving_render(sweep), image, face)
     result["photo_aus"] = {
         name: (None if not np.isfinite(v) else round(float(v), 3))
         for name, v in zip(AU_NAMES, photo, strict=True)

@@ -4,9 +4,13 @@ Landmark displacements per AU come from the motion model (:mod:`espnet_cause.ren
 they are linear in the AU intensities, so each AU becomes one dense displacement field,
 built once per photo on a Delaunay triangulation of the 478 landmarks plus the border of the face
 region (piecewise-linear interpolation). A frame is the AU-weighted sum of the 17 fields, inverted
-by a fixed-point step and applied with ``cv2.remap``; a dark mouth cavity with a band of upper teeth
-is painted where the lips part further than in a photo whose mouth is closed (an open mouth keeps
-the photo's own interior, stretched by the warp).
+by a fixed-point step on the field's grid and applied with one ``cv2.remap`` of the photo
+(:data:`INTERPOLATION`: each output pixel is resampled once, with the idle head motion folded into
+the same map, so the face keeps its detail); a dark mouth cavity with a band of upper teeth is
+painted where the lips part further than in a photo whose mouth is closed (an open mouth keeps the
+photo's own interior, stretched by the warp). Only the face moves: the displacement fades to 0 within
+:data:`SUPPORT_MARGIN` eye distances of the face's outline and is 0 on the photo's other faces, so
+pixels farther out (background, bodies, other people) are the photo's own in every frame.
 
 Absolute targets (the default): at :meth:`WarpRenderer.prepare` the built-in tracker reads the
 photo's own AUs, and a frame moves the face by ``target - photo`` so that an AU at 0 means the
@@ -25,17 +29,20 @@ and lids back can make it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 
+import cv2
 import numpy as np
+from scipy.spatial import Delaunay
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-from espnet_cause.face.landmarker import Face, FaceLandmarker, find_face
+from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import to_rgb
 from espnet_cause.render.idle import add_blinks, head_motion
+from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
     CLOSE_PRESS,
@@ -54,10 +61,25 @@ from espnet_cause.render.warp_motion import (
 
 logger = logging.getLogger(__name__)
 
-#: Face region warped around the landmark box, as a fraction of the box size on each side.
-ROI_MARGIN = 0.35
-#: Longest side of the grid on which the displacement fields are stored (upsampled per frame).
+#: The displacement fades from the face's outline (the hull of its landmarks) to 0 over this many
+#: eye distances (wide enough for the jaw drop to stretch the neck without folding); the warped
+#: region is the hull's box grown by it.
+SUPPORT_MARGIN = 0.8
+#: Other faces of the photo stay still: the displacement is 0 on their hulls grown by this (eye
+#: distances of the animated face).
+OTHER_FACE_MARGIN = 0.1
+#: Longest side of the grid on which the displacement fields are stored and inverted (the backward
+#: map is upsampled to the face region per frame).
 FIELD_GRID_SIDE = 256
+#: How the photo is resampled along the map (once per output pixel): Lanczos (8x8) keeps the detail
+#: that bilinear sampling at fractional offsets blurs away (face detail with the idle head motion
+#: 0.43-0.68 of the photo's bilinear, 0.67-0.91 bicubic, 0.76-0.97 Lanczos on the dev photos).
+INTERPOLATION = cv2.INTER_LANCZOS4
+#: Ranges of the renderer's settings (checked with a clear error).
+GAIN_RANGE = (0.0, 4.0)
+HEAD_MOTION_RANGE = (0.0, 4.0)
+BLINK_RATE_RANGE = (0.0, 60.0)
+FPS_RANGE = (1.0, 120.0)
 #: Border points per side of the face region (fixed, zero displacement).
 BORDER_POINTS = 8
 #: Mouth cavity and teeth colours come from the photo: the cavity is the lips' median colour times
@@ -67,11 +89,15 @@ CAVITY_DARKEN = 0.4
 TEETH_QUANTILE = 0.8
 TEETH_RGB = (236, 222, 198)
 TEETH_MIX = 0.5
+#: ... of the eye whites' colour only this share of its hue is kept.
+TEETH_HUE = 0.3
 #: How much darker the middle of the mouth cavity is than its edges (0..1).
 CAVITY_SHADE = 0.5
-#: Teeth band height as a fraction of the added lip gap, and its maximum in face units.
-TEETH_FRACTION = 0.35
-TEETH_MAX = 0.06
+#: The upper teeth hang from the upper lip: TEETH_MAX face units tall (a tooth keeps its size at
+#: any opening), at most TEETH_FRACTION of the lip gap (a narrow opening shows their edges, with a
+#: dark band below them).
+TEETH_FRACTION = 0.55
+TEETH_MAX = 0.1
 #: Added lip gap (pixels) over which the cavity paint fades in.
 CAVITY_FADE_PX = 3.0
 #: AU vectors whose largest absolute value is below this are rendered as the unchanged photo.
@@ -87,30 +113,52 @@ MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
 #: covered by the lips themselves (sampled mirrored into each lip): fading in from this closure
 #: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
 COVER_FROM = 0.5
-#: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges).
-COVER_MARGIN_PX = 1.5
+#: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges, and the
+#: Lanczos kernel reaches 3 pixels past a sample).
+COVER_MARGIN_PX = 3.0
+#: Output pixels that can sample the interior lie within this many eye distances of its box.
+COVER_REACH = 1.0
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 AU10 = au_index("AU10")
 
 
+def check_range(name: str, value: float, bounds: tuple[float, float], fix: str = "") -> float:
+    """``value`` as a float, or CauseError naming the option, the value and the range."""
+    lo, hi = bounds
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and lo <= number <= hi):
+        raise CauseError(
+            f"{name} must be a number from {lo:g} to {hi:g}, got {value}", fix=fix or None
+        )
+    return number
+
+
 class WarpRenderer:
     """Animate a still photo with an AU sequence by warping it along moved face landmarks.
+
+    Prepare it once per photo (:meth:`prepare_photo` with a :func:`read_face_photo` result, or
+    :meth:`prepare`), then :meth:`frames` / :meth:`frame` take only the AUs.
 
     Args:
         face_landmarker_path: Path to the MediaPipe ``face_landmarker.task`` model (None: the
             packaged model, see :func:`espnet_cause.face.model_file.resolve_face_landmarker`).
-        face_index: Which face to animate when the photo has several (0 = largest).
-        gain: Scale applied to all AU intensities (1 = as given).
-        absolute: Drive from the photo's own AUs (read by the built-in tracker at
-            :meth:`prepare`) to the requested ones, so 0 means absent; False moves the photo by
-            the AUs as offsets (0 = the photo unchanged).
-        head_motion: Idle head motion, a smoothed seeded random walk of roll and position
-            (:func:`~espnet_cause.render.idle.head_motion`; 1 = a few degrees and pixels, 0 = off).
-            The face moves rigidly, feathered back to a still border of the face region.
-        blink_rate: Blinks per minute added where the AU stream has no AU45 blink (0 = off).
+        face_index: Which face to animate when the photo has several (0 = the largest, then by
+            size; equal sizes left to right).
+        gain: Scale applied to all AU intensities (:data:`GAIN_RANGE`; 1 = as given).
+        absolute: Drive from the photo's own AUs (read by the built-in tracker) to the requested
+            ones, so 0 means absent; False moves the photo by the AUs as offsets (0 = the photo
+            unchanged).
+        head_motion: Idle head motion (:data:`HEAD_MOTION_RANGE`), a smoothed seeded random walk
+            of roll and position (:func:`~espnet_cause.render.idle.head_motion`; 1 = a few degrees
+            and pixels, 0 = off). The face moves rigidly, feathered back to the still photo.
+        blink_rate: Blinks per minute added where the AU stream has no AU45 blink
+            (:data:`BLINK_RATE_RANGE`; 0 = off).
         seed: Seed of the head motion and the added blinks.
-        fps: Frame rate of the AU sequences (the idle motion's clock).
+        fps: Frame rate of the AU sequences (:data:`FPS_RANGE`; the idle motion's clock).
     """
 
     def __init__(
@@ -124,16 +172,34 @@ class WarpRenderer:
         seed: int = 0,
         fps: float = DEFAULT_AU_FPS,
     ) -> None:
+        check_face_index(face_index)
         self.face_landmarker_path = face_landmarker_path
         self._landmarker: FaceLandmarker | None = None
         self.face_index = face_index
-        self.gain = gain
+        self.gain = check_range("--gain", gain, GAIN_RANGE, "1 renders the AUs as given")
         self.absolute = absolute
-        self.head_motion, self.blink_rate, self.seed, self.fps = head_motion, blink_rate, seed, fps
+        self.head_motion = check_range("--head_motion", head_motion, HEAD_MOTION_RANGE)
+        self.blink_rate = check_range("--blink_rate", blink_rate, BLINK_RATE_RANGE)
+        self.fps = check_range("--fps", fps, FPS_RANGE, "use --fps 25")
+        self.seed = int(seed)
         #: (17,) the photo's own AUs as the tracker read them (absolute mode, after prepare()).
         self.photo_aus: np.ndarray | None = None
+        self._image: np.ndarray | None = None
         self._cache_key: tuple | None = None
         self._prepared: _PreparedFace | None = None
+
+    def prepare_photo(self, photo: FacePhoto) -> None:
+        """Build the face's displacement fields (once per photo) from a photo read once."""
+        own = None
+        if self.absolute:
+            own = np.clip(np.nan_to_num(np.asarray(photo.aus, np.float32)), 0.0, None)
+            if own.shape != (NUM_AUS,):
+                raise CauseError(f"photo AUs have shape {own.shape}, expected ({NUM_AUS},)")
+            logger.info("photo AUs: %s", np.round(own, 2).tolist())
+        self.photo_aus = own
+        self._image = photo.image
+        self._prepared = _PreparedFace(photo.image, photo.face, own, photo.others)
+        self._cache_key = _image_key(photo.image)
 
     def prepare(
         self,
@@ -142,37 +208,77 @@ class WarpRenderer:
         source: str = "",
         photo_aus: np.ndarray | None = None,
     ) -> None:
-        """Detect the face (unless given), read its AUs (absolute mode, unless given) and build its
-        displacement fields (done once per photo).
+        """Detect the face and read its AUs (unless given) and build its displacement fields.
 
         Args:
             image: (H, W, 3) uint8 RGB photo.
-            face: Its face (None: detected).
+            face: Its face (None: the ``face_index``-th, detected).
             source: How to name the photo in errors.
-            photo_aus: (17,) the photo's own AUs (absolute mode; None: read with the tracker).
+            photo_aus: (17,) the photo's own AUs (absolute mode; None: those of ``face`` when it
+                was detected with blendshapes, else read).
         """
         image = to_rgb(image, source)
-        if face is None:
-            if self._landmarker is None:
-                self._landmarker = FaceLandmarker(self.face_landmarker_path)
-            face = find_face(self._landmarker, image, self.face_index, source=source)
-        own = None
-        if self.absolute:
+        others: tuple[Face, ...] = ()
+        if face is None or (self.absolute and photo_aus is None and face.blendshapes is None):
+            photo = read_face_photo(
+                image, self.face_index, landmarker=self._open_landmarker(), source=source
+            )
+            if face is not None:  # the given face, the AUs of the detected face nearest to it
+                photo = FacePhoto(image, face, _nearest(photo, face).aus, photo.others, source)
+            others = photo.others
+            face = photo.face
             if photo_aus is None:
-                with MediaPipeAUExtractor(self.face_landmarker_path, threaded=False) as tracker:
-                    photo_aus = tracker.read_photo(image, source=source or "photo")
-            own = np.clip(np.nan_to_num(np.asarray(photo_aus, np.float32)), 0.0, None)
-            if own.shape != (NUM_AUS,):
-                raise CauseError(f"photo AUs have shape {own.shape}, expected ({NUM_AUS},)")
-            logger.info("photo AUs: %s", np.round(own, 2).tolist())
-        self.photo_aus = own
-        self._prepared = _PreparedFace(image, face, own)
-        self._cache_key = _image_key(image)
+                photo_aus = photo.aus
+        if photo_aus is None:
+            photo_aus = face_aus(face) if face.blendshapes is not None else np.zeros(NUM_AUS)
+        self.prepare_photo(FacePhoto(image, face, np.asarray(photo_aus), others, source))
+
+    def _open_landmarker(self) -> FaceLandmarker:
+        if self._landmarker is None:
+            self._landmarker = FaceLandmarker(self.face_landmarker_path, blendshapes=True)
+        return self._landmarker
+
+    def frames(self, aus: np.ndarray, pose: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """Frames of the prepared photo moved by each AU row (with the idle motion).
+
+        Args:
+            aus: (T, 17) AU intensities on the 0-5 scale, OpenFace order.
+            pose: (T, 3) head pose per frame (roll in radians, x and y shift in eye distances),
+                e.g. driven by the speech; None: the seeded idle motion.
+
+        Yields:
+            T frames, each (H, W, 3) uint8 RGB.
+        """
+        if self._prepared is None:
+            raise RuntimeError("prepare the photo first (prepare_photo or prepare)")
+        aus = np.asarray(aus, dtype=np.float32)
+        if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
+            raise CauseError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
+        aus = np.nan_to_num(aus, nan=0.0) * self.gain
+        if self.blink_rate > 0:
+            aus = add_blinks(aus, self.fps, self.blink_rate, self.seed)
+        if pose is None:
+            head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
+        else:
+            head = np.asarray(pose, np.float32)[: len(aus)]
+            if head.shape != (len(aus), 3):
+                raise CauseError(f"pose has shape {head.shape}, expected ({len(aus)}, 3)")
+        prepared = self._prepared
+        for row, frame_pose in zip(aus, head, strict=True):
+            yield prepared.frame(row, frame_pose)
+
+    def frame(self, au_row: np.ndarray) -> np.ndarray:
+        """One frame of the prepared photo for a (17,) AU row (times the gain; no idle motion)."""
+        if self._prepared is None:
+            raise RuntimeError("prepare the photo first (prepare_photo or prepare)")
+        row = np.nan_to_num(np.asarray(au_row, np.float32).reshape(NUM_AUS), nan=0.0)
+        return self._prepared.frame(row * self.gain)
 
     def render(
         self, image: np.ndarray, aus: np.ndarray, pose: np.ndarray | None = None
     ) -> Iterator[np.ndarray]:
-        """Frames of the photo moved by each AU row.
+        """Frames of ``image`` moved by each AU row: :meth:`frames`, preparing the photo first
+        when it is not the one prepared.
 
         Args:
             image: (H, W, 3) uint8 RGB photo (gray/RGBA are converted).
@@ -184,31 +290,25 @@ class WarpRenderer:
         Yields:
             T frames, each (H, W, 3) uint8 RGB.
         """
-        image = to_rgb(image)
-        aus = np.asarray(aus, dtype=np.float32)
-        if aus.ndim != 2 or aus.shape[1] != NUM_AUS:
-            raise CauseError(f"AU array has shape {aus.shape}, expected (T, {NUM_AUS})")
-        if self._prepared is None or self._cache_key != _image_key(image):
-            self.prepare(image)
-
-        prepared = self._prepared
-        aus = np.nan_to_num(aus, nan=0.0) * self.gain
-        if self.blink_rate > 0:
-            aus = add_blinks(aus, self.fps, self.blink_rate, self.seed)
-        if pose is None:
-            head = head_motion(len(aus), self.fps, self.head_motion, self.seed)
-        else:
-            head = np.asarray(pose, np.float32)[: len(aus)]
-            if head.shape != (len(aus), 3):
-                raise CauseError(f"pose has shape {head.shape}, expected ({len(aus)}, 3)")
-        for row, frame_pose in zip(aus, head, strict=True):
-            yield prepared.frame(row, frame_pose)
+        if image is not self._image:
+            image = to_rgb(image)
+            if self._prepared is None or self._cache_key != _image_key(image):
+                self.prepare(image)
+        return self.frames(aus, pose)
 
     def close(self) -> None:
         """Release the face landmarker (if one was loaded)."""
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+
+
+def _nearest(photo: FacePhoto, face: Face) -> FacePhoto:
+    """The face of ``photo`` (chosen or other) whose landmarks lie nearest to ``face``'s."""
+    faces = (photo.face, *photo.others)
+    gaps = [float(np.abs(f.points - face.points).mean()) for f in faces]
+    best = faces[int(np.argmin(gaps))]
+    return FacePhoto(photo.image, best, face_aus(best), (), photo.source)
 
 
 def _image_key(image: np.ndarray) -> tuple:
@@ -219,10 +319,13 @@ def _image_key(image: np.ndarray) -> tuple:
 class _PreparedFace:
     """The per-photo state: face region, dense per-AU displacement fields and mouth geometry."""
 
-    def __init__(self, image: np.ndarray, face: Face, photo_aus: np.ndarray | None) -> None:
-        import cv2
-        from scipy.spatial import Delaunay
-
+    def __init__(
+        self,
+        image: np.ndarray,
+        face: Face,
+        photo_aus: np.ndarray | None,
+        others: tuple[Face, ...] = (),
+    ) -> None:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
@@ -239,18 +342,20 @@ class _PreparedFace:
         self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
         self.points = face.points.astype(np.float32)
         x0, y0, x1, y1 = face.bbox
-        mx, my = ROI_MARGIN * (x1 - x0), ROI_MARGIN * (y1 - y0)
-        self.x0, self.y0 = max(0, int(x0 - mx)), max(0, int(y0 - my))
-        self.x1, self.y1 = min(width, int(np.ceil(x1 + mx))), min(height, int(np.ceil(y1 + my)))
+        margin = SUPPORT_MARGIN * self.unit
+        self.x0, self.y0 = max(0, int(x0 - margin)), max(0, int(y0 - margin))
+        self.x1 = min(width, int(np.ceil(x1 + margin)))
+        self.y1 = min(height, int(np.ceil(y1 + margin)))
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         self.roi_size = (rw, rh)
-        # coarse grid for the fields
+        # coarse grid for the fields (node centres in ROI pixels, as cv2.resize places them)
         step = max(1.0, max(rw, rh) / FIELD_GRID_SIDE)
         gw, gh = max(2, int(np.ceil(rw / step))), max(2, int(np.ceil(rh / step)))
         gx = (np.arange(gw) + 0.5) * (rw / gw) - 0.5
         gy = (np.arange(gh) + 0.5) * (rh / gh) - 0.5
         # triangulation of the landmarks (ROI coordinates) plus fixed border points
-        pts = self.points - np.array([self.x0, self.y0], dtype=np.float32)
+        offset = np.array([self.x0, self.y0], dtype=np.float32)
+        pts = self.points - offset
         t = np.linspace(0.0, 1.0, BORDER_POINTS + 1)[:-1]
         lo_x, hi_x, lo_y, hi_y = -1.0, rw, -1.0, rh
         border = np.concatenate(
@@ -276,11 +381,19 @@ class _PreparedFace:
         bary = np.clip(np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1), 0.0, 1.0)
         bary /= bary.sum(1, keepdims=True)
         verts = tri.simplices[simplex]  # (n, 3)
-        # fields (17, gh*gw*2) so a frame is one small matrix product
         fields = (node_basis[:, verts] * bary[None, :, :, None].astype(np.float32)).sum(2)
+        # only the face moves: fade to 0 away from its outline, 0 on the other faces
+        scale = np.array([gw / rw, gh / rh], np.float32)
+        support = _support_mask(pts * scale, gh, gw, SUPPORT_MARGIN * self.unit * scale.min())
+        for other in others:
+            hull = (other.points.astype(np.float32) - offset) * scale
+            support *= _outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
+        fields = fields * support.reshape(1, -1, 1)
+        # (21, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
-        self.scale_to_grid = (gw / rw, gh / rh)
+        self.scale_to_grid = scale
+        self.grid_px = np.stack([xx, yy], -1).astype(np.float32)  # (gh, gw, 2) node positions
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
@@ -292,13 +405,20 @@ class _PreparedFace:
         along = (self.inner_upper - self.inner_upper.mean(0)) @ (pts[308] - pts[78])
         half = max(float(np.abs(along).max()), 1e-6)
         self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
-        self._cv2 = cv2
         # covering the interior as an open mouth closes (only a photo whose mouth is open); the
         # band under the upper lip its own AU10 explains stays (pixels per AU10 unit)
         self.cover = None
         if self.mouth_open:
             raise_px = upper_lip_raise(face) * self.unit
             self.cover = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
+            bx0, by0, bx1, by1 = self.cover[3:]
+            reach = int(np.ceil(COVER_REACH * self.unit))
+            self.cover_out = (
+                max(0, bx0 - reach),
+                max(0, by0 - reach),
+                min(rw, bx1 + reach),
+                min(rh, by1 + reach),
+            )
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
@@ -324,28 +444,33 @@ class _PreparedFace:
 
     def frame(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """One (H, W, 3) uint8 frame for a (17,) AU row and a (3,) head pose (None: still)."""
-        cv2 = self._cv2
         au_row = self.coefficients(au_row.astype(np.float32), head)
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
-        coarse = (au_row @ self.fields).reshape(gh, gw, 2)
-        field = cv2.resize(coarse, (rw, rh), interpolation=cv2.INTER_LINEAR)
-        # backward map: source = x - d(x - d(x)) (one fixed-point step of inverting x + d(x))
-        first = self.identity - field
-        field_at = cv2.remap(field, first, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        source = self.identity - field_at
-        for _ in range(INVERT_STEPS - 1):
-            field_at = cv2.remap(field, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
-            source = self.identity - field_at
-        warped = cv2.remap(self.roi, source, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+        # einsum: no BLAS threads (a matrix-vector product this small waits on them)
+        forward = np.einsum("k,kn->n", au_row, self.fields).reshape(gh, gw, 2)
+        # one backward map: source = x + back(x), inverted on the grid, upsampled once
+        source = cv2.resize(self._invert(forward), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        source += self.identity
+        warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self._paint_mouth(warped, au_row)
         out = self.image.copy()
         out[self.y0 : self.y1, self.x0 : self.x1] = warped
         return out
+
+    def _invert(self, forward: np.ndarray) -> np.ndarray:
+        """(gh, gw, 2) backward displacement of a forward one on the field grid: fixed-point steps
+        ``back(x) = -d(x + back(x))`` starting from ``-d(x)``."""
+        back = -forward
+        for _ in range(INVERT_STEPS):
+            at = (self.grid_px + back + 0.5) * self.scale_to_grid - 0.5  # grid coordinates
+            sampled = cv2.remap(forward, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+            back = -sampled
+        return back
 
     def _cover_interior(
         self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float
@@ -360,30 +485,27 @@ class _PreparedFace:
         if weight <= 0.0:
             return
         weight = weight * weight * (3.0 - 2.0 * weight)
-        cv2 = self._cv2
         cover_map, top, raise_px, x0, y0, x1, y1 = self.cover
-        # only the pixels whose source falls in the interior's box change
-        sx, sy = source[..., 0], source[..., 1]
-        hit = (sx >= x0) & (sx < x1 - 1) & (sy >= y0) & (sy < y1 - 1)
+        # only output pixels near the interior can sample it: work on that box, in 2-D
+        ox0, oy0, ox1, oy1 = self.cover_out
+        src = source[oy0:oy1, ox0:ox1] - np.array([x0, y0], np.float32)
+        sx, sy = src[..., 0], src[..., 1]
+        hit = (sx >= 0) & (sx < x1 - x0 - 1) & (sy >= 0) & (sy < y1 - y0 - 1)
+        if kept_au10 > 0.0:
+            column = np.clip(sx.astype(np.int64), 0, len(top) - 1)
+            hit &= sy >= top[column] + kept_au10 * raise_px[column]
         if not hit.any():
             return
-        rows, cols = np.nonzero(hit)
-        src = source[rows, cols] - np.array([x0, y0], np.float32)
-        if kept_au10 > 0.0:
-            column = np.clip(src[:, 0].astype(np.int64), 0, len(top) - 1)
-            covered = src[:, 1] >= top[column] + kept_au10 * raise_px[column]
-            rows, cols, src = rows[covered], cols[covered], src[covered]
-            if not len(rows):
-                return
-        moved = cv2.remap(cover_map, src[None], None, cv2.INTER_LINEAR)[0]
-        lips = cv2.remap(self.roi, moved[None], None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)[0]
-        before = roi[rows, cols].astype(np.float32)
-        roi[rows, cols] = (before + weight * (lips - before) + 0.5).astype(np.uint8)
+        moved = cv2.remap(cover_map, src, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+        lips = cv2.remap(self.roi, moved, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
+        box = roi[oy0:oy1, ox0:ox1]
+        before = box.astype(np.float32)
+        mix = (weight * hit)[..., None]
+        box[:] = np.clip(before + mix * (lips - before) + 0.5, 0, 255).astype(np.uint8)
 
     def _paint_mouth(self, roi: np.ndarray, au_row: np.ndarray) -> None:
         """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (not
         on a photo whose mouth is open: its own interior is stretched instead)."""
-        cv2 = self._cv2
         if self.mouth_open:
             return
         disp = np.tensordot(au_row, self.basis, axes=1)  # (478, 2)
@@ -428,6 +550,25 @@ class _PreparedFace:
         colour = cavity + teeth[..., None] * (tooth - cavity)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _support_mask(points: np.ndarray, height: int, width: int, ramp: float) -> np.ndarray:
+    """(height, width) float32 on the field grid: 1 inside the hull of ``points`` (grid
+    coordinates), falling smoothly to 0 at ``ramp`` grid cells outside it."""
+    hull = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(points).astype(np.int32)), 1)
+    distance = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 5)
+    x = np.clip(1.0 - distance / max(ramp, 1.0), 0.0, 1.0)
+    return (x * x * (3.0 - 2.0 * x)).astype(np.float32)
+
+
+def _outside_mask(points: np.ndarray, height: int, width: int, margin: float) -> np.ndarray:
+    """(height, width) float32 on the field grid: 0 on the hull of ``points`` grown by ``margin``
+    grid cells (at least 2, so the upsampled field is 0 on it too), 1 elsewhere."""
+    hull = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(points).astype(np.int32)), 1)
+    distance = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 5)
+    return (distance > max(margin, 2.0)).astype(np.float32)
 
 
 def _lip_cover_map(
@@ -487,7 +628,6 @@ def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:
 
 def _mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:
     """Cavity and teeth colours (RGB float32) taken from the photo (see :data:`CAVITY_DARKEN`)."""
-    import cv2
 
     def pixels(contours) -> np.ndarray:
         mask = np.zeros(image.shape[:2], np.uint8)
@@ -503,5 +643,7 @@ def _mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarra
     if len(eyes) >= 8:
         brightness = eyes.sum(axis=1)
         white = eyes[brightness >= np.quantile(brightness, TEETH_QUANTILE)].mean(axis=0)
+        # its brightness, not its hue (skin and lids among the brightest pixels tinted teeth pink)
+        white = TEETH_HUE * white + (1 - TEETH_HUE) * white.mean()
         teeth = TEETH_MIX * white + (1 - TEETH_MIX) * teeth
     return cavity, teeth.astype(np.float32)

@@ -252,7 +252,9 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     c, s = m.corner_weight(lips), m.side(lips)
     m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
     m.set("AU14", lips, -s * DIMPLE_IN * c, -DIMPLE_UP * c)
-    lower_all = np.isin(lips, OUTER_LOWER_LIP + INNER_LOWER_LIP)
+    # the lower lip comes down with the corners, and the inner upper lip with it: the lips stay
+    # together (the inner upper lip held still opened a gap the cavity paint showed as a grey line)
+    lower_all = np.isin(lips, OUTER_LOWER_LIP + INNER_LOWER_LIP + INNER_UPPER_LIP)
     m.set(
         "AU15",
         lips,
@@ -267,7 +269,9 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU23", lips, -s * LIP_TIGHTEN_IN * c, thin)
     for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
         m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
-    m.anchor("AU23", NOSE)  # the lips' red narrows under a still nose (it was dragged down)
+    # the lips move under a still nose (AU23 and AU15 dragged the nose wings down)
+    m.anchor("AU23", NOSE)
+    m.anchor("AU15", NOSE)
 
     # Chin raiser (AU17, mentalis): the chin boss and the lower lip are pushed up, most just under
     # the lip; the jaw's outline (bone) stays nearly where it is.

@@ -120,9 +120,7 @@ class Photo:
 
     def frame(self, aus: np.ndarray) -> np.ndarray:
         """(17,) AU intensities -> (H, W, 3) uint8 RGB frame (thread-safe)."""
-        return next(
-            self.renderer.render(self.image, np.asarray(aus, np.float32).reshape(1, NUM_AUS))
-        )
+        return self.renderer.frame(np.asarray(aus, np.float32).reshape(NUM_AUS))
 
     def jpeg(self, aus: np.ndarray) -> bytes:
         """The frame for ``aus`` as JPEG bytes."""

@@ -1,7 +1,9 @@
 """CAUSETask: the ESPnet2 task that trains :class:`ESPnetCAUSEModel` (speech -> 17 AUs).
 
 Data names: ``speech`` (``sound``, 16 kHz mono) and ``au`` (``kaldi_ark``, (T, 17) float32 at
-``au_fps`` on the 0-5 scale). With ``model_conf: {target: arkit}`` the ``au`` data are the 51
+``au_fps`` on the 0-5 scale); optional ``au_weight`` (``npy``, ``au_weight.scp`` lines
+``<utt> <path.npy>``, (17,) float32 per-AU loss weights of the utterance, 0 = this AU does not
+teach; every utterance of a set needs one when the set has the file). With ``model_conf: {target: arkit}`` the ``au`` data are the 51
 MediaPipe ARKit blendshapes on 0-1 instead (stage 2's ``blendshapes.scp``; see
 :mod:`espnet_cause.targets`), with their own ``au_stats.npz``. Stage 3 runs this task with ``--collect_stats true`` to write the
 shape files, ``feats_stats.npz`` and ``au_stats.npz``; stage 4 trains with
@@ -35,6 +37,7 @@ from espnet_cause.models.augment import SpeechAugmenter
 from espnet_cause.models.encoders.abs_encoder import AbsCAUSEEncoder
 from espnet_cause.models.encoders.cnn import CNNEncoder, DilatedCNNEncoder
 from espnet_cause.models.encoders.conformer import ConformerCAUSEEncoder
+from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
 from espnet_cause.models.encoders.mlp import MLPEncoder
 from espnet_cause.models.encoders.rnn import RNNEncoder
 from espnet_cause.models.espnet_model import ESPnetCAUSEModel
@@ -62,6 +65,7 @@ encoder_choices = ClassChoices(
         rnn=RNNEncoder,
         mlp=MLPEncoder,
         conformer=ConformerCAUSEEncoder,
+        expressive=ExpressiveCNNEncoder,
     ),
     type_check=AbsCAUSEEncoder,
     default="cnn",
@@ -153,8 +157,9 @@ class CAUSETask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
-        # au_weight: per-utterance loss weights of the outputs (au_weight.scp, npy vectors)
-        return ("au",) if inference else ("au_weight",)
+        # au_weight: per-utterance loss weights of the outputs (au_weight.scp, npy vectors);
+        # emotion: class index in EMOTIONS (text_int; -1 unlabelled) for model_conf.emotion_weight
+        return ("au",) if inference else ("au_weight", "emotion")
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetCAUSEModel:

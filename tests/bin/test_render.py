@@ -217,3 +217,71 @@ def test_render_a_set_skips_bad_items_and_resumes(demo_image, tiny_cause, tmp_pa
     before = (out / "a_good.mp4").stat().st_mtime_ns
     main(cmd)  # resumes: the finished video is not made again
     assert (out / "a_good.mp4").stat().st_mtime_ns == before
+
+
+def test_frames_match_infer_and_end_with_the_audio(demo_image, demo_wav, tmp_path):
+    """A 3.09 s utterance: as many frames as infer gives (ceil(3.09 * 25) = 78; rounding gave
+    77), and the video ends with the audio (within one frame)."""
+    from espnet_cause.assets import cause_model
+    from espnet_cause.inference import Speech2AU
+
+    speech, sr = sf.read(str(demo_wav), dtype="float32")
+    wav = tmp_path / "three.wav"
+    sf.write(str(wav), speech[: int(3.09 * sr)], sr)
+    expected = len(Speech2AU(model=str(cause_model()))(speech[: int(3.09 * sr)], sr))
+    assert expected == 78
+    out = tmp_path / "three.mp4"
+    main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--output", str(out)])
+    names, durations, rate, frames = _read(out)
+    assert len(frames) == expected
+    assert abs(durations["video"] - durations["audio"]) < 1.0 / FPS
+    # a given AU track is cut to the same count
+    write_au(tmp_path / "au.npy", _speech_aus(90))
+    main(_base(demo_image, tmp_path) + ["--wav", str(wav), "--au", str(tmp_path / "au.npy"),
+                                    "--output", str(out)])  # fmt: skip
+    assert len(_read(out)[3]) == expected
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--gain", "-1"), ("--gain", "100"), ("--gain", "nan"), ("--fps", "0"), ("--fps", "1000"),
+     ("--fps", "inf"), ("--head_motion", "-0.5"), ("--head_motion", "50"),
+     ("--blink_rate", "-1"), ("--blink_rate", "600"), ("--face_index", "-1"),
+     ("--face_index", "99"), ("--batch_size", "0")],
+)  # fmt: skip
+def test_settings_out_of_range(demo_image, tmp_path, capsys, flag, value):
+    write_au(tmp_path / "au.npy", _speech_aus(4))
+    argv = _base(demo_image, tmp_path) + ["--au", str(tmp_path / "au.npy"), flag, value,
+                                          "--output", str(tmp_path / "o.mp4")]  # fmt: skip
+    err = _fails(argv, capsys, flag, value)
+    assert "Traceback" not in err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def _png_header(path, width: int, height: int) -> None:
+    """A PNG whose header says width x height (the pixel data is a stub: never decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    stub = zlib.compress(b"\0" * 64)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", stub)
+                     + chunk(b"IEND", b""))  # fmt: skip
+
+
+@pytest.mark.parametrize(("width", "height", "words"), [
+    (8000, 6000, ("8000x6000", "40 megapixels")),
+    (30000, 30000, ("megapixels",)),
+])  # fmt: skip
+def test_too_large_photo_is_refused_from_its_header(tmp_path, capsys, width, height, words):
+    big = tmp_path / "big.png"
+    _png_header(big, width, height)
+    write_au(tmp_path / "au.npy", _speech_aus(4))
+    argv = ["--image", str(big), "--verbose", "0", "--au", str(tmp_path / "au.npy"),
+            "--output", str(tmp_path / "o.mp4")]  # fmt: skip
+    _fails(argv, capsys, "big.png", *words)
+    assert not (tmp_path / "o.mp4").exists()

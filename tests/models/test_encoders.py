@@ -5,6 +5,7 @@ import torch
 
 from espnet_cause.models.encoders.cnn import CNNEncoder, DilatedCNNEncoder
 from espnet_cause.models.encoders.conformer import ConformerCAUSEEncoder
+from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
 from espnet_cause.models.encoders.mlp import MLPEncoder
 from espnet_cause.models.encoders.rnn import RNNEncoder
 
@@ -23,6 +24,10 @@ TINY = {
     "rnn": (RNNEncoder, dict(hidden_size=8, rnn_units=4, num_layers=2)),
     "rnn_causal": (RNNEncoder, dict(hidden_size=8, rnn_units=4, num_layers=2, causal=True)),
     "mlp": (MLPEncoder, dict(units=[8, 4])),
+    "expressive": (
+        ExpressiveCNNEncoder,
+        dict(hidden_size=8, channels=[8, 4], expression_size=3, expression_channels=[6, 6]),
+    ),
     "conformer": (
         ConformerCAUSEEncoder,
         dict(output_size=8, attention_heads=2, linear_units=8, num_blocks=1, cnn_module_kernel=3),
@@ -128,3 +133,30 @@ def test_paper_cnn_sizes():
     assert enc.output_size() == 8
     assert enc.receptive_field() == 17
     assert DilatedCNNEncoder(input_size=80).receptive_field() == 1 + 2 * 2 * (1 + 3 + 9 + 27)
+
+
+def test_expressive_branch_sees_the_whole_utterance():
+    """Mean pooling: changing the last frames changes the first frames' expression part; the
+    cumulative (causal) pooling does not look ahead."""
+    torch.manual_seed(0)
+    for pooling, causal in (("mean", False), ("cumulative", True)):
+        enc = ExpressiveCNNEncoder(
+            input_size=5, hidden_size=8, channels=[8, 4], expression_size=3,
+            expression_channels=[6], causal=causal, pooling=pooling,
+        ).eval()  # fmt: skip
+        xs = torch.randn(1, 20, 5)
+        later = xs.clone()
+        later[:, 15:] += 3.0
+        a, _ = enc(xs, torch.tensor([20]))
+        b, _ = enc(later, torch.tensor([20]))
+        assert a.shape == (1, 20, 4 + 3) and enc.output_size() == 7
+        moved = not torch.allclose(a[0, :5, 4:], b[0, :5, 4:])
+        assert moved == (pooling == "mean")
+        assert torch.allclose(a[0, :5, :4], b[0, :5, :4])  # the cnn part keeps its field
+
+
+def test_expressive_rejects_mean_pooling_when_causal():
+    with pytest.raises(ValueError, match="cumulative"):
+        ExpressiveCNNEncoder(input_size=5, causal=True, pooling="mean")
+    with pytest.raises(ValueError, match="pooling"):
+        ExpressiveCNNEncoder(input_size=5, pooling="max")

@@ -203,3 +203,81 @@ def test_au_weight_of_17_aus_weighs_an_arkit_model(tmp_path):
     a = m(speech, lengths, bs, bs_lengths, au_weight=w)[0]
     b = m(speech, lengths, other, bs_lengths, au_weight=w)[0]
     assert float(a) == pytest.approx(float(b), rel=1e-6)
+
+
+def test_emotion_head_adds_a_cross_entropy(tmp_path):
+    """emotion_weight: the expressive encoder's head is trained on labelled utterances only."""
+    from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
+
+    torch.manual_seed(0)
+    fe = frontend()
+    enc = ExpressiveCNNEncoder(
+        input_size=fe.output_size(), hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], num_emotions=8,
+    )  # fmt: skip
+    m = ESPnetCAUSEModel(
+        frontend=fe, normalize=None, au_normalize=None, encoder=enc, emotion_weight=1.0
+    ).eval()
+    speech = torch.randn(2, 8000) * 0.1
+    lengths = torch.tensor([8000, 6000])
+    au = torch.rand(2, 13, NUM_AUS)
+    au_lengths = torch.tensor([13, 10])
+    plain, stats, _ = m(speech, lengths, au, au_lengths)
+    assert "emotion_ce" not in stats
+    labelled, stats, _ = m(speech, lengths, au, au_lengths, emotion=torch.tensor([[3], [-1]]))
+    assert float(labelled - plain) == pytest.approx(float(stats["emotion_ce"]), rel=1e-5)
+    assert float(stats["emotion_acc"]) in (0.0, 1.0)  # one labelled utterance
+    unlabelled, _, _ = m(speech, lengths, au, au_lengths, emotion=torch.tensor([[-1], [-1]]))
+    assert torch.allclose(unlabelled, plain)
+    with pytest.raises(ValueError, match="emotion_logits"):
+        model(tmp_path, emotion_weight=1.0)
+
+
+def test_emotion_probabilities_start_as_the_prototype_faces(tmp_path):
+    """expression_output: emotions: probability 1 of an emotion adds its prototype (AU units)."""
+    from espnet_cause.emotion import EMOTIONS, prototype
+    from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
+
+    fe = frontend()
+    enc = ExpressiveCNNEncoder(
+        input_size=fe.output_size(), hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], num_emotions=8, expression_output="emotions",
+    )  # fmt: skip
+    assert enc.output_size() == 4 + 8 and enc.emotion_columns == (4, 12)
+    m = ESPnetCAUSEModel(frontend=fe, normalize=None, au_normalize=au_stats(tmp_path), encoder=enc)
+    surprised = torch.zeros(1, 1, 12)
+    surprised[0, 0, 4 + EMOTIONS.index("surprised")] = 1.0
+    zero = torch.zeros(1, 1, 12)
+    change = m.denormalize(m.output_layer(surprised), torch.tensor([1])) - m.denormalize(
+        m.output_layer(zero), torch.tensor([1])
+    )
+    want = prototype("surprised", "strong")
+    np.testing.assert_allclose(change[0, 0].detach().numpy(), want, atol=1e-5)
+    with pytest.raises(ValueError, match="num_emotions"):
+        ExpressiveCNNEncoder(input_size=5, expression_output="emotions")
+
+
+def test_emotion_only_aus_ignore_the_frame_path(tmp_path):
+    """emotion_only_aus: those outputs move only with the emotion columns, whatever the weights."""
+    from espnet_cause.au import au_index
+    from espnet_cause.models.encoders.expressive import ExpressiveCNNEncoder
+
+    fe = frontend()
+    enc = ExpressiveCNNEncoder(
+        input_size=fe.output_size(), hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], num_emotions=8, expression_output="emotions",
+    )  # fmt: skip
+    m = ESPnetCAUSEModel(
+        frontend=fe, normalize=None, au_normalize=None, encoder=enc, emotion_only_aus=["AU12"]
+    )
+    with torch.no_grad():
+        m.output_layer.weight.normal_()  # e.g. weights loaded from a checkpoint
+    hs = torch.zeros(1, 2, 12)
+    hs[0, 1, :4] = 5.0  # only the frame-level (cnn) part differs between the two frames
+    out = m.output_layer(hs)[0]
+    assert out[0, au_index("AU12")] == out[1, au_index("AU12")]
+    assert out[0, au_index("AU25")] != out[1, au_index("AU25")]
+    assert set(m.state_dict()) >= {"output_layer.weight", "output_layer.bias"}
+    assert "output_layer.mask" not in m.state_dict()
+    with pytest.raises(ValueError, match="emotion columns"):
+        model(tmp_path, emotion_only_aus=["AU12"])

@@ -68,7 +68,9 @@ def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
     assert result["mixed"] is None and result["frames"] == 24
     drift = result["drift"]
     assert drift["background"]["max"] == 0.0  # the warp never touches the background
-    assert 0.0 <= drift["face_static"]["mean"] < 5.0
+    # 4.79 sampled bilinearly, 5.07 bicubic: the skin's texture keeps its contrast where the
+    # face moves by a fraction of a pixel (the photo's AU07 relaxed), so it differs more
+    assert 0.0 <= drift["face_static"]["mean"] < 5.5
     assert set(result["photo_aus"]) == set(AU_NAMES)
 
 

@@ -27,6 +27,7 @@ num_render=3             # test utterances rendered in stage 6 (besides the demo
 emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpora with emotion labels)
 gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
 num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
+tts_au_model=            # stages 7-8: CAUSE model for the AU streams: a zip or a built-in name (expressive: CC BY-NC-SA 4.0); default the stage-4 model
 tts_fs=16000             # sample rate of the TTS features that stages 7-8 use (mini: 16 kHz)
 tts_hop=256              # hop length of the TTS features that stages 7-8 use
 tts_config=conf/tts_fastspeech2_au_mini.yaml            # stage 8: FastSpeech2AU (frame-level AU)
@@ -287,7 +288,7 @@ if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
     # a real TTS corpus, point --wav_scp at its ESPnet dump (already at tts_fs) and drop --resample.
     for dset in ${train_set} ${valid_set} ${test_set}; do
         logged exp/tts_feats/${dset}.log python -m espnet_cause.bin.export_tts_features \
-            --model ${expdir}/model.zip --wav_scp dump/${dset}/wav.scp \
+            --model ${tts_au_model:-${expdir}/model.zip} --wav_scp dump/${dset}/wav.scp \
             --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop} \
             --resample --parallel_config ${nj_config}
     done
@@ -369,7 +370,7 @@ if run_stage 8 "expressive TTS: FastSpeech2 with AU (${tts_config}), happy/sad/o
     logged ${ttsexp}/synth/synth.log python -m espnet_cause.bin.tts_expressivity \
         --tts_dir ${ttsexp} --control_tts_dir ${controlexp} ${spembsexp:+--spembs_tts_dir ${spembsexp}} \
         --au_scp dump/tts_feats/${test_set}/au.scp --wav_scp dump/${test_set}/wav.scp \
-        --model ${expdir}/model.zip --utt2mood ${ttsdata}/utt2mood \
+        --model ${tts_au_model:-${expdir}/model.zip} --utt2mood ${ttsdata}/utt2mood \
         --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
         --output_dir ${ttsexp}/synth
     log "expressive TTS: ${ttsexp}/synth/table.md, wavs in ${ttsexp}/synth/<model>/<condition>/"

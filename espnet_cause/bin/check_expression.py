@@ -1,0 +1,109 @@
+"""Check that a CAUSE model's face shows the voice's emotion (prototype accuracy, face change).
+
+Examples::
+
+    # RAVDESS held-out actors and CREMA-D actor 1002, the expressive model
+    python -m espnet_cause.bin.check_expression --model expressive --output_dir exp/expr_check \\
+        --speech ravdess:/data/ravdess:Actor_17,Actor_18,Actor_19,Actor_20 \\
+        --speech crema_d:/data/cremad_1002
+    # emotional face videos (the emotion in the file name: s1_an_1.avi, M030_sad_3_001.mp4)
+    python -m espnet_cause.bin.check_expression --output_dir exp/expr_check_default \\
+        --face_dir /data/enterface05_s1 --face_dir /data/mead
+
+Speech: each utterance's mean AUs minus its speaker's neutral mean, read as the closest of six
+emotion prototypes (chance 1/6); faces: the predicted change from the speaker's neutral (or mean)
+clip against the change the face's own video shows (Pearson r over AUs, magnitude ratio). See
+espnet_cause/evaluation/expression.py. Writes scores.md, scores.json and confusion_<source>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.expression import (
+    check_expression,
+    list_data_dir,
+    list_face_dir,
+    list_speech,
+)
+from espnet_cause.inference.speech2au import Speech2AU
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = make_parser(__doc__.split("\n\n")[0], face_landmarker=True)
+    parser.add_argument(
+        "--model",
+        default=None,
+        help=MODEL_HELP,
+    )
+    parser.add_argument(
+        "--speech",
+        action="append",
+        default=[],
+        metavar="CORPUS:DIR[:SPK,SPK]",
+        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--data_dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
+    )
+    parser.add_argument(
+        "--face_dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="a folder of emotional face videos with sound, emotion in the file name (repeatable)",
+    )
+    parser.add_argument("--output_dir", required=True, type=Path, help="where the reports go")
+    return parser
+
+
+def _speech_sources(args) -> dict:
+
+    sources = {}
+    for spec in args.speech:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise CauseError(
+                f"--speech {spec!r}: expected CORPUS:DIR or CORPUS:DIR:SPK,SPK",
+                fix="e.g. --speech ravdess:/data/ravdess:Actor_17,Actor_18",
+            )
+        speakers = parts[2].split(",") if len(parts) == 3 and parts[2] else None
+        name = f"{parts[0]}:{Path(parts[1]).name}" + (f":{parts[2]}" if speakers else "")
+        sources[name] = list_speech(parts[0], parts[1], speakers)
+    for d in args.data_dir:
+        sources[str(d)] = list_data_dir(d)
+    return sources
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> dict:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    if not (args.speech or args.data_dir or args.face_dir):
+        raise CauseError("nothing to check", fix="pass --speech, --data_dir and/or --face_dir")
+
+    speech = _speech_sources(args)
+    faces = {d.name: list_face_dir(d) for d in args.face_dir}
+    s2au = Speech2AU(args.model)
+    predict = lambda wav, fs: s2au.to_aus(s2au(wav, fs))  # noqa: E731
+    run = dict(speech=speech, faces=faces, model=args.model or "builtin")
+    if not faces:
+        return check_expression(predict, s2au.fs, s2au.au_fps, args.output_dir, **run)
+    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+
+    with MediaPipeAUExtractor(args.face_landmarker_path) as tracker:
+        return check_expression(
+            predict, s2au.fs, s2au.au_fps, args.output_dir, tracker=tracker, **run
+        )
+
+
+if __name__ == "__main__":
+    main()
