@@ -146,6 +146,7 @@ class FaceLandmarker:
                 fix=how_to_get(self.model_path.parent),
             ) from None
         _OPEN.add(self)
+        close_pending()  # graphs left by collected landmarkers, closed outside the collector
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """All faces in a photo, largest first.
@@ -223,20 +224,39 @@ class FaceLandmarker:
         self.close()
 
     def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
+        # A finalizer must not block: MediaPipe's close waits on its dispatcher thread, which
+        # deadlocked when the garbage collector ran this inside another library's call (seen in
+        # the suite, during a matplotlib savefig). The graph is closed later instead, at the next
+        # landmarker's opening or by close_all().
+        graph = getattr(self, "_landmarker", None)
+        if graph is not None:
+            _PENDING.append(graph)
+            self._landmarker = None
 
 
 #: Landmarkers with an open MediaPipe graph, for :func:`close_all`.
 _OPEN: weakref.WeakSet = weakref.WeakSet()
 
 
+#: MediaPipe graphs of landmarkers that were garbage-collected unclosed, for :func:`close_pending`.
+_PENDING: list = []
+
+
+def close_pending() -> None:
+    """Close the graphs of landmarkers that were garbage-collected without :meth:`close`."""
+    while _PENDING:
+        graph = _PENDING.pop()
+        try:
+            graph.close()
+        except Exception:  # noqa: BLE001 - a graph that failed to close is dropped all the same
+            pass
+
+
 def close_all() -> None:
     """Close every open landmarker of this process (MediaPipe cannot close at interpreter exit)."""
     for landmarker in list(_OPEN):
         landmarker.close()
+    close_pending()
 
 
 def largest_face(face_landmarks) -> int:
