@@ -17,6 +17,7 @@ skip is turned into a failure naming its reason.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 from pathlib import Path
@@ -54,6 +55,15 @@ def pytest_make_collect_report(collector):
     """The same for a whole module skipped at import (``pytest.importorskip`` at module level)."""
     outcome = yield
     _fail_skip(outcome.get_result())
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests():
+    """Run the garbage collector after every test: MediaPipe's own finalizer closes its graph and
+    waits on a dispatcher thread, which deadlocked when a collection happened to run inside a
+    later test's matplotlib call (espnet2's trainer plotting); between tests it is harmless."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
