@@ -84,7 +84,7 @@ def class_mask(classes: Iterable[str] | None) -> list[bool]:
 #: (0-5 scale) at ``strong`` intensity. AUs: EMFACS / Ekman & Friesen prototypes (happy 6+12;
 #: sad 1+4+15; angry 4+5+7+23; fearful 1+2+4+5+20+26; disgusted 9+10+15; surprised 1+2+5+26;
 #: neutral none; contempt 12+14 on one side, here both). Magnitudes: what the built-in
-#: MediaPipe tracker shows on the real emotional faces of ``../shared/real/emotional_faces`` (an
+#: MediaPipe tracker shows on the real emotional faces of the development set (eNTERFACE, MEAD; an
 #: emotion's clip mean minus the speaker's other clips, docs/model_expressive.md): brows move up
 #: to 2.5 (surprise AU01/AU02 +2.55/+2.57), lip corners about 1 (happy AU12 +1.05), the brow
 #: lowerer up to 1.8 (disgust), lip depressor 0.3-0.8 (sad AU15), the upper lid little (AU05 +0.2
