@@ -145,6 +145,7 @@ class FaceLandmarker:
                 path=self.model_path,
                 fix=how_to_get(self.model_path.parent),
             ) from None
+        _GRAPHS.add(self._landmarker)
         _OPEN.add(self)
         close_pending()  # graphs left by collected landmarkers, closed outside the collector
 
@@ -209,9 +210,10 @@ class FaceLandmarker:
     def close(self) -> None:
         """Release the MediaPipe graph (call it before the interpreter exits: MediaPipe's own
         clean-up fails noisily during interpreter shutdown)."""
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        graph, self._landmarker = self._landmarker, None
+        if graph is not None:
+            _GRAPHS.discard(graph)
+            graph.close()
 
     @property
     def closed(self) -> bool:
@@ -225,9 +227,10 @@ class FaceLandmarker:
 
     def __del__(self) -> None:
         # A finalizer must not block: MediaPipe's close waits on its dispatcher thread, which
-        # deadlocked when the garbage collector ran this inside another library's call (seen in
-        # the suite, during a matplotlib savefig). The graph is closed later instead, at the next
-        # landmarker's opening or by close_all().
+        # deadlocked when the garbage collector ran it inside another call (seen in the suite,
+        # during a matplotlib savefig and between tests). The graph, still held by _GRAPHS (so
+        # MediaPipe's own finalizer never runs in the collector either), is closed later: at the
+        # next landmarker's opening or by close_all().
         graph = getattr(self, "_landmarker", None)
         if graph is not None:
             _PENDING.append(graph)
@@ -238,6 +241,10 @@ class FaceLandmarker:
 _OPEN: weakref.WeakSet = weakref.WeakSet()
 
 
+#: Every open MediaPipe graph, held strongly: a graph is only ever closed by our code (close,
+#: close_pending, close_all), never by MediaPipe's ``__del__`` inside the garbage collector.
+_GRAPHS: set = set()
+
 #: MediaPipe graphs of landmarkers that were garbage-collected unclosed, for :func:`close_pending`.
 _PENDING: list = []
 
@@ -246,6 +253,7 @@ def close_pending() -> None:
     """Close the graphs of landmarkers that were garbage-collected without :meth:`close`."""
     while _PENDING:
         graph = _PENDING.pop()
+        _GRAPHS.discard(graph)
         try:
             graph.close()
         except Exception:  # noqa: BLE001 - a graph that failed to close is dropped all the same
