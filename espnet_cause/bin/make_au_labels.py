@@ -56,6 +56,12 @@ def get_parser() -> argparse.ArgumentParser:
         help="per-frame weights: 0 on frames more than this many seconds before the first speech "
         "frame or after the last",
     )
+    parser.add_argument(
+        "--close_lips_outside_speech",
+        action="store_true",
+        help="with --mask_outside_speech: label the lips closed there (AU25, AU26 0 at full "
+        "weight) instead of weighing those frames 0",
+    )
     return parser
 
 
@@ -81,6 +87,7 @@ def main(cmd=None) -> None:
         parallel_config=args.parallel_config,
         au_weights=args.au_weights,
         mask_outside_speech=args.mask_outside_speech,
+        close_lips_outside_speech=args.close_lips_outside_speech,
     )
 
 

@@ -38,7 +38,10 @@ kept utterances (a table alone gives every kept utterance its vector). With
 ``mask_outside_speech`` (seconds) they become (T, 17) per-frame weights, 0 on the frames more
 than that long before the first speech frame or after the last
 (:mod:`espnet_cause.extract.onset`): what a real face does there (breathing in through the
-mouth, lips left apart) is not in the sound.
+mouth, lips left apart) is not in the sound. With ``close_lips_outside_speech`` those frames
+teach closed lips instead of nothing: their lip AUs (:data:`LIP_AUS`, AU25 and AU26) are labelled
+0 at full weight (the other AUs still weigh 0), so the model keeps the mouth shut in room tone
+(the AU labels only: ``blendshapes.scp`` keeps the tracker's values).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ import numpy as np
 import soundfile as sf
 
 from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
-from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.extract.onset import speech_frames
 from espnet_cause.extract.utterance import extra_path, label_utterance
@@ -89,6 +92,9 @@ logger = logging.getLogger(__name__)
 
 #: The two AU extractors.
 EXTRACTORS = ("openface", "mediapipe")
+#: The AUs that open the mouth (lips part, jaw drop): labelled 0 outside the speech when the
+#: lips are closed there (``close_lips_outside_speech``).
+LIP_AUS = [au_index("AU25"), au_index("AU26")]
 #: Largest audio/AU length difference (seconds) that is padded or trimmed instead of skipped.
 DEFAULT_MAX_LENGTH_DIFF = 0.2
 #: Utterances with a larger fraction of unfillable AU frames are dropped.
@@ -141,6 +147,7 @@ def make_au_labels(
     parallel_config: str | os.PathLike | None = None,
     au_weights: str | os.PathLike | None = None,
     mask_outside_speech: float | None = None,
+    close_lips_outside_speech: bool = False,
 ) -> dict:
     """Run stage 2 on one data dir (see the module docstring).
 
@@ -161,6 +168,8 @@ def make_au_labels(
             :func:`espnet_cause.io.au_weight.parse_au_weights`), or None.
         mask_outside_speech: Weigh 0 the frames more than this many seconds before the first
             speech frame or after the last (per-frame weights), or None.
+        close_lips_outside_speech: On those frames label the lips closed (:data:`LIP_AUS` 0 at
+            full weight) instead of weighing them 0; needs ``mask_outside_speech``.
 
     Returns:
         A summary: ``total``, ``kept``, counts per decision and per reason.
@@ -172,6 +181,11 @@ def make_au_labels(
     if au_extractor not in EXTRACTORS:
         raise CauseError(
             f"unknown AU extractor {au_extractor!r}", fix=f"use one of {', '.join(EXTRACTORS)}"
+        )
+    if close_lips_outside_speech and mask_outside_speech is None:
+        raise CauseError(
+            "close_lips_outside_speech needs mask_outside_speech (the margin around the speech)",
+            fix="give --mask_outside_speech SECONDS too (e.g. 0.1)",
         )
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     utts, maps = _read_data_dir(data_dir, au_extractor)
@@ -232,12 +246,22 @@ def make_au_labels(
             what="utterance",
             first=f"reasons {summary['reasons']}; the dump files were not written",
         )
+        outside = {}
+        if mask_outside_speech is not None:
+            outside = {
+                u: _outside_speech(output_dir / "wav" / f"{u}.wav",
+                                   np.load(where.item(u, ".npy"), mmap_mode="r").shape[0],
+                                   au_fps, mask_outside_speech)
+                for u in kept
+            }  # fmt: skip
+        closed = outside if close_lips_outside_speech else {}
         gather_ark(
             output_dir / "au.ark",
             output_dir / "au.scp",
             {utt: where.item(utt, ".npy") for utt in kept},
             fps=au_fps,
             transform=fill_gaps,
+            transforms={u: functools.partial(_close_lips, frames=f) for u, f in closed.items()},
         )
         _write_blendshape_labels(output_dir, {utt: where.item(utt, ".npy") for utt in kept})
         write_kaldi_map(
@@ -250,11 +274,9 @@ def make_au_labels(
         weights = _weights(kept, own_weights, table, data_dir)
         if mask_outside_speech is not None:
             weights = {
-                u: _mask_outside_speech(w, output_dir / "wav" / f"{u}.wav",
-                                       np.load(where.item(u, ".npy"), mmap_mode="r").shape[0],
-                                       au_fps, mask_outside_speech)
+                u: _mask_frames(w, outside[u], close_lips_outside_speech)
                 for u, w in weights.items()
-            }  # fmt: skip
+            }
         if (output_dir / AU_WEIGHT_SCP).exists():
             (output_dir / AU_WEIGHT_SCP).unlink()  # stale from an earlier run
         if weights:
@@ -262,20 +284,41 @@ def make_au_labels(
         return summary
 
 
-def _mask_outside_speech(
-    weights: np.ndarray, wav: Path, num_frames: int, au_fps: float, margin_s: float
-) -> np.ndarray:
-    """(T, D) per-frame weights: ``weights``, but 0 more than ``margin_s`` before the first
-    speech frame of ``wav`` or after its last."""
+def _outside_speech(wav: Path, num_frames: int, au_fps: float, margin_s: float) -> np.ndarray:
+    """(T,) bool: the AU frames more than ``margin_s`` before the first speech frame of ``wav``
+    or after its last (:func:`espnet_cause.extract.onset.speech_frames`)."""
     samples, fs = sf.read(wav, dtype="float32", always_2d=True)
     first, last = speech_frames(samples.mean(axis=1), fs, au_fps)
     margin = int(round(margin_s * au_fps))
+    outside = np.zeros(num_frames, dtype=bool)
+    outside[: max(0, first - margin)] = True
+    outside[last + margin + 1 :] = True
+    return outside
+
+
+def _mask_frames(weights: np.ndarray, outside: np.ndarray, close_lips: bool) -> np.ndarray:
+    """(T, D) per-frame weights: ``weights``, 0 on the ``outside`` frames (but 1 for the lip
+    AUs there when ``close_lips``: they teach closed lips)."""
     w = np.asarray(weights, np.float32)
-    frames = w if w.ndim == 2 else np.repeat(w[None], num_frames, axis=0)
+    frames = w if w.ndim == 2 else np.repeat(w[None], len(outside), axis=0)
     frames = frames.copy()
-    frames[: max(0, first - margin)] = 0.0
-    frames[last + margin + 1 :] = 0.0
+    frames[outside] = 0.0
+    if close_lips:
+        if frames.shape[1] != NUM_AUS:
+            raise CauseError(
+                f"closing the lips needs (T, {NUM_AUS}) AU weights, got {frames.shape[1]} columns",
+                fix="give AU weights (17 columns), not blendshape weights",
+            )
+        frames[np.ix_(outside, LIP_AUS)] = 1.0
     return frames
+
+
+def _close_lips(aus: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """(T, 17) AU labels with the lip AUs 0 (closed) on the ``frames`` (a (T,) bool mask)."""
+    out = np.array(aus, dtype=np.float32)
+    n = min(len(out), len(frames))
+    out[np.flatnonzero(frames[:n])[:, None], LIP_AUS] = 0.0
+    return out
 
 
 def _weights(

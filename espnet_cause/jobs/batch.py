@@ -277,6 +277,7 @@ def gather_ark(
     *,
     fps: float | None = None,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    transforms: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     vectors: bool = False,
     num_columns: int | None = None,
 ) -> None:
@@ -287,6 +288,7 @@ def gather_ark(
         files: ``key -> .npy`` file, in the order to write.
         fps: AU frame rate, written to the ``au_fps`` file beside the scp (AU matrices only).
         transform: Applied to each loaded array before it is written.
+        transforms: Per key, applied after ``transform`` (keys not in it: nothing more).
         vectors: The arrays are 1-D vectors (e.g. utterance embeddings), not (T, 17) AU matrices.
         num_columns: Columns of the matrices when they are not 17 AUs (51 blendshapes).
     """
@@ -301,7 +303,11 @@ def gather_ark(
     with writer:
         for key, path in files.items():
             array = np.load(path)
-            writer.write(key, transform(array) if transform is not None else array)
+            if transform is not None:
+                array = transform(array)
+            if transforms and key in transforms:
+                array = transforms[key](array)
+            writer.write(key, array)
 
 
 def write_report(

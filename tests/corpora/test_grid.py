@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_layouts import all_utts, read_split, touch
 
+from espnet_cause.au import AU_NAMES
 from espnet_cause.corpora import prepare
 from espnet_cause.corpora.grid import list_grid, sentence_text, split_grid
 from espnet_cause.errors import CauseError
+from espnet_cause.io.au_files import read_au_scp
+from espnet_cause.io.au_weight import read_au_weights
+from espnet_cause.io.datadir import read_kaldi_map
 
 RECIPE = Path(__file__).resolve().parents[2] / "egs" / "cause" / "cause1"
 SENTENCES = ["bbaf2n", "bgwo2a", "lrbr2s", "pric2a", "sgiizs", "swau8a", "prwj7p", "lgar9n"]
@@ -94,3 +100,47 @@ def test_recipe_says_where_to_set_the_grid_path(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert "set GRID in db.sh" in proc.stderr
+
+
+def test_recipe_runs_stages_1_and_2_on_a_tiny_grid_tree(
+    tmp_path, monkeypatch, smile_video, demo_wav
+):
+    """``./run.sh --corpus grid --stop-stage 2`` with GRID pointing at a tiny tree in GRID's own
+    layout (the rendered talking face as every clip): stage 1 splits it, stage 2 tracks every
+    clip's face into AU labels with the built-in tracker and writes its report; with
+    ``--mask_outside_speech`` and ``--close_lips true`` the weights come along."""
+    from espnet_cause.io.audio import load_audio
+    from espnet_cause.io.mp4 import write_mp4
+    from espnet_cause.io.video import iter_frames
+
+    clip = tmp_path / "clip.mp4"  # the first 0.6 s of the smile video (15 frames at 25 fps)
+    frames = [image for _, (_, image) in zip(range(15), iter_frames(smile_video))]
+    speech, sr = load_audio(demo_wav)  # the smile video's soundtrack
+    write_mp4(clip, np.stack(frames), 25, audio=speech[: int(0.6 * sr)], sample_rate=sr)
+    root = tmp_path / "GRID"
+    codes = [f"b{c}a{x}2n" for c in "bgrw" for x in "fgh"][:10]  # 10 clips of s4 (train/valid)
+    for rel in (*(f"s4/{c}.mpg" for c in codes), "s9/lwbsza.mpg"):  # s9: one clip (test)
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(clip)
+    run_dir = tmp_path / "recipe"
+    run_dir.mkdir()
+    for script in ("path.sh", "db.sh"):  # sourced from the recipe: its .venv and assets
+        (run_dir / script).write_text(f". {RECIPE / script}\n")
+    for name in ("run.sh", "local", "utils", "conf"):
+        (run_dir / name).symlink_to(RECIPE / name)
+    env = {**os.environ, "GRID": str(root), "OMP_NUM_THREADS": "1"}
+    args = ["--corpus", "grid", "--stop-stage", "2", "--mask_outside_speech", "0.1",
+            "--close_lips", "true", "--au_weights", "conf/au_weights/tracked_lower_face.yaml"]  # fmt: skip
+    proc = subprocess.run(["./run.sh", *args], cwd=run_dir, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    monkeypatch.chdir(run_dir)  # the scp files name their arks relative to the recipe
+    dump = Path("dump")
+    sizes = {s: len(read_kaldi_map(dump / s / "au.scp")) for s in ("train", "valid", "test")}
+    assert sizes == {"train": 9, "valid": 1, "test": 1}
+    report = (dump / "train" / "au_report.tsv").read_text().splitlines()
+    assert len(report) == 10 and all(row.split("\t")[6] == "keep" for row in report[1:])
+    labels = read_au_scp(dump / "test" / "au.scp")["s9-lwbsza"]
+    assert labels.shape == (15, 17) and np.isfinite(labels).all()  # 0.6 s at 25 fps
+    weights = read_au_weights(dump / "train" / "au_weight.scp")
+    assert all(w.shape[1] == 17 for w in weights.values())
+    assert all((w[:, AU_NAMES.index("AU45")] == 0).all() for w in weights.values())

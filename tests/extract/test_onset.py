@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
+from espnet_cause.errors import CauseError
 from espnet_cause.extract.onset import speech_frames, speech_onset_frame
 
 FS = 16000
@@ -35,11 +37,10 @@ def test_onset_is_the_first_frame_within_25_db_of_the_peak():
     assert speech_onset_frame(np.zeros(0, np.float32), FS, 25.0) == 0
 
 
-def test_stage2_masks_the_frames_long_before_the_speech(tmp_path):
-    """--mask_outside_speech 0.2: (T, 17) weights, 0 more than 0.2 s before the first speech
-    frame (and after the last), the table between."""
+def _stage2_with_mask(tmp_path):
+    """Stage 2 with --mask_outside_speech 0.2 on two utterances of constant tracks (all AUs 1):
+    "late" speaks from 0.8 s, "early" from the start; returns the data dir."""
     from espnet_cause.extract.labels import make_au_labels
-    from espnet_cause.io.au_weight import read_au_weights
     from espnet_cause.io.datadir import write_kaldi_map, write_utt2spk_spk2utt
     from espnet_cause.io.openface import write_openface_csv
     from espnet_cause.io.track import AUTrack
@@ -58,6 +59,15 @@ def test_stage2_masks_the_frames_long_before_the_speech(tmp_path):
         data, tmp_path / "dump", au_extractor="openface", au_weights="AU45=0",
         mask_outside_speech=0.2,
     )  # fmt: skip
+    return data
+
+
+def test_stage2_masks_the_frames_long_before_the_speech(tmp_path):
+    """--mask_outside_speech 0.2: (T, 17) weights, 0 more than 0.2 s before the first speech
+    frame (and after the last), the table between."""
+    from espnet_cause.io.au_weight import read_au_weights
+
+    _stage2_with_mask(tmp_path)
     weights = read_au_weights(tmp_path / "dump" / "au_weight.scp")
     late, early = weights["late"], weights["early"]
     assert late.shape == (50, NUM_AUS) and early.shape == (50, NUM_AUS)
@@ -65,3 +75,33 @@ def test_stage2_masks_the_frames_long_before_the_speech(tmp_path):
     assert (late[:15] == 0).all() and (late[15:, AU_NAMES.index("AU25")] == 1).all()
     assert (late[15:, AU_NAMES.index("AU45")] == 0).all()
     assert (early[:, AU_NAMES.index("AU25")] == 1).all()
+
+
+def test_stage2_can_label_the_lips_closed_outside_the_speech(tmp_path):
+    """--close_lips_outside_speech: the frames masked above teach closed lips (AU25, AU26 0 at
+    weight 1) instead of nothing; the other AUs there still weigh 0, the speech is untouched."""
+    from espnet_cause.extract.labels import make_au_labels
+    from espnet_cause.io.au_files import read_au_scp
+    from espnet_cause.io.au_weight import read_au_weights
+
+    data = _stage2_with_mask(tmp_path)
+    dump = tmp_path / "closed"
+    make_au_labels(
+        data, dump, au_extractor="openface", au_weights="AU45=0", mask_outside_speech=0.2,
+        close_lips_outside_speech=True,
+    )  # fmt: skip
+    lips = [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
+    others = [i for i in range(NUM_AUS) if i not in lips]
+    late, early = read_au_scp(dump / "au.scp")["late"], read_au_scp(dump / "au.scp")["early"]
+    weights = read_au_weights(dump / "au_weight.scp")["late"]
+    assert (late[:15, lips] == 0).all() and (weights[:15, lips] == 1).all()
+    assert (late[:15, others] == 1).all() and (weights[:15, others] == 0).all()
+    assert (late[15:] == 1).all() and (early == 1).all()
+    # the plain mask's labels are the tracker's
+    assert (read_au_scp(tmp_path / "dump" / "au.scp")["late"] == 1).all()
+    # without a margin there is nothing to close: a clear error before any work
+    with pytest.raises(CauseError, match="mask_outside_speech"):
+        make_au_labels(
+            data, tmp_path / "x", au_extractor="openface", close_lips_outside_speech=True
+        )
+    assert not (tmp_path / "x").exists()

@@ -37,6 +37,7 @@ datadir=data             # stage 1 writes the corpus's data dirs here (a second 
 dumpdir=dump             # stage 2 writes labels and 16 kHz audio here (a second corpus: its own, e.g. dump_grid)
 au_weights=              # stage 2: per-AU loss weights of every utterance (conf/au_weights/*.yaml) -> au_weight.scp
 mask_outside_speech=     # stage 2: weigh 0 the frames more than this many seconds before/after the speech
+close_lips=false         # stage 2, with --mask_outside_speech: label the lips closed there (AU25, AU26 0) instead
 mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
 train_set=train
 valid_set=valid
@@ -105,7 +106,8 @@ if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> ${dumpdir}/"; th
             --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
             --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
             ${au_weights:+--au_weights "${au_weights}"} \
-            ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
+            ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"} \
+            $([ "${close_lips}" = true ] && echo --close_lips_outside_speech)
     done
     stage_done 2
 fi
