@@ -40,8 +40,10 @@ than that long before the first speech frame or after the last
 (:mod:`espnet_cause.extract.onset`): what a real face does there (breathing in through the
 mouth, lips left apart) is not in the sound. With ``close_lips_outside_speech`` those frames
 teach closed lips instead of nothing: their lip AUs (:data:`LIP_AUS`, AU25 and AU26) are labelled
-0 at full weight (the other AUs still weigh 0), so the model keeps the mouth shut in room tone
-(the AU labels only: ``blendshapes.scp`` keeps the tracker's values).
+0 at full weight (the other AUs still weigh 0), so the model keeps the mouth shut in room tone;
+so are the lip AUs of the pauses inside that span (:func:`espnet_cause.extract.onset.quiet_runs`:
+0.2 s or more within 10 dB of the noise floor), whose other AUs keep their weights (the AU
+labels only: ``blendshapes.scp`` keeps the tracker's values).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ import soundfile as sf
 from espnet_cause.arkit import NUM_BLENDSHAPES, aus_to_blendshapes
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.onset import speech_frames
+from espnet_cause.extract.onset import quiet_runs, speech_frames
 from espnet_cause.extract.utterance import extra_path, label_utterance
 from espnet_cause.extract.videos import setup_extractor
 from espnet_cause.face.landmarker import close_all
@@ -169,7 +171,8 @@ def make_au_labels(
         mask_outside_speech: Weigh 0 the frames more than this many seconds before the first
             speech frame or after the last (per-frame weights), or None.
         close_lips_outside_speech: On those frames label the lips closed (:data:`LIP_AUS` 0 at
-            full weight) instead of weighing them 0; needs ``mask_outside_speech``.
+            full weight) instead of weighing them 0, and on the pauses inside the speech too;
+            needs ``mask_outside_speech``.
 
     Returns:
         A summary: ``total``, ``kept``, counts per decision and per reason.
@@ -254,7 +257,10 @@ def make_au_labels(
                                    au_fps, mask_outside_speech)
                 for u in kept
             }  # fmt: skip
-        closed = outside if close_lips_outside_speech else {}
+        closed = {}
+        if close_lips_outside_speech:
+            closed = {u: outside[u] | _pauses(output_dir / "wav" / f"{u}.wav", len(outside[u]),
+                                              au_fps) for u in kept}  # fmt: skip
         gather_ark(
             output_dir / "au.ark",
             output_dir / "au.scp",
@@ -273,10 +279,7 @@ def make_au_labels(
             table = np.ones(NUM_AUS, dtype=np.float32)
         weights = _weights(kept, own_weights, table, data_dir)
         if mask_outside_speech is not None:
-            weights = {
-                u: _mask_frames(w, outside[u], close_lips_outside_speech)
-                for u, w in weights.items()
-            }
+            weights = {u: _mask_frames(w, outside[u], closed.get(u)) for u, w in weights.items()}
         if (output_dir / AU_WEIGHT_SCP).exists():
             (output_dir / AU_WEIGHT_SCP).unlink()  # stale from an earlier run
         if weights:
@@ -296,20 +299,29 @@ def _outside_speech(wav: Path, num_frames: int, au_fps: float, margin_s: float) 
     return outside
 
 
-def _mask_frames(weights: np.ndarray, outside: np.ndarray, close_lips: bool) -> np.ndarray:
-    """(T, D) per-frame weights: ``weights``, 0 on the ``outside`` frames (but 1 for the lip
-    AUs there when ``close_lips``: they teach closed lips)."""
+def _pauses(wav: Path, num_frames: int, au_fps: float) -> np.ndarray:
+    """(T,) bool: the pauses of ``wav`` (:func:`espnet_cause.extract.onset.quiet_runs`)."""
+    samples, fs = sf.read(wav, dtype="float32", always_2d=True)
+    quiet = quiet_runs(samples.mean(axis=1), fs, au_fps)
+    out = np.zeros(num_frames, dtype=bool)
+    out[: min(num_frames, len(quiet))] = quiet[:num_frames]
+    return out
+
+
+def _mask_frames(weights: np.ndarray, outside: np.ndarray, closed: np.ndarray | None) -> np.ndarray:
+    """(T, D) per-frame weights: ``weights``, 0 on the ``outside`` frames, and 1 for the lip AUs
+    on the ``closed`` frames (None: none), where they teach closed lips."""
     w = np.asarray(weights, np.float32)
     frames = w if w.ndim == 2 else np.repeat(w[None], len(outside), axis=0)
     frames = frames.copy()
     frames[outside] = 0.0
-    if close_lips:
+    if closed is not None:
         if frames.shape[1] != NUM_AUS:
             raise CauseError(
                 f"closing the lips needs (T, {NUM_AUS}) AU weights, got {frames.shape[1]} columns",
                 fix="give AU weights (17 columns), not blendshape weights",
             )
-        frames[np.ix_(outside, LIP_AUS)] = 1.0
+        frames[np.ix_(closed, LIP_AUS)] = 1.0
     return frames
 
 

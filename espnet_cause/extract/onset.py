@@ -18,6 +18,12 @@ import numpy as np
 
 #: A frame is speech when its level is within this many dB of the loudest frame.
 BELOW_PEAK_DB = 25.0
+#: A frame is quiet when its level is within this many dB of the utterance's noise floor ...
+ABOVE_FLOOR_DB = 10.0
+#: ... and a pause when it is in a run of quiet frames at least this long; an utterance whose
+#: floor is less than this many dB under its peak has no pause (it is speech throughout).
+MIN_QUIET_SECONDS = 0.2
+MIN_FLOOR_BELOW_PEAK_DB = 20.0
 
 
 def speech_onset_frame(
@@ -53,3 +59,41 @@ def speech_frames(
     if not len(loud) or db.max() <= -119.0:
         return 0, frames - 1
     return int(loud[0]), int(loud[-1])
+
+
+def quiet_runs(
+    samples: np.ndarray,
+    fs: int,
+    au_fps: float,
+    above_floor_db: float = ABOVE_FLOOR_DB,
+    min_seconds: float = MIN_QUIET_SECONDS,
+) -> np.ndarray:
+    """(T,) bool: the AU frames in runs of at least ``min_seconds`` whose level is within
+    ``above_floor_db`` of the utterance's noise floor (its 10th-percentile frame level); none
+    when that floor is less than ``MIN_FLOOR_BELOW_PEAK_DB`` under the loudest frame.
+
+    A real recording's room tone can sit 25-40 dB under its speech peak, inside
+    :func:`speech_frames`' span (a pause, a slow start); a run this long and this quiet is no
+    stop closure (those last 50-100 ms) but a pause, where a face at rest shuts its lips.
+    """
+    x = np.asarray(samples, np.float64)
+    hop = fs / au_fps
+    frames = int(np.ceil(len(x) / hop))
+    edges = np.round(np.arange(frames + 1) * hop).astype(int)
+    power = np.array([np.mean(x[a:b] ** 2) if b > a else 0.0 for a, b in zip(edges, edges[1:])])
+    db = 10.0 * np.log10(power + 1e-12)
+    out = np.zeros(frames, dtype=bool)
+    floor = np.percentile(db, 10) if frames else 0.0
+    if not frames or floor > db.max() - MIN_FLOOR_BELOW_PEAK_DB:
+        return out  # no floor under the speech (speech throughout): no pause
+    quiet = db <= floor + above_floor_db
+    min_len = max(1, int(round(min_seconds * au_fps)))
+    start = None
+    for k, q in enumerate([*quiet, False]):
+        if q and start is None:
+            start = k
+        elif not q and start is not None:
+            if k - start >= min_len:
+                out[start:k] = True
+            start = None
+    return out

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.onset import speech_frames, speech_onset_frame
+from espnet_cause.extract.onset import quiet_runs, speech_frames, speech_onset_frame
 
 FS = 16000
 
@@ -35,6 +35,15 @@ def test_onset_is_the_first_frame_within_25_db_of_the_peak():
     assert speech_onset_frame(_speech_after(0.8, noise_db=-40.0), FS, 25.0) == 20
     assert speech_onset_frame(np.zeros(FS, np.float32), FS, 25.0) == 0  # digital silence
     assert speech_onset_frame(np.zeros(0, np.float32), FS, 25.0) == 0
+
+
+def test_quiet_runs_are_pauses_of_at_least_0_2_s_near_the_noise_floor():
+    x = _speech_after(0.5)  # -60 dB noise, speech from 0.5 s
+    x[int(1.0 * FS) : int(1.1 * FS)] = x[:1600]  # 0.1 s gap: a stop closure, not a pause
+    x[int(1.4 * FS) : int(1.7 * FS)] = x[:4800]  # 0.3 s: a pause
+    quiet = quiet_runs(x, FS, 25.0)
+    assert quiet.shape == (50,) and quiet[:12].all() and not quiet[13:35].any()
+    assert quiet[35:42].all() and not quiet[43:].any()
 
 
 def _stage2_with_mask(tmp_path):
@@ -96,7 +105,11 @@ def test_stage2_can_label_the_lips_closed_outside_the_speech(tmp_path):
     weights = read_au_weights(dump / "au_weight.scp")["late"]
     assert (late[:15, lips] == 0).all() and (weights[:15, lips] == 1).all()
     assert (late[:15, others] == 1).all() and (weights[:15, others] == 0).all()
-    assert (late[15:] == 1).all() and (early == 1).all()
+    # frames 15-19 (0.6-0.8 s): inside the margin, but a pause (the -60 dB noise floor): the lips
+    # are closed there too, the other AUs keep the table's weights
+    assert (late[15:20, lips] == 0).all() and (weights[15:20, lips] == 1).all()
+    assert (late[15:20, others] == 1).all() and (weights[15:20, AU_NAMES.index("AU12")] == 1).all()
+    assert (late[20:] == 1).all() and (early == 1).all()
     # the plain mask's labels are the tracker's
     assert (read_au_scp(tmp_path / "dump" / "au.scp")["late"] == 1).all()
     # without a margin there is nothing to close: a clear error before any work
