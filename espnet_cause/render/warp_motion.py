@@ -67,17 +67,22 @@ INNER_BROW_WIDTH = 0.25
 OUTER_BROW_START = 0.15
 OUTER_BROW_WIDTH = 0.35
 OUTER_BROW_FLOOR = 0.0
-BROW_SQUEEZE = 0.07
+#: AU04 draws the brows together this far (with :data:`BROW_LOWER`: at 0.07 an angry face read weak;
+#: lowered further, AU01 + AU04 read as anger, not sadness).
+BROW_SQUEEZE = 0.12
 LID_RAISE = 0.05
-LID_TIGHTEN = 0.1
+LID_TIGHTEN = 0.15
 #: AU45 closes the eye fully (the photo's whole lid gap) at BLINK_FULL; above it the lids stay
 #: closed (the renderer clips AU45 there).
 BLINK_FULL = 4.0
 BLINK_CLOSE = AU_INTENSITY_MAX / BLINK_FULL
-CHEEK_RAISE = 0.05
+CHEEK_RAISE = 0.09
 NOSE_WRINKLE = 0.06
 UPPER_LIP_RAISE = 0.18
-CORNER_PULL = 0.10
+#: AU12 pulls the lip corners up by CORNER_PULL and out by CORNER_PULL_OUT (0.10 each read as a
+#: weak smile on the expression contact sheet).
+CORNER_PULL = 0.18
+CORNER_PULL_OUT = 0.12
 #: AU14 (buccinator) tightens the lip corners and draws them back against the teeth: in the image
 #: they move in (towards the mouth's centre line) and a little up (FACS: the corners may angle up,
 #: the "smug" look). Moved out they read as AU20's stretch, out and up as AU12's smile.
@@ -93,8 +98,8 @@ CHIN_PUSH_UPPER = 0.25
 LIP_STRETCH = 0.18
 #: AU23 (lip tightener): the outer lip edges move towards the lips' meeting line by LIP_THIN in
 #: the middle (less towards the corners), the corners in by LIP_TIGHTEN_IN (face units).
-LIP_THIN = 0.15
-LIP_TIGHTEN_IN = 0.08
+LIP_THIN = 0.22
+LIP_TIGHTEN_IN = 0.1
 LIPS_PART_UPPER = 0.05
 LIPS_PART_LOWER = 0.4
 #: AU25's lower lip comes down this share evenly, the rest most in the middle (a lip curving down
@@ -260,7 +265,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
 
     # Lip corner movers: AU12 up and out, AU14 in and up, AU15 down, AU20 out and down, AU23 in.
     c, s = m.corner_weight(lips), m.side(lips)
-    m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
+    m.set("AU12", lips, s * CORNER_PULL_OUT * c, -CORNER_PULL * c)
     m.set("AU14", lips, -s * DIMPLE_IN * c, -DIMPLE_UP * c)
     # the lower lip comes down with the corners, and the inner upper lip with it: the lips stay
     # together (the inner upper lip held still opened a gap the cavity paint showed as a grey line)

@@ -134,3 +134,35 @@ def _src(p):
     gh, gw = p.grid_shape
     f = np.einsum("k,kn->n", co, p.fields).reshape(gh, gw, 2)
     return cv2.resize(p._invert(f), (rw, rh)) + p.identity
+
+
+def test_a_happy_face_reads_as_a_full_smile(landmarker_path, grace):
+    """The emotion table's happy face at 4 (AU12 4, AU06 2.7) reads back as the smile it drives
+    (AU12 moved the corners 0.1 eye distances at 5 and read back 3.2 of 4 on the demo photo)."""
+    from espnet_cause.emotion import PROTOTYPES
+    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+
+    weights = PROTOTYPES["happy"]
+    target = _aus(**{au: 4.0 * w / max(weights.values()) for au, w in weights.items()})
+    renderer = WarpRenderer(landmarker_path)
+    frame = next(renderer.render(grace, target[None]))
+    renderer.close()
+    with MediaPipeAUExtractor(landmarker_path, threaded=False) as tracker:
+        read = tracker.read_photo(frame)
+    assert read[au_index("AU12")] >= 3.7
+
+
+def test_an_angry_brow_is_drawn_together_over_tightened_lids(landmarker, grace):
+    """AU04 draws the inner brows together and AU07 raises the lower lids enough to show (angry
+    read weak: 0.07 and 0.10 eye distances at 5)."""
+    from espnet_cause.render.warp_motion import BROWS, EYE_LOWER, face_frame
+
+    face = landmarker.detect(grace)[0]
+    basis = build_landmark_basis(face) * 5.0  # at intensity 5
+    origin, ex, ey, unit = face_frame(face)
+    inner = [BROWS[0][-1], BROWS[1][-1]]  # the inner ends (107, 336)
+    gap_before = abs((face.points[inner[1]] - face.points[inner[0]]) @ ex)
+    moved = face.points[inner] + basis[au_index("AU04")][inner]
+    assert gap_before - abs((moved[1] - moved[0]) @ ex) > 0.12 * unit
+    lids = [EYE_LOWER[0][4], EYE_LOWER[1][4]]  # mid lower lids
+    assert (-(basis[au_index("AU07")][lids] @ ey) / unit > 0.12).all()
