@@ -29,6 +29,7 @@ from espnet_cause import assets
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
 from espnet_cause.emotion import PROTOTYPES, SCORED_EMOTIONS, classify_change
 from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.render.contact_sheet import square_crop
 from espnet_cause.render.photo import read_face_photo
 from espnet_cause.render.warp import WarpRenderer
 
@@ -49,16 +50,6 @@ def expression_rows(intensity: float) -> np.ndarray:
             for au, weight in weights.items():
                 rows[k, au_index(au)] = intensity * weight / top
     return rows
-
-
-def face_crop(frame: np.ndarray, box: tuple[int, int, int, int], cell: int) -> np.ndarray:
-    """The square ``box`` (x0, y0, side) of a frame, resized to ``cell`` pixels."""
-    x0, y0, side = box
-    height, width = frame.shape[:2]
-    pad = side  # room for boxes that reach over the border
-    padded = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    crop = padded[y0 + pad : y0 + pad + side, x0 + pad : x0 + pad + side]
-    return cv2.resize(crop, (cell, cell), interpolation=cv2.INTER_AREA)
 
 
 def main() -> None:
@@ -94,7 +85,7 @@ def main() -> None:
                 for name, target, frame in zip(
                     names, targets, renderer.frames(targets), strict=True
                 ):
-                    tiles.append(face_crop(frame, box, args.cell))
+                    tiles.append(square_crop(frame, box, args.cell))
                     reads.append(tracker.read_photo(frame, source=f"{path} ({name})"))
                     driven = [k for k in np.flatnonzero(target) if k not in unreadable]
                     if driven:

@@ -21,6 +21,7 @@ import numpy as np
 
 from espnet_cause import assets
 from espnet_cause.au import au_index
+from espnet_cause.render.contact_sheet import square_crop
 from espnet_cause.render.photo import read_face_photo
 from espnet_cause.render.warp import WarpRenderer
 
@@ -41,15 +42,6 @@ def crop_box(bbox: tuple[float, float, float, float]) -> tuple[int, int, int]:
     x0, y0, x1, y1 = bbox
     side = int(1.4 * max(x1 - x0, y1 - y0))
     return int((x0 + x1 - side) / 2), int(y1 + 0.45 * (y1 - y0) - side), side
-
-
-def face_crop(frame: np.ndarray, box: tuple[int, int, int], cell: int) -> np.ndarray:
-    """The square ``box`` of a frame (grey outside it), resized to ``cell`` pixels."""
-    x0, y0, side = box
-    pad = side
-    padded = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128,) * 3)
-    crop = padded[y0 + pad : y0 + pad + side, x0 + pad : x0 + pad + side]
-    return cv2.resize(crop, (cell, cell), interpolation=cv2.INTER_AREA)
 
 
 def main() -> None:
@@ -76,7 +68,7 @@ def main() -> None:
         box = crop_box(photo.face.bbox)
         for group in args.aus:
             frames = renderer.frames(sweep_rows(photo.aus, group, args.values))
-            tiles = [face_crop(f, box, args.cell) for f in [photo.image, *frames]]
+            tiles = [square_crop(f, box, args.cell, fill=128) for f in [photo.image, *frames]]
             row = np.concatenate(tiles, axis=1)
             text = f"{Path(path).stem[:22]} {group}"
             cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 0, 3)
