@@ -39,10 +39,10 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
+from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
-from espnet_cause.io.image import to_rgb
-from espnet_cause.render.idle import add_blinks, head_motion
+from espnet_cause.io.image import load_image, to_rgb
 from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
@@ -167,7 +167,7 @@ class WarpRenderer:
             ones, so 0 means absent; False moves the photo by the AUs as offsets (0 = the photo
             unchanged).
         head_motion: Idle head motion (:data:`HEAD_MOTION_RANGE`), a smoothed seeded random walk
-            of roll and position (:func:`~espnet_cause.render.idle.head_motion`; 1 = a few degrees
+            of roll and position (:func:`~espnet_cause.avatar.idle.head_motion`; 1 = a few degrees
             and pixels, 0 = off). The face moves rigidly, feathered back to the still photo.
         blink_rate: Blinks per minute added where the AU stream has no AU45 blink
             (:data:`BLINK_RATE_RANGE`; 0 = off).
@@ -315,6 +315,57 @@ class WarpRenderer:
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+
+
+class PhotoFrames:
+    """One photo moved by AU tracks, as a callable ``(T, 17) AUs -> T frames``.
+
+    What the mini corpus draws its videos with (:func:`espnet_cause.corpora.mini.corpus.prepare_mini`
+    takes it as ``draw_frames``): the photo is read and its face found on the first call.
+
+    Args:
+        image: The face photo's file.
+        face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
+        absolute: As :class:`WarpRenderer`'s (the mini corpus: False, the AUs as offsets from the
+            photo, whose own AUs are near zero).
+
+    Raises:
+        CauseError: for a photo or landmarker file that does not exist.
+    """
+
+    def __init__(
+        self,
+        image: str | os.PathLike,
+        face_landmarker_path: str | os.PathLike | None = None,
+        absolute: bool = False,
+    ) -> None:
+        for path, what in (
+            (image, "--face_image"),
+            (face_landmarker_path, "--face_landmarker_path"),
+        ):
+            if path is not None and not os.path.isfile(path):
+                raise CauseError(
+                    f"{what} file not found", path=path, fix=f"pass an existing {what}"
+                )
+        self.image_path = image
+        self._image: np.ndarray | None = None
+        self._renderer = WarpRenderer(face_landmarker_path=face_landmarker_path, absolute=absolute)
+
+    def __call__(self, aus: np.ndarray) -> Iterator[np.ndarray]:
+        """(T, 17) AUs -> T frames, each (H, W, 3) uint8 RGB (:meth:`WarpRenderer.render`)."""
+        if self._image is None:
+            self._image = load_image(self.image_path)
+        return self._renderer.render(self._image, aus)
+
+    def close(self) -> None:
+        """Release the face landmarker."""
+        self._renderer.close()
+
+    def __enter__(self) -> PhotoFrames:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _nearest(photo: FacePhoto, face: Face) -> FacePhoto:
