@@ -28,6 +28,7 @@ emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpo
 gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
 num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
 tts_au_model=            # stages 7-8: CAUSE model for the AU streams: a zip or a built-in name (expressive: CC BY-NC-SA 4.0); default the stage-4 model
+tts_reference_dir=       # stages 7-8: also steer the voice with this data dir's happy vs sad speech (wav.scp, emotion; e.g. data/ravdess/valid) -> synth_reference
 tts_fs=16000             # sample rate of the TTS features that stages 7-8 use (mini: 16 kHz)
 tts_hop=256              # hop length of the TTS features that stages 7-8 use
 tts_config=conf/tts_fastspeech2_au_mini.yaml            # stage 8: FastSpeech2AU (frame-level AU)
@@ -292,6 +293,12 @@ if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
             --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop} \
             --resample --parallel_config ${nj_config}
     done
+    if [ -n "${tts_reference_dir}" ]; then  # real happy/sad speech that steers stage 8's voice
+        logged exp/tts_feats/reference.log python -m espnet_cause.bin.export_tts_features \
+            --model ${tts_au_model:-${expdir}/model.zip} --wav_scp ${tts_reference_dir}/wav.scp \
+            --output_dir dump/tts_feats/reference --fs ${tts_fs} --hop_length ${tts_hop} \
+            --resample --parallel_config ${nj_config}
+    fi
     log "TTS features: dump/tts_feats/<set>/au.scp (frame level), au_embed.scp (spembs)"
     stage_done 7
 fi
@@ -374,6 +381,19 @@ if run_stage 8 "expressive TTS: FastSpeech2 with AU (${tts_config}), happy/sad/o
         --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
         --output_dir ${ttsexp}/synth
     log "expressive TTS: ${ttsexp}/synth/table.md, wavs in ${ttsexp}/synth/<model>/<condition>/"
+    if [ -n "${tts_reference_dir}" ]; then
+        # 8f. The same voice steered by the AU streams of real happy vs sad speech (every one used)
+        [ -s dump/tts_feats/reference/au.scp ] || { echo "run.sh: dump/tts_feats/reference/au.scp is missing; run stage 7 with --tts_reference_dir ${tts_reference_dir}" >&2; exit 2; }
+        nref=$(awk '$2 == "happy" {h++} $2 == "sad" {s++} END {print (h > s ? h : s) + 0}' ${tts_reference_dir}/emotion)
+        logged ${ttsexp}/synth_reference/synth.log python -m espnet_cause.bin.tts_expressivity \
+            --tts_dir ${ttsexp} --control_tts_dir ${controlexp} \
+            --au_scp dump/tts_feats/reference/au.scp --wav_scp ${tts_reference_dir}/wav.scp \
+            --reference_emotion ${tts_reference_dir}/emotion --num_syntheses ${nref} \
+            --model ${tts_au_model:-${expdir}/model.zip} --utt2mood ${ttsdata}/utt2mood \
+            --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
+            --output_dir ${ttsexp}/synth_reference
+        log "steered by ${tts_reference_dir}'s happy vs sad speech: ${ttsexp}/synth_reference/table.md"
+    fi
     stage_done 8
 fi
 log "done (stages ${stage}-${stop_stage})"
