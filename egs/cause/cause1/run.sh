@@ -10,7 +10,7 @@ set -euo pipefail
 stage=1                  # first stage to run
 stop_stage=6             # last stage to run (7: AU features for TTS, 8: expressive TTS)
 force=false              # true: re-run selected stages even if done
-corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder | grid
+corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder | grid | ravdess (voices only: expression targets)
 mini_speakers=16         # mini corpus: eSpeak NG voices
 mini_utts=20             # mini corpus: sentences per voice
 mini_flite_speakers=0    # mini corpus: extra voices spoken by CMU Flite (needs Debian libflite1)
@@ -39,6 +39,7 @@ dumpdir=dump             # stage 2 writes labels and 16 kHz audio here (a second
 au_weights=              # stage 2: per-AU loss weights of every utterance (conf/au_weights/*.yaml) -> au_weight.scp
 mask_outside_speech=     # stage 2: weigh 0 the frames more than this many seconds before/after the speech
 mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
+mix_weights=             # stage 3: per --mix_dumpdirs entry, an AU weight table (conf/au_weights/*.yaml, or none) for its utterances without au_weight.scp
 train_set=train
 valid_set=valid
 test_set=test
@@ -101,12 +102,23 @@ fi
 
 if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> ${dumpdir}/"; then
     for dset in ${train_set} ${valid_set} ${test_set}; do
-        logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
-            --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset} --au_extractor ${au_extractor} \
-            --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
-            --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
-            ${au_weights:+--au_weights "${au_weights}"} \
-            ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
+        if [ ! -s ${datadir}/${dset}/video.scp ] && [ -s ${datadir}/${dset}/emotion ]; then
+            # Voices without faces, labelled by emotion (ravdess): targets made from the labels
+            # (the built-in model's speech motion + the emotion's FACS prototype over time) and
+            # per-AU loss weights (espnet_cause/corpora/expression.py).
+            logged exp/au_labels${datatag}/${dset}.log python -m espnet_cause.bin.make_expression_targets \
+                --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset}
+        else
+            logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
+                --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset} --au_extractor ${au_extractor} \
+                --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
+                --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
+                ${au_weights:+--au_weights "${au_weights}"} \
+                ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
+        fi
+        # Emotion labels as class indices (a model with an emotion head trains on them; stage 5b too)
+        [ ! -s ${datadir}/${dset}/emotion ] || python -m espnet_cause.bin.emotion_labels \
+            --data_dir ${datadir}/${dset} --dump_dir ${dumpdir}/${dset}
     done
     stage_done 2
 fi
@@ -114,21 +126,33 @@ fi
 if [ -n "${mix_dumpdirs}" ] && [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ]; then
     # Mixed training: this corpus's train/valid sets joined with the other dump dirs' (their
     # au_weight.scp kept; all-1 weights for those without) in ${dumpdir}/<set>_mix.
+    mixw=(${mix_weights})
     for dset in ${train_set} ${valid_set}; do
         inputs=(--input ${dumpdir}/${dset})
-        for mixdir in ${mix_dumpdirs}; do inputs+=(--input "${mixdir}/${dset}"); done
+        [ ${#mixw[@]} -eq 0 ] || inputs+=(--weights none)
+        i=0
+        for mixdir in ${mix_dumpdirs}; do
+            inputs+=(--input "${mixdir}/${dset}")
+            [ ${#mixw[@]} -eq 0 ] || inputs+=(--weights "${mixw[$i]:?--mix_weights needs one table (or none) per --mix_dumpdirs entry}")
+            i=$((i + 1))
+        done
         logged exp/mix${datatag}/${dset}.log python -m espnet_cause.bin.combine_data \
             "${inputs[@]}" --output_dir ${dumpdir}/${dset}_mix
     done
     train_set=${train_set}_mix
     valid_set=${valid_set}_mix
 fi
-# Per-utterance loss weights (au_weight.scp), when the training sets have them.
+# Per-utterance loss weights (au_weight.scp), when the training sets have them; the emotion class
+# of every utterance when the model has an emotion head (model_conf.emotion_weight > 0).
+emotion_weight=$(python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}; print(float((c.get("model_conf") or {}).get("emotion_weight", 0)) > 0)' "${train_config}")
 weight_args=()
+emotion_args=()
 for split in train valid; do
     dset=$([ ${split} = train ] && echo ${train_set} || echo ${valid_set})
     [ ! -s ${dumpdir}/${dset}/au_weight.scp ] || weight_args+=(
         --${split}_data_path_and_name_and_type ${dumpdir}/${dset}/au_weight.scp,au_weight,npy)
+    [ "${emotion_weight}" = False ] || emotion_args+=(
+        --${split}_data_path_and_name_and_type ${dumpdir}/${dset}/emotion,emotion,text_int)
 done
 
 for dset in ${train_set} ${valid_set} ${test_set}; do
@@ -167,7 +191,7 @@ if run_stage 4 "CAUSE training (${train_config})"; then
         --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/wav.scp,speech,sound \
         --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/${labels},au,kaldi_ark \
         --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape \
-        "${weight_args[@]}"
+        "${weight_args[@]}" "${emotion_args[@]}"
     logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
         --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
         --output ${expdir}/model.zip
