@@ -1,7 +1,7 @@
 """Closed-loop render fidelity (issue 15): one JSON line per photo and renderer.
 
 Drives one AU at a time (0 -> 4 -> 0 over a second, the 17 AUs in turn) plus a mixed track, renders
-the photo with the warp renderer (and GANimation when ``--ganimation_model`` is given), reads the
+the photo with the warp renderer (and GANimation when ``--generator`` is given), reads the
 AUs back off the frames with the built-in MediaPipe tracker (in memory) and prints per-AU Pearson
 r, the mean over the AUs the tracker can read (and why the others cannot), the identity drift and
 the face detail (the variance of the Laplacian over the face box over the photo's, on frames with
@@ -10,7 +10,7 @@ the idle head motion, ``--head_motion``: the photo's own AUs, and the sweep; see
 Targets (issues 15, 28): warp mean r >= 0.7 over the readable AUs, r >= 0.3 for at least 12 AUs,
 face detail >= 0.9 of the photo's.
 
-Usage: python bench/render_fidelity.py [--image FILE ...] [--ganimation_model G.pth]
+Usage: python bench/render_fidelity.py [--image FILE ...] [--generator G.pth]
        [--aus AU26,AU45] [--seconds_per_au 1.0] [--mixed_seconds 30] [--num_threads 2]
        [--head_motion 1]
 """
@@ -22,13 +22,21 @@ import json
 import time
 from pathlib import Path
 
+from espnet_cause.cli import add_renamed_argument
+
 TARGETS = {"mean_r": 0.7, "num_r_ge_0.3": 12, "detail_mean": 0.9}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", nargs="+", default=None, help="Default: the demo photo.")
-    parser.add_argument("--ganimation_model", default=None, help="Also measure this generator.")
+    add_renamed_argument(
+        parser,
+        "--generator",
+        "--ganimation_model",
+        default=None,
+        help="Also measure this GANimation generator.pth.",
+    )
     parser.add_argument("--aus", default=None, help="Comma-separated AUs to sweep (default all).")
     parser.add_argument("--seconds_per_au", type=float, default=1.0)
     # 30 s: in a short seeded track antagonists (AU14 in, AU20 out) happen to move together
@@ -53,12 +61,12 @@ def main() -> None:
 
     images = args.image or [str(assets.demo_image())]
     aus = tuple(a.strip() for a in args.aus.split(",")) if args.aus else AU_NAMES
-    renderers = ["warp"] + (["ganimation"] if args.ganimation_model else [])
+    renderers = ["warp"] + (["ganimation"] if args.generator else [])
     gan = None
-    if args.ganimation_model:
+    if args.generator:
         from espnet_cause.ganimation.renderer import load_ganimation
 
-        gan = load_ganimation(args.ganimation_model, "cpu")
+        gan = load_ganimation(args.generator, "cpu")
     with (
         FaceLandmarker(args.face_landmarker_path, blendshapes=True) as landmarker,
         MediaPipeAUExtractor(args.face_landmarker_path, threaded=False) as extractor,

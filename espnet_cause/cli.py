@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -21,12 +22,24 @@ MODEL_HELP = (
 )
 
 
+def cli_name(module: str) -> str:
+    """The name a CLI's messages give it: ``infer`` for ``espnet_cause.bin.infer``, also when it
+    runs as ``python -m espnet_cause.bin.infer`` (module ``__main__``) or as a script file."""
+    if module == "__main__":
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        if spec is None:  # python path/to/script.py
+            return os.path.basename(sys.argv[0]).removesuffix(".py")
+        module = spec.name
+    return module.rsplit(".", 1)[-1]
+
+
 def make_parser(
     description: str,
     *,
     parallel: bool = False,
     face_landmarker: bool = False,
     download: bool = False,
+    prog: str | None = None,
 ) -> argparse.ArgumentParser:
     """An argument parser whose ``--help`` shows the defaults, with the options every CLI shares.
 
@@ -35,12 +48,18 @@ def make_parser(
         parallel: Add ``--parallel_config`` and ``--max_fail_fraction`` (batch CLIs).
         face_landmarker: Add ``--face_landmarker_path`` (CLIs that find faces).
         download: Also add ``--download`` (fetch the official model into the cache).
+        prog: The CLI's name in usage, warnings and errors (None: :func:`cli_name` of the
+            calling module, ``infer`` for ``espnet_cause.bin.infer``, not ``infer.py``).
 
     Returns:
         The parser, with ``--verbose`` (0 warnings, 1 info, 2 debug; see :func:`setup_logging`).
     """
+    if prog is None:
+        prog = cli_name(sys._getframe(1).f_globals.get("__name__", "__main__"))
     parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        prog=prog,
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--verbose", type=int, default=1, help="0 warnings, 1 info, 2 debug.")
     if parallel:
@@ -58,8 +77,8 @@ class _RenamedOption(argparse._StoreAction):
     def __call__(self, parser, namespace, values, option_string=None):
         if option_string in self.old_names:
             print(
-                f"{parser.prog}: warning: {option_string} is deprecated and goes in the next "
-                f"release; use {self.option_strings[0]}",
+                f"{parser.prog.removesuffix('.py')}: warning: {option_string} is deprecated "
+                f"and goes in the next release; use {self.option_strings[0]}",
                 file=sys.stderr,
             )
         super().__call__(parser, namespace, values, option_string)
@@ -181,12 +200,7 @@ def reports_errors[F: Callable](main: F) -> F:
         try:
             return main(*args, **kwargs)
         except CauseError as e:
-            module = main.__module__
-            if module == "__main__":  # python -m espnet_cause.bin.X: name the CLI, not __main__
-                spec = getattr(sys.modules["__main__"], "__spec__", None)
-                module = spec.name if spec is not None else sys.argv[0]
-            prog = module.rsplit(".", 1)[-1].removesuffix(".py")
-            print(f"{prog}: error: {e}", file=sys.stderr)
+            print(f"{cli_name(main.__module__)}: error: {e}", file=sys.stderr)
             raise SystemExit(2) from None
 
     return wrapper  # type: ignore[return-value]

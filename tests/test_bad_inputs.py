@@ -930,7 +930,7 @@ def test_tts_plain_text_is_phonemised_and_voiced(phoneme_voice, tmp_path, capsys
     from espnet_cause.tts.prosody import f0_track
 
     out = tmp_path / "hello.wav"
-    code, _, err = run_cli("au_tts_inference", phoneme_voice + ["--text", "hello", "--output", out],
+    code, _, err = run_cli("au_tts_infer", phoneme_voice + ["--text", "hello", "--output", out],
                            capsys)  # fmt: skip
     assert code == 0, err
     assert "phonemised 'hello' with eSpeak (en): _ h @ l 'oU _" in err
@@ -938,10 +938,10 @@ def test_tts_plain_text_is_phonemised_and_voiced(phoneme_voice, tmp_path, capsys
     f0 = f0_track(wav, fs)
     assert (f0 > 0).sum() >= 5, f"Praat found pitch in {(f0 > 0).sum()} of {len(f0)} frames"
     # the model's own tokens are still accepted, and unknown ones are refused by name
-    code, _, err = run_cli("au_tts_inference", phoneme_voice + ["--text", "h @ l 'oU", "--tokens",
+    code, _, err = run_cli("au_tts_infer", phoneme_voice + ["--text", "h @ l 'oU", "--tokens",
                            "--output", tmp_path / "tokens.wav"], capsys)  # fmt: skip
     assert code == 0, err
-    code, _, err = run_cli("au_tts_inference", phoneme_voice + ["--text", "hello world",
+    code, _, err = run_cli("au_tts_infer", phoneme_voice + ["--text", "hello world",
                            "--tokens", "--output", tmp_path / "no.wav"], capsys)  # fmt: skip
     assert (
         code == 2 and "2 token(s) of the text are not in the model's token list: hello world" in err

@@ -68,9 +68,9 @@ def test_builtin_lips_stay_closed_in_a_real_recordings_room_tone(builtin, demo_w
 
 def test_builtin_mouth_follows_phonemes_on_unseen_synthetic_speech(builtin):
     """A voice and sentence outside the mini corpus: the mouth follows the teacher's visemes."""
-    from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
     from espnet_cause.corpora.mini.visemes import mouth_track
     from espnet_cause.evaluation.lipsync import best_lag_r, mouth
+    from espnet_cause.tts.espeak import VoiceSettings, synthesize_phonemes
 
     text = "Maybe the old farmer will bring his purple wagon over the hill tomorrow morning."
     samples, sr, phonemes = synthesize_phonemes(

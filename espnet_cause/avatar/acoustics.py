@@ -19,8 +19,8 @@ import dataclasses
 
 import numpy as np
 
-from espnet_cause.corpora.mini.teacher import log_f0_track
-from espnet_cause.io.loudness import loudness_track
+from espnet_cause.io.loudness import log_f0_track, loudness_track
+from espnet_cause.io.timegrid import frame_times_fps
 
 #: Frication is the share of energy above this frequency.
 FRICATION_HZ = 4000.0
@@ -45,11 +45,6 @@ class SpeechFeatures:
     @property
     def num_frames(self) -> int:
         return len(self.loudness)
-
-
-def frame_times(num_frames: int, fps: float) -> np.ndarray:
-    """Times of frames ``0 .. T-1`` at ``fps`` (frame ``k`` at ``k / fps``)."""
-    return np.arange(num_frames, dtype=np.float64) / fps
 
 
 def frication_track(samples: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
@@ -103,7 +98,7 @@ def speech_features(samples: np.ndarray, sr: int, num_frames: int, fps: float) -
         The :class:`SpeechFeatures`.
     """
     samples = np.asarray(samples, np.float32)
-    times = frame_times(num_frames, fps)
+    times = frame_times_fps(num_frames, fps)
     loudness = loudness_track(samples, sr, times).astype(np.float32)
     log_f0 = log_f0_track(samples, sr, times)
     rounding = rounding_track(f2_track(samples, sr, times), loudness, log_f0)

@@ -10,7 +10,7 @@ One pipeline for every avatar output (``infer --output_format livelink|arkit_jso
 3. visemes (:mod:`espnet_cause.avatar.visemes`);
 4. head pose and gaze (:mod:`espnet_cause.avatar.head`; ``head_motion`` scales both, 0 = a
    still head looking ahead);
-5. blinks added at ``blink_rate`` a minute (:func:`espnet_cause.render.idle.add_blinks`), then
+5. blinks added at ``blink_rate`` a minute (:func:`espnet_cause.avatar.idle.add_blinks`), then
    the whole face (:mod:`espnet_cause.avatar.face`).
 
 Everything random is seeded by ``seed``: the same speech and seed give the same take.
@@ -25,13 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from espnet_cause.arkit import ARKIT_NAMES, arkit_frames
+from espnet_cause.arkit import ARKIT_NAMES, arkit_frames, blendshapes_to_aus
 from espnet_cause.avatar.acoustics import speech_features
 from espnet_cause.avatar.face import BLINK_RATE, add_gaze, whole_face
 from espnet_cause.avatar.head import eye_gaze, head_pose, livelink_rotations
+from espnet_cause.avatar.idle import add_blinks
 from espnet_cause.avatar.visemes import VISEME_NAMES, rhubarb_cues, viseme_weights
 from espnet_cause.io.atomic import atomic_write
-from espnet_cause.render.idle import add_blinks
+from espnet_cause.io.livelink import write_arkit_json, write_livelink_csv
 
 #: Live Link Face's frame rate, the default of avatar takes.
 DEFAULT_FPS = 60.0
@@ -88,8 +89,6 @@ def animate(
     Returns:
         The :class:`Animation`.
     """
-    from espnet_cause.arkit import blendshapes_to_aus
-
     values = np.nan_to_num(np.asarray(values, np.float32))
     features = speech_features(samples, sr, len(values), fps)
     aus = blendshapes_to_aus(values) if target == "arkit" else values
@@ -109,6 +108,34 @@ def animate(
         visemes=visemes,
         aus=aus,
     )
+
+
+def write_take(
+    path: str | os.PathLike,
+    values: np.ndarray,
+    samples: np.ndarray,
+    sr: int,
+    *,
+    fps: float,
+    target: str,
+    output_format: str,
+    **motion,
+) -> Path:
+    """Make a take from a model's frames and the speech and write it (the ``infer`` job's avatar
+    formats, :data:`espnet_cause.inference.infer_set.TakeWriter`).
+
+    Args:
+        path: The file.
+        values: (T, 17) AUs or (T, 51) blendshapes at ``fps``.
+        samples: (N,) mono speech.
+        sr: Its sample rate.
+        fps: Frame rate of ``values`` and the take.
+        target: ``au`` or ``arkit`` (what ``values`` are).
+        output_format: ``livelink``, ``arkit_json`` or ``visemes``.
+        **motion: :func:`animate`'s ``head_motion``, ``blink_rate``, ``seed``.
+    """
+    take = animate(values, samples, sr, fps=fps, target=target, **motion)
+    return write_animation(path, take, output_format)
 
 
 def animate_speech(
@@ -159,8 +186,6 @@ def write_visemes(path: str | os.PathLike, animation: Animation) -> Path:
 
 def write_animation(path: str | os.PathLike, animation: Animation, output_format: str) -> Path:
     """Write a take as ``livelink`` (CSV), ``arkit_json`` or ``visemes`` (JSON)."""
-    from espnet_cause.io.livelink import write_arkit_json, write_livelink_csv
-
     if output_format == "livelink":
         return write_livelink_csv(
             path, animation.arkit, ARKIT_NAMES, animation.fps, rotations=animation.rotations

@@ -22,7 +22,7 @@ mouthLeft/Right, jawLeft/   a seeded slow walk (standard deviations :data:`MOUTH
 Right                       :data:`JAW_SIDE_STD`): faces and jaws are not held symmetric
 eyeLook* (8)                the gaze of :func:`espnet_cause.avatar.head.eye_gaze`
 eyeBlinkLeft/Right          AU45 of the stream with blinks added at :data:`BLINK_RATE` a
-                            minute where it has none (:func:`espnet_cause.render.idle.add_blinks`)
+                            minute where it has none (:func:`espnet_cause.avatar.idle.add_blinks`)
 tongueOut                   0 (below)
 ==========================  ==============================================================
 
@@ -70,7 +70,7 @@ def whole_face(
     """The 52 ARKit blendshapes of an AU stream (module docstring table).
 
     Args:
-        aus: (T, 17) AUs on 0-5 (blinks already added, see :func:`espnet_cause.render.idle.add_blinks`).
+        aus: (T, 17) AUs on 0-5 (blinks already added, see :func:`espnet_cause.avatar.idle.add_blinks`).
         visemes: (T, 15) viseme weights (:func:`espnet_cause.avatar.visemes.viseme_weights`).
         gaze: (T, 2) eye yaw, pitch (radians).
         fps: Frame rate.

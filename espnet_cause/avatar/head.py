@@ -7,7 +7,7 @@ against the head (the vestibulo-ocular reflex). This module makes such motion fr
 loudness and pitch, seeded, so a take comes out the same every time:
 
 - **Drift** (:func:`smoothed_walk`, also the warp renderer's idle motion,
-  :func:`espnet_cause.render.idle.head_motion`): white noise low-passed twice (time constant
+  :func:`espnet_cause.avatar.idle.head_motion`): white noise low-passed twice (time constant
   :data:`DRIFT_SMOOTH_S`), standard deviations :data:`DRIFT_DEG` (yaw, pitch, roll), scaled by
   ``0.5 + 0.5 * activity`` (activity: the loudness envelope smoothed over 1 s, 0 silent .. 1).
 - **Nods**: syllable nuclei are the peaks of the loudness envelope (``l`` in 0..1, praat
@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from espnet_cause.avatar.acoustics import frame_times
-from espnet_cause.corpora.mini.teacher import log_f0_track
-from espnet_cause.io.loudness import loudness_track
+from espnet_cause.io.loudness import log_f0_track, loudness_track
+from espnet_cause.io.timegrid import frame_times_fps
 
 #: Drift: standard deviations (degrees) of yaw, pitch and roll at scale 1, and its time scale.
 DRIFT_DEG = (2.0, 1.2, 1.0)
@@ -238,7 +237,7 @@ def speech_warp_pose(
     samples = np.asarray(samples, np.float32)
     if samples.ndim == 2:
         samples = samples.mean(axis=1)
-    times = frame_times(num_frames, fps)
+    times = frame_times_fps(num_frames, fps)
     loud = loudness_track(samples, sr, times).astype(np.float32)
     return warp_pose(head_pose(loud, log_f0_track(samples, sr, times), fps, scale, seed))
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from espnet_cause.arkit import ARKIT_NAMES, LIVELINK_ROTATION_NAMES
 from espnet_cause.avatar.animation import animate_speech
+from espnet_cause.avatar.playback import Playback
 from espnet_cause.errors import CauseError
 from espnet_cause.inference import Speech2AU
 from espnet_cause.io.audio import load_speech
@@ -264,8 +265,6 @@ def send_take(
     with LiveLinkSender(host, port, subject=subject, fps=fps) as sender:
         with contextlib.ExitStack() as stack:
             if speech is not None:
-                from espnet_cause.avatar.playback import Playback
-
                 stack.enter_context(Playback(speech, sr))
             started = time.monotonic()
             late = send_paced(sender, values, take.fps)

@@ -29,6 +29,7 @@ from espnet_cause.evaluation.expression import (
     list_face_dir,
     list_speech,
 )
+from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 from espnet_cause.inference.speech2au import Speech2AU
 
 
@@ -97,8 +98,6 @@ def main(cmd: list[str] | None = None) -> dict:
     run = dict(speech=speech, faces=faces, model=args.model or "builtin")
     if not faces:
         return check_expression(predict, s2au.fs, s2au.au_fps, args.output_dir, **run)
-    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
-
     with MediaPipeAUExtractor(args.face_landmarker_path) as tracker:
         return check_expression(
             predict, s2au.fs, s2au.au_fps, args.output_dir, tracker=tracker, **run

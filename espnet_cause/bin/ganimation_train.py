@@ -15,7 +15,7 @@ classification head instead of the AU regression head; ``conf/ganimation_emotion
         --train_dir dump/faces --emotion_labels dump/train/emotion --output_dir exp/ganimation_emotion
 
 Outputs in ``--output_dir``: ``checkpoint.pth`` (networks + optimisers, for ``--resume``),
-``generator.pth`` (for ``render --ganimation_model``), TensorBoard scalars and image grids in
+``generator.pth`` (for ``render --generator``), TensorBoard scalars and image grids in
 ``tensorboard/`` (rows: input, output, attention, colour, reconstruction).
 """
 

@@ -38,6 +38,7 @@ import os
 from pathlib import Path
 
 from espnet_cause.assets import resolve_model
+from espnet_cause.avatar.animation import write_take
 from espnet_cause.avatar.face import BLINK_RATE
 from espnet_cause.cli import (
     MODEL_HELP,
@@ -182,14 +183,14 @@ def main(cmd: list[str] | None = None) -> None:
         )
         infer_file(
             args.wav, output, model_options=_model_options(args), grid=grid,
-            output_format=args.output_format, motion=motion,
+            output_format=args.output_format, motion=motion, write_take=write_take,
         )  # fmt: skip
     else:
         infer_set(
             args.wav_scp, args.output_dir, model_options=_model_options(args), grid=grid,
             output_format=args.output_format,
             parallel_config=load_parallel_config(args.parallel_config),
-            retry_errors=args.retry_errors, motion=motion,
+            retry_errors=args.retry_errors, motion=motion, write_take=write_take,
             max_fail_fraction=args.max_fail_fraction,
         )  # fmt: skip
 

@@ -16,12 +16,14 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.corpora import CORPORA, prepare
 from espnet_cause.corpora.grid import MIN_TRAIN_CLIPS
 from espnet_cause.corpora.mini.plan import MiniConfig
+from espnet_cause.render.warp import PhotoFrames
 
 logger = logging.getLogger(__name__)
 
@@ -104,17 +106,23 @@ def main(cmd: list[str] | None = None) -> dict[str, int]:
         logger.warning("--openface_dir is only used with --corpus folder; ignoring it")
     if args.corpus == "grid":
         kwargs["min_train_clips"] = args.min_train_clips
-    if args.corpus == "mini":
-        kwargs.update(
-            num_speakers=args.num_speakers,
-            utts_per_speaker=args.utts_per_speaker,
-            flite_speakers=args.flite_speakers,
-            num_videos=args.num_videos,
-            face_image=args.face_image,
-            face_landmarker_path=args.face_landmarker_path,
-            num_workers=args.num_workers,
-        )
-    counts = prepare(args.corpus, args.corpus_dir, args.output_dir, **kwargs)
+    with contextlib.ExitStack() as stack:
+        if args.corpus == "mini":
+            draw_frames = None
+            if args.face_image is not None:
+                # the mini corpus's videos: the photo moved by the AUs as offsets from its own
+                draw_frames = stack.enter_context(
+                    PhotoFrames(args.face_image, args.face_landmarker_path, absolute=False)
+                )
+            kwargs.update(
+                num_speakers=args.num_speakers,
+                utts_per_speaker=args.utts_per_speaker,
+                flite_speakers=args.flite_speakers,
+                num_videos=args.num_videos,
+                draw_frames=draw_frames,
+                num_workers=args.num_workers,
+            )
+        counts = prepare(args.corpus, args.corpus_dir, args.output_dir, **kwargs)
     logger.info(
         "%s: %s", args.output_dir, ", ".join(f"{k} {v} utterances" for k, v in counts.items())
     )

@@ -12,7 +12,7 @@ sentence ``i`` and the ``i``-th happy and sad reference, each cycling; ``--num_s
 
 - ``--tts_dir`` (``FastSpeech2AU``): ``happy``, ``sad``, ``own`` (its own AU prediction), and
   with ``--model`` ``ref_happy``/``ref_sad`` (the reference *speech* through CAUSE on the
-  fly, as ``au_tts_inference --reference_wav`` does);
+  fly, as ``au_tts_infer --reference_wav`` does);
 - ``--spembs_tts_dir`` (stock FastSpeech2 with the 35-dim AU embedding as ``spembs``): ``happy``,
   ``sad`` (the embedding of the same streams);
 - ``--control_tts_dir`` (the same FastSpeech2 trained without AU input): ``happy``, ``sad``.
@@ -227,7 +227,7 @@ def measure_expressivity(
                     kwargs.update(reference_speech=speech, reference_fs=rate)
                 else:
                     ref = ""
-                wav = tts(" ".join(toks), **kwargs)["wav"]
+                wav = tts(tts.token_ids(" ".join(toks)), **kwargs)["wav"]
                 peak = float(np.abs(wav).max()) if len(wav) else 0.0
                 if peak > 1.0:
                     logger.warning("%s %s %d: peak %.2f, clipped", name, cond, i, peak)

@@ -7,7 +7,8 @@ reason in ``OUTPUT_DIR/infer_report.tsv``). Formats: ``ark`` (``au.ark``/``au.sc
 ``csv`` (one file per utterance), and the avatar formats ``livelink`` (Live Link Face CSV),
 ``arkit_json`` (52 ARKit blendshapes and the head and eye rotations; :mod:`espnet_cause.io.livelink`)
 and ``visemes`` (Meta/Oculus visemes and Rhubarb cues), made from the model's frames and the
-speech by :mod:`espnet_cause.avatar.animation`.
+speech by the take writer the caller passes (``bin/infer`` passes
+:func:`espnet_cause.avatar.animation.write_take`; the avatar package sits above this one).
 """
 
 from __future__ import annotations
@@ -15,24 +16,25 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from espnet_cause.arkit import NUM_BLENDSHAPES
-from espnet_cause.avatar.animation import DEFAULT_FPS, animate, write_animation
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
 from espnet_cause.io.audio import load_speech
 from espnet_cause.io.blendshapes import write_blendshapes
 from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS
 from espnet_cause.jobs import batch
 
 logger = logging.getLogger(__name__)
 
 #: Formats for avatar tools (ARKit blendshapes with head motion, visemes), 60 fps unless an
-#: output rate is given (:mod:`espnet_cause.avatar.animation`).
+#: output rate is given (written by a :data:`TakeWriter`).
 ANIMATION_FORMATS = ("livelink", "arkit_json", "visemes")
 OUTPUT_FORMATS = ("ark", "npy", "csv") + ANIMATION_FORMATS
 #: File suffix of one utterance's output per format.
@@ -45,6 +47,9 @@ SUFFIXES = {
     "visemes": ".json",
 }
 REPORT_NAME = "infer_report.tsv"
+#: Writes one avatar take: ``(path, values (T, D) at fps, mono speech, its rate, *, fps, target,
+#: output_format, **motion)`` (:func:`espnet_cause.avatar.animation.write_take`).
+TakeWriter = Callable[..., None]
 #: The job's own columns of the report (after key, status, reason).
 REPORT_COLUMNS = ("num_frames", "fps")
 
@@ -56,9 +61,9 @@ def grid_options(
     output_hop_length: int | None = None,
 ) -> dict:
     """The output frame grid (:meth:`Speech2AU.to_grid` keywords); animation formats default
-    to :data:`~espnet_cause.avatar.animation.DEFAULT_FPS` (60, Live Link Face's rate)."""
+    to :data:`~espnet_cause.io.livelink.DEFAULT_LIVELINK_FPS` (60, Live Link Face's rate)."""
     if output_fps is None and output_fs is None and output_format in ANIMATION_FORMATS:
-        output_fps = DEFAULT_FPS
+        output_fps = DEFAULT_LIVELINK_FPS
     return {
         "output_fps": output_fps,
         "output_fs": output_fs,
@@ -87,26 +92,41 @@ def write_output(path: str | os.PathLike, values: np.ndarray, fps: float, output
 
 
 def write_result(
-    path, values: np.ndarray, fps: float, output_format: str, speech2au, samples, sr, motion: dict
+    path,
+    values: np.ndarray,
+    fps: float,
+    output_format: str,
+    speech2au,
+    samples,
+    sr,
+    motion: dict,
+    write_take: TakeWriter | None = None,
 ) -> None:
     """One utterance's output: the model's frames, or for the animation formats an avatar take
-    made from them and the speech (:func:`espnet_cause.avatar.animation.animate`; ``motion``:
-    its ``head_motion``, ``blink_rate``, ``seed``)."""
+    made from them and the speech by ``write_take`` (``motion``: its ``head_motion``,
+    ``blink_rate``, ``seed``)."""
     if output_format not in ANIMATION_FORMATS:
         write_output(path, values, fps, output_format)
         return
+    if write_take is None:
+        raise CauseError(
+            f"output format {output_format!r} needs a take writer",
+            fix="pass write_take=espnet_cause.avatar.animation.write_take",
+        )
     mono = speech2au.prepare(samples, sr)
-    take = animate(values, mono, speech2au.fs, fps=fps, target=speech2au.target, **motion)
-    write_animation(path, take, output_format)
+    write_take(
+        path, values, mono, speech2au.fs, fps=fps, target=speech2au.target,
+        output_format=output_format, **motion,
+    )  # fmt: skip
 
 
-def infer_item(key: str, payload: dict, *, speech2au) -> dict:
+def infer_item(key: str, payload: dict, *, speech2au, write_take: TakeWriter | None = None) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
     aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
     fmt, motion = payload.get("format", "ark"), payload.get("motion", {})
-    write_result(payload["output"], aus, fps, fmt, speech2au, samples, sr, motion)
+    write_result(payload["output"], aus, fps, fmt, speech2au, samples, sr, motion, write_take)
     return {"num_frames": len(aus), "fps": fps, "duration": round(len(samples) / sr, 4)}
 
 
@@ -118,6 +138,7 @@ def infer_file(
     grid: dict,
     output_format: str,
     motion: dict | None = None,
+    write_take: TakeWriter | None = None,
 ) -> tuple[int, float]:
     """One audio file -> ``output``; errors name the file.
 
@@ -128,6 +149,7 @@ def infer_file(
         grid: :func:`grid_options`.
         output_format: One of :data:`OUTPUT_FORMATS`.
         motion: Animation formats: ``head_motion``, ``blink_rate``, ``seed`` (None: defaults).
+        write_take: Animation formats: the :data:`TakeWriter`.
 
     Returns:
         (number of frames, frame rate).
@@ -136,7 +158,7 @@ def infer_file(
     samples, sr = load_speech(wav, name=str(wav))
     aus = speech2au(samples, sr, name=str(wav))
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **grid)
-    write_result(output, aus, fps, output_format, speech2au, samples, sr, motion or {})
+    write_result(output, aus, fps, output_format, speech2au, samples, sr, motion or {}, write_take)
     logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, output_format)
     return len(aus), fps
 
@@ -163,6 +185,7 @@ def infer_set(
     retry_errors: bool = False,
     max_fail_fraction: float = batch.DEFAULT_MAX_FAIL_FRACTION,
     motion: dict | None = None,
+    write_take: TakeWriter | None = None,
 ) -> dict[str, dict]:
     """Every utterance of ``wav_scp``, one resumable item each; returns the records by key.
 
@@ -178,6 +201,8 @@ def infer_set(
         retry_errors: Re-run items that failed in an earlier run.
         max_fail_fraction: The batch failure rule (:func:`espnet_cause.jobs.batch.finish`).
         motion: Animation formats: ``head_motion``, ``blink_rate``, ``seed`` (None: defaults).
+        write_take: Animation formats: the :data:`TakeWriter` (a module-level function, so that
+            Dask workers can receive it).
     """
     motion = motion or {}
     out_dir = Path(output_dir)
@@ -206,7 +231,7 @@ def infer_set(
         }
         records = batch.run_batch(
             items,
-            infer_item,
+            functools.partial(infer_item, write_take=write_take),
             output_dir=out_dir,
             settings=settings,
             item_files=lambda key: [output(key, suffix)],

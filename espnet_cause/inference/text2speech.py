@@ -4,9 +4,17 @@ Example:
     >>> from espnet_cause.inference.text2speech import AUText2Speech
     >>> tts = AUText2Speech("exp/tts_fs2_au/config.yaml", "exp/tts_fs2_au/valid.loss.ave.pth",
     ...                     cause_model="exp/cause_cnn/model.zip")
-    >>> out = tts("a b c", reference_speech=samples, reference_fs=16000)  # smile like the reference
-    >>> out = tts("a b c", au=np.full((1, 17), 0.5, np.float32))      # a constant expression
+    >>> out = tts("hello world", reference_speech=samples, reference_fs=16000)  # like the reference
+    >>> out = tts("hello world", au=np.full((1, 17), 0.5, np.float32))  # a constant expression
+    >>> out = tts("h @ l 'oU", tokens=True)                             # the model's own tokens
     >>> out["feat_gen_denorm"], out["wav"]                              # (T_feats, n_mels), (N,)
+
+Text (:meth:`AUText2Speech.model_text`, the one rule of the library and ``bin/au_tts_infer``):
+for a model trained on eSpeak phoneme tokens (``token_type: word`` without ``g2p``: stage 8's
+voices) plain text is phonemised with eSpeak NG (:mod:`espnet_cause.tts.phonemes`), as stage 8
+does; ``tokens=True`` takes the text as the model's own space-separated tokens. A model that
+tokenises text itself (another ``token_type``, or a ``g2p``) gets the text as it is. Tokens the
+model does not know are refused, not mapped to ``<unk>``.
 
 The AU stream may have any length: FastSpeech2AU stretches it over the predicted durations.
 When the model also takes the 35-dim AU embedding as ``spembs`` (``spk_embed_dim: 35``), the
@@ -23,6 +31,7 @@ import numpy as np
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.tts.features import AU_EMBED_DIM, au_embed
+from espnet_cause.tts.phonemes import DEFAULT_VOICE, check_tokens, espeak_tokens
 from espnet_cause.tts.world_vocoder import WorldVocoder, frame_f0
 
 logger = logging.getLogger(__name__)
@@ -69,6 +78,8 @@ class AUText2Speech:
         from espnet_cause.tasks.au_tts import AUTTSTask
 
         model, train_args = AUTTSTask.build_model_from_file(train_config, model_file, device)
+        #: The training config, named in errors about the text.
+        self.train_config = str(train_config)
         self.model = model.eval()
         self.device = device
         self.preprocess = AUTTSTask.build_preprocess_fn(train_args, False)
@@ -98,6 +109,33 @@ class AUText2Speech:
         self.speech2au = cause_model
         self.max_au_z = max_au_z
 
+    def model_text(self, text: str, tokens: bool = False, voice: str = DEFAULT_VOICE) -> str:
+        """The text as the model takes it (the module docstring's rule).
+
+        Args:
+            text: Plain text (``"hello world"``), or with ``tokens`` the model's own tokens.
+            tokens: ``text`` is the model's space-separated tokens (a phoneme-token model).
+            voice: eSpeak voice (language) that phonemises plain text.
+
+        Returns:
+            The space-separated tokens of a phoneme-token model, else ``text`` as it is.
+
+        Raises:
+            CauseError: for tokens the model does not know, naming them.
+        """
+        if not self.word_tokens:
+            return text
+        words = text.split() if tokens else espeak_tokens(text, voice)
+        if not tokens:
+            logger.info("phonemised %r with eSpeak (%s): %s", text, voice, " ".join(words))
+        check_tokens(words, self.token_list, self.train_config)
+        return " ".join(words)
+
+    def token_ids(self, text: str) -> np.ndarray:
+        """(T_text,) token ids of ``text`` tokenised as in training (unknown tokens: ``<unk>``,
+        unchecked; :meth:`model_text` checks them)."""
+        return self.preprocess("<utt>", {"text": text})["text"]
+
     def __call__(
         self,
         text: str | np.ndarray,
@@ -106,11 +144,14 @@ class AUText2Speech:
         reference_fs: int | None = None,
         spembs: np.ndarray | None = None,
         alpha: float = 1.0,
+        tokens: bool = False,
+        voice: str = DEFAULT_VOICE,
     ) -> dict[str, np.ndarray]:
         """Synthesise one utterance.
 
         Args:
-            text: A sentence (tokenised as in training) or (T_text,) token ids.
+            text: Plain text, the model's tokens (``tokens``; :meth:`model_text`) or (T_text,)
+                token ids.
             au: (T_ref, 17) AU stream on the 0..5 scale, any length; a single row is a constant
                 expression. None with no reference: the model's own AU prediction.
             reference_speech: (N,) speech whose CAUSE AU stream is used instead of ``au``.
@@ -118,6 +159,8 @@ class AUText2Speech:
             spembs: Explicit ``spembs`` (otherwise the AU embedding of the stream when the model
                 takes a 35-dim ``spembs``).
             alpha: Speed control (FastSpeech2 durations are multiplied by it).
+            tokens: ``text`` is the model's space-separated tokens, not plain text.
+            voice: eSpeak voice (language) that phonemises plain text.
 
         Returns:
             ``feat_gen`` and ``feat_gen_denorm`` (T_feats, odim), ``duration``, ``au`` (token AU
@@ -134,7 +177,7 @@ class AUText2Speech:
             au = self.speech2au(reference_speech, reference_fs, name="reference")
             au = self.speech2au.to_aus(au)  # an ARKit model's blendshapes as AUs
         if isinstance(text, str):
-            ids = self.preprocess("<utt>", {"text": text})["text"]
+            ids = self.token_ids(self.model_text(text, tokens, voice))
         else:
             ids = np.asarray(text)
         kwargs: dict = {}

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
+from espnet_cause.avatar.head import speech_warp_pose
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import close_all
 from espnet_cause.ganimation.renderer import ganimation_frames, load_ganimation
@@ -121,8 +122,6 @@ class PhotoAnimator:
         else:
             pose = None
             if speech is not None and self.warp.head_motion != 0:
-                from espnet_cause.avatar.head import speech_warp_pose
-
                 pose = speech_warp_pose(
                     speech, sample_rate, len(aus), self.fps, self.warp.head_motion, self.warp.seed
                 )

@@ -8,7 +8,8 @@ by a fixed-point step on the field's grid and applied with one ``cv2.remap`` of 
 (:data:`INTERPOLATION`: each output pixel is resampled once, with the idle head motion folded into
 the same map, so the face keeps its detail); a dark mouth cavity with a band of upper teeth is
 painted where the lips part further than in a photo whose mouth is closed (an open mouth keeps the
-photo's own interior, stretched by the warp). Only the face moves: the displacement fades to 0 within
+photo's own teeth, carried by the lips, and the back of the mouth opening up between them is
+painted). Only the face moves: the displacement fades to 0 within
 :data:`SUPPORT_MARGIN` eye distances of the face's outline and is 0 on the photo's other faces, so
 pixels farther out (background, bodies, other people) are the photo's own in every frame.
 
@@ -20,7 +21,7 @@ own lip gap (:func:`~espnet_cause.render.warp_motion.build_closure_basis`). Limi
 moves the photo's pixels, it cannot invent what the photo does not show: lowering an AU below the
 photo's reverses that AU's landmark motion linearly (the reversal is at most the photo's own
 intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together,
-the interior squeezed between them covered by the lips (mirrored); the part of the lip gap the
+the interior squeezed between them covered by the lips' edges; the part of the lip gap the
 photo's own AU10 explains is closed by lowering AU10, not by the closure (AU10 kept: the raised
 upper lip keeps showing the teeth); and a frown or a squint relaxes only as far as moving the brows
 and lids back can make it.
@@ -38,10 +39,10 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
+from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
-from espnet_cause.io.image import to_rgb
-from espnet_cause.render.idle import add_blinks, head_motion
+from espnet_cause.io.image import load_image, to_rgb
 from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
@@ -98,6 +99,13 @@ CAVITY_SHADE = 0.5
 #: dark band below them).
 TEETH_FRACTION = 0.55
 TEETH_MAX = 0.1
+#: A photo's open mouth opened further: its upper teeth (the UPPER_TEETH face units under the upper
+#: lip) move with the upper lip, the LOWER_TEETH over the lower lip with it, each at most
+#: TEETH_SHARE of the lip gap; only the band between them stretches (the teeth of a laughing
+#: mouth opened further stretched with the whole interior).
+UPPER_TEETH = 0.1
+LOWER_TEETH = 0.06
+TEETH_SHARE = 0.4
 #: Added lip gap (pixels) over which the cavity paint fades in.
 CAVITY_FADE_PX = 3.0
 #: AU vectors whose largest absolute value is below this are rendered as the unchanged photo.
@@ -110,14 +118,20 @@ OPEN_MOUTH_GAP = 0.02
 #: The mouth-opening AUs, closed by the closure field below the photo's own intensity.
 MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
 #: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
-#: covered by the lips themselves (sampled mirrored into each lip): fading in from this closure
+#: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
 #: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
 COVER_FROM = 0.5
 #: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges, and the
 #: Lanczos kernel reaches 3 pixels past a sample).
 COVER_MARGIN_PX = 3.0
+#: ... each covered pixel samples the nearer lip this many pixels past the interior's widened edge
+#: (the lip's own colour; the interior squeezed to a few rows mirrored into the lips showed the
+#: lips' texture squeezed as horizontal streaks).
+COVER_EDGE_PX = 1.0
 #: Output pixels that can sample the interior lie within this many eye distances of its box.
 COVER_REACH = 1.0
+#: The chin's lowest landmark.
+CHIN_TIP = 152
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 AU10 = au_index("AU10")
@@ -153,7 +167,7 @@ class WarpRenderer:
             ones, so 0 means absent; False moves the photo by the AUs as offsets (0 = the photo
             unchanged).
         head_motion: Idle head motion (:data:`HEAD_MOTION_RANGE`), a smoothed seeded random walk
-            of roll and position (:func:`~espnet_cause.render.idle.head_motion`; 1 = a few degrees
+            of roll and position (:func:`~espnet_cause.avatar.idle.head_motion`; 1 = a few degrees
             and pixels, 0 = off). The face moves rigidly, feathered back to the still photo.
         blink_rate: Blinks per minute added where the AU stream has no AU45 blink
             (:data:`BLINK_RATE_RANGE`; 0 = off).
@@ -303,6 +317,57 @@ class WarpRenderer:
             self._landmarker = None
 
 
+class PhotoFrames:
+    """One photo moved by AU tracks, as a callable ``(T, 17) AUs -> T frames``.
+
+    What the mini corpus draws its videos with (:func:`espnet_cause.corpora.mini.corpus.prepare_mini`
+    takes it as ``draw_frames``): the photo is read and its face found on the first call.
+
+    Args:
+        image: The face photo's file.
+        face_landmarker_path: MediaPipe ``face_landmarker.task`` (None: the packaged model).
+        absolute: As :class:`WarpRenderer`'s (the mini corpus: False, the AUs as offsets from the
+            photo, whose own AUs are near zero).
+
+    Raises:
+        CauseError: for a photo or landmarker file that does not exist.
+    """
+
+    def __init__(
+        self,
+        image: str | os.PathLike,
+        face_landmarker_path: str | os.PathLike | None = None,
+        absolute: bool = False,
+    ) -> None:
+        for path, what in (
+            (image, "--face_image"),
+            (face_landmarker_path, "--face_landmarker_path"),
+        ):
+            if path is not None and not os.path.isfile(path):
+                raise CauseError(
+                    f"{what} file not found", path=path, fix=f"pass an existing {what}"
+                )
+        self.image_path = image
+        self._image: np.ndarray | None = None
+        self._renderer = WarpRenderer(face_landmarker_path=face_landmarker_path, absolute=absolute)
+
+    def __call__(self, aus: np.ndarray) -> Iterator[np.ndarray]:
+        """(T, 17) AUs -> T frames, each (H, W, 3) uint8 RGB (:meth:`WarpRenderer.render`)."""
+        if self._image is None:
+            self._image = load_image(self.image_path)
+        return self._renderer.render(self._image, aus)
+
+    def close(self) -> None:
+        """Release the face landmarker."""
+        self._renderer.close()
+
+    def __enter__(self) -> PhotoFrames:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def _nearest(photo: FacePhoto, face: Face) -> FacePhoto:
     """The face of ``photo`` (chosen or other) whose landmarks lie nearest to ``face``'s."""
     faces = (photo.face, *photo.others)
@@ -332,20 +397,24 @@ class _PreparedFace:
         # (21, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
         # then the head's roll (per radian) and shift (per eye distance)
         self.unit = face_frame(face)[3]
-        self.basis = np.concatenate(
-            [
-                build_landmark_basis(face),
-                build_closure_basis(face, 0.0 if photo_aus is None else photo_aus[AU10])[None],
-                _head_basis(face.points.astype(np.float32), self.unit),
-            ]
-        )
-        self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
-        self.points = face.points.astype(np.float32)
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
         self.x0, self.y0 = max(0, int(x0 - margin)), max(0, int(y0 - margin))
         self.x1 = min(width, int(np.ceil(x1 + margin)))
         self.y1 = min(height, int(np.ceil(y1 + margin)))
+        # closing the mouth, the chin rises less when little of the neck under it is in the region
+        room = max(self.y1 - float(face.points[CHIN_TIP, 1]), 0.0) / self.unit
+        self.basis = np.concatenate(
+            [
+                build_landmark_basis(face, room),
+                build_closure_basis(face, 0.0 if photo_aus is None else photo_aus[AU10], room)[
+                    None
+                ],
+                _head_basis(face.points.astype(np.float32), self.unit),
+            ]
+        )
+        self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
+        self.points = face.points.astype(np.float32)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         self.roi_size = (rw, rh)
         # coarse grid for the fields (node centres in ROI pixels, as cv2.resize places them)
@@ -371,6 +440,11 @@ class _PreparedFace:
         node_basis = np.concatenate(
             [self.basis[:, inside], np.zeros((len(self.basis), len(border), 2), np.float32)], axis=1
         )
+        self.teeth_nodes = None
+        if self.mouth_open:  # the teeth keep their size as the mouth opens further
+            self.teeth_nodes, self.teeth_basis = _teeth_nodes(pts, self.basis, self.unit)
+            nodes = np.concatenate([nodes, self.teeth_nodes])
+            node_basis = np.concatenate([node_basis, self.teeth_basis], axis=1)
         tri = Delaunay(nodes.astype(np.float64))
         xx, yy = np.meshgrid(gx, gy)
         q = np.stack([xx.ravel(), yy.ravel()], 1)
@@ -447,13 +521,7 @@ class _PreparedFace:
         au_row = self.coefficients(au_row.astype(np.float32), head)
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
-        rw, rh = self.roi_size
-        gh, gw = self.grid_shape
-        # einsum: no BLAS threads (a matrix-vector product this small waits on them)
-        forward = np.einsum("k,kn->n", au_row, self.fields).reshape(gh, gw, 2)
-        # one backward map: source = x + back(x), inverted on the grid, upsampled once
-        source = cv2.resize(self._invert(forward), (rw, rh), interpolation=cv2.INTER_LINEAR)
-        source += self.identity
+        source = self.source_map(au_row)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
@@ -461,6 +529,18 @@ class _PreparedFace:
         out = self.image.copy()
         out[self.y0 : self.y1, self.x0 : self.x1] = warped
         return out
+
+    def source_map(self, coefficients: np.ndarray) -> np.ndarray:
+        """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
+        x, y) for (21,) field weights (:meth:`coefficients`)."""
+        rw, rh = self.roi_size
+        gh, gw = self.grid_shape
+        # einsum: no BLAS threads (a matrix-vector product this small waits on them)
+        forward = np.einsum("k,kn->n", coefficients, self.fields).reshape(gh, gw, 2)
+        # one backward map: source = x + back(x), inverted on the grid, upsampled once
+        source = cv2.resize(self._invert(forward), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        source += self.identity
+        return source
 
     def _invert(self, forward: np.ndarray) -> np.ndarray:
         """(gh, gw, 2) backward displacement of a forward one on the field grid: fixed-point steps
@@ -476,7 +556,7 @@ class _PreparedFace:
         self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float
     ) -> None:
         """As the photo's open mouth closes, show the lips where the warp still samples its
-        interior: each such pixel samples its mirror image in the nearer lip instead; except the
+        interior: each such pixel samples the nearer lip's edge instead; except the
         band under the upper lip the photo's AU10 (``kept_au10`` of it still raised) exposes."""
         if self.cover is None:
             return
@@ -496,7 +576,9 @@ class _PreparedFace:
             hit &= sy >= top[column] + kept_au10 * raise_px[column]
         if not hit.any():
             return
-        moved = cv2.remap(cover_map, src, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+        # nearest: the map jumps from the upper lip to the lower at the middle (blended, it sampled
+        # the interior between them)
+        moved = cv2.remap(cover_map, src, None, cv2.INTER_NEAREST, cv2.BORDER_REPLICATE)
         lips = cv2.remap(self.roi, moved, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         box = roi[oy0:oy1, ox0:ox1]
         before = box.astype(np.float32)
@@ -504,9 +586,10 @@ class _PreparedFace:
         box[:] = np.clip(before + mix * (lips - before) + 0.5, 0, 255).astype(np.uint8)
 
     def _paint_mouth(self, roi: np.ndarray, au_row: np.ndarray) -> None:
-        """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (not
-        on a photo whose mouth is open: its own interior is stretched instead)."""
+        """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (a
+        photo whose mouth is open keeps its own teeth: see :meth:`_paint_open_mouth`)."""
         if self.mouth_open:
+            self._paint_open_mouth(roi, au_row)
             return
         disp = np.tensordot(au_row, self.basis, axes=1)  # (478, 2)
         du = disp[list(INNER_UPPER_LIP)]
@@ -516,40 +599,89 @@ class _PreparedFace:
             return
         upper = self.inner_upper + du
         lower = self.inner_lower + dl
-        poly = np.concatenate([upper, lower[::-1]])
-        x0, y0 = np.floor(poly.min(0)).astype(int) - 2
-        x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, roi.shape[1]), min(y1, roi.shape[0])
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        box = _polygon_box(np.concatenate([upper, lower]), roi.shape)
+        if box is None:
             return
-        shift = 4  # fixed-point bits for sub-pixel polygon drawing
-        off = np.array([x0, y0], dtype=np.float32)
-
-        def fill(points: np.ndarray) -> np.ndarray:
-            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            pts = np.round((points - off) * (1 << shift)).astype(np.int32)
-            cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift)
-            return mask.astype(np.float32) / 255.0
-
-        mouth = fill(poly)
+        mouth = _fill(np.concatenate([upper, lower[::-1]]), box)
         teeth_h = np.minimum(TEETH_FRACTION * (lower - upper)[:, 1], TEETH_MAX * self.unit)
         teeth_h = teeth_h * self.teeth_taper
         teeth_line = upper + np.stack([np.zeros_like(teeth_h), np.maximum(teeth_h, 0.0)], 1)
-        teeth = np.minimum(fill(np.concatenate([upper, teeth_line[::-1]])), mouth)
-        alpha = min(1.0, added_gap / CAVITY_FADE_PX)
+        teeth = np.minimum(_fill(np.concatenate([upper, teeth_line[::-1]]), box), mouth)
         if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
             teeth = cv2.GaussianBlur(teeth, (3, 3), 0)
+        self._blend_cavity(roi, box, mouth, min(1.0, added_gap / CAVITY_FADE_PX), teeth)
+
+    def _paint_open_mouth(self, roi: np.ndarray, au_row: np.ndarray) -> None:
+        """A photo's open mouth opened further: the back of the mouth between its upper and lower
+        teeth (:func:`_teeth_nodes`) is painted dark as that band grows past its own height (the
+        warp cannot stretch a thin band of the photo's interior many times without streaking)."""
+        disp = np.tensordot(au_row, self.teeth_basis, axes=1)  # (18, 2)
+        rest = self.teeth_nodes
+        half = len(rest) // 2
+        band = (rest[half:] - rest[:half])[:, 1]
+        moved = rest + disp
+        upper, lower = moved[:half], moved[half:]
+        added = float(np.max((lower - upper)[:, 1] - band))
+        if added < 0.5:
+            return
+        corners = self.points[[INNER_UPPER_LIP[0], INNER_UPPER_LIP[-1]]] - np.array(
+            [self.x0, self.y0], np.float32
+        )
+        ends = corners + np.tensordot(au_row, self.basis[:, [78, 308]], axes=1)
+        upper = np.concatenate([ends[:1], upper, ends[1:]])
+        lower = np.concatenate([ends[:1], lower, ends[1:]])
+        box = _polygon_box(np.concatenate([upper, lower]), roi.shape)
+        if box is None:
+            return
+        mouth = _fill(np.concatenate([upper, lower[::-1]]), box)
+        alpha = min(1.0, added / max(CAVITY_FADE_PX, float(band.max())))
+        self._blend_cavity(roi, box, mouth, alpha, None)
+
+    def _blend_cavity(
+        self,
+        roi: np.ndarray,
+        box: tuple[int, int, int, int],
+        mouth: np.ndarray,
+        alpha: float,
+        teeth: np.ndarray | None,
+    ) -> None:
+        """Blend the shaded cavity (and painted ``teeth``, a coverage mask) into ``roi`` over the
+        (h, w) coverage ``mouth`` of ``box`` (x0, y0, x1, y1) with opacity ``alpha``."""
+        x0, y0, x1, y1 = box
+        if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
             mouth = cv2.GaussianBlur(mouth, (3, 3), 0)
         # shading: the cavity darkens towards its middle row, the teeth towards their lower edge
         rows = np.linspace(0.0, 1.0, mouth.shape[0], dtype=np.float32)[:, None, None]
         shade = 1.0 - CAVITY_SHADE * np.sin(np.pi * rows)
         patch = roi[y0:y1, x0:x1].astype(np.float32)
-        cavity = self.cavity_rgb * shade
-        tooth = self.teeth_rgb * (1.0 - 0.25 * rows)
-        colour = cavity + teeth[..., None] * (tooth - cavity)
+        colour = self.cavity_rgb * shade
+        if teeth is not None:
+            colour = colour + teeth[..., None] * (self.teeth_rgb * (1.0 - 0.25 * rows) - colour)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _polygon_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) pixel box around ``points`` (with a margin) inside an image of ``shape``,
+    None when it is less than 2 pixels wide or high."""
+    x0, y0 = np.floor(points.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(points.max(0)).astype(int) + 3
+    x0, y0 = max(int(x0), 0), max(int(y0), 0)
+    x1, y1 = min(int(x1), shape[1]), min(int(y1), shape[0])
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def _fill(polygon: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """(y1 - y0, x1 - x0) float32 coverage (0-1, anti-aliased, sub-pixel) of ``polygon`` in
+    ``box``."""
+    x0, y0, x1, y1 = box
+    shift = 4  # fixed-point bits for sub-pixel polygon drawing
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    pts = np.round((polygon - np.array([x0, y0], np.float32)) * (1 << shift)).astype(np.int32)
+    cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift)
+    return mask.astype(np.float32) / 255.0
 
 
 def _support_mask(points: np.ndarray, height: int, width: int, ramp: float) -> np.ndarray:
@@ -585,8 +717,9 @@ def _lip_cover_map(
     Returns:
         The (h, w, 2) float32 map (ROI pixel coordinates) over the box x0:x1, y0:y1, the (w,)
         upper edge of the interior (box rows) and AU10's raise along it, and the box:
-        identity outside the interior (widened by :data:`COVER_MARGIN_PX`); inside, the pixel's
-        mirror image above the upper lip's edge (upper half) or below the lower lip's (lower half).
+        identity outside the interior (widened by :data:`COVER_MARGIN_PX`); inside, the point
+        :data:`COVER_EDGE_PX` above the upper lip's edge (upper half) or below the lower lip's
+        (lower half).
     """
     both = np.concatenate([upper, lower])
     x0 = max(int(np.floor(both[:, 0].min())) - 2, 0)
@@ -606,12 +739,48 @@ def _lip_cover_map(
     yy = np.broadcast_to(ys[:, None], (len(ys), len(xs)))
     inside = inside_x[None] & (yy > top) & (yy < bottom) & (bottom > top)
     mid = 0.5 * (top + bottom)
-    mirrored = np.where(yy < mid, 2.0 * top - yy, 2.0 * bottom - yy)
-    cover = np.stack([np.broadcast_to(xs[None], yy.shape), np.where(inside, mirrored, yy)], -1)
+    edge_row = np.where(yy < mid, top - COVER_EDGE_PX, bottom + COVER_EDGE_PX)
+    cover = np.stack([np.broadcast_to(xs[None], yy.shape), np.where(inside, edge_row, yy)], -1)
     order = np.argsort(upper[:, 0])
     raise_along = np.interp(xs, upper[order, 0], raise_px[order]).astype(np.float32)
     cover = np.ascontiguousarray(cover, dtype=np.float32)
     return cover, top[0] + COVER_MARGIN_PX - y0, raise_along, x0, y0, x1, y1
+
+
+def _teeth_nodes(
+    points: np.ndarray, basis: np.ndarray, unit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes inside a photo's open mouth that carry its teeth with the lips.
+
+    Under each inner upper-lip point (corners left out) a node :data:`UPPER_TEETH` deep moves as
+    that lip point does, over each inner lower-lip point one :data:`LOWER_TEETH` high as that
+    one does (at most :data:`TEETH_SHARE` of the gap each): the mouth opened further stretches
+    only the band between them (the dark back of the mouth), not the teeth. Under the closure and
+    the head motion they move as the straight line between the lips does (the interior closes
+    evenly).
+
+    Args:
+        points: (478, 2) landmarks (ROI pixels).
+        basis: (21, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift).
+        unit: The eye distance (pixels).
+
+    Returns:
+        (18, 2) node positions and their (21, 18, 2) displacements.
+    """
+    upper = points[list(INNER_UPPER_LIP[1:-1])]
+    lower = points[list(INNER_LOWER_LIP[1:-1])]
+    gap = lower - upper
+    length = np.maximum(np.linalg.norm(gap, axis=1, keepdims=True), 1e-6)
+    down = np.minimum(UPPER_TEETH * unit, TEETH_SHARE * length) / length  # (9, 1) fractions
+    up = np.minimum(LOWER_TEETH * unit, TEETH_SHARE * length) / length
+    nodes = np.concatenate([upper + down * gap, lower - up * gap])
+    b_up = basis[:, list(INNER_UPPER_LIP[1:-1])]
+    b_lo = basis[:, list(INNER_LOWER_LIP[1:-1])]
+    moved = np.concatenate([b_up, b_lo], axis=1)
+    t = np.concatenate([down, 1.0 - up])[None]  # (1, 18, 1) along the gap, for the closure
+    between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
+    moved[NUM_AUS:] = between[NUM_AUS:]
+    return nodes.astype(np.float32), moved.astype(np.float32)
 
 
 def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:

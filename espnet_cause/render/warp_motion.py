@@ -67,17 +67,22 @@ INNER_BROW_WIDTH = 0.25
 OUTER_BROW_START = 0.15
 OUTER_BROW_WIDTH = 0.35
 OUTER_BROW_FLOOR = 0.0
-BROW_SQUEEZE = 0.07
+#: AU04 draws the brows together this far (with :data:`BROW_LOWER`: at 0.07 an angry face read weak;
+#: lowered further, AU01 + AU04 read as anger, not sadness).
+BROW_SQUEEZE = 0.12
 LID_RAISE = 0.05
-LID_TIGHTEN = 0.1
+LID_TIGHTEN = 0.15
 #: AU45 closes the eye fully (the photo's whole lid gap) at BLINK_FULL; above it the lids stay
 #: closed (the renderer clips AU45 there).
 BLINK_FULL = 4.0
 BLINK_CLOSE = AU_INTENSITY_MAX / BLINK_FULL
-CHEEK_RAISE = 0.05
+CHEEK_RAISE = 0.09
 NOSE_WRINKLE = 0.06
 UPPER_LIP_RAISE = 0.18
-CORNER_PULL = 0.10
+#: AU12 pulls the lip corners up by CORNER_PULL and out by CORNER_PULL_OUT (0.10 each read as a
+#: weak smile on the expression contact sheet).
+CORNER_PULL = 0.18
+CORNER_PULL_OUT = 0.12
 #: AU14 (buccinator) tightens the lip corners and draws them back against the teeth: in the image
 #: they move in (towards the mouth's centre line) and a little up (FACS: the corners may angle up,
 #: the "smug" look). Moved out they read as AU20's stretch, out and up as AU12's smile.
@@ -93,8 +98,8 @@ CHIN_PUSH_UPPER = 0.25
 LIP_STRETCH = 0.18
 #: AU23 (lip tightener): the outer lip edges move towards the lips' meeting line by LIP_THIN in
 #: the middle (less towards the corners), the corners in by LIP_TIGHTEN_IN (face units).
-LIP_THIN = 0.15
-LIP_TIGHTEN_IN = 0.08
+LIP_THIN = 0.22
+LIP_TIGHTEN_IN = 0.1
 LIPS_PART_UPPER = 0.05
 LIPS_PART_LOWER = 0.4
 #: AU25's lower lip comes down this share evenly, the rest most in the middle (a lip curving down
@@ -103,12 +108,20 @@ LIPS_PART_FLAT = 0.4
 #: ... and the chin follows it only a little (the jaw stays).
 LIPS_PART_CHIN = 0.04
 JAW_DROP = 0.4
+#: ... the chin comes down at most this share of the room under it (to the still edge of the
+#: moving region; the neck in between is compressed by at most about this much).
+JAW_ROOM_SHARE = 0.5
 #: Lip corners under AU26: down and in (face units at the maximum; at 0.3 an open jaw undid a
 #: smile's raised corners, AU12 lifting them by only :data:`CORNER_PULL`).
 JAW_CORNER_DOWN = 0.2
 JAW_CORNER_IN = 0.02
-#: Closing the photo's own open mouth: the share of the lip gap the lower lip (and jaw) rises.
-CLOSE_LOWER_SHARE = 0.75
+#: Closing the photo's own open mouth, the lips meet on the line through the mouth's corners (an
+#: open mouth's corners sit at its middle height; lips meeting above them, the lower lip rising 3/4
+#: of the gap, curved the closed mouth into a frown): the upper lip comes down that share of the
+#: lip gap, bounded to CLOSE_UPPER_SHARE, the lower lip (and the jaw) rises the rest.
+CLOSE_UPPER_SHARE = (0.2, 0.4)
+#: ... and the corners rise this share of the widest gap (the dropped jaw pulled them down).
+CLOSE_CORNER_RISE = 0.2
 #: ... and how far past touching the lips are pressed (1 = just touching; the interior squeezed
 #: between them then hides under the lips).
 CLOSE_PRESS = 1.2
@@ -183,11 +196,13 @@ def _lid_gap(uv: np.ndarray, upper, lower) -> np.ndarray:
     return np.maximum(lower_v - uv[list(upper), 1], 0.0)
 
 
-def build_landmark_basis(face: Face) -> np.ndarray:
+def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarray:
     """Displacement of every landmark per unit AU intensity, in pixels.
 
     Args:
         face: The detected face (478 landmarks).
+        neck_room: How far below the chin the region that moves ends (face units; None: far
+            enough): the jaw drop (AU26) brings the chin down at most :data:`JAW_ROOM_SHARE` of it.
 
     Returns:
         (17, 478, 2) float32: landmark displacement (x, y pixels) for intensity 1 of each AU.
@@ -250,7 +265,7 @@ def build_landmark_basis(face: Face) -> np.ndarray:
 
     # Lip corner movers: AU12 up and out, AU14 in and up, AU15 down, AU20 out and down, AU23 in.
     c, s = m.corner_weight(lips), m.side(lips)
-    m.set("AU12", lips, s * CORNER_PULL * c, -CORNER_PULL * c)
+    m.set("AU12", lips, s * CORNER_PULL_OUT * c, -CORNER_PULL * c)
     m.set("AU14", lips, -s * DIMPLE_IN * c, -DIMPLE_UP * c)
     # the lower lip comes down with the corners, and the inner upper lip with it: the lips stay
     # together (the inner upper lip held still opened a gap the cavity paint showed as a grey line)
@@ -269,9 +284,10 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU23", lips, -s * LIP_TIGHTEN_IN * c, thin)
     for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
         m.anchor(au, eyes + brows + NOSE_BRIDGE + (1, 4) + (152,))
-    # the lips move under a still nose (AU23 and AU15 dragged the nose wings down)
-    m.anchor("AU23", NOSE)
-    m.anchor("AU15", NOSE)
+    # the lips move under a still nose (AU23 and AU15 dragged the nose wings down, a strong smile
+    # undone by AU12 below the photo's dragged them down and out)
+    for au in ("AU12", "AU14", "AU15", "AU20", "AU23"):
+        m.anchor(au, NOSE)
 
     # Chin raiser (AU17, mentalis): the chin boss and the lower lip are pushed up, most just under
     # the lip; the jaw's outline (bone) stays nearly where it is.
@@ -296,16 +312,20 @@ def build_landmark_basis(face: Face) -> np.ndarray:
     m.set("AU25", CHIN, 0.0, LIPS_PART_CHIN)
     m.anchor("AU25", eyes + brows + NOSE)
 
-    # Jaw drop (AU26): everything below the mouth line comes down, most at the chin.
+    # Jaw drop (AU26): everything below the mouth line comes down, most at the chin (at most
+    # JAW_ROOM_SHARE of the room under the chin: the neck above a close frame edge folded).
     below = np.where(uv[:, 1] > 0.0)[0]
     below = np.setdiff1d(below, np.array(upper_lips))
     lateral = np.clip(1.0 - (np.abs(uv[below, 0]) / 1.0) ** 2, 0.15, 1.0)
-    m.set("AU26", below, 0.0, JAW_DROP * _smoothstep(uv[below, 1] / 0.35) * lateral)
+    jaw = JAW_DROP if neck_room is None else min(JAW_DROP, JAW_ROOM_SHARE * max(neck_room, 0.0))
+    drop = jaw * _smoothstep(uv[below, 1] / 0.35) * lateral
     # the lower lip comes down as a whole (a lip curving down only in the middle reads as a
     # smile); the corners come down a little and in, as the jaw's rotation pulls them
-    m.set("AU26", INNER_LOWER_LIP, 0.0, 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP))
-    jaw_lip = 0.45 + 0.55 * m.centre_weight(OUTER_LOWER_LIP)
-    m.set("AU26", OUTER_LOWER_LIP, 0.0, 0.85 * JAW_DROP * jaw_lip)
+    inner_drop = 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP)
+    outer_drop = 0.85 * JAW_DROP * (0.45 + 0.55 * m.centre_weight(OUTER_LOWER_LIP))
+    m.set("AU26", below, 0.0, _follow_lower_lip(uv, below, OUTER_LOWER_LIP, outer_drop, drop))
+    m.set("AU26", INNER_LOWER_LIP, 0.0, inner_drop)
+    m.set("AU26", OUTER_LOWER_LIP, 0.0, outer_drop)
     corners = (61, 291, 78, 308)
     m.set("AU26", corners, -m.side(corners) * JAW_CORNER_IN, JAW_CORNER_DOWN)
     # the upper lip's sides curve down to the lowered corners (held still, they left a kink: the
@@ -317,6 +337,26 @@ def build_landmark_basis(face: Face) -> np.ndarray:
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
     return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def _follow_lower_lip(
+    uv: np.ndarray, below: np.ndarray, lip: tuple[int, ...], lip_motion: np.ndarray, jaw: np.ndarray
+) -> np.ndarray:
+    """(len(below),) vertical motion of the lower face's landmarks ``below``: the lower lip's red
+    and the skin under it go with the lip (``lip_motion`` of the points ``lip``, interpolated
+    across the mouth), fading evenly to the jaw's own motion ``jaw`` at the chin (a landmark
+    inside the lip left at the jaw's smaller motion tore the lip; even, the skin stretches or
+    shrinks the same everywhere). Where the jaw moves more than the lip, the jaw's."""
+    order = np.argsort(uv[list(lip), 0])
+    u_lip = uv[list(lip), 0][order]
+    with_lip = np.interp(uv[below, 0], u_lip, np.asarray(lip_motion)[order])
+    outer = np.argsort(uv[list(OUTER_LOWER_LIP), 0])
+    lip_v = np.interp(
+        uv[below, 0], uv[list(OUTER_LOWER_LIP), 0][outer], uv[list(OUTER_LOWER_LIP), 1][outer]
+    )
+    span = max(float(uv[CHIN[0], 1] - uv[OUTER_LOWER_LIP[5], 1]), 0.05)
+    fade = np.clip((uv[below, 1] - lip_v) / span, 0.0, 1.0)
+    return np.where(with_lip > jaw, jaw + (with_lip - jaw) * (1.0 - fade), jaw)
 
 
 def _follow(uv: np.ndarray, drivers: dict[int, np.ndarray]) -> np.ndarray:
@@ -359,11 +399,14 @@ def upper_lip_raise(face: Face) -> np.ndarray:
     return UPPER_LIP_RAISE / AU_INTENSITY_MAX * (0.3 + 0.7 * w)
 
 
-def build_closure_basis(face: Face, photo_au10: float = 0.0) -> np.ndarray:
+def build_closure_basis(
+    face: Face, photo_au10: float = 0.0, neck_room: float | None = None
+) -> np.ndarray:
     """Displacement that closes the photo's own lip gap (the absolute-target mouth, AU25/AU26 below
-    what the photo shows): the inner lower lip rises :data:`CLOSE_LOWER_SHARE` of the gap above it,
-    the inner upper lip comes down the rest; the outer lips, the chin and the lower face follow the
-    lower lip as the jaw closes. Zero for a photo whose lips already touch.
+    what the photo shows): the lips meet on the line through the mouth's corners (the upper lip
+    comes down a :data:`CLOSE_UPPER_SHARE` of the gap, the inner lower lip rises the rest); the
+    outer lips, the chin and the lower face follow the lower lip as the jaw closes. Zero for a
+    photo whose lips already touch.
 
     The part of the gap the photo's own upper-lip raise explains (``photo_au10`` times
     :func:`upper_lip_raise`) is left out: AU10 lowered back to 0 closes it (the upper lip comes down
@@ -372,6 +415,11 @@ def build_closure_basis(face: Face, photo_au10: float = 0.0) -> np.ndarray:
     Args:
         face: The detected face.
         photo_au10: The photo's own AU10 intensity (0: the whole gap is the mouth's opening).
+        neck_room: How far below the chin the region that moves ends (face units; None: the
+            chin rises as far as the lower lip). The skin from the lower lip down to there
+            stretches evenly: the chin rises the lower lip's rise times
+            ``neck_room / (neck_room + lip-to-chin distance)`` (on a tight crop the chin rising
+            with the lip streaked the neck and folded the map into a second chin).
 
     Returns:
         (478, 2) float32 pixels for the full closure (scale by the fraction to close).
@@ -385,26 +433,41 @@ def build_closure_basis(face: Face, photo_au10: float = 0.0) -> np.ndarray:
         for i, v in zip(indices, np.broadcast_to(dv, (len(indices),)).tolist(), strict=True):
             drivers[i] = np.array([0.0, v])
 
-    up = INNER_UPPER_LIP[1:-1]
-    lo = INNER_LOWER_LIP[1:-1]
-    put(lo, -CLOSE_LOWER_SHARE * gap[1:-1])
-    put(up, (1 - CLOSE_LOWER_SHARE) * gap[1:-1])
-    # outer lips: the gap under/over them, interpolated along the mouth width
-    order = np.argsort(uv[list(INNER_UPPER_LIP), 0])
-    u_inner = uv[list(INNER_UPPER_LIP), 0][order]
+    # the upper lip's share of each column's gap: down to the corners' line
+    upper, lower = uv[list(INNER_UPPER_LIP)], uv[list(INNER_LOWER_LIP)]
+    left, right = uv[INNER_UPPER_LIP[0]], uv[INNER_UPPER_LIP[-1]]
+    slope = (right[1] - left[1]) / (right[0] - left[0] if abs(right[0] - left[0]) > 1e-6 else 1.0)
+    line = left[1] + slope * (upper[:, 0] - left[0])
+    opening = np.maximum(lower[:, 1] - upper[:, 1], 1e-6)
+    corner_rise = CLOSE_CORNER_RISE * float(gap.max())
+    share = np.clip((line - corner_rise - upper[:, 1]) / opening, *CLOSE_UPPER_SHARE)
+    down, up = share * gap, (1 - share) * gap  # upper lip down, lower lip up
+    down[[0, -1]] = up[[0, -1]] = corner_rise  # the corners rise (the outer lips near them too)
+    down[[0, -1]] *= -1
+    put(INNER_LOWER_LIP, -up)
+    put(INNER_UPPER_LIP[1:-1], down[1:-1])
+    # outer lips: the motion of the inner lip over/under them, interpolated along the mouth width
+    order = np.argsort(upper[:, 0])
+    u_inner = upper[order, 0]
     outer_lo = OUTER_LOWER_LIP[1:-1]
     outer_up = OUTER_UPPER_LIP[1:-1]
-    put(outer_lo, -CLOSE_LOWER_SHARE * np.interp(uv[list(outer_lo), 0], u_inner, gap[order]))
-    put(outer_up, (1 - CLOSE_LOWER_SHARE) * np.interp(uv[list(outer_up), 0], u_inner, gap[order]))
-    jaw = CLOSE_LOWER_SHARE * float(gap.max())
-    chin = [i for i in CHIN if i not in drivers]
-    put(chin, -jaw)
-    # the rest of the lower face comes up with the jaw (as AU26's profile, reversed)
+    put(outer_lo, -np.interp(uv[list(outer_lo), 0], u_inner, up[order]))
+    put(outer_up, np.interp(uv[list(outer_up), 0], u_inner, down[order]))
+    jaw = float(up.max())
+    if neck_room is not None:  # the skin from the lower lip down to the still edge stretches evenly
+        lip_to_chin = max(float(uv[CHIN[0], 1] - uv[OUTER_LOWER_LIP[5], 1]), 0.05)
+        room = max(neck_room, 0.0)
+        jaw *= room / (room + lip_to_chin)
+    # the rest of the lower face comes up with the jaw (as AU26's profile, reversed); the lower
+    # lip's red and the skin under it with the lip, fading to the jaw's rise at the chin (a
+    # landmark inside the lip left at the jaw's lower rise tore the lip)
     below = np.where(uv[:, 1] > 0.05)[0]
     lateral = np.clip(1.0 - np.abs(uv[below, 0]) ** 2, 0.15, 1.0)
-    rise = -jaw * _smoothstep(uv[below, 1] / 0.35) * lateral
+    rise = jaw * _smoothstep(uv[below, 1] / 0.35) * lateral
+    rise = -_follow_lower_lip(uv, below, INNER_LOWER_LIP, up, rise)
     for i, v in zip(below.tolist(), rise.tolist(), strict=True):
         drivers.setdefault(i, np.array([0.0, v]))
-    for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE + (61, 291, 78, 308):
+    put((61, 291), -corner_rise)
+    for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE:
         drivers.setdefault(i, np.zeros(2))
     return _to_pixels(_follow(uv, drivers), ex, ey, unit)

@@ -22,7 +22,7 @@ Routes:
 Errors are JSON ``{"error": message}`` with a 4xx status: 400 malformed request (the multipart
 errors name the fields received), 404 unknown, 405 wrong method, 413 over the upload limit (before
 the body is read when ``Content-Length`` says so), 422 unusable content (not audio, too long,
-silent, no face, a photo over :data:`~espnet_cause.serve.photos.MAX_PIXELS` pixels, read from its
+silent, no face, a photo over :data:`~espnet_cause.render.photo.MAX_IMAGE_PIXELS` pixels, read from its
 header before it is decoded, ...), 503 busy or not available.
 """
 
@@ -51,8 +51,10 @@ from espnet_cause.arkit import ARKIT_NAMES
 from espnet_cause.au import AU_FACS_NAMES, AU_NAMES
 from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.errors import CauseError
+from espnet_cause.io.au_files import align_aus
 from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.io.openface import openface_csv_text
+from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.io.track import AUTrack
 from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.serve import limits, protocol
@@ -328,11 +330,11 @@ class Service:
         samples, rate = decode_audio(audio_data, self.max_audio_seconds)
         aus = au_and_arkit(s2a(samples, rate, "audio"), getattr(s2a, "target", "au"))[0]
         fps = s2a.au_fps
-        num_frames = max(1, round(len(samples) / rate * fps))
-        aus = np.concatenate([aus, np.repeat(aus[-1:], max(0, num_frames - len(aus)), 0)])
+        # one frame per AU frame of the speech, as infer and render
+        aus = align_aus(aus, num_frames_for_samples(len(samples), rate, fps), source="audio")
         renderer = WarpRenderer(self.finder.path)
         renderer.prepare(photo_image, face=face, source="image")
-        frames = renderer.render(photo_image, aus[:num_frames])
+        frames = renderer.render(photo_image, aus)
         with tempfile.TemporaryDirectory(prefix="espnet-cause-render-") as tmp:
             out = Path(tmp) / "take.mp4"  # the server's own name, never the client's
             write_mp4(out, frames, fps, audio=samples, sample_rate=rate)

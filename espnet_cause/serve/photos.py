@@ -22,6 +22,7 @@ from espnet_cause.au import NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import FaceLandmarker, find_face
 from espnet_cause.io.image import decode_image
+from espnet_cause.render.photo import MAX_IMAGE_PIXELS
 from espnet_cause.render.warp import WarpRenderer
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 LIVE_MAX_SIDE = 480
 #: Longest side of the photo ``POST /render`` renders into the mp4 (pixels).
 RENDER_MAX_SIDE = 1280
-#: Largest photo accepted, in pixels (a guard against decompression bombs).
-MAX_PIXELS = 40_000_000
 #: Photos kept for streams (the oldest is dropped past this).
 MAX_PHOTOS = 16
 #: JPEG quality of live frames.
@@ -42,13 +41,14 @@ def decode_upload(data: bytes, name: str = "image") -> np.ndarray:
     """An uploaded photo (JPEG, PNG, BMP, TIFF, WebP) -> (H, W, 3) uint8 RGB.
 
     Raises:
-        CauseError: when it is empty, not an image, or larger than :data:`MAX_PIXELS`.
+        CauseError: when it is empty, not an image, or larger than ``render``'s limit,
+            :data:`~espnet_cause.render.photo.MAX_IMAGE_PIXELS`.
     """
     from PIL import Image, UnidentifiedImageError
 
     if not data:
         raise CauseError(f"{name} is empty", fix="upload a JPEG or PNG photo")
-    too_big = f"{name} has more than {MAX_PIXELS // 1_000_000} megapixels"
+    too_big = f"{name} has more than {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
@@ -59,9 +59,9 @@ def decode_upload(data: bytes, name: str = "image") -> np.ndarray:
         raise CauseError(
             f"{name} is not an image (JPEG, PNG, BMP, TIFF or WebP)", fix="upload a photo"
         ) from None
-    if width * height > MAX_PIXELS:
+    if width * height > MAX_IMAGE_PIXELS:
         raise CauseError(
-            f"{name} has {width}x{height} pixels, more than {MAX_PIXELS // 1_000_000} megapixels",
+            f"{name} has {width}x{height} pixels, more than {MAX_IMAGE_PIXELS // 1_000_000} megapixels",
             fix="upload a smaller photo",
         )
     return decode_image(data, name)

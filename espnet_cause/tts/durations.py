@@ -1,6 +1,6 @@
 """Token durations for FastSpeech2-style TTS from timed phonemes (no external aligner).
 
-eSpeak NG reports every phoneme it speaks with its time (:func:`espnet_cause.corpora.mini.espeak.
+eSpeak NG reports every phoneme it speaks with its time (:func:`espnet_cause.tts.espeak.
 synthesize_phonemes`), so a synthetic corpus comes with an exact phoneme alignment. ESPnet's
 FastSpeech2 wants, per utterance, a token sequence and ``durations``: feature frames per token
 plus one for ``<sos/eos>``, summing to the utterance's feature frames. The rule here:
@@ -32,7 +32,7 @@ from espnet_cause.io.timegrid import frame_times_hop, num_frames_for_hop
 
 #: ESPnet's special tokens, first and last in a token list.
 BLANK, UNK, SOS_EOS = "<blank>", "<unk>", "<sos/eos>"
-#: eSpeak's stress marks, by :attr:`espnet_cause.corpora.mini.espeak.Phoneme.stress`.
+#: eSpeak's stress marks, by :attr:`espnet_cause.tts.espeak.Phoneme.stress`.
 STRESS_MARKS = {2: "'", 1: ",", 0: ""}
 #: The pause token.
 PAUSE = "_"

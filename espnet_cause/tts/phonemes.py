@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
 from espnet_cause.errors import CauseError
 from espnet_cause.tts.durations import phoneme_token
+from espnet_cause.tts.espeak import VoiceSettings, synthesize_phonemes
 
 #: eSpeak voice that phonemises plain text by default (stage 8's).
 DEFAULT_VOICE = "en"

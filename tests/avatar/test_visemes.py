@@ -22,7 +22,7 @@ from espnet_cause.avatar.visemes import (
     viseme_weights,
 )
 from espnet_cause.bin import infer
-from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
+from espnet_cause.tts.espeak import VoiceSettings, synthesize_phonemes
 
 SENTENCE = "Maybe Paul will buy a lamp in the morning."
 LEAD_S = 0.6

@@ -8,7 +8,6 @@ import pytest
 import soundfile as sf
 import torch
 
-from espnet_cause.corpora.mini.espeak import VoiceSettings, synthesize_phonemes
 from espnet_cause.errors import CauseError
 from espnet_cause.io.ctm import read_ctm, write_ctm
 from espnet_cause.tts.durations import (
@@ -19,6 +18,7 @@ from espnet_cause.tts.durations import (
     phoneme_token,
     token_list,
 )
+from espnet_cause.tts.espeak import VoiceSettings, synthesize_phonemes
 
 VOICE = VoiceSettings(voice="en-us+f2", rate=175, pitch=55, pitch_range=60)
 TEXT = "Did Maya measure the music by the window?"

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.mini.espeak import VoiceSettings
 from espnet_cause.corpora.mini.flite import (
     CMU_TO_ESPEAK,
     FLITE_VOICES,
@@ -18,6 +17,7 @@ from espnet_cause.corpora.mini.flite import (
 from espnet_cause.corpora.mini.teacher import speaker_f0_stats
 from espnet_cause.corpora.mini.visemes import LEAD_S, VISEMES, mouth_track
 from espnet_cause.errors import CauseError
+from espnet_cause.tts.espeak import VoiceSettings
 
 # An optional Debian library (like importorskip for a PyPI one); `make deps` (run by `make test`)
 # installs it, so `make test` and CI never skip.

@@ -238,15 +238,20 @@ def test_flite_speakers_without_flite_are_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_videos(tmp_path, demo_image):
-    corpus = generate_mini_corpus(
-        tmp_path / "c",
-        num_speakers=1,
-        utts_per_speaker=2,
-        num_videos=1,
-        num_workers=1,
-        face_image=demo_image,  # no face_landmarker_path: the packaged model
-    )
     import av
+
+    from espnet_cause.render.warp import PhotoFrames
+
+    # no face_landmarker_path: the packaged model
+    with PhotoFrames(demo_image) as draw_frames:
+        corpus = generate_mini_corpus(
+            tmp_path / "c",
+            num_speakers=1,
+            utts_per_speaker=2,
+            num_videos=1,
+            num_workers=1,
+            draw_frames=draw_frames,
+        )
 
     videos = [u.video for u in list_mini(corpus) if u.video is not None]
     assert len(videos) == 1
@@ -275,3 +280,10 @@ def test_each_mood_adds_its_own_aus(emotion):
         assert diff[au_index(name)] > 0.6 * gain * 0.8, (emotion, name)
     others = [i for i in range(17) if i not in {au_index(n) for n in MOODS[emotion].aus}]
     assert np.abs(diff[others]).max() < 0.05
+
+
+def test_photo_frames_names_a_missing_photo(tmp_path):
+    from espnet_cause.render.warp import PhotoFrames
+
+    with pytest.raises(CauseError, match="--face_image file not found"):
+        PhotoFrames(tmp_path / "missing.jpg")

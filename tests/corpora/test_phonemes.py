@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.mini.espeak import VoiceSettings, phonemize, synthesize_phonemes
 from espnet_cause.corpora.mini.visemes import (
     LEAD_S,
     VISEMES,
@@ -14,6 +13,7 @@ from espnet_cause.corpora.mini.visemes import (
     phoneme_targets,
     viseme_class,
 )
+from espnet_cause.tts.espeak import VoiceSettings, phonemize, synthesize_phonemes
 
 VOICE = VoiceSettings(voice="en+m3", rate=160, pitch=50, pitch_range=50)
 TEXT = "Bob made five blue boats. Did you see them?"
@@ -63,7 +63,7 @@ def test_viseme_classes():
 
 
 def _ph(name, start, end, stress=0):
-    from espnet_cause.corpora.mini.espeak import Phoneme
+    from espnet_cause.tts.espeak import Phoneme
 
     return Phoneme(name=name, start=start, end=end, stress=stress)
 

@@ -274,6 +274,23 @@ def test_render_mp4(face_client, face_jpeg, tmp_path):
         assert abs(float(sound.duration * sound.time_base) - 1.2) < 0.1
 
 
+def test_render_mp4_has_infers_frame_count(face_client, face_jpeg, speech2au, tmp_path):
+    """1.21 s at 25 fps is 30.25 frames: round gives 30, infer and render's ceil 31."""
+    import av
+
+    samples = speechlike(1.21)
+    duration = len(samples) / 16000
+    assert round(duration * 25) != int(np.ceil(duration * 25))
+    infer_frames = len(speech2au(samples, 16000))
+    r = face_client.post(
+        "/render", files={"image": ("f.jpg", face_jpeg), "audio": ("a.wav", wav_bytes(samples))}
+    )
+    assert r.status_code == 200, r.text
+    (tmp_path / "take.mp4").write_bytes(r.content)
+    with av.open(str(tmp_path / "take.mp4")) as c:
+        assert sum(1 for _ in c.decode(c.streams.video[0])) == infer_frames == 31
+
+
 def test_render_bad_input(face_client, face_jpeg):
     import cv2
 

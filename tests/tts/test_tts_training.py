@@ -101,11 +101,11 @@ def test_fastspeech2_au_trains_with_frame_level_au(tts_corpus, tmp_path):
     from espnet_cause.inference.text2speech import AUText2Speech
 
     tts = AUText2Speech(exp / "config.yaml", exp / "1epoch.pth")
-    calm = tts("a b c", au=np.zeros((1, 17), np.float32))
+    calm = tts("a b c", tokens=True, au=np.zeros((1, 17), np.float32))
     smile = np.zeros((30, 17), np.float32)
     smile[:, 8] = np.linspace(0, 5, 30)  # AU12 rising
-    happy = tts("a b c", au=smile)
-    free = tts("a b c")
+    happy = tts("a b c", tokens=True, au=smile)
+    free = tts("a b c", tokens=True)
 
     # a global-MVN AU normaliser (as the recipe's) works in place: the caller's stream must be
     # left as given, so that a reference reused for the next sentence gives the same voice
@@ -115,8 +115,8 @@ def test_fastspeech2_au_trains_with_frame_level_au(tts_corpus, tmp_path):
     np.savez(stats, count=np.array(10.0), sum=np.full(17, 5.0), sum_square=np.full(17, 10.0))
     tts.model.au_normalize = GlobalMVN(stats)
     kept = smile.copy()
-    first = tts("a b c", au=smile)
-    second = tts("a b c", au=smile)
+    first = tts("a b c", tokens=True, au=smile)
+    second = tts("a b c", tokens=True, au=smile)
     np.testing.assert_array_equal(smile, kept)
     np.testing.assert_allclose(second["pitch"], first["pitch"], rtol=0, atol=1e-6)
     # a stream far outside the training range (mean 0.5, SD 0.87 here) is clipped to mean +- 4 SD

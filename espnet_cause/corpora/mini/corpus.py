@@ -28,10 +28,11 @@ What is generated (all deterministic from ``seed``):
 - An AU track per utterance at 25 fps (the rule), written as an OpenFace-style CSV. The mouth
   follows the phonemes eSpeak reports while it speaks (v3: visemes with coarticulation, see
   :mod:`espnet_cause.corpora.mini.visemes`).
-- For ``num_videos`` utterances (default 12, spread over the speakers) an mp4: the face photo
-  ``face_image`` warped by the AU track, with the speech as audio, so stage 2 runs the real
-  video path. Needs ``face_image`` (the face model defaults to the packaged one); without it (or
-  without the renderer) no videos are made and a warning says so.
+- For ``num_videos`` utterances (default 12, spread over the speakers) an mp4: frames drawn from
+  the AU track by the caller's ``draw_frames`` (the recipe: a face photo warped by the AUs,
+  :class:`espnet_cause.render.warp.PhotoFrames`, made by ``bin/prepare_data`` from
+  ``--face_image``), with the speech as audio, so stage 2 runs the real video path. Without
+  ``draw_frames`` no videos are made and a warning says so.
 
 Layout of ``corpus_dir``::
 
@@ -55,8 +56,11 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_COLUMNS
 from espnet_cause.corpora.common import SPLITS, Utterance, write_data_dirs
@@ -74,14 +78,14 @@ from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.audio import load_audio
 from espnet_cause.io.ctm import read_ctm, write_ctm
 from espnet_cause.io.datadir import read_kaldi_map
-from espnet_cause.io.image import load_image
 from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.io.openface import read_openface_csv
-from espnet_cause.render.warp import WarpRenderer
 
 logger = logging.getLogger(__name__)
 
 MARKER = "mini_corpus.json"
+#: Draws a video's frames from its AU track: ``(T, 17) AUs -> T frames, (H, W, 3) uint8 RGB``.
+FrameDrawer = Callable[[np.ndarray], Iterable[np.ndarray]]
 METADATA = "metadata.tsv"
 
 
@@ -173,41 +177,28 @@ def _render_videos(
     items: list[MiniItem],
     corpus_dir: Path,
     config: MiniConfig,
-    face_image: str | os.PathLike | None,
-    face_landmarker_path: str | os.PathLike | None,
+    draw_frames: FrameDrawer | None,
 ) -> int:
-    """Render the missing videos; returns how many videos exist afterwards."""
+    """Draw the missing videos; returns how many videos exist afterwards."""
     wanted = _video_items(items, config)
     todo = [it for it in wanted if not utterance_paths(corpus_dir, it.utt_id)[2].is_file()]
     if not todo:
         return len(wanted)
-    if face_image is None:
+    if draw_frames is None:
         logger.warning(
             "mini corpus: no --face_image given: %d videos not made "
             "(stage 2 will have no video to run on)",
             len(todo),
         )
         return len(wanted) - len(todo)
-    for path, what in (
-        (face_image, "--face_image"),
-        (face_landmarker_path, "--face_landmarker_path"),
-    ):
-        if path is not None and not Path(path).is_file():
-            raise CauseError(f"{what} file not found", path=path, fix=f"pass an existing {what}")
     from tqdm import tqdm
 
-    image = load_image(face_image)
-    # offsets from the photo (its AUs are near zero): the corpus videos as before absolute targets
-    renderer = WarpRenderer(face_landmarker_path=face_landmarker_path, absolute=False)
     for it in tqdm(todo, desc="mini corpus: videos", unit="video"):
         wav_path, csv_path, mp4_path = utterance_paths(corpus_dir, it.utt_id)
         samples, sr = load_audio(wav_path)
         aus = read_openface_csv(csv_path).intensities
         # One frame per AU row: the video lasts as long as the speech (write_mp4 is atomic).
-        write_mp4(
-            mp4_path, renderer.render(image, aus), config.au_fps, audio=samples, sample_rate=sr
-        )
-    renderer.close()
+        write_mp4(mp4_path, draw_frames(aus), config.au_fps, audio=samples, sample_rate=sr)
     return len(wanted)
 
 
@@ -232,8 +223,7 @@ def generate_mini_corpus(
     seed: int = MiniConfig.seed,
     au_fps: float = MiniConfig.au_fps,
     flite_speakers: int = MiniConfig.flite_speakers,
-    face_image: str | os.PathLike | None = None,
-    face_landmarker_path: str | os.PathLike | None = None,
+    draw_frames: FrameDrawer | None = None,
     num_workers: int = 2,
 ) -> Path:
     """Generate (or reuse, or complete) the mini corpus in ``corpus_dir``.
@@ -245,9 +235,8 @@ def generate_mini_corpus(
         num_videos: Utterances that also get an mp4.
         seed: Seed of everything random.
         au_fps: Frame rate of the AU tracks and videos.
-        face_image: Face photo for the videos.
-        face_landmarker_path: MediaPipe ``face_landmarker.task`` for the renderer (None: the
-            packaged model).
+        draw_frames: Draws a video's frames from its (T, 17) AU track (the recipe:
+            :class:`espnet_cause.render.warp.PhotoFrames`); None: no videos, with a warning.
         num_workers: Processes for speech and AU generation (one speaker per process).
         flite_speakers: Extra voices after the eSpeak ones, spoken by CMU Flite
             (:data:`~espnet_cause.corpora.mini.plan.FLITE_SPEAKER_VOICES`; needs ``libflite1``).
@@ -312,7 +301,7 @@ def generate_mini_corpus(
             corpus_dir, len(todo), len(items), num_workers,
         )  # fmt: skip
         _synthesize_missing(items, len(todo), corpus_dir, config, num_workers)
-    num_made = _render_videos(items, corpus_dir, config, face_image, face_landmarker_path)
+    num_made = _render_videos(items, corpus_dir, config, draw_frames)
     _write_metadata(corpus_dir, items)
     _validate(corpus_dir, items)
     elapsed = time.perf_counter() - start
@@ -394,8 +383,7 @@ def prepare_mini(
     num_videos: int = MiniConfig.num_videos,
     seed: int = MiniConfig.seed,
     flite_speakers: int = MiniConfig.flite_speakers,
-    face_image: str | os.PathLike | None = None,
-    face_landmarker_path: str | os.PathLike | None = None,
+    draw_frames: FrameDrawer | None = None,
     num_workers: int = 2,
     valid_speakers: int | None = 1,
     test_speakers: int | None = 1,
@@ -417,8 +405,7 @@ def prepare_mini(
         num_videos=num_videos,
         seed=seed,
         flite_speakers=flite_speakers,
-        face_image=face_image,
-        face_landmarker_path=face_landmarker_path,
+        draw_frames=draw_frames,
         num_workers=num_workers,
     )
     counts = write_data_dirs(

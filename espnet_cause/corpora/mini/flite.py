@@ -5,14 +5,14 @@ Flite (``apt-get install libflite1``) ships four US English voices: ``slt`` (fem
 They sound more like a person than eSpeak's formant voices, which is why the mini corpus can add
 them as extra speakers (:mod:`espnet_cause.corpora.mini.plan`). Flite keeps every segment it
 speaks in the utterance's ``Segment`` relation with its end time, so each utterance comes with its
-timed phonemes, as eSpeak's do (:func:`espnet_cause.corpora.mini.espeak.synthesize_phonemes`).
+timed phonemes, as eSpeak's do (:func:`espnet_cause.tts.espeak.synthesize_phonemes`).
 
 Flite's phones are CMU ARPAbet (``aa``, ``ae``, ..., ``pau``); they are returned as the eSpeak
 mnemonics of the same sound (:data:`CMU_TO_ESPEAK`, e.g. ``ay`` -> ``aI``, ``pau`` -> ``_``), so
 the viseme table (:mod:`espnet_cause.corpora.mini.visemes`) and the TTS tokens read both alike.
-Vowels of stressed syllables get :attr:`~espnet_cause.corpora.mini.espeak.Phoneme.stress` 2.
+Vowels of stressed syllables get :attr:`~espnet_cause.tts.espeak.Phoneme.stress` 2.
 
-Voices are named ``flite:<voice>`` in :class:`~espnet_cause.corpora.mini.espeak.VoiceSettings`:
+Voices are named ``flite:<voice>`` in :class:`~espnet_cause.tts.espeak.VoiceSettings`:
 ``rate`` sets Flite's ``duration_stretch`` (``175 / rate``, eSpeak's default rate taken as the
 voice's own), ``pitch`` its ``f0_shift`` (``2 ** ((pitch - 50) / 100)``: 50 is the voice's own
 pitch, 0 and 100 half an octave down and up); ``pitch_range`` scales ``int_f0_target_stddev``
@@ -26,8 +26,8 @@ import threading
 
 import numpy as np
 
-from espnet_cause.corpora.mini.espeak import Phoneme, VoiceSettings
 from espnet_cause.errors import CauseError
+from espnet_cause.tts.espeak import Phoneme, VoiceSettings
 
 #: Flite's English voices (Debian ``libflite1``): name -> sample rate.
 FLITE_VOICES = {"slt": 16000, "rms": 16000, "awb": 16000, "kal": 8000}

@@ -32,7 +32,7 @@ import dataclasses
 
 import numpy as np
 
-from espnet_cause.corpora.mini.espeak import VoiceSettings
+from espnet_cause.tts.espeak import VoiceSettings
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,9 +12,9 @@ import dataclasses
 import numpy as np
 
 from espnet_cause.au import DEFAULT_AU_FPS
-from espnet_cause.corpora.mini.espeak import VoiceSettings
 from espnet_cause.corpora.mini.moods import draw_mood, mood_voice
 from espnet_cause.corpora.mini.text import make_sentence
+from espnet_cause.tts.espeak import VoiceSettings
 
 #: Bumped whenever the synthesis or the AU rule changes, so old corpora are regenerated.
 MINI_VERSION = 5  # 2: every AU driven by the speech, ...; 3: mouth from phonemes, more voices;

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.arkit import aus_to_blendshapes
-from espnet_cause.corpora.mini import espeak, flite
-from espnet_cause.corpora.mini.espeak import VoiceSettings, get_synthesizer
+from espnet_cause.corpora.mini import flite
 from espnet_cause.corpora.mini.moods import mood_gain
 from espnet_cause.corpora.mini.plan import (
     CALIBRATION_SENTENCES,
@@ -28,7 +27,9 @@ from espnet_cause.io.blendshapes import blendshape_csv_path, write_blendshape_cs
 from espnet_cause.io.ctm import write_ctm
 from espnet_cause.io.openface import write_openface_csv
 from espnet_cause.io.track import AUTrack
+from espnet_cause.tts import espeak
 from espnet_cause.tts.durations import phoneme_token
+from espnet_cause.tts.espeak import VoiceSettings, get_synthesizer
 
 #: Range of the silence before the voice, seconds (uniform per utterance, from its seed). Real
 #: recordings start with a pause of any length; eSpeak speaks from sample 0, so without it every

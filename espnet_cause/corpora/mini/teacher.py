@@ -57,7 +57,7 @@ import numpy as np
 from espnet_cause.au import AU_INTENSITY_MAX, AU_INTENSITY_MIN, NUM_AUS, au_index
 from espnet_cause.corpora.mini.moods import MOODS
 from espnet_cause.corpora.mini.visemes import mouth_track
-from espnet_cause.io.loudness import ANALYSIS_STEP_S, PITCH_FLOOR_HZ, loudness_track
+from espnet_cause.io.loudness import log_f0_track, loudness_track
 from espnet_cause.io.timegrid import num_frames_for_fps
 
 #: The mouth AUs lead the sound by this much, in seconds.
@@ -65,8 +65,6 @@ MOUTH_LEAD_S = 0.04
 #: Smoothing (Gaussian sigma, frames) of the mouth and brow drivers.
 MOUTH_SMOOTH_FRAMES = 1.0
 BROW_SMOOTH_FRAMES = 3.0
-#: Pitch analysis ceiling in Hz (floor and analysis step: :mod:`espnet_cause.io.loudness`).
-PITCH_CEILING_HZ = 500.0
 #: Local F0 baseline (Gaussian sigma, seconds) that pitch accents are measured against.
 F0_BASELINE_S = 0.5
 #: F0 excursions within +-this dead zone (speaker standard deviations) move no brow.
@@ -104,42 +102,6 @@ def gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
     return gaussian_filter1d(x, sigma, axis=0, mode="nearest")
 
 
-def _sample_at(times: np.ndarray, src_times: np.ndarray, values: np.ndarray) -> np.ndarray:
-    if len(src_times) == 0:
-        return np.zeros_like(times)
-    return np.interp(times, src_times, values)
-
-
-def log_f0_track(samples: np.ndarray, sr: int, times: np.ndarray | None = None) -> np.ndarray:
-    """Natural-log F0 (NaN where unvoiced), at ``times`` or at the analysis frames.
-
-    Args:
-        samples: (N,) float32 speech.
-        sr: Its sample rate.
-        times: (T,) times in seconds, or None for the voiced analysis frames only.
-
-    Returns:
-        (T,) log F0 with NaN for unvoiced frames, or (V,) log F0 of the voiced frames.
-    """
-    import parselmouth
-
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sr)
-    pitch = sound.to_pitch(
-        time_step=ANALYSIS_STEP_S, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ
-    )
-    f0 = pitch.selected_array["frequency"]
-    t = np.asarray(pitch.xs())
-    voiced = f0 > 0
-    if times is None:
-        return np.log(f0[voiced])
-    if not voiced.any():
-        return np.full(len(times), np.nan)
-    # Nearest analysis frame decides voicing; voiced values are interpolated.
-    idx = np.clip(np.round((times - t[0]) / ANALYSIS_STEP_S).astype(int), 0, len(t) - 1)
-    out = _sample_at(times, t[voiced], np.log(f0[voiced]))
-    return np.where(voiced[idx], out, np.nan)
-
-
 def speaker_f0_stats(utterances: list[np.ndarray], sr: int) -> tuple[float, float]:
     """Mean and standard deviation of log F0 over a speaker's (calibration) utterances."""
     values = np.concatenate([log_f0_track(x, sr) for x in utterances])
@@ -172,7 +134,7 @@ def au_track_from_speech(
         rng: Random generator for blinks and noise (seed it per utterance).
         fps: AU frame rate.
         phonemes: The utterance's timed phonemes
-            (:class:`~espnet_cause.corpora.mini.espeak.Phoneme`, times in seconds of ``samples``)
+            (:class:`~espnet_cause.tts.espeak.Phoneme`, times in seconds of ``samples``)
             for the v3 mouth; None for the v2 loudness-only mouth.
         emotion: The mood (:data:`espnet_cause.corpora.mini.moods.MOODS`), or None (sign of
             ``mood``).

@@ -1,7 +1,7 @@
 """Mouth AUs from timed phonemes: a viseme table with dominance-function coarticulation.
 
 This is the mouth of the mini corpus's teacher (v3, :mod:`espnet_cause.corpora.mini.teacher`).
-Each eSpeak phoneme (:class:`espnet_cause.corpora.mini.espeak.Phoneme`) belongs to a viseme class; a
+Each eSpeak phoneme (:class:`espnet_cause.tts.espeak.Phoneme`) belongs to a viseme class; a
 class sets target intensities for the mouth AUs and how strongly it holds them against its
 neighbours. The track is the dominance-weighted mean of the targets (Cohen & Massaro 1993):
 
@@ -210,7 +210,7 @@ def phoneme_targets(phonemes: Sequence, lead: float = LEAD_S) -> list[Target]:
     """Timed targets of a phoneme sequence (diphthongs split in halves, intervals led).
 
     Args:
-        phonemes: :class:`~espnet_cause.corpora.mini.espeak.Phoneme` objects (``name``, ``start``,
+        phonemes: :class:`~espnet_cause.tts.espeak.Phoneme` objects (``name``, ``start``,
             ``end``, ``stress``), in time order.
         lead: How much earlier than the sound each target is held, seconds.
 

@@ -80,6 +80,38 @@ class GatedConvBlock(nn.Module):
         return self.forward_padded(nn.functional.pad(xs, (left, right), mode="replicate"))
 
 
+def gated_conv_stack(
+    input_size: int,
+    width: int,
+    channels: Sequence[int],
+    dilations: Sequence[int],
+    kernel_size: int,
+    dropout: float,
+    causal: bool,
+    negative_slope: float,
+) -> tuple[nn.Sequential, nn.ModuleList]:
+    """A frame-wise input layer and gated conv blocks: the layers of :class:`CNNEncoder` (and of
+    the expression branch of :class:`~espnet_cause.models.encoders.expressive.ExpressiveCNNEncoder`).
+
+    Args:
+        input_size: Feature dimension D.
+        width: Units of the input layer (``Linear(D, width)`` + LeakyReLU).
+        channels: Output channels of the blocks (``width -> channels[0] -> ...``).
+        dilations: One per block.
+        kernel_size, dropout, causal, negative_slope: As :class:`GatedConvBlock`'s.
+
+    Returns:
+        (input layer: (B, T, D) -> (B, T, width), blocks: each (B, C, T) -> (B, C_out, T)).
+    """
+    input_layer = nn.Sequential(nn.Linear(input_size, width), nn.LeakyReLU(negative_slope))
+    ins = [width] + list(channels[:-1])
+    blocks = nn.ModuleList(
+        GatedConvBlock(i, o, kernel_size, d, dropout, causal, negative_slope)
+        for i, o, d in zip(ins, channels, dilations, strict=True)
+    )
+    return input_layer, blocks
+
+
 class CNNEncoder(AbsCAUSEEncoder):
     """Frame-wise linear layer, then gated Conv1d blocks.
 
@@ -118,14 +150,10 @@ class CNNEncoder(AbsCAUSEEncoder):
         if len(dilations) != len(channels):
             raise ValueError(f"{len(dilations)} dilations for {len(channels)} blocks")
         self.causal = causal
-        self.input_layer = nn.Sequential(
-            nn.Linear(input_size, hidden_size), nn.LeakyReLU(negative_slope)
-        )
-        in_channels = [hidden_size] + channels[:-1]
-        self.blocks = nn.ModuleList(
-            GatedConvBlock(i, o, kernel_size, d, dropout, causal, negative_slope)
-            for i, o, d in zip(in_channels, channels, dilations)
-        )
+        self.input_layer, self.blocks = gated_conv_stack(
+            input_size, hidden_size, channels, dilations, kernel_size, dropout, causal,
+            negative_slope,
+        )  # fmt: skip
         self._output_size = channels[-1]
 
     def output_size(self) -> int:

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from espnet_cause.models.encoders.abs_encoder import length_mask
-from espnet_cause.models.encoders.cnn import DEFAULT_CHANNELS, CNNEncoder, GatedConvBlock
+from espnet_cause.models.encoders.cnn import DEFAULT_CHANNELS, CNNEncoder, gated_conv_stack
 
 POOLINGS = ("mean", "cumulative")
 NORMS = ("none", "utterance")
@@ -105,13 +105,10 @@ class ExpressiveCNNEncoder(CNNEncoder):
                 f"{len(expression_dilations)} expression_dilations for "
                 f"{len(expression_channels)} expression_channels"
             )
-        width = expression_channels[0]
-        self.expr_input = nn.Sequential(nn.Linear(input_size, width), nn.LeakyReLU(negative_slope))
-        ins = [width] + expression_channels[:-1]
-        self.expr_blocks = nn.ModuleList(
-            GatedConvBlock(i, o, kernel_size, d, dropout, causal, negative_slope)
-            for i, o, d in zip(ins, expression_channels, expression_dilations)
-        )
+        self.expr_input, self.expr_blocks = gated_conv_stack(
+            input_size, expression_channels[0], expression_channels, expression_dilations,
+            kernel_size, dropout, causal, negative_slope,
+        )  # fmt: skip
         last = expression_channels[-1]
         self.expr_pool = nn.Sequential(nn.Linear(2 * last, expression_size), nn.Tanh())
         self.expr_gate = nn.Linear(last, 1)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
-from espnet_cause.render.idle import BLINK_SEEN, HEAD_ROLL_DEG, add_blinks, head_motion
+from espnet_cause.avatar.idle import BLINK_SEEN, HEAD_ROLL_DEG, add_blinks, head_motion
 from espnet_cause.render.warp import WarpRenderer
 
 K45 = au_index("AU45")

@@ -1,4 +1,4 @@
-"""espnet_cause.bin.au_tts_inference on a tiny FastSpeech2AU trained as in tests/tts."""
+"""espnet_cause.bin.au_tts_infer on a tiny FastSpeech2AU trained as in tests/tts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import soundfile as sf
 import yaml
 
 from espnet_cause.au import NUM_AUS, au_index
-from espnet_cause.bin.au_tts_inference import main
+from espnet_cause.bin.au_tts_infer import main
 from espnet_cause.io.au_files import write_au
 
 N_MELS = 20  # conf/tts_fastspeech2_au_tiny.yaml
@@ -97,7 +97,7 @@ def _fails(args, capsys, *needles):
         main(args)
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]  # after ESPnet's INFO logging
-    assert err.startswith("au_tts_inference: error: ")
+    assert err.startswith("au_tts_infer: error: ")
     for needle in needles:
         assert needle in err, err
 

@@ -1,0 +1,93 @@
+"""AU sweep contact sheet: each photo with one AU (or AU group) driven from 0 to 4, to look at.
+
+A row per photo and AU group, a column per intensity (the photo itself first). The warp renderer
+drives absolute targets with every AU not in the group kept at the photo's own intensity (as the
+built-in tracker reads it), so a row shows only what that group does: AU25+AU26 at 0 closes an
+open mouth, AU12 at 0 undoes a smile. The crops reach below the chin (the neck shows whether the
+jaw drags it). Prints one JSON line (the sheet, the photos, the groups, the intensities).
+
+Usage: python bench/render_sweep.py --output /tmp/sweep.png --image A.png [B.png ...]
+       [--aus AU25+AU26 AU12] [--values 0 1 2 3 4] [--cell 160]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from espnet_cause import assets
+from espnet_cause.au import au_index
+from espnet_cause.render.contact_sheet import square_crop
+from espnet_cause.render.photo import read_face_photo
+from espnet_cause.render.warp import WarpRenderer
+
+#: Default AU groups: the mouth states of issue 28 (open/close, smile).
+DEFAULT_GROUPS = ("AU25+AU26", "AU12")
+
+
+def sweep_rows(own: np.ndarray, group: str, values: list[float]) -> np.ndarray:
+    """(len(values), 17) targets: the photo's own AUs with every AU of ``group`` at each value."""
+    rows = np.repeat(np.asarray(own, np.float32)[None], len(values), axis=0)
+    for name in group.split("+"):
+        rows[:, au_index(name)] = values
+    return rows
+
+
+def crop_box(bbox: tuple[float, float, float, float]) -> tuple[int, int, int]:
+    """(x0, y0, side): a square around the face box, reaching half a face below the chin."""
+    x0, y0, x1, y1 = bbox
+    side = int(1.4 * max(x1 - x0, y1 - y0))
+    return int((x0 + x1 - side) / 2), int(y1 + 0.45 * (y1 - y0) - side), side
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", required=True, help="The contact sheet (.png).")
+    parser.add_argument("--image", nargs="+", default=None, help="Default: the demo photo.")
+    parser.add_argument("--aus", nargs="+", default=list(DEFAULT_GROUPS), help="AU groups.")
+    parser.add_argument("--values", type=float, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--cell", type=int, default=160, help="Side of one crop (pixels).")
+    parser.add_argument("--face_landmarker_path", default=None, help="Default: packaged model.")
+    args = parser.parse_args()
+
+    images = args.image or [str(assets.demo_image())]
+    label = 18
+    width = args.cell * (len(args.values) + 1)
+    header = np.full((label, width, 3), 255, np.uint8)
+    for k, name in enumerate(["photo"] + [f"{v:g}" for v in args.values]):
+        cv2.putText(header, name, (k * args.cell + 4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 0, 1)
+    rows = [header]
+    for path in images:
+        photo = read_face_photo(path, face_landmarker_path=args.face_landmarker_path)
+        renderer = WarpRenderer(args.face_landmarker_path)
+        renderer.prepare_photo(photo)
+        box = crop_box(photo.face.bbox)
+        for group in args.aus:
+            frames = renderer.frames(sweep_rows(photo.aus, group, args.values))
+            tiles = [square_crop(f, box, args.cell, fill=128) for f in [photo.image, *frames]]
+            row = np.concatenate(tiles, axis=1)
+            text = f"{Path(path).stem[:22]} {group}"
+            cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 0, 3)
+            cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255,) * 3)
+            rows.append(row)
+        renderer.close()
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(output), cv2.cvtColor(np.concatenate(rows), cv2.COLOR_RGB2BGR)):
+        raise SystemExit(f"cannot write {output}")
+    line = {
+        "bench": "render_sweep",
+        "output": str(output),
+        "images": [Path(p).name for p in images],
+        "groups": args.aus,
+        "values": args.values,
+    }
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

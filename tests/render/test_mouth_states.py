@@ -1,0 +1,168 @@
+"""Mouth states of the warp renderer (issue 28): closing, opening further, undoing a smile."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import (
+    INNER_LOWER_LIP,
+    INNER_UPPER_LIP,
+    NOSE,
+    build_closure_basis,
+    build_landmark_basis,
+    face_uv,
+)
+
+
+def _aus(**values: float) -> np.ndarray:
+    row = np.zeros(NUM_AUS, np.float32)
+    for name, value in values.items():
+        row[au_index(name)] = value
+    return row
+
+
+@pytest.fixture(scope="module")
+def wide_open(landmarker_path, grace):
+    """The demo photo with a wide-open mouth (made by the renderer, as offsets), cropped tight
+    to 256 x 256 with the chin near the bottom edge (a tight crop of a surprised face)."""
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    image = next(renderer.render(grace, _aus(AU25=5.0, AU26=5.0)[None]))
+    face = renderer._prepared.points
+    renderer.close()
+    x0, y0 = face.min(0)
+    x1, y1 = face.max(0)
+    side = 1.15 * max(x1 - x0, y1 - y0)
+    cx, bottom = 0.5 * (x0 + x1), y1 + 0.06 * side  # the chin a few pixels above the edge
+    top, left = int(bottom - side), int(cx - side / 2)
+    crop = image[max(top, 0) : int(bottom), max(left, 0) : int(left + side)]
+    return np.ascontiguousarray(cv2.resize(crop, (256, 256), interpolation=cv2.INTER_AREA))
+
+
+def test_closing_a_wide_open_mouth_on_a_tight_crop_neither_tears_nor_folds(
+    landmarker_path, landmarker, wide_open
+):
+    """The lower face and the neck under the chin are stretched evenly as the jaw closes: along
+    every column under the mouth, where a pixel samples the photo moves down monotonically (a
+    fold or tear there showed as streaks on the neck and a second chin) and never by more than
+    3 photo pixels per output pixel."""
+    face = landmarker.detect(wide_open)[0]
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(wide_open, face=face, photo_aus=_aus(AU25=4.0, AU26=4.0))
+    prepared = renderer._prepared
+    source = _src(prepared)
+    offset = np.array([prepared.x0, prepared.y0], np.float32)
+    mouth = face.points[list(INNER_LOWER_LIP)] - offset
+    left, right = int(mouth[:, 0].min()) + 2, int(mouth[:, 0].max()) - 2
+    below = int(mouth[:, 1].max()) + 2  # from under the lower lip to the region's bottom edge
+    steps = np.diff(source[below:, left:right, 1], axis=0)
+    assert steps.min() > 0.0  # no fold: each row below samples further down the photo
+    assert steps.max() < 3.0  # no tear
+    assert wide_open.shape[0] - face.points[152, 1] < 25  # (the chin is near the edge)
+    frame = next(renderer.render(wide_open, np.zeros((1, NUM_AUS), np.float32)))
+    assert frame.shape == wide_open.shape
+    renderer.close()
+
+
+def test_closed_lips_meet_on_the_corners_line(landmarker, wide_open):
+    """Closing an open mouth brings the lips together level with the corners (lips meeting above
+    them curved the closed mouth into a frown the AUs did not ask for)."""
+    face = landmarker.detect(wide_open)[0]
+    uv, ex, ey, unit = face_uv(face)
+    moved = face.points + build_closure_basis(face)
+    v = (moved - face.points[13]) @ ey / unit  # face units towards the chin
+    corners = 0.5 * (v[INNER_UPPER_LIP[0]] + v[INNER_UPPER_LIP[-1]])
+    middle = 0.5 * (v[13] + v[14])
+    assert abs(middle - corners) < 0.04  # (the photo's open lips: 0.3 apart)
+    assert uv[14, 1] - uv[13, 1] > 0.2
+
+
+def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, landmarker, grace):
+    """A photo's open mouth with a band of teeth under the upper lip, opened further: the teeth
+    band stays about as tall (it stretched with the whole interior) and the back of the mouth
+    below it is painted dark."""
+    base = WarpRenderer(landmarker_path, absolute=False)
+    photo = np.ascontiguousarray(next(base.render(grace, _aus(AU25=3.0, AU26=1.0)[None])))
+    base.close()
+    face = landmarker.detect(photo)[0]
+    upper = face.points[list(INNER_UPPER_LIP)]
+    lower = face.points[list(INNER_LOWER_LIP)]
+    unit = face_uv(face)[3]
+    teeth_h = 0.06 * unit
+    # the interior: dark, with a band of pure green "teeth" hanging from the upper lip
+    cv2.fillPoly(
+        photo, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], (20,) * 3
+    )
+    band = np.concatenate([upper, (upper + [0, teeth_h])[::-1]])
+    cv2.fillPoly(photo, [np.round(band).astype(np.int32)], (40, 220, 40))
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=_aus(AU25=3.0, AU26=1.0))
+    wider = next(renderer.render(photo, _aus(AU25=5.0, AU26=5.0)[None])).astype(int)
+    renderer.close()
+
+    def green_rows(image: np.ndarray) -> int:
+        x = int(round(face.points[13, 0]))
+        column = image[:, x - 1 : x + 2].astype(int)
+        green = (column[..., 1] - np.maximum(column[..., 0], column[..., 2])) > 80
+        return int(green.any(axis=1).sum())
+
+    before, after = green_rows(photo), green_rows(wider)
+    gap_before = float(lower[5, 1] - upper[5, 1])
+    assert before >= 3
+    assert after <= 1.5 * before + 1  # the teeth keep their size
+    # ... while the mouth opened: the lower lip went down (the tracker sees a wider gap)
+    opened = landmarker.detect(wider.astype(np.uint8))[0]
+    assert opened.points[14, 1] - opened.points[13, 1] > 1.5 * gap_before
+
+
+def test_undoing_a_smile_leaves_the_nose_where_it_is(landmarker, grace):
+    """AU12 (and the other lip-corner AUs) move the lips under a still nose: a strong smile undone
+    (AU12 below the photo's) dragged the nose wings down and out."""
+    face = landmarker.detect(grace)[0]
+    basis = build_landmark_basis(face)
+    for name in ("AU12", "AU14", "AU15", "AU20", "AU23"):
+        assert np.abs(basis[au_index(name)][list(NOSE)]).max() < 1e-6, name
+    assert np.abs(basis[au_index("AU12")][[61, 291]]).max() > 0.5  # the corners do move
+
+
+def _src(p):
+    co = p.coefficients(np.zeros(NUM_AUS, np.float32))
+    rw, rh = p.roi_size
+    gh, gw = p.grid_shape
+    f = np.einsum("k,kn->n", co, p.fields).reshape(gh, gw, 2)
+    return cv2.resize(p._invert(f), (rw, rh)) + p.identity
+
+
+def test_a_happy_face_reads_as_a_full_smile(landmarker_path, grace):
+    """The emotion table's happy face at 4 (AU12 4, AU06 2.7) reads back as the smile it drives
+    (AU12 moved the corners 0.1 eye distances at 5 and read back 3.2 of 4 on the demo photo)."""
+    from espnet_cause.emotion import PROTOTYPES
+    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+
+    weights = PROTOTYPES["happy"]
+    target = _aus(**{au: 4.0 * w / max(weights.values()) for au, w in weights.items()})
+    renderer = WarpRenderer(landmarker_path)
+    frame = next(renderer.render(grace, target[None]))
+    renderer.close()
+    with MediaPipeAUExtractor(landmarker_path, threaded=False) as tracker:
+        read = tracker.read_photo(frame)
+    assert read[au_index("AU12")] >= 3.7
+
+
+def test_an_angry_brow_is_drawn_together_over_tightened_lids(landmarker, grace):
+    """AU04 draws the inner brows together and AU07 raises the lower lids enough to show (angry
+    read weak: 0.07 and 0.10 eye distances at 5)."""
+    from espnet_cause.render.warp_motion import BROWS, EYE_LOWER, face_frame
+
+    face = landmarker.detect(grace)[0]
+    basis = build_landmark_basis(face) * 5.0  # at intensity 5
+    origin, ex, ey, unit = face_frame(face)
+    inner = [BROWS[0][-1], BROWS[1][-1]]  # the inner ends (107, 336)
+    gap_before = abs((face.points[inner[1]] - face.points[inner[0]]) @ ex)
+    moved = face.points[inner] + basis[au_index("AU04")][inner]
+    assert gap_before - abs((moved[1] - moved[0]) @ ex) > 0.12 * unit
+    lids = [EYE_LOWER[0][4], EYE_LOWER[1][4]]  # mid lower lids
+    assert (-(basis[au_index("AU07")][lids] @ ey) / unit > 0.12).all()
