@@ -2,7 +2,9 @@
 """Serve live AU streams, batch inference, rendering and the web page over HTTP/WebSocket.
 
 Examples:
-    python -m espnet_cause.bin.serve --model exp/cause_cnn_causal/model.zip
+    python -m espnet_cause.bin.serve            # builtin_live (live and uploads) + expressive (uploads)
+    python -m espnet_cause.bin.serve --model expressive   # uploads: expressive; live: builtin_live
+    python -m espnet_cause.bin.serve --model exp/cause_cnn_causal/model.zip --model builtin
     python -m espnet_cause.bin.serve --model model.zip --image face.jpg --port 8080
 
 Then open http://127.0.0.1:8000/ (the page), or stream to ws://127.0.0.1:8000/stream.
@@ -14,13 +16,13 @@ import argparse
 import logging
 
 from espnet_cause import assets
-from espnet_cause.assets import LIVE_MODEL, resolve_model
 from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.face.model_file import resolve_face_landmarker
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.serve import limits
+from espnet_cause.serve.models import DEFAULT_MODELS, load_models
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +34,13 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--model",
+        action="append",
         default=None,
-        help="CAUSE model with a causal encoder (it must stream; default: builtin_live, causal, "
-        "80 ms look-ahead). "
-        + MODEL_HELP
-        + ". The expressive model is offline (whole recordings) and does not stream yet.",
+        help="A CAUSE model the page and the API offer (repeat for a choice; the first is the "
+        "default of POST /infer and /render, ?model=NAME chooses another). The live stream uses "
+        "the first that streams (a causal encoder), else builtin_live. Default: builtin_live "
+        "(causal, 80 ms look-ahead, Apache-2.0) and expressive (offline only: its expression "
+        "branch hears the whole utterance; CC BY-NC-SA 4.0). Each: " + MODEL_HELP,
     )
     parser.add_argument(
         "--image",
@@ -127,8 +131,10 @@ def main(cmd: list[str] | None = None) -> None:
     # starlette (the serve extra), loaded when serving
     from espnet_cause.serve.app import create_app
 
+    models, live = load_models(args.model or list(DEFAULT_MODELS), Speech2AU)
     app = create_app(
-        speech2au=Speech2AU(resolve_model(args.model, default=LIVE_MODEL)),
+        speech2au=live.speech2au,
+        models=models,
         face_landmarker_path=resolve_face_landmarker(args.face_landmarker_path),
         image=args.image or assets.demo_image(),
         max_upload_bytes=int(args.max_upload_mb * 1e6),
@@ -142,6 +148,10 @@ def main(cmd: list[str] | None = None) -> None:
         livelink_subject=args.livelink_subject,
         head_motion=args.head_motion,
     )
+    for m in models.values():
+        print(f"model {m.name}: licence {m.licence}; {m.note or 'live and uploads'}")
+    if live.name not in models:
+        print(f"live stream: {live.name} (licence {live.licence})")
     print(f"espnet-cause live: http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         app,

@@ -14,6 +14,14 @@ Example (what stage 8 runs)::
         --wav_scp dump/test/wav.scp --utt2mood exp/tts_data/utt2mood \\
         --corpus_wav_scp dump/train/wav.scp --corpus_ctm data/train/phones.ctm \\
         --model exp/cause_ci/model.zip --output_dir exp/tts_fs2au/synth
+
+With real emotional speech as the references (stage 8 with ``--tts_reference_dir``)::
+
+    python -m espnet_cause.bin.tts_expressivity --tts_dir exp/tts_fs2au \
+        --au_scp dump/tts_feats/reference/au.scp --wav_scp data/ravdess/valid/wav.scp \
+        --reference_emotion data/ravdess/valid/emotion --num_syntheses 16 \
+        --utt2mood exp/tts_data/utt2mood --corpus_wav_scp dump/train/wav.scp \
+        --corpus_ctm data/train/phones.ctm --model expressive --output_dir exp/tts_fs2au/synth_ref
 """
 
 from __future__ import annotations
@@ -59,6 +67,19 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--utt2mood", required=True, help="'<utt> <mood>' (-1 sad .. 1 happy)")
     parser.add_argument("--mood_threshold", type=float, default=0.6)
+    parser.add_argument(
+        "--reference_emotion",
+        default=None,
+        help="'<utt> <emotion>' of the --au_scp utterances (a data dir's emotion file, e.g. "
+        "RAVDESS's): its happy and sad are the references; --utt2mood then serves the corpus only",
+    )
+    parser.add_argument(
+        "--num_syntheses",
+        type=int,
+        default=None,
+        help="syntheses per condition, sentences and references cycling (default: one per "
+        "sentence); as many as references uses each of them",
+    )
     parser.add_argument("--corpus_wav_scp", required=True, help="the corpus's own speech")
     parser.add_argument("--corpus_ctm", required=True, help="its phonemes (for the rate)")
     parser.add_argument("--sentences", default=None, help="one sentence a line")
@@ -87,6 +108,8 @@ def main(cmd=None) -> None:
         wav_scp=args.wav_scp,
         model=args.model,
         mood_threshold=args.mood_threshold,
+        reference_emotion=args.reference_emotion,
+        num_syntheses=args.num_syntheses,
         sentences_file=args.sentences,
         voice=args.voice,
         vocoder=args.vocoder,

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
-from espnet_cause.emotion import prototype
+from espnet_cause.emotion import EMOTIONS, prototype
 from espnet_cause.errors import CauseError
 from espnet_cause.io.au_files import AUArkWriter
 from espnet_cause.io.audio import load_speech, write_wav
@@ -190,7 +190,9 @@ def write_expression_dump(
     """A labelled audio-only data dir -> a training dump dir with made targets and weights.
 
     Writes ``output_dir/{wav.scp, utt2spk, emotion, au.ark, au.scp, au_weight.scp,
-    au_weight/<utt>.npy}`` (``au_weight``: :data:`EXPRESSION_AU_WEIGHTS`). Audio at another
+    au_weight/<utt>.npy}`` (``au_weight``: :data:`EXPRESSION_AU_WEIGHTS`; ``emotion``: the class
+    index in :data:`~espnet_cause.emotion.EMOTIONS`, ESPnet ``text_int``, as stage 2 writes it
+    for every labelled corpus). Audio at another
     rate than the teacher's is written as 16-bit wav under ``output_dir/wav/``.
 
     Args:
@@ -239,6 +241,6 @@ def write_expression_dump(
     write_kaldi_map(output_dir / "wav.scp", wav_out)
     write_kaldi_map(output_dir / "au_weight.scp", weights_out)
     write_kaldi_map(output_dir / "utt2spk", {u: utt2spk[u] for u in wav_out})
-    write_kaldi_map(output_dir / "emotion", {u: emotions[u] for u in wav_out})
+    write_kaldi_map(output_dir / "emotion", {u: str(EMOTIONS.index(emotions[u])) for u in wav_out})
     logger.info("%s: %d utterances, %s", output_dir, len(wav_out), counts)
     return counts

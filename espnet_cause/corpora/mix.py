@@ -2,7 +2,7 @@
 
 A model that learns from real face tracks and from the synthetic mini corpus at once trains on
 the union of their dump dirs. :func:`combine_dump_dirs` writes it: ``wav.scp``, ``au.scp``,
-``blendshapes.scp`` and ``head_pose.scp`` (those every input has), ``utt2spk``/``spk2utt``,
+``blendshapes.scp``, ``head_pose.scp`` and ``emotion`` (those every input has), ``utt2spk``/``spk2utt``,
 ``au_fps`` and ``au_weight.scp``. The lists point at the inputs' files (nothing is copied).
 
 Loss weights: an input's own ``au_weight.scp`` is kept; an input without one gets its
@@ -34,8 +34,9 @@ from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map, write_utt2s
 
 logger = logging.getLogger(__name__)
 
-#: Lists joined when every input has them (``wav.scp`` and ``utt2spk`` are required).
-LISTS = ("wav.scp", "au.scp", "blendshapes.scp", "head_pose.scp")
+#: Lists joined when every input has them (``wav.scp`` and ``utt2spk`` are required);
+#: ``emotion``: class indices (stage 2 of labelled corpora), for a model with an emotion head.
+LISTS = ("wav.scp", "au.scp", "blendshapes.scp", "head_pose.scp", "emotion")
 
 
 def combine_dump_dirs(
@@ -108,6 +109,8 @@ def combine_dump_dirs(
         }
     for name in lists:
         write_kaldi_map(output_dir / name, joined[name])
+    for name in set(LISTS) - set(lists):  # a list of an earlier mix that not every input has
+        (output_dir / name).unlink(missing_ok=True)
     write_utt2spk_spk2utt(output_dir, joined["utt2spk"])
     fps_value = fps.pop()
     if fps_value is not None:

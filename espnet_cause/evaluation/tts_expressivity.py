@@ -5,7 +5,10 @@
 For each model given, every sentence of ``--sentences`` (eSpeak phoneme tokens, as in training)
 is synthesised with the AU stream of a happy and of a sad reference utterance (``--au_scp``,
 e.g. stage 7's CAUSE prediction of the test speaker; happy means mood >= ``--mood_threshold``
-in ``--utt2mood``, sad <= minus it; sentence ``i`` takes the ``i``-th of each, cycling):
+in ``--utt2mood``, sad <= minus it; or, with ``--reference_emotion`` (a data dir's ``emotion``
+file, e.g. RAVDESS's), the utterances labelled ``happy`` and ``sad``; synthesis ``i`` takes
+sentence ``i`` and the ``i``-th happy and sad reference, each cycling; ``--num_syntheses``
+(default: one per sentence) makes enough to use every reference):
 
 - ``--tts_dir`` (``FastSpeech2AU``): ``happy``, ``sad``, ``own`` (its own AU prediction), and
   with ``--model`` ``ref_happy``/``ref_sad`` (the reference *speech* through CAUSE on the
@@ -79,6 +82,15 @@ def read_moods(path: str | os.PathLike) -> dict[str, float]:
     return out
 
 
+def emotion_moods(path: str | os.PathLike) -> dict[str, float]:
+    """``<utt> <emotion>`` lines (a data dir's ``emotion``) as moods: happy 1, sad -1, others 0."""
+
+    signs = {"happy": 1.0, "sad": -1.0}
+    return {
+        k: signs.get(v.strip(), 0.0) for k, v in read_kaldi_map(path, check_sorted=False).items()
+    }
+
+
 def corpus_prosody(wav_scp: str, ctm: str, moods: dict, threshold: float) -> dict:
     """Mean statistics of the corpus's happy and sad utterances: ``{mood: {stat: value}}``."""
 
@@ -127,6 +139,8 @@ def measure_expressivity(
     wav_scp: str | os.PathLike | None = None,
     model: str | os.PathLike | None = None,
     mood_threshold: float = 0.6,
+    reference_emotion: str | os.PathLike | None = None,
+    num_syntheses: int | None = None,
     sentences_file: str | os.PathLike | None = None,
     voice: str = "en",
     vocoder: str = "world",
@@ -147,6 +161,10 @@ def measure_expressivity(
         wav_scp: The reference utterances' speech (for ``model``).
         model: CAUSE ``model.zip``: adds the ``ref_happy``/``ref_sad`` conditions.
         mood_threshold: Happy is mood >= this, sad <= minus this.
+        reference_emotion: ``<utt> <emotion>`` of the reference utterances (their happy and sad
+            are the references; ``utt2mood`` then serves the corpus's own utterances only).
+        num_syntheses: Syntheses per condition (sentences and references cycle; default: one per
+            sentence).
         sentences_file: One sentence a line (default :data:`DEFAULT_SENTENCES`).
         voice: eSpeak voice that phonemises them.
         vocoder: ``world`` or ``griffin_lim``.
@@ -159,21 +177,25 @@ def measure_expressivity(
     if model is not None and wav_scp is None:
         raise CauseError("--model needs --wav_scp (the reference speech)")
     moods = read_moods(utt2mood)
+    ref_moods = moods if reference_emotion is None else emotion_moods(reference_emotion)
     streams = dict(kaldiio.load_scp(str(au_scp)))
-    happy = [k for k in sorted(streams) if moods.get(k, 0.0) >= mood_threshold]
-    sad = [k for k in sorted(streams) if moods.get(k, 0.0) <= -mood_threshold]
+    happy = [k for k in sorted(streams) if ref_moods.get(k, 0.0) >= mood_threshold]
+    sad = [k for k in sorted(streams) if ref_moods.get(k, 0.0) <= -mood_threshold]
     if not happy or not sad:
         raise CauseError(
             f"{len(happy)} happy and {len(sad)} sad reference utterances",
             path=au_scp,
             fix="use a set with both moods, or lower --mood_threshold",
         )
+    if num_syntheses is not None and num_syntheses < 1:
+        raise CauseError(f"--num_syntheses must be at least 1, got {num_syntheses}")
     ref_wavs = read_kaldi_map(wav_scp, check_sorted=False) if wav_scp else {}
     if sentences_file is not None:
         sentences = [s.strip() for s in Path(sentences_file).read_text().splitlines() if s.strip()]
     else:
         sentences = list(DEFAULT_SENTENCES)
     tokens = [espeak_tokens(s, voice) for s in sentences]
+    tokens = [tokens[i % len(tokens)] for i in range(num_syntheses or len(tokens))]
 
     models = {"au": tts_dir, "spembs": spembs_tts_dir, "control": control_tts_dir}
     rows, results = [], {}
@@ -216,7 +238,8 @@ def measure_expressivity(
                             | dataclasses.asdict(p))  # fmt: skip
             results[name][cond] = measured
     corpus = corpus_prosody(corpus_wav_scp, corpus_ctm, moods, mood_threshold)
-    summary = _summary(results, corpus, len(sentences))
+    summary = _summary(results, corpus, len(tokens))
+    summary["references"] = {"happy": len(happy), "sad": len(sad)}
     header = list(rows[0])
     with atomic_write(out / "prosody.tsv") as tmp:
         Path(tmp).write_text(
@@ -276,7 +299,7 @@ def render_table(summary: dict) -> str:
     head = "| happy - sad | corpus (" + f"{corpus['happy']['count']} vs {corpus['sad']['count']}"
     head += " utts) | " + " | ".join(names) + " |"
     lines = [
-        f"Mean happy - sad difference over {summary['num_sentences']} sentences per model "
+        f"Mean happy - sad difference over {summary['num_sentences']} syntheses per model "
         "(corpus: its own happy vs sad utterances); in brackets whether it moves the corpus's way.",
         "",
         head,

@@ -36,6 +36,9 @@ from espnet_cause.tts.world_vocoder import WorldVocoder, frame_f0
 
 logger = logging.getLogger(__name__)
 
+#: Default of ``AUText2Speech(max_au_z=...)``: AU input clipped to mean +- 4 SD of the training's.
+MAX_AU_Z = 4.0
+
 
 class AUText2Speech:
     """A trained ``AUTTSTask`` model (or stock ESPnet TTS with AU spembs) ready for synthesis.
@@ -53,6 +56,11 @@ class AUText2Speech:
             WORLD for a model with a pitch predictor (stage 8's voices: their Griffin-Lim speech
             has no pitch Praat can find), Griffin-Lim otherwise.
         device: Torch device.
+        max_au_z: An AU stream is clipped per AU to the TTS's training range, its AU statistics'
+            mean +- this many standard deviations (the model's ``au_normalize``; None: not
+            clipped). A stream from another CAUSE model or another kind of speech (e.g. the
+            expressive model on real emotional voices, where AUs move that barely moved in the
+            TTS corpus) would otherwise ask the voice to extrapolate tens of deviations away.
     """
 
     def __init__(
@@ -64,6 +72,7 @@ class AUText2Speech:
         vocoder_file: str | os.PathLike | None = None,
         vocoder: str = "auto",
         device: str = "cpu",
+        max_au_z: float | None = MAX_AU_Z,
     ) -> None:
         # torch + espnet2, loaded when TTS is used
         from espnet_cause.tasks.au_tts import AUTTSTask
@@ -98,6 +107,7 @@ class AUText2Speech:
         if cause_model is not None and isinstance(cause_model, str | os.PathLike):
             cause_model = Speech2AU(cause_model, device=device)
         self.speech2au = cause_model
+        self.max_au_z = max_au_z
 
     def model_text(self, text: str, tokens: bool = False, voice: str = DEFAULT_VOICE) -> str:
         """The text as the model takes it (the module docstring's rule).
@@ -175,6 +185,9 @@ class AUText2Speech:
             au = np.asarray(au, dtype=np.float32)
             if au.ndim != 2 or au.shape[1] != 17 or len(au) == 0:
                 raise CauseError(f"AU stream has shape {au.shape}, expected (T>0, 17)")
+            bounds = _au_bounds(self.model, self.max_au_z)
+            if bounds is not None:
+                au = np.clip(au, *bounds).astype(np.float32)
             if self.takes_au:
                 kwargs["au"] = torch.from_numpy(au).to(self.device)
         if spembs is None and au is not None and self.spk_embed_dim == AU_EMBED_DIM:
@@ -235,3 +248,14 @@ def _world_vocoder(model):
         fmin=params.get("fmin"),
         fmax=params.get("fmax"),
     )
+
+
+def _au_bounds(model, max_au_z: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(low, high) (17,) of the AU values the TTS was trained on (mean +- max_au_z SD of its
+    ``au_normalize`` global MVN), or None without such statistics or bound."""
+    norm = getattr(model, "au_normalize", None)
+    mean, std = getattr(norm, "mean", None), getattr(norm, "std", None)
+    if max_au_z is None or mean is None or std is None:
+        return None
+    mean, std = mean.detach().cpu().numpy(), std.detach().cpu().numpy()
+    return mean - max_au_z * std, mean + max_au_z * std

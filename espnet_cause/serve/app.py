@@ -5,7 +5,8 @@ Routes:
     ``GET /static/NAME``: the page's scripts (a fixed set read at start-up; a URL never becomes
     a file path).
     ``GET /health``: JSON status (model, rates, limits, open streams, ``page_model``: whether
-    the page can run the model itself).
+    the page can run the model itself; ``models``: every model offered, its licence and whether
+    it streams, ``default_model``, ``live_model``).
     ``GET /model/NAME``: the model's streaming ONNX graphs and frontend numbers for the page's
     in-browser mode (:mod:`espnet_cause.serve.page_model`); ``GET /static/ort/NAME``: the
     onnxruntime-web files it runs them with (package data).
@@ -14,9 +15,9 @@ Routes:
     answers ``{"image": ID, "width": W, "height": H}``.
     ``WebSocket /stream``: the live protocol of :mod:`espnet_cause.serve.protocol`.
     ``POST /infer`` (multipart ``audio``): the AU stream (and its ARKit blendshapes) as JSON, or as OpenFace-style CSV with
-    ``?format=csv``.
+    ``?format=csv``; ``?model=NAME`` chooses one of the server's models (default: the first).
     ``POST /render`` (multipart ``image``, ``audio``): an mp4 of the photo moved by the speech's
-    AUs, with the speech, as the ``render`` CLI makes it (warp renderer).
+    AUs, with the speech, as the ``render`` CLI makes it (warp renderer); ``?model=NAME`` too.
 
 Errors are JSON ``{"error": message}`` with a 4xx status: 400 malformed request (the multipart
 errors name the fields received), 404 unknown, 405 wrong method, 413 over the upload limit (before
@@ -57,6 +58,7 @@ from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.io.track import AUTrack
 from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.serve import limits, protocol
+from espnet_cause.serve.models import ServedModel, serve_model
 from espnet_cause.serve.page_model import ort_files, page_model_files
 from espnet_cause.serve.photos import (
     LIVE_MAX_SIDE,
@@ -112,7 +114,10 @@ class Service:
     """The state every route shares (model, photos, stream slots) and one method per route.
 
     Args:
-        speech2au: A :class:`~espnet_cause.inference.speech2au.Speech2AU` whose model streams (causal).
+        speech2au: A :class:`~espnet_cause.inference.speech2au.Speech2AU` whose model streams
+            (causal): the live ``/stream`` (and ``/infer``, ``/render`` when ``models`` is None).
+        models: The models ``/infer`` and ``/render`` offer (``?model=NAME``), by name, the
+            default first (:func:`espnet_cause.serve.models.load_models`); None: ``speech2au``.
         face_landmarker_path: MediaPipe ``face_landmarker.task``; None disables ``/image``,
             ``/render`` and live rendering (they answer 503).
         image: A default face photo for live rendering (needs ``face_landmarker_path``).
@@ -139,6 +144,7 @@ class Service:
         self,
         *,
         speech2au,
+        models: dict[str, ServedModel] | None = None,
         face_landmarker_path: str | os.PathLike | None = None,
         image: str | os.PathLike | None = None,
         max_audio_seconds: float = limits.DEFAULT_MAX_AUDIO_SECONDS,
@@ -156,6 +162,11 @@ class Service:
     ) -> None:
         speech2au.streamer()  # raises CauseError naming the reason when the model cannot stream
         self.speech2au = speech2au
+        live = serve_model(speech2au)
+        self.models = models or {live.name: live}
+        self.live_name = next(
+            (n for n, m in self.models.items() if m.speech2au is speech2au), live.name
+        )
         self.target = getattr(speech2au, "target", "au")
         self.lookahead = speech2au.algorithmic_latency
         self.max_audio_seconds = max_audio_seconds
@@ -214,10 +225,24 @@ class Service:
     async def ort_file(self, request: Request) -> Response:
         return _file_response(ort_files(), request.path_params["name"], "runtime file")
 
+    def choose_model(self, request: Request) -> ServedModel | Response:
+        """The model a request names (``?model=NAME``; default the first), or a 400 answer."""
+        name = request.query_params.get("model")
+        if name is None:
+            return next(iter(self.models.values()))
+        if name not in self.models:
+            return error_response(
+                400, f"unknown model {name!r}; this server has: {', '.join(self.models)}"
+            )
+        return self.models[name]
+
     async def health(self, request: Request) -> Response:
         s2a = self.speech2au
         return JSONResponse(
             {
+                "models": [m.describe() for m in self.models.values()],
+                "default_model": next(iter(self.models)),
+                "live_model": self.live_name,
                 "status": "ok",
                 "model": s2a.source,
                 "backend": s2a.backend,
@@ -267,21 +292,26 @@ class Service:
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "csv"):
             return error_response(400, f"unknown format {fmt!r}; use format=json or format=csv")
+        model = self.choose_model(request)
+        if isinstance(model, Response):
+            return model
+        s2a = model.speech2au
         files = await form_files(request, ("audio",))
         if isinstance(files, Response):
             return files
         try:
             samples, rate = decode_audio(files["audio"], self.max_audio_seconds)
-            values = await run_in_threadpool(self.speech2au, samples, rate, "audio")
+            values = await run_in_threadpool(s2a, samples, rate, "audio")
         except CauseError as e:
             return error_response(422, str(e))
-        aus, arkit = au_and_arkit(values, self.target)
-        fps = self.speech2au.au_fps
+        aus, arkit = au_and_arkit(values, getattr(s2a, "target", "au"))
+        fps = s2a.au_fps
         if fmt == "csv":
             track = AUTrack.from_array(aus, fps, source="audio")
             return PlainTextResponse(openface_csv_text(track), media_type="text/csv")
         return JSONResponse(
             {
+                "model": model.name,
                 "au_fps": fps,
                 "num_frames": len(aus),
                 "au_names": list(AU_NAMES),
@@ -291,14 +321,15 @@ class Service:
             }
         )
 
-    def render_mp4(self, image_data: bytes, audio_data: bytes) -> bytes:
+    def render_mp4(self, image_data: bytes, audio_data: bytes, speech2au=None) -> bytes:
         """The ``render`` CLI's warp rendering of one upload pair, as mp4 bytes."""
 
+        s2a = speech2au or self.speech2au
         photo_image = fit(decode_upload(image_data), RENDER_MAX_SIDE)
         face = self.finder.find(photo_image, "image")
         samples, rate = decode_audio(audio_data, self.max_audio_seconds)
-        aus = au_and_arkit(self.speech2au(samples, rate, "audio"), self.target)[0]
-        fps = self.speech2au.au_fps
+        aus = au_and_arkit(s2a(samples, rate, "audio"), getattr(s2a, "target", "au"))[0]
+        fps = s2a.au_fps
         # one frame per AU frame of the speech, as infer and render
         aus = align_aus(aus, num_frames_for_samples(len(samples), rate, fps), source="audio")
         renderer = WarpRenderer(self.finder.path)
@@ -312,6 +343,9 @@ class Service:
     async def render(self, request: Request) -> Response:
         if self.finder is None:
             return self.no_faces()
+        model = self.choose_model(request)
+        if isinstance(model, Response):
+            return model
         if self.render_slots.locked():
             return error_response(
                 503,
@@ -322,7 +356,9 @@ class Service:
             if isinstance(files, Response):
                 return files
             try:
-                mp4 = await run_in_threadpool(self.render_mp4, files["image"], files["audio"])
+                mp4 = await run_in_threadpool(
+                    self.render_mp4, files["image"], files["audio"], model.speech2au
+                )
             except CauseError as e:
                 return error_response(422, str(e))
         return Response(

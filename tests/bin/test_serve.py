@@ -21,23 +21,42 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_get_parser_defaults():
     args = serve.get_parser().parse_args(["--model", "m.zip"])
+    assert args.model == ["m.zip"]
     assert (args.host, args.port, args.max_upload_mb) == ("127.0.0.1", 8000, 50.0)
     assert args.image is None and args.max_streams > 0
 
 
-def test_non_causal_model_is_refused(tmp_path, capsys, monkeypatch):
+def test_non_causal_model_serves_uploads_and_the_stream_falls_back(tmp_path, monkeypatch):
+    """An offline model (e.g. expressive) is offered for uploads; builtin_live streams."""
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
     from espnet_cause.inference.packing import pack_model
+    from espnet_cause.inference.speech2au import Speech2AU
+    from espnet_cause.serve.models import load_models
 
     monkeypatch.setenv("ESPNET_CAUSE_CACHE", str(tmp_path / "cache"))
     config, pth = make_tiny_model(tmp_path / "offline")  # cnn with causal: false
-    model = pack_model(config, pth, tmp_path / "model.zip")
+    model = pack_model(config, pth, tmp_path / "offline.zip")
+    models, live = load_models([str(model)], Speech2AU)
+    assert list(models) == ["offline"] and not models["offline"].live
+    note = models["offline"].note
+    assert "offline only" in note and "not causal, it cannot stream" in note
+    assert "not recorded" in models["offline"].licence
+    assert live.name == "builtin_live" and live.live and live.licence == "Apache-2.0"
+    models, live = load_models(["expressive", str(model)], Speech2AU)
+    assert "CC BY-NC-SA 4.0" in models["expressive"].licence and not models["expressive"].live
+    assert live.name == "builtin_live"
+
+
+def test_two_models_of_one_name_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
-        serve.main(["--model", str(model)])
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert "cannot stream" in err and "causal: true" in err
+        serve.main(["--model", str(tmp_path / "a" / "m.zip"), "--model", str(tmp_path / "m.zip")])
+    assert info.value.code == 2 and "two --model values are named 'm'" in capsys.readouterr().err
+
+
+def test_help_names_the_expressive_licence():
+    text = serve.get_parser().format_help()
+    assert "CC BY-NC-SA 4.0" in text and "builtin_live" in text
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,38 @@ def test_expressivity_needs_both_moods(tiny_au_model, tmp_path, capsys):
               "--corpus_ctm", "y", "--output_dir", str(tmp_path / "o")])  # fmt: skip
     assert e.value.code == 2
     assert "0 sad reference utterances" in capsys.readouterr().err
+
+
+def test_expressivity_with_labelled_references_uses_every_one(tiny_au_model, tmp_path):
+    from espnet_cause.bin.tts_expressivity import main
+    from espnet_cause.io.ctm import write_ctm
+
+    exp, corpus = tiny_au_model
+    keys = [ln.split()[0] for ln in corpus["wav.scp"].read_text().splitlines()]
+    # the corpus's moods (for its own happy/sad statistics) and, apart, the references' labels:
+    # the mood file would make utt0/utt2 happy; the emotion labels make utt1 and utt3 happy
+    moods = dict(zip(keys, ["1.0", "-0.9", "0.7", "-0.8"], strict=True))
+    (tmp_path / "utt2mood").write_text("".join(f"{k} {m}\n" for k, m in moods.items()))
+    labels = dict(zip(keys, ["sad", "happy", "angry", "happy"], strict=True))
+    (tmp_path / "emotion").write_text("".join(f"{k} {e}\n" for k, e in labels.items()))
+    write_ctm(tmp_path / "phones.ctm", {k: [(0.0, 0.2, "_"), (0.2, 0.2, "a")] for k in keys})
+    (tmp_path / "sentences").write_text("Hello there.\n")
+    out = tmp_path / "synth"
+    main(["--tts_dir", str(exp), "--model_file", "1epoch.pth", "--au_scp", str(corpus["au.scp"]),
+          "--utt2mood", str(tmp_path / "utt2mood"), "--corpus_wav_scp", str(corpus["wav.scp"]),
+          "--corpus_ctm", str(tmp_path / "phones.ctm"), "--sentences", str(tmp_path / "sentences"),
+          "--reference_emotion", str(tmp_path / "emotion"), "--num_syntheses", "2",
+          "--output_dir", str(out)])  # fmt: skip
+    rows = [r.split("\t") for r in (out / "prosody.tsv").read_text().splitlines()[1:]]
+    refs = {c: [r[3] for r in rows if r[1] == c] for c in ("happy", "sad")}
+    assert refs == {"happy": [keys[1], keys[3]], "sad": [keys[0], keys[0]]}
+    assert sorted(p.name for p in (out / "au" / "own").iterdir()) == ["0.wav", "1.wav"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["references"] == {"happy": 2, "sad": 1} and summary["num_sentences"] == 2
+    assert summary["corpus"]["happy"]["count"] == 2  # from --utt2mood, not the labels
+    with pytest.raises(SystemExit):
+        main(["--tts_dir", str(exp), "--model_file", "1epoch.pth", "--au_scp",
+              str(corpus["au.scp"]), "--utt2mood", str(tmp_path / "utt2mood"),
+              "--corpus_wav_scp", "x", "--corpus_ctm", "y", "--num_syntheses", "0",
+              "--reference_emotion", str(tmp_path / "emotion"), "--output_dir",
+              str(tmp_path / "o")])  # fmt: skip

@@ -121,6 +121,10 @@ def test_dump_dir_has_targets_weights_and_resampled_audio(tmp_path):
     wav_scp = read_kaldi_map(out / "wav.scp")
     assert wav_scp["a-1"] == wavs["a-1"][0] and wav_scp["b-1"].endswith("wav/b-1.wav")
     assert read_kaldi_map(out / "utt2spk")["b-1"] == "b"
+    from espnet_cause.emotion import EMOTIONS
+
+    indices = read_kaldi_map(out / "emotion")  # class indices (text_int), for training
+    assert {u: EMOTIONS[int(i)] for u, i in indices.items()} == {u: e for u, (_, e) in wavs.items()}
 
 
 def test_dump_needs_emotion_labels(tmp_path):

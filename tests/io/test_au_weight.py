@@ -64,6 +64,7 @@ def _dump(root, name, utts, weights=None):
 
 def test_combine_dump_dirs(tmp_path):
     real = _dump(tmp_path, "real", ["r1", "r2"], parse_au_weights("AU45=0"))
+    (real / "emotion").write_text("r1 0\n")
     mini = _dump(tmp_path, "mini", ["m1"])
     out = tmp_path / "mix"
     assert combine_dump_dirs([real, mini], out) == {str(real): 2, str(mini): 1}
@@ -74,9 +75,17 @@ def test_combine_dump_dirs(tmp_path):
     # a table for an input without au_weight.scp
     combine_dump_dirs([real, mini], out, [None, "AU25=0.25"])
     assert read_au_weights(out / "au_weight.scp")["m1"][AU_NAMES.index("AU25")] == 0.25
-    # no weights anywhere: no au_weight.scp (a stale one is removed)
+    assert not (out / "emotion").exists()  # only one input has emotion labels
+    (mini / "emotion").write_text("m1 1\n")
+    (real / "emotion").write_text("r1 0\nr2 4\n")
+    combine_dump_dirs([real, mini], out)
+    assert read_kaldi_map(out / "emotion") == {"m1": "1", "r1": "0", "r2": "4"}
+    # no weights anywhere: no au_weight.scp (a stale one is removed, and the emotion list)
+    (real / "emotion").unlink()
     combine_dump_dirs([mini], out)
-    assert not (out / "au_weight.scp").exists()
+    assert not (out / "au_weight.scp").exists() and (out / "emotion").exists()
+    combine_dump_dirs([real, mini], out)
+    assert not (out / "emotion").exists()
     with pytest.raises(CauseError, match="'r1' is in two inputs"):
         combine_dump_dirs([real, real], out)
 

@@ -155,6 +155,33 @@ def test_expressive_branch_sees_the_whole_utterance():
         assert torch.allclose(a[0, :5, :4], b[0, :5, :4])  # the cnn part keeps its field
 
 
+def test_expressive_utterance_norm_ignores_level_and_timbre():
+    """expression_norm: utterance: a per-band offset and scale of the whole utterance (level,
+    tilt, timbre) leaves the expression part unchanged; the cnn part still hears it; padding
+    frames do not count."""
+    torch.manual_seed(0)
+    enc = ExpressiveCNNEncoder(
+        input_size=5, hidden_size=8, channels=[8, 4], expression_size=3,
+        expression_channels=[6], expression_norm="utterance",
+    ).eval()  # fmt: skip
+    xs = torch.randn(2, 20, 5)
+    louder = xs * torch.linspace(0.5, 2.0, 5) + torch.linspace(-3.0, 3.0, 5)
+    louder[1, 12:] = 7.0  # padding of the shorter utterance: ignored
+    lens = torch.tensor([20, 12])
+    a, _ = enc(xs, lens)
+    b, _ = enc(louder, lens)
+    assert torch.allclose(a[0, :, 4:], b[0, :, 4:], atol=1e-4)
+    assert torch.allclose(a[1, :12, 4:], b[1, :12, 4:], atol=1e-4)
+    assert not torch.allclose(a[0, :, :4], b[0, :, :4])
+    plain = ExpressiveCNNEncoder(
+        input_size=5, hidden_size=8, channels=[8, 4], expression_size=3, expression_channels=[6]
+    ).eval()
+    plain.load_state_dict(enc.state_dict())  # the option adds no parameters
+    assert not torch.allclose(plain(xs, lens)[0][0, :, 4:], plain(louder, lens)[0][0, :, 4:])
+    with pytest.raises(ValueError, match="expression_norm"):
+        ExpressiveCNNEncoder(input_size=5, expression_norm="speaker")
+
+
 def test_expressive_rejects_mean_pooling_when_causal():
     with pytest.raises(ValueError, match="cumulative"):
         ExpressiveCNNEncoder(input_size=5, causal=True, pooling="mean")

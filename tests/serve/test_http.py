@@ -57,6 +57,52 @@ def test_health(client, speech2au):
     assert len(h["arkit_names"]) == 52 and h["target"] == "au" and h["backend"] == "onnx"
     assert h["lookahead_ms"] == pytest.approx(26.0) and h["streams"] == 0
     assert h["render"] is False and h["default_image"] is False
+    assert [m["name"] for m in h["models"]] == [h["default_model"]] == [h["live_model"]]
+
+
+@pytest.fixture(scope="module")
+def offline_model(tmp_path_factory):
+    """A tiny packed model with a non-causal encoder (offline only), and it loaded."""
+    from serve_helpers import make_tiny_model
+
+    from espnet_cause.inference.packing import pack_model
+    from espnet_cause.inference.speech2au import Speech2AU
+
+    root = tmp_path_factory.mktemp("serve_offline")
+    config, pth = make_tiny_model()(
+        root / "offline", encoder_conf={"hidden_size": 16, "channels": [16, 8], "causal": False}
+    )
+    return Speech2AU(pack_model(config, pth, root / "whole.zip"), cache_dir=root / "cache")
+
+
+def test_model_choice(speech2au, offline_model):
+    """Two models: /health lists them with licence and live flag; ?model= chooses one."""
+    from espnet_cause.serve.models import serve_model
+
+    live, whole = serve_model(speech2au, "tiny_live"), serve_model(offline_model)
+    models = {"whole": whole, "tiny_live": live}  # the offline one is the uploads' default
+    with TestClient(create_app(speech2au=speech2au, models=models)) as c:
+        h = c.get("/health").json()
+        assert h["default_model"] == "whole" and h["live_model"] == "tiny_live"
+        listed = {m["name"]: m for m in h["models"]}
+        assert listed["tiny_live"]["live"] and listed["tiny_live"]["note"] == ""
+        assert not listed["whole"]["live"] and "cannot stream" in listed["whole"]["note"]
+        assert "not recorded" in listed["whole"]["licence"]
+        x = speechlike(1.0)
+        data = {"audio": ("a.wav", wav_bytes(x))}
+        samples = sf.read(io.BytesIO(wav_bytes(x)), dtype="float32")[0]
+        for query, model in (("", offline_model), ("?model=whole", offline_model),
+                             ("?model=tiny_live", speech2au)):  # fmt: skip
+            r = c.post("/infer" + query, files=data)
+            assert r.status_code == 200, r.text
+            np.testing.assert_allclose(r.json()["au"], model(samples, 16000), atol=1e-4)
+        assert r.json()["model"] == "tiny_live"
+        assert not np.allclose(offline_model(samples, 16000), speech2au(samples, 16000))
+        r = c.post("/infer?model=nope", files=data)
+        assert r.status_code == 400 and "this server has: whole, tiny_live" in r.json()["error"]
+        page = c.get("/").text
+        assert 'id="model"' in page and 'id="model-note"' in page
+        assert "licence" in c.get("/static/main.js").text
 
 
 def test_infer_json_and_csv(client, speech2au, tmp_path):

@@ -119,6 +119,19 @@ def test_fastspeech2_au_trains_with_frame_level_au(tts_corpus, tmp_path):
     second = tts("a b c", tokens=True, au=smile)
     np.testing.assert_array_equal(smile, kept)
     np.testing.assert_allclose(second["pitch"], first["pitch"], rtol=0, atol=1e-6)
+    # a stream far outside the training range (mean 0.5, SD 0.87 here) is clipped to mean +- 4 SD
+    far, edge = smile.copy(), smile.copy()
+    far[:, 8], edge[:, 8] = 50.0, 0.5 + 4 * float(tts.model.au_normalize.std[8])
+    np.testing.assert_allclose(tts("a b c", tokens=True, au=far)["pitch"], tts("a b c", tokens=True, au=edge)["pitch"],
+                               rtol=0, atol=1e-5)  # fmt: skip
+    tts.max_au_z = None
+    assert (
+        np.abs(
+            tts("a b c", tokens=True, au=far)["pitch"] - tts("a b c", tokens=True, au=edge)["pitch"]
+        ).max()
+        > 1e-4
+    )
+    tts.max_au_z = 4.0
     assert calm["au"].shape == happy["au"].shape == (4, 17)
     # the AU sets the token pitch (and durations, so the lengths may differ), and the features
     assert np.abs(calm["pitch"] - happy["pitch"]).max() > 1e-5

@@ -2,6 +2,7 @@
 # the default corpus, mini, is synthesized into downloads/ and needs only the files below.
 MINI=${MINI:-downloads/mini}
 CREMA_D=${CREMA_D:-/data/CREMA-D}
+RAVDESS=${RAVDESS:-/data/RAVDESS}   # its Actor_NN/ speech folders (voices only, emotion labels)
 MEAD=${MEAD:-/data/MEAD}
 VOXCELEB2=${VOXCELEB2:-/data/VoxCeleb2}
 LRS3=${LRS3:-/data/LRS3}

@@ -10,7 +10,7 @@ set -euo pipefail
 stage=1                  # first stage to run
 stop_stage=6             # last stage to run (7: AU features for TTS, 8: expressive TTS)
 force=false              # true: re-run selected stages even if done
-corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder | grid
+corpus=mini              # mini | crema_d | mead | voxceleb2 | lrs3 | folder | grid | ravdess (voices only: expression targets)
 mini_speakers=16         # mini corpus: eSpeak NG voices
 mini_utts=20             # mini corpus: sentences per voice
 mini_flite_speakers=0    # mini corpus: extra voices spoken by CMU Flite (needs Debian libflite1)
@@ -28,6 +28,7 @@ emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpo
 gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
 num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
 tts_au_model=            # stages 7-8: CAUSE model for the AU streams: a zip or a built-in name (expressive: CC BY-NC-SA 4.0); default the stage-4 model
+tts_reference_dir=       # stages 7-8: also steer the voice with this data dir's happy vs sad speech (wav.scp, emotion; e.g. data/ravdess/valid) -> synth_reference
 tts_fs=16000             # sample rate of the TTS features that stages 7-8 use (mini: 16 kHz)
 tts_hop=256              # hop length of the TTS features that stages 7-8 use
 tts_config=conf/tts_fastspeech2_au_mini.yaml            # stage 8: FastSpeech2AU (frame-level AU)
@@ -38,6 +39,7 @@ dumpdir=dump             # stage 2 writes labels and 16 kHz audio here (a second
 au_weights=              # stage 2: per-AU loss weights of every utterance (conf/au_weights/*.yaml) -> au_weight.scp
 mask_outside_speech=     # stage 2: weigh 0 the frames more than this many seconds before/after the speech
 mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
+mix_weights=             # stage 3: per --mix_dumpdirs entry, an AU weight table (conf/au_weights/*.yaml, or none) for its utterances without au_weight.scp
 train_set=train
 valid_set=valid
 test_set=test
@@ -100,12 +102,23 @@ fi
 
 if run_stage 2 "AU labels (${au_extractor}) and 16 kHz audio -> ${dumpdir}/"; then
     for dset in ${train_set} ${valid_set} ${test_set}; do
-        logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
-            --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset} --au_extractor ${au_extractor} \
-            --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
-            --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
-            ${au_weights:+--au_weights "${au_weights}"} \
-            ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
+        if [ ! -s ${datadir}/${dset}/video.scp ] && [ -s ${datadir}/${dset}/emotion ]; then
+            # Voices without faces, labelled by emotion (ravdess): targets made from the labels
+            # (the built-in model's speech motion + the emotion's FACS prototype over time) and
+            # per-AU loss weights (espnet_cause/corpora/expression.py).
+            logged exp/au_labels${datatag}/${dset}.log python -m espnet_cause.bin.make_expression_targets \
+                --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset}
+        else
+            logged exp/au_labels/${dset}.log python -m espnet_cause.bin.make_au_labels \
+                --data_dir ${datadir}/${dset} --output_dir ${dumpdir}/${dset} --au_extractor ${au_extractor} \
+                --face_landmarker_path "${FACE_LANDMARKER}" --au_fps ${au_fps} \
+                --max_fail_fraction ${max_fail_fraction} --parallel_config ${nj_config} \
+                ${au_weights:+--au_weights "${au_weights}"} \
+                ${mask_outside_speech:+--mask_outside_speech "${mask_outside_speech}"}
+        fi
+        # Emotion labels as class indices (a model with an emotion head trains on them; stage 5b too)
+        [ ! -s ${datadir}/${dset}/emotion ] || python -m espnet_cause.bin.emotion_labels \
+            --data_dir ${datadir}/${dset} --dump_dir ${dumpdir}/${dset}
     done
     stage_done 2
 fi
@@ -113,21 +126,33 @@ fi
 if [ -n "${mix_dumpdirs}" ] && [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 3 ]; then
     # Mixed training: this corpus's train/valid sets joined with the other dump dirs' (their
     # au_weight.scp kept; all-1 weights for those without) in ${dumpdir}/<set>_mix.
+    mixw=(${mix_weights})
     for dset in ${train_set} ${valid_set}; do
         inputs=(--input ${dumpdir}/${dset})
-        for mixdir in ${mix_dumpdirs}; do inputs+=(--input "${mixdir}/${dset}"); done
+        [ ${#mixw[@]} -eq 0 ] || inputs+=(--weights none)
+        i=0
+        for mixdir in ${mix_dumpdirs}; do
+            inputs+=(--input "${mixdir}/${dset}")
+            [ ${#mixw[@]} -eq 0 ] || inputs+=(--weights "${mixw[$i]:?--mix_weights needs one table (or none) per --mix_dumpdirs entry}")
+            i=$((i + 1))
+        done
         logged exp/mix${datatag}/${dset}.log python -m espnet_cause.bin.combine_data \
             "${inputs[@]}" --output_dir ${dumpdir}/${dset}_mix
     done
     train_set=${train_set}_mix
     valid_set=${valid_set}_mix
 fi
-# Per-utterance loss weights (au_weight.scp), when the training sets have them.
+# Per-utterance loss weights (au_weight.scp), when the training sets have them; the emotion class
+# of every utterance when the model has an emotion head (model_conf.emotion_weight > 0).
+emotion_weight=$(python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}; print(float((c.get("model_conf") or {}).get("emotion_weight", 0)) > 0)' "${train_config}")
 weight_args=()
+emotion_args=()
 for split in train valid; do
     dset=$([ ${split} = train ] && echo ${train_set} || echo ${valid_set})
     [ ! -s ${dumpdir}/${dset}/au_weight.scp ] || weight_args+=(
         --${split}_data_path_and_name_and_type ${dumpdir}/${dset}/au_weight.scp,au_weight,npy)
+    [ "${emotion_weight}" = False ] || emotion_args+=(
+        --${split}_data_path_and_name_and_type ${dumpdir}/${dset}/emotion,emotion,text_int)
 done
 
 for dset in ${train_set} ${valid_set} ${test_set}; do
@@ -166,7 +191,7 @@ if run_stage 4 "CAUSE training (${train_config})"; then
         --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/wav.scp,speech,sound \
         --valid_data_path_and_name_and_type ${dumpdir}/${valid_set}/${labels},au,kaldi_ark \
         --train_shape_file ${statsdir}/train/speech_shape --valid_shape_file ${statsdir}/valid/speech_shape \
-        "${weight_args[@]}"
+        "${weight_args[@]}" "${emotion_args[@]}"
     logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
         --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
         --output ${expdir}/model.zip
@@ -292,6 +317,12 @@ if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
             --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop} \
             --resample --parallel_config ${nj_config}
     done
+    if [ -n "${tts_reference_dir}" ]; then  # real happy/sad speech that steers stage 8's voice
+        logged exp/tts_feats/reference.log python -m espnet_cause.bin.export_tts_features \
+            --model ${tts_au_model:-${expdir}/model.zip} --wav_scp ${tts_reference_dir}/wav.scp \
+            --output_dir dump/tts_feats/reference --fs ${tts_fs} --hop_length ${tts_hop} \
+            --resample --parallel_config ${nj_config}
+    fi
     log "TTS features: dump/tts_feats/<set>/au.scp (frame level), au_embed.scp (spembs)"
     stage_done 7
 fi
@@ -374,6 +405,19 @@ if run_stage 8 "expressive TTS: FastSpeech2 with AU (${tts_config}), happy/sad/o
         --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
         --output_dir ${ttsexp}/synth
     log "expressive TTS: ${ttsexp}/synth/table.md, wavs in ${ttsexp}/synth/<model>/<condition>/"
+    if [ -n "${tts_reference_dir}" ]; then
+        # 8f. The same voice steered by the AU streams of real happy vs sad speech (every one used)
+        [ -s dump/tts_feats/reference/au.scp ] || { echo "run.sh: dump/tts_feats/reference/au.scp is missing; run stage 7 with --tts_reference_dir ${tts_reference_dir}" >&2; exit 2; }
+        nref=$(awk '$2 == "happy" {h++} $2 == "sad" {s++} END {print (h > s ? h : s) + 0}' ${tts_reference_dir}/emotion)
+        logged ${ttsexp}/synth_reference/synth.log python -m espnet_cause.bin.tts_expressivity \
+            --tts_dir ${ttsexp} --control_tts_dir ${controlexp} \
+            --au_scp dump/tts_feats/reference/au.scp --wav_scp ${tts_reference_dir}/wav.scp \
+            --reference_emotion ${tts_reference_dir}/emotion --num_syntheses ${nref} \
+            --model ${tts_au_model:-${expdir}/model.zip} --utt2mood ${ttsdata}/utt2mood \
+            --corpus_wav_scp dump/${train_set}/wav.scp --corpus_ctm data/${train_set}/phones.ctm \
+            --output_dir ${ttsexp}/synth_reference
+        log "steered by ${tts_reference_dir}'s happy vs sad speech: ${ttsexp}/synth_reference/table.md"
+    fi
     stage_done 8
 fi
 log "done (stages ${stage}-${stop_stage})"

@@ -17,6 +17,12 @@ order), which the model's output layer maps to AUs starting from the prototype t
 columns to :data:`espnet_cause.emotion.PROTOTYPES`): the expression is the emotion heard, shown
 as its face.
 
+``expression_norm: utterance`` z-scores the branch's input per band over the utterance's valid
+frames (``cumulative``: over the frames so far) before its convolutions: the speaker's timbre, the
+recording's level and its spectral tilt go, and the branch hears the movements within the
+utterance (pitch and loudness contours, rhythm, changes of voice quality) relative to the
+speaker's own voice in it. The frame-level cnn keeps the plain features.
+
 ``pooling: mean`` pools over the whole utterance (not causal: for whole recordings);
 ``pooling: cumulative`` pools over the frames so far (causal: a stream's expression builds up
 as it hears more), which streams with a running sum in its state.
@@ -33,6 +39,7 @@ from espnet_cause.models.encoders.abs_encoder import length_mask
 from espnet_cause.models.encoders.cnn import DEFAULT_CHANNELS, CNNEncoder, gated_conv_stack
 
 POOLINGS = ("mean", "cumulative")
+NORMS = ("none", "utterance")
 #: Floor of the pooled variance (features are z-scored: 1e-4 is far below any real spread).
 VAR_FLOOR = 1e-4
 
@@ -54,6 +61,8 @@ class ExpressiveCNNEncoder(CNNEncoder):
             (:meth:`emotion_logits`; the model's ``emotion_weight``).
         expression_output: ``vector`` (the frames get ``gate * g``) or ``emotions`` (they get
             ``gate * softmax(head(g))``, needs ``num_emotions``; see the module docstring).
+        expression_norm: ``none`` or ``utterance`` (the branch's input z-scored per band over
+            the utterance; see the module docstring).
     """
 
     def __init__(
@@ -73,6 +82,7 @@ class ExpressiveCNNEncoder(CNNEncoder):
         pooling: str = "mean",
         num_emotions: int = 0,
         expression_output: str = "vector",
+        expression_norm: str = "none",
     ) -> None:
         super().__init__(
             input_size, hidden_size, channels, kernel_size, dilations, dropout, causal,
@@ -84,6 +94,9 @@ class ExpressiveCNNEncoder(CNNEncoder):
             raise ValueError("pooling: mean sees the whole utterance; a causal encoder needs "
                              "pooling: cumulative")  # fmt: skip
         self.pooling = pooling
+        if expression_norm not in NORMS:
+            raise ValueError(f"expression_norm must be one of {NORMS}, got {expression_norm!r}")
+        self.expression_norm = expression_norm
         expression_channels = list(expression_channels)
         if expression_dilations is None:
             expression_dilations = [2**i for i in range(len(expression_channels))]
@@ -128,12 +141,9 @@ class ExpressiveCNNEncoder(CNNEncoder):
             h = block(h.gather(2, hold.expand(-1, h.size(1), -1)))
         return h.transpose(1, 2)
 
-    def pool(self, b: torch.Tensor, ilens: torch.Tensor) -> torch.Tensor:
-        """(B, T, C) branch features -> (B, T, expression_size) pooled ``g`` per frame.
-
-        ``mean``: the same vector on every frame (statistics of all valid frames);
-        ``cumulative``: frame t's statistics of frames 0..t.
-        """
+    def _statistics(self, b: torch.Tensor, ilens: torch.Tensor):
+        """Mean and standard deviation of (B, T, C) over the valid frames: (B, 1 or T, C) each
+        (``mean`` pooling: all of them; ``cumulative``: frames 0..t)."""
         m = length_mask(ilens, b.size(1)).unsqueeze(-1).to(b.dtype)
         if self.pooling == "mean":
             count = m.sum(1, keepdim=True).clamp(min=1.0)
@@ -143,7 +153,15 @@ class ExpressiveCNNEncoder(CNNEncoder):
             count = torch.cumsum(m, 1).clamp(min=1.0)
             s1 = torch.cumsum(b * m, 1) / count
             s2 = torch.cumsum(b * b * m, 1) / count
-        std = torch.sqrt((s2 - s1 * s1).clamp(min=VAR_FLOOR))
+        return s1, torch.sqrt((s2 - s1 * s1).clamp(min=VAR_FLOOR))
+
+    def pool(self, b: torch.Tensor, ilens: torch.Tensor) -> torch.Tensor:
+        """(B, T, C) branch features -> (B, T, expression_size) pooled ``g`` per frame.
+
+        ``mean``: the same vector on every frame (statistics of all valid frames);
+        ``cumulative``: frame t's statistics of frames 0..t.
+        """
+        s1, std = self._statistics(b, ilens)
         g = self.expr_pool(torch.cat([s1, std], dim=-1))
         return g.expand(-1, b.size(1), -1)
 
@@ -162,6 +180,9 @@ class ExpressiveCNNEncoder(CNNEncoder):
         hs, _ = super().forward(xs, ilens)
         if self.input_norm is not None:
             xs = self.input_norm(xs)
+        if self.expression_norm == "utterance":
+            mean, std = self._statistics(xs, ilens)
+            xs = (xs - mean) / std
         b = self._branch(xs, ilens)
         gate = torch.sigmoid(self.expr_gate(b))
         mask = length_mask(ilens, xs.size(1)).unsqueeze(-1).to(xs.dtype)

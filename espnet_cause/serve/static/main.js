@@ -55,6 +55,58 @@ function error(text) {
   $("error").textContent = text;
 }
 const canRender = () => health && health.render && (photoId !== null || health.default_image);
+// The model chosen for uploads and mp4 takes; the live stream always uses health.live_model.
+const chosenModel = () => $("model").value || health.default_model;
+const offlineChosen = () => chosenModel() !== health.live_model;
+
+function showModel() {
+  const m = health.models.find((x) => x.name === chosenModel());
+  const live = offlineChosen()
+    ? `offline only: it hears whole recordings (${m.note || "not the live model"}); ` +
+      `live talk uses ${health.live_model}, dropped wavs and mp4 takes use ${m.name}`
+    : "live and uploads";
+  $("model-note").textContent = `licence: ${m.licence}. ${live}`;
+  $("talk").disabled = offlineChosen() || mic !== null;
+  $("talk").title = offlineChosen() ? `choose ${health.live_model} to talk live` : "";
+}
+$("model").onchange = showModel;
+
+// An uploaded file with an offline model: its AU frames from POST /infer, shown while it plays.
+async function inferFile(file) {
+  $("error").textContent = "";
+  const samples = await decodeFile(file);
+  const pcm = Int16Array.from(samples, (s) => Math.max(-1, Math.min(1, s)) * 32767);
+  const form = new FormData();
+  form.append("audio", wavBlob(pcm, SAMPLE_RATE), "take.wav");
+  status(`${chosenModel()}: inferring ${file.name} ...`);
+  const res = await fetch(`infer?model=${encodeURIComponent(chosenModel())}`, { method: "POST", body: form });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error);
+  live.offlineFrames = body.num_frames;
+  const ctx = new AudioContext();
+  const buffer = ctx.createBuffer(1, samples.length, SAMPLE_RATE);
+  buffer.copyToChannel(samples, 0);
+  const player = ctx.createBufferSource();
+  player.buffer = buffer;
+  player.connect(ctx.destination);
+  const start = ctx.currentTime;
+  player.start();
+  const named = (names, values) => Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  await new Promise((resolve) => {
+    const tick = () => {
+      const i = Math.min(body.num_frames - 1, Math.floor((ctx.currentTime - start) * body.au_fps));
+      bars.draw(named(body.au_names, body.au[i]), i / body.au_fps);
+      arkitBars.draw(named(body.arkit_names, body.arkit[i]));
+      avatar.draw(named(body.arkit_names, body.arkit[i]));
+      if (ctx.currentTime - start < samples.length / SAMPLE_RATE) requestAnimationFrame(tick);
+      else resolve();
+    };
+    tick();
+  });
+  await ctx.close();
+  tookAudio(pcm, SAMPLE_RATE);
+  status(`${body.model}: ${body.num_frames} AU frames; render the take as mp4 to see the photo move`);
+}
 
 async function startStream(sampleRate) {
   $("error").textContent = "";
@@ -129,10 +181,12 @@ $("stop").onclick = async () => {
   source.end();
   tookAudio(pcm, rate);
   $("talk").disabled = false;
+  showModel();
 };
 
 async function streamFile(file) {
   try {
+    if (offlineChosen()) return await inferFile(file);
     const samples = await decodeFile(file);
     await startStream(SAMPLE_RATE);
     const pcm = await playSamples(samples, (c) => source.send(c));
@@ -172,7 +226,7 @@ $("render").onclick = async () => {
   const form = new FormData();
   form.append("image", photoBlob || (await (await fetch("image/default")).blob()), "face.jpg");
   form.append("audio", live.takeBlob, "take.wav");
-  const res = await fetch("render", { method: "POST", body: form });
+  const res = await fetch(`render?model=${encodeURIComponent(chosenModel())}`, { method: "POST", body: form });
   $("render").disabled = false;
   if (!res.ok) return error(`render: ${(await res.json()).error}`);
   const mp4 = await res.blob();
@@ -188,6 +242,9 @@ $("render").onclick = async () => {
   health = await (await fetch("health")).json();
   bars = new AUBars($("bars"), health.au_names, health.au_facs_names || {});
   arkitBars = new ArkitBars($("arkit"), health.arkit_names);
+  for (const m of health.models) $("model").add(new Option(`${m.name}${m.live ? "" : " (offline)"}`, m.name));
+  $("model").value = health.default_model;
+  showModel();
   if (health.livelink) $("livelink-target").textContent = `Unreal at ${health.livelink}`;
   else $("livelink").disabled = true;
   if (health.default_image) await face.show("image/default");

@@ -17,6 +17,7 @@ if [ -z "${corpus_dir}" ]; then
     case "${corpus}" in
         mini) corpus_dir=${MINI} ;;
         crema_d) corpus_dir=${CREMA_D} ;;
+        ravdess) corpus_dir=${RAVDESS} ;;
         mead) corpus_dir=${MEAD} ;;
         voxceleb2) corpus_dir=${VOXCELEB2} ;;
         lrs3) corpus_dir=${LRS3} ;;
