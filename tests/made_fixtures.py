@@ -26,6 +26,16 @@ def widen(image: np.ndarray, width: int) -> np.ndarray:
     return np.pad(image, ((0, 0), (extra // 2, extra - extra // 2), (0, 0)), mode="edge")
 
 
+def au_row(**values: float) -> np.ndarray:
+    """One (17,) float32 AU frame, zero except the named AUs (``au_row(AU12=4, AU25=2)``)."""
+    from espnet_cause.au import NUM_AUS, au_index
+
+    row = np.zeros(NUM_AUS, np.float32)
+    for name, value in values.items():
+        row[au_index(name)] = value
+    return row
+
+
 def smile_aus() -> np.ndarray:
     """The AU track that drives ``smile_video``: (72, 17), only AU12 moves (0 -> 5)."""
     from espnet_cause.au import NUM_AUS, au_index

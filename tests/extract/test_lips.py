@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from made_fixtures import au_row
 
-from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.au import au_index
 from espnet_cause.extract.lips import CLOSED_GAP, FULL_GAP, INNER_LIP_PAIRS, lip_gap, lips_part
 from espnet_cause.face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS
 
@@ -47,13 +48,6 @@ def test_lips_part_rule():
     assert np.isnan(au[5])
 
 
-def _aus(**values: float) -> np.ndarray:
-    row = np.zeros(NUM_AUS, np.float32)
-    for name, v in values.items():
-        row[au_index(name)] = v
-    return row
-
-
 def test_tracked_au25_follows_the_lips_not_the_jaw(grace):
     """A rendered face whose lips part with the jaw still reads AU25, and lips closed read 0.
 
@@ -64,7 +58,7 @@ def test_tracked_au25_follows_the_lips_not_the_jaw(grace):
     from espnet_cause.render.fidelity import read_back
     from espnet_cause.render.warp import WarpRenderer
 
-    driven = np.stack([_aus()] * 4 + [_aus(AU25=4.0)] * 4 + [_aus(AU26=4.0)] * 4)
+    driven = np.stack([au_row()] * 4 + [au_row(AU25=4.0)] * 4 + [au_row(AU26=4.0)] * 4)
     renderer = WarpRenderer()
     with MediaPipeAUExtractor(threaded=False) as tracker:
         read = read_back(renderer.render(grace, driven), tracker)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.render.warp import WarpRenderer
@@ -18,19 +19,12 @@ from espnet_cause.render.warp_motion import (
 )
 
 
-def _aus(**values: float) -> np.ndarray:
-    row = np.zeros(NUM_AUS, np.float32)
-    for name, value in values.items():
-        row[au_index(name)] = value
-    return row
-
-
 @pytest.fixture(scope="module")
 def wide_open(landmarker_path, grace):
     """The demo photo with a wide-open mouth (made by the renderer, as offsets), cropped tight
     to 256 x 256 with the chin near the bottom edge (a tight crop of a surprised face)."""
     renderer = WarpRenderer(landmarker_path, absolute=False)
-    image = next(renderer.render(grace, _aus(AU25=5.0, AU26=5.0)[None]))
+    image = next(renderer.render(grace, au_row(AU25=5.0, AU26=5.0)[None]))
     face = renderer._prepared.points
     renderer.close()
     x0, y0 = face.min(0)
@@ -51,7 +45,7 @@ def test_closing_a_wide_open_mouth_on_a_tight_crop_neither_tears_nor_folds(
     3 photo pixels per output pixel."""
     face = landmarker.detect(wide_open)[0]
     renderer = WarpRenderer(landmarker_path)
-    renderer.prepare(wide_open, face=face, photo_aus=_aus(AU25=4.0, AU26=4.0))
+    renderer.prepare(wide_open, face=face, photo_aus=au_row(AU25=4.0, AU26=4.0))
     prepared = renderer._prepared
     source = _src(prepared)
     offset = np.array([prepared.x0, prepared.y0], np.float32)
@@ -85,7 +79,7 @@ def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, l
     band stays about as tall (it stretched with the whole interior) and the back of the mouth
     below it is painted dark."""
     base = WarpRenderer(landmarker_path, absolute=False)
-    photo = np.ascontiguousarray(next(base.render(grace, _aus(AU25=3.0, AU26=1.0)[None])))
+    photo = np.ascontiguousarray(next(base.render(grace, au_row(AU25=3.0, AU26=1.0)[None])))
     base.close()
     face = landmarker.detect(photo)[0]
     upper = face.points[list(INNER_UPPER_LIP)]
@@ -99,8 +93,8 @@ def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, l
     band = np.concatenate([upper, (upper + [0, teeth_h])[::-1]])
     cv2.fillPoly(photo, [np.round(band).astype(np.int32)], (40, 220, 40))
     renderer = WarpRenderer(landmarker_path)
-    renderer.prepare(photo, face=face, photo_aus=_aus(AU25=3.0, AU26=1.0))
-    wider = next(renderer.render(photo, _aus(AU25=5.0, AU26=5.0)[None])).astype(int)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=1.0))
+    wider = next(renderer.render(photo, au_row(AU25=5.0, AU26=5.0)[None])).astype(int)
     renderer.close()
 
     def green_rows(image: np.ndarray) -> int:
@@ -143,7 +137,7 @@ def test_a_happy_face_reads_as_a_full_smile(landmarker_path, grace):
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 
     weights = PROTOTYPES["happy"]
-    target = _aus(**{au: 4.0 * w / max(weights.values()) for au, w in weights.items()})
+    target = au_row(**{au: 4.0 * w / max(weights.values()) for au, w in weights.items()})
     renderer = WarpRenderer(landmarker_path)
     frame = next(renderer.render(grace, target[None]))
     renderer.close()

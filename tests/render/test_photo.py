@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
@@ -14,18 +15,11 @@ from espnet_cause.render.warp import SUPPORT_MARGIN, WarpRenderer
 from espnet_cause.render.warp_motion import face_frame, lip_gap
 
 
-def _aus(**values: float) -> np.ndarray:
-    row = np.zeros(NUM_AUS, np.float32)
-    for name, value in values.items():
-        row[au_index(name)] = value
-    return row
-
-
 @pytest.fixture(scope="module")
 def smiling(landmarker_path, grace):
     """The demo photo made into an open-mouthed smile by the renderer itself (as offsets)."""
     renderer = WarpRenderer(landmarker_path, absolute=False)
-    image = next(renderer.render(grace, _aus(AU06=2, AU12=4, AU25=4, AU26=3)[None]))
+    image = next(renderer.render(grace, au_row(AU06=2, AU12=4, AU25=4, AU26=3)[None]))
     renderer.close()
     return image
 
@@ -44,7 +38,7 @@ def two_faces(landmarker, grace, smiling):
     return canvas
 
 
-def test_faces_are_numbered_by_size_and_read_their_own_aus(landmarker_path, two_faces):
+def test_faces_are_numbered_by_size_and_read_their_ownau_row(landmarker_path, two_faces):
     first = read_face_photo(two_faces, 0, face_landmarker_path=landmarker_path)
     second = read_face_photo(two_faces, 1, face_landmarker_path=landmarker_path)
     assert first.face.area > second.face.area  # 0 is the largest
@@ -63,7 +57,7 @@ def test_only_the_chosen_face_moves(landmarker_path, two_faces):
     photo = read_face_photo(two_faces, 1, face_landmarker_path=landmarker_path)
     renderer = WarpRenderer(head_motion=2.0, seed=3)
     renderer.prepare_photo(photo)
-    aus = np.repeat(_aus(AU12=0, AU25=5, AU26=5, AU01=4, AU02=4)[None], 12, axis=0)
+    aus = np.repeat(au_row(AU12=0, AU25=5, AU26=5, AU01=4, AU02=4)[None], 12, axis=0)
     changed = np.zeros(two_faces.shape[:2], bool)
     for frame in renderer.frames(aus):
         changed |= (frame != two_faces).any(axis=2)
@@ -101,7 +95,7 @@ def test_pixel_limit_on_decoded_images(landmarker_path):
     assert MAX_IMAGE_PIXELS >= 24_000_000  # a 6000x4000 camera photo is accepted
 
 
-def test_a_given_face_gets_its_own_aus(landmarker_path, landmarker, two_faces):
+def test_a_given_face_gets_its_ownau_row(landmarker_path, landmarker, two_faces):
     """prepare() with a face found without blendshapes reads that face's AUs, not zeros."""
     face = landmarker.detect(two_faces)[1]
     renderer = WarpRenderer(landmarker_path)
