@@ -100,6 +100,29 @@ def test_live_builtin_streams_with_80_ms_of_look_ahead(demo_wav):
     np.testing.assert_allclose(np.concatenate([c.numpy() for c in chunks]), aus, atol=1e-4)
 
 
+def test_live_builtin_keeps_the_lips_closed_in_room_tone_and_swings_calibrated(demo_wav):
+    """builtin_live's mouth scale is calibrated to GRID's tracked faces (pack_model
+    --calibrate_dir): the room tone of the ARCTIC demo (below the AU mean) reads closed lips."""
+    import zipfile
+
+    import yaml
+
+    from espnet_cause import assets
+    from espnet_cause.inference import Speech2AU
+    from espnet_cause.io.audio import load_audio
+
+    with zipfile.ZipFile(assets.cause_model("builtin_live")) as zf:
+        calibration = yaml.safe_load(zf.read("meta.yaml"))["calibration"]
+    assert set(calibration["aus"]) == {"AU25", "AU26"}
+    assert all(au["factor"] > 1.0 for au in calibration["aus"].values())  # it under-swung
+    live = Speech2AU.builtin(streaming=True)
+    speech, sr = load_audio(demo_wav)
+    lips = live(speech, sr)[:, au_index("AU25")]
+    edge = round(0.3 * live.au_fps)
+    assert lips[:edge].mean() < 0.3 and lips[-edge:].mean() < 0.3
+    assert lips[edge:-edge].mean() > 1.0
+
+
 def test_model_names_resolve_to_the_packaged_zips(tmp_path):
     from pathlib import Path
 
