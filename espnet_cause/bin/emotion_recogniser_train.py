@@ -1,0 +1,77 @@
+"""Train the expressive model's emotion recogniser on labelled voices and pack it with a mouth model.
+
+Example (the shipped ``expressive`` model: RAVDESS actors 1-14)::
+
+    python -m espnet_cause.bin.emotion_recogniser_train --output exp/cause_expressive.zip \\
+        --speech ravdess:/data/ravdess:Actor_01,Actor_02,...,Actor_14 --base_model builtin
+
+Voice functionals per utterance (pitch, loudness, timing, voice quality, spectrum), z-scored with
+each speaker's own statistics, into a multinomial logistic regression; a second regression on
+globally z-scored features is the fallback for a single utterance. Stored as numpy arrays in the
+zip (no torch at inference). See espnet_cause/inference/emotion_recogniser.py and
+docs/model_expressive.md. A model trained on RAVDESS is CC BY-NC-SA 4.0: say so where you
+publish it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.errors import CauseError
+from espnet_cause.evaluation.expression import speech_sources
+from espnet_cause.jobs.expressive import train_expressive
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = make_parser(__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--speech",
+        action="append",
+        default=[],
+        metavar="CORPUS:DIR[:SPK,SPK]",
+        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--data_dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
+    )
+    parser.add_argument(
+        "--base_model",
+        default="builtin",
+        help="the mouth model the expression is added to: a model.zip or a built-in name",
+    )
+    parser.add_argument("--c", type=float, default=0.1, help="inverse L2 strength (> 0)")
+    parser.add_argument(
+        "--licence",
+        default=None,
+        help="licence line stored in the zip's meta (e.g. 'CC BY-NC-SA 4.0 (RAVDESS)')",
+    )
+    parser.add_argument("--output", required=True, type=Path, help="the model zip to write")
+    return parser
+
+
+@reports_errors
+def main(cmd: list[str] | None = None) -> dict:
+    args = get_parser().parse_args(cmd)
+    setup_logging(args.verbose)
+    if args.c <= 0:
+        raise CauseError(f"--c {args.c} must be > 0", fix="e.g. --c 0.1")
+    sources = speech_sources(args.speech, args.data_dir)
+    items = [it for source in sources.values() for it in source]
+    info = {"sources": sorted(sources)}
+    if args.licence:
+        info["licence"] = args.licence
+    report = train_expressive(items, args.output, args.base_model, c=args.c, info=info)
+    print(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()
