@@ -26,6 +26,7 @@ from espnet_cause.inference.expressive_zip import MEMBER, STREAM_MEMBERS, load_r
 from espnet_cause.inference.voice_functionals import (
     FS,
     NUM_FEATURES,
+    channel_robust_columns,
     feature_names,
     voice_functionals,
 )
@@ -54,6 +55,15 @@ def test_functionals_hear_pitch_and_level():
     # another sample rate is resampled to the same functionals
     at_22k = voice_functionals(voice(120, fs=22050), 22050)
     assert at_22k[FEATURE["f0_mean"]] == pytest.approx(low[FEATURE["f0_mean"]], abs=0.3)
+
+
+def test_the_fallback_functionals_ignore_the_gain():
+    quiet = voice(150)
+    a, b = voice_functionals(quiet, FS), voice_functionals(4.0 * quiet, FS)
+    cols = channel_robust_columns()
+    assert 40 < len(cols) < NUM_FEATURES
+    np.testing.assert_allclose(a[cols], b[cols], rtol=1e-2, atol=2e-2)
+    assert b[FEATURE["level_mean"]] - a[FEATURE["level_mean"]] == pytest.approx(12.0, abs=0.1)
 
 
 def test_functionals_refuse_silence():
@@ -165,9 +175,11 @@ def test_packed_zip_adds_the_heard_face_to_the_mouth(expressive_zip):
     expected = np.clip(mouth(happy, FS) + expression_track(post, happy, FS, 25.0, 35), 0, 5)
     np.testing.assert_allclose(s2au(happy, FS), expected, atol=1e-5)
     # with the speaker's statistics (their utterances, several moods)
-    stats = s2au.speaker_stats([(voice(f, a), FS) for f, a in ((120, 0.2), (200, 0.5), (100, 0.08),
-                                                              (125, 0.2))])  # fmt: skip
-    assert stats.count == 4
+    utts = [(voice(f, a), FS) for f, a in ((120, 0.2), (200, 0.5), (100, 0.08), (125, 0.2))]
+    stats = s2au.speaker_stats(utts + [(np.zeros(FS, dtype=np.float32), FS)])
+    assert stats.count == 4  # the silent one is left out
+    with pytest.raises(CauseError, match="no usable utterance"):
+        s2au.speaker_stats([(np.zeros(FS, dtype=np.float32), FS)])
     assert s2au.emotion_posteriors(happy, FS, stats).argmax() == EMOTIONS.index("happy")
 
 

@@ -14,6 +14,9 @@ Speech: each utterance's mean AUs minus its speaker's neutral mean, read as the 
 emotion prototypes (chance 1/6); faces: the predicted change from the speaker's neutral (or mean)
 clip against the change the face's own video shows (Pearson r over AUs, magnitude ratio). See
 espnet_cause/evaluation/expression.py. Writes scores.md, scores.json and confusion_<source>.png.
+A model that hears emotion with its speaker's statistics (expressive) gets each speaker's
+recordings in a source together (--speaker_stats speaker, the default) or hears each alone
+(--speaker_stats utterance).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.expression import (
+    add_speech_arguments,
     check_expression,
     list_face_dir,
     speech_sources,
@@ -39,21 +43,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help=MODEL_HELP,
     )
-    parser.add_argument(
-        "--speech",
-        action="append",
-        default=[],
-        metavar="CORPUS:DIR[:SPK,SPK]",
-        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
-        "(repeatable)",
-    )
-    parser.add_argument(
-        "--data_dir",
-        action="append",
-        default=[],
-        type=Path,
-        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
-    )
+    add_speech_arguments(parser)
     parser.add_argument(
         "--face_dir",
         action="append",

@@ -21,27 +21,13 @@ from pathlib import Path
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
-from espnet_cause.evaluation.expression import speech_sources
+from espnet_cause.evaluation.expression import add_speech_arguments, speech_sources
 from espnet_cause.jobs.expressive import train_expressive
 
 
 def get_parser() -> argparse.ArgumentParser:
     parser = make_parser(__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--speech",
-        action="append",
-        default=[],
-        metavar="CORPUS:DIR[:SPK,SPK]",
-        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
-        "(repeatable)",
-    )
-    parser.add_argument(
-        "--data_dir",
-        action="append",
-        default=[],
-        type=Path,
-        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
-    )
+    add_speech_arguments(parser)
     parser.add_argument(
         "--base_model",
         default="builtin",

@@ -99,6 +99,17 @@ def neutral_means(means: dict[str, np.ndarray], items: Sequence[Item]) -> dict[s
     return out
 
 
+def _adapted(for_speaker: ForSpeaker | None, audio: list, speaker: str, predict: Predict):
+    """``for_speaker(audio)``, or ``predict`` without it, audio, or when adapting fails."""
+    if for_speaker is None or not audio:
+        return predict
+    try:
+        return for_speaker(audio)
+    except CauseError as e:
+        logger.warning("speaker %s: not adapted (%s); each recording heard alone", speaker, e)
+        return predict
+
+
 def score_speech(
     items: Sequence[Item],
     predict: Predict,
@@ -135,7 +146,7 @@ def score_speech(
             except CauseError as e:
                 skipped[it.name] = str(e)
                 logger.warning("%s: skipped: %s", it.name, e)
-        model = for_speaker(list(audio.values())) if for_speaker and audio else predict
+        model = _adapted(for_speaker, list(audio.values()), spk, predict)
         for name, (wav, fs) in audio.items():
             try:
                 means[name] = speech_mean(model(wav, fs), wav, fs, fps)
@@ -214,6 +225,26 @@ def list_speech(
             fix="check --speakers against the corpus's speaker ids (e.g. Actor_17, 1002)",
         )
     return items
+
+
+def add_speech_arguments(parser) -> None:
+    """``--speech`` and ``--data_dir`` (labelled speech) on an argparse parser; read them with
+    :func:`speech_sources`."""
+    parser.add_argument(
+        "--speech",
+        action="append",
+        default=[],
+        metavar="CORPUS:DIR[:SPK,SPK]",
+        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--data_dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
+    )
 
 
 def speech_sources(
@@ -478,14 +509,12 @@ def check_expression(
                         audio[it.name] = read_audio_track(it.path, sample_rate=fs)
                     except CauseError as e:
                         logger.warning("%s: skipped: %s", it.name, e)
-            model = predict
-            if for_speaker and audio:
-                model = for_speaker([(wav, fs) for wav in audio.values()])
+            heard = _adapted(for_speaker, [(wav, fs) for wav in audio.values()], spk, predict)
             for it in items:
                 if it.name not in audio:
                     continue
                 try:
-                    pairs[it.name] = clip_means(it, model, fs, fps, tracker, audio[it.name])
+                    pairs[it.name] = clip_means(it, heard, fs, fps, tracker, audio[it.name])
                 except CauseError as e:
                     logger.warning("%s: skipped: %s", it.name, e)
         try:

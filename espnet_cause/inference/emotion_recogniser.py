@@ -5,8 +5,10 @@ z-scored the Kaldi way, per speaker: during training with each training speaker'
 SD; at inference with the statistics of the speaker's utterances when the caller gives several
 (:meth:`EmotionRecogniser.speaker_stats`, at least :data:`MIN_SPEAKER_UTTERANCES`). A single
 utterance with no speaker statistics falls back to a second regression trained on features
-z-scored with the training set's global statistics (weaker: the speaker's own pitch, loudness and
-timbre cannot be told from their emotion).
+z-scored with the training set's global statistics, on the functionals that do not follow the
+recording's gain and frequency response
+(:func:`espnet_cause.inference.voice_functionals.channel_robust_columns`; weaker: the speaker's
+own pitch, loudness and timbre cannot be told from their emotion).
 
 The posteriors drive the face through the prototype table
 (:func:`espnet_cause.emotion.emotion_to_aus`), shaped over time as faces hold an expression
@@ -30,7 +32,11 @@ import numpy as np
 from espnet_cause.corpora.expression import expression_envelope, frame_energy_db, speech_span
 from espnet_cause.emotion import EMOTIONS, NUM_EMOTIONS, emotion_to_aus, parse_emotion
 from espnet_cause.errors import CauseError
-from espnet_cause.inference.voice_functionals import NUM_FEATURES, feature_names
+from espnet_cause.inference.voice_functionals import (
+    NUM_FEATURES,
+    channel_robust_columns,
+    feature_names,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +46,8 @@ MIN_SPEAKER_UTTERANCES = 4
 MIN_SD = 1e-6
 #: Members of the ``.npz``.
 ARRAYS = (
-    "classes", "feature_names", "global_mean", "global_sd", "speaker_weight", "speaker_bias",
-    "global_weight", "global_bias",
+    "classes", "feature_names", "global_columns", "global_mean", "global_sd", "speaker_weight",
+    "speaker_bias", "global_weight", "global_bias",
 )  # fmt: skip
 
 
@@ -76,11 +82,14 @@ class EmotionRecogniser:
 
     Args:
         classes: The K classes the regressions output, names in :data:`espnet_cause.emotion.EMOTIONS`.
-        global_mean, global_sd: (D,) training-set statistics (the fallback's z-scoring).
-        speaker_weight, global_weight: (K, D) weights; ``speaker_bias``, ``global_bias``: (K,).
+        global_columns: (G,) the functionals the fallback uses (indices).
+        global_mean, global_sd: (G,) their training-set statistics (the fallback's z-scoring).
+        speaker_weight: (K, D) weights; ``global_weight``: (K, G); ``speaker_bias``,
+            ``global_bias``: (K,).
     """
 
     classes: tuple[str, ...]
+    global_columns: np.ndarray
     global_mean: np.ndarray
     global_sd: np.ndarray
     speaker_weight: np.ndarray
@@ -90,9 +99,22 @@ class EmotionRecogniser:
 
     def __post_init__(self) -> None:
         k, d = len(self.classes), NUM_FEATURES
+        cols = np.asarray(self.global_columns)
+        if (
+            cols.ndim != 1
+            or not np.issubdtype(cols.dtype, np.integer)
+            or (cols < 0).any()
+            or (cols >= d).any()
+        ):
+            raise CauseError(
+                f"emotion recogniser: global_columns must be indices below {d}",
+                fix="re-train it (python -m espnet_cause.bin.emotion_recogniser_train)",
+            )
+        self.global_columns = cols.astype(np.int64)
+        g = len(cols)
         shapes = {
-            "global_mean": (d,), "global_sd": (d,), "speaker_weight": (k, d),
-            "speaker_bias": (k,), "global_weight": (k, d), "global_bias": (k,),
+            "global_mean": (g,), "global_sd": (g,), "speaker_weight": (k, d),
+            "speaker_bias": (k,), "global_weight": (k, g), "global_bias": (k,),
         }  # fmt: skip
         for name, shape in shapes.items():
             value = np.asarray(getattr(self, name), dtype=np.float64)
@@ -118,7 +140,7 @@ class EmotionRecogniser:
             z = (x - stats.mean) / stats.sd
             w, b = self.speaker_weight, self.speaker_bias
         else:
-            z = (x - self.global_mean) / self.global_sd
+            z = (x[..., self.global_columns] - self.global_mean) / self.global_sd
             w, b = self.global_weight, self.global_bias
         p = softmax(z @ w.T + b)
         out = np.zeros(p.shape[:-1] + (NUM_EMOTIONS,))
@@ -255,11 +277,13 @@ def train_recogniser(
             fix="leave them out of the training set",
         )
     y = np.array([classes.index(e) for e in labels])
-    mean, sd = features.mean(0), np.maximum(features.std(0), MIN_SD)
+    cols = channel_robust_columns()
+    robust = features[:, cols]
+    mean, sd = robust.mean(0), np.maximum(robust.std(0), MIN_SD)
     sw, sb = fit_logistic(normalise_per_speaker(features, speakers), y, len(classes), c)
-    gw, gb = fit_logistic((features - mean) / sd, y, len(classes), c)
+    gw, gb = fit_logistic((robust - mean) / sd, y, len(classes), c)
     logger.info("trained on %d utterances, %d speakers, classes %s", len(y), len(counts), classes)
-    return EmotionRecogniser(classes, mean, sd, sw, sb, gw, gb)
+    return EmotionRecogniser(classes, cols, mean, sd, sw, sb, gw, gb)
 
 
 def group_by_speaker(utt2spk: Mapping[str, str]) -> dict[str, list[str]]:

@@ -437,17 +437,24 @@ class Speech2AU:
         ``(samples, fs, name)``. None for a model without a recogniser. The more utterances
         (and the more of the speaker's moods) the better; fewer than
         :data:`espnet_cause.inference.emotion_recogniser.MIN_SPEAKER_UTTERANCES` fall back to
-        hearing each utterance alone.
+        hearing each utterance alone. Unusable audio (silence, too short) is left out with a
+        warning.
+
+        Raises:
+            CauseError: when no utterance is usable.
         """
         if self.emotion is None:
             return None
         rows = []
         for utt in utterances:
             samples, rate, *rest = utt
-            wav = self.prepare(samples, rate, rest[0] if rest else "input")
-            rows.append(voice_functionals(wav, self.fs))
+            name = rest[0] if rest else "input"
+            try:
+                rows.append(voice_functionals(self.prepare(samples, rate, name), self.fs))
+            except CauseError as e:  # unusable audio: left out of the statistics
+                logger.warning("%s: not in the speaker's statistics: %s", name, e)
         if not rows:
-            raise CauseError("no utterance to take the speaker's statistics from")
+            raise CauseError("no usable utterance to take the speaker's statistics from")
         return speaker_stats(np.stack(rows))
 
     def infer_whole(self, wav: np.ndarray) -> np.ndarray:

@@ -70,6 +70,23 @@ def feature_names() -> tuple[str, ...]:
 
 
 NUM_FEATURES = len(feature_names())
+#: Functionals that move with the recording's gain and frequency response more than with the
+#: voice: the absolute level (mean and percentiles) and the band and MFCC means.
+CHANNEL_DEPENDENT = ("level_mean", "level_p10", "level_p50", "level_p90")
+
+
+def channel_robust_columns() -> np.ndarray:
+    """Indices of the functionals left when the channel-dependent ones are dropped (for hearing
+    one utterance without its speaker's statistics): no absolute level, no band or MFCC means."""
+    names = feature_names()
+    return np.array(
+        [
+            i
+            for i, n in enumerate(names)
+            if n not in CHANNEL_DEPENDENT
+            and not (n.endswith("_mean") and n.startswith(("mel", "mfcc")))
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=4)
