@@ -22,7 +22,7 @@ from pathlib import Path
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.expression import add_speech_arguments, speech_sources
-from espnet_cause.jobs.expressive import train_expressive
+from espnet_cause.inference.expressive_training import train_expressive
 
 
 def get_parser() -> argparse.ArgumentParser:

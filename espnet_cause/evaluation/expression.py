@@ -1,7 +1,7 @@
 """Does the predicted face show the voice's emotion? The checks behind ``check_expression``.
 
 **Labelled emotional speech** (RAVDESS, CREMA-D): for every utterance, the mean of the predicted
-AUs over its speech (the frames within :data:`espnet_cause.corpora.expression.SPEECH_RANGE_DB`
+AUs over its speech (the frames within :data:`espnet_cause.inference.expression_envelope.SPEECH_RANGE_DB`
 of its loudest frame) minus its speaker's neutral mean (the mean of that speaker's neutral
 utterances, RAVDESS calm included) is read as the emotion whose prototype
 (:data:`espnet_cause.emotion.PROTOTYPES`) it is closest to by cosine, among the six emotions of
@@ -34,10 +34,11 @@ from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
 from espnet_cause.corpora import CORPORA
 from espnet_cause.corpora.common import VIDEO_SUFFIXES, find_files
 from espnet_cause.corpora.emotions import CORPUS_CLASSES
-from espnet_cause.corpora.expression import frame_energy_db, read_labels, speech_span
+from espnet_cause.corpora.expression import read_labels
 from espnet_cause.emotion import SCORED_EMOTIONS, classify_change, parse_emotion
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.emotion_scoring import plot_confusion, score_emotions
+from espnet_cause.inference.expression_envelope import frame_energy_db, speech_span
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.audio import load_speech
 from espnet_cause.io.datadir import read_kaldi_map

@@ -12,7 +12,7 @@ own pitch, loudness and timbre cannot be told from their emotion).
 
 The posteriors drive the face through the prototype table
 (:func:`espnet_cause.emotion.emotion_to_aus`), shaped over time as faces hold an expression
-(:func:`espnet_cause.corpora.expression.expression_envelope`: rising at the speech onset, held,
+(:func:`espnet_cause.inference.expression_envelope.expression_envelope`: rising at the speech onset, held,
 easing after it): :func:`expression_track`, which ``Speech2AU`` adds to the mouth stream of the
 model it wraps.
 
@@ -29,9 +29,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from espnet_cause.corpora.expression import expression_envelope, frame_energy_db, speech_span
 from espnet_cause.emotion import EMOTIONS, NUM_EMOTIONS, emotion_to_aus, parse_emotion
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.expression_envelope import (
+    expression_envelope,
+    frame_energy_db,
+    speech_span,
+)
 from espnet_cause.inference.voice_functionals import (
     NUM_FEATURES,
     channel_robust_columns,

@@ -31,6 +31,7 @@ import functools
 import numpy as np
 
 from espnet_cause.errors import CauseError
+from espnet_cause.io.audio import resample
 
 #: Sample rate the functionals are computed at (input is resampled to it).
 FS = 16000
@@ -188,8 +189,6 @@ def voice_functionals(wav: np.ndarray, fs: int) -> np.ndarray:
     Raises:
         CauseError: for audio shorter than one analysis window or digital silence.
     """
-    from espnet_cause.io.audio import resample  # scipy: only when functionals are computed
-
     wav = np.asarray(wav, dtype=np.float64)
     if wav.ndim != 1:
         raise CauseError(f"expected mono samples, got shape {wav.shape}")

@@ -17,7 +17,6 @@ import numpy as np
 
 from espnet_cause.assets import resolve_model
 from espnet_cause.errors import CauseError
-from espnet_cause.evaluation.expression import Item
 from espnet_cause.inference.emotion_recogniser import MIN_SPEAKER_UTTERANCES, train_recogniser
 from espnet_cause.inference.expressive_zip import pack_expressive
 from espnet_cause.inference.voice_functionals import voice_functionals
@@ -26,8 +25,13 @@ from espnet_cause.io.audio import load_speech
 logger = logging.getLogger(__name__)
 
 
-def functionals_table(items: Sequence[Item]) -> tuple[np.ndarray, list[Item], dict[str, str]]:
-    """(U, D) functionals of the readable items, those items, and item -> reason skipped."""
+def functionals_table(items: Sequence) -> tuple[np.ndarray, list, dict[str, str]]:
+    """(U, D) functionals of the readable items, those items, and item -> reason skipped.
+
+    Args:
+        items: Labelled recordings with ``name``, ``path``, ``speaker`` and ``emotion``
+            (:class:`espnet_cause.evaluation.expression.Item`).
+    """
     rows, kept, skipped = [], [], {}
     for i, it in enumerate(items):
         try:
@@ -43,7 +47,7 @@ def functionals_table(items: Sequence[Item]) -> tuple[np.ndarray, list[Item], di
 
 
 def train_expressive(
-    items: Sequence[Item],
+    items: Sequence,
     output: str | os.PathLike,
     base_model: str | os.PathLike | None = "builtin",
     c: float = 0.1,
