@@ -215,3 +215,17 @@ def test_infer_normalises_each_speaker_of_a_wav_scp_together(expressive_zip, tmp
     np.testing.assert_allclose(np.load(out / f"{utt}.npy"), expected, atol=1e-5)
     alone = s2au(*load_speech(wavs[utt]))
     assert not np.allclose(alone, expected)
+
+
+def test_repack_moves_the_recogniser_onto_another_mouth(expressive_zip, tmp_path):
+    out = tmp_path / "repacked.zip"
+    train_main(["--repack", str(expressive_zip), "--base_model", "builtin_live", "--output",
+                str(out)])  # fmt: skip
+    old, new = load_recogniser(expressive_zip), load_recogniser(out)
+    np.testing.assert_array_equal(old.speaker_weight, new.speaker_weight)
+    with zipfile.ZipFile(out) as zf:
+        meta = yaml.safe_load(zf.read("meta.yaml"))
+    assert meta["emotion_recogniser"]["base"] == "cause_builtin_live.zip"
+    assert meta["emotion_recogniser"]["utterances"] == 24
+    with pytest.raises(SystemExit):  # the built-in model has no recogniser: a clear error
+        train_main(["--repack", "builtin", "--output", str(tmp_path / "x.zip")])

@@ -19,10 +19,12 @@ import argparse
 import json
 from pathlib import Path
 
+from espnet_cause.assets import resolve_model
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.expression import add_speech_arguments, speech_sources
 from espnet_cause.inference.expressive_training import train_expressive
+from espnet_cause.inference.expressive_zip import repack_expressive
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -39,6 +41,13 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="licence line stored in the zip's meta (e.g. 'CC BY-NC-SA 4.0 (RAVDESS)')",
     )
+    parser.add_argument(
+        "--repack",
+        default=None,
+        metavar="MODEL",
+        help="no training: move the recogniser of this expressive zip (or built-in name) onto "
+        "--base_model (after the built-in model changes: --repack expressive)",
+    )
     parser.add_argument("--output", required=True, type=Path, help="the model zip to write")
     return parser
 
@@ -49,6 +58,14 @@ def main(cmd: list[str] | None = None) -> dict:
     setup_logging(args.verbose)
     if args.c <= 0:
         raise CauseError(f"--c {args.c} must be > 0", fix="e.g. --c 0.1")
+    if args.repack:
+        if args.speech or args.data_dir:
+            raise CauseError("--repack takes no --speech/--data_dir", fix="drop one of them")
+        out = repack_expressive(
+            resolve_model(args.repack), resolve_model(args.base_model), args.output
+        )
+        print(json.dumps({"output": str(out), "repacked": str(args.repack)}))
+        return {"output": str(out)}
     sources = speech_sources(args.speech, args.data_dir)
     items = [it for source in sources.values() for it in source]
     info = {"sources": sorted(sources)}

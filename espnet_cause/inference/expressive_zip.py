@@ -53,6 +53,26 @@ def load_recogniser(zip_path: str | os.PathLike) -> EmotionRecogniser | None:
         return EmotionRecogniser.from_bytes(zf.read(member), source=f"{zip_path}:{member}")
 
 
+def repack_expressive(
+    model: str | os.PathLike, base_zip: str | os.PathLike, output: str | os.PathLike
+) -> Path:
+    """Move the recogniser of an expressive zip onto another mouth model (e.g. a new built-in
+    model), keeping its meta entry (data, licence); no retraining.
+
+    Raises:
+        CauseError: naming ``model`` when it has no recogniser.
+    """
+    recogniser = load_recogniser(model)
+    if recogniser is None:
+        raise CauseError("no emotion recogniser in this model zip", path=model, fix="pass the "
+                         "expressive model's zip")  # fmt: skip
+    with open_zip(Path(model)) as zf:
+        entry = dict(verify_members(zf, Path(model))[META_KEY])
+    entry.pop("member", None)
+    entry.pop("base", None)
+    return pack_expressive(base_zip, recogniser, output, info=entry)
+
+
 def pack_expressive(
     base_zip: str | os.PathLike,
     recogniser: EmotionRecogniser,
