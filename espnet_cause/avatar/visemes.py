@@ -11,7 +11,7 @@ per frame:
    dip inside speech while the lips (AU25) part less than around it. ``PP = (1 - sil) * closure``.
 3. **The other 13 speech visemes** share ``(1 - sil) * (1 - closure)`` by a softmax of scores.
    Each has a mouth shape, the mouth AU targets of the mini corpus teacher's viseme classes
-   (:mod:`espnet_cause.corpora.mini.visemes`, the shapes the model learned) scaled by loudness as the
+   (:mod:`espnet_cause.tts.visemes`, the shapes the model learned) scaled by loudness as the
    teacher scales them; its score is ``-|m - max(l, 0.3) * target|^2 / MOUTH_SPREAD`` over the
    mouth AUs ``m`` (AU10 AU17 AU20 AU23 AU25 AU26; the take's mouth rescaled so that its 95th
    percentile of AU25 in speech is :data:`MOUTH_REFERENCE`: the model opens the mouth less than
@@ -56,7 +56,7 @@ import numpy as np
 
 from espnet_cause.au import au_index
 from espnet_cause.avatar.acoustics import SpeechFeatures
-from espnet_cause.corpora.mini.visemes import LIP_SHAPES, VISEMES
+from espnet_cause.tts.visemes import LIP_SHAPES, VISEMES
 
 #: Meta/Oculus visemes, in their order.
 VISEME_NAMES: tuple[str, ...] = (

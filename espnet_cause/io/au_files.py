@@ -21,6 +21,7 @@ import numpy as np
 from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS
 from espnet_cause.errors import CauseError
 from espnet_cause.io.atomic import atomic_write
+from espnet_cause.io.blendshapes import BLENDSHAPE_CSV_SUFFIX
 from espnet_cause.io.datadir import read_kaldi_map
 from espnet_cause.io.openface import read_openface_csv, write_openface_csv
 from espnet_cause.io.text import read_text_lines
@@ -359,9 +360,15 @@ def write_au_fps(path: str | os.PathLike, fps: float) -> None:
 
 
 def iter_au_dir(directory: str | os.PathLike) -> Iterator[tuple[str, Path]]:
-    """Yield ``(stem, path)`` for the ``.csv``/``.npy`` AU files of a directory, sorted."""
+    """Yield ``(stem, path)`` for the ``.csv``/``.npy`` AU files of a directory, sorted.
+
+    The ``<utt>.blendshapes.csv`` files that ``extract_au --extractor mediapipe`` writes beside
+    each ``<utt>.csv`` are not AU files and are passed over.
+    """
     for p in sorted(Path(directory).iterdir()):
-        if p.suffix.lower() in SINGLE_SUFFIXES and not p.name.startswith("."):
+        if p.name.startswith(".") or p.name.endswith(BLENDSHAPE_CSV_SUFFIX):
+            continue
+        if p.suffix.lower() in SINGLE_SUFFIXES:
             yield p.stem, p
 
 

@@ -1,9 +1,16 @@
 """The AU-vs-emotion comparison: one photo driven by predicted AUs and by predicted emotions.
 
-For each utterance the photo is rendered twice with GANimation -- by the AU-conditioned generator
-from the CAUSE model's AU sequence, and by the emotion-conditioned generator from the emotion
-recogniser's frame posteriors -- and written side by side in one mp4 with the speech:
-``[AU bars | AU-driven face | emotion-driven face | emotion bars]``.
+For each utterance the photo is rendered twice -- from the CAUSE model's AU sequence and from the
+emotion recogniser's frame posteriors -- and written side by side in one mp4 with the speech:
+``[AU bars | AU-driven face | emotion-driven face | emotion bars]``. Two renderers:
+
+- ``ganimation``: the AU-conditioned generator takes the AUs, the emotion-conditioned generator
+  the posteriors (both trained, e.g. by the recipe's stage 6);
+- ``warp`` (training-free, :class:`~espnet_cause.render.warp.WarpRenderer`, absolute mode: the
+  photo's own AUs are read and driven to the requested ones): the AUs as they are, and the
+  posteriors through the FACS prototype table (:func:`espnet_cause.emotion.emotion_to_aus`: the
+  probability-weighted mean of the prototypes; neutral is 0, so this face does not speak). This
+  runs on any photo, e.g. a neutral frame of the speaker whose real clips are compared.
 
 A measured proxy for the CAUSE poster's naturalness judgement (AU control more natural than
 emotion control), where the corpus has real face tracks:
@@ -31,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.au import AU_NAMES, DEFAULT_AU_FPS
-from espnet_cause.emotion import NUM_EMOTIONS
+from espnet_cause.emotion import NUM_EMOTIONS, emotion_to_aus
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.scoring import pcc
 from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
@@ -48,6 +55,7 @@ from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION, finish
 from espnet_cause.render.emotion_panel import EmotionPanel
 from espnet_cause.render.fidelity import read_back
 from espnet_cause.render.panel import SidePanel
+from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import OUTER_LOWER_LIP, OUTER_UPPER_LIP
 
 logger = logging.getLogger(__name__)
@@ -55,6 +63,8 @@ logger = logging.getLogger(__name__)
 #: The two systems, in table order.
 SYSTEMS = ("au", "emotion")
 LABELS = {"au": "AU-driven", "emotion": "emotion-driven"}
+#: The renderers a comparison can use (module docstring).
+COMPARE_RENDERERS = ("ganimation", "warp")
 #: Longest side of the photo used for the comparison (keeps rendering and tracking cheap).
 DEFAULT_MAX_SIDE = 320
 #: The mouth box is the lips' box grown by this share of its size on each side.
@@ -100,30 +110,60 @@ def au_correlations(read: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 class ConditionComparer:
-    """The photo, both generators and the tracker, loaded once; :meth:`compare` per utterance.
+    """The photo, both systems' renderers and the tracker, loaded once; :meth:`compare` per
+    utterance.
 
     Args:
         image: The face photo.
-        au_model: AU-conditioned ``generator.pth``.
-        emotion_model: Emotion-conditioned ``generator.pth``.
+        au_model: AU-conditioned ``generator.pth`` (``ganimation`` only).
+        emotion_model: Emotion-conditioned ``generator.pth`` (``ganimation`` only).
         face_landmarker_path: MediaPipe model (None: the packaged one).
         fps: Video and condition frame rate.
         max_side: The photo is scaled down to this longest side.
         batch_size: Frames per generator call.
+        renderer: ``ganimation`` or ``warp`` (module docstring).
     """
 
     def __init__(
         self,
         image: str | os.PathLike,
-        au_model: str | os.PathLike,
-        emotion_model: str | os.PathLike,
+        au_model: str | os.PathLike | None = None,
+        emotion_model: str | os.PathLike | None = None,
         face_landmarker_path: str | os.PathLike | None = None,
         fps: float = DEFAULT_AU_FPS,
         max_side: int = DEFAULT_MAX_SIDE,
         batch_size: int = 16,
+        renderer: str = "ganimation",
     ) -> None:
         import cv2
 
+        if renderer not in COMPARE_RENDERERS:
+            raise CauseError(f"unknown renderer {renderer!r}", fix="use ganimation or warp")
+        self.renderer = renderer
+        if renderer == "ganimation":
+            self._load_generators(au_model, emotion_model)
+        photo = load_image(image)
+        scale = min(1.0, max_side / max(photo.shape[:2]))
+        if scale < 1.0:
+            size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
+            photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
+        self.image = photo[: photo.shape[0] // 2 * 2, : photo.shape[1] // 2 * 2]
+        landmarker_path = resolve_face_landmarker(face_landmarker_path)
+        with FaceLandmarker(landmarker_path) as landmarker:
+            self.face = find_face(landmarker, self.image, 0, source=str(image))
+        self.box = mouth_box(self.face, self.image.shape)
+        if renderer == "warp":
+            self.warp = WarpRenderer(landmarker_path, fps=fps)
+            self.warp.prepare(self.image, source=str(image))
+        self.extractor = MediaPipeAUExtractor(landmarker_path)
+        self.fps, self.batch_size = fps, batch_size
+
+    def _load_generators(self, au_model, emotion_model) -> None:
+        if au_model is None or emotion_model is None:
+            raise CauseError(
+                "the ganimation comparison needs both generators",
+                fix="give --generator and --emotion_generator, or use --renderer warp",
+            )
         self.renderers = {"au": load_ganimation(str(au_model), "cpu"),
                           "emotion": load_ganimation(str(emotion_model), "cpu")}  # fmt: skip
         for name, size in (("au", len(AU_NAMES)), ("emotion", NUM_EMOTIONS)):
@@ -135,22 +175,12 @@ class ConditionComparer:
                     path=path,
                     fix="train it with condition: au (17 AUs) or condition: emotion (8 classes)",
                 )
-        photo = load_image(image)
-        scale = min(1.0, max_side / max(photo.shape[:2]))
-        if scale < 1.0:
-            size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
-            photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
-        self.image = photo[: photo.shape[0] // 2 * 2, : photo.shape[1] // 2 * 2]
-        landmarker_path = resolve_face_landmarker(face_landmarker_path)
-        with FaceLandmarker(landmarker_path) as landmarker:
-            self.face = find_face(landmarker, self.image, 0, source=str(image))
-        self.box = mouth_box(self.face, self.image.shape)
-        self.extractor = MediaPipeAUExtractor(landmarker_path)
-        self.fps, self.batch_size = fps, batch_size
 
     def render(self, system: str, conditions: np.ndarray) -> np.ndarray:
         """(T, D) conditions -> (T, H, W, 3) uint8 photos (AUs on 0-5, or posteriors)."""
-
+        if self.renderer == "warp":
+            aus = conditions if system == "au" else emotion_to_aus(conditions)
+            return np.stack(list(self.warp.frames(aus)))
         frames = ganimation_frames(self.renderers[system], self.image, self.face, conditions,
                                    self.batch_size, normalized=system == "emotion")  # fmt: skip
         return np.stack(list(frames))
@@ -207,6 +237,8 @@ class ConditionComparer:
 
     def close(self) -> None:
         self.extractor.close()
+        if self.renderer == "warp":
+            self.warp.close()
 
 
 def _caption(frame: np.ndarray, text: str) -> np.ndarray:
@@ -255,7 +287,7 @@ def markdown_table(summary: dict) -> str:
     fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     head = " | ".join(LABELS[s] for s in SYSTEMS)
     lines = [
-        "# AU-driven vs emotion-driven GANimation",
+        f"# AU-driven vs emotion-driven faces ({summary.get('renderer', 'ganimation')})",
         "",
         f"{len(summary['utterances'])} utterances rendered; AUs re-extracted from each rendered "
         f"video and correlated with the real video's AUs on {len(summary['with_reference'])} of "
@@ -287,8 +319,9 @@ def compare_set(
     output_dir: str | os.PathLike,
     *,
     image: str | os.PathLike,
-    au_model: str | os.PathLike,
-    emotion_model: str | os.PathLike,
+    au_model: str | os.PathLike | None = None,
+    emotion_model: str | os.PathLike | None = None,
+    renderer: str = "ganimation",
     ref_au_scp: str | os.PathLike | None = None,
     face_landmarker_path: str | os.PathLike | None = None,
     fps: float = DEFAULT_AU_FPS,
@@ -315,7 +348,9 @@ def compare_set(
             raise CauseError(f"frames at {rate} fps, the videos at {fps}", path=path)
     has_refs = ref_au_scp is not None and Path(ref_au_scp).stat().st_size > 0
     refs = read_au_scp(ref_au_scp) if has_refs else {}  # an empty list: no real video
-    comparer = ConditionComparer(image, au_model, emotion_model, face_landmarker_path, fps)
+    comparer = ConditionComparer(
+        image, au_model, emotion_model, face_landmarker_path, fps, renderer=renderer
+    )
     results, records = {}, {}
     try:
         for key, value in wavs.items():
@@ -343,7 +378,7 @@ def compare_set(
         what="utterance",
         max_fail_fraction=max_fail_fraction,
     )
-    summary = summarize(results, refs)
+    summary = {"renderer": renderer, **summarize(results, refs)}
     with atomic_write(output_dir / "scores.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     with atomic_write(output_dir / "scores.md") as tmp:

@@ -83,3 +83,18 @@ def test_errors_exit_2_and_write_nothing(tmp_path, capsys):
     assert not (tmp_path / "o.npy").exists()
     with pytest.raises(SystemExit):
         main(["--input", str(tmp_path / "missing.csv"), "--output", str(tmp_path / "o.npy")])
+
+
+def test_an_extract_au_dir_converts_without_its_blendshape_csvs(tmp_path):
+    from espnet_cause.arkit import NUM_BLENDSHAPES
+    from espnet_cause.io.blendshapes import write_blendshape_csv
+
+    src = tmp_path / "tracked"  # what extract_au --extractor mediapipe --output_dir writes
+    for i in range(2):
+        write_au(src / f"utt{i}.csv", np.full((25, NUM_AUS), i, np.float32), fps=25)
+        write_blendshape_csv(
+            src / f"utt{i}.blendshapes.csv", np.zeros((25, NUM_BLENDSHAPES)), np.arange(25) / 25
+        )
+    main(["--input", str(src), "--output", str(tmp_path / "au.scp"), "--fps", "25"])
+    arrays = read_au_scp(tmp_path / "au.scp")
+    assert sorted(arrays) == ["utt0", "utt1"] and np.allclose(arrays["utt1"], 1.0)

@@ -15,9 +15,11 @@ from espnet_cause.corpora.mini.flite import (
     synthesize_phonemes,
 )
 from espnet_cause.corpora.mini.teacher import speaker_f0_stats
-from espnet_cause.corpora.mini.visemes import LEAD_S, VISEMES, mouth_track
+from espnet_cause.corpora.mini.visemes import LEAD_S, mouth_track
 from espnet_cause.errors import CauseError
+from espnet_cause.tts import visemes
 from espnet_cause.tts.espeak import VoiceSettings
+from espnet_cause.tts.visemes import VISEMES
 
 # An optional Debian library (like importorskip for a PyPI one); `make deps` (run by `make test`)
 # installs it, so `make test` and CI never skip.
@@ -91,9 +93,7 @@ def test_segments_name_schwa_and_cover_the_audio():
     out = _segments([("pau", 0.1, False), ("ah", 0.2, False), ("ah", 0.3, True)], 0.35)
     assert [(p.name, p.start, p.end, p.stress) for p in out] == [
         ("_", 0.0, 0.1, 0), ("@", 0.1, 0.2, 0), ("V", 0.2, 0.35, 2)]  # fmt: skip
-    from espnet_cause.corpora.mini import visemes
-
-    known = {**visemes._CONSONANTS, **visemes._VOWELS, **visemes._DIPHTHONGS}
+    known = {**visemes.CONSONANTS, **visemes.VOWELS, **visemes.DIPHTHONGS}
     assert [n for n in CMU_TO_ESPEAK.values() if n != "_" and n not in known] == []
 
 

@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import au_index
-from espnet_cause.corpora.mini.visemes import (
-    LEAD_S,
-    VISEMES,
-    mouth_track,
-    phoneme_targets,
-    viseme_class,
-)
+from espnet_cause.corpora.mini.visemes import LEAD_S, mouth_track, phoneme_targets
 from espnet_cause.tts.espeak import VoiceSettings, phonemize, synthesize_phonemes
+from espnet_cause.tts.visemes import VISEMES, viseme_class
 
 VOICE = VoiceSettings(voice="en+m3", rate=160, pitch=50, pitch_range=50)
 TEXT = "Bob made five blue boats. Did you see them?"

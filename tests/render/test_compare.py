@@ -113,3 +113,52 @@ def test_compare_writes_video_and_table(tmp_path, demo_image, demo_wav):
 
     with pytest.raises(CauseError, match="takes 8 conditions, the au system needs 17"):
         ConditionComparer(demo_image, emotion_model, emotion_model)
+
+
+def test_warp_comparison_drives_the_photo_by_aus_and_by_prototypes(tmp_path, demo_image, demo_wav):
+    import soundfile as sf
+
+    from espnet_cause.au import au_index
+    from espnet_cause.emotion import emotion_index
+    from espnet_cause.render.compare import ConditionComparer
+    from espnet_cause.render.fidelity import read_back
+
+    speech, sr = sf.read(demo_wav, dtype="float32")
+    wav = tmp_path / "u1.wav"
+    sf.write(wav, speech[: sr * 2], sr)
+    (tmp_path / "wav.scp").write_text(f"u1 {wav}\n")
+    t = np.arange(50) / FPS
+    aus = np.zeros((50, NUM_AUS), np.float32)
+    for name in ("AU25", "AU26"):  # the mouth opens and closes twice a second
+        aus[:, au_index(name)] = 2.0 + 2.0 * np.sin(2 * np.pi * 2 * t)
+    happy = np.zeros((50, NUM_EMOTIONS), np.float32)
+    happy[:, emotion_index("happy")] = 1.0
+    write_scp(tmp_path / "au.scp", {"u1": aus})
+    write_scp(tmp_path / "post.scp", {"u1": happy})
+    write_scp(tmp_path / "ref.scp", {"u1": aus})  # as if the real face had moved so
+    out = tmp_path / "compare"
+    args = ["--image", str(demo_image), "--wav_scp", str(tmp_path / "wav.scp"),
+            "--au_scp", str(tmp_path / "au.scp"), "--emotion_scp", str(tmp_path / "post.scp"),
+            "--ref_au_scp", str(tmp_path / "ref.scp"), "--output_dir", str(out)]  # fmt: skip
+    with pytest.raises(SystemExit):  # GANimation without its generators: a usage error
+        compare_conditions.main(args)
+    assert not out.exists()
+    compare_conditions.main(args + ["--renderer", "warp"])
+    summary = json.loads((out / "scores.json").read_text())
+    assert summary["renderer"] == "warp" and summary["with_reference"] == ["u1"]
+    # the AU-driven face opens its mouth with the AUs; the emotion-driven one does not speak
+    assert summary["au"]["pcc"]["AU25"] > 0.8
+    assert summary["emotion"]["mouth_motion"] < 0.2 * summary["au"]["mouth_motion"]
+    assert "(warp)" in (out / "scores.md").read_text()
+    # the posteriors go through the prototype table: happy smiles, neutral does not
+    comparer = ConditionComparer(demo_image, renderer="warp")
+    try:
+        neutral = np.zeros((3, NUM_EMOTIONS), np.float32)
+        neutral[:, emotion_index("neutral")] = 1.0
+        smile = {}
+        for name, post in (("happy", happy[:3]), ("neutral", neutral)):
+            read = read_back(comparer.render("emotion", post), comparer.extractor, FPS)
+            smile[name] = float(read[:, au_index("AU12")].mean())
+    finally:
+        comparer.close()
+    assert smile["happy"] > smile["neutral"] + 0.5
