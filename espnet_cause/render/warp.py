@@ -159,6 +159,13 @@ NEUTRAL_CORNER_LIFT = 0.02
 #: The lip corners.
 LIP_CORNERS = (61, 291)
 AU12 = au_index("AU12")
+#: AU01 with AU04 (the sad brow, FACS 1+4): the inner brow ends rise and are drawn together. The
+#: two fields summed left them lowered (AU04's lowering outweighs AU01's raise), and the tracker read
+#: sad faces as angry; so AU01 raises the inner ends by this many more units per unit both share
+#: (the expression sheet of 5 dev photos at 4: sad read as sad on 1 -> 2 of 5, fearful 0 -> 1, the
+#: other four unchanged; at 2, 3 of 5 sad, but the brows pinched into a fold and bent glasses).
+SAD_BROW_BOOST = 1.0
+AU01, AU04 = au_index("AU01"), au_index("AU04")
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 AU10 = au_index("AU10")
@@ -529,7 +536,7 @@ class _PreparedFace:
         """(21,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`; AU45 at
-        most BLINK_FULL), then the head pose."""
+        most BLINK_FULL; AU01 raised by :data:`SAD_BROW_BOOST` with AU04), then the head pose."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[NUM_AUS + 1 :] = head
@@ -545,6 +552,7 @@ class _PreparedFace:
             delta[k] = np.maximum(delta[k], 0.0)
             delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
         delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
+        delta[AU01] += SAD_BROW_BOOST * max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
         return row
 

@@ -181,3 +181,27 @@ def test_an_angry_brow_is_drawn_together_over_tightened_lids(landmarker, grace):
     assert gap_before - abs((moved[1] - moved[0]) @ ex) > 0.12 * unit
     lids = [EYE_LOWER[0][4], EYE_LOWER[1][4]]  # mid lower lids
     assert (-(basis[au_index("AU07")][lids] @ ey) / unit > 0.12).all()
+
+
+def test_a_sad_brow_raises_its_inner_ends(landmarker_path, landmarker, grace):
+    """AU01 with AU04 (the sad brow) lifts the inner brow ends and draws them together; the two
+    fields summed left the inner ends lowered (an angry brow), AU04 alone still lowers them."""
+    from espnet_cause.render.warp_motion import BROWS, face_frame
+
+    face = landmarker.detect(grace)[0]
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(grace, face=face, photo_aus=au_row())
+    prepared = renderer._prepared
+    renderer.close()
+    _, ex, ey, unit = face_frame(face)
+    inner = [BROWS[0][-1], BROWS[1][-1]]  # the inner ends (107, 336)
+
+    def moved(row: np.ndarray) -> np.ndarray:  # (2, 2) inner ends moved, face units from rest
+        disp = np.tensordot(prepared.coefficients(row), prepared.basis, axes=1)
+        return disp[inner] / unit
+
+    sad = moved(au_row(AU01=4.0, AU04=4.0))
+    rise = -(sad @ ey)  # (y points to the chin); summed, both sank 0.06-0.07
+    assert (rise > 0.0).all() and rise.mean() > 0.05, rise
+    assert (sad[1] - sad[0]) @ ex < -0.05  # and come together
+    assert (moved(au_row(AU04=4.0)) @ ey > 0.1).all()
