@@ -3,6 +3,10 @@
 Example:
     python -m espnet_cause.bin.pack_model --train_config exp/cause_cnn/config.yaml \\
         --model_file exp/cause_cnn/valid.loss.best.pth --output exp/cause_cnn/model.zip
+    # the mouth's swing calibrated to the tracked faces of a data dir (docs/model_builtin.md)
+    python -m espnet_cause.bin.pack_model --train_config exp/cause_cnn/config.yaml \\
+        --model_file exp/cause_cnn/valid.loss.best.pth --output exp/cause_cnn/model.zip \\
+        --calibrate_dir dump_grid/train
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from espnet_cause.cli import make_parser, reports_errors, setup_logging
+from espnet_cause.inference.calibration import MOUTH_AUS
 from espnet_cause.inference.packing import pack_model
 
 
@@ -31,6 +36,20 @@ def get_parser() -> argparse.ArgumentParser:
         help="also write the ONNX graphs for inference without torch: auto (when the model "
         "supports it; otherwise warn and pack without), yes (fail if it does not), no",
     )
+    parser.add_argument(
+        "--calibrate_dir",
+        default=None,
+        help="a dump dir (wav.scp, au.scp, optional au_weight.scp) to calibrate the output "
+        "scale on: each --calibrate_aus AU's de-normalisation std is multiplied by the tracked "
+        "/ predicted std over the dir's frames that weigh > 0 (espnet_cause.inference."
+        "calibration; recorded in the zip's meta.yaml). Default: no calibration",
+    )
+    parser.add_argument(
+        "--calibrate_aus",
+        nargs="+",
+        default=list(MOUTH_AUS),
+        help="AUs that --calibrate_dir calibrates (default: %(default)s)",
+    )
     return parser
 
 
@@ -40,7 +59,15 @@ def main(cmd: list[str] | None = None) -> None:
     setup_logging(args.verbose)
 
     onnx = {"auto": None, "yes": True, "no": False}[args.onnx]
-    pack_model(args.train_config, args.model_file, args.output, base_dir=args.base_dir, onnx=onnx)
+    pack_model(
+        args.train_config,
+        args.model_file,
+        args.output,
+        base_dir=args.base_dir,
+        onnx=onnx,
+        calibrate_dir=args.calibrate_dir,
+        calibrate_aus=tuple(args.calibrate_aus),
+    )
 
 
 if __name__ == "__main__":

@@ -13,10 +13,13 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 import espnet_cause
+from espnet_cause.au import au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.calibration import MOUTH_AUS, measure_scale, scale_au_stats
 from espnet_cause.inference.model_zip import (
     CONFIG_NAME,
     META_NAME,
@@ -30,6 +33,8 @@ from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.cache import sha256_file
 
 logger = logging.getLogger(__name__)
+#: The config key of the AU statistics (de-normalisation) that a calibration rewrites.
+AU_STATS_KEY = "au_normalize_conf.stats_file"
 
 
 def _load_yaml(path: Path, what: str) -> dict:
@@ -53,6 +58,8 @@ def pack_model(
     output: str | os.PathLike,
     base_dir: str | os.PathLike | None = None,
     onnx: bool | None = None,
+    calibrate_dir: str | os.PathLike | None = None,
+    calibrate_aus: tuple[str, ...] = MOUTH_AUS,
 ) -> Path:
     """Write ``output`` (a zip) holding the config, the weights and the stats files.
 
@@ -65,13 +72,21 @@ def pack_model(
         onnx: Also write the ONNX graphs (``onnx/``, :mod:`espnet_cause.inference.onnx.export`): None
             when the model supports it (a model that does not is packed without them, with a
             warning saying why), True to require them, False to skip them.
+        calibrate_dir: A dump dir (``wav.scp``, ``au.scp``, optional ``au_weight.scp``) to
+            calibrate the output scale on (:mod:`espnet_cause.inference.calibration`): each AU
+            of ``calibrate_aus`` gets its de-normalisation std (the weights' ``au_normalize.std``
+            and the packed ``au_stats.npz``) multiplied by tracked / predicted std over the
+            dir's weighted frames; ``meta.yaml`` records the figures under ``calibration``.
+            None packs the weights as they are.
+        calibrate_aus: The AUs to calibrate (default the mouth: AU25, AU26).
 
     Returns:
         The output path.
 
     Raises:
         CauseError: for a missing config, weights or stats file; with ``onnx=True``, a model
-            that does not export.
+            that does not export; with ``calibrate_dir``, a model without AU de-normalisation
+            or a dir that cannot calibrate (:func:`~espnet_cause.inference.calibration.measure_scale`).
     """
     train_config, model_file, output = Path(train_config), Path(model_file), Path(output)
     config = _load_yaml(train_config, "training config")
@@ -80,6 +95,7 @@ def pack_model(
             "model file not found", path=model_file, fix="pass the .pth the training wrote"
         )
     bases = [Path(base_dir)] if base_dir else [Path.cwd(), train_config.parent]
+    source_model = model_file
 
     rewrites: dict[str, str] = {}
     members: dict[str, Path] = {}
@@ -102,39 +118,48 @@ def pack_model(
         rewrites[key] = arcname
 
     packed_config = replace_paths(config, rewrites)
-    graphs, onnx_meta = {}, None
-    if onnx is not False:
-        absolute = {key: str(members[arc].resolve()) for key, arc in rewrites.items()}
-        graphs, onnx_meta = _export_onnx(
-            replace_paths(config, absolute), model_file, required=bool(onnx)
-        )
-    config_text = yaml.safe_dump(packed_config, sort_keys=False, allow_unicode=True)
-    meta = {
-        "espnet_cause_version": espnet_cause.__version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "source_config": str(train_config.resolve()),
-        "source_model": str(model_file.resolve()),
-        "config": CONFIG_NAME,
-        "model": MODEL_NAME,
-        "stats": dict(rewrites),
-        # what the model outputs: au (17 AUs, 0-5) or arkit (51 blendshapes, 0-1)
-        "target": (config.get("model_conf") or {}).get("target", "au"),
-        "sha256": {MODEL_NAME: sha256_file(model_file)}
-        | {name: sha256_file(src) for name, src in members.items()}
-        | {name: hashlib.sha256(data).hexdigest() for name, data in graphs.items()},
-    }
-    if onnx_meta is not None:
-        meta["onnx"] = onnx_meta
-    with atomic_write(output) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(META_NAME, yaml.safe_dump(meta, sort_keys=False))
-            zf.writestr(CONFIG_NAME, config_text)
-            zf.write(model_file, MODEL_NAME)
-            for name, src in members.items():
-                zf.write(src, name)
-            for name, data in graphs.items():
-                zf.writestr(name, data)
-    logger.info("packed %s (%d stats files) into %s", model_file, len(members), output)
+    with tempfile.TemporaryDirectory() as work:
+        calibration = None
+        if calibrate_dir is not None:
+            model_file, calibration = _calibrate(
+                config, model_file, members, rewrites, Path(calibrate_dir), calibrate_aus,
+                Path(work),
+            )  # fmt: skip
+        graphs, onnx_meta = {}, None
+        if onnx is not False:
+            absolute = {key: str(members[arc].resolve()) for key, arc in rewrites.items()}
+            graphs, onnx_meta = _export_onnx(
+                replace_paths(config, absolute), model_file, required=bool(onnx)
+            )
+        config_text = yaml.safe_dump(packed_config, sort_keys=False, allow_unicode=True)
+        meta = {
+            "espnet_cause_version": espnet_cause.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "source_config": str(train_config.resolve()),
+            "source_model": str(source_model.resolve()),
+            "config": CONFIG_NAME,
+            "model": MODEL_NAME,
+            "stats": dict(rewrites),
+            # what the model outputs: au (17 AUs, 0-5) or arkit (51 blendshapes, 0-1)
+            "target": (config.get("model_conf") or {}).get("target", "au"),
+            "sha256": {MODEL_NAME: sha256_file(model_file)}
+            | {name: sha256_file(src) for name, src in members.items()}
+            | {name: hashlib.sha256(data).hexdigest() for name, data in graphs.items()},
+        }
+        if calibration is not None:
+            meta["calibration"] = calibration
+        if onnx_meta is not None:
+            meta["onnx"] = onnx_meta
+        with atomic_write(output) as tmp:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(META_NAME, yaml.safe_dump(meta, sort_keys=False))
+                zf.writestr(CONFIG_NAME, config_text)
+                zf.write(model_file, MODEL_NAME)
+                for name, src in members.items():
+                    zf.write(src, name)
+                for name, data in graphs.items():
+                    zf.writestr(name, data)
+    logger.info("packed %s (%d stats files) into %s", source_model, len(members), output)
     return output
 
 
@@ -147,19 +172,7 @@ def _export_onnx(config: dict, model_file: Path, required: bool) -> tuple[dict, 
     # torch + onnx, loaded when a graph is exported
     from espnet_cause.inference.onnx.export import OPSET, NotExportable, export_graphs
 
-    with tempfile.TemporaryDirectory() as tmp:
-        config_path = Path(tmp) / CONFIG_NAME
-        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        try:
-            net = Speech2AU(train_config=config_path, model_file=model_file, backend="torch").model
-        except CauseError:
-            raise
-        except Exception as e:  # the task's builder fails in many ways on a foreign config
-            raise CauseError(
-                f"cannot build the model to export it to ONNX: {type(e).__name__}: {e}",
-                path=model_file,
-                fix="pass the config.yaml and weights of one training run (or --onnx no)",
-            ) from None
+    net = _build(config, model_file, "export it to ONNX").model
     try:
         graphs = export_graphs(net)
     except NotExportable as e:
@@ -174,3 +187,74 @@ def _export_onnx(config: dict, model_file: Path, required: bool) -> tuple[dict, 
             "torch_version": str(torch.__version__)}  # fmt: skip
     logger.info("exported ONNX graphs: %s", ", ".join(sorted(graphs)))
     return graphs, meta
+
+
+def _build(config: dict, model_file: Path, why: str) -> Speech2AU:
+    """The torch model of a config with absolute stats paths and its weights."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / CONFIG_NAME
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        try:
+            return Speech2AU(train_config=config_path, model_file=model_file, backend="torch")
+        except CauseError:
+            raise
+        except Exception as e:  # the task's builder fails in many ways on a foreign config
+            raise CauseError(
+                f"cannot build the model to {why}: {type(e).__name__}: {e}",
+                path=model_file,
+                fix="pass the config.yaml and weights of one training run (or --onnx no)",
+            ) from None
+
+
+def _calibrate(
+    config: dict,
+    model_file: Path,
+    members: dict[str, Path],
+    rewrites: dict[str, str],
+    data_dir: Path,
+    aus: tuple[str, ...],
+    work: Path,
+) -> tuple[Path, dict]:
+    """Scale the model's AU de-normalisation to the tracked spread of ``data_dir``.
+
+    Writes the calibrated weights (and AU stats, replacing their entry in ``members``) into
+    ``work``; returns the weights' path and the ``calibration`` section of ``meta.yaml``.
+    """
+    import torch  # the weights are a torch state dict
+
+    absolute = {key: str(members[arc].resolve()) for key, arc in rewrites.items()}
+    model = _build(replace_paths(config, absolute), model_file, "calibrate it")
+    scales = measure_scale(model, data_dir, aus)
+    state = torch.load(model_file, map_location="cpu")
+    if "au_normalize.std" not in state:
+        raise CauseError(
+            "the model has no AU de-normalisation to calibrate (au_normalize.std)",
+            path=model_file,
+            fix="train with au_normalize: global_mvn (norm_vars true), or pack without "
+            "--calibrate_dir",
+        )
+    factors = np.ones(state["au_normalize.std"].shape[0])
+    for name, scale in scales.items():
+        factors[au_index(name)] = scale.factor
+    state["au_normalize.std"] = state["au_normalize.std"] * torch.as_tensor(factors).to(
+        state["au_normalize.std"]
+    )
+    calibrated = work / MODEL_NAME
+    torch.save(state, calibrated)
+    arc = rewrites.get(AU_STATS_KEY)
+    if arc is not None:
+        eps = float((config.get("au_normalize_conf") or {}).get("eps", 1.0e-20))
+        with np.load(members[arc]) as stats:
+            scaled = scale_au_stats(dict(stats), factors, eps=eps)
+        members[arc] = work / Path(arc).name
+        np.savez(members[arc], **scaled)
+    for name, scale in scales.items():
+        logger.info(
+            "calibrated %s: predicted std %.3f, tracked %.3f over %d frames of %s: x %.3f",
+            name, scale.predicted_std, scale.tracked_std, scale.frames, data_dir, scale.factor,
+        )  # fmt: skip
+    return calibrated, {
+        "data_dir": str(data_dir),
+        "rule": "au_normalize.std x tracked std / predicted std (frames weighing > 0)",
+        "aus": {name: scale.as_dict() for name, scale in scales.items()},
+    }

@@ -10,6 +10,14 @@ import pytest
 from espnet_cause.bin import check_lipsync
 
 
+def test_model_help_names_every_built_in_model():
+    from espnet_cause.assets import BUILTIN_MODELS
+
+    text = " ".join(check_lipsync.get_parser().format_help().split())
+    for name in BUILTIN_MODELS:
+        assert f"'{name}'" in text
+
+
 def test_check_one_clip(smile_video, tmp_path, capsys):
     out = tmp_path / "out"
     report = check_lipsync.main(["--video", str(smile_video), "--output_dir", str(out)])

@@ -41,6 +41,7 @@ mask_outside_speech=     # stage 2: weigh 0 the frames more than this many secon
 close_lips=false         # stage 2, with --mask_outside_speech: label the lips closed there (AU25, AU26 0) instead
 mix_dumpdirs=            # stages 3-5: also train on these dump dirs' train/valid sets (e.g. dump, the mini corpus's)
 mix_weights=             # stage 3: per --mix_dumpdirs entry, an AU weight table (conf/au_weights/*.yaml, or none) for its utterances without au_weight.scp
+calibrate_dir=           # stage 4: scale the packed model's mouth AUs to this dump dir's tracked spread (e.g. dump_grid/train; pack_model --calibrate_dir)
 train_set=train
 valid_set=valid
 test_set=test
@@ -196,7 +197,7 @@ if run_stage 4 "CAUSE training (${train_config})"; then
         "${weight_args[@]}" "${emotion_args[@]}"
     logged ${expdir}/pack.log python -m espnet_cause.bin.pack_model \
         --train_config ${expdir}/config.yaml --model_file ${expdir}/valid.loss.best.pth \
-        --output ${expdir}/model.zip
+        --output ${expdir}/model.zip ${calibrate_dir:+--calibrate_dir "${calibrate_dir}"}
     stage_done 4
 fi
 
