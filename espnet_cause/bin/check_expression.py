@@ -14,6 +14,9 @@ Speech: each utterance's mean AUs minus its speaker's neutral mean, read as the 
 emotion prototypes (chance 1/6); faces: the predicted change from the speaker's neutral (or mean)
 clip against the change the face's own video shows (Pearson r over AUs, magnitude ratio). See
 espnet_cause/evaluation/expression.py. Writes scores.md, scores.json and confusion_<source>.png.
+A model that hears emotion with its speaker's statistics (expressive) gets each speaker's
+recordings in a source together (--speaker_stats speaker, the default) or hears each alone
+(--speaker_stats utterance).
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from pathlib import Path
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.expression import (
+    add_speech_arguments,
     check_expression,
-    list_data_dir,
     list_face_dir,
-    list_speech,
+    speech_sources,
 )
 from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 from espnet_cause.inference.speech2au import Speech2AU
@@ -40,21 +43,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help=MODEL_HELP,
     )
-    parser.add_argument(
-        "--speech",
-        action="append",
-        default=[],
-        metavar="CORPUS:DIR[:SPK,SPK]",
-        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
-        "(repeatable)",
-    )
-    parser.add_argument(
-        "--data_dir",
-        action="append",
-        default=[],
-        type=Path,
-        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
-    )
+    add_speech_arguments(parser)
     parser.add_argument(
         "--face_dir",
         action="append",
@@ -62,26 +51,22 @@ def get_parser() -> argparse.ArgumentParser:
         type=Path,
         help="a folder of emotional face videos with sound, emotion in the file name (repeatable)",
     )
+    parser.add_argument(
+        "--speaker_stats",
+        choices=("speaker", "utterance"),
+        default="speaker",
+        help="a model with an emotion recogniser (expressive): normalise each voice with the "
+        "statistics of all of its speaker's utterances in the source (speaker), or hear each "
+        "utterance alone (utterance: the single-utterance fallback)",
+    )
     parser.add_argument("--output_dir", required=True, type=Path, help="where the reports go")
     return parser
 
 
-def _speech_sources(args) -> dict:
-
-    sources = {}
-    for spec in args.speech:
-        parts = spec.split(":")
-        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-            raise CauseError(
-                f"--speech {spec!r}: expected CORPUS:DIR or CORPUS:DIR:SPK,SPK",
-                fix="e.g. --speech ravdess:/data/ravdess:Actor_17,Actor_18",
-            )
-        speakers = parts[2].split(",") if len(parts) == 3 and parts[2] else None
-        name = f"{parts[0]}:{Path(parts[1]).name}" + (f":{parts[2]}" if speakers else "")
-        sources[name] = list_speech(parts[0], parts[1], speakers)
-    for d in args.data_dir:
-        sources[str(d)] = list_data_dir(d)
-    return sources
+def adapted(s2au: Speech2AU, audio):
+    """``(wav, fs) -> AUs`` of ``s2au`` with the statistics of one speaker's ``audio``."""
+    stats = s2au.speaker_stats(audio)
+    return lambda wav, fs: s2au.to_aus(s2au(wav, fs, speaker=stats))
 
 
 @reports_errors
@@ -91,11 +76,13 @@ def main(cmd: list[str] | None = None) -> dict:
     if not (args.speech or args.data_dir or args.face_dir):
         raise CauseError("nothing to check", fix="pass --speech, --data_dir and/or --face_dir")
 
-    speech = _speech_sources(args)
+    speech = speech_sources(args.speech, args.data_dir)
     faces = {d.name: list_face_dir(d) for d in args.face_dir}
     s2au = Speech2AU(args.model)
     predict = lambda wav, fs: s2au.to_aus(s2au(wav, fs))  # noqa: E731
     run = dict(speech=speech, faces=faces, model=args.model or "builtin")
+    if s2au.emotion is not None and args.speaker_stats == "speaker":
+        run["for_speaker"] = lambda audio: adapted(s2au, audio)
     if not faces:
         return check_expression(predict, s2au.fs, s2au.au_fps, args.output_dir, **run)
     with MediaPipeAUExtractor(args.face_landmarker_path) as tracker:

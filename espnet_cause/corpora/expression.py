@@ -37,20 +37,21 @@ import numpy as np
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
 from espnet_cause.emotion import EMOTIONS, prototype
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.expression_envelope import (  # noqa: F401 (re-exported)
+    EASE_S,
+    LEAD_S,
+    RISE_S,
+    SPEECH_RANGE_DB,
+    expression_envelope,
+    frame_energy_db,
+    speech_span,
+)
 from espnet_cause.io.au_files import AUArkWriter
 from espnet_cause.io.audio import load_speech, write_wav
 from espnet_cause.io.datadir import read_kaldi_map, write_kaldi_map
 
 logger = logging.getLogger(__name__)
 
-#: Seconds before the speech onset at which the expression starts rising.
-LEAD_S = 0.2
-#: Seconds the expression takes to rise to its full level.
-RISE_S = 0.4
-#: Time constant (s) of the easing after the speech ends.
-EASE_S = 0.5
-#: Frames quieter than the loudest frame by more than this (dB) are not speech.
-SPEECH_RANGE_DB = 30.0
 #: AUs whose made target is the speaker's neutral level + the prototype (no teacher motion).
 EXPRESSION_AUS: tuple[str, ...] = (
     "AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU12", "AU15",
@@ -61,46 +62,6 @@ SPEECH_ONLY_AUS: tuple[str, ...] = ("AU14", "AU17", "AU25", "AU45")
 EXPRESSION_AU_WEIGHTS: np.ndarray = np.array(
     [0.0 if name in SPEECH_ONLY_AUS else 1.0 for name in AU_NAMES], dtype=np.float32
 )
-
-
-def frame_energy_db(wav: np.ndarray, fs: int, au_fps: float, num_frames: int) -> np.ndarray:
-    """(num_frames,) RMS level in dB of the samples of each AU frame (frame k at k / au_fps)."""
-    hop = fs / au_fps
-    out = np.full(num_frames, -120.0)
-    for k in range(num_frames):
-        seg = wav[int(round(k * hop)) : int(round((k + 1) * hop))]
-        if seg.size:
-            out[k] = 10.0 * np.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
-    return out
-
-
-def speech_span(energy_db: np.ndarray, range_db: float = SPEECH_RANGE_DB) -> tuple[int, int]:
-    """(first, last) frame of speech: frames within ``range_db`` of the loudest one.
-
-    Raises:
-        CauseError: for an empty track.
-    """
-    if energy_db.size == 0:
-        raise CauseError("no frames to find speech in")
-    active = np.flatnonzero(energy_db >= energy_db.max() - range_db)
-    return int(active[0]), int(active[-1])
-
-
-def expression_envelope(num_frames: int, fps: float, onset: int, end: int) -> np.ndarray:
-    """(num_frames,) float32 in [0, 1]: the expression's time course (module docstring).
-
-    Args:
-        num_frames: Frames of the track.
-        fps: Its frame rate.
-        onset: First speech frame.
-        end: Last speech frame.
-    """
-    t = np.arange(num_frames) / fps
-    start = onset / fps - LEAD_S
-    rise = np.clip((t - start) / RISE_S, 0.0, 1.0)
-    rise = rise * rise * (3.0 - 2.0 * rise)  # smoothstep: no corner at either end
-    ease = np.exp(-np.clip(t - end / fps, 0.0, None) / EASE_S)
-    return (rise * ease).astype(np.float32)
 
 
 def expression_target(

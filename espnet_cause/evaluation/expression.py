@@ -1,7 +1,7 @@
 """Does the predicted face show the voice's emotion? The checks behind ``check_expression``.
 
 **Labelled emotional speech** (RAVDESS, CREMA-D): for every utterance, the mean of the predicted
-AUs over its speech (the frames within :data:`espnet_cause.corpora.expression.SPEECH_RANGE_DB`
+AUs over its speech (the frames within :data:`espnet_cause.inference.expression_envelope.SPEECH_RANGE_DB`
 of its loudest frame) minus its speaker's neutral mean (the mean of that speaker's neutral
 utterances, RAVDESS calm included) is read as the emotion whose prototype
 (:data:`espnet_cause.emotion.PROTOTYPES`) it is closest to by cosine, among the six emotions of
@@ -34,10 +34,11 @@ from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
 from espnet_cause.corpora import CORPORA
 from espnet_cause.corpora.common import VIDEO_SUFFIXES, find_files
 from espnet_cause.corpora.emotions import CORPUS_CLASSES
-from espnet_cause.corpora.expression import frame_energy_db, read_labels, speech_span
+from espnet_cause.corpora.expression import read_labels
 from espnet_cause.emotion import SCORED_EMOTIONS, classify_change, parse_emotion
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.emotion_scoring import plot_confusion, score_emotions
+from espnet_cause.inference.expression_envelope import frame_energy_db, speech_span
 from espnet_cause.io.atomic import atomic_write
 from espnet_cause.io.audio import load_speech
 from espnet_cause.io.datadir import read_kaldi_map
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 #: A predictor: (N,) float32 speech at its rate, the rate -> (T, 17) AUs at ``fps``.
 Predict = Callable[[np.ndarray, int], np.ndarray]
+#: The model adapted to one speaker, from all of that speaker's ``(wav, fs)``.
+ForSpeaker = Callable[[Sequence[tuple[np.ndarray, int]]], Predict]
 #: AUs never compared on faces (blinks are not an expression).
 FACE_EXCLUDED_AUS: tuple[str, ...] = ("AU45",)
 #: A tracked change smaller than this (AU units) in every clip counts as "the tracker never moves
@@ -97,7 +100,24 @@ def neutral_means(means: dict[str, np.ndarray], items: Sequence[Item]) -> dict[s
     return out
 
 
-def score_speech(items: Sequence[Item], predict: Predict, fps: float, load) -> dict:
+def _adapted(for_speaker: ForSpeaker | None, audio: list, speaker: str, predict: Predict):
+    """``for_speaker(audio)``, or ``predict`` without it, audio, or when adapting fails."""
+    if for_speaker is None or not audio:
+        return predict
+    try:
+        return for_speaker(audio)
+    except CauseError as e:
+        logger.warning("speaker %s: not adapted (%s); each recording heard alone", speaker, e)
+        return predict
+
+
+def score_speech(
+    items: Sequence[Item],
+    predict: Predict,
+    fps: float,
+    load,
+    for_speaker: ForSpeaker | None = None,
+) -> dict:
     """The prototype check on labelled speech (module docstring).
 
     Args:
@@ -105,6 +125,9 @@ def score_speech(items: Sequence[Item], predict: Predict, fps: float, load) -> d
         predict: The model.
         fps: Its AU frame rate.
         load: ``path -> (wav, fs)``.
+        for_speaker: Given all of one speaker's ``(wav, fs)`` (every emotion), the model
+            adapted to that speaker (``expressive``: its per-speaker statistics); None: ``predict``
+            for everyone.
 
     Returns:
         ``accuracy``, ``chance``, ``confusion``/``classes`` (rows reference, columns read),
@@ -114,13 +137,23 @@ def score_speech(items: Sequence[Item], predict: Predict, fps: float, load) -> d
 
     means: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
-    for it in items:
-        try:
-            wav, fs = load(it.path)
-            means[it.name] = speech_mean(predict(wav, fs), wav, fs, fps)
-        except CauseError as e:
-            skipped[it.name] = str(e)
-            logger.warning("%s: skipped: %s", it.name, e)
+    for spk in sorted({it.speaker for it in items}):
+        audio = {}
+        for it in items:
+            if it.speaker != spk:
+                continue
+            try:
+                audio[it.name] = load(it.path)
+            except CauseError as e:
+                skipped[it.name] = str(e)
+                logger.warning("%s: skipped: %s", it.name, e)
+        model = _adapted(for_speaker, list(audio.values()), spk, predict)
+        for name, (wav, fs) in audio.items():
+            try:
+                means[name] = speech_mean(model(wav, fs), wav, fs, fps)
+            except CauseError as e:
+                skipped[name] = str(e)
+                logger.warning("%s: skipped: %s", name, e)
     no_neutral = sorted(
         {it.speaker for it in items} - {it.speaker for it in items if it.emotion == "neutral"}
     )
@@ -193,6 +226,54 @@ def list_speech(
             fix="check --speakers against the corpus's speaker ids (e.g. Actor_17, 1002)",
         )
     return items
+
+
+def add_speech_arguments(parser) -> None:
+    """``--speech`` and ``--data_dir`` (labelled speech) on an argparse parser; read them with
+    :func:`speech_sources`."""
+    parser.add_argument(
+        "--speech",
+        action="append",
+        default=[],
+        metavar="CORPUS:DIR[:SPK,SPK]",
+        help="labelled emotional speech: ravdess|crema_d|mead, its folder, optional speakers "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--data_dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="labelled speech as a Kaldi data dir (wav.scp, utt2spk, emotion) (repeatable)",
+    )
+
+
+def speech_sources(
+    specs: Iterable[str] = (), data_dirs: Iterable[str | os.PathLike] = ()
+) -> dict[str, list[Item]]:
+    """Labelled speech named on a command line: source name -> its utterances.
+
+    Args:
+        specs: ``CORPUS:DIR`` or ``CORPUS:DIR:SPK,SPK`` (:func:`list_speech`).
+        data_dirs: Kaldi data dirs with ``emotion`` (:func:`list_data_dir`).
+
+    Raises:
+        CauseError: naming a malformed spec.
+    """
+    sources = {}
+    for spec in specs:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise CauseError(
+                f"--speech {spec!r}: expected CORPUS:DIR or CORPUS:DIR:SPK,SPK",
+                fix="e.g. --speech ravdess:/data/ravdess:Actor_17,Actor_18",
+            )
+        speakers = parts[2].split(",") if len(parts) == 3 and parts[2] else None
+        name = f"{parts[0]}:{Path(parts[1]).name}" + (f":{parts[2]}" if speakers else "")
+        sources[name] = list_speech(parts[0], parts[1], speakers)
+    for d in data_dirs:
+        sources[str(d)] = list_data_dir(d)
+    return sources
 
 
 def list_data_dir(data_dir: str | os.PathLike) -> list[Item]:
@@ -304,10 +385,13 @@ def score_faces(pairs: dict[str, tuple[np.ndarray, np.ndarray]], items: Sequence
     }
 
 
-def clip_means(item: Item, predict: Predict, fs: int, fps: float, tracker) -> tuple:
-    """(predicted mean, face mean), each (17,), over the speech frames with a tracked face."""
+def clip_means(
+    item: Item, predict: Predict, fs: int, fps: float, tracker, wav: np.ndarray | None = None
+) -> tuple:
+    """(predicted mean, face mean), each (17,), over the speech frames with a tracked face
+    (``wav``: the clip's soundtrack at ``fs`` when already read)."""
 
-    wav = read_audio_track(item.path, sample_rate=fs)
+    wav = read_audio_track(item.path, sample_rate=fs) if wav is None else wav
     pred = predict(wav, fs)
     face, _ = tracker(item.path).resample(fps)
     n = min(len(pred), len(face.intensities))
@@ -393,6 +477,7 @@ def check_expression(
     speech: dict[str, Sequence[Item]] | None = None,
     faces: dict[str, Sequence[Item]] | None = None,
     tracker=None,
+    for_speaker: ForSpeaker | None = None,
 ) -> dict:
     """Both checks on named sources, written to ``output_dir``.
 
@@ -405,6 +490,7 @@ def check_expression(
         speech: Source name -> labelled utterances.
         faces: Source name -> labelled clips.
         tracker: ``path -> AUTrack`` (the MediaPipe extractor); needed with ``faces``.
+        for_speaker: See :func:`score_speech`; on faces, the speaker's clips' soundtracks.
 
     Returns:
         ``{"model", "speech": {source: scores}, "faces": {source: scores}}``.
@@ -412,15 +498,26 @@ def check_expression(
 
     results: dict = {"model": model, "speech": {}, "faces": {}}
     for name, items in (speech or {}).items():
-        results["speech"][name] = score_speech(items, predict, fps, load_speech)
+        results["speech"][name] = score_speech(items, predict, fps, load_speech, for_speaker)
         logger.info("%s: prototype accuracy %.3f", name, results["speech"][name]["accuracy"])
     for name, items in (faces or {}).items():
         pairs = {}
-        for it in items:
-            try:
-                pairs[it.name] = clip_means(it, predict, fs, fps, tracker)
-            except CauseError as e:
-                logger.warning("%s: skipped: %s", it.name, e)
+        for spk in sorted({it.speaker for it in items}):
+            audio = {}
+            for it in items:
+                if it.speaker == spk:
+                    try:
+                        audio[it.name] = read_audio_track(it.path, sample_rate=fs)
+                    except CauseError as e:
+                        logger.warning("%s: skipped: %s", it.name, e)
+            heard = _adapted(for_speaker, [(wav, fs) for wav in audio.values()], spk, predict)
+            for it in items:
+                if it.name not in audio:
+                    continue
+                try:
+                    pairs[it.name] = clip_means(it, heard, fs, fps, tracker, audio[it.name])
+                except CauseError as e:
+                    logger.warning("%s: skipped: %s", it.name, e)
         try:
             results["faces"][name] = score_faces(pairs, items)
         except CauseError as e:  # a source that cannot be scored is reported, not fatal

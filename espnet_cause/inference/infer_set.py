@@ -22,8 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from espnet_cause.arkit import NUM_BLENDSHAPES
+from espnet_cause.assets import resolve_model
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.emotion_recogniser import SpeakerStats, speaker_stats
+from espnet_cause.inference.expressive_zip import load_recogniser
 from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.inference.voice_functionals import voice_functionals
 from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
 from espnet_cause.io.audio import load_speech
 from espnet_cause.io.blendshapes import write_blendshapes
@@ -123,7 +127,9 @@ def write_result(
 def infer_item(key: str, payload: dict, *, speech2au, write_take: TakeWriter | None = None) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
-    aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})")
+    stats = payload.get("speaker")
+    speaker = SpeakerStats(**stats) if stats else None
+    aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})", speaker=speaker)
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
     fmt, motion = payload.get("format", "ark"), payload.get("motion", {})
     write_result(payload["output"], aus, fps, fmt, speech2au, samples, sr, motion, write_take)
@@ -163,6 +169,39 @@ def infer_file(
     return len(aus), fps
 
 
+def speaker_payloads(
+    wav_scp: str | os.PathLike, wavs: dict[str, str], model: str | os.PathLike | None
+) -> dict[str, dict]:
+    """utt -> its speaker's statistics for the emotion recogniser (``mean``, ``sd``, ``count``).
+
+    Only for a model with an emotion recogniser (``expressive``) and a ``utt2spk`` beside
+    ``wav_scp``: each speaker's utterances in the set are normalised together (per-speaker CMVN of
+    :mod:`espnet_cause.inference.voice_functionals`). Otherwise (or for an utterance that cannot
+    be read, skipped here and reported by its own item) ``{}``: each utterance is heard alone.
+    """
+    utt2spk_path = Path(wav_scp).parent / "utt2spk"
+    if not utt2spk_path.is_file() or load_recogniser(resolve_model(model)) is None:
+        return {}
+    utt2spk = read_kaldi_map(utt2spk_path, check_sorted=False)
+    by_speaker: dict[str, list[str]] = {}
+    for utt in wavs:
+        if utt in utt2spk:
+            by_speaker.setdefault(utt2spk[utt], []).append(utt)
+    out = {}
+    for spk, utts in by_speaker.items():
+        rows = []
+        for utt in utts:
+            try:
+                rows.append(voice_functionals(*load_speech(wavs[utt], name=utt)))
+            except CauseError as e:
+                logger.warning("%s: not in speaker %s's statistics: %s", utt, spk, e)
+        if rows:
+            st = speaker_stats(np.stack(rows))
+            out.update({u: {"mean": st.mean, "sd": st.sd, "count": st.count} for u in utts})
+    logger.info("emotion: per-speaker statistics of %d speakers (utt2spk)", len(by_speaker))
+    return out
+
+
 def _file_stamp(path: str | None) -> str | None:
     """Path, size and modification time: a re-packed or retrained model invalidates results."""
     if not path:
@@ -190,7 +229,9 @@ def infer_set(
     """Every utterance of ``wav_scp``, one resumable item each; returns the records by key.
 
     Args:
-        wav_scp: Kaldi ``wav.scp``.
+        wav_scp: Kaldi ``wav.scp``; with a model that hears emotion (``expressive``), a
+            ``utt2spk`` beside it normalises each speaker's voices together
+            (:func:`speaker_payloads`).
         output_dir: Where the outputs, ``au_fps`` and ``infer_report.tsv`` go.
         model_options: :class:`Speech2AU` keywords (``model``, ``train_config``, ``model_file``,
             ``backend``, ``device``, ``num_threads``, ``cache_dir``).
@@ -209,6 +250,9 @@ def infer_set(
     wavs = read_kaldi_map(wav_scp, check_sorted=False)
     if not wavs:
         raise CauseError("wav.scp has no lines", path=wav_scp, fix="check the data dir")
+    speakers = {}
+    if model_options.get("model") is not None or not model_options.get("model_file"):
+        speakers = speaker_payloads(wav_scp, wavs, model_options.get("model"))
     with batch.output_lock(out_dir):  # one writer for the whole job, ark and report included
         where = batch.BatchDir(out_dir)
         suffix = SUFFIXES[output_format]
@@ -218,13 +262,14 @@ def infer_set(
             output = lambda k, sfx: out_dir / f"{k}{sfx}"  # noqa: E731
         items = [
             (key, {"wav": value, "output": str(output(key, suffix)), "grid": grid,
-                   "format": output_format, "motion": motion})
+                   "format": output_format, "motion": motion, "speaker": speakers.get(key)})
             for key, value in wavs.items()
         ]  # fmt: skip
         settings = {
             "model": _file_stamp(model_options.get("model")),
             "model_file": _file_stamp(model_options.get("model_file")),
             "train_config": _file_stamp(model_options.get("train_config")),
+            "utt2spk": _file_stamp(str(Path(wav_scp).parent / "utt2spk")) if speakers else None,
             "output_format": output_format,
             **grid,
             **(motion if output_format in ANIMATION_FORMATS else {}),

@@ -39,8 +39,11 @@ import numpy as np
 from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
 from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.emotion_recogniser import SpeakerStats, expression_track, speaker_stats
+from espnet_cause.inference.expressive_zip import load_recogniser
 from espnet_cause.inference.model_zip import open_zip, unpack_model
 from espnet_cause.inference.onnx.runtime import OnnxCAUSE, has_graph
+from espnet_cause.inference.voice_functionals import voice_functionals
 from espnet_cause.inference.windows import needs_windows, windowed_inference
 from espnet_cause.io import timegrid
 from espnet_cause.io.audio import (
@@ -205,8 +208,12 @@ class Speech2AU:
     ) -> None:
         if train_config is None and model_file is None and not _is_module(model):
             model = resolve_model(model)  # None: the default built-in; a name: that built-in
+        #: The emotion recogniser of an expressive zip (:mod:`espnet_cause.inference.expressive_zip`),
+        #: else None.
+        self.emotion = None
         if isinstance(model, str | os.PathLike):
             open_zip(Path(model)).close()  # recognised or refused before torch is imported
+            self.emotion = load_recogniser(model)
         self.backend = choose_backend(backend, model, device)
         self._streams_checked = False
         if self.backend == "onnx":
@@ -368,13 +375,23 @@ class Speech2AU:
             speech = resample(speech, fs, self.fs)
         return speech.astype(np.float32, copy=False)
 
-    def __call__(self, speech: np.ndarray, fs: int, name: str = "input") -> np.ndarray:
+    def __call__(
+        self,
+        speech: np.ndarray,
+        fs: int,
+        name: str = "input",
+        speaker: SpeakerStats | None = None,
+    ) -> np.ndarray:
         """Estimate AUs.
 
         Args:
             speech: (N,) or (N, C) samples (float in [-1, 1] or integer PCM).
             fs: Their sample rate.
             name: How to call the input in messages (a file name or utterance id).
+            speaker: For a model with an emotion recogniser (``expressive``): the speaker's
+                statistics from several of their utterances (:meth:`speaker_stats`); None hears
+                the utterance alone (a weaker fallback, see
+                :mod:`espnet_cause.inference.emotion_recogniser`). Other models ignore it.
 
         Returns:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
@@ -385,12 +402,60 @@ class Speech2AU:
 
         wav = self.prepare(speech, fs, name)
         if not needs_windows(len(wav), self.fs):
-            return self._check(self.infer_whole(wav), len(wav), name)
-        logger.info("%s: %.0f s of audio, inferred in windows", name, len(wav) / self.fs)
-        out = windowed_inference(
-            self.infer_whole, wav, fs=self.fs, au_fps=self.au_fps, hop_length=self.hop_length
-        )
-        return self._check(out, len(wav), name)
+            out = self._check(self.infer_whole(wav), len(wav), name)
+        else:
+            logger.info("%s: %.0f s of audio, inferred in windows", name, len(wav) / self.fs)
+            out = windowed_inference(
+                self.infer_whole, wav, fs=self.fs, au_fps=self.au_fps, hop_length=self.hop_length
+            )
+            out = self._check(out, len(wav), name)
+        if self.emotion is None or self.target != "au":
+            return out
+        posteriors = self.emotion.posteriors(voice_functionals(wav, self.fs), speaker)
+        face = expression_track(posteriors, wav, self.fs, self.au_fps, len(out))
+        return np.clip(out + face, 0.0, 5.0).astype(np.float32)
+
+    def emotion_posteriors(
+        self, speech: np.ndarray, fs: int, speaker: SpeakerStats | None = None, name: str = "input"
+    ) -> np.ndarray:
+        """(8,) the emotion heard in one utterance (:data:`espnet_cause.emotion.EMOTIONS`
+        order), for a model with an emotion recogniser; ``speaker`` as :meth:`__call__`'s.
+
+        Raises:
+            CauseError: for a model without a recogniser.
+        """
+        if self.emotion is None:
+            raise CauseError(
+                f"{self.source} has no emotion recogniser", fix="use --model expressive"
+            )
+        wav = self.prepare(speech, fs, name)
+        return self.emotion.posteriors(voice_functionals(wav, self.fs), speaker)
+
+    def speaker_stats(self, utterances) -> SpeakerStats | None:
+        """One speaker's statistics for the emotion recogniser (per-speaker CMVN of the voice
+        functionals), from an iterable of ``(samples, fs)`` of their utterances, or
+        ``(samples, fs, name)``. None for a model without a recogniser. The more utterances
+        (and the more of the speaker's moods) the better; fewer than
+        :data:`espnet_cause.inference.emotion_recogniser.MIN_SPEAKER_UTTERANCES` fall back to
+        hearing each utterance alone. Unusable audio (silence, too short) is left out with a
+        warning.
+
+        Raises:
+            CauseError: when no utterance is usable.
+        """
+        if self.emotion is None:
+            return None
+        rows = []
+        for utt in utterances:
+            samples, rate, *rest = utt
+            name = rest[0] if rest else "input"
+            try:
+                rows.append(voice_functionals(self.prepare(samples, rate, name), self.fs))
+            except CauseError as e:  # unusable audio: left out of the statistics
+                logger.warning("%s: not in the speaker's statistics: %s", name, e)
+        if not rows:
+            raise CauseError("no usable utterance to take the speaker's statistics from")
+        return speaker_stats(np.stack(rows))
 
     def infer_whole(self, wav: np.ndarray) -> np.ndarray:
         """One model call on a whole (prepared) utterance, whatever its length.

@@ -132,3 +132,17 @@ def test_report_files(labelled, tmp_path):
         json.loads((tmp_path / "out" / "scores.json").read_text())["speech"]["toy"]["accuracy"]
         == 1.0
     )
+
+
+def test_a_speaker_adapted_model_gets_all_of_its_speakers_audio(labelled):
+    """for_speaker is given each speaker's utterances (all emotions) and its model is used."""
+    seen = []
+
+    def for_speaker(audio):
+        seen.append(len(audio))
+        return hearing_model
+
+    items = list_data_dir(labelled)
+    scores = score_speech(items, deaf_model, FPS, load_speech, for_speaker=for_speaker)
+    assert seen == [7, 7]  # two speakers x (neutral + six emotions)
+    assert scores["accuracy"] == 1.0  # the adapted (hearing) model, not the deaf default
