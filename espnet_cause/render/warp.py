@@ -6,7 +6,8 @@ built once per photo on a Delaunay triangulation of the 478 landmarks plus the b
 region (piecewise-linear interpolation). A frame is the AU-weighted sum of the 17 fields, inverted
 by a fixed-point step on the field's grid and applied with one ``cv2.remap`` of the photo
 (:data:`INTERPOLATION`: each output pixel is resampled once, with the idle head motion folded into
-the same map, so the face keeps its detail); a dark mouth cavity with a band of upper teeth is
+the same map, and the detail the interpolation attenuates between pixels restored, so the face
+keeps its detail); a dark mouth cavity with a band of upper teeth is
 painted where the lips part further than in a photo whose mouth is closed (an open mouth keeps the
 photo's own teeth, carried by the lips, and the back of the mouth opening up between them is
 painted). Only the face moves: the displacement fades to 0 within
@@ -56,6 +57,7 @@ from espnet_cause.render.warp_motion import (
     build_closure_basis,
     build_landmark_basis,
     face_frame,
+    face_uv,
     lip_gap,
     upper_lip_raise,
 )
@@ -72,10 +74,26 @@ OTHER_FACE_MARGIN = 0.1
 #: Longest side of the grid on which the displacement fields are stored and inverted (the backward
 #: map is upsampled to the face region per frame).
 FIELD_GRID_SIDE = 256
-#: How the photo is resampled along the map (once per output pixel): Lanczos (8x8) keeps the detail
-#: that bilinear sampling at fractional offsets blurs away (face detail with the idle head motion
-#: 0.43-0.68 of the photo's bilinear, 0.67-0.91 bicubic, 0.76-0.97 Lanczos on the dev photos).
-INTERPOLATION = cv2.INTER_LANCZOS4
+#: ... and its nodes are at least this many pixels apart (the fields are smooth: on a small face
+#: region, a node per pixel made the per-frame field product and inversion 4 times the work).
+FIELD_GRID_STEP = 2.0
+#: How the photo is resampled along the map (once per output pixel): bicubic (4x4), with the
+#: detail it attenuates restored (below). Face detail with the idle head motion on the 25 dev
+#: photos: bilinear 0.43-0.68 of the photo's, bicubic 0.67-0.91, Lanczos (8x8) 0.76-0.97; with the
+#: restoration bicubic 0.86-1.12, Lanczos 0.86-1.09, and bicubic costs a third of Lanczos (0.8 vs
+#: 2.6 ms for a 128 px region).
+INTERPOLATION = cv2.INTER_CUBIC
+#: Any interpolation at a fractional offset attenuates the finest detail (at half a pixel it takes
+#: the highest frequency to 0): each moved pixel gets back its share of an unsharp mask
+#: (the frame minus its Gaussian blur of this sigma, pixels), weighted by how far between pixels
+#: it sampled (0 where the map lands on a pixel: still parts stay the photo's) times a gain set per
+#: photo at :meth:`WarpRenderer.prepare`, so that the face box shifted by RESTORE_TEST_SHIFTS
+#: (pixels) keeps on average the photo's detail (at most RESTORE_MAX).
+RESTORE_SIGMA = 0.8
+RESTORE_MAX = 1.5
+RESTORE_TEST_SHIFTS = tuple(
+    (dx, dy) for dx in (0.0, 0.25, 0.5) for dy in (0.0, 0.25, 0.5) if dx or dy
+)
 #: Ranges of the renderer's settings (checked with a clear error).
 GAIN_RANGE = (0.0, 4.0)
 HEAD_MOTION_RANGE = (0.0, 4.0)
@@ -121,8 +139,8 @@ MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
 #: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
 #: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
 COVER_FROM = 0.5
-#: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges, and the
-#: Lanczos kernel reaches 3 pixels past a sample).
+#: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges, and an
+#: interpolation kernel reaches up to 3 pixels past a sample).
 COVER_MARGIN_PX = 3.0
 #: ... each covered pixel samples the nearer lip this many pixels past the interior's widened edge
 #: (the lip's own colour; the interior squeezed to a few rows mirrored into the lips showed the
@@ -132,6 +150,22 @@ COVER_EDGE_PX = 1.0
 COVER_REACH = 1.0
 #: The chin's lowest landmark.
 CHIN_TIP = 152
+#: Undoing a photo's own smile (AU12 driven below the photo's) lowers the lip corners at most until
+#: they sit this far (eye distances) above the lips' meeting line, as on an unsmiling closed mouth
+#: (0.005-0.052 on the six neutral closed-mouth dev photos, median 0.018): the tracker's AU12 of a
+#: strong smile (4.5) reversed in full pulled the corners below that line, a frown, which left
+#: AU15 nothing to add (its closed-loop r 0.79 -> -0.04 on that photo).
+NEUTRAL_CORNER_LIFT = 0.02
+#: The lip corners.
+LIP_CORNERS = (61, 291)
+AU12 = au_index("AU12")
+#: AU01 with AU04 (the sad brow, FACS 1+4): the inner brow ends rise and are drawn together. The
+#: two fields summed left them lowered (AU04's lowering outweighs AU01's raise), and the tracker read
+#: sad faces as angry; so AU01 raises the inner ends by this many more units per unit both share
+#: (the expression sheet of 5 dev photos at 4: sad read as sad on 1 -> 2 of 5, fearful 0 -> 1, the
+#: other four unchanged; at 2, 3 of 5 sad, but the brows pinched into a fold and bent glasses).
+SAD_BROW_BOOST = 1.0
+AU01, AU04 = au_index("AU01"), au_index("AU04")
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 AU10 = au_index("AU10")
@@ -413,12 +447,13 @@ class _PreparedFace:
                 _head_basis(face.points.astype(np.float32), self.unit),
             ]
         )
+        self.smile_reversal = _smile_reversal(face, self.basis[AU12])
         self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
         self.points = face.points.astype(np.float32)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         self.roi_size = (rw, rh)
         # coarse grid for the fields (node centres in ROI pixels, as cv2.resize places them)
-        step = max(1.0, max(rw, rh) / FIELD_GRID_SIDE)
+        step = max(FIELD_GRID_STEP, max(rw, rh) / FIELD_GRID_SIDE)
         gw, gh = max(2, int(np.ceil(rw / step))), max(2, int(np.ceil(rh / step)))
         gx = (np.arange(gw) + 0.5) * (rw / gw) - 0.5
         gy = (np.arange(gh) + 0.5) * (rh / gh) - 0.5
@@ -494,11 +529,14 @@ class _PreparedFace:
                 min(rh, by1 + reach),
             )
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
+        box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
+        self.restore = _restoring_gain(self.roi, box)
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(21,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
-        photo as the closure fraction; AU45 at most BLINK_FULL), then the head pose."""
+        photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`; AU45 at
+        most BLINK_FULL; AU01 raised by :data:`SAD_BROW_BOOST` with AU04), then the head pose."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[NUM_AUS + 1 :] = head
@@ -512,7 +550,9 @@ class _PreparedFace:
             if open_own > ZERO_AU:
                 row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
             delta[k] = np.maximum(delta[k], 0.0)
+            delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
         delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
+        delta[AU01] += SAD_BROW_BOOST * max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
         return row
 
@@ -523,6 +563,7 @@ class _PreparedFace:
             return self.image.copy()
         source = self.source_map(au_row)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
+        warped = _restore_detail(warped, _between_pixels(source), self.restore)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self._paint_mouth(warped, au_row)
@@ -661,6 +702,72 @@ class _PreparedFace:
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
 
 
+def _between_pixels(source: np.ndarray) -> np.ndarray:
+    """(h, w) float32 for an (h, w, 2) sampling map: 0 where a pixel samples on the photo's pixel
+    grid, up to 1 half way between pixels in both x and y."""
+    frac = source - np.floor(source)
+    between = frac * (1.0 - frac)  # 0 on the grid, 0.25 half way
+    return 2.0 * (between[..., 0] + between[..., 1])
+
+
+def _restore_detail(warped: np.ndarray, between: np.ndarray, gain: float) -> np.ndarray:
+    """(h, w, 3) uint8 ``warped`` plus ``gain * between`` (per pixel, :func:`_between_pixels`)
+    times its unsharp mask (:data:`RESTORE_SIGMA`)."""
+    if gain <= 0.0:
+        return warped
+    frame = warped.astype(np.float32)
+    detail = cv2.GaussianBlur(frame, (0, 0), RESTORE_SIGMA)
+    np.subtract(frame, detail, out=detail)
+    detail *= (gain * between)[..., None]
+    frame += detail + 0.5
+    return np.clip(frame, 0, 255, out=frame).astype(np.uint8)
+
+
+def _restoring_gain(roi: np.ndarray, box: np.ndarray, steps: int = 8) -> float:
+    """The :func:`_restore_detail` gain (0 to :data:`RESTORE_MAX`) with which the face box,
+    shifted by each fraction of a pixel in :data:`RESTORE_TEST_SHIFTS`, keeps on average the photo's
+    detail (the variance of the Laplacian of the grey image over ``box``).
+
+    Args:
+        roi: (h, w, 3) uint8 face region of the photo.
+        box: (4,) the face's box (x0, y0, x1, y1) in ``roi`` pixels.
+        steps: Bisection steps.
+    """
+    h, w = roi.shape[:2]
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(w, int(box[2]) + 1), min(h, int(box[3]) + 1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return 0.0
+    face = np.ascontiguousarray(roi[y0:y1, x0:x1])
+
+    def detail(image: np.ndarray) -> float:
+        grey = cv2.cvtColor(image[4:-4, 4:-4], cv2.COLOR_RGB2GRAY)  # away from the edge padding
+        return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+    photo = detail(face)
+    if photo <= 0.0:
+        return 0.0
+    xx, yy = np.meshgrid(np.arange(x1 - x0, dtype=np.float32), np.arange(y1 - y0, dtype=np.float32))
+    tests = []
+    for dx, dy in RESTORE_TEST_SHIFTS:
+        source = np.stack([xx + dx, yy + dy], -1)
+        shifted = cv2.remap(face, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
+        tests.append((shifted, _between_pixels(source)))
+
+    def kept(gain: float) -> float:
+        return float(np.mean([detail(_restore_detail(t, b, gain)) for t, b in tests])) / photo
+
+    lo, hi = 0.0, RESTORE_MAX
+    if kept(hi) <= 1.0:
+        return hi
+    if kept(lo) >= 1.0:
+        return lo
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if kept(mid) < 1.0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
 def _polygon_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) pixel box around ``points`` (with a margin) inside an image of ``shape``,
     None when it is less than 2 pixels wide or high."""
@@ -781,6 +888,22 @@ def _teeth_nodes(
     between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
     moved[NUM_AUS:] = between[NUM_AUS:]
     return nodes.astype(np.float32), moved.astype(np.float32)
+
+
+def _smile_reversal(face: Face, au12: np.ndarray) -> float:
+    """How many AU12 units below the photo's may be undone: until the lip corners sit
+    :data:`NEUTRAL_CORNER_LIFT` above the lips' meeting line (0 when they are not above it).
+
+    Args:
+        face: The photo's face.
+        au12: (478, 2) AU12's landmark displacement per unit (pixels).
+    """
+    uv, _, ey, unit = face_uv(face)
+    lift = -float(uv[list(LIP_CORNERS), 1].mean()) - NEUTRAL_CORNER_LIFT
+    per_unit = -float((au12[list(LIP_CORNERS)] @ ey).mean()) / unit  # the corners' rise per unit
+    if lift <= 0.0 or per_unit <= 1e-6:
+        return 0.0
+    return lift / per_unit
 
 
 def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:

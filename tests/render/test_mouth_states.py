@@ -71,7 +71,7 @@ def test_closed_lips_meet_on_the_corners_line(landmarker, wide_open):
     corners = 0.5 * (v[INNER_UPPER_LIP[0]] + v[INNER_UPPER_LIP[-1]])
     middle = 0.5 * (v[13] + v[14])
     assert abs(middle - corners) < 0.04  # (the photo's open lips: 0.3 apart)
-    assert uv[14, 1] - uv[13, 1] > 0.2
+    assert uv[14, 1] - uv[13, 1] > 0.15  # (the fixture is open: the tracker reads 0.19-0.25)
 
 
 def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, landmarker, grace):
@@ -122,6 +122,27 @@ def test_undoing_a_smile_leaves_the_nose_where_it_is(landmarker, grace):
     assert np.abs(basis[au_index("AU12")][[61, 291]]).max() > 0.5  # the corners do move
 
 
+def test_undoing_a_strong_smile_stops_at_a_neutral_mouth(landmarker_path, landmarker, grace):
+    """A photo whose tracked AU12 (5) is more than its corners' lift shows (a smile drawn with 2.5)
+    driven to AU12 = 0: the corners come down to a neutral mouth's height over the lips' meeting
+    line, not below it (reversed in full they sank 0.03 eye distances below it, a frown)."""
+    smiling = WarpRenderer(landmarker_path, absolute=False)
+    photo = next(smiling.render(grace, au_row(AU12=2.5)[None]))
+    smiling.close()
+    face = landmarker.detect(photo)[0]
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU12=5.0))
+    frame = next(renderer.render(photo, np.zeros((1, NUM_AUS), np.float32)))
+    renderer.close()
+
+    def lift(f) -> float:  # the corners' height over the lips' meeting line (eye distances)
+        return -float(face_uv(f)[0][[61, 291], 1].mean())
+
+    assert lift(face) > 0.06  # the photo smiles
+    undone = lift(landmarker.detect(frame)[0])
+    assert 0.0 < undone < 0.05, undone
+
+
 def _src(p):
     co = p.coefficients(np.zeros(NUM_AUS, np.float32))
     rw, rh = p.roi_size
@@ -160,3 +181,27 @@ def test_an_angry_brow_is_drawn_together_over_tightened_lids(landmarker, grace):
     assert gap_before - abs((moved[1] - moved[0]) @ ex) > 0.12 * unit
     lids = [EYE_LOWER[0][4], EYE_LOWER[1][4]]  # mid lower lids
     assert (-(basis[au_index("AU07")][lids] @ ey) / unit > 0.12).all()
+
+
+def test_a_sad_brow_raises_its_inner_ends(landmarker_path, landmarker, grace):
+    """AU01 with AU04 (the sad brow) lifts the inner brow ends and draws them together; the two
+    fields summed left the inner ends lowered (an angry brow), AU04 alone still lowers them."""
+    from espnet_cause.render.warp_motion import BROWS, face_frame
+
+    face = landmarker.detect(grace)[0]
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(grace, face=face, photo_aus=au_row())
+    prepared = renderer._prepared
+    renderer.close()
+    _, ex, ey, unit = face_frame(face)
+    inner = [BROWS[0][-1], BROWS[1][-1]]  # the inner ends (107, 336)
+
+    def moved(row: np.ndarray) -> np.ndarray:  # (2, 2) inner ends moved, face units from rest
+        disp = np.tensordot(prepared.coefficients(row), prepared.basis, axes=1)
+        return disp[inner] / unit
+
+    sad = moved(au_row(AU01=4.0, AU04=4.0))
+    rise = -(sad @ ey)  # (y points to the chin); summed, both sank 0.06-0.07
+    assert (rise > 0.0).all() and rise.mean() > 0.05, rise
+    assert (sad[1] - sad[0]) @ ex < -0.05  # and come together
+    assert (moved(au_row(AU04=4.0)) @ ey > 0.1).all()
