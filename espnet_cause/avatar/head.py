@@ -32,6 +32,7 @@ roll positive = the head tilts to the subject's left; eye yaw/pitch the same way
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import lfilter
 
 from espnet_cause.io.loudness import log_f0_track, loudness_track
 from espnet_cause.io.timegrid import frame_times_fps
@@ -90,13 +91,8 @@ def smoothed_walk(
     warm = int(round(4 * smooth_s * fps))  # burn-in, so the start looks like the rest
     noise = rng.standard_normal((num_frames + warm, len(std)))
     a = float(np.exp(-1.0 / (smooth_s * fps)))
-    walk = np.zeros_like(noise)
-    for _ in range(2):
-        state = np.zeros(len(std))
-        for i, x in enumerate(noise):
-            state = a * state + (1 - a) * x
-            walk[i] = state
-        noise = walk.copy()
+    # twice y[i] = a y[i-1] + (1-a) x[i], from rest (a live stream makes 10 minutes of it at once)
+    walk = lfilter([1 - a], [1.0, -a], lfilter([1 - a], [1.0, -a], noise, axis=0), axis=0)
     walk = walk[warm:]
     walk = walk - walk[0]  # start at rest
     # the filtered noise's own standard deviation (impulse response (1-a)^2 (n+1) a^n)

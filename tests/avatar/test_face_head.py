@@ -13,6 +13,7 @@ from espnet_cause.avatar.head import (
     gaze_blendshapes,
     head_pose,
     nods,
+    smoothed_walk,
     syllable_nuclei,
 )
 
@@ -86,3 +87,21 @@ def test_head_and_gaze_are_seeded_small_and_switch_off():
     looks = gaze_blendshapes(np.deg2rad(np.array([[15.0, 0.0], [0.0, -15.0]])))
     assert looks["eyeLookOutLeft"][0] == looks["eyeLookInRight"][0] == pytest.approx(0.5)
     assert looks["eyeLookUpLeft"][1] == pytest.approx(0.5) and looks["eyeLookInLeft"][0] == 0.0
+
+
+def test_smoothed_walk_is_the_twice_filtered_noise_of_its_docstring():
+    """The vectorised filter equals the recursion y[i] = a y[i-1] + (1 - a) x[i], run twice."""
+    fps, smooth_s, std, seed = 25.0, 0.8, (0.1, 0.3), 3
+    got = smoothed_walk(200, fps, std, smooth_s, seed)
+    warm = int(round(4 * smooth_s * fps))
+    noise = np.random.default_rng(seed).standard_normal((200 + warm, 2))
+    a = np.exp(-1.0 / (smooth_s * fps))
+    for _ in range(2):
+        state, out = np.zeros(2), []
+        for x in noise:
+            state = a * state + (1 - a) * x
+            out.append(state)
+        noise = np.array(out)
+    walk = noise[warm:] - noise[warm]
+    ratio = got[1:] / walk[1:]  # the same walk up to each column's scale
+    assert np.allclose(got[0], 0) and np.allclose(ratio, ratio[0], rtol=1e-4)
