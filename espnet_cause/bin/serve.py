@@ -41,7 +41,7 @@ def get_parser() -> argparse.ArgumentParser:
         "default of POST /infer and /render, ?model=NAME chooses another; a stream chooses with "
         '{"model": NAME}, default the first that streams, else builtin_live). A causal model '
         "streams itself; expressive streams as its live variant (builtin_live's causal mouth, "
-        "the emotion recogniser over the last 3 s of the stream, speaker statistics accumulated "
+        "the emotion recogniser over the last 2 s of the stream, speaker statistics accumulated "
         "as the stream goes; docs/live_expression.md). Default: builtin_live (causal, 80 ms "
         "look-ahead, Apache-2.0) and expressive (CC BY-NC-SA 4.0, trained on RAVDESS: "
         "non-commercial use only). Each: " + MODEL_HELP,

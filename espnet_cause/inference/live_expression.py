@@ -4,20 +4,22 @@ The offline ``expressive`` model hears whole utterances (voice functionals of th
 normalised with the statistics of the speaker's utterances). A live stream has neither, so its
 expression is computed as a listener would follow a voice:
 
-- **A sliding window** (:data:`WINDOW_S`): every :data:`UPDATE_S` of audio with new speech, the
+- **A sliding window** (:data:`WINDOW_S`): every :data:`UPDATE_S` of audio with new speech, and
+  when a pause of :data:`HOLD_S` begins, the
   :func:`~espnet_cause.inference.voice_functionals.voice_functionals` of the last
-  :data:`WINDOW_S` seconds (at least :data:`MIN_SPEECH_S` of speech in it). 3 s: about one
-  sentence, as long as the RAVDESS utterances the recogniser was trained on (3-4 s files,
-  1.5-2.5 s of speech), so that its pitch and level statistics are of the kind it learned; short
-  enough that the face follows a change of mood within a few seconds. Chosen among 2, 3 and 4 s on
-  the dev actors (docs/live_expression.md). Praat's harmonicity (the costliest functional) is
-  computed for each stretch of new audio once and joined (frames hear 60 ms each).
+  :data:`WINDOW_S` seconds (at least :data:`MIN_SPEECH_S` of speech in it). 2 s: about one
+  phrase, long enough for the pitch and level statistics the recogniser reads (it learned them
+  on RAVDESS sentences of 1.5-2.5 s of speech), short enough that at a pause the window holds
+  mostly the phrase just ended, not the one before, and that the face follows a change of mood
+  within a phrase or two. Chosen among 2, 3 and 4 s on the dev actors (docs/live_expression.md).
+  Praat's harmonicity (the costliest functional) is computed once for each stretch of new
+  audio, on the stream's 10 ms grid, and joined (frames hear 60 ms each).
 - **Running speaker statistics** (Kaldi's online CMVN): each window's functionals go into the
   stream's :class:`~espnet_cause.inference.emotion_recogniser.RunningStats`. The posteriors start
   as the recogniser's single-utterance fallback (global statistics, channel-robust functionals)
   and move to the speaker-normalised regression with the stream's own statistics as speech
   accumulates: ``p = (1 - w) p_fallback + w p_speaker``, ``w`` rising linearly to 1 over
-  ``MIN_SPEAKER_UTTERANCES`` windows' worth of speech heard (12 s) (0 before :data:`MIN_SPEAKER_UTTERANCES` windows).
+  ``MIN_SPEAKER_UTTERANCES`` windows' worth of speech heard (8 s) (0 before :data:`MIN_SPEAKER_UTTERANCES` windows).
 - **Off the hot path**: the functionals (about 70 ms of Praat and numpy per update) run in an
   executor (``serve``: one worker process, since Praat holds the GIL); a stream submits its
   next update only when the previous one came back, and the frames use the newest posteriors
@@ -63,7 +65,7 @@ from espnet_cause.inference.voice_functionals import (
 logger = logging.getLogger(__name__)
 
 #: Seconds of recent audio the recogniser hears at each update.
-WINDOW_S = 3.0
+WINDOW_S = 2.0
 #: Seconds of audio between updates of the posteriors.
 UPDATE_S = 1.0
 #: Least speech (s) in the window for an update.
