@@ -167,7 +167,8 @@ def infer_file(
     aus = speech2au(samples, sr, name=str(wav))
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **grid)
     write_result(output, aus, fps, output_format, speech2au, samples, sr, motion or {}, write_take)
-    logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, output_format)
+    kind = output_format if output_format in ANIMATION_FORMATS else Path(output).suffix[1:]
+    logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, kind)
     return len(aus), fps
 
 
