@@ -42,7 +42,9 @@ import collections
 import logging
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
@@ -129,8 +131,17 @@ def _warm() -> bool:
 
 
 def _lower_priority() -> None:
-    """A worker yields the CPU to the server's frames (the mouth first, the expression after)."""
+    """A worker yields the CPU to the server's frames (the mouth first, the expression after),
+    and ends with its parent (a server stopped by SIGTERM leaves no worker behind)."""
     os.nice(WORKER_NICE)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def expression_executor(workers: int = WORKERS) -> ProcessPoolExecutor:
