@@ -19,7 +19,9 @@ behind; reported as ``client_kept_pace``, since the bench's own clients share th
 server) and ``realtime``: every frame arrived and p95 <= ``--realtime_ms``. ``max_realtime_clients`` is the largest real-time level before the first one
 that is not. Targets (issue 12): 1 client p95 <= 150 ms, 8 clients p95 <= 250 ms.
 
-The model: ``--model MODEL.zip``; ``--random_cnn`` packs a randomly initialised causal cnn of
+The model: ``--model MODEL.zip`` or a built-in name (the server's live default: ``--model
+expressive`` streams the expressive model's live variant, reported as ``live_model``);
+``--random_cnn`` packs a randomly initialised causal cnn of
 conf/cause_cnn.yaml (the same compute as a trained one) into a temporary directory.
 
 Usage: python bench/serve.py (--model MODEL.zip | --random_cnn) [--wav speech.wav]
@@ -76,7 +78,7 @@ def random_cnn_zip(workdir: Path) -> Path:
     return pack_model(config, workdir / "model.pth", workdir / "model.zip")
 
 
-def start_server(model: Path | None, port: int, max_streams: int, log) -> subprocess.Popen:
+def start_server(model: Path | str | None, port: int, max_streams: int, log) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "espnet_cause.bin.serve", "--port", str(port), "--verbose", "0"]
     cmd += ["--max_streams", str(max_streams)]
     if model is not None:
@@ -189,7 +191,9 @@ async def run_level(n: int, url: str, pcm: bytes, fs: int, health: dict, realtim
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None, help="CAUSE model.zip (causal).")
+    parser.add_argument(
+        "--model", default=None, help="CAUSE model.zip (causal) or a built-in name (expressive)."
+    )
     parser.add_argument("--random_cnn", action="store_true", help="Randomly initialised cnn.")
     parser.add_argument("--wav", type=Path, default=None, help="Speech (default: a noise signal).")
     parser.add_argument("--clients", default="1,2,4,8,16", help="Client counts, ascending.")
@@ -249,6 +253,7 @@ def main() -> None:
                 "model": health["model"]
                 if args.model
                 else "random causal cnn (conf/cause_cnn.yaml)",
+                "live_model": health.get("live_model"),
                 "wav": str(args.wav) if args.wav else None,
                 "seconds_per_client": args.seconds,
                 "lookahead_ms": health["lookahead_ms"],

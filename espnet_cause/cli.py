@@ -18,8 +18,9 @@ MODEL_HELP = (
     "packed model.zip, or a built-in model by name (espnet_cause.assets.BUILTIN_MODELS): "
     "'builtin' (the default; Apache-2.0), 'builtin_live' (causal, 80 ms look-ahead: the model "
     "that serve streams; Apache-2.0) or 'expressive' (the face shows the voice's emotion; "
-    "trained on RAVDESS, so licensed CC BY-NC-SA 4.0: non-commercial use only, share alike; "
-    "model card docs/model_expressive.md)"
+    "live in serve as builtin_live's causal mouth with the emotion recogniser over the stream, "
+    "docs/live_expression.md; trained on RAVDESS, so licensed CC BY-NC-SA 4.0: non-commercial "
+    "use only, share alike; model card docs/model_expressive.md)"
 )
 
 

@@ -202,12 +202,25 @@ def test_shipped_expressive_model_has_a_recogniser():
     assert rec is not None and "neutral" in rec.classes and len(rec.classes) == 7
 
 
-def test_infer_normalises_each_speaker_of_a_wav_scp_together(expressive_zip, tmp_path):
-    """infer --wav_scp with utt2spk beside it: each utterance with its speaker's statistics."""
+def test_infer_normalises_each_speaker_of_a_wav_scp_together(expressive_zip, tmp_path, monkeypatch):
+    """infer --wav_scp with utt2spk beside it: each utterance with its speaker's statistics,
+    its functionals computed once (for the statistics, then reused for its own posteriors)."""
+    from espnet_cause.inference import emotion_recogniser, speech2au
+
+    calls = []
+
+    def counted(wav, fs, *args, **kwargs):
+        calls.append(len(wav))
+        return voice_functionals(wav, fs, *args, **kwargs)
+
     data = expressive_zip.parent / "data"
     out = tmp_path / "out"
-    infer_main(["--model", str(expressive_zip), "--wav_scp", str(data / "wav.scp"),
-                "--output_dir", str(out), "--output_format", "npy"])  # fmt: skip
+    with monkeypatch.context() as m:
+        m.setattr(emotion_recogniser, "voice_functionals", counted)
+        m.setattr(speech2au, "voice_functionals", counted)
+        infer_main(["--model", str(expressive_zip), "--wav_scp", str(data / "wav.scp"),
+                    "--output_dir", str(out), "--output_format", "npy"])  # fmt: skip
+    assert len(calls) == 24  # one per utterance
     s2au = Speech2AU(expressive_zip)
     wavs = {
         line.split()[0]: line.split()[1] for line in (data / "wav.scp").read_text().splitlines()

@@ -28,8 +28,9 @@ DEMO_WAV = "arctic_a0007.wav"
 BUILTIN_MODELS: dict[str, str] = {
     "builtin": "cause_builtin.zip",  # offline: infer, render, export_tts_features, check_lipsync
     "builtin_live": "cause_builtin_live.zip",  # live: serve, Speech2AU.builtin(streaming=True)
-    # the face shows the voice's emotion (offline); trained on RAVDESS: CC BY-NC-SA 4.0.
-    # Model card: docs/model_expressive.md
+    # the face shows the voice's emotion; trained on RAVDESS: CC BY-NC-SA 4.0. Live streams run
+    # it on builtin_live's causal mouth (espnet_cause.inference.live_expression).
+    # Model cards: docs/model_expressive.md, docs/live_expression.md
     "expressive": "cause_expressive.zip",
 }
 #: The licence of each built-in model (its training data's terms; see NOTICE).

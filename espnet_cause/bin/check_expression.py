@@ -16,7 +16,9 @@ clip against the change the face's own video shows (Pearson r over AUs, magnitud
 espnet_cause/evaluation/expression.py. Writes scores.md, scores.json and confusion_<source>.png.
 A model that hears emotion with its speaker's statistics (expressive) gets each speaker's
 recordings in a source together (--speaker_stats speaker, the default) or hears each alone
-(--speaker_stats utterance).
+(--speaker_stats utterance); --speaker_stats stream hears each speaker's utterances in a row as one
+live stream (the live variant: builtin_live's causal mouth, the recogniser over the stream so far,
+docs/live_expression.md).
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from pathlib import Path
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.expression import (
+    STREAM_SEED,
     add_speech_arguments,
     check_expression,
     list_face_dir,
     speech_sources,
 )
 from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+from espnet_cause.inference.live_expression import live_model
 from espnet_cause.inference.speech2au import Speech2AU
 
 
@@ -53,11 +57,20 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--speaker_stats",
-        choices=("speaker", "utterance"),
+        choices=("speaker", "utterance", "stream"),
         default="speaker",
         help="a model with an emotion recogniser (expressive): normalise each voice with the "
-        "statistics of all of its speaker's utterances in the source (speaker), or hear each "
-        "utterance alone (utterance: the single-utterance fallback)",
+        "statistics of all of its speaker's utterances in the source (speaker), hear each "
+        "utterance alone (utterance: the single-utterance fallback), or hear each speaker's "
+        "utterances in a row as one live stream (stream: the live variant, builtin_live's mouth "
+        "and running statistics; a causal model streams its own)",
+    )
+    parser.add_argument(
+        "--stream_seed",
+        type=int,
+        default=STREAM_SEED,
+        help="with --speaker_stats stream: the seed of the order each speaker's utterances are "
+        "streamed in",
     )
     parser.add_argument("--output_dir", required=True, type=Path, help="where the reports go")
     return parser
@@ -83,6 +96,9 @@ def main(cmd: list[str] | None = None) -> dict:
     run = dict(speech=speech, faces=faces, model=args.model or "builtin")
     if s2au.emotion is not None and args.speaker_stats == "speaker":
         run["for_speaker"] = lambda audio: adapted(s2au, audio)
+    if args.speaker_stats == "stream":
+        run["open_stream"] = live_model(s2au, Speech2AU).streamer
+        run["stream_seed"] = args.stream_seed
     if not faces:
         return check_expression(predict, s2au.fs, s2au.au_fps, args.output_dir, **run)
     with MediaPipeAUExtractor(args.face_landmarker_path) as tracker:

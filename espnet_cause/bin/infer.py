@@ -153,6 +153,16 @@ def _check_args(args) -> None:
                 path=args.output,
                 fix=f"name the output FILE{wanted}",
             )
+    elif (
+        args.output and args.output_format in ("csv", "npy") and suffix != f".{args.output_format}"
+    ):
+        raise CauseError(
+            f"--output_format {args.output_format} writes a .{args.output_format} file, "
+            f"not {suffix!r}",
+            path=args.output,
+            fix=f"name the output FILE.{args.output_format} (or drop --output_format: the suffix "
+            "chooses)",
+        )
     elif args.output and suffix not in (".csv", ".npy"):
         raise CauseError(
             f"unknown output type {Path(args.output).suffix!r}",

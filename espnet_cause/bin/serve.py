@@ -2,8 +2,8 @@
 """Serve live AU streams, batch inference, rendering and the web page over HTTP/WebSocket.
 
 Examples:
-    python -m espnet_cause.bin.serve            # builtin_live (live and uploads) + expressive (uploads)
-    python -m espnet_cause.bin.serve --model expressive   # uploads: expressive; live: builtin_live
+    python -m espnet_cause.bin.serve            # builtin_live (the default) + expressive, both live
+    python -m espnet_cause.bin.serve --model expressive   # expressive only (live: its live variant)
     python -m espnet_cause.bin.serve --model exp/cause_cnn_causal/model.zip --model builtin
     python -m espnet_cause.bin.serve --model model.zip --image face.jpg --port 8080
 
@@ -20,6 +20,7 @@ from espnet_cause.avatar.livelink_udp import DEFAULT_SUBJECT, parse_target
 from espnet_cause.cli import MODEL_HELP, make_parser, reports_errors, setup_logging
 from espnet_cause.errors import CauseError
 from espnet_cause.face.model_file import resolve_face_landmarker
+from espnet_cause.inference.live_expression import expression_executor
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.serve import limits
 from espnet_cause.serve.models import DEFAULT_MODELS, load_models
@@ -37,10 +38,13 @@ def get_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         help="A CAUSE model the page and the API offer (repeat for a choice; the first is the "
-        "default of POST /infer and /render, ?model=NAME chooses another). The live stream uses "
-        "the first that streams (a causal encoder), else builtin_live. Default: builtin_live "
-        "(causal, 80 ms look-ahead, Apache-2.0) and expressive (offline only: its expression "
-        "branch hears the whole utterance; CC BY-NC-SA 4.0). Each: " + MODEL_HELP,
+        "default of POST /infer and /render, ?model=NAME chooses another; a stream chooses with "
+        '{"model": NAME}, default the first that streams, else builtin_live). A causal model '
+        "streams itself; expressive streams as its live variant (builtin_live's causal mouth, "
+        "the emotion recogniser over the last 2 s of the stream, speaker statistics accumulated "
+        "as the stream goes; docs/live_expression.md). Default: builtin_live (causal, 80 ms "
+        "look-ahead, Apache-2.0) and expressive (CC BY-NC-SA 4.0, trained on RAVDESS: "
+        "non-commercial use only). Each: " + MODEL_HELP,
     )
     parser.add_argument(
         "--image",
@@ -126,14 +130,24 @@ def main(cmd: list[str] | None = None) -> None:
     if args.livelink is not None:
         parse_target(args.livelink)  # a malformed target fails before the model loads
 
+    # the live variants' recogniser (Praat holds the GIL) runs in a worker process
+    executor = expression_executor()
+    try:
+        models, live = load_models(args.model or list(DEFAULT_MODELS), Speech2AU, executor)
+        run_app(args, models, live)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def run_app(args: argparse.Namespace, models: dict, live) -> None:
+    """Serve ``models`` (``live``: the default live one) until interrupted."""
     import uvicorn
 
     # starlette (the serve extra), loaded when serving
     from espnet_cause.serve.app import create_app
 
-    models, live = load_models(args.model or list(DEFAULT_MODELS), Speech2AU)
     app = create_app(
-        speech2au=live.speech2au,
+        speech2au=live.stream_model,
         models=models,
         face_landmarker_path=resolve_face_landmarker(args.face_landmarker_path),
         image=args.image or assets.demo_image(),
@@ -150,8 +164,7 @@ def main(cmd: list[str] | None = None) -> None:
     )
     for m in models.values():
         print(f"model {m.name}: licence {m.licence}; {m.note or 'live and uploads'}")
-    if live.name not in models:
-        print(f"live stream: {live.name} (licence {live.licence})")
+    print(f"live stream default: {live.name} (licence {live.licence})")
     print(f"espnet-cause live: http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         app,

@@ -35,12 +35,12 @@ from espnet_cause.corpora import CORPORA
 from espnet_cause.corpora.common import VIDEO_SUFFIXES, find_files
 from espnet_cause.corpora.emotions import CORPUS_CLASSES
 from espnet_cause.corpora.expression import read_labels
-from espnet_cause.emotion import SCORED_EMOTIONS, classify_change, parse_emotion
+from espnet_cause.emotion import EMOTIONS, SCORED_EMOTIONS, classify_change, parse_emotion
 from espnet_cause.errors import CauseError
 from espnet_cause.evaluation.emotion_scoring import plot_confusion, score_emotions
 from espnet_cause.inference.expression_envelope import frame_energy_db, speech_span
 from espnet_cause.io.atomic import atomic_write
-from espnet_cause.io.audio import load_speech
+from espnet_cause.io.audio import load_speech, resample
 from espnet_cause.io.datadir import read_kaldi_map
 from espnet_cause.io.video import read_audio_track
 
@@ -52,6 +52,10 @@ Predict = Callable[[np.ndarray, int], np.ndarray]
 ForSpeaker = Callable[[Sequence[tuple[np.ndarray, int]]], Predict]
 #: AUs never compared on faces (blinks are not an expression).
 FACE_EXCLUDED_AUS: tuple[str, ...] = ("AU45",)
+#: Chunk (s) a speaker's utterances are streamed in by :func:`score_speech_stream`.
+CHUNK_S = 0.04
+#: Default seed of the streaming order (:func:`stream_order`); fixed before any measurement.
+STREAM_SEED = 0
 #: A tracked change smaller than this (AU units) in every clip counts as "the tracker never moves
 #: this AU".
 MOVED_THRESHOLD = 0.01
@@ -154,6 +158,15 @@ def score_speech(
             except CauseError as e:
                 skipped[name] = str(e)
                 logger.warning("%s: skipped: %s", name, e)
+    return score_means(items, means, skipped)
+
+
+def score_means(
+    items: Sequence[Item], means: dict[str, np.ndarray], skipped: dict[str, str] | None = None
+) -> dict:
+    """The prototype check from each utterance's (17,) mean AUs over its speech: the second half
+    of :func:`score_speech` (and of :func:`score_speech_stream`); returns what they return."""
+    skipped = skipped or {}
     no_neutral = sorted(
         {it.speaker for it in items} - {it.speaker for it in items if it.emotion == "neutral"}
     )
@@ -193,6 +206,90 @@ def score_speech(
         "reads": reads,
         "skipped": skipped,
     }
+
+
+def stream_order(names: Sequence[str], seed: int) -> list[str]:
+    """The order a speaker's utterances are streamed in: shuffled with ``seed`` (a live speaker's
+    moods come in no order; RAVDESS's sorted names would stream all neutral ones first)."""
+    order = sorted(names)
+    np.random.default_rng(seed).shuffle(order)
+    return order
+
+
+def score_speech_stream(
+    items: Sequence[Item],
+    open_stream: Callable[[], object],
+    fs: int,
+    fps: float,
+    load,
+    seed: int = STREAM_SEED,
+) -> dict:
+    """The prototype check on each speaker's utterances heard as one live stream.
+
+    Per speaker, the utterances (each padded with silence to whole AU frames) are streamed in
+    :func:`stream_order` in :data:`CHUNK_S` chunks through a new ``open_stream()``; each
+    utterance's frames of the stream are scored as :func:`score_speech` scores an utterance's
+    AUs (:func:`score_means`); ``tail_accuracy`` scores the mean AUs of each utterance's frames
+    after its speech (the face when the speaker stops: a causal recogniser has heard the
+    utterance by then). A stream with a live recogniser (``stream.emotion``, a
+    :class:`~espnet_cause.inference.live_expression.LiveEmotion`) is also read by its newest
+    posteriors at each utterance's end (the most probable of the six scored emotions):
+    ``posterior_accuracy``.
+
+    Args:
+        items: Utterances with speaker and emotion; each speaker needs neutral ones.
+        open_stream: A new stream (``accept(chunk) -> (n, 17)``, ``finish()``) at ``fs``.
+        fs: Its sample rate. fps: Its AU frame rate.
+        load: ``path -> (wav, fs)``.
+        seed: :func:`stream_order`'s.
+    """
+    hop = int(round(fs / fps))
+    chunk = int(round(CHUNK_S * fs))
+    means: dict[str, np.ndarray] = {}
+    skipped: dict[str, str] = {}
+    last_read: dict[str, str] = {}
+    tails: dict[str, np.ndarray] = {}  # mean AUs after each utterance's speech (its pause)
+    for spk in sorted({it.speaker for it in items}):
+        mine = {it.name: it for it in items if it.speaker == spk}
+        stream = open_stream()
+        frames: list[np.ndarray] = []
+        spans = {}  # name -> (its first frame in the stream, its padded samples)
+        fed = 0
+        for name in stream_order(list(mine), seed):
+            try:
+                wav, rate = load(mine[name].path)
+            except CauseError as e:
+                skipped[name] = str(e)
+                continue
+            wav = np.asarray(resample(wav, rate, fs) if rate != fs else wav, np.float32)
+            wav = np.pad(wav, (0, -len(wav) % hop))
+            for i in range(0, len(wav), chunk):
+                frames.extend(stream.accept(wav[i : i + chunk]))
+            spans[name] = (fed // hop, wav)
+            fed += len(wav)
+            emotion = getattr(stream, "emotion", None)
+            if emotion is not None:
+                p = np.asarray(emotion.target)[[EMOTIONS.index(e) for e in SCORED_EMOTIONS]]
+                last_read[name] = SCORED_EMOTIONS[int(np.argmax(p))]
+        frames.extend(stream.finish())
+        track = np.asarray(frames, np.float32)
+        for name, (start, wav) in spans.items():
+            aus = track[start : start + len(wav) // hop]
+            try:
+                means[name] = speech_mean(aus, wav, fs, fps)
+            except CauseError as e:
+                skipped[name] = str(e)
+                continue
+            end = speech_span(frame_energy_db(wav, fs, fps, len(aus)))[1]
+            tails[name] = aus[min(end + 1, len(aus) - 1) :].mean(axis=0)
+    scores = score_means(items, means, skipped)
+    scores["tail_accuracy"] = score_means(items, tails)["accuracy"]
+    if last_read:
+        ref = {n: it.emotion for it in items for n in [it.name] if n in last_read}
+        scored = [n for n in last_read if ref.get(n) in SCORED_EMOTIONS]
+        scores["posterior_accuracy"] = float(np.mean([last_read[n] == ref[n] for n in scored]))
+    scores["stream_seed"] = seed
+    return scores
 
 
 def list_speech(
@@ -478,6 +575,8 @@ def check_expression(
     faces: dict[str, Sequence[Item]] | None = None,
     tracker=None,
     for_speaker: ForSpeaker | None = None,
+    open_stream: Callable[[], object] | None = None,
+    stream_seed: int = STREAM_SEED,
 ) -> dict:
     """Both checks on named sources, written to ``output_dir``.
 
@@ -491,6 +590,8 @@ def check_expression(
         faces: Source name -> labelled clips.
         tracker: ``path -> AUTrack`` (the MediaPipe extractor); needed with ``faces``.
         for_speaker: See :func:`score_speech`; on faces, the speaker's clips' soundtracks.
+        open_stream: Speech heard as live streams instead (:func:`score_speech_stream`, each
+            speaker's utterances in a row, ``stream_seed`` their order); faces as without it.
 
     Returns:
         ``{"model", "speech": {source: scores}, "faces": {source: scores}}``.
@@ -498,7 +599,12 @@ def check_expression(
 
     results: dict = {"model": model, "speech": {}, "faces": {}}
     for name, items in (speech or {}).items():
-        results["speech"][name] = score_speech(items, predict, fps, load_speech, for_speaker)
+        if open_stream is not None:
+            results["speech"][name] = score_speech_stream(
+                items, open_stream, fs, fps, load_speech, stream_seed
+            )
+        else:
+            results["speech"][name] = score_speech(items, predict, fps, load_speech, for_speaker)
         logger.info("%s: prototype accuracy %.3f", name, results["speech"][name]["accuracy"])
     for name, items in (faces or {}).items():
         pairs = {}

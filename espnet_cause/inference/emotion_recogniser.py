@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from espnet_cause.inference.voice_functionals import (
     NUM_FEATURES,
     channel_robust_columns,
     feature_names,
+    voice_functionals,
 )
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,44 @@ class SpeakerStats:
     count: int
 
 
+class RunningStats:
+    """A speaker's statistics accumulated one functionals row at a time (Welford's running mean
+    and variance): after the rows of a whole set, equal to :func:`speaker_stats` of them. What a
+    live stream keeps (Kaldi's online CMVN: the speaker's statistics so far) and what the offline
+    paths sum a speaker's utterances with.
+
+    Args:
+        dim: Columns of a row (:data:`NUM_FEATURES`).
+    """
+
+    def __init__(self, dim: int = NUM_FEATURES) -> None:
+        self.count = 0
+        self._mean = np.zeros(dim)
+        self._m2 = np.zeros(dim)
+
+    def add(self, row: np.ndarray) -> None:
+        """Take one (dim,) row into the statistics."""
+        row = np.asarray(row, dtype=np.float64)
+        if row.shape != self._mean.shape or not np.isfinite(row).all():
+            raise CauseError(f"a functionals row must be finite, ({len(self._mean)},), got "
+                             f"{row.shape}")  # fmt: skip
+        self.count += 1
+        delta = row - self._mean
+        self._mean += delta / self.count
+        self._m2 += delta * (row - self._mean)
+
+    def stats(self) -> SpeakerStats:
+        """The statistics so far (SD floored at :data:`MIN_SD`).
+
+        Raises:
+            CauseError: before the first row.
+        """
+        if self.count == 0:
+            raise CauseError("no usable utterance to take the speaker's statistics from")
+        sd = np.sqrt(np.maximum(self._m2 / self.count, 0.0))
+        return SpeakerStats(self._mean.copy(), np.maximum(sd, MIN_SD), self.count)
+
+
 def speaker_stats(features: np.ndarray) -> SpeakerStats:
     """Per-speaker CMVN statistics of (U, NUM_FEATURES) functionals."""
     features = np.asarray(features, dtype=np.float64)
@@ -72,6 +111,33 @@ def speaker_stats(features: np.ndarray) -> SpeakerStats:
             f"speaker statistics need (U, {NUM_FEATURES}) functionals, got {features.shape}"
         )
     return SpeakerStats(features.mean(0), np.maximum(features.std(0), MIN_SD), len(features))
+
+
+def speaker_functionals(
+    utterances: Iterable[tuple[str, Callable[[], tuple[np.ndarray, int]]]], speaker: str = ""
+) -> tuple[dict[str, np.ndarray], RunningStats]:
+    """One speaker's utterances -> each one's functionals and the speaker's running statistics.
+
+    The one loop behind ``Speech2AU.speaker_stats`` and ``infer --wav_scp`` with a ``utt2spk``.
+
+    Args:
+        utterances: ``(name, load)`` pairs; ``load()`` gives ``(mono samples, fs)`` and may raise
+            :class:`CauseError` for unusable audio, which is left out with a warning.
+        speaker: Named in the warnings.
+
+    Returns:
+        (name -> (NUM_FEATURES,) functionals of each usable utterance, their statistics).
+    """
+    rows: dict[str, np.ndarray] = {}
+    running = RunningStats()
+    for name, load in utterances:
+        try:
+            rows[name] = voice_functionals(*load())
+        except CauseError as e:  # unusable audio: left out of the statistics
+            logger.warning("%s: not in speaker %s's statistics: %s", name, speaker, e)
+            continue
+        running.add(rows[name])
+    return rows, running
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -24,12 +24,11 @@ import numpy as np
 from espnet_cause.arkit import NUM_BLENDSHAPES
 from espnet_cause.assets import resolve_model
 from espnet_cause.errors import CauseError
-from espnet_cause.inference.emotion_recogniser import SpeakerStats, speaker_stats
+from espnet_cause.inference.emotion_recogniser import SpeakerStats, speaker_functionals
 from espnet_cause.inference.expressive_zip import load_recogniser
 from espnet_cause.inference.speech2au import Speech2AU
-from espnet_cause.inference.voice_functionals import voice_functionals
 from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
-from espnet_cause.io.audio import load_speech
+from espnet_cause.io.audio import float_samples, load_speech, mix_down
 from espnet_cause.io.blendshapes import write_blendshapes
 from espnet_cause.io.datadir import read_kaldi_map
 from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS
@@ -127,9 +126,12 @@ def write_result(
 def infer_item(key: str, payload: dict, *, speech2au, write_take: TakeWriter | None = None) -> dict:
     """One utterance of a set: read, estimate, resample, write ``payload['output']``."""
     samples, sr = load_speech(payload["wav"], name=f"{key} ({payload['wav']})")
-    stats = payload.get("speaker")
+    stats = dict(payload.get("speaker") or {})
+    functionals = stats.pop("functionals", None)  # computed once, with the speaker's statistics
     speaker = SpeakerStats(**stats) if stats else None
-    aus = speech2au(samples, sr, name=f"{key} ({payload['wav']})", speaker=speaker)
+    aus = speech2au(
+        samples, sr, name=f"{key} ({payload['wav']})", speaker=speaker, functionals=functionals
+    )
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **payload["grid"])
     fmt, motion = payload.get("format", "ark"), payload.get("motion", {})
     write_result(payload["output"], aus, fps, fmt, speech2au, samples, sr, motion, write_take)
@@ -165,7 +167,8 @@ def infer_file(
     aus = speech2au(samples, sr, name=str(wav))
     aus, fps = speech2au.to_grid(aus, len(samples), sr, **grid)
     write_result(output, aus, fps, output_format, speech2au, samples, sr, motion or {}, write_take)
-    logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, output_format)
+    kind = output_format if output_format in ANIMATION_FORMATS else Path(output).suffix[1:]
+    logger.info("%s: %d frames at %g fps -> %s (%s)", wav, len(aus), fps, output, kind)
     return len(aus), fps
 
 
@@ -189,15 +192,18 @@ def speaker_payloads(
             by_speaker.setdefault(utt2spk[utt], []).append(utt)
     out = {}
     for spk, utts in by_speaker.items():
-        rows = []
-        for utt in utts:
-            try:
-                rows.append(voice_functionals(*load_speech(wavs[utt], name=utt)))
-            except CauseError as e:
-                logger.warning("%s: not in speaker %s's statistics: %s", utt, spk, e)
+
+        def load(utt: str):
+            samples, rate = load_speech(wavs[utt], name=utt)
+            return mix_down(float_samples(samples, utt), utt), rate
+
+        rows, running = speaker_functionals(((u, functools.partial(load, u)) for u in utts), spk)
         if rows:
-            st = speaker_stats(np.stack(rows))
-            out.update({u: {"mean": st.mean, "sd": st.sd, "count": st.count} for u in utts})
+            st = running.stats()
+            out.update(
+                {u: {"mean": st.mean, "sd": st.sd, "count": st.count, "functionals": rows[u]}
+                 for u in rows}
+            )  # fmt: skip
     logger.info("emotion: per-speaker statistics of %d speakers (utt2spk)", len(by_speaker))
     return out
 

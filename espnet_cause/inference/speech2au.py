@@ -40,7 +40,11 @@ from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
 from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
 from espnet_cause.emotion import NUM_EMOTIONS
 from espnet_cause.errors import CauseError
-from espnet_cause.inference.emotion_recogniser import SpeakerStats, expression_track, speaker_stats
+from espnet_cause.inference.emotion_recogniser import (
+    SpeakerStats,
+    expression_track,
+    speaker_functionals,
+)
 from espnet_cause.inference.expressive_zip import load_recogniser
 from espnet_cause.inference.model_zip import open_zip, unpack_model
 from espnet_cause.inference.onnx.runtime import OnnxCAUSE, has_graph
@@ -382,6 +386,7 @@ class Speech2AU:
         fs: int,
         name: str = "input",
         speaker: SpeakerStats | None = None,
+        functionals: np.ndarray | None = None,
         emotion: np.ndarray | None = None,
     ) -> np.ndarray:
         """Estimate AUs.
@@ -394,6 +399,9 @@ class Speech2AU:
                 statistics from several of their utterances (:meth:`speaker_stats`); None hears
                 the utterance alone (a weaker fallback, see
                 :mod:`espnet_cause.inference.emotion_recogniser`). Other models ignore it.
+            functionals: The utterance's voice functionals when the caller has them already
+                (:func:`~espnet_cause.inference.emotion_recogniser.speaker_functionals`), else
+                computed here.
             emotion: For a model with an emotion recogniser: (8,) emotion probabilities
                 (:data:`espnet_cause.emotion.EMOTIONS` order) known from elsewhere, shown
                 instead of the heard ones (e.g. a labelled corpus's label, one-hot:
@@ -419,7 +427,9 @@ class Speech2AU:
         if self.emotion is None or self.target != "au":
             return out
         if emotion is None:
-            posteriors = self.emotion.posteriors(voice_functionals(wav, self.fs), speaker)
+            if functionals is None:
+                functionals = voice_functionals(wav, self.fs)
+            posteriors = self.emotion.posteriors(functionals, speaker)
         else:
             posteriors = np.asarray(emotion, dtype=np.float32)
             if posteriors.shape != (NUM_EMOTIONS,):
@@ -460,17 +470,14 @@ class Speech2AU:
         """
         if self.emotion is None:
             return None
-        rows = []
-        for utt in utterances:
+
+        def named(utt):
             samples, rate, *rest = utt
             name = rest[0] if rest else "input"
-            try:
-                rows.append(voice_functionals(self.prepare(samples, rate, name), self.fs))
-            except CauseError as e:  # unusable audio: left out of the statistics
-                logger.warning("%s: not in the speaker's statistics: %s", name, e)
-        if not rows:
-            raise CauseError("no usable utterance to take the speaker's statistics from")
-        return speaker_stats(np.stack(rows))
+            return name, lambda: (self.prepare(samples, rate, name), self.fs)
+
+        _, running = speaker_functionals(named(utt) for utt in utterances)
+        return running.stats()
 
     def infer_whole(self, wav: np.ndarray) -> np.ndarray:
         """One model call on a whole (prepared) utterance, whatever its length.

@@ -89,9 +89,11 @@ def export_item(
         start = int(round(payload["start"] * rate))
         end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
         speech = speech[start:end]
-    stats, label = payload.get("speaker"), payload.get("emotion")
+    stats, label = dict(payload.get("speaker") or {}), payload.get("emotion")
+    functionals = stats.pop("functionals", None)  # computed once, with the speaker's statistics
     aus = speech2au(
         speech, rate, name=key, speaker=SpeakerStats(**stats) if stats else None,
+        functionals=functionals if payload.get("start") is None else None,
         emotion=one_hot(label) if label else None,
     )  # fmt: skip
     aus = speech2au.to_aus(aus)  # AUs, also from an ARKit model

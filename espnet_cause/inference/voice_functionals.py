@@ -145,17 +145,26 @@ def _pitch(wav: np.ndarray, num_frames: int) -> np.ndarray:
     return f0[idx]
 
 
-def _hnr(wav: np.ndarray, span: tuple[float, float]) -> float:
-    """Mean harmonicity (dB) of the voiced frames in the time span (Praat cross-correlation)."""
+def harmonicity_frames(wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Praat's cross-correlation harmonicity of ``wav`` (at :data:`FS`) per analysis frame.
+
+    Returns:
+        (times in s from the start of ``wav``, HNR in dB), each (H,); unvoiced frames are
+        below -100 dB (Praat's -200). Each frame hears only its own 60 ms, so a stream can compute
+        the frames of its new audio alone and join them (:mod:`espnet_cause.inference.live_expression`).
+    """
     import parselmouth  # Praat (native library, a runtime requirement)
 
     if len(wav) < 3.0 * FS / F0_FLOOR:
-        return 0.0
-    sound = parselmouth.Sound(wav.astype(np.float64), sampling_frequency=FS)
+        return np.zeros(0), np.zeros(0)
+    sound = parselmouth.Sound(np.asarray(wav, dtype=np.float64), sampling_frequency=FS)
     harm = sound.to_harmonicity_cc(time_step=HOP_S, minimum_pitch=F0_FLOOR)
-    values = harm.values[0]
-    t = np.asarray(harm.xs())
-    keep = (values > -100) & (t >= span[0]) & (t <= span[1])
+    return np.asarray(harm.xs(), dtype=np.float64), np.asarray(harm.values[0], dtype=np.float64)
+
+
+def _hnr(times: np.ndarray, values: np.ndarray, span: tuple[float, float]) -> float:
+    """Mean harmonicity (dB) of the voiced frames in the time span (0 without any)."""
+    keep = (values > -100) & (times >= span[0]) & (times <= span[1])
     return float(values[keep].mean()) if keep.any() else 0.0
 
 
@@ -176,12 +185,16 @@ def _rel_change(x: np.ndarray, runs: np.ndarray) -> float:
     return float(d.mean() / max(float(np.mean(x[runs])), 1e-9))
 
 
-def voice_functionals(wav: np.ndarray, fs: int) -> np.ndarray:
+def voice_functionals(
+    wav: np.ndarray, fs: int, harmonicity: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """The functionals of one utterance (module docstring).
 
     Args:
         wav: (N,) float samples in [-1, 1], mono.
         fs: Their sample rate (resampled to :data:`FS`).
+        harmonicity: :func:`harmonicity_frames` of ``wav`` when already known (times from its
+            start); None computes them (the costliest part: 40 ms per second of audio).
 
     Returns:
         (NUM_FEATURES,) float64, in :func:`feature_names` order, all finite.
@@ -199,6 +212,8 @@ def voice_functionals(wav: np.ndarray, fs: int) -> np.ndarray:
             f"no voice to measure: {len(wav) / FS:.3f} s of audio, silent or not finite",
             fix="give at least 25 ms of speech",
         )
+    if harmonicity is None:
+        harmonicity = harmonicity_frames(wav)
     frames = _frames(wav)
     level = 10.0 * np.log10(np.mean(frames**2, axis=1) * (8.0 / 3.0) + 1e-10)  # Hann power gain
     loud = np.flatnonzero(level >= level.max() - SPEECH_RANGE_DB)
@@ -263,7 +278,7 @@ def voice_functionals(wav: np.ndarray, fs: int) -> np.ndarray:
     logspec = np.log(pw + 1e-10)
     flux = float(np.sqrt((np.diff(logspec, axis=0) ** 2).mean(axis=1)).mean()) if len(pw) > 1 else 0
     quality_feats = [
-        _hnr(wav, (first * HOP_S, (last + 1) * HOP_S + WIN_S)),
+        _hnr(*harmonicity, (first * HOP_S, (last + 1) * HOP_S + WIN_S)),
         _rel_change(period, voiced),
         _rel_change(amp, voiced),
         float(alpha),

@@ -165,7 +165,7 @@ class Service:
         live = serve_model(speech2au)
         self.models = models or {live.name: live}
         self.live_name = next(
-            (n for n, m in self.models.items() if m.speech2au is speech2au), live.name
+            (n for n, m in self.models.items() if m.stream_model is speech2au), live.name
         )
         self.target = getattr(speech2au, "target", "au")
         self.lookahead = speech2au.algorithmic_latency
@@ -224,6 +224,21 @@ class Service:
 
     async def ort_file(self, request: Request) -> Response:
         return _file_response(ort_files(), request.path_params["name"], "runtime file")
+
+    def stream_model(self, name: str):
+        """The model that streams for ``{"model": NAME}``.
+
+        Raises:
+            ProtocolError: naming the server's live models for an unknown or offline one.
+        """
+        live = [n for n, m in self.models.items() if m.live]
+        model = self.models.get(name)
+        if model is None or not model.live:
+            why = "unknown model" if model is None else "offline-only model"
+            raise protocol.ProtocolError(
+                f"{why} {name!r}; this server streams with: {', '.join(live) or self.live_name}"
+            )
+        return model.stream_model
 
     def choose_model(self, request: Request) -> ServedModel | Response:
         """The model a request names (``?model=NAME``; default the first), or a 400 answer."""
@@ -380,6 +395,7 @@ class Service:
         try:
             session = StreamSession(
                 speech2au=self.speech2au,
+                choose_model=self.stream_model,
                 find_photo=self.find_photo,
                 executor=self.executor,
                 max_seconds=self.max_audio_seconds,

@@ -34,7 +34,7 @@ from espnet_cause.au import AU_NAMES
 from espnet_cause.io.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE  # the project's one range
 
 #: Keys of the optional first (configuration) message.
-CONFIG_KEYS = ("sample_rate", "render", "image", "livelink")
+CONFIG_KEYS = ("sample_rate", "render", "image", "livelink", "model")
 #: Decimals of the AU values in frame messages (1e-4 on a 0-5 scale).
 DECIMALS = 4
 #: WebSocket close codes (RFC 6455): policy violation, message too big, try again later.
@@ -65,6 +65,7 @@ class StreamConfig:
     render: bool = False
     image: str | None = None
     livelink: bool = False
+    model: str | None = None
 
 
 @dataclass
@@ -131,6 +132,10 @@ def parse_text(text: str, audio_started: bool) -> StreamConfig | EndOfStream:
         if not isinstance(obj["image"], str) or not obj["image"]:
             raise ProtocolError(f"image must be the id POST /image returned, got {obj['image']!r}")
         config.image = obj["image"]
+    if "model" in obj:
+        if not isinstance(obj["model"], str) or not obj["model"]:
+            raise ProtocolError(f"model must be a model's name (see /health), got {obj['model']!r}")
+        config.model = obj["model"]
     return config
 
 

@@ -118,7 +118,10 @@ class StreamSession:
 
     Args:
         speech2au: A :class:`~espnet_cause.inference.speech2au.Speech2AU` with a causal model (shared by
-            all connections; each gets its own streaming state).
+            all connections; each gets its own streaming state): the stream's model unless the
+            client names another.
+        choose_model: A name a client sends (``{"model": NAME}``) -> the model that streams
+            for it; raises :class:`ProtocolError` naming the choices (None: no choice).
         find_photo: Photo id (None: the server's default photo) -> Photo, or None if unknown.
         executor: Thread pool for rendering.
         max_seconds: Longest audio a stream may send.
@@ -137,6 +140,7 @@ class StreamSession:
         self,
         *,
         speech2au,
+        choose_model: Callable[[str], object] | None = None,
         find_photo: Callable[[str | None], object | None],
         executor: Executor,
         max_seconds: float,
@@ -148,7 +152,7 @@ class StreamSession:
         livelink: tuple[str, int, str] | None = None,
         head_motion: float = 1.0,
     ) -> None:
-        self.speech2au = speech2au
+        self.choose_model = choose_model
         self.min_audio_rate = min_audio_rate
         self.grace_seconds = grace_seconds
         self.livelink = livelink
@@ -160,12 +164,17 @@ class StreamSession:
         self.queue_size = queue_size
         self.max_message_bytes = max_message_bytes
         self.idle_seconds = idle_seconds
-        self.fs = int(speech2au.fs)
-        self.au_fps = float(speech2au.au_fps)
-        self.target = getattr(speech2au, "target", "au")
+        self._use(speech2au)
         self.head_motion = head_motion
         self.frames = 0
         self.max_queued = 0  # the most messages that waited in the queue (for tests)
+
+    def _use(self, speech2au) -> None:
+        """Stream with this model."""
+        self.speech2au = speech2au
+        self.fs = int(speech2au.fs)
+        self.au_fps = float(speech2au.au_fps)
+        self.target = getattr(speech2au, "target", "au")
 
     async def run(self, websocket) -> None:
         """Serve the connection until the end message, an error, or the client leaving.
@@ -213,7 +222,7 @@ class StreamSession:
     async def _receive(self, websocket, out: asyncio.Queue) -> int | None:
         """Read and answer client messages; the close code to end with (None: client left)."""
         renderer: LiveRenderer | None = None
-        stream = self.speech2au.streamer()
+        stream = None  # made at the first audio, with the model the configuration chose
         resampler = None
         rate = self.fs
         received = 0  # input samples at the client's rate
@@ -255,6 +264,10 @@ class StreamSession:
                             renderer = None
                         await self._put(out, protocol.end_message(self.frames))
                         return 1000
+                    if parsed.model is not None:
+                        if self.choose_model is None:
+                            raise ProtocolError("this server offers no choice of live model")
+                        self._use(self.choose_model(parsed.model))
                     renderer = self._configure(parsed, out)
                     if parsed.sample_rate is not None and parsed.sample_rate != self.fs:
                         rate = parsed.sample_rate
@@ -270,6 +283,8 @@ class StreamSession:
                     )
                 if resampler is not None:
                     samples = resampler.accept(samples)
+                if stream is None:
+                    stream = self.speech2au.streamer()
                 await self._feed(stream, samples, out, renderer)
         except ProtocolError as e:
             logger.info("stream refused: %s", e.message)

@@ -58,6 +58,19 @@ def test_check_expression_on_a_data_dir(data_dir, tmp_path):
     assert list(out.glob("confusion_*.png"))
 
 
+def test_check_expression_streams_each_speaker(data_dir, tmp_path):
+    """--speaker_stats stream: each speaker's utterances in a row through the live variant."""
+    out = tmp_path / "stream"
+    args = ["--data_dir", str(data_dir), "--output_dir", str(out), "--model", "expressive"]
+    results = check_main([*args, "--speaker_stats", "stream", "--stream_seed", "3"])
+    scores = results["speech"][str(data_dir)]
+    assert scores["num_utterances"] == 6 and scores["stream_seed"] == 3
+    assert 0.0 <= scores["posterior_accuracy"] <= 1.0 and 0.0 <= scores["tail_accuracy"] <= 1.0
+    assert sum(map(sum, scores["confusion"])) == 6
+    offline = check_main([*args, "--output_dir", str(tmp_path / "offline")])
+    assert "posterior_accuracy" not in offline["speech"][str(data_dir)]
+
+
 def test_check_expression_needs_something_to_check(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         check_main(["--output_dir", str(tmp_path / "o")])

@@ -280,3 +280,12 @@ def test_speech2au_api_pcm_stereo_any_rate(tmp_path):
     assert s2a(resample(x, FS, 8000), 8000).shape == ref.shape
     grid, fps = s2a.to_grid(ref, FS, FS, output_fs=24000, output_hop_length=300)
     assert grid.shape == (1 + 24000 // 300, NUM_AUS) and fps == 80
+
+
+def test_infer_output_format_and_suffix_must_agree(demo_wav, model_zip, tmp_path, capsys):
+    """--output_format npy with FILE.csv is refused, not written as a csv that says npy."""
+    out = tmp_path / "o.csv"
+    err = _fails(["--model", str(model_zip), "--wav", str(demo_wav), "--output_format", "npy",
+                  "--output", str(out)], capsys)  # fmt: skip
+    assert "o.csv" in err and "FILE.npy" in err, err
+    assert not out.exists()

@@ -27,7 +27,8 @@ def test_get_parser_defaults():
 
 
 def test_non_causal_model_serves_uploads_and_the_stream_falls_back(tmp_path, monkeypatch):
-    """An offline model (e.g. expressive) is offered for uploads; builtin_live streams."""
+    """An offline model is offered for uploads and builtin_live streams; expressive streams as
+    its live variant on builtin_live's mouth."""
     from test_infer import make_tiny_model  # same directory (pytest prepends it to sys.path)
 
     from espnet_cause.inference.packing import pack_model
@@ -44,8 +45,9 @@ def test_non_causal_model_serves_uploads_and_the_stream_falls_back(tmp_path, mon
     assert "not recorded" in models["offline"].licence
     assert live.name == "builtin_live" and live.live and live.licence == "Apache-2.0"
     models, live = load_models(["expressive", str(model)], Speech2AU)
-    assert "CC BY-NC-SA 4.0" in models["expressive"].licence and not models["expressive"].live
-    assert live.name == "builtin_live"
+    assert "CC BY-NC-SA 4.0" in models["expressive"].licence and models["expressive"].live
+    assert "builtin_live's causal mouth" in models["expressive"].note
+    assert live.name == "expressive" and live.stream_model.mouth.source.endswith("live.zip")
 
 
 def test_two_models_of_one_name_are_refused(tmp_path, capsys):

@@ -38,3 +38,18 @@ def arkit_speech2au(tmp_path_factory):
         target="arkit",
     )
     return Speech2AU(pack_model(config, pth, root / "model.zip"), cache_dir=root / "cache")
+
+
+@pytest.fixture(scope="session")
+def offline_model(tmp_path_factory):
+    """A tiny packed model with a non-causal encoder (offline only), and it loaded."""
+    from serve_helpers import make_tiny_model
+
+    from espnet_cause.inference.packing import pack_model
+    from espnet_cause.inference.speech2au import Speech2AU
+
+    root = tmp_path_factory.mktemp("serve_offline")
+    config, pth = make_tiny_model()(
+        root / "offline", encoder_conf={"hidden_size": 16, "channels": [16, 8], "causal": False}
+    )
+    return Speech2AU(pack_model(config, pth, root / "whole.zip"), cache_dir=root / "cache")

@@ -60,21 +60,6 @@ def test_health(client, speech2au):
     assert [m["name"] for m in h["models"]] == [h["default_model"]] == [h["live_model"]]
 
 
-@pytest.fixture(scope="module")
-def offline_model(tmp_path_factory):
-    """A tiny packed model with a non-causal encoder (offline only), and it loaded."""
-    from serve_helpers import make_tiny_model
-
-    from espnet_cause.inference.packing import pack_model
-    from espnet_cause.inference.speech2au import Speech2AU
-
-    root = tmp_path_factory.mktemp("serve_offline")
-    config, pth = make_tiny_model()(
-        root / "offline", encoder_conf={"hidden_size": 16, "channels": [16, 8], "causal": False}
-    )
-    return Speech2AU(pack_model(config, pth, root / "whole.zip"), cache_dir=root / "cache")
-
-
 def test_model_choice(speech2au, offline_model):
     """Two models: /health lists them with licence and live flag; ?model= chooses one."""
     from espnet_cause.serve.models import serve_model

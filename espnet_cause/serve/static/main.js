@@ -55,21 +55,25 @@ function error(text) {
   $("error").textContent = text;
 }
 const canRender = () => health && health.render && (photoId !== null || health.default_image);
-// The model chosen for uploads and mp4 takes; the live stream always uses health.live_model.
+// The model chosen for live talk, uploads and mp4 takes (a live stream asks for it by name).
 const chosenModel = () => $("model").value || health.default_model;
-const offlineChosen = () => chosenModel() !== health.live_model;
+const chosen = () => health.models.find((x) => x.name === chosenModel());
+const offlineChosen = () => !chosen().live;
 
 function showModel() {
-  const m = health.models.find((x) => x.name === chosenModel());
+  const m = chosen();
   const live = offlineChosen()
-    ? `offline only: it hears whole recordings (${m.note || "not the live model"}); ` +
-      `live talk uses ${health.live_model}, dropped wavs and mp4 takes use ${m.name}`
-    : "live and uploads";
-  $("model-note").textContent = `licence: ${m.licence}. ${live}`;
+    ? `offline only: it hears whole recordings (${m.note || "not a live model"}); ` +
+      `choose ${health.live_model} to talk live; dropped wavs and mp4 takes use ${m.name}`
+    : `live and uploads${m.note ? `; ${m.note}` : ""}`;
+  const local = $("local").checked && m.name !== health.live_model
+    ? `; the in-page mode runs ${health.live_model}'s mouth only` : "";
+  $("model-note").textContent = `licence: ${m.licence}. ${live}${local}`;
   $("talk").disabled = offlineChosen() || mic !== null;
   $("talk").title = offlineChosen() ? `choose ${health.live_model} to talk live` : "";
 }
 $("model").onchange = showModel;
+$("local").onchange = showModel;
 
 // An uploaded file with an offline model: its AU frames from POST /infer, shown while it plays.
 async function inferFile(file) {
@@ -146,7 +150,7 @@ async function startStream(sampleRate) {
     onError: error,
   });
   await source.open({ sampleRate, render: canRender() && !local, image: photoId, auNames: health.au_names,
-    livelink: !local && $("livelink").checked });
+    livelink: !local && $("livelink").checked, model: local ? null : chosenModel() });
   live.livelink = !local && $("livelink").checked;
   const send = source.send.bind(source);
   source.send = (chunk) => (sending(chunk), send(chunk));

@@ -1,6 +1,6 @@
 // The model call: AU frames for streamed PCM, from the server's /stream WebSocket.
 // A frame source has this interface (another one, e.g. a model run in the page, can replace it):
-//   await source.open({sampleRate, render, image, livelink}); source.send(int16Chunk); source.end();
+//   await source.open({sampleRate, render, image, livelink, model}); source.send(int16Chunk); source.end();
 //   callbacks: onFrame({time, au, arkit, head}), onImage(blob), onEnd(frames), onError(message).
 
 export class ServerStream {
@@ -12,7 +12,7 @@ export class ServerStream {
     this.ws = null;
   }
 
-  open({ sampleRate, render, image, livelink }) {
+  open({ sampleRate, render, image, livelink, model }) {
     const url = new URL("stream", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url);
@@ -33,6 +33,7 @@ export class ServerStream {
         const config = { sample_rate: sampleRate, render: !!render };
         if (render && image) config.image = image;
         if (livelink) config.livelink = true;
+        if (model) config.model = model;
         ws.send(JSON.stringify(config));
         resolve();
       };

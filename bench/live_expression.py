@@ -1,0 +1,101 @@
+"""The live expressive model's recogniser against the offline one, on labelled emotional speech.
+
+Each speaker's utterances are streamed in a row (a seeded shuffle: a live speaker's moods come in
+no order) through the live variant (``builtin_live``'s causal mouth + the recogniser over the
+last ``--window`` seconds, speaker statistics accumulated over the stream), and scored as
+``check_expression`` scores (:func:`espnet_cause.evaluation.expression.score_speech_stream`):
+prototype accuracy over each utterance's mean AUs, and the accuracy of the newest posteriors at
+each utterance's end, and the accuracy of the mean AUs after each utterance's speech (its pause).
+With ``--offline`` also the offline recogniser's posterior accuracy on the same utterances (each
+speaker's statistics over all of their utterances; each utterance alone), for comparison.
+Prints one JSON line.
+
+Usage: python bench/live_expression.py --speech ravdess:DIR:Actor_15,Actor_16 [--window 3]
+       [--seed 0] [--model expressive] [--offline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import time
+
+import numpy as np
+
+from espnet_cause.emotion import EMOTIONS, SCORED_EMOTIONS
+from espnet_cause.evaluation.expression import (
+    STREAM_SEED,
+    score_speech_stream,
+    speech_sources,
+)
+from espnet_cause.inference.emotion_recogniser import speaker_functionals
+from espnet_cause.inference.live_expression import UPDATE_S, WINDOW_S, LiveExpressive
+from espnet_cause.inference.speech2au import Speech2AU
+from espnet_cause.io.audio import load_speech
+
+
+def offline_accuracy(recogniser, items) -> dict:
+    """Posterior accuracy (the most probable of the six scored emotions) of the offline
+    recogniser: with each speaker's statistics over all of their utterances, and alone."""
+    right = {"speaker_stats": [], "alone": []}
+    for spk in sorted({it.speaker for it in items}):
+        mine = [it for it in items if it.speaker == spk]
+        rows, running = speaker_functionals(
+            (it.name, functools.partial(load_speech, it.path)) for it in mine
+        )
+        stats = running.stats()
+        cols = [EMOTIONS.index(e) for e in SCORED_EMOTIONS]
+        for it in mine:
+            if it.emotion not in SCORED_EMOTIONS or it.name not in rows:
+                continue
+            for key, st in (("speaker_stats", stats), ("alone", None)):
+                p = recogniser.posteriors(rows[it.name], st)[cols]
+                right[key].append(SCORED_EMOTIONS[int(np.argmax(p))] == it.emotion)
+    return {k: round(float(np.mean(v)), 3) for k, v in right.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speech", action="append", required=True, help="CORPUS:DIR[:SPK,..]")
+    parser.add_argument("--model", default="expressive", help="the model with the recogniser")
+    parser.add_argument("--window", type=float, default=WINDOW_S, help="window (s)")
+    parser.add_argument("--update", type=float, default=UPDATE_S, help="update period (s)")
+    parser.add_argument("--no_pause_update", action="store_true", help="periodic updates only")
+    parser.add_argument("--offline", action="store_true", help="also the offline posteriors")
+    parser.add_argument("--seed", type=int, default=STREAM_SEED, help="streaming order seed")
+    args = parser.parse_args()
+    recogniser = Speech2AU(args.model).emotion
+    live = LiveExpressive(
+        Speech2AU("builtin_live"),
+        recogniser,
+        window_s=args.window,
+        update_s=args.update,
+        update_at_pause=not args.no_pause_update,
+    )
+    out = {"bench": "live_expression", "model": args.model, "window_s": args.window, "update_s": args.update,
+           "update_at_pause": not args.no_pause_update,
+           "seed": args.seed, "sources": {}}  # fmt: skip
+    for name, items in speech_sources(args.speech).items():
+        t = time.perf_counter()
+        scores = score_speech_stream(items, live.streamer, live.fs, live.au_fps, load_speech,
+                                     args.seed)  # fmt: skip
+        out["sources"][name] = {
+            "num_utterances": scores["num_utterances"],
+            "accuracy": round(scores["accuracy"], 3),
+            "posterior_accuracy": round(scores["posterior_accuracy"], 3),
+            "tail_accuracy": round(scores["tail_accuracy"], 3),
+            "per_speaker": {k: round(v, 3) for k, v in scores["per_speaker"].items()},
+            "confusion": scores["confusion"],
+            "classes": scores["classes"],
+            "seconds": round(time.perf_counter() - t, 1),
+        }
+        if args.offline:
+            out["sources"][name]["offline_posterior_accuracy"] = offline_accuracy(recogniser, items)
+    out["load_avg_1min"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
