@@ -117,8 +117,10 @@ def test_expression_rises_with_speech_and_eases_in_pauses(recogniser):
     # held through the first 0.3 s of the pause, then easing (time constant 0.5 s)
     assert size[p + 5] > 0.8 * size[p - 1]
     assert size[p + 25] < 0.5 * size[p - 1] and size[-1] < 0.05 * size[p - 1]
-    with pytest.raises(CauseError, match="only .* frames heard"):
-        emotion.expression(2)
+    # frames ahead of the heard audio (a mouth with a short look-ahead) continue the last state
+    ahead = emotion.expression(2)
+    assert ahead.shape == (2, 17)
+    assert np.abs(ahead).sum(axis=1).max() <= np.abs(pause[-1]).sum() + 1e-6  # still easing
 
 
 def test_updates_run_off_the_stream_in_an_executor(recogniser):

@@ -38,8 +38,11 @@ expression is computed as a listener would follow a voice:
 
 from __future__ import annotations
 
+import collections
 import logging
+import math
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
@@ -82,6 +85,9 @@ FLOOR_DB = -60.0
 HNR_MARGIN_S = 0.05
 #: Worker processes of :func:`expression_executor`.
 WORKERS = 1
+#: How much lower the workers' CPU priority is than the server's (``nice``): under load the
+#: expression updates slow down, the mouth's frames do not.
+WORKER_NICE = 10
 
 
 def window_features(
@@ -122,10 +128,18 @@ def _warm() -> bool:
     return True
 
 
+def _lower_priority() -> None:
+    """A worker yields the CPU to the server's frames (the mouth first, the expression after)."""
+    os.nice(WORKER_NICE)
+
+
 def expression_executor(workers: int = WORKERS) -> ProcessPoolExecutor:
-    """A process pool for the streams' updates (spawned: no fork of a threaded server); its
-    worker starts importing Praat at once, while the caller goes on (e.g. loads the models)."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    """A process pool for the streams' updates (spawned: no fork of a threaded server; niced by
+    :data:`WORKER_NICE`); its worker starts importing Praat at once, while the caller goes on
+    (e.g. loads the models)."""
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+    )
     pool.submit(_warm)
     return pool
 
@@ -133,7 +147,7 @@ def expression_executor(workers: int = WORKERS) -> ProcessPoolExecutor:
 def _smoothstep_inverse(y: float) -> float:
     """x in [0, 1] with 3x^2 - 2x^3 = y."""
     y = min(max(y, 0.0), 1.0)
-    return 0.5 - np.sin(np.arcsin(1.0 - 2.0 * y) / 3.0)
+    return 0.5 - math.sin(math.asin(1.0 - 2.0 * y) / 3.0)
 
 
 class LiveEmotion:
@@ -166,12 +180,14 @@ class LiveEmotion:
         self.au_fps = float(au_fps)
         self.executor = executor
         self.hop = FS / self.au_fps  # samples per AU frame
+        self._prototypes = emotion_to_aus(np.eye(NUM_EMOTIONS, dtype=np.float32))  # (8, 17)
         self.reset()
 
     def reset(self) -> None:
         self.running = RunningStats()
         self.received = 0  # samples
-        self._audio = np.zeros(0, np.float32)  # the last window_s (and one frame) of audio
+        self._chunks: collections.deque[np.ndarray] = collections.deque()  # the last window_s
+        self._buffered = 0  # samples in _chunks
         self._partial = np.zeros(0, np.float32)  # samples of the AU frame being filled
         self.speech = []  # per AU frame: speech or not
         self._peak = -np.inf
@@ -196,8 +212,10 @@ class LiveEmotion:
         """Take (N,) float32 samples at :data:`~espnet_cause.inference.voice_functionals.FS`."""
         samples = np.asarray(samples, dtype=np.float32)
         self._collect()
-        keep = int(self.window_s * FS) + int(np.ceil(self.hop))
-        self._audio = np.concatenate([self._audio, samples])[-keep:]
+        self._chunks.append(samples)
+        self._buffered += len(samples)
+        while self._buffered - len(self._chunks[0]) >= self.window_s * FS:
+            self._buffered -= len(self._chunks.popleft())
         self.received += len(samples)
         self._partial = np.concatenate([self._partial, samples])
         while len(self.speech) * self.hop + self.hop <= self.received:
@@ -221,7 +239,7 @@ class LiveEmotion:
             self._partial = np.zeros(0, np.float32)
 
     def _frame(self, seg: np.ndarray) -> None:
-        level = 10.0 * np.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
+        level = 10.0 * math.log10(float(np.dot(seg, seg)) / len(seg) + 1e-12)
         self._peak = max(level, self._peak - PEAK_DECAY_DB_S / self.au_fps)
         speech = level >= max(self._peak - SPEECH_RANGE_DB, FLOOR_DB)
         self.speech.append(bool(speech))
@@ -239,17 +257,19 @@ class LiveEmotion:
         if heard < MIN_SPEECH_S or not new or self._pending is not None:
             return
         self._speech_at_update = len(self.speech)
-        window = self._audio[-int(self.window_s * FS) :]
+        window = np.concatenate(self._chunks)[-int(self.window_s * FS) :]
         t0 = (self.received - len(window)) / FS
         known = self._hnr[0] >= t0
-        args = (window.copy(), t0, (self._hnr[0][known], self._hnr[1][known]))
+        args = (window, t0, (self._hnr[0][known], self._hnr[1][known]))
         if self.executor is None:
             self._take(window_features(*args))
             return
         try:
             self._pending = self.executor.submit(window_features, *args)
         except Exception as e:  # noqa: BLE001 - a broken pool stops the updates, not the stream
-            logger.warning("live expression: update not submitted: %s", e)
+            logger.warning("live expression: no more updates in this stream: %s", e)
+            self._next_update = np.inf  # the face keeps the last posteriors
+            self.update_at_pause = False
 
     def _collect(self) -> None:
         """Take a finished update."""
@@ -287,33 +307,31 @@ class LiveEmotion:
     def expression(self, num_frames: int) -> np.ndarray:
         """(num_frames, 17) the expression of the next ``num_frames`` frames of the stream.
 
-        Raises:
-            CauseError: for frames whose audio has not been heard yet.
+        A frame whose audio is not complete yet (a mouth model with less than one frame of
+        look-ahead emits it early) continues the last heard frame's speech state.
         """
-        if self.emitted + num_frames > len(self.speech):
-            raise CauseError(
-                f"expression asked for frame {self.emitted + num_frames - 1}, only "
-                f"{len(self.speech)} frames heard"
-            )
+        if num_frames == 0:
+            return np.zeros((0, self._prototypes.shape[1]), np.float32)
         dt = 1.0 / self.au_fps
-        alpha = 1.0 - np.exp(-dt / SMOOTH_S)
-        out = np.zeros((num_frames, NUM_EMOTIONS))
         env = np.zeros(num_frames)
         for i in range(num_frames):
-            if self.speech[self.emitted]:
+            heard = self.emitted < len(self.speech)
+            if self.speech[self.emitted] if heard else bool(self.speech and self.speech[-1]):
                 self._silent = 0.0
                 self._rise = min(1.0, self._rise + dt / RISE_S)
                 self._env = max(self._env, self._rise * self._rise * (3.0 - 2.0 * self._rise))
             else:
                 self._silent += dt
                 if self._silent > HOLD_S:
-                    self._env *= np.exp(-dt / EASE_S)
+                    self._env *= math.exp(-dt / EASE_S)
                     self._rise = _smoothstep_inverse(self._env)
-            self.posteriors += alpha * (self.target - self.posteriors)
-            out[i] = self.posteriors
             env[i] = self._env
             self.emitted += 1
-        return (env[:, None] * emotion_to_aus(out)).astype(np.float32)
+        # first-order smoothing towards the newest posteriors, frame by frame
+        keep = math.exp(-dt / SMOOTH_S) ** np.arange(1, num_frames + 1)[:, None]
+        out = self.target + (self.posteriors - self.target) * keep  # (num_frames, 8)
+        self.posteriors = out[-1].copy()
+        return (env[:, None] * (out @ self._prototypes)).astype(np.float32)
 
 
 class ExpressiveStream:

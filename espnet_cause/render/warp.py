@@ -56,6 +56,7 @@ from espnet_cause.render.warp_motion import (
     OUTER_UPPER_LIP,
     build_closure_basis,
     build_landmark_basis,
+    build_sad_brow_basis,
     face_frame,
     face_uv,
     lip_gap,
@@ -128,8 +129,14 @@ TEETH_SHARE = 0.4
 CAVITY_FADE_PX = 3.0
 #: AU vectors whose largest absolute value is below this are rendered as the unchanged photo.
 ZERO_AU = 1e-3
-#: Fixed-point steps inverting the forward displacement field (1 = one remap of the field).
+#: Inverting the forward displacement field (:meth:`_PreparedFace._invert`): fixed-point steps
+#: (1 = one remap of the field), then at most NEWTON_STEPS Newton steps where a grid node is still
+#: more than INVERT_TOLERANCE pixels off...
 INVERT_STEPS = 2
+NEWTON_STEPS = 8
+INVERT_TOLERANCE = 0.5
+#: ... with the Jacobian's determinant at least this (where the field folds the skin).
+MIN_JACOBIAN = 0.2
 #: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
 #: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it.
 OPEN_MOUTH_GAP = 0.02
@@ -150,6 +157,8 @@ COVER_EDGE_PX = 1.0
 COVER_REACH = 1.0
 #: The chin's lowest landmark.
 CHIN_TIP = 152
+#: The bottom of the nose (between the nostrils).
+SUBNASALE = 2
 #: Undoing a photo's own smile (AU12 driven below the photo's) lowers the lip corners at most until
 #: they sit this far (eye distances) above the lips' meeting line, as on an unsmiling closed mouth
 #: (0.005-0.052 on the six neutral closed-mouth dev photos, median 0.018): the tracker's AU12 of a
@@ -159,13 +168,17 @@ NEUTRAL_CORNER_LIFT = 0.02
 #: The lip corners.
 LIP_CORNERS = (61, 291)
 AU12 = au_index("AU12")
-#: AU01 with AU04 (the sad brow, FACS 1+4): the inner brow ends rise and are drawn together. The
-#: two fields summed left them lowered (AU04's lowering outweighs AU01's raise), and the tracker read
-#: sad faces as angry; so AU01 raises the inner ends by this many more units per unit both share
-#: (the expression sheet of 5 dev photos at 4: sad read as sad on 1 -> 2 of 5, fearful 0 -> 1, the
-#: other four unchanged; at 2, 3 of 5 sad, but the brows pinched into a fold and bent glasses).
-SAD_BROW_BOOST = 1.0
 AU01, AU04 = au_index("AU01"), au_index("AU04")
+#: Rows of the basis after the 17 AUs: the closure (NUM_AUS), the head pose (roll, x, y), then
+#: the sad brow: AU01 with AU04 (FACS 1+4) raises the inner brows and draws them together, AU04
+#: lowering only their outer part. Summed, AU04's lowering outweighed AU01's raise (an angry brow,
+#: and the tracker read sad faces as angry); the sad-brow row undoes AU04's lowering on the medial
+#: brow (:func:`~espnet_cause.render.warp_motion.build_sad_brow_basis`) by the units AU01 and
+#: AU04 share. (It replaces raising AU01 one more unit per shared unit: the expression sheet of 5
+#: dev photos at 4 read sad as sad on 2 -> 3 of 5, fearful 1 -> 1, angry, happy and surprised
+#: unchanged.)
+HEAD_ROWS = slice(NUM_AUS + 1, NUM_AUS + 4)
+SAD_BROW_ROW = NUM_AUS + 4
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 AU10 = au_index("AU10")
@@ -428,8 +441,9 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (21, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
-        # then the head's roll (per radian) and shift (per eye distance)
+        # (22, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # the head's roll (per radian) and shift (per eye distance), then the sad brow (per unit
+        # AU01 and AU04 share)
         self.unit = face_frame(face)[3]
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
@@ -445,6 +459,7 @@ class _PreparedFace:
                     None
                 ],
                 _head_basis(face.points.astype(np.float32), self.unit),
+                build_sad_brow_basis(face)[None],
             ]
         )
         self.smile_reversal = _smile_reversal(face, self.basis[AU12])
@@ -498,11 +513,14 @@ class _PreparedFace:
             hull = (other.points.astype(np.float32) - offset) * scale
             support *= _outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
         fields = fields * support.reshape(1, -1, 1)
-        # (21, gh*gw*2) so a frame's forward field is one small matrix product
+        # (22, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
         self.grid_px = np.stack([xx, yy], -1).astype(np.float32)  # (gh, gw, 2) node positions
+        # the grid rows from the bottom of the nose down (the mouth's) are left to the fixed-point
+        # steps
+        self.newton_from = int(np.searchsorted(gy, float(self.points[SUBNASALE, 1] - self.y0)))
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
@@ -533,13 +551,13 @@ class _PreparedFace:
         self.restore = _restoring_gain(self.roi, box)
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(21,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`; AU45 at
-        most BLINK_FULL; AU01 raised by :data:`SAD_BROW_BOOST` with AU04), then the head pose."""
+        most BLINK_FULL), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
-            row[NUM_AUS + 1 :] = head
+            row[HEAD_ROWS] = head
         if self.photo_aus is None:
             delta = au_row.copy()
         else:
@@ -552,7 +570,7 @@ class _PreparedFace:
             delta[k] = np.maximum(delta[k], 0.0)
             delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
         delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
-        delta[AU01] += SAD_BROW_BOOST * max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
+        row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
         return row
 
@@ -573,7 +591,7 @@ class _PreparedFace:
 
     def source_map(self, coefficients: np.ndarray) -> np.ndarray:
         """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
-        x, y) for (21,) field weights (:meth:`coefficients`)."""
+        x, y) for (22,) field weights (:meth:`coefficients`)."""
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
@@ -584,13 +602,65 @@ class _PreparedFace:
         return source
 
     def _invert(self, forward: np.ndarray) -> np.ndarray:
-        """(gh, gw, 2) backward displacement of a forward one on the field grid: fixed-point steps
-        ``back(x) = -d(x + back(x))`` starting from ``-d(x)``."""
+        """(gh, gw, 2) backward displacement of a forward one on the field grid.
+
+        Fixed-point steps ``back(x) = -d(x + back(x))`` starting from ``-d(x)`` (cheap; enough for
+        speech), then Newton steps on ``y + d(y) = x`` (``back = y - x``, with the field's
+        Jacobian and a halved step where a full one overshoots) on the box of grid nodes still
+        more than :data:`INVERT_TOLERANCE` pixels off above the nose's bottom. The fixed-point steps
+        converge only where the field stretches the skin less than twice: raised brows stretch the
+        band above the still upper lid more, and they sampled the eye twice (a second iris above
+        it); relaxing the demo photo's squint (AU07) left the iris streaked. The mouth is left to
+        the fixed-point steps: lips parting from a closed mouth stretch the rows between them
+        without bound, which the painted cavity covers (speech left nodes there 20-40 pixels off
+        in every frame, and Newton steps there doubled the time of a frame), and closing an open
+        mouth presses the lips past touching on purpose (Newton steps there took the skin under the
+        lip from the other side of the fold).
+        """
+        gh, gw = self.grid_shape
+
+        def residual(back: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            at = (grid + back + 0.5) * self.scale_to_grid - 0.5  # grid coordinates
+            res = back + cv2.remap(forward, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+            return res, at
+
         back = -forward
         for _ in range(INVERT_STEPS):
-            at = (self.grid_px + back + 0.5) * self.scale_to_grid - 0.5  # grid coordinates
-            sampled = cv2.remap(forward, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
-            back = -sampled
+            back = back - residual(back, self.grid_px)[0]
+        off = np.abs(residual(back, self.grid_px)[0]).max(-1) > INVERT_TOLERANCE
+        off[self.newton_from :] = False  # the mouth's rows (see above)
+        if not off.any():
+            return back
+        rows, cols = np.nonzero(off)
+        y0, y1 = max(int(rows.min()) - 2, 0), min(int(rows.max()) + 3, gh)
+        x0, x1 = max(int(cols.min()) - 2, 0), min(int(cols.max()) + 3, gw)
+        grid = self.grid_px[y0:y1, x0:x1]
+        # (gh, gw, 4) Jacobian of the forward displacement: dfx/dx, dfx/dy, dfy/dx, dfy/dy
+        step_x, step_y = self.roi_size[0] / gw, self.roi_size[1] / gh
+        jac = np.empty((gh, gw, 4), np.float32)
+        for c in range(2):
+            dy, dx = np.gradient(forward[..., c], step_y, step_x)
+            jac[..., 2 * c], jac[..., 2 * c + 1] = dx, dy
+        sub = -forward[y0:y1, x0:x1]
+        res, at = residual(sub, grid)
+        for _ in range(NEWTON_STEPS):
+            if float(np.abs(res).max()) < INVERT_TOLERANCE:
+                break
+            j = cv2.remap(jac, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+            a, b, c, d = j[..., 0] + 1.0, j[..., 1], j[..., 2], j[..., 3] + 1.0
+            det = np.maximum(a * d - b * c, MIN_JACOBIAN)  # a fold in the field: a bounded step
+            rx, ry = res[..., 0], res[..., 1]
+            step = np.stack([(d * rx - b * ry) / det, (a * ry - c * rx) / det], -1)
+            trial = sub - step
+            res_trial, at_trial = residual(trial, grid)
+            # where the full step overshoots (across a kink of the piecewise-linear field): half
+            worse = np.abs(res_trial).sum(-1) > np.abs(res).sum(-1)
+            if worse.any():
+                sub = np.where(worse[..., None], sub - 0.5 * step, trial)
+                res, at = residual(sub, grid)
+            else:
+                sub, res, at = trial, res_trial, at_trial
+        back[y0:y1, x0:x1] = sub
         return back
 
     def _cover_interior(
@@ -868,11 +938,11 @@ def _teeth_nodes(
 
     Args:
         points: (478, 2) landmarks (ROI pixels).
-        basis: (21, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift).
+        basis: (22, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift, sad brow).
         unit: The eye distance (pixels).
 
     Returns:
-        (18, 2) node positions and their (21, 18, 2) displacements.
+        (18, 2) node positions and their (22, 18, 2) displacements.
     """
     upper = points[list(INNER_UPPER_LIP[1:-1])]
     lower = points[list(INNER_LOWER_LIP[1:-1])]

@@ -35,6 +35,8 @@ BROWS = (
     (46, 53, 52, 65, 55, 70, 63, 105, 66, 107),
     (276, 283, 282, 295, 285, 300, 293, 334, 296, 336),
 )
+#: The brows' upper edge, outer end to inner end.
+BROW_UPPER = ((70, 63, 105, 66, 107), (300, 293, 334, 296, 336))
 NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 97, 326, 327, 294, 278, 344, 440, 275)
 NOSE_BRIDGE = (168, 6, 197, 195)
 NOSE_WINGS = (98, 97, 2, 326, 327, 294, 64, 48, 278)
@@ -56,11 +58,12 @@ FOLLOW_SIGMA = 0.12
 #: Displacement (face units) at the maximum intensity, per motion.
 BROW_RAISE = 0.25
 BROW_LOWER = 0.35
-#: AU01 raises the inner brow only: full up to INNER_BROW_START from the face's centre line,
-#: fading to 0 over INNER_BROW_WIDTH (face units).
+#: AU01 raises the medial part of the brow (FACS: frontalis, pars medialis): full at the brow's
+#: inner end, fading linearly to 0 at INNER_BROW_SPAN of the way to its outer end (measured along
+#: each brow; a fade over a fixed 0.25 face units from the centre line raised only the brow's
+#: innermost landmarks, a kink the tracker hardly read: AU01's closed-loop r was 0.19-0.96).
 INNER_BROW_RAISE = 0.3
-INNER_BROW_START = 0.15
-INNER_BROW_WIDTH = 0.25
+INNER_BROW_SPAN = 0.6
 #: AU02 raises the outer brow only (FACS; the inner end is AU01's, and an inner end rising with it
 #: reads as AU01): OUTER_BROW_FLOOR of BROW_RAISE up to OUTER_BROW_START from the centre line,
 #: rising to all of it over OUTER_BROW_WIDTH (face units).
@@ -70,7 +73,16 @@ OUTER_BROW_FLOOR = 0.0
 #: AU04 draws the brows together this far (with :data:`BROW_LOWER`: at 0.07 an angry face read weak;
 #: lowered further, AU01 + AU04 read as anger, not sadness).
 BROW_SQUEEZE = 0.12
-LID_RAISE = 0.05
+#: With AU01 (1+4, the sad brow) AU04 lowers only the outer part: its lowering is undone up to
+#: this far from the centre line (face units), fading out over as much again.
+SAD_BROW_MEDIAL = 0.3
+#: The forehead moves with the brows, all of their motion just above them, this share of it at the
+#: top of the forehead (the hairline moves little).
+FOREHEAD_TOP_SHARE = 0.3
+LID_RAISE = 0.07
+#: ... and the iris follows the raised upper lid by this share (FACS AU05: the lid uncovers the
+#: iris and the sclera above it; the iris itself stays).
+IRIS_LID_FOLLOW = 0.0
 LID_TIGHTEN = 0.15
 #: AU45 closes the eye fully (the photo's whole lid gap) at BLINK_FULL; above it the lids stay
 #: closed (the renderer clips AU45 there).
@@ -181,6 +193,41 @@ class _Motions:
         return np.sign(self.uv[list(indices), 0])
 
 
+def _forehead_follows_brows(m: _Motions, au: str) -> None:
+    """The forehead above the brows moves with them (the frontalis and corrugator move its skin):
+    each forehead landmark gets the motion of the brows' upper edge at its distance from the centre
+    line, fading linearly from all of it at the brow to :data:`FOREHEAD_TOP_SHARE` at the top of
+    the forehead. (Followers of the brows' Gaussian fall-off stayed still a little above a raised
+    brow, which ran over them: the warp folded the forehead and sampled the eye twice.)"""
+    drivers = m.drivers[au_index(au)]
+    edge = [i for i in BROW_UPPER[0] + BROW_UPPER[1] if i in drivers]
+    if not edge:
+        return
+    uv = m.uv
+    order = np.argsort(uv[edge, 0])
+    u_edge = uv[edge, 0][order]
+    v_edge = uv[edge, 1][order]
+    motion = np.stack([drivers[i] for i in edge])[order]
+    brow_v = np.interp(uv[:, 0], u_edge, v_edge)
+    top = float(uv[:, 1].min())
+    above = np.where((uv[:, 1] < brow_v - 1e-6) & (np.abs(uv[:, 0]) <= np.abs(u_edge).max()))[0]
+    height = (brow_v[above] - uv[above, 1]) / np.maximum(brow_v[above] - top, 1e-6)
+    share = 1.0 - (1.0 - FOREHEAD_TOP_SHARE) * np.clip(height, 0.0, 1.0)
+    du = np.interp(uv[above, 0], u_edge, motion[:, 0]) * share
+    dv = np.interp(uv[above, 0], u_edge, motion[:, 1]) * share
+    for i, a, b in zip(above.tolist(), du.tolist(), dv.tolist(), strict=True):
+        if i not in drivers:
+            drivers[i] = np.array([a, b])
+
+
+def _inner_brow_share(uv: np.ndarray, brow) -> np.ndarray:
+    """AU01's share for each landmark of one brow: 1 at its inner end, falling linearly to 0 at
+    :data:`INNER_BROW_SPAN` of the way to its outer end (by the distance from the centre line)."""
+    u = np.abs(uv[list(brow), 0])
+    t = (u - u.min()) / max(float(u.max() - u.min()), 1e-6)
+    return np.clip(1.0 - t / INNER_BROW_SPAN, 0.0, 1.0)
+
+
 def _lid_shape(uv: np.ndarray, contour) -> np.ndarray:
     """0 at the eye corners, 1 mid-lid (a half sine over the lid width)."""
     u = uv[list(contour), 0]
@@ -219,11 +266,12 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     bu = np.abs(uv[list(brows), 0])
     inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
     outer = np.clip((bu - OUTER_BROW_START) / OUTER_BROW_WIDTH, OUTER_BROW_FLOOR, 1.0)
-    inner01 = np.clip(1.0 - (bu - INNER_BROW_START) / INNER_BROW_WIDTH, 0.0, 1.0)
+    inner01 = np.concatenate([_inner_brow_share(uv, brow) for brow in BROWS])
     m.set("AU01", brows, 0.0, -INNER_BROW_RAISE * inner01)
     m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
     m.set("AU04", brows, -np.sign(uv[list(brows), 0]) * BROW_SQUEEZE * inner, BROW_LOWER * inner)
     for au in ("AU01", "AU02", "AU04"):
+        _forehead_follows_brows(m, au)
         m.anchor(au, eyes + NOSE)
 
     # Lids: AU05 raises the upper lid, AU07 tightens (lower lid up), AU45 closes the eye.
@@ -242,7 +290,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
         t = np.clip((uv[list(iris), 1] - top) / max(bottom - top, 1e-6), 0.0, 1.0)
         mid_close = float(close.max())
         m.set("AU45", iris, 0.0, (1 - t) * 0.85 * mid_close - t * 0.15 * mid_close)
-        m.set("AU05", iris, 0.0, -(1 - t) * LID_RAISE * 0.5)
+        m.set("AU05", iris, 0.0, -(1 - t) * LID_RAISE * IRIS_LID_FOLLOW)
         for au in ("AU05", "AU07", "AU45", "AU06"):
             m.anchor(au, upper + lower + iris)
     for au in ("AU05", "AU07", "AU45"):
@@ -337,6 +385,27 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
     return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def build_sad_brow_basis(face: Face) -> np.ndarray:
+    """Displacement per unit AU01 and AU04 share (FACS 1+4, the sad brow): AU04's lowering is
+    undone on the medial part of the brows (:data:`SAD_BROW_MEDIAL` face units from the centre
+    line, fading out over as much again), so the inner brows rise with AU01 and are drawn together
+    by AU04 while the outer part is lowered.
+
+    Returns:
+        (478, 2) float32 pixels per unit of the AUs' share.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = _Motions(uv)
+    brows = BROWS[0] + BROWS[1]
+    bu = np.abs(uv[list(brows), 0])
+    inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
+    medial = np.clip(2.0 - bu / SAD_BROW_MEDIAL, 0.0, 1.0)
+    m.set("AU04", brows, 0.0, -BROW_LOWER * inner * medial)
+    _forehead_follows_brows(m, "AU04")
+    m.anchor("AU04", sum(EYE_UPPER + EYE_LOWER + IRISES, ()) + NOSE)
+    return _to_pixels(_follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit / AU_INTENSITY_MAX)
 
 
 def _follow_lower_lip(

@@ -71,8 +71,9 @@ def test_warp_jaw_and_blink_come_through(landmarker_path, landmarker, grace):
     # 4.79 sampled bilinearly, 5.07 bicubic: the skin's texture keeps its contrast where the
     # face moves by a fraction of a pixel (the photo's AU07 relaxed), so it differs more; 6.14
     # with AU07 tightening the lids 0.15 eye distances at 5 (5.15 at 0.10): the photo's own AU07
-    # (3.1) relaxed further
-    assert 0.0 <= drift["face_static"]["mean"] < 6.5
+    # (3.1) relaxed further; 7.02 with the forehead moving with the brows (the photo's AU02, 0.46,
+    # relaxed moves its wrinkled skin too)
+    assert 0.0 <= drift["face_static"]["mean"] < 7.5
     assert set(result["photo_aus"]) == set(AU_NAMES)
 
 

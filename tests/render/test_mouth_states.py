@@ -205,3 +205,12 @@ def test_a_sad_brow_raises_its_inner_ends(landmarker_path, landmarker, grace):
     assert (rise > 0.0).all() and rise.mean() > 0.05, rise
     assert (sad[1] - sad[0]) @ ex < -0.05  # and come together
     assert (moved(au_row(AU04=4.0)) @ ey > 0.1).all()
+    # the medial half of each brow rises with them (AU04 lowered it: an angry brow with raised
+    # inner ends), the outer ends are lowered by AU04
+    uv = face_uv(face)[0]
+    for brow in BROWS:
+        order = sorted(brow, key=lambda i: abs(uv[i, 0]))  # inner to outer
+        disp = np.tensordot(prepared.coefficients(au_row(AU01=4.0, AU04=4.0)), prepared.basis, 1)
+        rise = -(disp @ ey) / unit
+        assert rise[order[:4]].min() > 0.0, rise[order[:4]]
+        assert rise[order[-2:]].max() < -0.03

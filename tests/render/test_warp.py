@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import INNER_LOWER_LIP, OUTER_LOWER_LIP
+from espnet_cause.render.warp_motion import INNER_LOWER_LIP, OUTER_LOWER_LIP, build_landmark_basis
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +147,36 @@ def test_outer_brow_raiser_leaves_the_inner_brow(landmarker, grace):
     assert up[inner].mean() < 0.3 * up[outer].min()  # was 0.45 when the whole brow rose
 
 
+def test_inner_brow_raiser_raises_the_medial_brow(landmarker, grace):
+    """AU01 raises the medial part of each brow, fading towards the middle (it raised only the
+    innermost landmarks, a kink the tracker hardly read); the outer ends stay."""
+    from espnet_cause.render.warp_motion import BROWS, build_landmark_basis, face_uv
+
+    face = landmarker.detect(grace)[0]
+    uv, _, ey, unit = face_uv(face)
+    up = -(build_landmark_basis(face)[au_index("AU01")] @ ey) / unit
+    for brow in BROWS:
+        order = sorted(brow, key=lambda i: abs(uv[i, 0]))  # inner to outer
+        inner, next_in, outer = order[:2], order[2:4], order[-3:]
+        assert up[inner].min() > 0.04  # per unit: 0.2 face units at 5
+        assert up[next_in].min() > 0.25 * up[inner].max()  # was 0: only the inner end rose
+        assert np.abs(up[outer]).max() < 1e-6
+
+
+def test_upper_lid_raiser_uncovers_the_iris(landmarker, grace):
+    """AU05 raises the upper lid over a still iris (FACS: more of the iris and the sclera above
+    it show); the iris rising with the lid hid the widening."""
+    from espnet_cause.render.warp_motion import IRISES, face_uv
+
+    face = landmarker.detect(grace)[0]
+    _, _, ey, unit = face_uv(face)
+    up = -(build_landmark_basis(face)[au_index("AU05")] @ ey) / unit * 5  # at intensity 5
+    lids = [159, 386]  # the middle of each upper lid
+    centres = [iris[0] for iris in IRISES]
+    assert up[lids].min() > 0.06  # 0.047 before
+    assert np.abs(up[centres]).max() < 0.1 * up[lids].min()  # a quarter of it before
+
+
 def test_chin_raiser_pushes_the_chin_boss_not_the_jaw(landmarker, grace):
     """AU17 (mentalis) pushes the soft chin and the lower lip up; the jaw's outline stays (it rose
     as far as the chin boss and dragged the neck with it), and the lips' meeting line rises as one
@@ -217,3 +248,29 @@ def test_painted_teeth_hide_towards_the_mouth_corners(landmarker_path, grace):
         sides, middle = ((t < 0.2) | (t > 0.8)).sum(), ((t > 0.3) & (t < 0.7)).sum()
         assert middle > 50 and sides < 0.7 * middle, (au, sides, middle)  # was 0.92, 0.71
     renderer.close()
+
+
+def test_raised_brows_neither_fold_the_forehead_nor_show_an_eye_twice(landmarker_path, grace):
+    """AU01 + AU02 at 4 on the demo photo (hooded eyes behind glasses: the band between the brows
+    and the still upper lids stretches about 3.5 times): the forehead moves with the brows (its
+    landmarks stayed still just above them, so the raised brows ran over them: a fold), and the
+    backward map is the forward map's inverse everywhere (the fixed-point steps left nodes 24 px
+    off: the eye sampled twice, a second iris above it)."""
+    import cv2
+
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(grace, photo_aus=au_row())
+    p = renderer._prepared
+    renderer.close()
+    gh, gw = p.grid_shape
+    forward = np.einsum("k,kn->n", p.coefficients(au_row(AU01=4.0, AU02=4.0)), p.fields).reshape(
+        gh, gw, 2
+    )
+    step_x, step_y = p.roi_size[0] / gw, p.roi_size[1] / gh
+    (dxx, dxy), (dyx, dyy) = (np.gradient(forward[..., c], step_y, step_x)[::-1] for c in range(2))
+    det = (1 + dxx) * (1 + dyy) - dxy * dyx
+    assert det.min() > 0.2  # -0.12 before: folded
+    back = p._invert(forward)
+    at = (p.grid_px + back + 0.5) * p.scale_to_grid - 0.5
+    residual = back + cv2.remap(forward, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+    assert np.abs(residual).max() < 1.0  # in pixels; 24 before
