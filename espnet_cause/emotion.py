@@ -67,6 +67,13 @@ def emotion_index(name: str) -> int:
     return EMOTIONS.index(parse_emotion(name))
 
 
+def one_hot(name: str) -> np.ndarray:
+    """(8,) float32 probabilities that are certain of one class (a known label as posteriors)."""
+    out = np.zeros(NUM_EMOTIONS, dtype=np.float32)
+    out[emotion_index(name)] = 1.0
+    return out
+
+
 def class_mask(classes: Iterable[str] | None) -> list[bool]:
     """(8,) True for the classes in ``classes`` (None: all eight)."""
     if classes is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 
+import kaldiio
 import numpy as np
 import pytest
 import yaml
@@ -12,8 +13,9 @@ import yaml
 from espnet_cause import assets
 from espnet_cause.au import au_index
 from espnet_cause.bin.emotion_recogniser_train import main as train_main
+from espnet_cause.bin.export_tts_features import main as export_main
 from espnet_cause.bin.infer import main as infer_main
-from espnet_cause.emotion import EMOTIONS, emotion_to_aus
+from espnet_cause.emotion import EMOTIONS, emotion_to_aus, one_hot
 from espnet_cause.errors import CauseError
 from espnet_cause.inference import Speech2AU
 from espnet_cause.inference.emotion_recogniser import (
@@ -23,6 +25,7 @@ from espnet_cause.inference.emotion_recogniser import (
     train_recogniser,
 )
 from espnet_cause.inference.expressive_zip import MEMBER, STREAM_MEMBERS, load_recogniser
+from espnet_cause.inference.tts_features import read_emotion_labels
 from espnet_cause.inference.voice_functionals import (
     FS,
     NUM_FEATURES,
@@ -32,6 +35,7 @@ from espnet_cause.inference.voice_functionals import (
 )
 from espnet_cause.io.audio import load_speech, write_wav
 from espnet_cause.io.datadir import write_kaldi_map
+from espnet_cause.io.timegrid import to_hop_grid
 
 FEATURE = {name: i for i, name in enumerate(feature_names())}
 
@@ -242,3 +246,54 @@ def test_repack_moves_the_recogniser_onto_another_mouth(expressive_zip, tmp_path
     assert meta["emotion_recogniser"]["utterances"] == 24
     with pytest.raises(SystemExit):  # the built-in model has no recogniser: a clear error
         train_main(["--repack", "builtin", "--output", str(tmp_path / "x.zip")])
+
+
+def test_a_known_emotion_replaces_the_heard_one(expressive_zip):
+    s2au, mouth = Speech2AU(expressive_zip), Speech2AU()
+    happy = voice(200, 0.5)
+    assert s2au.emotion_posteriors(happy, FS).argmax() == EMOTIONS.index("happy")
+    shown = s2au(happy, FS, emotion=one_hot("sad"))
+    expected = np.clip(
+        mouth(happy, FS) + expression_track(one_hot("sad"), happy, FS, 25.0, 35), 0, 5
+    )
+    np.testing.assert_allclose(shown, expected, atol=1e-5)
+    assert shown[:, au_index("AU15")].max() > s2au(happy, FS)[:, au_index("AU15")].max() + 0.3
+    with pytest.raises(CauseError, match="emotion has shape"):
+        s2au(happy, FS, emotion=np.ones(3))
+    np.testing.assert_array_equal(mouth(happy, FS, emotion=one_hot("sad")), mouth(happy, FS))
+
+
+def test_tts_streams_hear_speakers_together_or_show_the_labels(expressive_zip, tmp_path):
+    """export_tts_features: utt2spk beside the wav.scp -> per-speaker statistics;
+    --emotion_labels -> each utterance's labelled emotion instead of the heard one."""
+    data = expressive_zip.parent / "data"
+    wavs = dict(line.split() for line in (data / "wav.scp").read_text().splitlines())
+    s2au = Speech2AU(expressive_zip)
+    stats = s2au.speaker_stats([load_speech(wavs[u]) for u in wavs if u.startswith("b-")])
+    speech, fs = load_speech(wavs["b-happy-0"])
+
+    def grid(aus):
+        return to_hop_grid(aus, 25.0, len(speech), FS, 256)
+
+    def export(name, *extra):
+        out = tmp_path / name
+        export_main(["--model", str(expressive_zip), "--wav_scp", str(data / "wav.scp"),
+                     "--output_dir", str(out), "--fs", str(FS), "--hop_length", "256", *extra])  # fmt: skip
+        return dict(kaldiio.load_scp(str(out / "au.scp")))
+
+    heard = export("heard")["b-happy-0"]
+    np.testing.assert_allclose(heard, grid(s2au(speech, fs, speaker=stats)), atol=1e-5)
+    assert not np.allclose(heard, grid(s2au(speech, fs)))
+    labels = tmp_path / "emotion"
+    write_kaldi_map(labels, {u: "sadness" if u == "b-happy-0" else u.split("-")[1] for u in wavs})
+    shown = export("labelled", "--emotion_labels", str(labels))["b-happy-0"]
+    np.testing.assert_allclose(shown, grid(s2au(speech, fs, emotion=one_hot("sad"))), atol=1e-5)
+    write_kaldi_map(labels, {u: "sad" for u in sorted(wavs)[1:]})
+    with pytest.raises(SystemExit):  # an utterance without a label: a clear error, nothing written
+        export_main(["--model", str(expressive_zip), "--wav_scp", str(data / "wav.scp"),
+                     "--output_dir", str(tmp_path / "bad"), "--fs", str(FS), "--hop_length",
+                     "256", "--emotion_labels", str(labels)])  # fmt: skip
+    assert not (tmp_path / "bad" / "au.scp").exists()
+    write_kaldi_map(labels, {u: "bored" for u in wavs})
+    with pytest.raises(CauseError, match=r"emotion:1: unknown emotion label 'bored'"):
+        read_emotion_labels(labels, sorted(wavs))

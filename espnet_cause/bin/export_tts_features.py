@@ -55,6 +55,14 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wav_scp", required=True, help="Kaldi wav.scp of the TTS/VC corpus")
     parser.add_argument("--segments", default=None, help="Kaldi segments file, if any")
     parser.add_argument("--output_dir", required=True, help="where au.scp, au_embed.scp go")
+    parser.add_argument(
+        "--emotion_labels",
+        default=None,
+        help="Kaldi '<utt> <emotion>' of every utterance (a data dir's emotion file): a model "
+        "with an emotion recogniser (expressive) shows each labelled emotion's prototype instead "
+        "of the heard one (train a voice on a corpus whose moods are known). Without it such a "
+        "model hears each utterance, normalised per speaker by a utt2spk beside --wav_scp",
+    )
     add_feature_grid_args(parser)
     parser.add_argument(
         "--resample",
@@ -89,6 +97,7 @@ def main(cmd=None) -> None:
         hop_length=args.hop_length,
         n_fft=args.n_fft,
         segments=args.segments,
+        emotion_labels=args.emotion_labels,
         resample=args.resample,
         device=args.device,
         backend=args.backend,

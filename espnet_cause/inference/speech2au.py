@@ -38,6 +38,7 @@ import numpy as np
 
 from espnet_cause.arkit import arkit_frames, blendshapes_to_aus
 from espnet_cause.assets import DEFAULT_MODEL, LIVE_MODEL, resolve_model
+from espnet_cause.emotion import NUM_EMOTIONS
 from espnet_cause.errors import CauseError
 from espnet_cause.inference.emotion_recogniser import (
     SpeakerStats,
@@ -386,6 +387,7 @@ class Speech2AU:
         name: str = "input",
         speaker: SpeakerStats | None = None,
         functionals: np.ndarray | None = None,
+        emotion: np.ndarray | None = None,
     ) -> np.ndarray:
         """Estimate AUs.
 
@@ -400,6 +402,11 @@ class Speech2AU:
             functionals: The utterance's voice functionals when the caller has them already
                 (:func:`~espnet_cause.inference.emotion_recogniser.speaker_functionals`), else
                 computed here.
+            emotion: For a model with an emotion recogniser: (8,) emotion probabilities
+                (:data:`espnet_cause.emotion.EMOTIONS` order) known from elsewhere, shown
+                instead of the heard ones (e.g. a labelled corpus's label, one-hot:
+                :func:`espnet_cause.emotion.one_hot`); ``speaker`` is then unused. Other
+                models ignore it.
 
         Returns:
             (ceil(N / fs * au_fps), 17) float32 on the 0-5 scale, frame k at k / au_fps
@@ -419,9 +426,17 @@ class Speech2AU:
             out = self._check(out, len(wav), name)
         if self.emotion is None or self.target != "au":
             return out
-        if functionals is None:
-            functionals = voice_functionals(wav, self.fs)
-        posteriors = self.emotion.posteriors(functionals, speaker)
+        if emotion is None:
+            if functionals is None:
+                functionals = voice_functionals(wav, self.fs)
+            posteriors = self.emotion.posteriors(functionals, speaker)
+        else:
+            posteriors = np.asarray(emotion, dtype=np.float32)
+            if posteriors.shape != (NUM_EMOTIONS,):
+                raise CauseError(
+                    f"{name}: emotion has shape {posteriors.shape}, expected ({NUM_EMOTIONS},)",
+                    fix="give one probability per class of espnet_cause.emotion.EMOTIONS",
+                )
         face = expression_track(posteriors, wav, self.fs, self.au_fps, len(out))
         return np.clip(out + face, 0.0, 5.0).astype(np.float32)
 

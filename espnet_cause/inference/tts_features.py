@@ -5,6 +5,12 @@ runs the CAUSE model and writes frame-level AUs on the TTS feature grid (``au.sc
 :func:`espnet_cause.io.timegrid.to_hop_grid`), the 35-dim utterance embedding
 (``au_embed.scp``/``au_embed.ark``, :mod:`espnet_cause.tts.features`), ``grid.yaml`` and
 ``export_report.tsv``, through the batch runner (:mod:`espnet_cause.jobs.batch`).
+
+With a model that hears emotion (``expressive``) the expression part of the stream is the emotion
+recognised in each utterance, normalised per speaker when a ``utt2spk`` lies beside the
+``wav.scp`` (as ``infer --wav_scp`` does), or, for a corpus whose emotions are known
+(``emotion_labels``), the labelled emotion's prototype: a voice trained on such streams learns
+what each emotion's face stands for in its speech, not what the recogniser hears in its voices.
 """
 
 from __future__ import annotations
@@ -18,7 +24,11 @@ import numpy as np
 import yaml
 
 from espnet_cause.au import AU_NAMES, NUM_AUS
+from espnet_cause.emotion import one_hot, parse_emotion
 from espnet_cause.errors import CauseError
+from espnet_cause.inference.emotion_recogniser import SpeakerStats
+from espnet_cause.inference.expressive_zip import load_recogniser
+from espnet_cause.inference.infer_set import speaker_payloads
 from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.atomic import atomic_write, check_output_dir
 from espnet_cause.io.audio import load_speech
@@ -54,7 +64,9 @@ def export_item(
 
     Args:
         key: Utterance id.
-        payload: ``{"wav": wav.scp value, "start": s or None, "end": s or None}``.
+        payload: ``{"wav": wav.scp value, "start": s or None, "end": s or None}``, and
+            optionally ``"speaker"`` (the speaker's statistics: ``mean``, ``sd``, ``count``) and
+            ``"emotion"`` (a known emotion label, shown instead of the heard one).
         speech2au: A :class:`espnet_cause.inference.speech2au.Speech2AU`.
         fs, hop_length, n_fft: The TTS feature extractor's grid.
         items_dir: Directory of the per-utterance results.
@@ -77,7 +89,14 @@ def export_item(
         start = int(round(payload["start"] * rate))
         end = len(speech) if payload["end"] is None else int(round(payload["end"] * rate))
         speech = speech[start:end]
-    aus = speech2au.to_aus(speech2au(speech, rate, name=key))  # AUs, also from an ARKit model
+    stats, label = dict(payload.get("speaker") or {}), payload.get("emotion")
+    functionals = stats.pop("functionals", None)  # computed once, with the speaker's statistics
+    aus = speech2au(
+        speech, rate, name=key, speaker=SpeakerStats(**stats) if stats else None,
+        functionals=functionals if payload.get("start") is None else None,
+        emotion=one_hot(label) if label else None,
+    )  # fmt: skip
+    aus = speech2au.to_aus(aus)  # AUs, also from an ARKit model
     grid = to_hop_grid(aus, speech2au.au_fps, len(speech), fs, hop_length, n_fft=n_fft)
     embed = au_embed(aus)
     out = Path(items_dir)
@@ -120,6 +139,28 @@ def read_items(wav_scp: Path, segments: Path | None) -> list[tuple[str, dict]]:
     return sorted(items)
 
 
+def read_emotion_labels(path: Path, keys: list[str]) -> dict[str, str]:
+    """utt -> emotion class of every key, from a Kaldi ``<utt> <emotion>`` file.
+
+    Raises:
+        CauseError: naming the file and line of an unknown label, or the first key it lacks.
+    """
+    labels = read_kaldi_map(path, check_sorted=False)
+    out = {}
+    for lineno, (utt, value) in enumerate(labels.items(), 1):
+        try:
+            out[utt] = parse_emotion(value.split()[0])
+        except CauseError as e:
+            raise CauseError(e.message, path=path, line=lineno, fix=e.fix) from None
+    missing = [k for k in keys if k not in out]
+    if missing:
+        raise CauseError(
+            f"{len(missing)} utterance(s) have no emotion label, e.g. {missing[0]!r}",
+            path=path, fix="label every utterance of the wav.scp, or leave out --emotion_labels",
+        )  # fmt: skip
+    return out
+
+
 def export_tts_features(
     wav_scp: str | os.PathLike,
     output_dir: str | os.PathLike,
@@ -129,6 +170,7 @@ def export_tts_features(
     hop_length: int,
     n_fft: int | None = None,
     segments: str | os.PathLike | None = None,
+    emotion_labels: str | os.PathLike | None = None,
     resample: bool = False,
     device: str = "cpu",
     backend: str = "auto",
@@ -144,6 +186,12 @@ def export_tts_features(
         model: CAUSE ``model.zip``.
         fs, hop_length, n_fft: The TTS feature extractor's grid (``feats_extract_conf``).
         segments: Kaldi ``segments``, if any.
+        emotion_labels: Kaldi ``<utt> <emotion>`` of every utterance (e.g. a data dir's
+            ``emotion``): for a model with an emotion recogniser, the stream shows each
+            utterance's labelled emotion (its prototype, :func:`espnet_cause.emotion.one_hot`)
+            instead of the heard one. Without it, such a model hears each utterance, with its
+            speaker's statistics when a ``utt2spk`` lies beside ``wav_scp`` (and no
+            ``segments``). Models without a recogniser ignore both.
         resample: Resample audio at another rate to ``fs`` instead of skipping it.
         device, backend: :class:`Speech2AU` options.
         parallel_config: :func:`espnet_cause.jobs.parallel.load_parallel_config` (None: in-process).
@@ -159,6 +207,17 @@ def export_tts_features(
     items = read_items(Path(wav_scp), Path(segments) if segments else None)
     if not items:
         raise CauseError("no utterances", path=wav_scp, fix="give a non-empty wav.scp")
+    hears = load_recogniser(model) is not None
+    labels, speakers = {}, {}
+    if hears and emotion_labels:
+        labels = read_emotion_labels(Path(emotion_labels), [k for k, _ in items])
+        logger.info("emotion: the labels of %s, not the recogniser's", emotion_labels)
+    elif hears and not segments:
+        speakers = speaker_payloads(wav_scp, dict((k, p["wav"]) for k, p in items), model)
+    elif emotion_labels:
+        logger.warning("%s has no emotion recogniser: --emotion_labels unused", model)
+    for key, payload in items:
+        payload.update(speaker=speakers.get(key), emotion=labels.get(key))
     grid = {
         "fs": fs,
         "hop_length": hop_length,
@@ -185,7 +244,9 @@ def export_tts_features(
             fn,
             output_dir=out,
             settings={
-                k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")
+                **{k: grid[k] for k in ("fs", "hop_length", "n_fft", "resample", "model_sha256")},
+                "emotion_labels": sha256_file(emotion_labels) if labels else None,
+                "utt2spk": sha256_file(Path(wav_scp).parent / "utt2spk") if speakers else None,
             },
             item_files=lambda key: [where.item(key, s) for s in ITEM_SUFFIXES],
             setup_fn=functools.partial(load_speech2au, str(model), device, backend),

@@ -28,6 +28,7 @@ emotion_config=conf/emotion_ci.yaml  # speech emotion recogniser (stage 5, corpo
 gan_emotion_config=conf/ganimation_emotion_ci.yaml  # emotion-conditioned GANimation (stage 6)
 num_compare=2            # test utterances in stage 6's AU-vs-emotion comparison
 tts_au_model=            # stages 7-8: CAUSE model for the AU streams: a zip or a built-in name (expressive: CC BY-NC-SA 4.0); default the stage-4 model
+tts_label_emotions=true  # stage 7, a model with an emotion recogniser (expressive): the train/valid streams show their labelled emotions (data/<set>/emotion) instead of the heard ones
 tts_reference_dir=       # stages 7-8: also steer the voice with this data dir's happy vs sad speech (wav.scp, emotion; e.g. data/ravdess/valid) -> synth_reference
 tts_fs=16000             # sample rate of the TTS features that stages 7-8 use (mini: 16 kHz)
 tts_hop=256              # hop length of the TTS features that stages 7-8 use
@@ -314,11 +315,18 @@ fi
 if run_stage 7 "AU features for TTS/VC (fs ${tts_fs}, hop ${tts_hop})"; then
     # The mini dumps are 16 kHz (tts_fs by default); at another tts_fs they are resampled here. For
     # a real TTS corpus, point --wav_scp at its ESPnet dump (already at tts_fs) and drop --resample.
+    # A model that hears emotion (expressive) hears each speaker's voices together (dump/<set>/utt2spk).
+    # The voice learns from streams that show the training corpus's known moods (its labels: what
+    # the recogniser hears in eSpeak's rule-made moods is not them); the test set's streams, which
+    # steer it in stage 8, are heard.
     for dset in ${train_set} ${valid_set} ${test_set}; do
+        labels=()
+        [ "${tts_label_emotions}" != true ] || [ "${dset}" = "${test_set}" ] || [ ! -s data/${dset}/emotion ] \
+            || labels=(--emotion_labels data/${dset}/emotion)
         logged exp/tts_feats/${dset}.log python -m espnet_cause.bin.export_tts_features \
             --model ${tts_au_model:-${expdir}/model.zip} --wav_scp dump/${dset}/wav.scp \
             --output_dir dump/tts_feats/${dset} --fs ${tts_fs} --hop_length ${tts_hop} \
-            --resample --parallel_config ${nj_config}
+            --resample --parallel_config ${nj_config} "${labels[@]}"
     done
     if [ -n "${tts_reference_dir}" ]; then  # real happy/sad speech that steers stage 8's voice
         logged exp/tts_feats/reference.log python -m espnet_cause.bin.export_tts_features \
