@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -354,11 +354,3 @@ def train_recogniser(
     gw, gb = fit_logistic((robust - mean) / sd, y, len(classes), c)
     logger.info("trained on %d utterances, %d speakers, classes %s", len(y), len(counts), classes)
     return EmotionRecogniser(classes, cols, mean, sd, sw, sb, gw, gb)
-
-
-def group_by_speaker(utt2spk: Mapping[str, str]) -> dict[str, list[str]]:
-    """Speaker -> their utterance ids (sorted)."""
-    out: dict[str, list[str]] = {}
-    for utt in sorted(utt2spk):
-        out.setdefault(utt2spk[utt], []).append(utt)
-    return out

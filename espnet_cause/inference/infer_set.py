@@ -30,7 +30,7 @@ from espnet_cause.inference.speech2au import Speech2AU
 from espnet_cause.io.au_files import AU_FPS_FILE, write_au, write_au_fps
 from espnet_cause.io.audio import float_samples, load_speech, mix_down
 from espnet_cause.io.blendshapes import write_blendshapes
-from espnet_cause.io.datadir import read_kaldi_map
+from espnet_cause.io.datadir import group_by_speaker, read_kaldi_map
 from espnet_cause.io.livelink import DEFAULT_LIVELINK_FPS
 from espnet_cause.jobs import batch
 
@@ -186,17 +186,14 @@ def speaker_payloads(
     if not utt2spk_path.is_file() or load_recogniser(resolve_model(model)) is None:
         return {}
     utt2spk = read_kaldi_map(utt2spk_path, check_sorted=False)
-    by_speaker: dict[str, list[str]] = {}
-    for utt in wavs:
-        if utt in utt2spk:
-            by_speaker.setdefault(utt2spk[utt], []).append(utt)
+    by_speaker = group_by_speaker({u: s for u, s in utt2spk.items() if u in wavs})
+
+    def load(utt: str):
+        samples, rate = load_speech(wavs[utt], name=utt)
+        return mix_down(float_samples(samples, utt), utt), rate
+
     out = {}
     for spk, utts in by_speaker.items():
-
-        def load(utt: str):
-            samples, rate = load_speech(wavs[utt], name=utt)
-            return mix_down(float_samples(samples, utt), utt), rate
-
         rows, running = speaker_functionals(((u, functools.partial(load, u)) for u in utts), spk)
         if rows:
             st = running.stats()

@@ -82,12 +82,17 @@ def write_kaldi_map(path: str | os.PathLike, mapping: Mapping[str, object]) -> N
         Path(tmp).write_text(text, encoding="utf-8")
 
 
-def spk2utt_from_utt2spk(utt2spk: Mapping[str, str]) -> dict[str, str]:
-    """Invert ``utt2spk`` into ``spk2utt`` (values are space-joined sorted utterance ids)."""
+def group_by_speaker(utt2spk: Mapping[str, str]) -> dict[str, list[str]]:
+    """Speaker -> their utterance ids (sorted): ``utt2spk`` inverted."""
     groups: dict[str, list[str]] = {}
     for utt in sorted(utt2spk):
         groups.setdefault(utt2spk[utt], []).append(utt)
-    return {spk: " ".join(utts) for spk, utts in groups.items()}
+    return groups
+
+
+def spk2utt_from_utt2spk(utt2spk: Mapping[str, str]) -> dict[str, str]:
+    """Invert ``utt2spk`` into ``spk2utt`` (values are space-joined sorted utterance ids)."""
+    return {spk: " ".join(utts) for spk, utts in group_by_speaker(utt2spk).items()}
 
 
 def write_utt2spk_spk2utt(directory: str | os.PathLike, utt2spk: Mapping[str, str]) -> None:
