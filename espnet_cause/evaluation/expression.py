@@ -285,7 +285,7 @@ def score_speech_stream(
     scores = score_means(items, means, skipped)
     scores["tail_accuracy"] = score_means(items, tails)["accuracy"]
     if last_read:
-        ref = {n: it.emotion for it in items for n in [it.name] if n in last_read}
+        ref = {it.name: it.emotion for it in items if it.name in last_read}
         scored = [n for n in last_read if ref.get(n) in SCORED_EMOTIONS]
         scores["posterior_accuracy"] = float(np.mean([last_read[n] == ref[n] for n in scored]))
     scores["stream_seed"] = seed
