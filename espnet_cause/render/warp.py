@@ -59,6 +59,7 @@ from espnet_cause.render.warp_motion import (
     build_sad_brow_basis,
     face_frame,
     face_uv,
+    inner_brow_height,
     lip_gap,
     upper_lip_raise,
 )
@@ -165,6 +166,15 @@ SUBNASALE = 2
 #: strong smile (4.5) reversed in full pulled the corners below that line, a frown, which left
 #: AU15 nothing to add (its closed-loop r 0.79 -> -0.04 on that photo).
 NEUTRAL_CORNER_LIFT = 0.02
+#: Undoing a photo's own frown (AU04 driven below the photo's) raises the brows at most until
+#: the inner ends of their lower edges sit this far (eye distances) above the eye corners' line,
+#: as on a face with its brows at rest (0.191-0.257 on the seven dev photos whose AU01, AU02 and
+#: AU04 all read below 0.5, median 0.237; :func:`~espnet_cause.render.warp_motion.inner_brow_height`).
+#: The tracker's AU04 is not the renderer's: talking_jwp's inner brows sit 0.11 below that (AU04
+#: read 4.0), and those 4 units reversed in full raised them 0.28, far above rest: every frame
+#: that did not ask for AU04 showed raised brows, and raising them further stretched the skin
+#: under them into a second brow.
+NEUTRAL_BROW_HEIGHT = 0.237
 #: The lip corners.
 LIP_CORNERS = (61, 291)
 AU12 = au_index("AU12")
@@ -463,6 +473,7 @@ class _PreparedFace:
             ]
         )
         self.smile_reversal = _smile_reversal(face, self.basis[AU12])
+        self.frown_reversal = _frown_reversal(face, self.basis[AU04])
         self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
         self.points = face.points.astype(np.float32)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
@@ -553,7 +564,8 @@ class _PreparedFace:
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
-        photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`; AU45 at
+        photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU04's at
+        most :func:`_frown_reversal`; AU45 at
         most BLINK_FULL), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
@@ -569,6 +581,7 @@ class _PreparedFace:
                 row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
             delta[k] = np.maximum(delta[k], 0.0)
             delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
+            delta[AU04] = max(float(delta[AU04]), -self.frown_reversal)
         delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
         row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
@@ -971,6 +984,23 @@ def _smile_reversal(face: Face, au12: np.ndarray) -> float:
     uv, _, ey, unit = face_uv(face)
     lift = -float(uv[list(LIP_CORNERS), 1].mean()) - NEUTRAL_CORNER_LIFT
     per_unit = -float((au12[list(LIP_CORNERS)] @ ey).mean()) / unit  # the corners' rise per unit
+    if lift <= 0.0 or per_unit <= 1e-6:
+        return 0.0
+    return lift / per_unit
+
+
+def _frown_reversal(face: Face, au04: np.ndarray) -> float:
+    """How many AU04 units below the photo's may be undone: until the inner ends of the brows sit
+    :data:`NEUTRAL_BROW_HEIGHT` above the eye corners' line (0 when they are not below it).
+
+    Args:
+        face: The photo's face.
+        au04: (478, 2) AU04's landmark displacement per unit (pixels).
+    """
+    uv, ex, ey, unit = face_uv(face)
+    lift = NEUTRAL_BROW_HEIGHT - inner_brow_height(uv)
+    moved = face_uv(Face(face.points[:, :2] + au04))[0]  # the brows lowered by one unit
+    per_unit = inner_brow_height(uv) - inner_brow_height(moved)
     if lift <= 0.0 or per_unit <= 1e-6:
         return 0.0
     return lift / per_unit

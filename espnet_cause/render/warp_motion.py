@@ -37,6 +37,10 @@ BROWS = (
 )
 #: The brows' upper edge, outer end to inner end.
 BROW_UPPER = ((70, 63, 105, 66, 107), (300, 293, 334, 296, 336))
+#: The brows' lower edge, outer end to inner end.
+BROW_LOWER_EDGE = ((46, 53, 52, 65, 55), (276, 283, 282, 295, 285))
+#: The corners of each eye.
+EYE_CORNERS = ((33, 133), (263, 362))
 NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 97, 326, 327, 294, 278, 344, 440, 275)
 NOSE_BRIDGE = (168, 6, 197, 195)
 NOSE_WINGS = (98, 97, 2, 326, 327, 294, 64, 48, 278)
@@ -107,7 +111,10 @@ CHIN_RAISE = 0.45
 #: ... and the lips' meeting line (both inner lips, and the outer upper lip) rises this share of
 #: it in the middle (pushed up by the lower lip).
 CHIN_PUSH_UPPER = 0.25
-LIP_STRETCH = 0.18
+#: AU20 pulls the lip corners out (and down a fifth of it): at 0.18 the tracker read AU20 alone
+#: at 2 as 0.25 and at 4 as 1.5 (mean of 5 dev photos; 0.9 and 3.0 now), and the fear mouth
+#: (AU20 with the jaw open) hardly at all, so fear read as surprise.
+LIP_STRETCH = 0.3
 #: AU23 (lip tightener): the outer lip edges move towards the lips' meeting line by LIP_THIN in
 #: the middle (less towards the corners), the corners in by LIP_TIGHTEN_IN (face units).
 LIP_THIN = 0.22
@@ -453,6 +460,13 @@ def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     origin, ex, ey, unit = face_frame(face)
     rel = face.points.astype(np.float64) - origin
     return np.stack([rel @ ex, rel @ ey], axis=1) / unit, ex, ey, unit
+
+
+def inner_brow_height(uv: np.ndarray) -> float:
+    """How far (face units) the inner ends of the brows' lower edges sit above the line of the eye
+    corners, the mean over both brows, for (478, 2) landmarks in face units (:func:`face_uv`)."""
+    corners = float(np.mean([uv[list(c), 1].mean() for c in EYE_CORNERS]))
+    return corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
 
 
 def lip_gap(face: Face) -> np.ndarray:

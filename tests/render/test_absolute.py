@@ -150,3 +150,32 @@ def test_closing_keeps_the_teeth_the_photos_raised_upper_lip_shows(
     assert green(kept) > 60  # the upper teeth under the still raised lip
     assert green(np.zeros(NUM_AUS, np.float32)) <= 10  # the upper lip came down over them
     renderer.close()
+
+
+def test_undoing_a_frown_stops_at_brows_at_rest(landmarker_path, landmarker, grace):
+    """A photo whose tracked AU04 (4) is more than its lowered brows show (the demo photo's brows
+    drawn 0.1 eye distances lower) driven to AU04 = 0: the inner brows rise back to a resting
+    height over the eyes, not past it (reversed in full they rose 0.22, 0.1 above rest: every
+    frame raised the brows, and raising them further stretched the skin under them)."""
+    from espnet_cause.face.landmarker import Face
+    from espnet_cause.render.warp import NEUTRAL_BROW_HEIGHT
+    from espnet_cause.render.warp_motion import BROWS, face_uv, inner_brow_height
+
+    face = landmarker.detect(grace)[0]
+    unit = face_uv(face)[3]
+    lowered = face.landmarks.copy()
+    lowered[list(BROWS[0] + BROWS[1]), 1] += 0.1 * unit
+    frowning = Face(lowered)
+    before = inner_brow_height(face_uv(frowning)[0])
+    renderer = WarpRenderer(landmarker_path)
+    aus = np.zeros(NUM_AUS, np.float32)
+    aus[au_index("AU04")] = 4.0
+    renderer.prepare(grace, face=frowning, photo_aus=aus)
+    prepared = renderer._prepared
+    moved = prepared.points + np.tensordot(
+        prepared.coefficients(np.zeros(NUM_AUS, np.float32)), prepared.basis, axes=1
+    )
+    renderer.close()
+    after = inner_brow_height(face_uv(Face(moved))[0])
+    assert before < NEUTRAL_BROW_HEIGHT - 0.05  # the photo frowns
+    assert NEUTRAL_BROW_HEIGHT - 0.01 < after < NEUTRAL_BROW_HEIGHT + 0.01, (before, after)
