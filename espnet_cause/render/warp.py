@@ -54,12 +54,12 @@ from espnet_cause.render.warp_motion import (
     INNER_UPPER_LIP,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
+    brow_heights,
     build_closure_basis,
     build_landmark_basis,
     build_sad_brow_basis,
     face_frame,
     face_uv,
-    inner_brow_height,
     lip_gap,
     upper_lip_raise,
 )
@@ -166,19 +166,22 @@ SUBNASALE = 2
 #: strong smile (4.5) reversed in full pulled the corners below that line, a frown, which left
 #: AU15 nothing to add (its closed-loop r 0.79 -> -0.04 on that photo).
 NEUTRAL_CORNER_LIFT = 0.02
-#: Undoing a photo's own frown (AU04 driven below the photo's) raises the brows at most until
-#: the inner ends of their lower edges sit this far (eye distances) above the eye corners' line,
-#: as on a face with its brows at rest (0.191-0.257 on the seven dev photos whose AU01, AU02 and
-#: AU04 all read below 0.5, median 0.237; :func:`~espnet_cause.render.warp_motion.inner_brow_height`).
-#: The tracker's AU04 is not the renderer's: talking_jwp's inner brows sit 0.11 below that (AU04
-#: read 4.0), and those 4 units reversed in full raised them 0.28, far above rest: every frame
-#: that did not ask for AU04 showed raised brows, and raising them further stretched the skin
-#: under them into a second brow.
-NEUTRAL_BROW_HEIGHT = 0.237
+#: Undoing a photo's own brow action (AU01, AU02 or AU04 driven below the photo's) moves the
+#: brows at most back to a resting height (the reversal is scaled: a target of 0 brings them to
+#: rest, targets in between in proportion): the inner ends of their lower edges (AU01, AU04) this
+#: far above the eye corners' line, the outer ends (AU02) the second (eye distances; the medians of
+#: the seven dev photos whose AU01, AU02 and AU04 all read below 0.5: inner 0.191-0.257, outer
+#: 0.173-0.209; :func:`~espnet_cause.render.warp_motion.brow_heights`). The tracker's brow AUs
+#: are not the renderer's: talking_jwp's inner brows sit 0.11 below rest (AU04 read 4.0), and
+#: those 4 units reversed in full raised them 0.28, far above rest, in every frame that did not
+#: ask for AU04 (raising them further stretched the skin under them into a second brow); MEAD
+#: surprised's sit 0.09 above rest (AU01 read 4.2), and AU01 reversed in full sank them 0.25, a
+#: frown in every frame, the brows pressed onto the lids in a jagged line.
+NEUTRAL_BROW_HEIGHT = (0.237, 0.185)
 #: The lip corners.
 LIP_CORNERS = (61, 291)
 AU12 = au_index("AU12")
-AU01, AU04 = au_index("AU01"), au_index("AU04")
+AU01, AU02, AU04 = au_index("AU01"), au_index("AU02"), au_index("AU04")
 #: Rows of the basis after the 17 AUs: the closure (NUM_AUS), the head pose (roll, x, y), then
 #: the sad brow: AU01 with AU04 (FACS 1+4) raises the inner brows and draws them together, AU04
 #: lowering only their outer part. Summed, AU04's lowering outweighed AU01's raise (an angry brow,
@@ -473,7 +476,15 @@ class _PreparedFace:
             ]
         )
         self.smile_reversal = _smile_reversal(face, self.basis[AU12])
-        self.frown_reversal = _frown_reversal(face, self.basis[AU04])
+        # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
+        own = np.zeros(NUM_AUS, np.float32) if photo_aus is None else photo_aus
+        outer = _brow_reversal(face, self.basis[AU02], 1)
+        undone = -min(outer, float(own[AU02])) * self.basis[AU02]
+        self.brow_reversal = {
+            AU01: _brow_reversal(face, self.basis[AU01], 0, undone),
+            AU02: outer,
+            AU04: _brow_reversal(face, self.basis[AU04], 0),
+        }
         self.mouth_open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
         self.points = face.points.astype(np.float32)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
@@ -564,8 +575,8 @@ class _PreparedFace:
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
-        photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU04's at
-        most :func:`_frown_reversal`; AU45 at
+        photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU01's, AU02's
+        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 at
         most BLINK_FULL), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
@@ -581,7 +592,9 @@ class _PreparedFace:
                 row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
             delta[k] = np.maximum(delta[k], 0.0)
             delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
-            delta[AU04] = max(float(delta[AU04]), -self.frown_reversal)
+            for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
+                if delta[k] < 0.0:
+                    delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
         delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
         row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
@@ -989,21 +1002,25 @@ def _smile_reversal(face: Face, au12: np.ndarray) -> float:
     return lift / per_unit
 
 
-def _frown_reversal(face: Face, au04: np.ndarray) -> float:
-    """How many AU04 units below the photo's may be undone: until the inner ends of the brows sit
-    :data:`NEUTRAL_BROW_HEIGHT` above the eye corners' line (0 when they are not below it).
+def _brow_reversal(
+    face: Face, motion: np.ndarray, end: int, undone: np.ndarray | None = None
+) -> float:
+    """How many units of a brow AU below the photo's may be undone: until the brows' inner
+    (``end`` 0) or outer (1) ends are back at :data:`NEUTRAL_BROW_HEIGHT` (0 when undoing the AU
+    would move them away from it).
 
     Args:
         face: The photo's face.
-        au04: (478, 2) AU04's landmark displacement per unit (pixels).
+        motion: (478, 2) the AU's landmark displacement per unit (pixels).
+        end: 0: the brows' inner ends, 1: their outer ends.
+        undone: (478, 2) what undoing other AUs moves the landmarks (pixels; None: nothing).
     """
-    uv, ex, ey, unit = face_uv(face)
-    lift = NEUTRAL_BROW_HEIGHT - inner_brow_height(uv)
-    moved = face_uv(Face(face.points[:, :2] + au04))[0]  # the brows lowered by one unit
-    per_unit = inner_brow_height(uv) - inner_brow_height(moved)
-    if lift <= 0.0 or per_unit <= 1e-6:
+    points = face.points if undone is None else face.points + undone
+    height = brow_heights(face_uv(Face(points))[0])[end]
+    per_unit = brow_heights(face_uv(Face(points + motion))[0])[end] - height
+    if abs(per_unit) <= 1e-6:
         return 0.0
-    return lift / per_unit
+    return max((height - NEUTRAL_BROW_HEIGHT[end]) / per_unit, 0.0)
 
 
 def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:

@@ -462,11 +462,14 @@ def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     return np.stack([rel @ ex, rel @ ey], axis=1) / unit, ex, ey, unit
 
 
-def inner_brow_height(uv: np.ndarray) -> float:
-    """How far (face units) the inner ends of the brows' lower edges sit above the line of the eye
-    corners, the mean over both brows, for (478, 2) landmarks in face units (:func:`face_uv`)."""
+def brow_heights(uv: np.ndarray) -> tuple[float, float]:
+    """How far (face units) the inner and the outer ends of the brows' lower edges sit above the
+    line of the eye corners, each the mean over both brows, for (478, 2) landmarks in face units
+    (:func:`face_uv`)."""
     corners = float(np.mean([uv[list(c), 1].mean() for c in EYE_CORNERS]))
-    return corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
+    inner = corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
+    outer = corners - float(np.mean([uv[b[0], 1] for b in BROW_LOWER_EDGE]))
+    return inner, outer
 
 
 def lip_gap(face: Face) -> np.ndarray:

@@ -152,30 +152,49 @@ def test_closing_keeps_the_teeth_the_photos_raised_upper_lip_shows(
     renderer.close()
 
 
+def _undone_brows(landmarker_path, grace, face, raised: float, aus: dict[str, float]):
+    """The inner and outer brow heights of the demo photo's landmarks with the brows moved up by
+    ``raised`` eye distances, read as ``aus``, and driven to all AUs 0 (absolute targets)."""
+    from espnet_cause.face.landmarker import Face
+    from espnet_cause.render.warp_motion import BROWS, brow_heights, face_uv
+
+    unit = face_uv(face)[3]
+    landmarks = face.landmarks.copy()
+    landmarks[list(BROWS[0] + BROWS[1]), 1] -= raised * unit
+    moved_face = Face(landmarks)
+    photo_aus = np.zeros(NUM_AUS, np.float32)
+    for name, value in aus.items():
+        photo_aus[au_index(name)] = value
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(grace, face=moved_face, photo_aus=photo_aus)
+    prepared = renderer._prepared
+    coefficients = prepared.coefficients(np.zeros(NUM_AUS, np.float32))
+    moved = prepared.points + np.tensordot(coefficients, prepared.basis, axes=1)
+    renderer.close()
+    return brow_heights(face_uv(moved_face)[0]), brow_heights(face_uv(Face(moved))[0])
+
+
 def test_undoing_a_frown_stops_at_brows_at_rest(landmarker_path, landmarker, grace):
     """A photo whose tracked AU04 (4) is more than its lowered brows show (the demo photo's brows
     drawn 0.1 eye distances lower) driven to AU04 = 0: the inner brows rise back to a resting
     height over the eyes, not past it (reversed in full they rose 0.22, 0.1 above rest: every
     frame raised the brows, and raising them further stretched the skin under them)."""
-    from espnet_cause.face.landmarker import Face
     from espnet_cause.render.warp import NEUTRAL_BROW_HEIGHT
-    from espnet_cause.render.warp_motion import BROWS, face_uv, inner_brow_height
 
     face = landmarker.detect(grace)[0]
-    unit = face_uv(face)[3]
-    lowered = face.landmarks.copy()
-    lowered[list(BROWS[0] + BROWS[1]), 1] += 0.1 * unit
-    frowning = Face(lowered)
-    before = inner_brow_height(face_uv(frowning)[0])
-    renderer = WarpRenderer(landmarker_path)
-    aus = np.zeros(NUM_AUS, np.float32)
-    aus[au_index("AU04")] = 4.0
-    renderer.prepare(grace, face=frowning, photo_aus=aus)
-    prepared = renderer._prepared
-    moved = prepared.points + np.tensordot(
-        prepared.coefficients(np.zeros(NUM_AUS, np.float32)), prepared.basis, axes=1
-    )
-    renderer.close()
-    after = inner_brow_height(face_uv(Face(moved))[0])
-    assert before < NEUTRAL_BROW_HEIGHT - 0.05  # the photo frowns
-    assert NEUTRAL_BROW_HEIGHT - 0.01 < after < NEUTRAL_BROW_HEIGHT + 0.01, (before, after)
+    before, after = _undone_brows(landmarker_path, grace, face, -0.1, {"AU04": 4.0})
+    assert before[0] < NEUTRAL_BROW_HEIGHT[0] - 0.05  # the photo frowns
+    assert abs(after[0] - NEUTRAL_BROW_HEIGHT[0]) < 0.01, (before, after)
+
+
+def test_undoing_raised_brows_stops_at_brows_at_rest(landmarker_path, landmarker, grace):
+    """A photo whose tracked AU01 and AU02 (4 each) are more than its raised brows show (the demo
+    photo's brows drawn 0.1 eye distances higher) driven to 0: the brows come down to a resting
+    height, not below it (reversed in full the inner ends sank 0.22 below rest, a frown)."""
+    from espnet_cause.render.warp import NEUTRAL_BROW_HEIGHT
+
+    face = landmarker.detect(grace)[0]
+    before, after = _undone_brows(landmarker_path, grace, face, 0.1, {"AU01": 4.0, "AU02": 4.0})
+    assert before[0] > NEUTRAL_BROW_HEIGHT[0] + 0.05  # the photo's brows are raised
+    for end in (0, 1):
+        assert abs(after[end] - NEUTRAL_BROW_HEIGHT[end]) < 0.015, (end, before, after)
