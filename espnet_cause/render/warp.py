@@ -7,7 +7,7 @@ region (piecewise-linear interpolation). A frame is the AU-weighted sum of the 1
 by a fixed-point step on the field's grid and applied with one ``cv2.remap`` of the photo
 (:data:`INTERPOLATION`: each output pixel is resampled once, with the idle head motion folded into
 the same map, and the detail the interpolation attenuates between pixels restored, so the face
-keeps its detail); a dark mouth cavity with a band of upper teeth is
+keeps its detail, :mod:`espnet_cause.render.sharpen`); a dark mouth cavity with a band of upper teeth is
 painted where the lips part further than in a photo whose mouth is closed (an open mouth keeps the
 photo's own teeth, carried by the lips, and the back of the mouth opening up between them is
 painted). Only the face moves: the displacement fades to 0 within
@@ -45,6 +45,13 @@ from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
 from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
+from espnet_cause.render.sharpen import (
+    INTERPOLATION,
+    gain_tables,
+    grid_phase,
+    restore_detail,
+    restoring_gains,
+)
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
     CLOSE_PRESS,
@@ -78,23 +85,6 @@ FIELD_GRID_SIDE = 256
 #: ... and its nodes are at least this many pixels apart (the fields are smooth: on a small face
 #: region, a node per pixel made the per-frame field product and inversion 4 times the work).
 FIELD_GRID_STEP = 2.0
-#: How the photo is resampled along the map (once per output pixel): bicubic (4x4), with the
-#: detail it attenuates restored (below). Face detail with the idle head motion on the 25 dev
-#: photos: bilinear 0.43-0.68 of the photo's, bicubic 0.67-0.91, Lanczos (8x8) 0.76-0.97; with the
-#: restoration bicubic 0.86-1.12, Lanczos 0.86-1.09, and bicubic costs a third of Lanczos (0.8 vs
-#: 2.6 ms for a 128 px region).
-INTERPOLATION = cv2.INTER_CUBIC
-#: Any interpolation at a fractional offset attenuates the finest detail (at half a pixel it takes
-#: the highest frequency to 0): each moved pixel gets back its share of an unsharp mask
-#: (the frame minus its Gaussian blur of this sigma, pixels), weighted by how far between pixels
-#: it sampled (0 where the map lands on a pixel: still parts stay the photo's) times a gain set per
-#: photo at :meth:`WarpRenderer.prepare`, so that the face box shifted by RESTORE_TEST_SHIFTS
-#: (pixels) keeps on average the photo's detail (at most RESTORE_MAX).
-RESTORE_SIGMA = 0.8
-RESTORE_MAX = 1.5
-RESTORE_TEST_SHIFTS = tuple(
-    (dx, dy) for dx in (0.0, 0.25, 0.5) for dy in (0.0, 0.25, 0.5) if dx or dy
-)
 #: Ranges of the renderer's settings (checked with a clear error).
 GAIN_RANGE = (0.0, 4.0)
 HEAD_MOTION_RANGE = (0.0, 4.0)
@@ -546,7 +536,7 @@ class _PreparedFace:
             )
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
         box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
-        self.restore = _restoring_gain(self.roi, box)
+        self.restore = gain_tables(restoring_gains(self.roi, box))
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
@@ -579,7 +569,7 @@ class _PreparedFace:
             return self.image.copy()
         source = self.source_map(au_row)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
-        warped = _restore_detail(warped, _between_pixels(source), self.restore)
+        warped = restore_detail(warped, grid_phase(source), self.restore)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self._paint_mouth(warped, au_row)
@@ -802,72 +792,6 @@ class _PreparedFace:
             colour = colour + teeth[..., None] * (self.teeth_rgb * (1.0 - 0.25 * rows) - colour)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
-
-
-def _between_pixels(source: np.ndarray) -> np.ndarray:
-    """(h, w) float32 for an (h, w, 2) sampling map: 0 where a pixel samples on the photo's pixel
-    grid, up to 1 half way between pixels in both x and y."""
-    frac = source - np.floor(source)
-    between = frac * (1.0 - frac)  # 0 on the grid, 0.25 half way
-    return 2.0 * (between[..., 0] + between[..., 1])
-
-
-def _restore_detail(warped: np.ndarray, between: np.ndarray, gain: float) -> np.ndarray:
-    """(h, w, 3) uint8 ``warped`` plus ``gain * between`` (per pixel, :func:`_between_pixels`)
-    times its unsharp mask (:data:`RESTORE_SIGMA`)."""
-    if gain <= 0.0:
-        return warped
-    frame = warped.astype(np.float32)
-    detail = cv2.GaussianBlur(frame, (0, 0), RESTORE_SIGMA)
-    np.subtract(frame, detail, out=detail)
-    detail *= (gain * between)[..., None]
-    frame += detail + 0.5
-    return np.clip(frame, 0, 255, out=frame).astype(np.uint8)
-
-
-def _restoring_gain(roi: np.ndarray, box: np.ndarray, steps: int = 8) -> float:
-    """The :func:`_restore_detail` gain (0 to :data:`RESTORE_MAX`) with which the face box,
-    shifted by each fraction of a pixel in :data:`RESTORE_TEST_SHIFTS`, keeps on average the photo's
-    detail (the variance of the Laplacian of the grey image over ``box``).
-
-    Args:
-        roi: (h, w, 3) uint8 face region of the photo.
-        box: (4,) the face's box (x0, y0, x1, y1) in ``roi`` pixels.
-        steps: Bisection steps.
-    """
-    h, w = roi.shape[:2]
-    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
-    x1, y1 = min(w, int(box[2]) + 1), min(h, int(box[3]) + 1)
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return 0.0
-    face = np.ascontiguousarray(roi[y0:y1, x0:x1])
-
-    def detail(image: np.ndarray) -> float:
-        grey = cv2.cvtColor(image[4:-4, 4:-4], cv2.COLOR_RGB2GRAY)  # away from the edge padding
-        return float(cv2.Laplacian(grey, cv2.CV_64F).var())
-
-    photo = detail(face)
-    if photo <= 0.0:
-        return 0.0
-    xx, yy = np.meshgrid(np.arange(x1 - x0, dtype=np.float32), np.arange(y1 - y0, dtype=np.float32))
-    tests = []
-    for dx, dy in RESTORE_TEST_SHIFTS:
-        source = np.stack([xx + dx, yy + dy], -1)
-        shifted = cv2.remap(face, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
-        tests.append((shifted, _between_pixels(source)))
-
-    def kept(gain: float) -> float:
-        return float(np.mean([detail(_restore_detail(t, b, gain)) for t, b in tests])) / photo
-
-    lo, hi = 0.0, RESTORE_MAX
-    if kept(hi) <= 1.0:
-        return hi
-    if kept(lo) >= 1.0:
-        return lo
-    for _ in range(steps):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if kept(mid) < 1.0 else (lo, mid)
-    return 0.5 * (lo + hi)
 
 
 def _polygon_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
