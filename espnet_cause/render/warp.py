@@ -128,6 +128,8 @@ NEWTON_STEPS = 8
 INVERT_TOLERANCE = 0.5
 #: ... with the Jacobian's determinant at least this (where the field folds the skin).
 MIN_JACOBIAN = 0.2
+#: The Newton steps work on the off nodes laid out in rows of at most this many.
+NEWTON_ROW = 4096
 #: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
 #: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it.
 OPEN_MOUTH_GAP = 0.02
@@ -148,8 +150,6 @@ COVER_EDGE_PX = 1.0
 COVER_REACH = 1.0
 #: The chin's lowest landmark.
 CHIN_TIP = 152
-#: The bottom of the nose (between the nostrils).
-SUBNASALE = 2
 #: Undoing a photo's own smile (AU12 driven below the photo's) lowers the lip corners at most until
 #: they sit this far (eye distances) above the lips' meeting line, as on an unsmiling closed mouth
 #: (0.005-0.052 on the six neutral closed-mouth dev photos, median 0.018): the tracker's AU12 of a
@@ -530,13 +530,11 @@ class _PreparedFace:
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
         self.grid_px = np.stack([xx, yy], -1).astype(np.float32)  # (gh, gw, 2) node positions
-        # the grid rows from the bottom of the nose down (the mouth's) are left to the fixed-point
-        # steps
-        self.newton_from = int(np.searchsorted(gy, float(self.points[SUBNASALE, 1] - self.y0)))
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
         # mouth: rest positions of the inner lips (ROI coordinates), for the cavity paint
+        self.inner_lips = list(INNER_UPPER_LIP + INNER_LOWER_LIP)
         self.inner_upper = pts[list(INNER_UPPER_LIP)]
         self.inner_lower = pts[list(INNER_LOWER_LIP)]
         # the teeth show in the front of the mouth and hide towards the corners (the dark
@@ -613,25 +611,49 @@ class _PreparedFace:
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
         forward = np.einsum("k,kn->n", coefficients, self.fields).reshape(gh, gw, 2)
         # one backward map: source = x + back(x), inverted on the grid, upsampled once
-        source = cv2.resize(self._invert(forward), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        back = self._invert(forward, self._opening(coefficients))
+        source = cv2.resize(back, (rw, rh), interpolation=cv2.INTER_LINEAR)
         source += self.identity
         return source
 
-    def _invert(self, forward: np.ndarray) -> np.ndarray:
+    def _opening(self, coefficients: np.ndarray) -> np.ndarray | None:
+        """(gh, gw) bool on the field grid: where the mouth opens up further than in the photo
+        (between the moved inner lips of a closed mouth, between the moved teeth of an open one;
+        the cavity paint covers it), None where it does not."""
+        if self.mouth_open:
+            rest = self.teeth_nodes
+            moved = rest + np.tensordot(coefficients, self.teeth_basis, axes=1)
+        else:
+            rest = np.concatenate([self.inner_upper, self.inner_lower])
+            moved = rest + np.tensordot(coefficients, self.basis[:, self.inner_lips], axes=1)
+        half = len(rest) // 2
+        added = (moved[half:] - moved[:half])[:, 1] - (rest[half:] - rest[:half])[:, 1]
+        if float(added.max()) < 0.5:
+            return None
+        gh, gw = self.grid_shape
+        polygon = np.concatenate([moved[:half], moved[half:][::-1]]) * self.scale_to_grid
+        mask = np.zeros((gh, gw), np.uint8)
+        cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+        return mask.astype(bool)
+
+    def _invert(self, forward: np.ndarray, opening: np.ndarray | None = None) -> np.ndarray:
         """(gh, gw, 2) backward displacement of a forward one on the field grid.
 
         Fixed-point steps ``back(x) = -d(x + back(x))`` starting from ``-d(x)`` (cheap; enough for
-        speech), then Newton steps on ``y + d(y) = x`` (``back = y - x``, with the field's
-        Jacobian and a halved step where a full one overshoots) on the box of grid nodes still
-        more than :data:`INVERT_TOLERANCE` pixels off above the nose's bottom. The fixed-point steps
-        converge only where the field stretches the skin less than twice: raised brows stretch the
-        band above the still upper lid more, and they sampled the eye twice (a second iris above
-        it); relaxing the demo photo's squint (AU07) left the iris streaked. The mouth is left to
-        the fixed-point steps: lips parting from a closed mouth stretch the rows between them
-        without bound, which the painted cavity covers (speech left nodes there 20-40 pixels off
-        in every frame, and Newton steps there doubled the time of a frame), and closing an open
-        mouth presses the lips past touching on purpose (Newton steps there took the skin under the
-        lip from the other side of the fold).
+        most of a face in speech), then, on the grid nodes still more than
+        :data:`INVERT_TOLERANCE` pixels off, Newton steps on ``y + d(y) = x`` (``back = y - x``,
+        with the field's Jacobian by central differences and a halved step where a full one
+        overshoots). The fixed-point steps converge only where the field stretches the skin less
+        than twice: raised brows stretch the band above the still upper lid more, and they sampled
+        the eye twice (a second iris above it); relaxing the demo photo's squint (AU07) left the
+        iris streaked; a closed-over open mouth with the chin raised (AU17) or the lips tightened
+        (AU23) folded the chin and doubled the lower lip. Left to the fixed-point steps: the
+        nodes where the mouth opens further than in the photo (``opening``, (gh, gw) bool): the
+        lips parting stretch the rows between them without bound (the painted cavity covers
+        them; Newton steps there doubled the time of a frame). The Newton steps start from
+        ``-d(x)`` and a node keeps them only where they end nearer than the fixed-point steps
+        (where the closure presses the lips past touching, the field folds: started from the
+        fixed-point result, nodes on the skin converged to the interior's preimage, specks).
         """
         gh, gw = self.grid_shape
 
@@ -643,27 +665,35 @@ class _PreparedFace:
         back = -forward
         for _ in range(INVERT_STEPS):
             back = back - residual(back, self.grid_px)[0]
-        off = np.abs(residual(back, self.grid_px)[0]).max(-1) > INVERT_TOLERANCE
-        off[self.newton_from :] = False  # the mouth's rows (see above)
+        res, at = residual(back, self.grid_px)
+        off = np.abs(res).max(-1) > INVERT_TOLERANCE
         if not off.any():
             return back
+        if opening is not None:
+            off &= ~opening
         rows, cols = np.nonzero(off)
-        y0, y1 = max(int(rows.min()) - 2, 0), min(int(rows.max()) + 3, gh)
-        x0, x1 = max(int(cols.min()) - 2, 0), min(int(cols.max()) + 3, gw)
-        grid = self.grid_px[y0:y1, x0:x1]
-        # (gh, gw, 4) Jacobian of the forward displacement: dfx/dx, dfx/dy, dfy/dx, dfy/dy
-        step_x, step_y = self.roi_size[0] / gw, self.roi_size[1] / gh
-        jac = np.empty((gh, gw, 4), np.float32)
-        for c in range(2):
-            dy, dx = np.gradient(forward[..., c], step_y, step_x)
-            jac[..., 2 * c], jac[..., 2 * c + 1] = dx, dy
-        sub = -forward[y0:y1, x0:x1]
+        if len(rows) == 0:
+            return back
+        # the off nodes only, as an (r, w) map (a remap map is at most SHRT_MAX wide); padded by
+        # repeating the last node
+        w = min(len(rows), NEWTON_ROW)
+        pad = -len(rows) % w
+        rows, cols = np.pad(rows, (0, pad), mode="edge"), np.pad(cols, (0, pad), mode="edge")
+        shape = (len(rows) // w, w, 2)
+        # from -d(x) (see above)
+        grid, sub = self.grid_px[rows, cols].reshape(shape), -forward[rows, cols].reshape(shape)
+        fixed, fixed_res = back[rows, cols].reshape(shape), res[rows, cols].reshape(shape)
         res, at = residual(sub, grid)
+        cell = self.roi_size[0] / gw, self.roi_size[1] / gh  # pixels per grid step
+        probe = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], np.float32)[:, None, None]
         for _ in range(NEWTON_STEPS):
             if float(np.abs(res).max()) < INVERT_TOLERANCE:
                 break
-            j = cv2.remap(jac, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
-            a, b, c, d = j[..., 0] + 1.0, j[..., 1], j[..., 2], j[..., 3] + 1.0
+            probes = (at[None] + probe).reshape(-1, w, 2)  # the field one grid step to each side
+            f = cv2.remap(forward, probes, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+            f = f.reshape(4, *shape)
+            dx, dy = (f[0] - f[1]) / (2 * cell[0]), (f[2] - f[3]) / (2 * cell[1])
+            a, b, c, d = dx[..., 0] + 1.0, dy[..., 0], dx[..., 1], dy[..., 1] + 1.0
             det = np.maximum(a * d - b * c, MIN_JACOBIAN)  # a fold in the field: a bounded step
             rx, ry = res[..., 0], res[..., 1]
             step = np.stack([(d * rx - b * ry) / det, (a * ry - c * rx) / det], -1)
@@ -676,7 +706,9 @@ class _PreparedFace:
                 res, at = residual(sub, grid)
             else:
                 sub, res, at = trial, res_trial, at_trial
-        back[y0:y1, x0:x1] = sub
+        # where the steps did not end nearer than the fixed-point steps (a fold), those
+        better = np.abs(res).sum(-1) < np.abs(fixed_res).sum(-1)
+        back[rows, cols] = np.where(better[..., None], sub, fixed).reshape(-1, 2)
         return back
 
     def _cover_interior(

@@ -214,3 +214,42 @@ def test_a_sad_brow_raises_its_inner_ends(landmarker_path, landmarker, grace):
         rise = -(disp @ ey) / unit
         assert rise[order[:4]].min() > 0.0, rise[order[:4]]
         assert rise[order[-2:]].max() < -0.03
+
+
+@pytest.fixture(scope="module")
+def open_smile(landmarker_path, landmarker, grace):
+    """The demo photo smiling with an open mouth (made by the renderer, as offsets) and its face."""
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    photo = next(renderer.render(grace, au_row(AU06=2.0, AU12=4.0, AU25=4.0, AU26=2.0)[None]))
+    renderer.close()
+    return photo, landmarker.detect(photo)[0]
+
+
+@pytest.mark.parametrize("au", ["AU17", "AU23", "AU15"])
+def test_lip_aus_on_a_closed_open_mouth_neither_fold_nor_double_the_lips(
+    landmarker_path, open_smile, au
+):
+    """The photo's open mouth closed (AU25 = AU26 = 0) with a lip AU at 4 (the closed loop's
+    sweep): the backward map inverts the forward field around the mouth too, and the skin from the
+    nose to the chin is not folded (each row samples further down the photo). The fixed-point
+    steps alone left 850-1570 grid nodes more than a pixel off and 600-650 folded pixels under
+    AU17 and AU23: a doubled lower lip, a second mouth above the upper lip, a column of neck under
+    the chin."""
+    photo, face = open_smile
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=2.0))
+    p = renderer._prepared
+    renderer.close()
+    coefficients = p.coefficients(au_row(**{au: 4.0}))
+    gh, gw = p.grid_shape
+    forward = np.einsum("k,kn->n", coefficients, p.fields).reshape(gh, gw, 2)
+    back = p._invert(forward)
+    at = (p.grid_px + back + 0.5) * p.scale_to_grid - 0.5
+    residual = back + cv2.remap(forward, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+    assert (np.abs(residual).max(-1) > 1.0).sum() <= 10  # grid nodes
+    offset = np.array([p.x0, p.y0], np.float32)
+    lips = face.points[list(INNER_LOWER_LIP)] - offset
+    left, right = int(lips[:, 0].min()) + 4, int(lips[:, 0].max()) - 4
+    nose, chin = (int(face.points[i, 1] - p.y0) for i in (2, 152))
+    steps = np.diff(p.source_map(coefficients)[nose:chin, left:right, 1], axis=0)
+    assert (steps < 0).sum() <= 10  # pixels
