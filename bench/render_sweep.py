@@ -6,8 +6,13 @@ built-in tracker reads it), so a row shows only what that group does: AU25+AU26 
 open mouth, AU12 at 0 undoes a smile. The crops reach below the chin (the neck shows whether the
 jaw drags it). Prints one JSON line (the sheet, the photos, the groups, the intensities).
 
+``--others zero`` drives every other AU at 0 instead, as the closed loop's one-AU sweep does
+(``bench/render_fidelity.py``: an open mouth is closed under each AU), and ``--region mouth``
+crops 1.5 eye distances around the lips (to look at them at 3x and more).
+
 Usage: python bench/render_sweep.py --output /tmp/sweep.png --image A.png [B.png ...]
-       [--aus AU25+AU26 AU12] [--values 0 1 2 3 4] [--cell 160]
+       [--aus AU25+AU26 AU12] [--values 0 1 2 3 4] [--cell 160] [--others photo|zero]
+       [--region face|mouth]
 """
 
 from __future__ import annotations
@@ -24,14 +29,19 @@ from espnet_cause.au import au_index
 from espnet_cause.render.contact_sheet import square_crop
 from espnet_cause.render.photo import read_face_photo
 from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import OUTER_LOWER_LIP, OUTER_UPPER_LIP, face_frame
 
 #: Default AU groups: the mouth states of issue 28 (open/close, smile).
 DEFAULT_GROUPS = ("AU25+AU26", "AU12")
 
 
-def sweep_rows(own: np.ndarray, group: str, values: list[float]) -> np.ndarray:
-    """(len(values), 17) targets: the photo's own AUs with every AU of ``group`` at each value."""
-    rows = np.repeat(np.asarray(own, np.float32)[None], len(values), axis=0)
+def sweep_rows(
+    own: np.ndarray, group: str, values: list[float], others: str = "photo"
+) -> np.ndarray:
+    """(len(values), 17) targets: every AU of ``group`` at each value, the others at the photo's
+    own intensity (``others="photo"``) or at 0 (``"zero"``, the closed loop's sweep)."""
+    base = np.asarray(own, np.float32) if others == "photo" else np.zeros(len(own), np.float32)
+    rows = np.repeat(base[None], len(values), axis=0)
     for name in group.split("+"):
         rows[:, au_index(name)] = values
     return rows
@@ -44,6 +54,15 @@ def crop_box(bbox: tuple[float, float, float, float]) -> tuple[int, int, int]:
     return int((x0 + x1 - side) / 2), int(y1 + 0.45 * (y1 - y0) - side), side
 
 
+def mouth_box(face) -> tuple[int, int, int]:
+    """(x0, y0, side): a square of 1.5 eye distances around the lips, a little below their
+    centre (the chin's motion shows)."""
+    unit = face_frame(face)[3]
+    cx, cy = face.points[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)].mean(0)
+    side = int(1.5 * unit)
+    return int(cx - side / 2), int(cy + 0.1 * unit - side / 2), side
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, help="The contact sheet (.png).")
@@ -51,6 +70,10 @@ def main() -> None:
     parser.add_argument("--aus", nargs="+", default=list(DEFAULT_GROUPS), help="AU groups.")
     parser.add_argument("--values", type=float, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--cell", type=int, default=160, help="Side of one crop (pixels).")
+    parser.add_argument(
+        "--others", choices=("photo", "zero"), default="photo", help="The AUs not swept."
+    )
+    parser.add_argument("--region", choices=("face", "mouth"), default="face")
     parser.add_argument("--face_landmarker_path", default=None, help="Default: packaged model.")
     args = parser.parse_args()
 
@@ -65,9 +88,9 @@ def main() -> None:
         photo = read_face_photo(path, face_landmarker_path=args.face_landmarker_path)
         renderer = WarpRenderer(args.face_landmarker_path)
         renderer.prepare_photo(photo)
-        box = crop_box(photo.face.bbox)
+        box = crop_box(photo.face.bbox) if args.region == "face" else mouth_box(photo.face)
         for group in args.aus:
-            frames = renderer.frames(sweep_rows(photo.aus, group, args.values))
+            frames = renderer.frames(sweep_rows(photo.aus, group, args.values, args.others))
             tiles = [square_crop(f, box, args.cell, fill=128) for f in [photo.image, *frames]]
             row = np.concatenate(tiles, axis=1)
             text = f"{Path(path).stem[:22]} {group}"
@@ -85,6 +108,8 @@ def main() -> None:
         "images": [Path(p).name for p in images],
         "groups": args.aus,
         "values": args.values,
+        "others": args.others,
+        "region": args.region,
     }
     print(json.dumps(line))
 
