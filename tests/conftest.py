@@ -136,6 +136,15 @@ def landmarker(landmarker_path):
 
 
 @pytest.fixture(scope="module")
+def tracker(landmarker_path):
+    """The built-in AU tracker (what the closed loop reads rendered frames with)."""
+    from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
+
+    with MediaPipeAUExtractor(landmarker_path, threaded=False) as extractor:
+        yield extractor
+
+
+@pytest.fixture(scope="module")
 def grace(demo_image):
     """The demo photo as (H, W, 3) uint8 RGB."""
     from espnet_cause.io.image import load_image

@@ -7,15 +7,8 @@ import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import lip_gap
-
-
-@pytest.fixture(scope="module")
-def tracker(landmarker_path):
-    with MediaPipeAUExtractor(landmarker_path, threaded=False) as extractor:
-        yield extractor
 
 
 @pytest.fixture(scope="module")

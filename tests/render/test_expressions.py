@@ -7,14 +7,7 @@ import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.emotion import PROTOTYPES, SCORED_EMOTIONS, classify_change
-from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
 from espnet_cause.render.warp import WarpRenderer
-
-
-@pytest.fixture(scope="module")
-def tracker(landmarker_path):
-    with MediaPipeAUExtractor(landmarker_path, threaded=False) as extractor:
-        yield extractor
 
 
 @pytest.fixture(scope="module")
