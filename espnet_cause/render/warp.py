@@ -611,7 +611,7 @@ class _PreparedFace:
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
         forward = np.einsum("k,kn->n", coefficients, self.fields).reshape(gh, gw, 2)
         # one backward map: source = x + back(x), inverted on the grid, upsampled once
-        back = self._invert(forward, self._opening(coefficients))
+        back = self._invert(forward, coefficients)
         source = cv2.resize(back, (rw, rh), interpolation=cv2.INTER_LINEAR)
         source += self.identity
         return source
@@ -636,7 +636,7 @@ class _PreparedFace:
         cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
         return mask.astype(bool)
 
-    def _invert(self, forward: np.ndarray, opening: np.ndarray | None = None) -> np.ndarray:
+    def _invert(self, forward: np.ndarray, coefficients: np.ndarray | None = None) -> np.ndarray:
         """(gh, gw, 2) backward displacement of a forward one on the field grid.
 
         Fixed-point steps ``back(x) = -d(x + back(x))`` starting from ``-d(x)`` (cheap; enough for
@@ -648,7 +648,8 @@ class _PreparedFace:
         the eye twice (a second iris above it); relaxing the demo photo's squint (AU07) left the
         iris streaked; a closed-over open mouth with the chin raised (AU17) or the lips tightened
         (AU23) folded the chin and doubled the lower lip. Left to the fixed-point steps: the
-        nodes where the mouth opens further than in the photo (``opening``, (gh, gw) bool): the
+        nodes where the mouth opens further than in the photo (:meth:`_opening` of
+        ``coefficients``, computed only when Newton steps run; None: no node left out): the
         lips parting stretch the rows between them without bound (the painted cavity covers
         them; Newton steps there doubled the time of a frame). The Newton steps start from
         ``-d(x)`` and a node keeps them only where they end nearer than the fixed-point steps
@@ -665,10 +666,11 @@ class _PreparedFace:
         back = -forward
         for _ in range(INVERT_STEPS):
             back = back - residual(back, self.grid_px)[0]
-        res, at = residual(back, self.grid_px)
+        res = residual(back, self.grid_px)[0]
         off = np.abs(res).max(-1) > INVERT_TOLERANCE
         if not off.any():
             return back
+        opening = None if coefficients is None else self._opening(coefficients)
         if opening is not None:
             off &= ~opening
         rows, cols = np.nonzero(off)

@@ -13,7 +13,7 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.face.landmarker import Face
+from espnet_cause.face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, Face
 
 # --- MediaPipe face-mesh topology (landmark indices) ---------------------------------------
 OUTER_UPPER_LIP = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
@@ -39,8 +39,6 @@ BROWS = (
 BROW_UPPER = ((70, 63, 105, 66, 107), (300, 293, 334, 296, 336))
 #: The brows' lower edge, outer end to inner end.
 BROW_LOWER_EDGE = ((46, 53, 52, 65, 55), (276, 283, 282, 295, 285))
-#: The corners of each eye.
-EYE_CORNERS = ((33, 133), (263, 362))
 NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 97, 326, 327, 294, 278, 344, 440, 275)
 NOSE_BRIDGE = (168, 6, 197, 195)
 NOSE_WINGS = (98, 97, 2, 326, 327, 294, 64, 48, 278)
@@ -466,7 +464,7 @@ def brow_heights(uv: np.ndarray) -> tuple[float, float]:
     """How far (face units) the inner and the outer ends of the brows' lower edges sit above the
     line of the eye corners, each the mean over both brows, for (478, 2) landmarks in face units
     (:func:`face_uv`)."""
-    corners = float(np.mean([uv[list(c), 1].mean() for c in EYE_CORNERS]))
+    corners = float(np.mean([uv[list(c), 1].mean() for c in (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS)]))
     inner = corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
     outer = corners - float(np.mean([uv[b[0], 1] for b in BROW_LOWER_EDGE]))
     return inner, outer
