@@ -685,9 +685,12 @@ def _brow_reversal(
         end: 0: the brows' inner ends, 1: their outer ends.
         undone: (478, 2) what undoing other AUs moves the landmarks (pixels; None: nothing).
     """
-    points = face.points if undone is None else face.points + undone
-    height = brow_heights(face_uv(Face(points))[0])[end]
-    per_unit = brow_heights(face_uv(Face(points + motion))[0])[end] - height
+    landmarks = face.landmarks.copy()  # moved in x, y; the depth (the face's turn) kept
+    if undone is not None:
+        landmarks[:, :2] += undone
+    height = brow_heights(face_uv(Face(landmarks))[0])[end]
+    landmarks[:, :2] += motion
+    per_unit = brow_heights(face_uv(Face(landmarks))[0])[end] - height
     if abs(per_unit) <= 1e-6:
         return 0.0
     return max((height - NEUTRAL_BROW_HEIGHT[end]) / per_unit, 0.0)

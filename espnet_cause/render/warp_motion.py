@@ -144,17 +144,41 @@ CLOSE_CORNER_RISE = 0.2
 CLOSE_PRESS = 1.2
 
 
+#: A face turned further than this foreshortening of its eye line (about 70 degrees) is treated
+#: as turned this far (the depth of a face seen almost in profile is a guess).
+MIN_FORESHORTENING = 0.35
+
+
+def _eye_line(face: Face) -> tuple[np.ndarray, float]:
+    """(2,) the eye line in the image (pixels, between the eye centres of
+    :meth:`~espnet_cause.face.landmarker.Face.eye_centers`, from the image left) and its depth
+    component (pixels; 0 for landmarks without depth)."""
+    eyes = [face.landmarks[list(c)].mean(axis=0) for c in (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS)]
+    left, right = sorted(eyes, key=lambda eye: float(eye[0]))
+    line = right - left
+    return line[:2], float(line[2]) if len(line) > 2 else 0.0
+
+
 def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Origin, x axis, y axis (unit vectors, pixels) and unit length (eye distance, pixels)."""
-    left, right = face.eye_centers()
-    ex = right - left
-    unit = float(np.linalg.norm(ex))
-    if unit < 1.0:
-        raise CauseError(f"face too small to animate (eye distance {unit:.1f} px)")
-    ex = ex / unit
+    """The face's frame: origin (the mouth centre), x and y axes (pixels) and the unit length.
+
+    The unit is the eye distance in 3-D (the landmarks' depth is in the same pixel scale), so a
+    face turned away from the camera keeps its height in face units (the eye distance in the image
+    shrinks with the turn: a face turned 55 degrees had every motion 0.58 as tall as the same face
+    seen from the front). The y axis is the unit vector across the eye line; the x axis is along
+    it, as long as the eye line's foreshortening (image over 3-D eye distance, 1 for a frontal
+    face), so that a displacement ``u * x + v * y`` (face units times the unit) draws a motion
+    across the face as the turned face shows it. Landmarks without depth count as frontal.
+    """
+    eye_line, dz = _eye_line(face)
+    flat = float(np.linalg.norm(eye_line))
+    if flat < 1.0:
+        raise CauseError(f"face too small to animate (eye distance {flat:.1f} px)")
+    shortening = max(flat / float(np.hypot(flat, dz)), MIN_FORESHORTENING)
+    ex = eye_line / flat
     ey = np.array([-ex[1], ex[0]])  # rotate +90 degrees: image y grows downwards
     origin = face.points[list(MOUTH_CENTER)].mean(axis=0)
-    return origin, ex, ey, unit
+    return origin, ex * shortening, ey, flat / shortening
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -454,10 +478,20 @@ def _to_pixels(disp: np.ndarray, ex: np.ndarray, ey: np.ndarray, scale: float) -
 
 
 def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Landmarks in face units (478, 2), with the face frame's x axis, y axis and unit."""
+    """Landmarks in face units (478, 2), with the face frame's x axis, y axis and unit
+    (:func:`face_frame`). Across the face, u is measured along the eye line in 3-D: the
+    landmarks of a turned face sit where they sit on the frontal face (a turn about the vertical
+    axis undone; in the image alone, depth shifted them sideways)."""
     origin, ex, ey, unit = face_frame(face)
     rel = face.points.astype(np.float64) - origin
-    return np.stack([rel @ ex, rel @ ey], axis=1) / unit, ex, ey, unit
+    shortening = float(np.linalg.norm(ex))
+    u = rel @ ex
+    if face.landmarks.shape[1] > 2 and shortening < 1.0:
+        dz = _eye_line(face)[1]
+        depth = face.landmarks[:, 2].astype(np.float64)
+        depth = depth - depth[list(MOUTH_CENTER)].mean()
+        u = u + depth * np.sign(dz) * np.sqrt(1.0 - shortening**2)
+    return np.stack([u, rel @ ey], axis=1) / unit, ex, ey, unit
 
 
 def brow_heights(uv: np.ndarray) -> tuple[float, float]:
