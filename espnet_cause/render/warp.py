@@ -685,7 +685,7 @@ def _brow_reversal(
         end: 0: the brows' inner ends, 1: their outer ends.
         undone: (478, 2) what undoing other AUs moves the landmarks (pixels; None: nothing).
     """
-    landmarks = face.landmarks.copy()  # moved in x, y; the depth (the face's turn) kept
+    landmarks = face.landmarks.astype(np.float64)  # moved in x, y; the depth (its turn) kept
     if undone is not None:
         landmarks[:, :2] += undone
     height = brow_heights(face_uv(Face(landmarks))[0])[end]

@@ -147,16 +147,27 @@ CLOSE_PRESS = 1.2
 #: A face turned further than this foreshortening of its eye line (about 70 degrees) is treated
 #: as turned this far (the depth of a face seen almost in profile is a guess).
 MIN_FORESHORTENING = 0.35
+#: ... and one turned less than this (foreshortening above 1 - this, about 8 degrees) as frontal:
+#: the depth's noise (0.997-1.000 on 25 frontal video frames) moved frontal faces' motions.
+FRONTAL_TOLERANCE = 0.01
 
 
-def _eye_line(face: Face) -> tuple[np.ndarray, float]:
-    """(2,) the eye line in the image (pixels, between the eye centres of
-    :meth:`~espnet_cause.face.landmarker.Face.eye_centers`, from the image left) and its depth
-    component (pixels; 0 for landmarks without depth)."""
+def _eye_line(face: Face) -> tuple[np.ndarray, float, float]:
+    """The eye line: (2,) in the image (pixels, between the eye centres of
+    :meth:`~espnet_cause.face.landmarker.Face.eye_centers`, from the image left), its
+    foreshortening (image over 3-D length, :data:`FRONTAL_TOLERANCE` and
+    :data:`MIN_FORESHORTENING` applied; 1 for landmarks without depth) and the sine of the turn
+    (signed as the depth grows along the line; 0 for a frontal face)."""
     eyes = [face.landmarks[list(c)].mean(axis=0) for c in (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS)]
     left, right = sorted(eyes, key=lambda eye: float(eye[0]))
-    line = right - left
-    return line[:2], float(line[2]) if len(line) > 2 else 0.0
+    line = (right - left).astype(np.float64)
+    flat = float(np.linalg.norm(line[:2]))
+    if len(line) < 3 or flat < 1.0:
+        return (right - left)[:2], 1.0, 0.0
+    shortening = flat / float(np.linalg.norm(line)) + FRONTAL_TOLERANCE
+    shortening = min(max(shortening, MIN_FORESHORTENING), 1.0)
+    sine = float(np.sign(line[2])) * float(np.sqrt(1.0 - shortening**2))
+    return (right - left)[:2], shortening, sine
 
 
 def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -170,11 +181,10 @@ def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     face), so that a displacement ``u * x + v * y`` (face units times the unit) draws a motion
     across the face as the turned face shows it. Landmarks without depth count as frontal.
     """
-    eye_line, dz = _eye_line(face)
+    eye_line, shortening, _ = _eye_line(face)
     flat = float(np.linalg.norm(eye_line))
     if flat < 1.0:
         raise CauseError(f"face too small to animate (eye distance {flat:.1f} px)")
-    shortening = max(flat / float(np.hypot(flat, dz)), MIN_FORESHORTENING)
     ex = eye_line / flat
     ey = np.array([-ex[1], ex[0]])  # rotate +90 degrees: image y grows downwards
     origin = face.points[list(MOUTH_CENTER)].mean(axis=0)
@@ -484,13 +494,11 @@ def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     axis undone; in the image alone, depth shifted them sideways)."""
     origin, ex, ey, unit = face_frame(face)
     rel = face.points.astype(np.float64) - origin
-    shortening = float(np.linalg.norm(ex))
     u = rel @ ex
-    if face.landmarks.shape[1] > 2 and shortening < 1.0:
-        dz = _eye_line(face)[1]
+    sine = _eye_line(face)[2]
+    if sine != 0.0:
         depth = face.landmarks[:, 2].astype(np.float64)
-        depth = depth - depth[list(MOUTH_CENTER)].mean()
-        u = u + depth * np.sign(dz) * np.sqrt(1.0 - shortening**2)
+        u = u + (depth - depth[list(MOUTH_CENTER)].mean()) * sine
     return np.stack([u, rel @ ey], axis=1) / unit, ex, ey, unit
 
 
