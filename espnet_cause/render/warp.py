@@ -135,6 +135,9 @@ NEWTON_ROW = 4096
 OPEN_MOUTH_GAP = 0.02
 #: The mouth-opening AUs, closed by the closure field below the photo's own intensity.
 MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
+#: Closing the photo's open mouth presses the lips past touching (CLOSE_PRESS) only while the
+#: mouth AUs are near 0: the press is released over their first PRESS_RELEASE units.
+PRESS_RELEASE = 1.0
 #: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
 #: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
 #: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
@@ -575,9 +578,7 @@ class _PreparedFace:
             own = self.photo_aus
             delta = np.maximum(au_row, 0.0) - own
             k = list(MOUTH_AUS)
-            open_own = float(own[k].sum())
-            if open_own > ZERO_AU:
-                row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
+            row[NUM_AUS] = _closure(np.maximum(au_row[k], 0.0), own[k])
             delta[k] = np.maximum(delta[k], 0.0)
             delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
@@ -942,6 +943,24 @@ def _teeth_nodes(
     between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
     moved[NUM_AUS:] = between[NUM_AUS:]
     return nodes.astype(np.float32), moved.astype(np.float32)
+
+
+def _closure(target: np.ndarray, own: np.ndarray) -> float:
+    """The closure field's weight for the (2,) mouth AU targets (AU25, AU26; >= 0) on a photo
+    whose own are ``own``: the share of the photo's opening the two targets fall short of
+    (the sum of their shortfalls over the sum of the photo's own).
+
+    It presses the lips past touching (:data:`~espnet_cause.render.warp_motion.CLOSE_PRESS`, to
+    hide the interior) only while the targets are near 0: the press is released over their first
+    :data:`PRESS_RELEASE` units. (Pressed at every closure, AU25 swept with AU26 at 0 left the
+    lips shut over its first 1.5 units on a wide-open photo: a dead zone the tracker read as 0.)
+    """
+    total = float(own.sum())
+    if total <= ZERO_AU:
+        return 0.0
+    closing = min(1.0, float(np.maximum(own - target, 0.0).sum()) / total)
+    release = min(1.0, float(target.max()) / PRESS_RELEASE)
+    return closing * (1.0 - release * (1.0 - 1.0 / CLOSE_PRESS))
 
 
 def _smile_reversal(face: Face, au12: np.ndarray) -> float:
