@@ -184,6 +184,8 @@ HEAD_ROWS = slice(NUM_AUS + 1, NUM_AUS + 4)
 SAD_BROW_ROW = NUM_AUS + 4
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
+#: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
+LID_AUS = [au_index("AU05"), au_index("AU07")]
 AU10 = au_index("AU10")
 
 
@@ -564,8 +566,8 @@ class _PreparedFace:
         """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU01's, AU02's
-        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 at
-        most BLINK_FULL), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
+        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
+        share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[HEAD_ROWS] = head
@@ -583,7 +585,13 @@ class _PreparedFace:
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
-        delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
+        if delta[BLINK] > 0.0:  # closing: the share of the way from the photo's lids to closed
+            own_blink = 0.0 if self.photo_aus is None else float(self.photo_aus[BLINK])
+            closed = min(float(delta[BLINK]) / max(BLINK_FULL - own_blink, ZERO_AU), 1.0)
+            delta[BLINK] = closed * BLINK_FULL  # the lids meet at BLINK_FULL, stay closed
+            # the blink closes the lids where the other lid AUs put them: their offsets fade out as
+            # it closes (a relaxed squint, AU07 below the photo's, held the closed eye open)
+            delta[LID_AUS] *= 1.0 - closed
         row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
         return row
