@@ -44,6 +44,7 @@ from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
+from espnet_cause.render.eye_paint import EyePaint
 from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
 from espnet_cause.render.sharpen import (
     INTERPOLATION,
@@ -559,6 +560,7 @@ class _PreparedFace:
                 min(rh, by1 + reach),
             )
         self.cavity_rgb, self.teeth_rgb = _mouth_colours(image, face)
+        self.eyes = EyePaint(self.roi, pts, self.basis, self.unit)
         box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
@@ -602,8 +604,13 @@ class _PreparedFace:
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         source = self.source_map(au_row)
+        eyes = self.eyes.frame(au_row)
+        if eyes is not None:  # the eyeballs stay under moving lids
+            self.eyes.carry(source, eyes)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         warped = restore_detail(warped, grid_phase(source), self.restore)
+        if eyes is not None:
+            self.eyes.paint(warped, eyes)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self._cover_interior(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self._paint_mouth(warped, au_row)
