@@ -93,13 +93,13 @@ def test_jaw_drop_moves_the_chin_and_lower_lip_down(landmarker, grace):
 
 
 def test_mouth_interior_is_shaded_from_the_photo(grace, landmarker):
-    from espnet_cause.render.warp import _mouth_colours
+    from espnet_cause.render.mouth_paint import mouth_colours
 
     face = landmarker.detect(grace)[0]
-    cavity, teeth = _mouth_colours(grace, face)
+    cavity, teeth = mouth_colours(grace, face)
     tinted = grace.copy()
     tinted[..., 2] //= 3  # a photo with less blue gets a less blue mouth interior
-    cavity_tinted, teeth_tinted = _mouth_colours(tinted, face)
+    cavity_tinted, teeth_tinted = mouth_colours(tinted, face)
     assert cavity_tinted[2] < cavity[2] and teeth_tinted[2] < teeth[2]
     assert cavity.mean() < 0.6 * teeth.mean()  # dark cavity, light teeth
 
@@ -241,9 +241,9 @@ def test_painted_teeth_hide_towards_the_mouth_corners(landmarker_path, grace):
         row = np.zeros(len(prepared.basis), np.float32)
         row[au_index(au)] = 4.0
         roi = np.zeros_like(prepared.roi)  # the paint alone, on black
-        prepared._paint_mouth(roi, row)
-        xs = np.nonzero(roi.mean(axis=2) > 0.5 * prepared.teeth_rgb.mean())[1]
-        left, right = prepared.inner_upper[0, 0], prepared.inner_upper[-1, 0]
+        prepared.mouth.paint(roi, row)
+        xs = np.nonzero(roi.mean(axis=2) > 0.5 * prepared.mouth.teeth_rgb.mean())[1]
+        left, right = prepared.mouth.inner_upper[0, 0], prepared.mouth.inner_upper[-1, 0]
         t = (xs - left) / (right - left)  # 0 at one corner, 1 at the other
         sides, middle = ((t < 0.2) | (t > 0.8)).sum(), ((t > 0.3) & (t < 0.7)).sum()
         assert middle > 50 and sides < 0.7 * middle, (au, sides, middle)  # was 0.92, 0.71

@@ -1,0 +1,384 @@
+"""What is drawn inside the mouth of a warped photo: the lips' cover, the cavity and the teeth.
+
+The warp (:mod:`espnet_cause.render.warp`) only moves the photo's pixels. Where the AUs ask the
+mouth to show what the photo does not, :class:`MouthPaint` draws it on the warped face region:
+
+- a photo whose mouth is closed opened: a dark cavity with a band of upper teeth between the
+  parting inner lips (:meth:`MouthPaint.paint`), colours taken from the photo
+  (:func:`mouth_colours`);
+- a photo whose mouth is open opened further: its own teeth move with the lips (the nodes of
+  :func:`_teeth_nodes`, added to the warp's triangulation), and the back of the mouth opening up
+  between them is painted dark;
+- a photo's open mouth closed: its interior squeezed between the lips is covered by the lips'
+  own edges (:meth:`MouthPaint.cover`).
+
+All coordinates are pixels of the face region (the ROI the warp works on).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from espnet_cause.au import NUM_AUS
+from espnet_cause.face.landmarker import Face
+from espnet_cause.render.sharpen import INTERPOLATION
+from espnet_cause.render.warp_motion import (
+    CLOSE_PRESS,
+    EYE_LOWER,
+    EYE_UPPER,
+    INNER_LOWER_LIP,
+    INNER_UPPER_LIP,
+    OUTER_LOWER_LIP,
+    OUTER_UPPER_LIP,
+    lip_gap,
+    upper_lip_raise,
+)
+
+#: Mouth cavity and teeth colours come from the photo: the cavity is the lips' median colour times
+#: CAVITY_DARKEN, the teeth the brightest TEETH_QUANTILE of the photo's eye whites (sclera) mixed
+#: with TEETH_RGB by TEETH_MIX (a photo with closed or shaded eyes still gets light teeth).
+CAVITY_DARKEN = 0.4
+TEETH_QUANTILE = 0.8
+TEETH_RGB = (236, 222, 198)
+TEETH_MIX = 0.5
+#: ... of the eye whites' colour only this share of its hue is kept.
+TEETH_HUE = 0.3
+#: How much darker the middle of the mouth cavity is than its edges (0..1).
+CAVITY_SHADE = 0.5
+#: The upper teeth hang from the upper lip: TEETH_MAX face units tall (a tooth keeps its size at
+#: any opening), at most TEETH_FRACTION of the lip gap (a narrow opening shows their edges, with a
+#: dark band below them).
+TEETH_FRACTION = 0.55
+TEETH_MAX = 0.1
+#: A photo's open mouth opened further: its upper teeth (the UPPER_TEETH face units under the upper
+#: lip) move with the upper lip, the LOWER_TEETH over the lower lip with it, each at most
+#: TEETH_SHARE of the lip gap; only the band between them stretches (the teeth of a laughing
+#: mouth opened further stretched with the whole interior).
+UPPER_TEETH = 0.1
+LOWER_TEETH = 0.06
+TEETH_SHARE = 0.4
+#: Added lip gap (pixels) over which the cavity paint fades in.
+CAVITY_FADE_PX = 3.0
+#: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
+#: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it.
+OPEN_MOUTH_GAP = 0.02
+#: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
+#: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
+#: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
+COVER_FROM = 0.5
+#: ... over the interior widened by this many pixels (the landmarks sit on the lips' edges, and an
+#: interpolation kernel reaches up to 3 pixels past a sample).
+COVER_MARGIN_PX = 3.0
+#: ... each covered pixel samples the nearer lip this many pixels past the interior's widened edge
+#: (the lip's own colour; the interior squeezed to a few rows mirrored into the lips showed the
+#: lips' texture squeezed as horizontal streaks).
+COVER_EDGE_PX = 1.0
+#: Output pixels that can sample the interior lie within this many eye distances of its box.
+COVER_REACH = 1.0
+
+
+class MouthPaint:
+    """The mouth of one prepared photo: its rest geometry, colours and the paint of a frame."""
+
+    def __init__(
+        self,
+        *,
+        image: np.ndarray,
+        face: Face,
+        basis: np.ndarray,
+        box: tuple[int, int, int, int],
+        unit: float,
+    ) -> None:
+        """Measure the photo's mouth.
+
+        Args:
+            image: (H, W, 3) uint8 RGB photo.
+            face: Its face (landmarks in photo pixels).
+            basis: (22, 478, 2) the warp's landmark displacements (pixels; 17 AUs per unit, the
+                closure, head roll and shift, the sad brow).
+            box: (x0, y0, x1, y1) the face region the warp works on (photo pixels).
+            unit: The eye distance (pixels).
+        """
+        x0, y0, x1, y1 = box
+        rw, rh = x1 - x0, y1 - y0
+        self.basis = basis
+        self.unit = unit
+        self.photo = np.ascontiguousarray(image[y0:y1, x0:x1])
+        self.points = face.points.astype(np.float32) - np.array([x0, y0], np.float32)
+        pts = self.points
+        self.open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
+        # the teeth of an open mouth keep their size as it opens further
+        self.teeth_nodes = self.teeth_basis = None
+        if self.open:
+            self.teeth_nodes, self.teeth_basis = _teeth_nodes(pts, basis, unit)
+        # rest positions of the inner lips, for the cavity paint
+        self.inner_lips = list(INNER_UPPER_LIP + INNER_LOWER_LIP)
+        self.inner_upper = pts[list(INNER_UPPER_LIP)]
+        self.inner_lower = pts[list(INNER_LOWER_LIP)]
+        # the teeth show in the front of the mouth and hide towards the corners (the dark
+        # corridor between the teeth and the cheeks): 1 in the middle, 0 at the corners
+        along = (self.inner_upper - self.inner_upper.mean(0)) @ (pts[308] - pts[78])
+        half = max(float(np.abs(along).max()), 1e-6)
+        self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
+        # covering the interior as an open mouth closes (only a photo whose mouth is open); the
+        # band under the upper lip its own AU10 explains stays (pixels per AU10 unit)
+        self.cover_map = None
+        if self.open:
+            raise_px = upper_lip_raise(face) * unit
+            self.cover_map = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
+            bx0, by0, bx1, by1 = self.cover_map[3:]
+            reach = int(np.ceil(COVER_REACH * unit))
+            self.cover_out = (
+                max(0, bx0 - reach),
+                max(0, by0 - reach),
+                min(rw, bx1 + reach),
+                min(rh, by1 + reach),
+            )
+        self.cavity_rgb, self.teeth_rgb = mouth_colours(image, face)
+
+    def opening(self, coefficients: np.ndarray) -> np.ndarray | None:
+        """(n, 2) polygon (ROI pixels) where the mouth opens up further than in the photo for
+        (22,) field weights: between the moved inner lips of a closed mouth, between the moved
+        teeth of an open one; None where it opens no further (under half a pixel)."""
+        if self.open:
+            rest = self.teeth_nodes
+            moved = rest + np.tensordot(coefficients, self.teeth_basis, axes=1)
+        else:
+            rest = np.concatenate([self.inner_upper, self.inner_lower])
+            moved = rest + np.tensordot(coefficients, self.basis[:, self.inner_lips], axes=1)
+        half = len(rest) // 2
+        added = (moved[half:] - moved[:half])[:, 1] - (rest[half:] - rest[:half])[:, 1]
+        if float(added.max()) < 0.5:
+            return None
+        return np.concatenate([moved[:half], moved[half:][::-1]])
+
+    def cover(self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float) -> None:
+        """As the photo's open mouth closes, show the lips where the warp still samples its
+        interior: each such pixel samples the nearer lip's edge instead; except the
+        band under the upper lip the photo's AU10 (``kept_au10`` of it still raised) exposes."""
+        if self.cover_map is None:
+            return
+        weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
+        weight = float(np.clip(weight, 0.0, 1.0))
+        if weight <= 0.0:
+            return
+        weight = weight * weight * (3.0 - 2.0 * weight)
+        cover_map, top, raise_px, x0, y0, x1, y1 = self.cover_map
+        # only output pixels near the interior can sample it: work on that box, in 2-D
+        ox0, oy0, ox1, oy1 = self.cover_out
+        src = source[oy0:oy1, ox0:ox1] - np.array([x0, y0], np.float32)
+        sx, sy = src[..., 0], src[..., 1]
+        hit = (sx >= 0) & (sx < x1 - x0 - 1) & (sy >= 0) & (sy < y1 - y0 - 1)
+        if kept_au10 > 0.0:
+            column = np.clip(sx.astype(np.int64), 0, len(top) - 1)
+            hit &= sy >= top[column] + kept_au10 * raise_px[column]
+        if not hit.any():
+            return
+        # nearest: the map jumps from the upper lip to the lower at the middle (blended, it sampled
+        # the interior between them)
+        moved = cv2.remap(cover_map, src, None, cv2.INTER_NEAREST, cv2.BORDER_REPLICATE)
+        lips = cv2.remap(self.photo, moved, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
+        box = roi[oy0:oy1, ox0:ox1]
+        before = box.astype(np.float32)
+        mix = (weight * hit)[..., None]
+        box[:] = np.clip(before + mix * (lips - before) + 0.5, 0, 255).astype(np.uint8)
+
+    def paint(self, roi: np.ndarray, au_row: np.ndarray) -> None:
+        """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (a
+        photo whose mouth is open keeps its own teeth: see :meth:`_paint_open`)."""
+        if self.open:
+            self._paint_open(roi, au_row)
+            return
+        disp = np.tensordot(au_row, self.basis, axes=1)  # (478, 2)
+        du = disp[list(INNER_UPPER_LIP)]
+        dl = disp[list(INNER_LOWER_LIP)]
+        added_gap = float(np.max((dl - du)[:, 1]))
+        if added_gap < 0.5:
+            return
+        upper = self.inner_upper + du
+        lower = self.inner_lower + dl
+        box = _polygon_box(np.concatenate([upper, lower]), roi.shape)
+        if box is None:
+            return
+        mouth = _fill(np.concatenate([upper, lower[::-1]]), box)
+        teeth_h = np.minimum(TEETH_FRACTION * (lower - upper)[:, 1], TEETH_MAX * self.unit)
+        teeth_h = teeth_h * self.teeth_taper
+        teeth_line = upper + np.stack([np.zeros_like(teeth_h), np.maximum(teeth_h, 0.0)], 1)
+        teeth = np.minimum(_fill(np.concatenate([upper, teeth_line[::-1]]), box), mouth)
+        if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
+            teeth = cv2.GaussianBlur(teeth, (3, 3), 0)
+        self._blend(roi, box, mouth, min(1.0, added_gap / CAVITY_FADE_PX), teeth)
+
+    def _paint_open(self, roi: np.ndarray, au_row: np.ndarray) -> None:
+        """A photo's open mouth opened further: the back of the mouth between its upper and lower
+        teeth (:func:`_teeth_nodes`) is painted dark as that band grows past its own height (the
+        warp cannot stretch a thin band of the photo's interior many times without streaking)."""
+        disp = np.tensordot(au_row, self.teeth_basis, axes=1)  # (18, 2)
+        rest = self.teeth_nodes
+        half = len(rest) // 2
+        band = (rest[half:] - rest[:half])[:, 1]
+        moved = rest + disp
+        upper, lower = moved[:half], moved[half:]
+        added = float(np.max((lower - upper)[:, 1] - band))
+        if added < 0.5:
+            return
+        corners = self.points[[INNER_UPPER_LIP[0], INNER_UPPER_LIP[-1]]]
+        ends = corners + np.tensordot(au_row, self.basis[:, [78, 308]], axes=1)
+        upper = np.concatenate([ends[:1], upper, ends[1:]])
+        lower = np.concatenate([ends[:1], lower, ends[1:]])
+        box = _polygon_box(np.concatenate([upper, lower]), roi.shape)
+        if box is None:
+            return
+        mouth = _fill(np.concatenate([upper, lower[::-1]]), box)
+        alpha = min(1.0, added / max(CAVITY_FADE_PX, float(band.max())))
+        self._blend(roi, box, mouth, alpha, None)
+
+    def _blend(
+        self,
+        roi: np.ndarray,
+        box: tuple[int, int, int, int],
+        mouth: np.ndarray,
+        alpha: float,
+        teeth: np.ndarray | None,
+    ) -> None:
+        """Blend the shaded cavity (and painted ``teeth``, a coverage mask) into ``roi`` over the
+        (h, w) coverage ``mouth`` of ``box`` (x0, y0, x1, y1) with opacity ``alpha``."""
+        x0, y0, x1, y1 = box
+        if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
+            mouth = cv2.GaussianBlur(mouth, (3, 3), 0)
+        # shading: the cavity darkens towards its middle row, the teeth towards their lower edge
+        rows = np.linspace(0.0, 1.0, mouth.shape[0], dtype=np.float32)[:, None, None]
+        shade = 1.0 - CAVITY_SHADE * np.sin(np.pi * rows)
+        patch = roi[y0:y1, x0:x1].astype(np.float32)
+        colour = self.cavity_rgb * shade
+        if teeth is not None:
+            colour = colour + teeth[..., None] * (self.teeth_rgb * (1.0 - 0.25 * rows) - colour)
+        a = (alpha * mouth)[..., None]
+        roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _polygon_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) pixel box around ``points`` (with a margin) inside an image of ``shape``,
+    None when it is less than 2 pixels wide or high."""
+    x0, y0 = np.floor(points.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(points.max(0)).astype(int) + 3
+    x0, y0 = max(int(x0), 0), max(int(y0), 0)
+    x1, y1 = min(int(x1), shape[1]), min(int(y1), shape[0])
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def _fill(polygon: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """(y1 - y0, x1 - x0) float32 coverage (0-1, anti-aliased, sub-pixel) of ``polygon`` in
+    ``box``."""
+    x0, y0, x1, y1 = box
+    shift = 4  # fixed-point bits for sub-pixel polygon drawing
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    pts = np.round((polygon - np.array([x0, y0], np.float32)) * (1 << shift)).astype(np.int32)
+    cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift)
+    return mask.astype(np.float32) / 255.0
+
+
+def _lip_cover_map(
+    upper: np.ndarray, lower: np.ndarray, raise_px: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    """Where each pixel of the mouth interior's box samples so that the lips cover the interior.
+
+    Args:
+        upper: (11, 2) inner upper-lip points (ROI pixels), corner to corner.
+        lower: (11, 2) inner lower-lip points.
+        raise_px: (11,) AU10's raise of the inner upper-lip points (pixels per intensity unit).
+        width, height: The ROI size.
+
+    Returns:
+        The (h, w, 2) float32 map (ROI pixel coordinates) over the box x0:x1, y0:y1, the (w,)
+        upper edge of the interior (box rows) and AU10's raise along it, and the box:
+        identity outside the interior (widened by :data:`COVER_MARGIN_PX`); inside, the point
+        :data:`COVER_EDGE_PX` above the upper lip's edge (upper half) or below the lower lip's
+        (lower half).
+    """
+    both = np.concatenate([upper, lower])
+    x0 = max(int(np.floor(both[:, 0].min())) - 2, 0)
+    y0 = max(int(np.floor(both[:, 1].min())) - 2, 0)
+    x1 = min(int(np.ceil(both[:, 0].max())) + 3, width)
+    y1 = min(int(np.ceil(both[:, 1].max())) + 3, height)
+    xs = np.arange(x0, x1, dtype=np.float32)
+    ys = np.arange(y0, y1, dtype=np.float32)
+
+    def edge(points: np.ndarray) -> np.ndarray:
+        order = np.argsort(points[:, 0])
+        return np.interp(xs, points[order, 0], points[order, 1]).astype(np.float32)
+
+    top = edge(upper)[None] - COVER_MARGIN_PX
+    bottom = edge(lower)[None] + COVER_MARGIN_PX
+    inside_x = (xs >= both[:, 0].min()) & (xs <= both[:, 0].max())
+    yy = np.broadcast_to(ys[:, None], (len(ys), len(xs)))
+    inside = inside_x[None] & (yy > top) & (yy < bottom) & (bottom > top)
+    mid = 0.5 * (top + bottom)
+    edge_row = np.where(yy < mid, top - COVER_EDGE_PX, bottom + COVER_EDGE_PX)
+    cover = np.stack([np.broadcast_to(xs[None], yy.shape), np.where(inside, edge_row, yy)], -1)
+    order = np.argsort(upper[:, 0])
+    raise_along = np.interp(xs, upper[order, 0], raise_px[order]).astype(np.float32)
+    cover = np.ascontiguousarray(cover, dtype=np.float32)
+    return cover, top[0] + COVER_MARGIN_PX - y0, raise_along, x0, y0, x1, y1
+
+
+def _teeth_nodes(
+    points: np.ndarray, basis: np.ndarray, unit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes inside a photo's open mouth that carry its teeth with the lips.
+
+    Under each inner upper-lip point (corners left out) a node :data:`UPPER_TEETH` deep moves as
+    that lip point does, over each inner lower-lip point one :data:`LOWER_TEETH` high as that
+    one does (at most :data:`TEETH_SHARE` of the gap each): the mouth opened further stretches
+    only the band between them (the dark back of the mouth), not the teeth. Under the closure and
+    the head motion they move as the straight line between the lips does (the interior closes
+    evenly).
+
+    Args:
+        points: (478, 2) landmarks (ROI pixels).
+        basis: (22, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift, sad brow).
+        unit: The eye distance (pixels).
+
+    Returns:
+        (18, 2) node positions and their (22, 18, 2) displacements.
+    """
+    upper = points[list(INNER_UPPER_LIP[1:-1])]
+    lower = points[list(INNER_LOWER_LIP[1:-1])]
+    gap = lower - upper
+    length = np.maximum(np.linalg.norm(gap, axis=1, keepdims=True), 1e-6)
+    down = np.minimum(UPPER_TEETH * unit, TEETH_SHARE * length) / length  # (9, 1) fractions
+    up = np.minimum(LOWER_TEETH * unit, TEETH_SHARE * length) / length
+    nodes = np.concatenate([upper + down * gap, lower - up * gap])
+    b_up = basis[:, list(INNER_UPPER_LIP[1:-1])]
+    b_lo = basis[:, list(INNER_LOWER_LIP[1:-1])]
+    moved = np.concatenate([b_up, b_lo], axis=1)
+    t = np.concatenate([down, 1.0 - up])[None]  # (1, 18, 1) along the gap, for the closure
+    between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
+    moved[NUM_AUS:] = between[NUM_AUS:]
+    return nodes.astype(np.float32), moved.astype(np.float32)
+
+
+def mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:
+    """Cavity and teeth colours (RGB float32) taken from the photo (see :data:`CAVITY_DARKEN`)."""
+
+    def pixels(contours) -> np.ndarray:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        for contour in contours:
+            cv2.fillPoly(mask, [np.round(face.points[list(contour)]).astype(np.int32)], 1)
+        return image[mask > 0].astype(np.float32)
+
+    lips = pixels([OUTER_UPPER_LIP + OUTER_LOWER_LIP[::-1]])
+    lip = np.median(lips, axis=0) if len(lips) else np.array((150.0, 80.0, 80.0))
+    cavity = (CAVITY_DARKEN * lip).astype(np.float32)
+    eyes = pixels([up + lo[::-1] for up, lo in zip(EYE_UPPER, EYE_LOWER, strict=True)])
+    teeth = np.array(TEETH_RGB, np.float32)
+    if len(eyes) >= 8:
+        brightness = eyes.sum(axis=1)
+        white = eyes[brightness >= np.quantile(brightness, TEETH_QUANTILE)].mean(axis=0)
+        # its brightness, not its hue (skin and lids among the brightest pixels tinted teeth pink)
+        white = TEETH_HUE * white + (1 - TEETH_HUE) * white.mean()
+        teeth = TEETH_MIX * white + (1 - TEETH_MIX) * teeth
+    return cavity, teeth.astype(np.float32)
