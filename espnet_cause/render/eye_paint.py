@@ -34,16 +34,16 @@ CLOSED_GAP_PX = 1.0
 #: Where a lid opens wider than in the photo, the photo's lash line (the dark margin just inside
 #: the opening) is painted over this far (eye distances): left, it showed as a second lid line.
 LASH_MARGIN = 0.02
-#: The sclera's colour: the mean of the brightest SCLERA_SHARE of the visible eye pixels outside
-#: the irises (the opening's outline takes in the lids' margins too); the iris's: the median of the
-#: pixels inside the iris circles. Fewer visible pixels than MIN_EYE_PIXELS, or a sclera darker than
-#: SCLERA_SKIN_FLOOR of the skin under the eyes (narrowed eyes: the "white" pixels are lashes and
-#: shade): the skin's brightness, SCLERA_SKIN_HUE of its hue kept (the rest grey), and the darkest
-#: quarter of the eye's pixels for the iris.
+#: The sclera's colour: near-grey (SCLERA_HUE of the hue of the brightest SCLERA_SHARE of the
+#: visible eye pixels outside the irises, or of the skin under the eyes when fewer than
+#: MIN_EYE_PIXELS show), as bright as the brighter of those pixels and that skin: on narrowed or
+#: shaded eyes the "white" pixels are lashes and shade, and a sclera painted in their colour (tan
+#: on GRID bbaf2n) read as skin, the lid as not raised (AU05's closed-loop r 0.20 -> 0.07 there).
+#: The iris's colour: the median of the pixels inside the iris circles (fewer than
+#: MIN_EYE_PIXELS: the darkest quarter of the eye's pixels).
 SCLERA_SHARE = 0.25
 MIN_EYE_PIXELS = 8
-SCLERA_SKIN_FLOOR = 0.8
-SCLERA_SKIN_HUE = 0.5
+SCLERA_HUE = 0.25
 #: The skin under the eyes: the lower lids' points this far below them (eye distances).
 UNDER_EYE = 0.15
 #: The painted eyeball is shaded by the lids: darker by up to LID_SHADE at their edges, the shade
@@ -96,12 +96,12 @@ def eye_colours(
     under = points[list(EYE_LOWER[0] + EYE_LOWER[1])] + np.array([0.0, UNDER_EYE * unit])
     under = np.clip(np.round(under).astype(int), 0, [width - 1, height - 1])
     skin = np.median(image[under[:, 1], under[:, 0]].astype(np.float32), axis=0)
-    sclera = None
+    hue = skin
     if len(white) >= MIN_EYE_PIXELS:
         bright = white.sum(axis=1)
-        sclera = white[bright >= np.quantile(bright, 1.0 - SCLERA_SHARE)].mean(axis=0)
-    if sclera is None or sclera.sum() < SCLERA_SKIN_FLOOR * skin.sum():
-        sclera = (1.0 - SCLERA_SKIN_HUE) * skin.mean() + SCLERA_SKIN_HUE * skin
+        hue = white[bright >= np.quantile(bright, 1.0 - SCLERA_SHARE)].mean(axis=0)
+    level = max(float(hue.mean()), float(skin.mean()))
+    sclera = level * ((1.0 - SCLERA_HUE) + SCLERA_HUE * hue / max(float(hue.mean()), 1.0))
     if len(dark) >= MIN_EYE_PIXELS:
         iris_rgb = np.median(dark, axis=0)
     elif len(eye):
