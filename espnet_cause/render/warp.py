@@ -56,6 +56,7 @@ from espnet_cause.render.sharpen import (
 )
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
+    CLOSE_PRESS,
     brow_heights,
     build_closure_basis,
     build_landmark_basis,
@@ -100,6 +101,9 @@ MIN_JACOBIAN = 0.2
 NEWTON_ROW = 4096
 #: The mouth-opening AUs, closed by the closure field below the photo's own intensity.
 MOUTH_AUS = (au_index("AU25"), au_index("AU26"))
+#: Closing the photo's open mouth presses the lips past touching (CLOSE_PRESS) only while the
+#: mouth AUs are near 0: the press is released over their first PRESS_RELEASE units.
+PRESS_RELEASE = 1.0
 #: The chin's lowest landmark.
 CHIN_TIP = 152
 #: Undoing a photo's own smile (AU12 driven below the photo's) lowers the lip corners at most until
@@ -510,9 +514,7 @@ class _PreparedFace:
             own = self.photo_aus
             delta = np.maximum(au_row, 0.0) - own
             k = list(MOUTH_AUS)
-            open_own = float(own[k].sum())
-            if open_own > ZERO_AU:
-                row[NUM_AUS] = min(1.0, float(np.maximum(-delta[k], 0.0).sum()) / open_own)
+            row[NUM_AUS] = _closure(np.maximum(au_row[k], 0.0), own[k])
             delta[k] = np.maximum(delta[k], 0.0)
             delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
@@ -669,6 +671,24 @@ def _outside_mask(points: np.ndarray, height: int, width: int, margin: float) ->
     cv2.fillConvexPoly(hull, cv2.convexHull(np.round(points).astype(np.int32)), 1)
     distance = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 5)
     return (distance > max(margin, 2.0)).astype(np.float32)
+
+
+def _closure(target: np.ndarray, own: np.ndarray) -> float:
+    """The closure field's weight for the (2,) mouth AU targets (AU25, AU26; >= 0) on a photo
+    whose own are ``own``: the share of the photo's opening the two targets fall short of
+    (the sum of their shortfalls over the sum of the photo's own).
+
+    It presses the lips past touching (:data:`~espnet_cause.render.warp_motion.CLOSE_PRESS`, to
+    hide the interior) only while the targets are near 0: the press is released over their first
+    :data:`PRESS_RELEASE` units. (Pressed at every closure, AU25 swept with AU26 at 0 left the
+    lips shut over its first 1.5 units on a wide-open photo: a dead zone the tracker read as 0.)
+    """
+    total = float(own.sum())
+    if total <= ZERO_AU:
+        return 0.0
+    closing = min(1.0, float(np.maximum(own - target, 0.0).sum()) / total)
+    release = min(1.0, float(target.max()) / PRESS_RELEASE)
+    return closing * (1.0 - release * (1.0 - 1.0 / CLOSE_PRESS))
 
 
 def _smile_reversal(face: Face, au12: np.ndarray) -> float:

@@ -102,7 +102,14 @@ CORNER_PULL_OUT = 0.12
 #: the "smug" look). Moved out they read as AU20's stretch, out and up as AU12's smile.
 DIMPLE_IN = 0.2
 DIMPLE_UP = 0.14
-CORNER_DEPRESS = 0.3
+#: AU15 (depressor anguli oris) pulls the lip corners down by CORNER_DEPRESS and out by
+#: CORNER_DEPRESS_OUT (the muscle runs from the corner down and out to the jaw). Pulled mostly
+#: down (0.3 down, 0.03 out) the mouth arched and the tracker's mesh, not following the corners
+#: that far down, read it as a pucker (mouthPucker 0.9-1.0 at AU15 = 4, mouthFrown 0.00-0.18):
+#: AU15 read back 0.0 at 4 on 4 of 6 dev photos; down 0.2 and out 0.25: 0.2-2.3 (out 0.22: the
+#: corners stretched that far on a closed-over open mouth folded a few pixels).
+CORNER_DEPRESS = 0.2
+CORNER_DEPRESS_OUT = 0.22
 #: AU15 stretches the lower lip down with the corners: its middle comes down this share.
 CORNER_DEPRESS_LIP = 0.15
 CHIN_RAISE = 0.45
@@ -326,7 +333,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.set(
         "AU15",
         lips,
-        0.1 * s * CORNER_DEPRESS * c,
+        s * CORNER_DEPRESS_OUT * c,
         CORNER_DEPRESS * np.where(lower_all, CORNER_DEPRESS_LIP + (1 - CORNER_DEPRESS_LIP) * c, c),
     )
     m.set("AU20", lips, s * LIP_STRETCH * c, 0.2 * LIP_STRETCH * c)

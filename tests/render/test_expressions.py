@@ -40,9 +40,11 @@ def test_lip_stretcher_is_read_back(demo, tracker):
 def test_fear_mouth_is_read_stretched(demo, tracker):
     """Fear (FACS 1+2+4+5+20+26) at 3: the tracker reads its lips stretched with the jaw open, and
     the face not as surprise (the tracker reads no AU04 under raised brows, so the stretch is what
-    tells fear from surprise; with AU20's old 0.18 pull it was hardly read)."""
+    tells fear from surprise; with AU20's old 0.18 pull it was hardly read: 0.16). The read-back
+    moves by 0.1 with sub-pixel changes of the mouth the fear frame does not drive (0.83-0.97
+    with the AU15 fields of session 6 and 5 and the photo's own AU15 of 0.05 undone or not)."""
     neutral = tracker.read_photo(demo.frame(np.zeros(NUM_AUS, np.float32)))
     fear = tracker.read_photo(demo.frame(_expression("fearful", 3.0)))
     change = fear - neutral
-    assert change[au_index("AU20")] > 0.9
+    assert change[au_index("AU20")] > 0.7
     assert SCORED_EMOTIONS[int(np.argmax(classify_change(change)))] != "surprised"

@@ -253,3 +253,43 @@ def test_lip_aus_on_a_closed_open_mouth_neither_fold_nor_double_the_lips(
     nose, chin = (int(face.points[i, 1] - p.y0) for i in (2, 152))
     steps = np.diff(p.source_map(coefficients)[nose:chin, left:right, 1], axis=0)
     assert (steps < 0).sum() <= 10  # pixels
+
+
+def test_an_open_mouth_reopens_from_the_first_unit_of_either_mouth_au(landmarker_path, open_smile):
+    """The photo's open mouth (AU25 3, AU26 2) closed, then one mouth AU swept with the other at
+    0 (the closed loop's sweep): the lips part from the first unit on and further with every
+    unit. Pressed past touching at every closure, AU25 = 1 left the lips 0.04 of the photo's gap
+    apart (AU26 = 1: pressed together), a dead zone the tracker read as 0."""
+    photo, face = open_smile
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=2.0))
+    p = renderer._prepared
+    renderer.close()
+    _, _, ey, unit = face_uv(face)
+
+    def gap(row: np.ndarray) -> float:  # the inner lips' gap in the middle over the photo's
+        moved = face.points + np.tensordot(p.coefficients(row), p.basis, axes=1)
+        return float((moved[14] - moved[13]) @ ey) / float((face.points[14] - face.points[13]) @ ey)
+
+    assert gap(au_row()) < 0.0  # closed: the lips pressed together
+    for au, own in (("AU25", 3.0), ("AU26", 2.0)):
+        gaps = [gap(au_row(**{au: v})) for v in (1.0, 0.5 * (1.0 + own), own)]
+        assert gaps[0] > 0.15, (au, gaps)
+        assert gaps[0] < gaps[1] < gaps[2], (au, gaps)
+
+
+def test_a_lip_corner_depressor_reads_as_a_frown_not_a_pucker(landmarker_path, grace, tracker):
+    """AU15 at 4 on the demo photo reads back as the frown it is: the corners pulled down and
+    out (the depressor anguli oris runs from the corner down and out to the jaw). Pulled almost
+    straight down (0.3 eye distances at 5, 0.03 out) the mouth arched and the tracker read a
+    pucker (mouthPucker 0.76, mouthFrown 0.16: AU15 0.8 of 4)."""
+    from espnet_cause.arkit import BLENDSHAPE_NAMES
+
+    renderer = WarpRenderer(landmarker_path)
+    frame = next(renderer.render(grace, au_row(AU15=4.0)[None]))
+    renderer.close()
+    track = tracker.track_frames([(i / 25.0, frame) for i in range(3)], source="AU15 frame")
+    read = track.intensities[-1]
+    blendshapes = dict(zip(BLENDSHAPE_NAMES, track.blendshapes[-1].tolist(), strict=True))
+    assert read[au_index("AU15")] > 2.5, read
+    assert blendshapes["mouthPucker"] < 0.3, blendshapes["mouthPucker"]
