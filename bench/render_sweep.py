@@ -8,11 +8,12 @@ jaw drags it). Prints one JSON line (the sheet, the photos, the groups, the inte
 
 ``--others zero`` drives every other AU at 0 instead, as the closed loop's one-AU sweep does
 (``bench/render_fidelity.py``: an open mouth is closed under each AU), and ``--region mouth``
-crops 1.5 eye distances around the lips (to look at them at 3x and more).
+crops 1.5 eye distances around the lips (to look at them at 3x and more), ``--region eyes`` 2
+eye distances around the eyes and brows.
 
 Usage: python bench/render_sweep.py --output /tmp/sweep.png --image A.png [B.png ...]
        [--aus AU25+AU26 AU12] [--values 0 1 2 3 4] [--cell 160] [--others photo|zero]
-       [--region face|mouth]
+       [--region face|mouth|eyes]
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def mouth_box(face) -> tuple[int, int, int]:
     return int(cx - side / 2), int(cy + 0.1 * unit - side / 2), side
 
 
+def eyes_box(face) -> tuple[int, int, int]:
+    """(x0, y0, side): a square of 2 eye distances around the eyes, reaching up over the brows."""
+    left, right = face.eye_centers()
+    unit = face_frame(face)[3]
+    cx, cy = (left + right) / 2
+    side = int(2.0 * unit)
+    return int(cx - side / 2), int(cy - 0.2 * unit - side / 2), side
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, help="The contact sheet (.png).")
@@ -73,7 +83,7 @@ def main() -> None:
     parser.add_argument(
         "--others", choices=("photo", "zero"), default="photo", help="The AUs not swept."
     )
-    parser.add_argument("--region", choices=("face", "mouth"), default="face")
+    parser.add_argument("--region", choices=("face", "mouth", "eyes"), default="face")
     parser.add_argument("--face_landmarker_path", default=None, help="Default: packaged model.")
     args = parser.parse_args()
 
@@ -88,7 +98,9 @@ def main() -> None:
         photo = read_face_photo(path, face_landmarker_path=args.face_landmarker_path)
         renderer = WarpRenderer(args.face_landmarker_path)
         renderer.prepare_photo(photo)
-        box = crop_box(photo.face.bbox) if args.region == "face" else mouth_box(photo.face)
+        box = {"face": lambda f: crop_box(f.bbox), "mouth": mouth_box, "eyes": eyes_box}[
+            args.region
+        ](photo.face)
         for group in args.aus:
             frames = renderer.frames(sweep_rows(photo.aus, group, args.values, args.others))
             tiles = [square_crop(f, box, args.cell, fill=128) for f in [photo.image, *frames]]

@@ -381,3 +381,91 @@ def measure_fidelity(
     }
     result["frames"] = frames
     return result
+
+
+#: Blendshapes the read-back matrix also reports (each Left/Right pair as its mean): the eyes' and
+#: brows' scores the upper-face AUs are read from.
+MATRIX_BLENDSHAPES = (
+    "browDown",
+    "browInnerUp",
+    "browOuterUp",
+    "cheekSquint",
+    "eyeBlink",
+    "eyeSquint",
+    "eyeWide",
+)
+#: Driven levels at which :func:`readback_matrix` gives each AU's response curve.
+CURVE_LEVELS = (0.0, 1.0, 2.0, 3.0, 4.0)
+
+
+def readback_matrix(
+    driven: np.ndarray,
+    read: np.ndarray,
+    aus: Sequence[str],
+    blendshapes: np.ndarray | None = None,
+    blendshape_names: Sequence[str] = (),
+) -> dict:
+    """What every AU reads while each AU of a one-at-a-time sweep is driven (cross-talk), and each
+    AU's response curve in its own segment.
+
+    The sweep (:func:`sweep_aus`) is cut into one segment per AU of ``aus``. Every read AU's
+    baseline is its median over the frames where nothing is driven (the segments' ends). In each
+    segment, ``matrix[i][j]`` is AU j's mean read over the frames where AU i is driven at >= 3.5,
+    minus j's baseline (the diagonal: the AU's own gain at the peak; off it, the leaks);
+    ``curve[i]`` is AU i's mean read, minus its baseline, at each driven level of
+    :data:`CURVE_LEVELS` (frames within 0.5 of it, rising and falling halves together), and
+    ``segment_r[i]`` its Pearson r within the segment.
+
+    Args:
+        driven: (T, 17) the sweep.
+        read: (T, 17) the read-back (NaN: no face).
+        aus: The swept AUs in sweep order (T divisible by their number).
+        blendshapes: (T, B) the read-back's blendshape scores, or None.
+        blendshape_names: The B names (ARKit spelling).
+
+    Returns:
+        ``{"baseline": {AU: read}, "matrix": {AU_i: {AU_j: leak}}, "curve": {AU: [...]},
+        "segment_r": {AU: r}, "blendshapes": {AU_i: {stem: peak - baseline}}}`` (rounded).
+    """
+    n = len(driven) // len(aus)
+    found = np.isfinite(read).all(axis=1)
+    rest = found & (driven.max(axis=1) < 0.1)
+    base = np.nanmedian(read[rest], axis=0) if rest.any() else np.zeros(NUM_AUS)
+    stems: dict[str, np.ndarray] = {}
+    if blendshapes is not None:
+        index = {name: k for k, name in enumerate(blendshape_names)}
+        for stem in MATRIX_BLENDSHAPES:
+            cols = [index[n] for n in (stem, stem + "Left", stem + "Right") if n in index]
+            if cols:
+                stems[stem] = blendshapes[:, cols].mean(axis=1)
+    stem_base = {s: float(np.nanmedian(v[rest])) if rest.any() else 0.0 for s, v in stems.items()}
+    matrix, curve, seg_r, shapes = {}, {}, {}, {}
+    for s, name in enumerate(aus):
+        k = au_index(name)
+        seg = slice(s * n, (s + 1) * n)
+        level, got, ok = driven[seg, k], read[seg], found[seg]
+        peak = ok & (level >= 3.5)
+        matrix[name] = {
+            other: round(float(got[peak, j].mean() - base[j]), 3) if peak.any() else None
+            for j, other in enumerate(AU_NAMES)
+        }
+        curve[name] = [
+            round(float(got[m, k].mean() - base[k]), 3)
+            if (m := ok & (abs(level - x) < 0.5)).any()
+            else None
+            for x in CURVE_LEVELS
+        ]
+        r = pearson(level, got[:, k])
+        seg_r[name] = None if r is None else round(r, 3)
+        shapes[name] = {
+            stem: round(float(np.nanmean(v[seg][peak]) - stem_base[stem]), 3)
+            for stem, v in stems.items()
+            if peak.any()
+        }
+    return {
+        "baseline": {name: round(float(v), 3) for name, v in zip(AU_NAMES, base, strict=True)},
+        "matrix": matrix,
+        "curve": curve,
+        "segment_r": seg_r,
+        "blendshapes": shapes,
+    }

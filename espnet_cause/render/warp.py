@@ -44,6 +44,7 @@ from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
+from espnet_cause.render.eye_paint import EyePaint
 from espnet_cause.render.mouth_paint import MouthPaint
 from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
 from espnet_cause.render.sharpen import (
@@ -139,6 +140,8 @@ HEAD_ROWS = slice(NUM_AUS + 1, NUM_AUS + 4)
 SAD_BROW_ROW = NUM_AUS + 4
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
+#: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
+LID_AUS = [au_index("AU05"), au_index("AU07")]
 AU10 = au_index("AU10")
 
 
@@ -492,6 +495,7 @@ class _PreparedFace:
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
+        self.eyes = EyePaint(self.roi, pts, self.basis, self.unit)
         box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
@@ -499,8 +503,8 @@ class _PreparedFace:
         """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU01's, AU02's
-        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 at
-        most BLINK_FULL), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
+        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
+        share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[HEAD_ROWS] = head
@@ -516,7 +520,13 @@ class _PreparedFace:
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
-        delta[BLINK] = min(delta[BLINK], BLINK_FULL)  # the lids meet at BLINK_FULL, stay closed
+        if delta[BLINK] > 0.0:  # closing: the share of the way from the photo's lids to closed
+            own_blink = 0.0 if self.photo_aus is None else float(self.photo_aus[BLINK])
+            closed = min(float(delta[BLINK]) / max(BLINK_FULL - own_blink, ZERO_AU), 1.0)
+            delta[BLINK] = closed * BLINK_FULL  # the lids meet at BLINK_FULL, stay closed
+            # the blink closes the lids where the other lid AUs put them: their offsets fade out as
+            # it closes (a relaxed squint, AU07 below the photo's, held the closed eye open)
+            delta[LID_AUS] *= 1.0 - closed
         row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[:NUM_AUS] = delta
         return row
@@ -527,8 +537,13 @@ class _PreparedFace:
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         source = self.source_map(au_row)
+        eyes = self.eyes.frame(au_row)
+        if eyes is not None:  # the eyeballs stay under moving lids
+            self.eyes.carry(source, eyes)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         warped = restore_detail(warped, grid_phase(source), self.restore)
+        if eyes is not None:
+            self.eyes.paint(warped, eyes)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self.mouth.cover(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self.mouth.paint(warped, au_row)

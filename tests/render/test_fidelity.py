@@ -84,3 +84,24 @@ def test_warp_lip_corner_aus_come_back_as_themselves(landmarker_path, landmarker
     r = result["sweep"]["r"]
     assert r["AU14"] > 0.6 and r["AU20"] > 0.6 and r["AU15"] > 0.6, r
     assert r["AU17"] > 0.95, r  # 0.91 when AU17 raised the jaw, not the chin boss
+
+
+def test_readback_matrix_finds_leaks_and_response_curves():
+    """A read-back that leaks half of AU06 into AU07 and reads AU05 only above 2 (a dead zone)."""
+    from espnet_cause.render.fidelity import readback_matrix
+
+    aus = ("AU05", "AU06", "AU07")
+    driven = sweep_aus(aus)
+    read = driven.copy() + 0.2  # a constant offset is the baseline, not a leak
+    k5, k6, k7 = (au_index(a) for a in aus)
+    read[:, k7] += 0.5 * driven[:, k6]
+    read[:, k5] = np.maximum(driven[:, k5] - 2.0, 0.0) + 0.2
+    result = readback_matrix(driven, read, aus)
+    assert result["baseline"]["AU07"] == pytest.approx(0.2, abs=1e-6)
+    assert result["matrix"]["AU06"]["AU07"] == pytest.approx(0.5 * 3.9, abs=0.1)
+    assert result["matrix"]["AU07"]["AU06"] == pytest.approx(0.0, abs=1e-6)
+    assert result["matrix"]["AU07"]["AU07"] == pytest.approx(3.9, abs=0.1)
+    curve = result["curve"]["AU05"]
+    assert curve[0] == pytest.approx(0.0, abs=0.05) and curve[1] == pytest.approx(0.0, abs=0.05)
+    assert curve[4] == pytest.approx(1.9, abs=0.15)
+    assert result["segment_r"]["AU07"] == pytest.approx(1.0)
