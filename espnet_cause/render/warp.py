@@ -44,7 +44,6 @@ from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
-from espnet_cause.render.eye_paint import EyePaint
 from espnet_cause.render.mouth_paint import MouthPaint
 from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
 from espnet_cause.render.sharpen import (
@@ -495,7 +494,6 @@ class _PreparedFace:
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
-        self.eyes = EyePaint(self.roi, pts, self.basis, self.unit)
         box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
@@ -537,13 +535,8 @@ class _PreparedFace:
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         source = self.source_map(au_row)
-        eyes = self.eyes.frame(au_row)
-        if eyes is not None:  # the eyeballs stay under moving lids
-            self.eyes.carry(source, eyes)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         warped = restore_detail(warped, grid_phase(source), self.restore)
-        if eyes is not None:
-            self.eyes.paint(warped, eyes)
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
         self.mouth.cover(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self.mouth.paint(warped, au_row)
