@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet_cause.au import AU_NAMES
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,7 +36,6 @@ def main() -> None:
     cv2.setNumThreads(args.num_threads)
     from espnet_cause import assets
     from espnet_cause.arkit import BLENDSHAPE_NAMES
-    from espnet_cause.au import AU_NAMES
     from espnet_cause.extract.mediapipe import MediaPipeAUExtractor
     from espnet_cause.face.landmarker import FaceLandmarker
     from espnet_cause.render.fidelity import FPS, au_fidelity, readback_matrix, sweep_aus
@@ -79,17 +80,20 @@ def _mean(values) -> float | None:
     return round(float(np.mean(values)), 3) if values else None
 
 
+def _source(image: str) -> str:
+    """A photo's source: its file name up to the first ``_`` (or its stem)."""
+    return image.split("_")[0].split(".")[0]
+
+
 def average(lines: list[dict], aus, top: int) -> dict:
     """The photos' matrices, curves and r averaged; curves per source; the largest leaks."""
-    from espnet_cause.au import AU_NAMES
-
     matrix = {i: {j: _mean(x["matrix"][i][j] for x in lines) for j in AU_NAMES} for i in aus}
     curves: dict[str, dict[str, list]] = {}
-    sources = sorted({x["image"].split("_")[0].split(".")[0] for x in lines})
+    sources = sorted({_source(x["image"]) for x in lines})
     for name in aus:
         curves[name] = {}
         for source in sources:
-            group = [x for x in lines if x["image"].split("_")[0].split(".")[0] == source]
+            group = [x for x in lines if _source(x["image"]) == source]
             curves[name][source] = [
                 _mean(x["curve"][name][level] for x in group) for level in range(5)
             ]

@@ -73,6 +73,15 @@ def eyes_box(face) -> tuple[int, int, int]:
     return int(cx - side / 2), int(cy - 0.2 * unit - side / 2), side
 
 
+def region_box(face, region: str) -> tuple[int, int, int]:
+    """(x0, y0, side) of the square each tile shows: the face, the mouth or the eyes."""
+    if region == "mouth":
+        return mouth_box(face)
+    if region == "eyes":
+        return eyes_box(face)
+    return crop_box(face.bbox)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, help="The contact sheet (.png).")
@@ -98,9 +107,7 @@ def main() -> None:
         photo = read_face_photo(path, face_landmarker_path=args.face_landmarker_path)
         renderer = WarpRenderer(args.face_landmarker_path)
         renderer.prepare_photo(photo)
-        box = {"face": lambda f: crop_box(f.bbox), "mouth": mouth_box, "eyes": eyes_box}[
-            args.region
-        ](photo.face)
+        box = region_box(photo.face, args.region)
         for group in args.aus:
             frames = renderer.frames(sweep_rows(photo.aus, group, args.values, args.others))
             tiles = [square_crop(f, box, args.cell, fill=128) for f in [photo.image, *frames]]
