@@ -111,6 +111,16 @@ CHIN_TIP = 152
 #: strong smile (4.5) reversed in full pulled the corners below that line, a frown, which left
 #: AU15 nothing to add (its closed-loop r 0.79 -> -0.04 on that photo).
 NEUTRAL_CORNER_LIFT = 0.02
+#: ... and draws them in until the mouth is this wide (eye distances; the median of the 11
+#: closed-mouth dev photos whose AU12 reads below 0.1: 0.69-0.95, median 0.81; the same speakers'
+#: unsmiling photos: 0.78-0.90), by at most UNSMILE_ACROSS times the photo's AU12 units of AU12's
+#: outward pull (AU12 pulls them out less than up). Drawn in by the photo's AU12 units alone, a
+#: broad smile stayed a wide mouth the tracker read as a smile (AU12 1.1 at AU12 0 on
+#: single_face's open smile); by 1.5 times them on every smiling photo, the mouths were drawn in
+#: past the same speakers' closed ones (0.66 on eNTERFACE's happy mouth, 0.78 closed), and AU15
+#: read back weaker (its closed-loop r 0.50 -> 0.34 there).
+NEUTRAL_MOUTH_WIDTH = 0.8
+UNSMILE_ACROSS = 1.5
 #: Undoing a photo's own brow action (AU01, AU02 or AU04 driven below the photo's) moves the
 #: brows at most back to a resting height (the reversal is scaled: a target of 0 brings them to
 #: rest, targets in between in proportion): the inner ends of their lower edges (AU01, AU04) this
@@ -137,6 +147,10 @@ AU01, AU02, AU04 = au_index("AU01"), au_index("AU02"), au_index("AU04")
 #: unchanged.)
 HEAD_ROWS = slice(NUM_AUS + 1, NUM_AUS + 4)
 SAD_BROW_ROW = NUM_AUS + 4
+#: ... then the un-smile: the landmark motion that takes the photo's own smile away (AU12 reversed,
+#: :func:`_unsmile`), weighted by the share of the photo's AU12 the target falls short of (AU12's
+#: own row then only adds above the photo's).
+UNSMILE_ROW = NUM_AUS + 5
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
@@ -401,9 +415,9 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (22, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
-        # the head's roll (per radian) and shift (per eye distance), then the sad brow (per unit
-        # AU01 and AU04 share)
+        # (23, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # the head's roll (per radian) and shift (per eye distance), the sad brow (per unit AU01
+        # and AU04 share), then the photo's smile undone in full
         self.unit = face_frame(face)[3]
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
@@ -422,7 +436,8 @@ class _PreparedFace:
                 build_sad_brow_basis(face)[None],
             ]
         )
-        self.smile_reversal = _smile_reversal(face, self.basis[AU12])
+        own_smile = 0.0 if photo_aus is None else float(photo_aus[AU12])
+        self.basis = np.concatenate([self.basis, _unsmile(face, self.basis[AU12], own_smile)[None]])
         # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
         own = np.zeros(NUM_AUS, np.float32) if photo_aus is None else photo_aus
         outer = _brow_reversal(face, self.basis[AU02], 1)
@@ -486,7 +501,7 @@ class _PreparedFace:
             hull = (other.points.astype(np.float32) - offset) * scale
             support *= _outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
         fields = fields * support.reshape(1, -1, 1)
-        # (22, gh*gw*2) so a frame's forward field is one small matrix product
+        # (23, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
@@ -498,9 +513,10 @@ class _PreparedFace:
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(22,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        """(23,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
-        photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU01's, AU02's
+        photo as the closure fraction, AU12's as the share of the photo's smile undone
+        (:data:`UNSMILE_ROW`), AU01's, AU02's
         and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
         share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
@@ -512,9 +528,11 @@ class _PreparedFace:
             own = self.photo_aus
             delta = np.maximum(au_row, 0.0) - own
             k = list(MOUTH_AUS)
-            row[NUM_AUS] = _closure(np.maximum(au_row[k], 0.0), own[k])
+            row[NUM_AUS] = _closure(np.maximum(au_row[k], 0.0), own[k], float(au_row[AU10]))
             delta[k] = np.maximum(delta[k], 0.0)
-            delta[AU12] = max(float(delta[AU12]), -self.smile_reversal)
+            if delta[AU12] < 0.0:  # the share of the photo's smile taken away (see _unsmile)
+                row[UNSMILE_ROW] = -float(delta[AU12]) / max(float(own[AU12]), ZERO_AU)
+                delta[AU12] = 0.0
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
@@ -537,7 +555,8 @@ class _PreparedFace:
         source = self.source_map(au_row)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         warped = restore_detail(warped, grid_phase(source), self.restore)
-        kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + min(au_row[AU10], 0)
+        # the interior shows under the upper lip as far as the AU10 target raises it
+        kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + au_row[AU10]
         self.mouth.cover(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self.mouth.paint(warped, au_row)
         out = self.image.copy()
@@ -546,7 +565,7 @@ class _PreparedFace:
 
     def source_map(self, coefficients: np.ndarray) -> np.ndarray:
         """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
-        x, y) for (22,) field weights (:meth:`coefficients`)."""
+        x, y) for (23,) field weights (:meth:`coefficients`)."""
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
@@ -666,7 +685,7 @@ def _outside_mask(points: np.ndarray, height: int, width: int, margin: float) ->
     return (distance > max(margin, 2.0)).astype(np.float32)
 
 
-def _closure(target: np.ndarray, own: np.ndarray) -> float:
+def _closure(target: np.ndarray, own: np.ndarray, lip_raise: float = 0.0) -> float:
     """The closure field's weight for the (2,) mouth AU targets (AU25, AU26; >= 0) on a photo
     whose own are ``own``: the share of the photo's opening the two targets fall short of
     (the sum of their shortfalls over the sum of the photo's own).
@@ -675,12 +694,14 @@ def _closure(target: np.ndarray, own: np.ndarray) -> float:
     hide the interior) only while the targets are near 0: the press is released over their first
     :data:`PRESS_RELEASE` units. (Pressed at every closure, AU25 swept with AU26 at 0 left the
     lips shut over its first 1.5 units on a wide-open photo: a dead zone the tracker read as 0.)
+    The upper lip's raise (the AU10 target ``lip_raise``) releases it too: pressed, the lips
+    swallowed AU10's raise on a closed-over open mouth (the tracker read AU10 at 4 as 0.0-0.1).
     """
     total = float(own.sum())
     if total <= ZERO_AU:
         return 0.0
     closing = min(1.0, float(np.maximum(own - target, 0.0).sum()) / total)
-    release = min(1.0, float(target.max()) / PRESS_RELEASE)
+    release = min(1.0, max(float(target.max()), lip_raise) / PRESS_RELEASE)
     return closing * (1.0 - release * (1.0 - 1.0 / CLOSE_PRESS))
 
 
@@ -698,6 +719,29 @@ def _smile_reversal(face: Face, au12: np.ndarray) -> float:
     if lift <= 0.0 or per_unit <= 1e-6:
         return 0.0
     return lift / per_unit
+
+
+def _unsmile(face: Face, au12: np.ndarray, own: float) -> np.ndarray:
+    """(478, 2) pixels: the landmark motion that takes a photo's own smile (AU12 ``own``) away:
+    AU12 reversed, up and down by at most :func:`_smile_reversal` units (further, the corners sink
+    into a frown), across by the units that bring the mouth's width down to
+    :data:`NEUTRAL_MOUTH_WIDTH`, at most :data:`UNSMILE_ACROSS` times ``own`` (a smile widens the
+    mouth, and the tracker reads the width).
+
+    Args:
+        face: The photo's face.
+        au12: (478, 2) AU12's landmark displacement per unit (pixels).
+        own: The photo's own AU12.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    along_y = (au12 @ ey)[:, None] * ey[None]
+    across = au12 - along_y
+    corners = list(LIP_CORNERS)
+    out = float(np.abs(across[corners] @ ex).mean()) / float(ex @ ex) / unit  # per side, per unit
+    excess = 0.5 * (abs(float(uv[corners[1], 0] - uv[corners[0], 0])) - NEUTRAL_MOUTH_WIDTH)
+    drawn_in = 0.0 if out <= 1e-6 else min(UNSMILE_ACROSS * own, max(excess, 0.0) / out)
+    down = min(own, _smile_reversal(face, au12))
+    return (-(drawn_in * across + down * along_y)).astype(np.float32)
 
 
 def _brow_reversal(

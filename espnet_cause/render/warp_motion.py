@@ -354,8 +354,10 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.set("AU09", NOSE_WINGS, 0.0, -NOSE_WRINKLE)
     m.set("AU09", OUTER_UPPER_LIP, 0.0, -0.6 * NOSE_WRINKLE * m.centre_weight(OUTER_UPPER_LIP))
     m.anchor("AU09", eyes + brows + NOSE_BRIDGE + lower_lips + CHIN)
-    m.set("AU10", upper_lips, 0.0, -UPPER_LIP_RAISE * (0.3 + 0.7 * m.centre_weight(upper_lips)))
-    m.anchor("AU10", eyes + NOSE_BRIDGE + OUTER_LOWER_LIP + INNER_LOWER_LIP + CHIN)
+    m.set("AU10", upper_lips, 0.0, -UPPER_LIP_RAISE * _upper_lip_raise(m, upper_lips))
+    # the nose stays: following the lip up (its tip and wings within reach of the lip's motion),
+    # it kept the lip's distance to it, and the tracker read AU10 at 4 as 0.3 on a MEAD photo
+    m.anchor("AU10", eyes + NOSE + OUTER_LOWER_LIP + INNER_LOWER_LIP + CHIN)
 
     # Lip corner movers: AU12 up and out, AU14 in and up, AU15 down, AU20 out and down, AU23 in.
     c, s = m.corner_weight(lips), m.side(lips)
@@ -431,6 +433,11 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
     return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def _upper_lip_raise(m: _Motions, indices) -> np.ndarray:
+    """AU10's lift along the upper lip (share of :data:`UPPER_LIP_RAISE`): most in the middle."""
+    return 0.3 + 0.7 * m.centre_weight(indices)
 
 
 def build_sad_brow_basis(face: Face) -> np.ndarray:
@@ -528,8 +535,11 @@ def lip_gap(face: Face) -> np.ndarray:
 
 def upper_lip_raise(face: Face) -> np.ndarray:
     """(11,) how far (face units) AU10 raises each inner upper-lip point per intensity unit."""
-    w = _Motions(face_uv(face)[0]).centre_weight(INNER_UPPER_LIP)
-    return UPPER_LIP_RAISE / AU_INTENSITY_MAX * (0.3 + 0.7 * w)
+    return (
+        UPPER_LIP_RAISE
+        / AU_INTENSITY_MAX
+        * _upper_lip_raise(_Motions(face_uv(face)[0]), INNER_UPPER_LIP)
+    )
 
 
 def build_closure_basis(

@@ -11,18 +11,6 @@ from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import lip_gap
 
 
-@pytest.fixture(scope="module")
-def smiling(landmarker_path, grace):
-    """The demo photo made into a smile with an open mouth by the renderer itself (as offsets)."""
-    row = np.zeros((1, NUM_AUS), np.float32)
-    for name, value in (("AU06", 2.0), ("AU12", 4.0), ("AU25", 4.0), ("AU26", 2.0)):
-        row[0, au_index(name)] = value
-    renderer = WarpRenderer(landmarker_path, absolute=False)
-    image = next(renderer.render(grace, row))
-    renderer.close()
-    return image
-
-
 def test_zeros_stop_the_smile_and_close_the_mouth(landmarker_path, landmarker, tracker, smiling):
     own = tracker.read_photo(smiling)
     assert own[au_index("AU12")] > 1.5 and own[au_index("AU25")] > 0.5  # the photo smiles, open
