@@ -356,7 +356,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.anchor("AU09", eyes + brows + NOSE_BRIDGE + lower_lips + CHIN)
     m.set("AU10", upper_lips, 0.0, -UPPER_LIP_RAISE * _upper_lip_raise(m, upper_lips))
     # the nose stays: following the lip up (its tip and wings within reach of the lip's motion),
-    # it kept the lip's distance to it, and the tracker read AU10 at 4 as 0.3 on a MEAD photo
+    # it kept the lip's distance to it (AU10 at 4 read 0.33 on MEAD surprised closed, 0.47 still)
     m.anchor("AU10", eyes + NOSE + OUTER_LOWER_LIP + INNER_LOWER_LIP + CHIN)
 
     # Lip corner movers: AU12 up and out, AU14 in and up, AU15 down, AU20 out and down, AU23 in.
