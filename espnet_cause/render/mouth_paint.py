@@ -174,8 +174,14 @@ class MouthPaint:
         if kept_au10 > 0.0:
             depth = np.minimum(depth, sy - upper - kept_au10 * np.interp(sx, ux, raise_px))
         alpha = _smoothstep(depth / COVER_MARGIN_PX)
-        if not (alpha > 0.0).any():
+        rows, cols = np.nonzero(alpha > 0.0)
+        if len(rows) == 0:
             return
+        # only the pixels it covers, and a pixel around them (the line's anti-aliasing)
+        y0, y1 = max(int(rows.min()) - 1, 0), int(rows.max()) + 2
+        x0, x1 = max(int(cols.min()) - 1, 0), int(cols.max()) + 2
+        sx, sy, alpha = sx[y0:y1, x0:x1], sy[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+        upper, lower = upper[y0:y1, x0:x1], lower[y0:y1, x0:x1]
         # the nearer lip's edge, COVER_EDGE_PX past the widened interior, in the pixel's own column;
         # the lips meet where the interior's middle was, the line between them anti-aliased (a
         # pixel-wise switch drew it in steps where the closure squeezes the interior)
@@ -185,7 +191,7 @@ class MouthPaint:
             above = cv2.GaussianBlur(above, (3, 3), 0)
         lips = self._sample_rows(sx, upper - edge) * above[..., None]
         lips += self._sample_rows(sx, lower + edge) * (1.0 - above[..., None])
-        box = roi[oy0:oy1, ox0:ox1]
+        box = roi[oy0 + y0 : oy0 + y1, ox0 + x0 : ox0 + x1]
         before = box.astype(np.float32)
         mix = (weight * alpha)[..., None]
         box[:] = np.clip(before + mix * (lips - before) + 0.5, 0, 255).astype(np.uint8)
