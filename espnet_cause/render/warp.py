@@ -62,6 +62,7 @@ from espnet_cause.render.warp_motion import (
     build_sad_brow_basis,
     face_frame,
     face_uv,
+    lid_opening,
 )
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,15 @@ NEUTRAL_CORNER_LIFT = 0.02
 #: surprised's sit 0.09 above rest (AU01 read 4.2), and AU01 reversed in full sank them 0.25, a
 #: frown in every frame, the brows pressed onto the lids in a jagged line.
 NEUTRAL_BROW_HEIGHT = (0.237, 0.185)
+#: Undoing a photo's own lid tightening and blink (AU07, AU45 driven below the photo's) opens
+#: the eyes at most this wide (:func:`~espnet_cause.render.warp_motion.lid_opening`, the lid gap
+#: over the eye's width; the reversal is scaled, as the brows' is): the tracker reads AU07 1.5-3
+#: on relaxed open eyes, and undone in full it opened every dev photo's eyes to 0.45-0.63, wider
+#: than the surprised photo's 0.43 (a stare in every frame that did not ask for a squint; on
+#: squinting photos the stretched lash line and iris lights drew a dark band with vertical bars).
+NEUTRAL_LID_OPENING = 0.45
+#: The AUs whose reversal opens the eyes.
+LID_RELAX_AUS = (au_index("AU07"), au_index("AU45"))
 #: The lip corners.
 LIP_CORNERS = (61, 291)
 AU12 = au_index("AU12")
@@ -432,6 +442,7 @@ class _PreparedFace:
             AU02: outer,
             AU04: _brow_reversal(face, self.basis[AU04], 0),
         }
+        self.lid_relax = _lid_relax(face.points, self.basis, own)
         self.points = face.points.astype(np.float32)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         self.mouth = MouthPaint(
@@ -502,7 +513,9 @@ class _PreparedFace:
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's reversal at most :func:`_smile_reversal`, AU01's, AU02's
         and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
-        share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it), the head pose and the sad brow (:data:`SAD_BROW_ROW`)."""
+        share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it; AU07's and AU45's
+        below the photo's scaled by :func:`_lid_relax`), the head pose and the sad brow
+        (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[HEAD_ROWS] = head
@@ -518,6 +531,9 @@ class _PreparedFace:
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
+            for k in LID_RELAX_AUS:  # the lids relax at most to a neutral opening
+                if delta[k] < 0.0:
+                    delta[k] *= self.lid_relax
         if delta[BLINK] > 0.0:  # closing: the share of the way from the photo's lids to closed
             own_blink = 0.0 if self.photo_aus is None else float(self.photo_aus[BLINK])
             closed = min(float(delta[BLINK]) / max(BLINK_FULL - own_blink, ZERO_AU), 1.0)
@@ -722,6 +738,24 @@ def _brow_reversal(
     if abs(per_unit) <= 1e-6:
         return 0.0
     return max((height - NEUTRAL_BROW_HEIGHT[end]) / per_unit, 0.0)
+
+
+def _lid_relax(points: np.ndarray, basis: np.ndarray, own: np.ndarray) -> float:
+    """The share of the photo's own AU07 and AU45 that driving them to 0 undoes: all of it, unless
+    that opens the eyes wider than :data:`NEUTRAL_LID_OPENING`; then as much as opens them to it
+    (0 when the photo's eyes are that open already).
+
+    Args:
+        points: (478, 2) the photo's landmarks (pixels).
+        basis: (K, 478, 2) the per-unit displacements (pixels), AUs first.
+        own: (17,) the photo's own AUs.
+    """
+    k = list(LID_RELAX_AUS)
+    photo = lid_opening(points)
+    relaxed = lid_opening(points - np.tensordot(np.maximum(own[k], 0.0), basis[k], axes=1))
+    if relaxed <= NEUTRAL_LID_OPENING or relaxed <= photo + 1e-6:
+        return 1.0
+    return float(np.clip((NEUTRAL_LID_OPENING - photo) / (relaxed - photo), 0.0, 1.0))
 
 
 def _head_basis(points: np.ndarray, unit: float) -> np.ndarray:

@@ -86,10 +86,22 @@ LID_RAISE = 0.07
 #: iris and the sclera above it; the iris itself stays).
 IRIS_LID_FOLLOW = 0.0
 LID_TIGHTEN = 0.15
+#: AU07 lowers the upper lid this share of its lower lid's raise.
+LID_TIGHTEN_UPPER = 0.3
 #: AU45 closes the eye fully (the photo's whole lid gap) at BLINK_FULL; above it the lids stay
 #: closed (the renderer clips AU45 there).
 BLINK_FULL = 4.0
 BLINK_CLOSE = AU_INTENSITY_MAX / BLINK_FULL
+#: ... the lower lid rising this share of the lid gap, the upper lid coming down the rest (FACS
+#: AU45: the upper lid drops, the lower one hardly moves). At 0.15 the closing eye's lower lid
+#: rose as in a squint, and the tracker read the blink's frames as AU07 (eyeSquint) more than it
+#: does with the upper lid alone closing (AU07's closed-loop r 0.54-0.64 -> 0.56-0.72, 6 photos).
+BLINK_LOWER_SHARE = 0.0
+#: AU06 (the cheek raiser) pushes the lower lid up this share of AU07's raise (:data:`LID_TIGHTEN`):
+#: the cheek narrows the eye from below (FACS), less than the lid tightener. At 0.5 the tracker,
+#: which never reads AU06 (``cheekSquint`` 0 on every frame), read AU06's raise as AU07 (0.5-1.3
+#: units at 4).
+CHEEK_LID_SHARE = 0.25
 CHEEK_RAISE = 0.09
 NOSE_WRINKLE = 0.06
 UPPER_LIP_RAISE = 0.18
@@ -326,16 +338,17 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
         gap = _lid_gap(uv, upper, lower)
         m.set("AU05", upper, 0.0, -LID_RAISE * up_shape)
         m.set("AU07", lower, 0.0, -LID_TIGHTEN * lo_shape)
-        m.set("AU07", upper, 0.0, 0.3 * LID_TIGHTEN * up_shape)
+        m.set("AU07", upper, 0.0, LID_TIGHTEN_UPPER * LID_TIGHTEN * up_shape)
         close = BLINK_CLOSE * gap
-        m.set("AU45", upper, 0.0, 0.85 * close)
-        m.set("AU45", lower, 0.0, -0.15 * close)
-        m.set("AU06", lower, 0.0, -0.5 * LID_TIGHTEN * lo_shape)
+        m.set("AU45", upper, 0.0, (1 - BLINK_LOWER_SHARE) * close)
+        m.set("AU45", lower, 0.0, -BLINK_LOWER_SHARE * close)
+        m.set("AU06", lower, 0.0, -CHEEK_LID_SHARE * LID_TIGHTEN * lo_shape)
         # irises squeeze between the moving lids
         top, bottom = float(uv[list(upper), 1].min()), float(uv[list(lower), 1].max())
         t = np.clip((uv[list(iris), 1] - top) / max(bottom - top, 1e-6), 0.0, 1.0)
         mid_close = float(close.max())
-        m.set("AU45", iris, 0.0, (1 - t) * 0.85 * mid_close - t * 0.15 * mid_close)
+        lo_share = BLINK_LOWER_SHARE
+        m.set("AU45", iris, 0.0, ((1 - t) * (1 - lo_share) - t * lo_share) * mid_close)
         m.set("AU05", iris, 0.0, -(1 - t) * LID_RAISE * IRIS_LID_FOLLOW)
         for au in ("AU05", "AU07", "AU45", "AU06"):
             m.anchor(au, upper + lower + iris)
@@ -517,6 +530,17 @@ def brow_heights(uv: np.ndarray) -> tuple[float, float]:
     inner = corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
     outer = corners - float(np.mean([uv[b[0], 1] for b in BROW_LOWER_EDGE]))
     return inner, outer
+
+
+def lid_opening(points: np.ndarray) -> float:
+    """How open the eyes are: the gap between the middles of the upper and lower lids over the
+    distance between the eye's corners, the mean of both eyes, for (478, 2) landmark points."""
+    ratios = [
+        float(np.linalg.norm(points[lower[4]] - points[upper[4]]))
+        / max(float(np.linalg.norm(points[upper[0]] - points[upper[-1]])), 1e-6)
+        for upper, lower in zip(EYE_UPPER, EYE_LOWER, strict=True)
+    ]
+    return float(np.mean(ratios))
 
 
 def lip_gap(face: Face) -> np.ndarray:

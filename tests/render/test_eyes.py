@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
-from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import face_uv
+from espnet_cause.render.warp import NEUTRAL_LID_OPENING, WarpRenderer
+from espnet_cause.render.warp_motion import build_landmark_basis, face_uv, lid_opening
 
 #: The middle of each upper lid and the lower-lid point under it.
 LID_MIDDLES = ((159, 145), (386, 374))
@@ -51,3 +51,39 @@ def test_a_blink_closes_a_squinting_photos_eyes(squinting):
     row[au_index("AU45")] = 2.0  # half way: between open and closed
     half = _lid_gaps(_moved(prepared, row), unit)
     assert (half < 0.7 * relaxed).all() and (half > 0.3 * relaxed).all()
+
+
+def test_relaxing_a_squint_stops_at_a_neutral_opening(squinting):
+    """AU07 and AU45 driven to 0 on a squinting photo open its eyes at most to
+    NEUTRAL_LID_OPENING (undone in full, the demo photo's eyes opened to 0.63 of their width, wider
+    than a surprised face's), in proportion on the way (no dead zone), and the photo's own AUs
+    leave the lids where they are."""
+    prepared, face = squinting
+    photo = lid_opening(face.points)
+    row = np.zeros(NUM_AUS, np.float32)
+    relaxed = lid_opening(_moved(prepared, row))
+    assert photo + 0.03 < relaxed <= NEUTRAL_LID_OPENING + 0.01
+    row[au_index("AU07")] = 3.1 / 2  # half the photo's squint, the blink at 0: about half way
+    half = lid_opening(_moved(prepared, row))
+    assert photo < half < relaxed
+    assert abs(half - (photo + relaxed) / 2) < 0.25 * (relaxed - photo)
+    row[au_index("AU07")], row[au_index("AU45")] = 3.1, 0.3
+    assert abs(lid_opening(_moved(prepared, row)) - photo) < 1e-3
+
+
+def test_a_blink_brings_the_upper_lid_down_to_a_still_lower_lid(landmarker, grace):
+    """AU45 closes the eye with the upper lid (FACS): the lower lid stays (it rose 0.15 of the
+    gap, as in a squint, and the tracker read the closing eye as AU07)."""
+    basis = build_landmark_basis(landmarker.detect(grace)[0])[au_index("AU45")]
+    for up, lo in LID_MIDDLES:
+        assert basis[up, 1] > 0.0  # down (image y)
+        assert abs(basis[lo, 1]) < 0.02 * basis[up, 1]
+
+
+def test_the_cheek_raiser_narrows_the_eye_less_than_the_lid_tightener(landmarker, grace):
+    """AU06 pushes the lower lid up at most a third as far as AU07 does (half as far before: the
+    tracker, which never reads AU06, read that raise as a squint)."""
+    basis = build_landmark_basis(landmarker.detect(grace)[0])
+    for _, lo in LID_MIDDLES:
+        cheek, tighten = -basis[au_index("AU06"), lo, 1], -basis[au_index("AU07"), lo, 1]
+        assert 0.0 < cheek < tighten / 3
