@@ -123,18 +123,15 @@ class MouthPaint:
         self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
         # covering the interior as an open mouth closes (only a photo whose mouth is open); the
         # band under the upper lip its own AU10 explains stays (pixels per AU10 unit)
-        self.cover_map = None
+        self.cover_edges = None
         if self.open:
             raise_px = upper_lip_raise(face) * unit
-            self.cover_map = _lip_cover_map(self.inner_upper, self.inner_lower, raise_px, rw, rh)
-            bx0, by0, bx1, by1 = self.cover_map[3:]
-            reach = int(np.ceil(COVER_REACH * unit))
-            self.cover_out = (
-                max(0, bx0 - reach),
-                max(0, by0 - reach),
-                min(rw, bx1 + reach),
-                min(rh, by1 + reach),
-            )
+            self.cover_edges = _lip_edges(self.inner_upper, self.inner_lower, raise_px)
+            both = np.concatenate([self.inner_upper, self.inner_lower])
+            reach = COVER_REACH * unit
+            x0, y0 = np.floor(both.min(0) - reach).astype(int)
+            x1, y1 = np.ceil(both.max(0) + reach).astype(int) + 1
+            self.cover_out = (max(0, x0), max(0, y0), min(rw, x1), min(rh, y1))
         self.cavity_rgb, self.teeth_rgb = mouth_colours(image, face)
 
     def opening(self, coefficients: np.ndarray) -> np.ndarray | None:
@@ -155,34 +152,55 @@ class MouthPaint:
 
     def cover(self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float) -> None:
         """As the photo's open mouth closes, show the lips where the warp still samples its
-        interior: each such pixel samples the nearer lip's edge instead; except the
-        band under the upper lip the photo's AU10 (``kept_au10`` of it still raised) exposes."""
-        if self.cover_map is None:
+        interior: each such pixel samples the nearer lip's edge in its own column instead, blended
+        in over :data:`COVER_MARGIN_PX` at the interior's edge; except the band under the upper lip
+        the photo's AU10 (``kept_au10`` of it still raised) exposes."""
+        if self.cover_edges is None:
             return
         weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
         weight = float(np.clip(weight, 0.0, 1.0))
         if weight <= 0.0:
             return
         weight = weight * weight * (3.0 - 2.0 * weight)
-        cover_map, top, raise_px, x0, y0, x1, y1 = self.cover_map
+        ux, uy, lx, ly, raise_px = self.cover_edges
         # only output pixels near the interior can sample it: work on that box, in 2-D
         ox0, oy0, ox1, oy1 = self.cover_out
-        src = source[oy0:oy1, ox0:ox1] - np.array([x0, y0], np.float32)
+        src = source[oy0:oy1, ox0:ox1]
         sx, sy = src[..., 0], src[..., 1]
-        hit = (sx >= 0) & (sx < x1 - x0 - 1) & (sy >= 0) & (sy < y1 - y0 - 1)
+        upper, lower = np.interp(sx, ux, uy), np.interp(sx, lx, ly)
+        # how deep inside the interior widened by the margin (pixels): 0 at its edge
+        depth = np.minimum(sy - upper, lower - sy) + COVER_MARGIN_PX
+        depth = np.minimum(depth, np.minimum(sx - ux[0], ux[-1] - sx) + COVER_MARGIN_PX)
         if kept_au10 > 0.0:
-            column = np.clip(sx.astype(np.int64), 0, len(top) - 1)
-            hit &= sy >= top[column] + kept_au10 * raise_px[column]
-        if not hit.any():
+            depth = np.minimum(depth, sy - upper - kept_au10 * np.interp(sx, ux, raise_px))
+        alpha = _smoothstep(depth / COVER_MARGIN_PX)
+        rows, cols = np.nonzero(alpha > 0.0)
+        if len(rows) == 0:
             return
-        # nearest: the map jumps from the upper lip to the lower at the middle (blended, it sampled
-        # the interior between them)
-        moved = cv2.remap(cover_map, src, None, cv2.INTER_NEAREST, cv2.BORDER_REPLICATE)
-        lips = cv2.remap(self.photo, moved, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
-        box = roi[oy0:oy1, ox0:ox1]
+        # only the pixels it covers, and a pixel around them (the line's anti-aliasing)
+        y0, y1 = max(int(rows.min()) - 1, 0), int(rows.max()) + 2
+        x0, x1 = max(int(cols.min()) - 1, 0), int(cols.max()) + 2
+        sx, sy, alpha = sx[y0:y1, x0:x1], sy[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+        upper, lower = upper[y0:y1, x0:x1], lower[y0:y1, x0:x1]
+        # the nearer lip's edge, COVER_EDGE_PX past the widened interior, in the pixel's own column;
+        # the lips meet where the interior's middle was, the line between them anti-aliased (a
+        # pixel-wise switch drew it in steps where the closure squeezes the interior)
+        edge = COVER_MARGIN_PX + COVER_EDGE_PX
+        above = (sy < 0.5 * (upper + lower)).astype(np.float32)
+        if min(above.shape) >= 3:
+            above = cv2.GaussianBlur(above, (3, 3), 0)
+        lips = self._sample_rows(sx, upper - edge) * above[..., None]
+        lips += self._sample_rows(sx, lower + edge) * (1.0 - above[..., None])
+        box = roi[oy0 + y0 : oy0 + y1, ox0 + x0 : ox0 + x1]
         before = box.astype(np.float32)
-        mix = (weight * hit)[..., None]
+        mix = (weight * alpha)[..., None]
         box[:] = np.clip(before + mix * (lips - before) + 0.5, 0, 255).astype(np.uint8)
+
+    def _sample_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(h, w, 3) float32: the photo's mouth region at (h, w) ROI pixel positions ``x``, ``y``."""
+        at = np.stack([x, y], -1).astype(np.float32)
+        lips = cv2.remap(self.photo, at, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
+        return lips.astype(np.float32)
 
     def paint(self, roi: np.ndarray, au_row: np.ndarray) -> None:
         """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (a
@@ -281,48 +299,28 @@ def _fill(polygon: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return mask.astype(np.float32) / 255.0
 
 
-def _lip_cover_map(
-    upper: np.ndarray, lower: np.ndarray, raise_px: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
-    """Where each pixel of the mouth interior's box samples so that the lips cover the interior.
+def _lip_edges(
+    upper: np.ndarray, lower: np.ndarray, raise_px: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The interior's edges for :meth:`MouthPaint.cover`, each sorted along x for ``np.interp``.
 
     Args:
         upper: (11, 2) inner upper-lip points (ROI pixels), corner to corner.
         lower: (11, 2) inner lower-lip points.
         raise_px: (11,) AU10's raise of the inner upper-lip points (pixels per intensity unit).
-        width, height: The ROI size.
 
     Returns:
-        The (h, w, 2) float32 map (ROI pixel coordinates) over the box x0:x1, y0:y1, the (w,)
-        upper edge of the interior (box rows) and AU10's raise along it, and the box:
-        identity outside the interior (widened by :data:`COVER_MARGIN_PX`); inside, the point
-        :data:`COVER_EDGE_PX` above the upper lip's edge (upper half) or below the lower lip's
-        (lower half).
+        The upper edge's x and y, the lower edge's x and y, and AU10's raise along the upper
+        edge (float32).
     """
-    both = np.concatenate([upper, lower])
-    x0 = max(int(np.floor(both[:, 0].min())) - 2, 0)
-    y0 = max(int(np.floor(both[:, 1].min())) - 2, 0)
-    x1 = min(int(np.ceil(both[:, 0].max())) + 3, width)
-    y1 = min(int(np.ceil(both[:, 1].max())) + 3, height)
-    xs = np.arange(x0, x1, dtype=np.float32)
-    ys = np.arange(y0, y1, dtype=np.float32)
+    up, lo = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
+    edges = (upper[up, 0], upper[up, 1], lower[lo, 0], lower[lo, 1], raise_px[up])
+    return tuple(np.asarray(e, np.float32) for e in edges)
 
-    def edge(points: np.ndarray) -> np.ndarray:
-        order = np.argsort(points[:, 0])
-        return np.interp(xs, points[order, 0], points[order, 1]).astype(np.float32)
 
-    top = edge(upper)[None] - COVER_MARGIN_PX
-    bottom = edge(lower)[None] + COVER_MARGIN_PX
-    inside_x = (xs >= both[:, 0].min()) & (xs <= both[:, 0].max())
-    yy = np.broadcast_to(ys[:, None], (len(ys), len(xs)))
-    inside = inside_x[None] & (yy > top) & (yy < bottom) & (bottom > top)
-    mid = 0.5 * (top + bottom)
-    edge_row = np.where(yy < mid, top - COVER_EDGE_PX, bottom + COVER_EDGE_PX)
-    cover = np.stack([np.broadcast_to(xs[None], yy.shape), np.where(inside, edge_row, yy)], -1)
-    order = np.argsort(upper[:, 0])
-    raise_along = np.interp(xs, upper[order, 0], raise_px[order]).astype(np.float32)
-    cover = np.ascontiguousarray(cover, dtype=np.float32)
-    return cover, top[0] + COVER_MARGIN_PX - y0, raise_along, x0, y0, x1, y1
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def _teeth_nodes(

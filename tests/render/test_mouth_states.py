@@ -293,3 +293,51 @@ def test_a_lip_corner_depressor_reads_as_a_frown_not_a_pucker(landmarker_path, g
     blendshapes = dict(zip(BLENDSHAPE_NAMES, track.blendshapes[-1].tolist(), strict=True))
     assert read[au_index("AU15")] > 2.5, read
     assert blendshapes["mouthPucker"] < 0.3, blendshapes["mouthPucker"]
+
+
+def test_the_lips_cover_blends_in_at_its_edges_and_leaves_the_rest(landmarker_path, open_smile):
+    """Closing a photo's open mouth, the lips cover its interior (:meth:`MouthPaint.cover`) and
+    nothing else: a pixel sampling the photo more than the cover's margin outside the interior
+    keeps the warp's sample, the cover fades in at the interior's edge, and the line where the
+    upper and the lower lip meet is anti-aliased. Drawn with a photo white above the lips' meeting
+    line and black under it over a grey frame: before, every pixel of the interior's box took the
+    photo's nearest pixel (a squeezed interior showed as steps along the lips) and the lips met in
+    a pixel-wise switch from white to black."""
+    from espnet_cause.render.mouth_paint import COVER_MARGIN_PX
+    from espnet_cause.render.warp_motion import CLOSE_PRESS
+
+    photo, face = open_smile
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=2.0))
+    p = renderer._prepared
+    renderer.close()
+    rh, rw = p.roi.shape[:2]
+    offset = np.array([p.x0, p.y0], np.float32)
+    upper = face.points[list(INNER_UPPER_LIP)] - offset
+    lower = face.points[list(INNER_LOWER_LIP)] - offset
+    columns = np.arange(rw, dtype=np.float32)
+    middle = 0.5 * (np.interp(columns, *upper[np.argsort(upper[:, 0])].T))
+    middle += 0.5 * np.interp(columns, *lower[np.argsort(lower[:, 0])].T)
+    rows = np.arange(rh, dtype=np.float32)[:, None]
+    p.mouth.photo = np.repeat(
+        np.where(rows < middle[None], 255, 0).astype(np.uint8)[..., None], 3, 2
+    )
+    frame = np.full((rh, rw, 3), 128, np.uint8)
+    source = p.identity + np.array([0.3, 0.2], np.float32)  # off the pixel grid
+    p.mouth.cover(frame, source, 1.0 / CLOSE_PRESS, 0.0)
+    # outside the interior (widened by the margin and a pixel): the warp's own sample
+    inside = np.zeros((rh, rw), np.uint8)
+    cv2.fillPoly(inside, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], 1)
+    outside = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5) > COVER_MARGIN_PX + 2.0
+    assert (frame[outside] == 128).all()
+    # inside: the upper lip's white over the lower lip's black, passing through grey at the line
+    # where they meet, in every column of the middle half of the mouth
+    x0, x1 = np.percentile(upper[:, 0], [25, 75]).astype(int)
+    for x in range(x0, x1):
+        top, bottom = (
+            int(np.ceil(np.interp(x, *upper[np.argsort(upper[:, 0])].T))),
+            int(np.interp(x, *lower[np.argsort(lower[:, 0])].T)),
+        )
+        column = frame[top:bottom, x, 0].astype(int)
+        assert column[0] == 255 and column[-1] == 0, (x, column)
+        assert ((column > 10) & (column < 245)).any(), (x, column)
