@@ -563,6 +563,10 @@ class _PreparedFace:
         row[:NUM_AUS] = delta
         return row
 
+    def moved_points(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+        """(478, 2) landmarks (pixels) where a (17,) AU row and a (3,) head pose move the photo's."""
+        return self.points + np.tensordot(self.coefficients(au_row, head), self.basis, axes=1)
+
     def frame(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """One (H, W, 3) uint8 frame for a (17,) AU row and a (3,) head pose (None: still)."""
         au_row = self.coefficients(au_row.astype(np.float32), head)

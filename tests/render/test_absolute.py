@@ -148,9 +148,7 @@ def _undone_brows(landmarker_path, grace, face, raised: float, aus: dict[str, fl
         photo_aus[au_index(name)] = value
     renderer = WarpRenderer(landmarker_path)
     renderer.prepare(grace, face=moved_face, photo_aus=photo_aus)
-    prepared = renderer._prepared
-    coefficients = prepared.coefficients(np.zeros(NUM_AUS, np.float32))
-    moved = prepared.points + np.tensordot(coefficients, prepared.basis, axes=1)
+    moved = renderer._prepared.moved_points(np.zeros(NUM_AUS, np.float32))
     renderer.close()
     return brow_heights(face_uv(moved_face)[0]), brow_heights(face_uv(Face(moved))[0])
 

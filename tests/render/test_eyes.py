@@ -31,8 +31,7 @@ def squinting(landmarker_path, landmarker, grace):
 
 
 def _moved(prepared, row: np.ndarray) -> np.ndarray:
-    coefficients = prepared.coefficients(row.astype(np.float32))
-    return prepared.points + np.tensordot(coefficients, prepared.basis, axes=1)
+    return prepared.moved_points(row.astype(np.float32))
 
 
 def test_a_blink_closes_a_squinting_photos_eyes(squinting):

@@ -268,7 +268,7 @@ def test_an_open_mouth_reopens_from_the_first_unit_of_either_mouth_au(landmarker
     _, _, ey, unit = face_uv(face)
 
     def gap(row: np.ndarray) -> float:  # the inner lips' gap in the middle over the photo's
-        moved = face.points + np.tensordot(p.coefficients(row), p.basis, axes=1)
+        moved = p.moved_points(row)
         return float((moved[14] - moved[13]) @ ey) / float((face.points[14] - face.points[13]) @ ey)
 
     assert gap(au_row()) < 0.0  # closed: the lips pressed together

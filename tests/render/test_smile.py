@@ -44,9 +44,7 @@ def _moved(landmarker_path, grace, face, own: dict[str, float], target: dict[str
         row[au_index(name)] = value
     renderer = WarpRenderer(landmarker_path)
     renderer.prepare(grace, face=face, photo_aus=photo_aus)
-    prepared = renderer._prepared
-    coefficients = prepared.coefficients(row)
-    moved = prepared.points + np.tensordot(coefficients, prepared.basis, axes=1)
+    moved = renderer._prepared.moved_points(row)
     renderer.close()
     return moved
 
