@@ -32,6 +32,7 @@ from espnet_cause.render.warp_motion import (
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
     lip_gap,
+    smoothstep,
     upper_lip_raise,
 )
 
@@ -173,7 +174,7 @@ class MouthPaint:
         depth = np.minimum(depth, np.minimum(sx - ux[0], ux[-1] - sx) + COVER_MARGIN_PX)
         if kept_au10 > 0.0:
             depth = np.minimum(depth, sy - upper - kept_au10 * np.interp(sx, ux, raise_px))
-        alpha = _smoothstep(depth / COVER_MARGIN_PX)
+        alpha = smoothstep(depth / COVER_MARGIN_PX)
         rows, cols = np.nonzero(alpha > 0.0)
         if len(rows) == 0:
             return
@@ -316,11 +317,6 @@ def _lip_edges(
     up, lo = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
     edges = (upper[up, 0], upper[up, 1], lower[lo, 0], lower[lo, 1], raise_px[up])
     return tuple(np.asarray(e, np.float32) for e in edges)
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
 
 
 def _teeth_nodes(

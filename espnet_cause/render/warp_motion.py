@@ -210,7 +210,8 @@ def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     return origin, ex * shortening, ey, flat / shortening
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """0 -> 1 with zero slope at both ends (``x`` clipped to [0, 1]); same shape as ``x``."""
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
 
@@ -427,7 +428,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     below = np.setdiff1d(below, np.array(upper_lips))
     lateral = np.clip(1.0 - (np.abs(uv[below, 0]) / 1.0) ** 2, 0.15, 1.0)
     jaw = JAW_DROP if neck_room is None else min(JAW_DROP, JAW_ROOM_SHARE * max(neck_room, 0.0))
-    drop = jaw * _smoothstep(uv[below, 1] / 0.35) * lateral
+    drop = jaw * smoothstep(uv[below, 1] / 0.35) * lateral
     # the lower lip comes down as a whole (a lip curving down only in the middle reads as a
     # smile); the corners come down a little and in, as the jaw's rotation pulls them
     inner_drop = 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP)
@@ -630,7 +631,7 @@ def build_closure_basis(
     # landmark inside the lip left at the jaw's lower rise tore the lip)
     below = np.where(uv[:, 1] > 0.05)[0]
     lateral = np.clip(1.0 - np.abs(uv[below, 0]) ** 2, 0.15, 1.0)
-    rise = jaw * _smoothstep(uv[below, 1] / 0.35) * lateral
+    rise = jaw * smoothstep(uv[below, 1] / 0.35) * lateral
     rise = -_follow_lower_lip(uv, below, INNER_LOWER_LIP, up, rise)
     for i, v in zip(below.tolist(), rise.tolist(), strict=True):
         drivers.setdefault(i, np.array([0.0, v]))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
 
 
 @pytest.fixture(scope="module")
@@ -19,3 +21,14 @@ def smiling(landmarker_path, grace):
     image = next(renderer.render(grace, row))
     renderer.close()
     return image
+
+
+@pytest.fixture(scope="module")
+def green_mouth(landmarker, smiling):
+    """(photo, face): the smiling photo with its mouth interior painted a colour neither lips nor
+    skin have (60, 200, 80), and its face."""
+    face = landmarker.detect(smiling)[0]
+    photo = smiling.copy()
+    inner = face.points[list(INNER_UPPER_LIP + INNER_LOWER_LIP[::-1])]
+    cv2.fillPoly(photo, [np.round(inner).astype(np.int32)], (60, 200, 80))
+    return photo, face

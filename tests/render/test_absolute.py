@@ -79,18 +79,9 @@ def test_photo_aus_below_the_target_move_like_offsets(landmarker_path, landmarke
         absolute.prepare(grace, face=face, photo_aus=np.zeros(3))
 
 
-def test_closing_an_open_mouth_covers_its_interior_with_the_lips(
-    landmarker_path, landmarker, smiling
-):
+def test_closing_an_open_mouth_covers_its_interior_with_the_lips(landmarker_path, green_mouth):
     """Closed over the teeth, the lips meet cleanly: no squeezed line of the interior is left."""
-    import cv2
-
-    from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
-
-    face = landmarker.detect(smiling)[0]
-    photo = smiling.copy()  # its own interior in a colour neither lips nor skin have
-    inner = face.points[list(INNER_UPPER_LIP + INNER_LOWER_LIP[::-1])]
-    cv2.fillPoly(photo, [np.round(inner).astype(np.int32)], (60, 200, 80))
+    photo, face = green_mouth  # its own interior in a colour neither lips nor skin have
     own = np.zeros(NUM_AUS, np.float32)
     own[au_index("AU25")] = own[au_index("AU26")] = 2.0
     renderer = WarpRenderer(landmarker_path)
