@@ -56,6 +56,7 @@ from espnet_cause.render.sharpen import (
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
     CLOSE_PRESS,
+    NEUTRAL_MOUTH_WIDTH,
     brow_heights,
     build_closure_basis,
     build_landmark_basis,
@@ -112,15 +113,13 @@ CHIN_TIP = 152
 #: strong smile (4.5) reversed in full pulled the corners below that line, a frown, which left
 #: AU15 nothing to add (its closed-loop r 0.79 -> -0.04 on that photo).
 NEUTRAL_CORNER_LIFT = 0.02
-#: ... and draws them in until the mouth is this wide (eye distances; the median of the 11
-#: closed-mouth dev photos whose AU12 reads below 0.1: 0.69-0.95, median 0.81; the same speakers'
-#: unsmiling photos: 0.78-0.90), by at most UNSMILE_ACROSS times the photo's AU12 units of AU12's
-#: outward pull (AU12 pulls them out less than up). Drawn in by the photo's AU12 units alone, a
-#: broad smile stayed a wide mouth the tracker read as a smile (AU12 1.1 at AU12 0 on
-#: single_face's open smile); by 1.5 times them on every smiling photo, the mouths were drawn in
-#: past the same speakers' closed ones (0.66 on eNTERFACE's happy mouth, 0.78 closed), and AU15
-#: read back weaker (its closed-loop r 0.50 -> 0.34 there).
-NEUTRAL_MOUTH_WIDTH = 0.8
+#: ... and draws them in until the mouth is
+#: :data:`~espnet_cause.render.warp_motion.NEUTRAL_MOUTH_WIDTH` wide, by at most UNSMILE_ACROSS
+#: times the photo's AU12 units of AU12's outward pull (AU12 pulls them out less than up). Drawn in
+#: by the photo's AU12 units alone, a broad smile stayed a wide mouth the tracker read as a smile
+#: (AU12 1.1 at AU12 0 on single_face's open smile); by 1.5 times them on every smiling photo, the
+#: mouths were drawn in past the same speakers' closed ones (0.66 on eNTERFACE's happy mouth, 0.78
+#: closed), and AU15 read back weaker (its closed-loop r 0.50 -> 0.34 there).
 UNSMILE_ACROSS = 1.5
 #: Undoing a photo's own brow action (AU01, AU02 or AU04 driven below the photo's) moves the
 #: brows at most back to a resting height (the reversal is scaled: a target of 0 brings them to

@@ -161,6 +161,19 @@ CLOSE_CORNER_RISE = 0.2
 #: ... and how far past touching the lips are pressed (1 = just touching; the interior squeezed
 #: between them then hides under the lips).
 CLOSE_PRESS = 1.2
+#: ... and a mouth narrower than :data:`NEUTRAL_MOUTH_WIDTH` is widened to it, by at most
+#: CLOSE_WIDEN_SHARE of the closure's widest gap (an opening narrows a mouth by less than itself):
+#: a wide-open mouth is narrower than at rest (the corners drawn in, an "O": MEAD surprised 0.70
+#: eye distances open, 0.79 closed; eNTERFACE angry 0.59 and 0.69), and closed at its open width
+#: the lips read as a pucker (mouthPucker 0.56-0.98 with every AU at 0), which AU15 and AU23
+#: deepened instead of reading as a frown or pressed lips (AU15 at 4 read 0.1-1.1 on four such
+#: photos). A quarter of the gap left eNTERFACE angry's mouth (0.21 short, its gap 0.24) a pucker.
+CLOSE_WIDEN_SHARE = 1.0
+#: A resting mouth's width (eye distances, corner to corner; the median of the 11 closed-mouth dev
+#: photos whose AU12 reads below 0.1: 0.69-0.95, median 0.81; the same speakers' unsmiling photos:
+#: 0.78-0.90): undoing a photo's smile draws the corners in to it (``warp._unsmile``), closing a
+#: wide-open mouth widens it to it (:func:`build_closure_basis`).
+NEUTRAL_MOUTH_WIDTH = 0.8
 
 
 #: A face turned further than this foreshortening of its eye line (about 70 degrees) is treated
@@ -573,8 +586,9 @@ def build_closure_basis(
     """Displacement that closes the photo's own lip gap (the absolute-target mouth, AU25/AU26 below
     what the photo shows): the lips meet on the line through the mouth's corners (the upper lip
     comes down a :data:`CLOSE_UPPER_SHARE` of the gap, the inner lower lip rises the rest); the
-    outer lips, the chin and the lower face follow the lower lip as the jaw closes. Zero for a
-    photo whose lips already touch.
+    outer lips, the chin and the lower face follow the lower lip as the jaw closes; a mouth
+    narrower than :data:`NEUTRAL_MOUTH_WIDTH` widens towards it (by at most
+    :data:`CLOSE_WIDEN_SHARE` of the gap). Zero for a photo whose lips already touch.
 
     The part of the gap the photo's own upper-lip raise explains (``photo_au10`` times
     :func:`upper_lip_raise`) is left out: AU10 lowered back to 0 closes it (the upper lip comes down
@@ -636,6 +650,18 @@ def build_closure_basis(
     for i, v in zip(below.tolist(), rise.tolist(), strict=True):
         drivers.setdefault(i, np.array([0.0, v]))
     put((61, 291), -corner_rise)
+    # the corners out to a resting width, the lips with them (most near the corners)
+    lips = tuple(
+        dict.fromkeys(OUTER_UPPER_LIP + OUTER_LOWER_LIP + INNER_UPPER_LIP + INNER_LOWER_LIP)
+    )
+    width = abs(float(uv[291, 0] - uv[61, 0]))
+    widen = min(max(NEUTRAL_MOUTH_WIDTH - width, 0.0), CLOSE_WIDEN_SHARE * float(gap.max()))
+    if widen > 0.0:
+        m = _Motions(uv)
+        du = 0.5 * widen * m.side(lips) * m.corner_weight(lips)
+        for i, a in zip(lips, du.tolist(), strict=True):
+            drivers.setdefault(i, np.zeros(2))
+            drivers[i] = drivers[i] + np.array([a, 0.0])
     for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE:
         drivers.setdefault(i, np.zeros(2))
     return _to_pixels(_follow(uv, drivers), ex, ey, unit)

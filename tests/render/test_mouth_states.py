@@ -341,3 +341,44 @@ def test_the_lips_cover_blends_in_at_its_edges_and_leaves_the_rest(landmarker_pa
         column = frame[top:bottom, x, 0].astype(int)
         assert column[0] == 255 and column[-1] == 0, (x, column)
         assert ((column > 10) & (column < 245)).any(), (x, column)
+
+
+@pytest.fixture(scope="module")
+def open_o(landmarker_path, landmarker, grace):
+    """The demo photo with a narrow wide-open mouth, an "O" (made by the renderer, as offsets:
+    the corners drawn in by a negative AU20; 0.67 eye distances wide, its lips 0.33 apart), and
+    its face."""
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    photo = next(renderer.render(grace, au_row(AU25=4.0, AU26=3.0, AU20=-3.0)[None]))
+    renderer.close()
+    return photo, landmarker.detect(photo)[0]
+
+
+def test_a_narrow_open_mouth_closes_to_a_resting_width_not_a_pucker(
+    landmarker_path, open_o, tracker
+):
+    """A wide-open mouth is narrower than at rest (its corners drawn in); closed (every AU at 0)
+    its corners move out to :data:`~espnet_cause.render.warp_motion.NEUTRAL_MOUTH_WIDTH`, and the
+    tracker reads relaxed lips, not a pucker, and AU15 at 4 as a frown. Closed at its open width
+    (0.67), the mouth read mouthPucker 0.59, and AU15 at 4 read 0.68."""
+    from espnet_cause.arkit import BLENDSHAPE_NAMES
+    from espnet_cause.render.warp_motion import NEUTRAL_MOUTH_WIDTH
+
+    photo, face = open_o
+    _, ex, _, unit = face_uv(face)
+    width = float((face.points[291] - face.points[61]) @ ex) / float(ex @ ex) / unit
+    assert width < NEUTRAL_MOUTH_WIDTH - 0.1  # the fixture: a narrow open mouth
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=4.0, AU26=3.0))
+    moved = renderer._prepared.moved_points(au_row())
+    closed = float((moved[291] - moved[61]) @ ex) / float(ex @ ex) / unit
+    assert closed == pytest.approx(NEUTRAL_MOUTH_WIDTH, abs=0.01)
+    frames = [renderer.frame(au_row()), renderer.frame(au_row(AU15=4.0))]
+    renderer.close()
+    reads = []
+    for k, frame in enumerate(frames):
+        track = tracker.track_frames([(i / 25.0, frame) for i in range(3)], source=f"frame {k}")
+        blendshapes = dict(zip(BLENDSHAPE_NAMES, track.blendshapes[-1].tolist(), strict=True))
+        reads.append((blendshapes["mouthPucker"], float(track.intensities[-1][au_index("AU15")])))
+    assert reads[0][0] < 0.35, reads  # closed: no pucker
+    assert reads[1][1] > 0.95, reads  # AU15 at 4: a frown
