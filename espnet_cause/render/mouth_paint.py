@@ -31,20 +31,27 @@ from espnet_cause.render.warp_motion import (
     INNER_UPPER_LIP,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
+    face_frame,
     lip_gap,
     smoothstep,
     upper_lip_raise,
 )
 
 #: Mouth cavity and teeth colours come from the photo: the cavity is the lips' median colour times
-#: CAVITY_DARKEN, the teeth the brightest TEETH_QUANTILE of the photo's eye whites (sclera) mixed
-#: with TEETH_RGB by TEETH_MIX (a photo with closed or shaded eyes still gets light teeth).
+#: CAVITY_DARKEN; the teeth are as bright as the brightest TEETH_QUANTILE of the photo's eye whites
+#: (sclera) mixed with TEETH_RGB's brightness by TEETH_MIX (a photo with closed or shaded eyes
+#: still gets light teeth), tinted by the light on the face: TEETH_LIGHT_CAST of the cheeks'
+#: colour off grey (the median of CHEEK_SAMPLE squares around CHEEK_POINTS). Tinted by the eye
+#: whites' hue, they were a grey-blue band next to warm skin (the demo photo, GRID's orange
+#: light); the teeth that show on 10 dev photos carry 0.4-1.0 of the cheeks' tint, median about
+#: 0.5 (0.3 and 0.9 looked at: grey-blue, peach).
 CAVITY_DARKEN = 0.4
 TEETH_QUANTILE = 0.8
 TEETH_RGB = (236, 222, 198)
 TEETH_MIX = 0.5
-#: ... of the eye whites' colour only this share of its hue is kept.
-TEETH_HUE = 0.3
+TEETH_LIGHT_CAST = 0.6
+CHEEK_SAMPLE = 0.12
+CHEEK_POINTS = (50, 280, 101, 330)
 #: How much darker the middle of the mouth cavity is than its edges (0..1).
 CAVITY_SHADE = 0.5
 #: The upper teeth hang from the upper lip: TEETH_MAX face units tall (a tooth keeps its size at
@@ -52,6 +59,10 @@ CAVITY_SHADE = 0.5
 #: dark band below them).
 TEETH_FRACTION = 0.55
 TEETH_MAX = 0.1
+#: ... and show in the front of the mouth, between the canines: their height falls to 0 at this
+#: share of the way from the middle to the corners (to the corners, the band's ends followed the
+#: lips' steep sides down as grey bars on a wide opening).
+TEETH_SPAN = 0.7
 #: A photo's open mouth opened further: its upper teeth (the UPPER_TEETH face units under the upper
 #: lip) move with the upper lip, the LOWER_TEETH over the lower lip with it, each at most
 #: TEETH_SHARE of the lip gap; only the band between them stretches (the teeth of a laughing
@@ -121,7 +132,8 @@ class MouthPaint:
         # corridor between the teeth and the cheeks): 1 in the middle, 0 at the corners
         along = (self.inner_upper - self.inner_upper.mean(0)) @ (pts[308] - pts[78])
         half = max(float(np.abs(along).max()), 1e-6)
-        self.teeth_taper = np.cos(0.5 * np.pi * np.clip(np.abs(along) / half, 0.0, 1.0))
+        span = np.clip(np.abs(along) / (TEETH_SPAN * half), 0.0, 1.0)
+        self.teeth_taper = np.cos(0.5 * np.pi * span)
         # covering the interior as an open mouth closes (only a photo whose mouth is open); the
         # band under the upper lip its own AU10 explains stays (pixels per AU10 unit)
         self.cover_edges = None
@@ -224,7 +236,15 @@ class MouthPaint:
         teeth_h = np.minimum(TEETH_FRACTION * (lower - upper)[:, 1], TEETH_MAX * self.unit)
         teeth_h = teeth_h * self.teeth_taper
         teeth_line = upper + np.stack([np.zeros_like(teeth_h), np.maximum(teeth_h, 0.0)], 1)
-        teeth = np.minimum(_fill(np.concatenate([upper, teeth_line[::-1]]), box), mouth)
+        # only where they have a height, and a point on to each side (drawn anti-aliased, the
+        # stretches where the teeth's edge lies on the lip drew the lip's steep sides as grey lines)
+        shown = np.nonzero(teeth_h > 0.0)[0]
+        if len(shown):
+            i0, i1 = max(int(shown[0]) - 1, 0), min(int(shown[-1]) + 2, len(teeth_h))
+            edge = np.concatenate([upper[i0:i1], teeth_line[i0:i1][::-1]])
+            teeth = np.minimum(_fill(edge, box), mouth)
+        else:
+            teeth = np.zeros_like(mouth)
         if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
             teeth = cv2.GaussianBlur(teeth, (3, 3), 0)
         self._blend(roi, box, mouth, min(1.0, added_gap / CAVITY_FADE_PX), teeth)
@@ -367,12 +387,27 @@ def mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray
     lips = pixels([OUTER_UPPER_LIP + OUTER_LOWER_LIP[::-1]])
     lip = np.median(lips, axis=0) if len(lips) else np.array((150.0, 80.0, 80.0))
     cavity = (CAVITY_DARKEN * lip).astype(np.float32)
+    ivory = np.array(TEETH_RGB, np.float32)
+    brightness, tint = float(ivory.mean()), ivory - ivory.mean()
     eyes = pixels([up + lo[::-1] for up, lo in zip(EYE_UPPER, EYE_LOWER, strict=True)])
-    teeth = np.array(TEETH_RGB, np.float32)
     if len(eyes) >= 8:
-        brightness = eyes.sum(axis=1)
-        white = eyes[brightness >= np.quantile(brightness, TEETH_QUANTILE)].mean(axis=0)
-        # its brightness, not its hue (skin and lids among the brightest pixels tinted teeth pink)
-        white = TEETH_HUE * white + (1 - TEETH_HUE) * white.mean()
-        teeth = TEETH_MIX * white + (1 - TEETH_MIX) * teeth
-    return cavity, teeth.astype(np.float32)
+        total = eyes.sum(axis=1)
+        white = float(eyes[total >= np.quantile(total, TEETH_QUANTILE)].mean())
+        brightness = TEETH_MIX * white + (1 - TEETH_MIX) * brightness
+    cheeks = _cheek_pixels(image, face)
+    if len(cheeks) >= 8:
+        skin = np.median(cheeks, axis=0)
+        tint = TEETH_LIGHT_CAST * (skin - skin.mean())
+    return cavity, np.clip(brightness + tint, 0.0, 255.0).astype(np.float32)
+
+
+def _cheek_pixels(image: np.ndarray, face: Face) -> np.ndarray:
+    """(n, 3) float32: the photo's pixels in squares around :data:`CHEEK_POINTS`."""
+    half = max(int(round(CHEEK_SAMPLE * face_frame(face)[3])), 1)
+    height, width = image.shape[:2]
+    squares = []
+    for x, y in np.round(face.points[list(CHEEK_POINTS)]).astype(int):
+        y0, y1 = max(y - half, 0), min(y + half, height)
+        x0, x1 = max(x - half, 0), min(x + half, width)
+        squares.append(image[y0:y1, x0:x1].reshape(-1, 3))
+    return np.concatenate(squares).astype(np.float32)
