@@ -13,6 +13,7 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.face.canonical import head_rotation
 from espnet_cause.face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, Face
 
 # --- MediaPipe face-mesh topology (landmark indices) ---------------------------------------
@@ -164,11 +165,25 @@ CLOSE_PRESS = 1.2
 
 
 #: A face turned further than this foreshortening of its eye line (about 70 degrees) is treated
-#: as turned this far (the depth of a face seen almost in profile is a guess).
+#: as turned this far (the depth of a face seen almost in profile is a guess); the same bound
+#: holds for a tilt up or down and for the local foreshortening of the face's surface.
 MIN_FORESHORTENING = 0.35
 #: ... and one turned less than this (foreshortening above 1 - this, about 8 degrees) as frontal:
 #: the depth's noise (0.997-1.000 on 25 frontal video frames) moved frontal faces' motions.
 FRONTAL_TOLERANCE = 0.01
+#: A face tilted up or down (pitch, from :func:`~espnet_cause.face.canonical.head_rotation`, in
+#: degrees) less than PITCH_UPRIGHT counts as upright: people hold their heads upright within
+#: about that much of MediaPipe's canonical face (the 25 dev photos, all facing the camera, are
+#: tilted -13.5 to +10.9 degrees; 15 degrees shortens vertical motions by 3.4 %). From there the
+#: tilt counted grows smoothly to the whole tilt at PITCH_FULL (no jump at the threshold, and the
+#: tilt as measured beyond it: an offset kept for good left depth in v, 0.17 face units at 30).
+PITCH_UPRIGHT = 15.0
+PITCH_FULL = 25.0
+#: Radius (face units) of the neighbourhood over which the slope of the face's surface is fitted
+#: at each landmark: half the eye distance, the head's curvature across the face, not the relief
+#: of its features (fitted over 0.2, the brow ridge over the eye socket turned a lowered brow's
+#: motion sideways on a turned face, more on the near side than on the far one).
+SURFACE_SIGMA = 0.5
 
 
 def _eye_line(face: Face) -> tuple[np.ndarray, float, float]:
@@ -189,25 +204,52 @@ def _eye_line(face: Face) -> tuple[np.ndarray, float, float]:
     return (right - left)[:2], shortening, sine
 
 
+def _axes(face: Face) -> tuple[np.ndarray, np.ndarray, float]:
+    """The face's x and y axes in 3-D (image x, y and depth; unit vectors) and the unit length.
+
+    x runs along the eye line (:func:`_eye_line`: its roll in the image, its turn into the
+    depth); y is the image's perpendicular to the eye line, tilted into the depth by the head's
+    pitch about the eye line (from the rotation that fits MediaPipe's canonical face to the
+    landmarks, :func:`~espnet_cause.face.canonical.head_rotation`, :data:`PITCH_UPRIGHT`,
+    :data:`PITCH_FULL` and :data:`MIN_FORESHORTENING` applied). A frontal, upright face: x and y in the image plane.
+    """
+    eye_line, shortening, sine = _eye_line(face)
+    flat = float(np.linalg.norm(eye_line))
+    if flat < 1.0:
+        raise CauseError(f"face too small to animate (eye distance {flat:.1f} px)")
+    along = eye_line / flat
+    x3 = np.array([along[0] * shortening, along[1] * shortening, sine])
+    y3 = np.array([-along[1], along[0], 0.0])  # rotate +90 degrees: image y grows downwards
+    depth = face.landmarks[:, 2] if face.landmarks.shape[1] > 2 else None
+    if depth is not None and float(np.ptp(depth)) > 1e-6:
+        z3 = np.cross(x3, y3)  # into the head
+        down = head_rotation(face.landmarks)[:, 1]  # the face's own direction to the chin
+        pitch = float(np.degrees(np.arctan2(float(down @ z3), float(down @ y3))))
+        ramp = (abs(pitch) - PITCH_UPRIGHT) / (PITCH_FULL - PITCH_UPRIGHT)
+        limit = float(np.degrees(np.arccos(MIN_FORESHORTENING)))
+        tilt = np.radians(np.clip(pitch * float(smoothstep(np.array(ramp))), -limit, limit))
+        if tilt != 0.0:
+            y3 = np.cos(tilt) * y3 + np.sin(tilt) * z3
+    return x3, y3, flat / shortening
+
+
 def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """The face's frame: origin (the mouth centre), x and y axes (pixels) and the unit length.
 
     The unit is the eye distance in 3-D (the landmarks' depth is in the same pixel scale), so a
     face turned away from the camera keeps its height in face units (the eye distance in the image
     shrinks with the turn: a face turned 55 degrees had every motion 0.58 as tall as the same face
-    seen from the front). The y axis is the unit vector across the eye line; the x axis is along
-    it, as long as the eye line's foreshortening (image over 3-D eye distance, 1 for a frontal
-    face), so that a displacement ``u * x + v * y`` (face units times the unit) draws a motion
-    across the face as the turned face shows it. Landmarks without depth count as frontal.
+    seen from the front). The axes are the image's share of the face's own 3-D axes
+    (:func:`_axes`): x along the eye line, as long as its foreshortening (image over 3-D eye
+    distance, 1 for a frontal face), y across it, as long as the vertical's foreshortening by a tilt
+    up or down (1 for an upright face; with a tilt and a turn it also leans sideways), so that a
+    displacement ``u * x + v * y`` (face units times the unit) draws a motion as the turned or
+    tilted face shows it. Landmarks without depth count as frontal and upright.
     """
-    eye_line, shortening, _ = _eye_line(face)
-    flat = float(np.linalg.norm(eye_line))
-    if flat < 1.0:
-        raise CauseError(f"face too small to animate (eye distance {flat:.1f} px)")
-    ex = eye_line / flat
-    ey = np.array([-ex[1], ex[0]])  # rotate +90 degrees: image y grows downwards
+    x3, y3, unit = _axes(face)
     origin = face.points[list(MOUTH_CENTER)].mean(axis=0)
-    return origin, ex * shortening, ey, flat / shortening
+    dtype = np.result_type(face.landmarks.dtype, np.float32)  # the landmarks' precision
+    return origin, x3[:2].astype(dtype), y3[:2].astype(dtype), unit
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -313,7 +355,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     Returns:
         (17, 478, 2) float32: landmark displacement (x, y pixels) for intensity 1 of each AU.
     """
-    uv, ex, ey, unit = face_uv(face)
+    uv, _, _, unit = face_uv(face)
     m = _Motions(uv)
     brows = BROWS[0] + BROWS[1]
     eyes = sum(EYE_UPPER + EYE_LOWER + IRISES, ())
@@ -446,7 +488,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
-    return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
+    return _to_pixels(basis, *surface_axes(face, uv), unit / AU_INTENSITY_MAX)
 
 
 def _upper_lip_raise(m: _Motions, indices) -> np.ndarray:
@@ -463,7 +505,7 @@ def build_sad_brow_basis(face: Face) -> np.ndarray:
     Returns:
         (478, 2) float32 pixels per unit of the AUs' share.
     """
-    uv, ex, ey, unit = face_uv(face)
+    uv, _, _, unit = face_uv(face)
     m = _Motions(uv)
     brows = BROWS[0] + BROWS[1]
     bu = np.abs(uv[list(brows), 0])
@@ -472,7 +514,8 @@ def build_sad_brow_basis(face: Face) -> np.ndarray:
     m.set("AU04", brows, 0.0, -BROW_LOWER * inner * medial)
     _forehead_follows_brows(m, "AU04")
     m.anchor("AU04", sum(EYE_UPPER + EYE_LOWER + IRISES, ()) + NOSE)
-    return _to_pixels(_follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit / AU_INTENSITY_MAX)
+    sad = _follow(uv, m.drivers[au_index("AU04")])
+    return _to_pixels(sad, *surface_axes(face, uv), unit / AU_INTENSITY_MAX)
 
 
 def _follow_lower_lip(
@@ -511,23 +554,81 @@ def _follow(uv: np.ndarray, drivers: dict[int, np.ndarray]) -> np.ndarray:
 
 
 def _to_pixels(disp: np.ndarray, ex: np.ndarray, ey: np.ndarray, scale: float) -> np.ndarray:
-    """Face-unit displacements (..., 2) -> pixels (float32), times ``scale``."""
+    """Face-unit displacements (..., 478, 2) -> pixels (float32), times ``scale``: ``ex`` and
+    ``ey`` are the pixels per face unit across and down the face, (2,) for the whole face or
+    (478, 2) per landmark (:func:`surface_axes`)."""
     return ((disp[..., :1] * ex + disp[..., 1:] * ey) * scale).astype(np.float32)
 
 
 def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Landmarks in face units (478, 2), with the face frame's x axis, y axis and unit
-    (:func:`face_frame`). Across the face, u is measured along the eye line in 3-D: the
-    landmarks of a turned face sit where they sit on the frontal face (a turn about the vertical
-    axis undone; in the image alone, depth shifted them sideways)."""
+    (:func:`face_frame`). u and v are measured along the face's own axes in 3-D (:func:`_axes`):
+    the landmarks of a turned or tilted face sit where they sit on the frontal, upright face (in
+    the image alone, depth shifted them sideways, or up and down)."""
     origin, ex, ey, unit = face_frame(face)
+    x3, y3, _ = _axes(face)
     rel = face.points.astype(np.float64) - origin
-    u = rel @ ex
-    sine = _eye_line(face)[2]
-    if sine != 0.0:
+    u, v = rel @ ex, rel @ ey
+    if x3[2] != 0.0 or y3[2] != 0.0:
         depth = face.landmarks[:, 2].astype(np.float64)
-        u = u + (depth - depth[list(MOUTH_CENTER)].mean()) * sine
-    return np.stack([u, rel @ ey], axis=1) / unit, ex, ey, unit
+        depth = depth - depth[list(MOUTH_CENTER)].mean()
+        if x3[2] != 0.0:
+            u = u + depth * x3[2]
+        if y3[2] != 0.0:
+            v = v + depth * y3[2]
+    return np.stack([u, v], axis=1) / unit, ex, ey, unit
+
+
+def surface_axes(face: Face, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels per face unit across (u) and down (v) the face, at each landmark.
+
+    A motion drawn in the frontal face's plane (the motion model's (du, dv)) moves the point
+    along the face's surface; a face turned or tilted shows it foreshortened by the surface's own
+    slope there, not only by the head's: the far side of a turned face, curving away, shows its
+    motions compressed, the near side, facing the camera, less so. The surface's depth slopes
+    (dw/du, dw/dv; w into the head, face units) are fitted at each landmark over
+    :data:`SURFACE_SIGMA`; the motion ``du`` shows as ``du * (x + dw/du * z)`` (x, y, z the face's
+    3-D axes, :func:`_axes`), its share along the image's eye line bounded to
+    [:data:`MIN_FORESHORTENING`, 1 / :data:`MIN_FORESHORTENING`] (and ``dv`` likewise across it).
+    A frontal, upright face: the frame's own axes (:func:`face_frame`), the same everywhere.
+
+    Args:
+        face: The detected face.
+        uv: (478, 2) its landmarks in face units (:func:`face_uv`).
+
+    Returns:
+        ex, ey: (2,) each for a frontal, upright face, else (478, 2) each.
+    """
+    _, ex, ey, unit = face_frame(face)
+    x3, y3, _ = _axes(face)
+    if x3[2] == 0.0 and y3[2] == 0.0:
+        return ex, ey
+    z3 = np.cross(x3, y3)
+    points = face.landmarks.astype(np.float64)
+    w = (points - points[list(MOUTH_CENTER)].mean(axis=0)) @ z3 / unit
+    slopes = _local_slopes(uv, w)
+    axes = []
+    for k, axis in enumerate((x3, y3)):
+        j = axis[:2][None, :] + slopes[:, k : k + 1] * z3[None, :2]
+        flat = np.array([x3[:2], [-x3[1], x3[0]]])[k]  # the image's direction of this axis
+        flat = flat / np.linalg.norm(flat)
+        share = j @ flat
+        bounded = np.clip(share, MIN_FORESHORTENING, 1.0 / MIN_FORESHORTENING)
+        axes.append(j + (bounded - share)[:, None] * flat[None, :])
+    return axes[0], axes[1]
+
+
+def _local_slopes(uv: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(478, 2) slopes (dw/du, dw/dv) of the surface ``w`` (478,) at each landmark ``uv``
+    (478, 2): a plane fitted by least squares to the mesh landmarks (not the irises), weighted
+    by a Gaussian of radius :data:`SURFACE_SIGMA` around it."""
+    mesh = min(len(uv), 468)
+    d = uv[None, :mesh, :] - uv[:, None, :]  # (478, mesh, 2)
+    g = np.exp(-(d**2).sum(-1) / (2 * SURFACE_SIGMA**2))
+    a = np.concatenate([np.ones(d.shape[:2] + (1,)), d], axis=-1)  # (478, mesh, 3)
+    lhs = np.einsum("ijk,ij,ijl->ikl", a, g, a) + 1e-9 * np.eye(3)
+    rhs = np.einsum("ijk,ij,j->ik", a, g, w[:mesh])
+    return np.linalg.solve(lhs, rhs[..., None])[:, 1:, 0]
 
 
 def brow_heights(uv: np.ndarray) -> tuple[float, float]:
@@ -592,7 +693,7 @@ def build_closure_basis(
     Returns:
         (478, 2) float32 pixels for the full closure (scale by the fraction to close).
     """
-    uv, ex, ey, unit = face_uv(face)
+    uv, _, _, unit = face_uv(face)
     gap = np.maximum(CLOSE_PRESS * lip_gap(face) - max(photo_au10, 0.0) * upper_lip_raise(face), 0)
     gap[[0, -1]] = 0.0
     drivers: dict[int, np.ndarray] = {}
@@ -638,4 +739,4 @@ def build_closure_basis(
     put((61, 291), -corner_rise)
     for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE:
         drivers.setdefault(i, np.zeros(2))
-    return _to_pixels(_follow(uv, drivers), ex, ey, unit)
+    return _to_pixels(_follow(uv, drivers), *surface_axes(face, uv), unit)
