@@ -356,6 +356,8 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
         (17, 478, 2) float32: landmark displacement (x, y pixels) for intensity 1 of each AU.
     """
     uv, _, _, unit = face_uv(face)
+    axes = surface_axes(face, uv)
+    drawn = _drawn_v(face, uv, axes)
     m = _Motions(uv)
     brows = BROWS[0] + BROWS[1]
     eyes = sum(EYE_UPPER + EYE_LOWER + IRISES, ())
@@ -378,7 +380,11 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     # Lids: AU05 raises the upper lid, AU07 tightens (lower lid up), AU45 closes the eye.
     for upper, lower, iris in zip(EYE_UPPER, EYE_LOWER, IRISES, strict=True):
         up_shape, lo_shape = _lid_shape(uv, upper), _lid_shape(uv, lower)
-        gap = _lid_gap(uv, upper, lower)
+        if drawn is None:
+            gap = _lid_gap(uv, upper, lower)
+        else:  # the gap the lid is drawn across, in the image (the lids meet there)
+            image_v, scale = drawn
+            gap = _lid_gap(np.stack([uv[:, 0], image_v], 1), upper, lower) / scale[list(upper)]
         m.set("AU05", upper, 0.0, -LID_RAISE * up_shape)
         m.set("AU07", lower, 0.0, -LID_TIGHTEN * lo_shape)
         m.set("AU07", upper, 0.0, LID_TIGHTEN_UPPER * LID_TIGHTEN * up_shape)
@@ -488,7 +494,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
-    return _to_pixels(basis, *surface_axes(face, uv), unit / AU_INTENSITY_MAX)
+    return _to_pixels(basis, *axes, unit / AU_INTENSITY_MAX)
 
 
 def _upper_lip_raise(m: _Motions, indices) -> np.ndarray:
@@ -631,6 +637,35 @@ def _local_slopes(uv: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.linalg.solve(lhs, rhs[..., None])[:, 1:, 0]
 
 
+def _drawn_v(
+    face: Face, uv: np.ndarray, axes: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """What a motion that closes a gap (the lids, the lips) must draw, on a turned or tilted face.
+
+    Such a motion moves a landmark onto another one: in the image, across the gap the image shows.
+    In face units, v is measured in 3-D, and the relief between two landmarks (the eyeball under
+    the lids, the lips) makes their 3-D gap differ from what the surface's smooth slope
+    (:func:`surface_axes`) draws; measured in the image and divided by the vertical the landmark's
+    motion draws, the gap closes exactly.
+
+    Args:
+        face: The detected face.
+        uv: (478, 2) its landmarks in face units (:func:`face_uv`).
+        axes: Its :func:`surface_axes`.
+
+    Returns:
+        None for a frontal, upright face (the gaps in face units are the image's), else (478,)
+        each landmark's image position along the face's image vertical (face units) and (478,) how
+        far a motion of one face unit down the face moves it along it.
+    """
+    if axes[1].ndim == 1:
+        return None
+    origin, ex, _, unit = face_frame(face)
+    down = np.array([-ex[1], ex[0]], np.float64) / float(np.linalg.norm(ex))
+    image_v = (face.points.astype(np.float64) - origin) @ down / unit
+    return image_v, np.maximum(axes[1] @ down, MIN_FORESHORTENING)
+
+
 def brow_heights(uv: np.ndarray) -> tuple[float, float]:
     """How far (face units) the inner and the outer ends of the brows' lower edges sit above the
     line of the eye corners, each the mean over both brows, for (478, 2) landmarks in face units
@@ -694,7 +729,17 @@ def build_closure_basis(
         (478, 2) float32 pixels for the full closure (scale by the fraction to close).
     """
     uv, _, _, unit = face_uv(face)
-    gap = np.maximum(CLOSE_PRESS * lip_gap(face) - max(photo_au10, 0.0) * upper_lip_raise(face), 0)
+    axes = surface_axes(face, uv)
+    drawn = _drawn_v(face, uv, axes)
+    if drawn is None:
+        lips, raised = lip_gap(face), upper_lip_raise(face)
+        upper_scale = lower_scale = 1.0
+    else:  # the gap as the image shows it, in what each lip's motion draws (the lips meet)
+        image_v, scale = drawn
+        lips = np.maximum(image_v[list(INNER_LOWER_LIP)] - image_v[list(INNER_UPPER_LIP)], 0.0)
+        upper_scale, lower_scale = scale[list(INNER_UPPER_LIP)], scale[list(INNER_LOWER_LIP)]
+        raised = upper_lip_raise(face) * upper_scale
+    gap = np.maximum(CLOSE_PRESS * lips - max(photo_au10, 0.0) * raised, 0)
     gap[[0, -1]] = 0.0
     drivers: dict[int, np.ndarray] = {}
 
@@ -710,7 +755,7 @@ def build_closure_basis(
     opening = np.maximum(lower[:, 1] - upper[:, 1], 1e-6)
     corner_rise = CLOSE_CORNER_RISE * float(gap.max())
     share = np.clip((line - corner_rise - upper[:, 1]) / opening, *CLOSE_UPPER_SHARE)
-    down, up = share * gap, (1 - share) * gap  # upper lip down, lower lip up
+    down, up = share * gap / upper_scale, (1 - share) * gap / lower_scale  # upper down, lower up
     down[[0, -1]] = up[[0, -1]] = corner_rise  # the corners rise (the outer lips near them too)
     down[[0, -1]] *= -1
     put(INNER_LOWER_LIP, -up)
@@ -739,4 +784,4 @@ def build_closure_basis(
     put((61, 291), -corner_rise)
     for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE:
         drivers.setdefault(i, np.zeros(2))
-    return _to_pixels(_follow(uv, drivers), *surface_axes(face, uv), unit)
+    return _to_pixels(_follow(uv, drivers), *axes, unit)

@@ -8,7 +8,19 @@ import pytest
 
 from espnet_cause.au import au_index
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.warp_motion import build_landmark_basis, face_frame, face_uv
+from espnet_cause.render.warp_motion import (
+    BLINK_FULL,
+    CHIN,
+    CLOSE_PRESS,
+    EYE_LOWER,
+    EYE_UPPER,
+    INNER_LOWER_LIP,
+    OUTER_LOWER_LIP,
+    build_closure_basis,
+    build_landmark_basis,
+    face_frame,
+    face_uv,
+)
 
 LAYOUT = [159, 386, 145, 374, 107, 336, 70, 300, 13, 14, 61, 291, 152]  # lids, brows, lips, chin
 
@@ -125,3 +137,34 @@ def test_a_face_that_faces_the_camera_moves_as_in_its_image(landmarker, grace):
         assert np.array_equal(build_landmark_basis(face), build_landmark_basis(flat))
         ex, ey = face_frame(face)[1:3]
         assert float(ex @ ey) == 0.0 and float(ey @ ey) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_tilted_face_closes_its_lids_and_lips_in_the_image(landmarker, grace):
+    """Closing a gap moves one landmark onto another, across the gap the image shows: tilted,
+    the blink (AU45 at its full intensity) brings the upper lid onto the lower one, and the mouth
+    closure brings the lips together pressed CLOSE_PRESS past touching (measured in 3-D, with the
+    surface's smooth slope, the blink closed 1.25 times the gap on a face looking down 20 degrees:
+    the upper lid ran past the lower one)."""
+    front = landmarker.detect(grace)[0]
+    unit = face_frame(front)[3]
+    opened = front.landmarks.copy()
+    below = np.array(INNER_LOWER_LIP[1:-1] + OUTER_LOWER_LIP[1:-1] + CHIN)
+    opened[below, 1] += 0.15 * unit  # the demo photo's mouth opened, before the tilt
+    for degrees in (35.0, -35.0):
+        face = _tilted(front, degrees)
+        ey = face_frame(face)[2]
+        down = ey / np.linalg.norm(ey)  # the image's direction down the face
+        closed = face.points + BLINK_FULL * build_landmark_basis(face)[au_index("AU45")]
+        across = np.array([down[1], -down[0]])
+        for upper, lower in zip(EYE_UPPER, EYE_LOWER, strict=True):
+            # the lower lid's contour under the closed upper lid's middle
+            x, v = closed[list(lower)] @ across, closed[list(lower)] @ down
+            order = np.argsort(x)
+            under = np.interp(closed[upper[4]] @ across, x[order], v[order])
+            left = float(under - closed[upper[4]] @ down) / unit
+            assert abs(left) < 0.005, (degrees, left)
+        mouth = _tilted(Face(opened), degrees)
+        before = (mouth.points[14] - mouth.points[13]) @ down
+        shut = mouth.points + build_closure_basis(mouth)
+        after = (shut[14] - shut[13]) @ down
+        assert abs(after - (1.0 - CLOSE_PRESS) * before) < 0.05 * before, (degrees, before, after)
