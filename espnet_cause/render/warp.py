@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
+from espnet_cause.au import AU_INTENSITY_MAX, DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
@@ -55,8 +55,11 @@ from espnet_cause.render.sharpen import (
 )
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
+    BROW_LOWER,
     CLOSE_PRESS,
+    brow_edge_heights,
     brow_heights,
+    build_brow_raise_basis,
     build_closure_basis,
     build_landmark_basis,
     build_sad_brow_basis,
@@ -122,9 +125,10 @@ NEUTRAL_CORNER_LIFT = 0.02
 #: read back weaker (its closed-loop r 0.50 -> 0.34 there).
 NEUTRAL_MOUTH_WIDTH = 0.8
 UNSMILE_ACROSS = 1.5
-#: Undoing a photo's own brow action (AU01, AU02 or AU04 driven below the photo's) moves the
-#: brows at most back to a resting height (the reversal is scaled: a target of 0 brings them to
-#: rest, targets in between in proportion): the inner ends of their lower edges (AU01, AU04) this
+#: Undoing a photo's own brow raise (AU01 or AU02 driven below the photo's; AU04: see
+#: :data:`NEUTRAL_BROW_PROFILE`) moves the brows at most back to a resting height (the reversal is
+#: scaled: a target of 0 brings them to rest, targets in between in proportion): the inner ends of
+#: their lower edges (AU01) this
 #: far above the eye corners' line, the outer ends (AU02) the second (eye distances; the medians of
 #: the seven dev photos whose AU01, AU02 and AU04 all read below 0.5: inner 0.191-0.257, outer
 #: 0.173-0.209; :func:`~espnet_cause.render.warp_motion.brow_heights`). The tracker's brow AUs
@@ -134,6 +138,16 @@ UNSMILE_ACROSS = 1.5
 #: surprised's sit 0.09 above rest (AU01 read 4.2), and AU01 reversed in full sank them 0.25, a
 #: frown in every frame, the brows pressed onto the lids in a jagged line.
 NEUTRAL_BROW_HEIGHT = (0.237, 0.185)
+#: Undoing a photo's own AU04 (driven below the photo's) raises each point of the brows' lower
+#: edges (:data:`~espnet_cause.render.warp_motion.BROW_LOWER_EDGE`, outer end to inner end) at
+#: most to this height above the eye corners' line (eye distances; each point's median over the
+#: same seven dev photos as :data:`NEUTRAL_BROW_HEIGHT`, whose ends it repeats), by at most the
+#: photo's AU04 units of AU04's full lowering (:func:`_unfrown`).
+#: Scaling AU04's own motion until the inner ends reached rest left low-browed photos frowning:
+#: their brows lie low along their whole length (talking_jwp's middle 0.21, MEAD M030's outer
+#: ends 0.16), the tracker still read AU04 3.5 on jwp's undone brows (4.0 on the photo), so the
+#: AU04 sweep moved its read-back by 0.5 while raising the brows (AU01, AU02) took 2.2-3.2 away.
+NEUTRAL_BROW_PROFILE = (0.185, 0.262, 0.309, 0.31, 0.237)
 #: Undoing a photo's own lid tightening and blink (AU07, AU45 driven below the photo's) opens
 #: the eyes at most this wide (:func:`~espnet_cause.render.warp_motion.lid_opening`, the lid gap
 #: over the eye's width; the reversal is scaled, as the brows' is): the tracker reads AU07 1.5-3
@@ -161,6 +175,10 @@ SAD_BROW_ROW = NUM_AUS + 4
 #: :func:`_unsmile`), weighted by the share of the photo's AU12 the target falls short of (AU12's
 #: own row then only adds above the photo's).
 UNSMILE_ROW = NUM_AUS + 5
+#: ... then the un-frown: the brows raised to :data:`NEUTRAL_BROW_PROFILE` (:func:`_unfrown`),
+#: weighted by the share of the photo's AU04 the target falls short of (AU04's own row then only
+#: adds above the photo's).
+UNFROWN_ROW = NUM_AUS + 6
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
@@ -425,9 +443,9 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (23, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # (24, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
         # the head's roll (per radian) and shift (per eye distance), the sad brow (per unit AU01
-        # and AU04 share), then the photo's smile undone in full
+        # and AU04 share), then the photo's smile and its frown undone in full
         self.unit = face_frame(face)[3]
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
@@ -447,15 +465,20 @@ class _PreparedFace:
             ]
         )
         own_smile = 0.0 if photo_aus is None else float(photo_aus[AU12])
-        self.basis = np.concatenate([self.basis, _unsmile(face, self.basis[AU12], own_smile)[None]])
-        # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
         own = np.zeros(NUM_AUS, np.float32) if photo_aus is None else photo_aus
+        self.basis = np.concatenate(
+            [
+                self.basis,
+                _unsmile(face, self.basis[AU12], own_smile)[None],
+                _unfrown(face, self.basis[AU04], float(own[AU04]))[None],
+            ]
+        )
+        # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
         outer = _brow_reversal(face, self.basis[AU02], 1)
         undone = -min(outer, float(own[AU02])) * self.basis[AU02]
         self.brow_reversal = {
             AU01: _brow_reversal(face, self.basis[AU01], 0, undone),
             AU02: outer,
-            AU04: _brow_reversal(face, self.basis[AU04], 0),
         }
         self.lid_relax = _lid_relax(face.points, self.basis, own)
         self.points = face.points.astype(np.float32)
@@ -512,7 +535,7 @@ class _PreparedFace:
             hull = (other.points.astype(np.float32) - offset) * scale
             support *= _outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
         fields = fields * support.reshape(1, -1, 1)
-        # (23, gh*gw*2) so a frame's forward field is one small matrix product
+        # (24, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
@@ -524,11 +547,11 @@ class _PreparedFace:
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(23,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        """(24,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's as the share of the photo's smile undone
-        (:data:`UNSMILE_ROW`), AU01's, AU02's
-        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
+        (:data:`UNSMILE_ROW`), AU04's as the share of its frown undone (:data:`UNFROWN_ROW`),
+        AU01's and AU02's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
         share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it; AU07's and AU45's
         below the photo's scaled by :func:`_lid_relax`), the head pose and the sad brow
         (:data:`SAD_BROW_ROW`)."""
@@ -546,6 +569,9 @@ class _PreparedFace:
             if delta[AU12] < 0.0:  # the share of the photo's smile taken away (see _unsmile)
                 row[UNSMILE_ROW] = -float(delta[AU12]) / max(float(own[AU12]), ZERO_AU)
                 delta[AU12] = 0.0
+            if delta[AU04] < 0.0:  # the share of the photo's frown taken away (see _unfrown)
+                row[UNFROWN_ROW] = -float(delta[AU04]) / max(float(own[AU04]), ZERO_AU)
+                delta[AU04] = 0.0
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
@@ -585,7 +611,7 @@ class _PreparedFace:
 
     def source_map(self, coefficients: np.ndarray) -> np.ndarray:
         """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
-        x, y) for (23,) field weights (:meth:`coefficients`)."""
+        x, y) for (24,) field weights (:meth:`coefficients`)."""
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
@@ -762,6 +788,26 @@ def _unsmile(face: Face, au12: np.ndarray, own: float) -> np.ndarray:
     drawn_in = 0.0 if out <= 1e-6 else min(UNSMILE_ACROSS * own, max(excess, 0.0) / out)
     down = min(own, _smile_reversal(face, au12))
     return (-(drawn_in * across + down * along_y)).astype(np.float32)
+
+
+def _unfrown(face: Face, motion: np.ndarray, own: float) -> np.ndarray:
+    """(478, 2) px: the landmark motion that takes the photo's own AU04 away. First AU04's own
+    ``motion`` (478, 2 px per unit) reversed until the brows' inner ends are back at rest
+    (:func:`_brow_reversal`, at most ``own`` units), then each point of the brows' lower edges
+    still under :data:`NEUTRAL_BROW_PROFILE` raised to it, each by at most ``own`` units of AU04's
+    full lowering (:data:`~espnet_cause.render.warp_motion.BROW_LOWER` at the maximum intensity)
+    in all; the upper edges and the forehead rise with them
+    (:func:`~espnet_cause.render.warp_motion.build_brow_raise_basis`). Zero for a photo whose
+    brows are not lowered (or ``own`` 0)."""
+    own = max(own, 0.0)
+    reversed_ = -min(_brow_reversal(face, motion, 0), own) * motion
+    landmarks = face.landmarks.astype(np.float64)  # moved in x, y; the depth (its turn) kept
+    height = brow_edge_heights(face_uv(face)[0])
+    landmarks[:, :2] += reversed_
+    undone = brow_edge_heights(face_uv(Face(landmarks))[0])
+    most = np.maximum(own * BROW_LOWER / AU_INTENSITY_MAX - (undone - height), 0.0)
+    lift = np.clip(np.asarray(NEUTRAL_BROW_PROFILE) - undone, 0.0, most)
+    return reversed_ + build_brow_raise_basis(face, lift)
 
 
 def _brow_reversal(

@@ -540,6 +540,35 @@ def brow_heights(uv: np.ndarray) -> tuple[float, float]:
     return inner, outer
 
 
+def brow_edge_heights(uv: np.ndarray) -> np.ndarray:
+    """(2, 5) how far (face units) each point of the brows' lower edges
+    (:data:`BROW_LOWER_EDGE`, outer end to inner end) sits above the line of the eye corners, for
+    (478, 2) landmarks in face units (:func:`face_uv`)."""
+    corners = float(np.mean([uv[list(c), 1].mean() for c in (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS)]))
+    return np.array([[corners - uv[i, 1] for i in edge] for edge in BROW_LOWER_EDGE])
+
+
+def build_brow_raise_basis(face: Face, lift: np.ndarray) -> np.ndarray:
+    """Displacement that raises each brow straight up, its lower edge's points by ``lift`` and the
+    brow's upper edge above each of them as far; the forehead follows as it follows the brow AUs,
+    the eyes and the nose stay.
+
+    Args:
+        face: The detected face.
+        lift: (2, 5) face units per point of :data:`BROW_LOWER_EDGE` (outer end to inner end).
+
+    Returns:
+        (478, 2) float32 pixels.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = _Motions(uv)
+    for lower, upper, up in zip(BROW_LOWER_EDGE, BROW_UPPER, np.asarray(lift), strict=True):
+        m.set("AU04", lower + upper, 0.0, -np.concatenate([up, up]))
+    _forehead_follows_brows(m, "AU04")
+    m.anchor("AU04", sum(EYE_UPPER + EYE_LOWER + IRISES, ()) + NOSE)
+    return _to_pixels(_follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit)
+
+
 def lid_opening(points: np.ndarray) -> float:
     """How open the eyes are: the gap between the middles of the upper and lower lids over the
     distance between the eye's corners, the mean of both eyes, for (478, 2) landmark points."""
