@@ -125,10 +125,9 @@ NEUTRAL_CORNER_LIFT = 0.02
 #: read back weaker (its closed-loop r 0.50 -> 0.34 there).
 NEUTRAL_MOUTH_WIDTH = 0.8
 UNSMILE_ACROSS = 1.5
-#: Undoing a photo's own brow raise (AU01 or AU02 driven below the photo's; AU04: see
-#: :data:`NEUTRAL_BROW_PROFILE`) moves the brows at most back to a resting height (the reversal is
-#: scaled: a target of 0 brings them to rest, targets in between in proportion): the inner ends of
-#: their lower edges (AU01) this
+#: Undoing a photo's own brow action (AU01, AU02 or AU04 driven below the photo's) moves the
+#: brows at most back to a resting height (the reversal is scaled: a target of 0 brings them to
+#: rest, targets in between in proportion): the inner ends of their lower edges (AU01, AU04) this
 #: far above the eye corners' line, the outer ends (AU02) the second (eye distances; the medians of
 #: the seven dev photos whose AU01, AU02 and AU04 all read below 0.5: inner 0.191-0.257, outer
 #: 0.173-0.209; :func:`~espnet_cause.render.warp_motion.brow_heights`). The tracker's brow AUs
@@ -138,16 +137,21 @@ UNSMILE_ACROSS = 1.5
 #: surprised's sit 0.09 above rest (AU01 read 4.2), and AU01 reversed in full sank them 0.25, a
 #: frown in every frame, the brows pressed onto the lids in a jagged line.
 NEUTRAL_BROW_HEIGHT = (0.237, 0.185)
-#: Undoing a photo's own AU04 (driven below the photo's) raises each point of the brows' lower
-#: edges (:data:`~espnet_cause.render.warp_motion.BROW_LOWER_EDGE`, outer end to inner end) at
-#: most to this height above the eye corners' line (eye distances; each point's median over the
-#: same seven dev photos as :data:`NEUTRAL_BROW_HEIGHT`, whose ends it repeats), by at most the
-#: photo's AU04 units of AU04's full lowering (:func:`_unfrown`).
+#: Undoing a photo's own AU04 (driven below the photo's) then raises each point of the brows'
+#: lower edges (:data:`~espnet_cause.render.warp_motion.BROW_LOWER_EDGE`, outer end to inner end)
+#: still under this height above the eye corners' line to it (eye distances; each point's median
+#: over the same seven dev photos as :data:`NEUTRAL_BROW_HEIGHT`, whose ends it repeats), by at
+#: most the photo's AU04 above :data:`RESTING_AU04` units of AU04's full lowering (:func:`_unfrown`).
 #: Scaling AU04's own motion until the inner ends reached rest left low-browed photos frowning:
 #: their brows lie low along their whole length (talking_jwp's middle 0.21, MEAD M030's outer
 #: ends 0.16), the tracker still read AU04 3.5 on jwp's undone brows (4.0 on the photo), so the
 #: AU04 sweep moved its read-back by 0.5 while raising the brows (AU01, AU02) took 2.2-3.2 away.
 NEUTRAL_BROW_PROFILE = (0.185, 0.262, 0.309, 0.31, 0.237)
+#: ... and a photo's AU04 up to this is what resting brows read (the seven photos: 0.07-0.49), not
+#: a frown to lift beyond the inner ends' reversal (the frames of such photos are the same as
+#: without the lift: the demo photo's, 0.07, moved 0.4 px, and its closed loop by the tracker's
+#: noise).
+RESTING_AU04 = 0.5
 #: Undoing a photo's own lid tightening and blink (AU07, AU45 driven below the photo's) opens
 #: the eyes at most this wide (:func:`~espnet_cause.render.warp_motion.lid_opening`, the lid gap
 #: over the eye's width; the reversal is scaled, as the brows' is): the tracker reads AU07 1.5-3
@@ -175,9 +179,9 @@ SAD_BROW_ROW = NUM_AUS + 4
 #: :func:`_unsmile`), weighted by the share of the photo's AU12 the target falls short of (AU12's
 #: own row then only adds above the photo's).
 UNSMILE_ROW = NUM_AUS + 5
-#: ... then the un-frown: the brows raised to :data:`NEUTRAL_BROW_PROFILE` (:func:`_unfrown`),
-#: weighted by the share of the photo's AU04 the target falls short of (AU04's own row then only
-#: adds above the photo's).
+#: ... then the un-frown: the brows lifted to :data:`NEUTRAL_BROW_PROFILE` (:func:`_unfrown`),
+#: weighted by the share of the photo's AU04 the target falls short of (with AU04's own row
+#: reversed at most to the inner ends' rest, :func:`_brow_reversal`).
 UNFROWN_ROW = NUM_AUS + 6
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
@@ -479,6 +483,7 @@ class _PreparedFace:
         self.brow_reversal = {
             AU01: _brow_reversal(face, self.basis[AU01], 0, undone),
             AU02: outer,
+            AU04: _brow_reversal(face, self.basis[AU04], 0),
         }
         self.lid_relax = _lid_relax(face.points, self.basis, own)
         self.points = face.points.astype(np.float32)
@@ -550,8 +555,9 @@ class _PreparedFace:
         """(24,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's as the share of the photo's smile undone
-        (:data:`UNSMILE_ROW`), AU04's as the share of its frown undone (:data:`UNFROWN_ROW`),
-        AU01's and AU02's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
+        (:data:`UNSMILE_ROW`), AU01's, AU02's and AU04's scaled so that 0 undoes at most
+        :func:`_brow_reversal` (AU04's also as the share of the photo's frown lifted,
+        :data:`UNFROWN_ROW`); AU45 above the photo's as the
         share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it; AU07's and AU45's
         below the photo's scaled by :func:`_lid_relax`), the head pose and the sad brow
         (:data:`SAD_BROW_ROW`)."""
@@ -571,7 +577,6 @@ class _PreparedFace:
                 delta[AU12] = 0.0
             if delta[AU04] < 0.0:  # the share of the photo's frown taken away (see _unfrown)
                 row[UNFROWN_ROW] = -float(delta[AU04]) / max(float(own[AU04]), ZERO_AU)
-                delta[AU04] = 0.0
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
@@ -791,23 +796,23 @@ def _unsmile(face: Face, au12: np.ndarray, own: float) -> np.ndarray:
 
 
 def _unfrown(face: Face, motion: np.ndarray, own: float) -> np.ndarray:
-    """(478, 2) px: the landmark motion that takes the photo's own AU04 away. First AU04's own
-    ``motion`` (478, 2 px per unit) reversed until the brows' inner ends are back at rest
-    (:func:`_brow_reversal`, at most ``own`` units), then each point of the brows' lower edges
-    still under :data:`NEUTRAL_BROW_PROFILE` raised to it, each by at most ``own`` units of AU04's
-    full lowering (:data:`~espnet_cause.render.warp_motion.BROW_LOWER` at the maximum intensity)
-    in all; the upper edges and the forehead rise with them
+    """(478, 2) px: how far undoing the photo's own AU04 lifts its brows beyond the inner ends'
+    reversal (:func:`_brow_reversal`, AU04's own ``motion``, 478 x 2 px per unit, reversed until
+    the brows' inner ends are back at rest): each point of the brows' lower edges still under
+    :data:`NEUTRAL_BROW_PROFILE` rises to it, by at most the photo's AU04 above
+    :data:`RESTING_AU04` units of AU04's full lowering
+    (:data:`~espnet_cause.render.warp_motion.BROW_LOWER` at the maximum intensity) in all; the
+    upper edges and the forehead rise with them
     (:func:`~espnet_cause.render.warp_motion.build_brow_raise_basis`). Zero for a photo whose
-    brows are not lowered (or ``own`` 0)."""
-    own = max(own, 0.0)
-    reversed_ = -min(_brow_reversal(face, motion, 0), own) * motion
+    brows are not lowered, or whose AU04 is at most :data:`RESTING_AU04`."""
     landmarks = face.landmarks.astype(np.float64)  # moved in x, y; the depth (its turn) kept
     height = brow_edge_heights(face_uv(face)[0])
-    landmarks[:, :2] += reversed_
+    landmarks[:, :2] -= min(_brow_reversal(face, motion, 0), max(own, 0.0)) * motion
     undone = brow_edge_heights(face_uv(Face(landmarks))[0])
-    most = np.maximum(own * BROW_LOWER / AU_INTENSITY_MAX - (undone - height), 0.0)
+    lowering = max(own - RESTING_AU04, 0.0) * BROW_LOWER / AU_INTENSITY_MAX
+    most = np.maximum(lowering - (undone - height), 0.0)
     lift = np.clip(np.asarray(NEUTRAL_BROW_PROFILE) - undone, 0.0, most)
-    return reversed_ + build_brow_raise_basis(face, lift)
+    return build_brow_raise_basis(face, lift)
 
 
 def _brow_reversal(
