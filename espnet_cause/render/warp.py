@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from espnet_cause.au import DEFAULT_AU_FPS, NUM_AUS, au_index
+from espnet_cause.au import AU_INTENSITY_MAX, DEFAULT_AU_FPS, NUM_AUS, au_index
 from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
@@ -55,9 +55,12 @@ from espnet_cause.render.sharpen import (
 )
 from espnet_cause.render.warp_motion import (
     BLINK_FULL,
+    BROW_LOWER,
     CLOSE_PRESS,
     NEUTRAL_MOUTH_WIDTH,
+    brow_edge_heights,
     brow_heights,
+    build_brow_raise_basis,
     build_closure_basis,
     build_landmark_basis,
     build_sad_brow_basis,
@@ -133,6 +136,21 @@ UNSMILE_ACROSS = 1.5
 #: surprised's sit 0.09 above rest (AU01 read 4.2), and AU01 reversed in full sank them 0.25, a
 #: frown in every frame, the brows pressed onto the lids in a jagged line.
 NEUTRAL_BROW_HEIGHT = (0.237, 0.185)
+#: Undoing a photo's own AU04 (driven below the photo's) then raises each point of the brows'
+#: lower edges (:data:`~espnet_cause.render.warp_motion.BROW_LOWER_EDGE`, outer end to inner end)
+#: still under this height above the eye corners' line to it (eye distances; each point's median
+#: over the same seven dev photos as :data:`NEUTRAL_BROW_HEIGHT`, whose ends it repeats), by at
+#: most the photo's AU04 above :data:`RESTING_AU04` units of AU04's full lowering (:func:`_unfrown`).
+#: Scaling AU04's own motion until the inner ends reached rest left low-browed photos frowning:
+#: their brows lie low along their whole length (talking_jwp's middle 0.21, MEAD M030's outer
+#: ends 0.16), the tracker still read AU04 3.5 on jwp's undone brows (4.0 on the photo), so the
+#: AU04 sweep moved its read-back by 0.5 while raising the brows (AU01, AU02) took 2.2-3.2 away.
+NEUTRAL_BROW_PROFILE = (0.185, 0.262, 0.309, 0.31, 0.237)
+#: ... and a photo's AU04 up to this is what resting brows read (the seven photos: 0.07-0.49), not
+#: a frown to lift beyond the inner ends' reversal (the frames of such photos are the same as
+#: without the lift: the demo photo's, 0.07, moved 0.4 px, and its closed loop by the tracker's
+#: noise).
+RESTING_AU04 = 0.5
 #: Undoing a photo's own lid tightening and blink (AU07, AU45 driven below the photo's) opens
 #: the eyes at most this wide (:func:`~espnet_cause.render.warp_motion.lid_opening`, the lid gap
 #: over the eye's width; the reversal is scaled, as the brows' is): the tracker reads AU07 1.5-3
@@ -160,6 +178,10 @@ SAD_BROW_ROW = NUM_AUS + 4
 #: :func:`_unsmile`), weighted by the share of the photo's AU12 the target falls short of (AU12's
 #: own row then only adds above the photo's).
 UNSMILE_ROW = NUM_AUS + 5
+#: ... then the un-frown: the brows lifted to :data:`NEUTRAL_BROW_PROFILE` (:func:`_unfrown`),
+#: weighted by the share of the photo's AU04 the target falls short of (with AU04's own row
+#: reversed at most to the inner ends' rest, :func:`_brow_reversal`).
+UNFROWN_ROW = NUM_AUS + 6
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
@@ -424,9 +446,9 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (23, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # (24, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
         # the head's roll (per radian) and shift (per eye distance), the sad brow (per unit AU01
-        # and AU04 share), then the photo's smile undone in full
+        # and AU04 share), then the photo's smile and its frown undone in full
         self.unit = face_frame(face)[3]
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
@@ -446,9 +468,15 @@ class _PreparedFace:
             ]
         )
         own_smile = 0.0 if photo_aus is None else float(photo_aus[AU12])
-        self.basis = np.concatenate([self.basis, _unsmile(face, self.basis[AU12], own_smile)[None]])
-        # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
         own = np.zeros(NUM_AUS, np.float32) if photo_aus is None else photo_aus
+        self.basis = np.concatenate(
+            [
+                self.basis,
+                _unsmile(face, self.basis[AU12], own_smile)[None],
+                _unfrown(face, self.basis[AU04], float(own[AU04]))[None],
+            ]
+        )
+        # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
         outer = _brow_reversal(face, self.basis[AU02], 1)
         undone = -min(outer, float(own[AU02])) * self.basis[AU02]
         self.brow_reversal = {
@@ -511,7 +539,7 @@ class _PreparedFace:
             hull = (other.points.astype(np.float32) - offset) * scale
             support *= _outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
         fields = fields * support.reshape(1, -1, 1)
-        # (23, gh*gw*2) so a frame's forward field is one small matrix product
+        # (24, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
@@ -523,11 +551,12 @@ class _PreparedFace:
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(23,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        """(24,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction, AU12's as the share of the photo's smile undone
-        (:data:`UNSMILE_ROW`), AU01's, AU02's
-        and AU04's scaled so that 0 undoes at most :func:`_brow_reversal`; AU45 above the photo's as the
+        (:data:`UNSMILE_ROW`), AU01's, AU02's and AU04's scaled so that 0 undoes at most
+        :func:`_brow_reversal` (AU04's also as the share of the photo's frown lifted,
+        :data:`UNFROWN_ROW`); AU45 above the photo's as the
         share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it; AU07's and AU45's
         below the photo's scaled by :func:`_lid_relax`), the head pose and the sad brow
         (:data:`SAD_BROW_ROW`)."""
@@ -545,6 +574,8 @@ class _PreparedFace:
             if delta[AU12] < 0.0:  # the share of the photo's smile taken away (see _unsmile)
                 row[UNSMILE_ROW] = -float(delta[AU12]) / max(float(own[AU12]), ZERO_AU)
                 delta[AU12] = 0.0
+            if delta[AU04] < 0.0:  # the share of the photo's frown taken away (see _unfrown)
+                row[UNFROWN_ROW] = -float(delta[AU04]) / max(float(own[AU04]), ZERO_AU)
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
@@ -584,7 +615,7 @@ class _PreparedFace:
 
     def source_map(self, coefficients: np.ndarray) -> np.ndarray:
         """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
-        x, y) for (23,) field weights (:meth:`coefficients`)."""
+        x, y) for (24,) field weights (:meth:`coefficients`)."""
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
@@ -761,6 +792,26 @@ def _unsmile(face: Face, au12: np.ndarray, own: float) -> np.ndarray:
     drawn_in = 0.0 if out <= 1e-6 else min(UNSMILE_ACROSS * own, max(excess, 0.0) / out)
     down = min(own, _smile_reversal(face, au12))
     return (-(drawn_in * across + down * along_y)).astype(np.float32)
+
+
+def _unfrown(face: Face, motion: np.ndarray, own: float) -> np.ndarray:
+    """(478, 2) px: how far undoing the photo's own AU04 lifts its brows beyond the inner ends'
+    reversal (:func:`_brow_reversal`, AU04's own ``motion``, 478 x 2 px per unit, reversed until
+    the brows' inner ends are back at rest): each point of the brows' lower edges still under
+    :data:`NEUTRAL_BROW_PROFILE` rises to it, by at most the photo's AU04 above
+    :data:`RESTING_AU04` units of AU04's full lowering
+    (:data:`~espnet_cause.render.warp_motion.BROW_LOWER` at the maximum intensity) in all; the
+    upper edges and the forehead rise with them
+    (:func:`~espnet_cause.render.warp_motion.build_brow_raise_basis`). Zero for a photo whose
+    brows are not lowered, or whose AU04 is at most :data:`RESTING_AU04`."""
+    landmarks = face.landmarks.astype(np.float64)  # moved in x, y; the depth (its turn) kept
+    height = brow_edge_heights(face_uv(face)[0])
+    landmarks[:, :2] -= min(_brow_reversal(face, motion, 0), max(own, 0.0)) * motion
+    undone = brow_edge_heights(face_uv(Face(landmarks))[0])
+    lowering = max(own - RESTING_AU04, 0.0) * BROW_LOWER / AU_INTENSITY_MAX
+    most = np.maximum(lowering - (undone - height), 0.0)
+    lift = np.clip(np.asarray(NEUTRAL_BROW_PROFILE) - undone, 0.0, most)
+    return build_brow_raise_basis(face, lift)
 
 
 def _brow_reversal(

@@ -13,7 +13,6 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.face.canonical import head_rotation
 from espnet_cause.face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, Face
 
 # --- MediaPipe face-mesh topology (landmark indices) ---------------------------------------
@@ -178,25 +177,11 @@ NEUTRAL_MOUTH_WIDTH = 0.8
 
 
 #: A face turned further than this foreshortening of its eye line (about 70 degrees) is treated
-#: as turned this far (the depth of a face seen almost in profile is a guess); the same bound
-#: holds for a tilt up or down and for the local foreshortening of the face's surface.
+#: as turned this far (the depth of a face seen almost in profile is a guess).
 MIN_FORESHORTENING = 0.35
 #: ... and one turned less than this (foreshortening above 1 - this, about 8 degrees) as frontal:
 #: the depth's noise (0.997-1.000 on 25 frontal video frames) moved frontal faces' motions.
 FRONTAL_TOLERANCE = 0.01
-#: A face tilted up or down (pitch, from :func:`~espnet_cause.face.canonical.head_rotation`, in
-#: degrees) less than PITCH_UPRIGHT counts as upright: people hold their heads upright within
-#: about that much of MediaPipe's canonical face (the 25 dev photos, all facing the camera, are
-#: tilted -13.5 to +10.9 degrees; 15 degrees shortens vertical motions by 3.4 %). From there the
-#: tilt counted grows smoothly to the whole tilt at PITCH_FULL (no jump at the threshold, and the
-#: tilt as measured beyond it: an offset kept for good left depth in v, 0.17 face units at 30).
-PITCH_UPRIGHT = 15.0
-PITCH_FULL = 25.0
-#: Radius (face units) of the neighbourhood over which the slope of the face's surface is fitted
-#: at each landmark: half the eye distance, the head's curvature across the face, not the relief
-#: of its features (fitted over 0.2, the brow ridge over the eye socket turned a lowered brow's
-#: motion sideways on a turned face, more on the near side than on the far one).
-SURFACE_SIGMA = 0.5
 
 
 def _eye_line(face: Face) -> tuple[np.ndarray, float, float]:
@@ -217,52 +202,25 @@ def _eye_line(face: Face) -> tuple[np.ndarray, float, float]:
     return (right - left)[:2], shortening, sine
 
 
-def _axes(face: Face) -> tuple[np.ndarray, np.ndarray, float]:
-    """The face's x and y axes in 3-D (image x, y and depth; unit vectors) and the unit length.
-
-    x runs along the eye line (:func:`_eye_line`: its roll in the image, its turn into the
-    depth); y is the image's perpendicular to the eye line, tilted into the depth by the head's
-    pitch about the eye line (from the rotation that fits MediaPipe's canonical face to the
-    landmarks, :func:`~espnet_cause.face.canonical.head_rotation`, :data:`PITCH_UPRIGHT`,
-    :data:`PITCH_FULL` and :data:`MIN_FORESHORTENING` applied). A frontal, upright face: x and y in the image plane.
-    """
-    eye_line, shortening, sine = _eye_line(face)
-    flat = float(np.linalg.norm(eye_line))
-    if flat < 1.0:
-        raise CauseError(f"face too small to animate (eye distance {flat:.1f} px)")
-    along = eye_line / flat
-    x3 = np.array([along[0] * shortening, along[1] * shortening, sine])
-    y3 = np.array([-along[1], along[0], 0.0])  # rotate +90 degrees: image y grows downwards
-    depth = face.landmarks[:, 2] if face.landmarks.shape[1] > 2 else None
-    if depth is not None and float(np.ptp(depth)) > 1e-6:
-        z3 = np.cross(x3, y3)  # into the head
-        down = head_rotation(face.landmarks)[:, 1]  # the face's own direction to the chin
-        pitch = float(np.degrees(np.arctan2(float(down @ z3), float(down @ y3))))
-        ramp = (abs(pitch) - PITCH_UPRIGHT) / (PITCH_FULL - PITCH_UPRIGHT)
-        limit = float(np.degrees(np.arccos(MIN_FORESHORTENING)))
-        tilt = np.radians(np.clip(pitch * float(smoothstep(np.array(ramp))), -limit, limit))
-        if tilt != 0.0:
-            y3 = np.cos(tilt) * y3 + np.sin(tilt) * z3
-    return x3, y3, flat / shortening
-
-
 def face_frame(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """The face's frame: origin (the mouth centre), x and y axes (pixels) and the unit length.
 
     The unit is the eye distance in 3-D (the landmarks' depth is in the same pixel scale), so a
     face turned away from the camera keeps its height in face units (the eye distance in the image
     shrinks with the turn: a face turned 55 degrees had every motion 0.58 as tall as the same face
-    seen from the front). The axes are the image's share of the face's own 3-D axes
-    (:func:`_axes`): x along the eye line, as long as its foreshortening (image over 3-D eye
-    distance, 1 for a frontal face), y across it, as long as the vertical's foreshortening by a tilt
-    up or down (1 for an upright face; with a tilt and a turn it also leans sideways), so that a
-    displacement ``u * x + v * y`` (face units times the unit) draws a motion as the turned or
-    tilted face shows it. Landmarks without depth count as frontal and upright.
+    seen from the front). The y axis is the unit vector across the eye line; the x axis is along
+    it, as long as the eye line's foreshortening (image over 3-D eye distance, 1 for a frontal
+    face), so that a displacement ``u * x + v * y`` (face units times the unit) draws a motion
+    across the face as the turned face shows it. Landmarks without depth count as frontal.
     """
-    x3, y3, unit = _axes(face)
+    eye_line, shortening, _ = _eye_line(face)
+    flat = float(np.linalg.norm(eye_line))
+    if flat < 1.0:
+        raise CauseError(f"face too small to animate (eye distance {flat:.1f} px)")
+    ex = eye_line / flat
+    ey = np.array([-ex[1], ex[0]])  # rotate +90 degrees: image y grows downwards
     origin = face.points[list(MOUTH_CENTER)].mean(axis=0)
-    dtype = np.result_type(face.landmarks.dtype, np.float32)  # the landmarks' precision
-    return origin, x3[:2].astype(dtype), y3[:2].astype(dtype), unit
+    return origin, ex * shortening, ey, flat / shortening
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -368,9 +326,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     Returns:
         (17, 478, 2) float32: landmark displacement (x, y pixels) for intensity 1 of each AU.
     """
-    uv, _, _, unit = face_uv(face)
-    axes = surface_axes(face, uv)
-    drawn = _drawn_v(face, uv, axes)
+    uv, ex, ey, unit = face_uv(face)
     m = _Motions(uv)
     brows = BROWS[0] + BROWS[1]
     eyes = sum(EYE_UPPER + EYE_LOWER + IRISES, ())
@@ -393,11 +349,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     # Lids: AU05 raises the upper lid, AU07 tightens (lower lid up), AU45 closes the eye.
     for upper, lower, iris in zip(EYE_UPPER, EYE_LOWER, IRISES, strict=True):
         up_shape, lo_shape = _lid_shape(uv, upper), _lid_shape(uv, lower)
-        if drawn is None:
-            gap = _lid_gap(uv, upper, lower)
-        else:  # the gap the lid is drawn across, in the image (the lids meet there)
-            image_v, scale = drawn
-            gap = _lid_gap(np.stack([uv[:, 0], image_v], 1), upper, lower) / scale[list(upper)]
+        gap = _lid_gap(uv, upper, lower)
         m.set("AU05", upper, 0.0, -LID_RAISE * up_shape)
         m.set("AU07", lower, 0.0, -LID_TIGHTEN * lo_shape)
         m.set("AU07", upper, 0.0, LID_TIGHTEN_UPPER * LID_TIGHTEN * up_shape)
@@ -507,7 +459,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
-    return _to_pixels(basis, *axes, unit / AU_INTENSITY_MAX)
+    return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
 
 
 def _upper_lip_raise(m: _Motions, indices) -> np.ndarray:
@@ -524,7 +476,7 @@ def build_sad_brow_basis(face: Face) -> np.ndarray:
     Returns:
         (478, 2) float32 pixels per unit of the AUs' share.
     """
-    uv, _, _, unit = face_uv(face)
+    uv, ex, ey, unit = face_uv(face)
     m = _Motions(uv)
     brows = BROWS[0] + BROWS[1]
     bu = np.abs(uv[list(brows), 0])
@@ -533,8 +485,7 @@ def build_sad_brow_basis(face: Face) -> np.ndarray:
     m.set("AU04", brows, 0.0, -BROW_LOWER * inner * medial)
     _forehead_follows_brows(m, "AU04")
     m.anchor("AU04", sum(EYE_UPPER + EYE_LOWER + IRISES, ()) + NOSE)
-    sad = _follow(uv, m.drivers[au_index("AU04")])
-    return _to_pixels(sad, *surface_axes(face, uv), unit / AU_INTENSITY_MAX)
+    return _to_pixels(_follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit / AU_INTENSITY_MAX)
 
 
 def _follow_lower_lip(
@@ -573,110 +524,23 @@ def _follow(uv: np.ndarray, drivers: dict[int, np.ndarray]) -> np.ndarray:
 
 
 def _to_pixels(disp: np.ndarray, ex: np.ndarray, ey: np.ndarray, scale: float) -> np.ndarray:
-    """Face-unit displacements (..., 478, 2) -> pixels (float32), times ``scale``: ``ex`` and
-    ``ey`` are the pixels per face unit across and down the face, (2,) for the whole face or
-    (478, 2) per landmark (:func:`surface_axes`)."""
+    """Face-unit displacements (..., 2) -> pixels (float32), times ``scale``."""
     return ((disp[..., :1] * ex + disp[..., 1:] * ey) * scale).astype(np.float32)
 
 
 def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Landmarks in face units (478, 2), with the face frame's x axis, y axis and unit
-    (:func:`face_frame`). u and v are measured along the face's own axes in 3-D (:func:`_axes`):
-    the landmarks of a turned or tilted face sit where they sit on the frontal, upright face (in
-    the image alone, depth shifted them sideways, or up and down)."""
+    (:func:`face_frame`). Across the face, u is measured along the eye line in 3-D: the
+    landmarks of a turned face sit where they sit on the frontal face (a turn about the vertical
+    axis undone; in the image alone, depth shifted them sideways)."""
     origin, ex, ey, unit = face_frame(face)
-    x3, y3, _ = _axes(face)
     rel = face.points.astype(np.float64) - origin
-    u, v = rel @ ex, rel @ ey
-    if x3[2] != 0.0 or y3[2] != 0.0:
+    u = rel @ ex
+    sine = _eye_line(face)[2]
+    if sine != 0.0:
         depth = face.landmarks[:, 2].astype(np.float64)
-        depth = depth - depth[list(MOUTH_CENTER)].mean()
-        if x3[2] != 0.0:
-            u = u + depth * x3[2]
-        if y3[2] != 0.0:
-            v = v + depth * y3[2]
-    return np.stack([u, v], axis=1) / unit, ex, ey, unit
-
-
-def surface_axes(face: Face, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels per face unit across (u) and down (v) the face, at each landmark.
-
-    A motion drawn in the frontal face's plane (the motion model's (du, dv)) moves the point
-    along the face's surface; a face turned or tilted shows it foreshortened by the surface's own
-    slope there, not only by the head's: the far side of a turned face, curving away, shows its
-    motions compressed, the near side, facing the camera, less so. The surface's depth slopes
-    (dw/du, dw/dv; w into the head, face units) are fitted at each landmark over
-    :data:`SURFACE_SIGMA`; the motion ``du`` shows as ``du * (x + dw/du * z)`` (x, y, z the face's
-    3-D axes, :func:`_axes`), its share along the image's eye line bounded to
-    [:data:`MIN_FORESHORTENING`, 1 / :data:`MIN_FORESHORTENING`] (and ``dv`` likewise across it).
-    A frontal, upright face: the frame's own axes (:func:`face_frame`), the same everywhere.
-
-    Args:
-        face: The detected face.
-        uv: (478, 2) its landmarks in face units (:func:`face_uv`).
-
-    Returns:
-        ex, ey: (2,) each for a frontal, upright face, else (478, 2) each.
-    """
-    _, ex, ey, unit = face_frame(face)
-    x3, y3, _ = _axes(face)
-    if x3[2] == 0.0 and y3[2] == 0.0:
-        return ex, ey
-    z3 = np.cross(x3, y3)
-    points = face.landmarks.astype(np.float64)
-    w = (points - points[list(MOUTH_CENTER)].mean(axis=0)) @ z3 / unit
-    slopes = _local_slopes(uv, w)
-    axes = []
-    for k, axis in enumerate((x3, y3)):
-        j = axis[:2][None, :] + slopes[:, k : k + 1] * z3[None, :2]
-        flat = np.array([x3[:2], [-x3[1], x3[0]]])[k]  # the image's direction of this axis
-        flat = flat / np.linalg.norm(flat)
-        share = j @ flat
-        bounded = np.clip(share, MIN_FORESHORTENING, 1.0 / MIN_FORESHORTENING)
-        axes.append(j + (bounded - share)[:, None] * flat[None, :])
-    return axes[0], axes[1]
-
-
-def _local_slopes(uv: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(478, 2) slopes (dw/du, dw/dv) of the surface ``w`` (478,) at each landmark ``uv``
-    (478, 2): a plane fitted by least squares to the mesh landmarks (not the irises), weighted
-    by a Gaussian of radius :data:`SURFACE_SIGMA` around it."""
-    mesh = min(len(uv), 468)
-    d = uv[None, :mesh, :] - uv[:, None, :]  # (478, mesh, 2)
-    g = np.exp(-(d**2).sum(-1) / (2 * SURFACE_SIGMA**2))
-    a = np.concatenate([np.ones(d.shape[:2] + (1,)), d], axis=-1)  # (478, mesh, 3)
-    lhs = np.einsum("ijk,ij,ijl->ikl", a, g, a) + 1e-9 * np.eye(3)
-    rhs = np.einsum("ijk,ij,j->ik", a, g, w[:mesh])
-    return np.linalg.solve(lhs, rhs[..., None])[:, 1:, 0]
-
-
-def _drawn_v(
-    face: Face, uv: np.ndarray, axes: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """What a motion that closes a gap (the lids, the lips) must draw, on a turned or tilted face.
-
-    Such a motion moves a landmark onto another one: in the image, across the gap the image shows.
-    In face units, v is measured in 3-D, and the relief between two landmarks (the eyeball under
-    the lids, the lips) makes their 3-D gap differ from what the surface's smooth slope
-    (:func:`surface_axes`) draws; measured in the image and divided by the vertical the landmark's
-    motion draws, the gap closes exactly.
-
-    Args:
-        face: The detected face.
-        uv: (478, 2) its landmarks in face units (:func:`face_uv`).
-        axes: Its :func:`surface_axes`.
-
-    Returns:
-        None for a frontal, upright face (the gaps in face units are the image's), else (478,)
-        each landmark's image position along the face's image vertical (face units) and (478,) how
-        far a motion of one face unit down the face moves it along it.
-    """
-    if axes[1].ndim == 1:
-        return None
-    origin, ex, _, unit = face_frame(face)
-    down = np.array([-ex[1], ex[0]], np.float64) / float(np.linalg.norm(ex))
-    image_v = (face.points.astype(np.float64) - origin) @ down / unit
-    return image_v, np.maximum(axes[1] @ down, MIN_FORESHORTENING)
+        u = u + (depth - depth[list(MOUTH_CENTER)].mean()) * sine
+    return np.stack([u, rel @ ey], axis=1) / unit, ex, ey, unit
 
 
 def brow_heights(uv: np.ndarray) -> tuple[float, float]:
@@ -687,6 +551,35 @@ def brow_heights(uv: np.ndarray) -> tuple[float, float]:
     inner = corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
     outer = corners - float(np.mean([uv[b[0], 1] for b in BROW_LOWER_EDGE]))
     return inner, outer
+
+
+def brow_edge_heights(uv: np.ndarray) -> np.ndarray:
+    """(2, 5) how far (face units) each point of the brows' lower edges
+    (:data:`BROW_LOWER_EDGE`, outer end to inner end) sits above the line of the eye corners, for
+    (478, 2) landmarks in face units (:func:`face_uv`)."""
+    corners = float(np.mean([uv[list(c), 1].mean() for c in (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS)]))
+    return np.array([[corners - uv[i, 1] for i in edge] for edge in BROW_LOWER_EDGE])
+
+
+def build_brow_raise_basis(face: Face, lift: np.ndarray) -> np.ndarray:
+    """Displacement that raises each brow straight up, its lower edge's points by ``lift`` and the
+    brow's upper edge above each of them as far; the forehead follows as it follows the brow AUs,
+    the eyes and the nose stay.
+
+    Args:
+        face: The detected face.
+        lift: (2, 5) face units per point of :data:`BROW_LOWER_EDGE` (outer end to inner end).
+
+    Returns:
+        (478, 2) float32 pixels.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = _Motions(uv)
+    for lower, upper, up in zip(BROW_LOWER_EDGE, BROW_UPPER, np.asarray(lift), strict=True):
+        m.set("AU04", lower + upper, 0.0, -np.concatenate([up, up]))
+    _forehead_follows_brows(m, "AU04")
+    m.anchor("AU04", sum(EYE_UPPER + EYE_LOWER + IRISES, ()) + NOSE)
+    return _to_pixels(_follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit)
 
 
 def lid_opening(points: np.ndarray) -> float:
@@ -742,18 +635,8 @@ def build_closure_basis(
     Returns:
         (478, 2) float32 pixels for the full closure (scale by the fraction to close).
     """
-    uv, _, _, unit = face_uv(face)
-    axes = surface_axes(face, uv)
-    drawn = _drawn_v(face, uv, axes)
-    if drawn is None:
-        lips, raised = lip_gap(face), upper_lip_raise(face)
-        upper_scale = lower_scale = 1.0
-    else:  # the gap as the image shows it, in what each lip's motion draws (the lips meet)
-        image_v, scale = drawn
-        lips = np.maximum(image_v[list(INNER_LOWER_LIP)] - image_v[list(INNER_UPPER_LIP)], 0.0)
-        upper_scale, lower_scale = scale[list(INNER_UPPER_LIP)], scale[list(INNER_LOWER_LIP)]
-        raised = upper_lip_raise(face) * upper_scale
-    gap = np.maximum(CLOSE_PRESS * lips - max(photo_au10, 0.0) * raised, 0)
+    uv, ex, ey, unit = face_uv(face)
+    gap = np.maximum(CLOSE_PRESS * lip_gap(face) - max(photo_au10, 0.0) * upper_lip_raise(face), 0)
     gap[[0, -1]] = 0.0
     drivers: dict[int, np.ndarray] = {}
 
@@ -769,7 +652,7 @@ def build_closure_basis(
     opening = np.maximum(lower[:, 1] - upper[:, 1], 1e-6)
     corner_rise = CLOSE_CORNER_RISE * float(gap.max())
     share = np.clip((line - corner_rise - upper[:, 1]) / opening, *CLOSE_UPPER_SHARE)
-    down, up = share * gap / upper_scale, (1 - share) * gap / lower_scale  # upper down, lower up
+    down, up = share * gap, (1 - share) * gap  # upper lip down, lower lip up
     down[[0, -1]] = up[[0, -1]] = corner_rise  # the corners rise (the outer lips near them too)
     down[[0, -1]] *= -1
     put(INNER_LOWER_LIP, -up)
@@ -810,4 +693,4 @@ def build_closure_basis(
             drivers[i] = drivers[i] + np.array([a, 0.0])
     for i in sum(EYE_UPPER + EYE_LOWER, ()) + NOSE:
         drivers.setdefault(i, np.zeros(2))
-    return _to_pixels(_follow(uv, drivers), *axes, unit)
+    return _to_pixels(_follow(uv, drivers), ex, ey, unit)
