@@ -547,10 +547,8 @@ def brow_heights(uv: np.ndarray) -> tuple[float, float]:
     """How far (face units) the inner and the outer ends of the brows' lower edges sit above the
     line of the eye corners, each the mean over both brows, for (478, 2) landmarks in face units
     (:func:`face_uv`)."""
-    corners = float(np.mean([uv[list(c), 1].mean() for c in (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS)]))
-    inner = corners - float(np.mean([uv[b[-1], 1] for b in BROW_LOWER_EDGE]))
-    outer = corners - float(np.mean([uv[b[0], 1] for b in BROW_LOWER_EDGE]))
-    return inner, outer
+    heights = brow_edge_heights(uv)
+    return float(heights[:, -1].mean()), float(heights[:, 0].mean())
 
 
 def brow_edge_heights(uv: np.ndarray) -> np.ndarray:
