@@ -62,7 +62,6 @@ def test_a_driven_frown_moves_from_rest_to_the_photo_in_proportion(
     rest, half, own = (_edge_heights(renderer, v) for v in (0.0, 2.0, 4.0))
     row = np.zeros((1, NUM_AUS), np.float32)
     row[0, AU04] = 4.0
-    renderer._prepared.coefficients(row[0])
     frame = next(renderer.render(grace, row))
     renderer.close()
     np.testing.assert_allclose(half, 0.5 * (rest + own), atol=2e-3)

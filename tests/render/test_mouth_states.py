@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from made_fixtures import au_row
 
+from espnet_cause.arkit import BLENDSHAPE_NAMES
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import (
     INNER_LOWER_LIP,
     INNER_UPPER_LIP,
+    NEUTRAL_MOUTH_WIDTH,
     NOSE,
     build_closure_basis,
     build_landmark_basis,
@@ -361,9 +363,6 @@ def test_a_narrow_open_mouth_closes_to_a_resting_width_not_a_pucker(
     its corners move out to about :data:`~espnet_cause.render.warp_motion.NEUTRAL_MOUTH_WIDTH`, and the
     tracker reads relaxed lips, not a pucker, and AU15 at 4 as a frown. Closed at its open width
     (0.67), the mouth read mouthPucker 0.59, and AU15 at 4 read 0.68."""
-    from espnet_cause.arkit import BLENDSHAPE_NAMES
-    from espnet_cause.render.warp_motion import NEUTRAL_MOUTH_WIDTH
-
     photo, face = open_o
     _, ex, _, unit = face_uv(face)
     width = float((face.points[291] - face.points[61]) @ ex) / float(ex @ ex) / unit
