@@ -182,6 +182,9 @@ UNSMILE_ROW = NUM_AUS + 5
 #: weighted by the share of the photo's AU04 the target falls short of (with AU04's own row
 #: reversed at most to the inner ends' rest, :func:`_brow_reversal`).
 UNFROWN_ROW = NUM_AUS + 6
+#: The brow raisers: driven above the photo's own, they raise its brows from the raise the brows
+#: show (:func:`_raise_gain`).
+BROW_RAISERS = (AU01, AU02)
 #: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
@@ -579,6 +582,8 @@ class _PreparedFace:
             for k, most in self.brow_reversal.items():  # undone linearly, at most to rest
                 if delta[k] < 0.0:
                     delta[k] *= min(1.0, most / max(float(own[k]), ZERO_AU))
+                elif k in BROW_RAISERS:  # raised above the photo's from the raise it shows
+                    delta[k] *= _raise_gain(float(own[k]), most)
             for k in LID_RELAX_AUS:  # the lids relax at most to a neutral opening
                 if delta[k] < 0.0:
                     delta[k] *= self.lid_relax
@@ -836,6 +841,19 @@ def _brow_reversal(
     if abs(per_unit) <= 1e-6:
         return 0.0
     return max((height - NEUTRAL_BROW_HEIGHT[end]) / per_unit, 0.0)
+
+
+def _raise_gain(own: float, shown: float) -> float:
+    """How many units a brow raiser (AU01, AU02) moves the photo's brows per unit its target
+    lies above the photo's own ``own``, when undoing ``shown`` units of it brings the brows to
+    rest (:func:`_brow_reversal`): the brows rise from the photo's height at ``own`` to rest plus
+    the full raise at :data:`~espnet_cause.au.AU_INTENSITY_MAX`. A photo whose brows show less
+    raise than the tracker reads (``shown`` < ``own``: MEAD surprised reads AU01 4.2 with its
+    inner brows 1.0 unit above rest, eNTERFACE angry 3.3 with 0.8) had only ``5 - own`` units
+    left to show: AU01 at 4 added 0.7 units there, and the sad brow (AU01 with AU04) was AU04's
+    frown (the expression sheet read it as angry). 1 when the brows show all of ``own``."""
+    shown = min(max(shown, 0.0), own)
+    return (AU_INTENSITY_MAX - shown) / max(AU_INTENSITY_MAX - own, ZERO_AU)
 
 
 def _lid_relax(points: np.ndarray, basis: np.ndarray, own: np.ndarray) -> float:

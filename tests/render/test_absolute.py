@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.emotion import PROTOTYPES
 from espnet_cause.errors import CauseError
+from espnet_cause.face.landmarker import Face
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import lip_gap
+from espnet_cause.render.warp_motion import brow_heights, face_uv, lip_gap
 
 
 def test_zeros_stop_the_smile_and_close_the_mouth(landmarker_path, landmarker, tracker, smiling):
@@ -168,3 +170,43 @@ def test_undoing_raised_brows_stops_at_brows_at_rest(landmarker_path, landmarker
     assert before[0] > NEUTRAL_BROW_HEIGHT[0] + 0.05  # the photo's brows are raised
     for end in (0, 1):
         assert abs(after[end] - NEUTRAL_BROW_HEIGHT[end]) < 0.015, (end, before, after)
+
+
+def _raised_brows(landmarker_path, grace, own: dict[str, float], target: dict[str, float]):
+    """The inner and outer brow heights (eye distances above the eye corners) of the demo photo,
+    its own AUs read as ``own``, driven to ``target`` (absolute targets, the other AUs 0)."""
+    photo_aus, row = np.zeros(NUM_AUS, np.float32), np.zeros(NUM_AUS, np.float32)
+    for name, value in own.items():
+        photo_aus[au_index(name)] = value
+    for name, value in target.items():
+        row[au_index(name)] = value
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(grace, photo_aus=photo_aus)
+    moved = renderer._prepared.moved_points(row)
+    renderer.close()
+    return np.array(brow_heights(face_uv(Face(moved))[0]))
+
+
+def test_brows_read_raised_but_at_rest_rise_in_full(landmarker_path, grace):
+    """A photo whose tracker reads AU01 and AU02 3.5 while its brows sit at rest (the demo
+    photo's, read so): AU01 and AU02 at 5 raise its brows (nearly) as far as on the photo read as
+    0 (rest plus the full raise). Counted from the tracker's 3.5 they rose 1.5 units of 5."""
+    raise_aus = {"AU01": 5.0, "AU02": 5.0}
+    rest = _raised_brows(landmarker_path, grace, {}, {})
+    full = _raised_brows(landmarker_path, grace, {}, raise_aus)
+    read_raised = _raised_brows(landmarker_path, grace, {"AU01": 3.5, "AU02": 3.5}, raise_aus)
+    assert (full - rest > 0.1).all(), (rest, full)
+    # the outer ends sit a little above rest: 0.2 units of AU02 count as shown
+    assert (read_raised - rest >= 0.95 * (full - rest)).all(), (rest, full, read_raised)
+
+
+def test_the_sad_brow_rises_on_a_photo_read_as_raised(landmarker_path, grace):
+    """The sad prototype at 4 (AU01 4 with AU04 4: the inner brows up, drawn together) on a photo
+    whose tracker reads AU01 3.3 with its brows at rest (eNTERFACE angry's case): the brows'
+    inner ends rise above the photo's. Counted from the tracker's 3.3, AU01 added 0.7 units to
+    AU04's 4 and the inner ends sank 0.12 eye distances (a frown; the sheet read it as angry)."""
+    sad = {au: 4.0 * w / max(PROTOTYPES["sad"].values()) for au, w in PROTOTYPES["sad"].items()}
+    own = {"AU01": 3.3}
+    photo = _raised_brows(landmarker_path, grace, own, own)
+    frame = _raised_brows(landmarker_path, grace, own, sad)
+    assert frame[0] > photo[0] + 0.02, (photo, frame)
