@@ -86,6 +86,15 @@ COVER_MARGIN_PX = 3.0
 #: (the lip's own colour; the interior squeezed to a few rows mirrored into the lips showed the
 #: lips' texture squeezed as horizontal streaks).
 COVER_EDGE_PX = 1.0
+#: ... both at most: the margin and the edge together reach at most this share of the thinner
+#: lip's thickness past the interior (the median over its middle points, inner to outer edge), the
+#: two shrunk in proportion. A broad laugh stretches the lips thin, and a small face has few pixels
+#: across them: the laughs of a face 100 px tall (upper lip 2.2-2.8 px) sampled the skin above
+#: the lip, so the closed mouth showed no line between the lips and no dark corners, and the
+#: tracker read no lip-corner AU at all (AU12, AU14, AU15, AU20 at 4 read 0.0-0.3).
+COVER_LIP_SHARE = 0.5
+#: ... but never less than this together (pixels; one pixel: an interpolation kernel reaches it).
+COVER_MIN_REACH_PX = 1.0
 #: Output pixels that can sample the interior lie within this many eye distances of its box.
 COVER_REACH = 1.0
 
@@ -140,6 +149,7 @@ class MouthPaint:
         if self.open:
             raise_px = upper_lip_raise(face) * unit
             self.cover_edges = _lip_edges(self.inner_upper, self.inner_lower, raise_px)
+            self.cover_margin, self.cover_edge = _cover_reach(pts)
             both = np.concatenate([self.inner_upper, self.inner_lower])
             reach = COVER_REACH * unit
             x0, y0 = np.floor(both.min(0) - reach).astype(int)
@@ -166,8 +176,9 @@ class MouthPaint:
     def cover(self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float) -> None:
         """As the photo's open mouth closes, show the lips where the warp still samples its
         interior: each such pixel samples the nearer lip's edge in its own column instead, blended
-        in over :data:`COVER_MARGIN_PX` at the interior's edge; except the band under the upper lip
-        the photo's AU10 (``kept_au10`` of it still raised) exposes."""
+        in over :data:`COVER_MARGIN_PX` at the interior's edge (both bounded by the lips'
+        thickness, :func:`_cover_reach`); except the band under the upper lip the photo's AU10
+        (``kept_au10`` of it still raised) exposes."""
         if self.cover_edges is None:
             return
         weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
@@ -182,11 +193,12 @@ class MouthPaint:
         sx, sy = src[..., 0], src[..., 1]
         upper, lower = np.interp(sx, ux, uy), np.interp(sx, lx, ly)
         # how deep inside the interior widened by the margin (pixels): 0 at its edge
-        depth = np.minimum(sy - upper, lower - sy) + COVER_MARGIN_PX
-        depth = np.minimum(depth, np.minimum(sx - ux[0], ux[-1] - sx) + COVER_MARGIN_PX)
+        margin = self.cover_margin
+        depth = np.minimum(sy - upper, lower - sy) + margin
+        depth = np.minimum(depth, np.minimum(sx - ux[0], ux[-1] - sx) + margin)
         if kept_au10 > 0.0:
             depth = np.minimum(depth, sy - upper - kept_au10 * np.interp(sx, ux, raise_px))
-        alpha = smoothstep(depth / COVER_MARGIN_PX)
+        alpha = smoothstep(depth / margin)
         rows, cols = np.nonzero(alpha > 0.0)
         if len(rows) == 0:
             return
@@ -195,10 +207,10 @@ class MouthPaint:
         x0, x1 = max(int(cols.min()) - 1, 0), int(cols.max()) + 2
         sx, sy, alpha = sx[y0:y1, x0:x1], sy[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
         upper, lower = upper[y0:y1, x0:x1], lower[y0:y1, x0:x1]
-        # the nearer lip's edge, COVER_EDGE_PX past the widened interior, in the pixel's own column;
+        # the nearer lip's edge, just past the widened interior, in the pixel's own column;
         # the lips meet where the interior's middle was, the line between them anti-aliased (a
         # pixel-wise switch drew it in steps where the closure squeezes the interior)
-        edge = COVER_MARGIN_PX + COVER_EDGE_PX
+        edge = margin + self.cover_edge
         above = (sy < 0.5 * (upper + lower)).astype(np.float32)
         if min(above.shape) >= 3:
             above = cv2.GaussianBlur(above, (3, 3), 0)
@@ -337,6 +349,28 @@ def _lip_edges(
     up, lo = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
     edges = (upper[up, 0], upper[up, 1], lower[lo, 0], lower[lo, 1], raise_px[up])
     return tuple(np.asarray(e, np.float32) for e in edges)
+
+
+def _cover_reach(points: np.ndarray) -> tuple[float, float]:
+    """The cover's margin and edge (pixels; :data:`COVER_MARGIN_PX`, :data:`COVER_EDGE_PX`),
+    shrunk in proportion so that together they reach at most :data:`COVER_LIP_SHARE` of the
+    thinner lip past the interior (and at least :data:`COVER_MIN_REACH_PX`).
+
+    Args:
+        points: (478, 2) landmarks (pixels).
+    """
+    middle = slice(2, -2)  # the lips' middle points (the thickness tends to 0 at the corners)
+    inner = np.concatenate(
+        [points[list(INNER_UPPER_LIP[middle])], points[list(INNER_LOWER_LIP[middle])]]
+    )
+    outer = np.concatenate(
+        [points[list(OUTER_UPPER_LIP[middle])], points[list(OUTER_LOWER_LIP[middle])]]
+    )
+    thickness = np.linalg.norm(outer - inner, axis=1).reshape(2, -1)
+    thinner = float(np.median(thickness, axis=1).min())
+    reach = max(COVER_LIP_SHARE * thinner, COVER_MIN_REACH_PX)
+    scale = min(1.0, reach / (COVER_MARGIN_PX + COVER_EDGE_PX))
+    return COVER_MARGIN_PX * scale, COVER_EDGE_PX * scale
 
 
 def _teeth_nodes(

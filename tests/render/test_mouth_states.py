@@ -9,12 +9,16 @@ from made_fixtures import au_row
 
 from espnet_cause.arkit import BLENDSHAPE_NAMES
 from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.face.landmarker import Face
 from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import (
+    CLOSE_PRESS,
     INNER_LOWER_LIP,
     INNER_UPPER_LIP,
     NEUTRAL_MOUTH_WIDTH,
     NOSE,
+    OUTER_LOWER_LIP,
+    OUTER_UPPER_LIP,
     build_closure_basis,
     build_landmark_basis,
     face_uv,
@@ -297,6 +301,49 @@ def test_a_lip_corner_depressor_reads_as_a_frown_not_a_pucker(landmarker_path, g
     assert blendshapes["mouthPucker"] < 0.3, blendshapes["mouthPucker"]
 
 
+def test_the_lips_cover_of_thin_lips_samples_the_lips_not_the_skin(landmarker_path, open_smile):
+    """A broad laugh on a small face (a face in a group photo): the lips are 2.5 pixels thick.
+    Closing the mouth, the cover (:meth:`MouthPaint.cover`) draws the lips over the squeezed
+    interior from the lips themselves, never from the skin beyond them. Drawn with a photo whose
+    lips are red, its skin white and its interior black: before, the cover sampled 4 pixels past
+    the interior whatever the lips' size, the skin above and below lips this thin, and the closed
+    mouth showed a pale band with no line between the lips and no dark corners (the tracker read
+    no lip-corner AU on such laughs: AU12 r 0.41, AU14 0.07 on a 100-pixel face)."""
+    photo, face = open_smile
+    middle = slice(2, -2)
+    outer = face.points[list(OUTER_UPPER_LIP[middle] + OUTER_LOWER_LIP[middle])]
+    inner = face.points[list(INNER_UPPER_LIP[middle] + INNER_LOWER_LIP[middle])]
+    thickness = np.linalg.norm(outer - inner, axis=1).reshape(2, -1)
+    scale = 2.5 / float(np.median(thickness, axis=1).min())  # the thinner lip 2.5 pixels
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small_face = Face(face.landmarks * np.float32(scale))
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(small, face=small_face, photo_aus=au_row(AU25=3.0, AU26=2.0))
+    p = renderer._prepared
+    renderer.close()
+    rh, rw = p.roi.shape[:2]
+    points = small_face.points - np.array([p.x0, p.y0], np.float32)
+
+    def polygon(upper, lower):
+        return [np.round(points[list(upper + lower[::-1])] * 16).astype(np.int32)]
+
+    painted = np.full((rh, rw, 3), 255, np.uint8)  # skin
+    cv2.fillPoly(painted, polygon(OUTER_UPPER_LIP, OUTER_LOWER_LIP), (200, 40, 40), cv2.LINE_AA, 4)
+    cv2.fillPoly(painted, polygon(INNER_UPPER_LIP, INNER_LOWER_LIP), (0, 0, 0), cv2.LINE_AA, 4)
+    p.mouth.photo = painted
+    frame = np.full((rh, rw, 3), 128, np.uint8)
+    source = p.identity + np.array([0.3, 0.2], np.float32)  # off the pixel grid
+    p.mouth.cover(frame, source, 1.0 / CLOSE_PRESS, 0.0)
+    covered = (frame != 128).any(-1)
+    green = frame[..., 1].astype(int)
+    # the interior's middle is covered by the lips' red...
+    lips_middle = np.round(points[[13, 14]].mean(0)).astype(int)
+    assert green[lips_middle[1], lips_middle[0]] < 100, green[lips_middle[1], lips_middle[0]]
+    # ... and no covered pixel takes the skin's white (the grey frame blended with lips stays <= 128)
+    assert covered.sum() > 10
+    assert green[covered].max() <= 132, np.sort(green[covered])[-10:]
+
+
 def test_the_lips_cover_blends_in_at_its_edges_and_leaves_the_rest(landmarker_path, open_smile):
     """Closing a photo's open mouth, the lips cover its interior (:meth:`MouthPaint.cover`) and
     nothing else: a pixel sampling the photo more than the cover's margin outside the interior
@@ -306,7 +353,6 @@ def test_the_lips_cover_blends_in_at_its_edges_and_leaves_the_rest(landmarker_pa
     photo's nearest pixel (a squeezed interior showed as steps along the lips) and the lips met in
     a pixel-wise switch from white to black."""
     from espnet_cause.render.mouth_paint import COVER_MARGIN_PX
-    from espnet_cause.render.warp_motion import CLOSE_PRESS
 
     photo, face = open_smile
     renderer = WarpRenderer(landmarker_path)
