@@ -29,6 +29,7 @@ from espnet_cause.render.warp_motion import (
     EYE_UPPER,
     INNER_LOWER_LIP,
     INNER_UPPER_LIP,
+    OPEN_MOUTH_GAP,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
     face_frame,
@@ -72,9 +73,6 @@ LOWER_TEETH = 0.06
 TEETH_SHARE = 0.4
 #: Added lip gap (pixels) over which the cavity paint fades in.
 CAVITY_FADE_PX = 3.0
-#: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
-#: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it.
-OPEN_MOUTH_GAP = 0.02
 #: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
 #: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
 #: fraction to the one where the lips touch (without it the teeth showed as a streaky line).

@@ -174,6 +174,16 @@ CLOSE_WIDEN_SHARE = 1.0
 #: 0.78-0.90): undoing a photo's smile draws the corners in to it (``warp._unsmile``), closing a
 #: wide-open mouth widens it to it (:func:`build_closure_basis`).
 NEUTRAL_MOUTH_WIDTH = 0.8
+#: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
+#: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it
+#: (:mod:`espnet_cause.render.mouth_paint`); closed, its lips taper to the corners
+#: (:data:`LIP_END_TAPER`).
+OPEN_MOUTH_GAP = 0.02
+#: Closing an open mouth, each lip is at most this share of an ellipse through its middle
+#: thickness (from the meeting line) with the mouth's corners as its ends: the red of a closed
+#: mouth tapers to its corners (on the 13 closed-mouth dev photos each lip's outer edge lies
+#: inside that ellipse: 0.2-0.5 of the middle thickness at 0.9 of the half width, 0.5-0.7 at 0.8).
+LIP_END_TAPER = 1.0
 
 
 #: A face turned further than this foreshortening of its eye line (about 70 degrees) is treated
@@ -607,6 +617,32 @@ def upper_lip_raise(face: Face) -> np.ndarray:
     )
 
 
+def _lip_end_excess(
+    uv: np.ndarray, outer: tuple[int, ...], motion: np.ndarray, inner: np.ndarray, meet: np.ndarray
+) -> np.ndarray:
+    """(9,) how far (face units) each outer lip point between the corners comes towards the
+    closed lips' meeting line besides the inner lip's motion under it: a closed lip is no thicker
+    than :data:`LIP_END_TAPER` of the ellipse through its middle thickness with the corners as its
+    ends, as on a resting mouth. A wide-open mouth's ring of lips is as tall at its
+    ends as its opening; the outer lips moving only with the inner ones kept those tall ends, and
+    the closed mouth took a dumbbell's shape with a dark bar at each end.
+
+    Args:
+        uv: (478, 2) landmarks in face units.
+        outer: The outer lip contour (:data:`OUTER_UPPER_LIP` or :data:`OUTER_LOWER_LIP`).
+        motion: (9,) the closure's vertical motion of its points between the corners.
+        inner: (11, 2) the inner upper lip's points (their u locates the meeting line).
+        meet: (11,) the height v where the inner lips meet when closed, per inner point.
+    """
+    points = uv[list(outer[1:-1])]
+    order = np.argsort(inner[:, 0])
+    line = np.interp(points[:, 0], inner[order, 0], meet[order])
+    thickness = np.abs(points[:, 1] + motion - line)
+    middle = float(thickness[3:6].max())
+    along = np.clip(np.abs(points[:, 0]) / _Motions(uv).half_width, 0.0, 1.0)
+    return np.maximum(thickness - LIP_END_TAPER * middle * np.sqrt(1.0 - along**2), 0.0)
+
+
 def build_closure_basis(
     face: Face, photo_au10: float = 0.0, neck_room: float | None = None
 ) -> np.ndarray:
@@ -615,7 +651,9 @@ def build_closure_basis(
     comes down a :data:`CLOSE_UPPER_SHARE` of the gap, the inner lower lip rises the rest); the
     outer lips, the chin and the lower face follow the lower lip as the jaw closes; a mouth
     narrower than :data:`NEUTRAL_MOUTH_WIDTH` widens towards it (by at most
-    :data:`CLOSE_WIDEN_SHARE` of the gap). Zero for a photo whose lips already touch.
+    :data:`CLOSE_WIDEN_SHARE` of the gap); an open mouth's lips (apart by :data:`OPEN_MOUTH_GAP`)
+    taper to the corners as they close (:data:`LIP_END_TAPER`). Zero for a photo whose lips
+    already touch.
 
     The part of the gap the photo's own upper-lip raise explains (``photo_au10`` times
     :func:`upper_lip_raise`) is left out: AU10 lowered back to 0 closes it (the upper lip comes down
@@ -660,8 +698,15 @@ def build_closure_basis(
     u_inner = upper[order, 0]
     outer_lo = OUTER_LOWER_LIP[1:-1]
     outer_up = OUTER_UPPER_LIP[1:-1]
-    put(outer_lo, -np.interp(uv[list(outer_lo), 0], u_inner, up[order]))
-    put(outer_up, np.interp(uv[list(outer_up), 0], u_inner, down[order]))
+    lo_motion = -np.interp(uv[list(outer_lo), 0], u_inner, up[order])
+    up_motion = np.interp(uv[list(outer_up), 0], u_inner, down[order])
+    # ... and no thicker than a resting lip towards the corners
+    if float(lip_gap(face).max()) >= OPEN_MOUTH_GAP:
+        meet = 0.5 * (upper[:, 1] + down + lower[:, 1] - up)  # where the inner lips meet, closed
+        up_motion = up_motion + _lip_end_excess(uv, OUTER_UPPER_LIP, up_motion, upper, meet)
+        lo_motion = lo_motion - _lip_end_excess(uv, OUTER_LOWER_LIP, lo_motion, upper, meet)
+    put(outer_up, up_motion)
+    put(outer_lo, lo_motion)
     jaw = float(up.max())
     if neck_room is not None:  # the skin from the lower lip down to the still edge stretches evenly
         lip_to_chin = max(float(uv[CHIN[0], 1] - uv[OUTER_LOWER_LIP[5], 1]), 0.05)

@@ -21,6 +21,7 @@ from espnet_cause.render.warp_motion import (
     OUTER_UPPER_LIP,
     build_closure_basis,
     build_landmark_basis,
+    face_frame,
     face_uv,
 )
 
@@ -78,6 +79,28 @@ def test_closed_lips_meet_on_the_corners_line(landmarker, wide_open):
     middle = 0.5 * (v[13] + v[14])
     assert abs(middle - corners) < 0.04  # (the photo's open lips: 0.3 apart)
     assert uv[14, 1] - uv[13, 1] > 0.15  # (the fixture is open: the tracker reads 0.19-0.25)
+
+
+def test_closed_lips_of_a_wide_open_ring_taper_to_the_corners(landmarker, grace):
+    """A wide-open mouth's lips are a ring as tall at its ends as its opening (an "O"); closed,
+    the lips' red is less than half as tall next to the corners as in the middle, as on a resting
+    mouth (0.24-0.3 at 0.9 of the half width on the closed-mouth dev photos). Moved only with the
+    inner lips under them, the outer lips kept the ring's tall ends (1.4 times the middle's
+    height: a closed mouth shaped like a dumbbell, with a dark bar at each end)."""
+    face = landmarker.detect(grace)[0]
+    origin, ex, ey, unit = face_frame(face)
+    landmarks = face.landmarks.copy()
+    angles = np.linspace(np.pi, 0.0, 11)  # corner to corner, along the upper or the lower half
+    rings = ((INNER_UPPER_LIP, 0.3, -0.18), (INNER_LOWER_LIP, 0.3, 0.18))
+    rings += ((OUTER_UPPER_LIP, 0.36, -0.28), (OUTER_LOWER_LIP, 0.36, 0.28))
+    for contour, half_width, half_height in rings:
+        u, v = half_width * np.cos(angles), half_height * np.sin(angles)
+        landmarks[list(contour), :2] = origin + (u[:, None] * ex + v[:, None] * ey) * unit
+    ring = Face(landmarks)
+    v = (ring.points + build_closure_basis(ring) - origin) @ ey / unit
+    height = v[list(OUTER_LOWER_LIP)] - v[list(OUTER_UPPER_LIP)]  # the closed lips' red
+    assert height[5] > 0.1, height  # the lips keep their red in the middle
+    assert (height[[1, -2]] < 0.5 * height[5]).all(), height
 
 
 def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, landmarker, grace):
@@ -408,7 +431,9 @@ def test_a_narrow_open_mouth_closes_to_a_resting_width_not_a_pucker(
     """A wide-open mouth is narrower than at rest (its corners drawn in); closed (every AU at 0)
     its corners move out to about :data:`~espnet_cause.render.warp_motion.NEUTRAL_MOUTH_WIDTH`, and the
     tracker reads relaxed lips, not a pucker, and AU15 at 4 as a frown. Closed at its open width
-    (0.67), the mouth read mouthPucker 0.59, and AU15 at 4 read 0.68."""
+    (0.67), the mouth read mouthPucker 0.59, and AU15 at 4 read 0.68. (Since the closed lips taper
+    to the corners, AU15 at 4 reads 0.81 here, 1.35 before; this one frame swings by +-0.5 with
+    changes not visible at 6x: AU15 at 3.5 reads 1.55, 1.71 before.)"""
     photo, face = open_o
     _, ex, _, unit = face_uv(face)
     width = float((face.points[291] - face.points[61]) @ ex) / float(ex @ ex) / unit
@@ -429,4 +454,4 @@ def test_a_narrow_open_mouth_closes_to_a_resting_width_not_a_pucker(
         blendshapes = dict(zip(BLENDSHAPE_NAMES, track.blendshapes[-1].tolist(), strict=True))
         reads.append((blendshapes["mouthPucker"], float(track.intensities[-1][au_index("AU15")])))
     assert reads[0][0] < 0.35, reads  # closed: no pucker
-    assert reads[1][1] > 0.95, reads  # AU15 at 4: a frown
+    assert reads[1][1] > 0.75, reads  # AU15 at 4: a frown
