@@ -82,8 +82,17 @@ OTHER_FACE_MARGIN = 0.1
 #: map is upsampled to the face region per frame).
 FIELD_GRID_SIDE = 256
 #: ... and its nodes are at least this many pixels apart (the fields are smooth: on a small face
-#: region, a node per pixel made the per-frame field product and inversion 4 times the work).
+#: region, a node per pixel made the per-frame field product and inversion 4 times the work)...
 FIELD_GRID_STEP = 2.0
+#: ... but at most this many eye distances apart, and at least a pixel. On the dev photos (eye
+#: distance 45 px and more) the nodes stay FIELD_GRID_STEP apart; on a smaller face (a face in a
+#: group photo, eye distance 23-35 px) 2 px is a coarser grid than the renderer was made on, and
+#: the fields between landmarks a few pixels apart (the lids, the lips) were smoothed across them:
+#: the blink closed the eye half way (AU45 at 4 read 1.0 on a face 70 px tall, 2.0 on the same
+#: face rendered at full size and scaled down). 0.045: the largest step in eye distances on the
+#: dev photos (2 px at eye distance 44.8).
+FIELD_GRID_STEP_UNITS = 0.045
+FIELD_GRID_MIN_STEP = 1.0
 #: Ranges of the renderer's settings (checked with a clear error).
 GAIN_RANGE = (0.0, 4.0)
 HEAD_MOTION_RANGE = (0.0, 4.0)
@@ -499,7 +508,8 @@ class _PreparedFace:
         )
         self.roi_size = (rw, rh)
         # coarse grid for the fields (node centres in ROI pixels, as cv2.resize places them)
-        step = max(FIELD_GRID_STEP, max(rw, rh) / FIELD_GRID_SIDE)
+        fine = max(min(FIELD_GRID_STEP, FIELD_GRID_STEP_UNITS * self.unit), FIELD_GRID_MIN_STEP)
+        step = max(fine, max(rw, rh) / FIELD_GRID_SIDE)
         gw, gh = max(2, int(np.ceil(rw / step))), max(2, int(np.ceil(rh / step)))
         gx = (np.arange(gw) + 0.5) * (rw / gw) - 0.5
         gy = (np.arange(gh) + 0.5) * (rh / gh) - 0.5

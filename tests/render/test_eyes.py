@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.face.landmarker import Face
 from espnet_cause.render.warp import NEUTRAL_LID_OPENING, WarpRenderer
 from espnet_cause.render.warp_motion import build_landmark_basis, face_uv, lid_opening
 
@@ -86,3 +88,31 @@ def test_the_cheek_raiser_narrows_the_eye_less_than_the_lid_tightener(landmarker
     for _, lo in LID_MIDDLES:
         cheek, tighten = -basis[au_index("AU06"), lo, 1], -basis[au_index("AU07"), lo, 1]
         assert 0.0 < cheek < tighten / 3
+
+
+def test_a_small_faces_blink_keeps_the_lower_lid_still(landmarker_path, landmarker, grace):
+    """A face 70 px tall (eye distance 24 px, a face in a group photo): the displacement field the
+    renderer stores on its grid (upsampled as :meth:`_PreparedFace.source_map` does) moves the
+    upper lid's middle down in a blink and leaves the lower lid's middle, 3 px under it, still.
+    Before, the grid's nodes were 2 px apart on any face (0.08 eye distances here), the field
+    between the lids was smoothed across them, the lower lid moved 0.22-0.27 of the upper lid's
+    way and the blink closed the eye half way (AU45 at 4 read back 1.0, 2.0 at full size)."""
+    face = landmarker.detect(grace)[0]
+    scale = 24.0 / face_uv(face)[3]
+    small = cv2.resize(grace, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(
+        small,
+        face=Face(face.landmarks * np.float32(scale)),
+        photo_aus=np.zeros(NUM_AUS, np.float32),
+    )
+    p = renderer._prepared
+    renderer.close()
+    blink = au_index("AU45")
+    (gh, gw), (rw, rh) = p.grid_shape, p.roi_size
+    field = cv2.resize(p.fields[blink].reshape(gh, gw, 2), (rw, rh), interpolation=cv2.INTER_LINEAR)
+    points = (p.points - np.array([p.x0, p.y0], np.float32)).astype(np.float32)
+    down = cv2.remap(field[..., 1], points[:, 0:1], points[:, 1:2], cv2.INTER_LINEAR)[:, 0]
+    for up, lo in LID_MIDDLES:
+        assert down[up] > 0.5 * p.basis[blink, up, 1] > 0.0
+        assert abs(down[lo]) < 0.15 * down[up], (down[lo], down[up])
