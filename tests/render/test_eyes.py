@@ -96,7 +96,8 @@ def test_a_small_faces_blink_keeps_the_lower_lid_still(landmarker_path, landmark
     upper lid's middle down in a blink and leaves the lower lid's middle, 3 px under it, still.
     Before, the grid's nodes were 2 px apart on any face (0.08 eye distances here), the field
     between the lids was smoothed across them, the lower lid moved 0.22-0.27 of the upper lid's
-    way and the blink closed the eye half way (AU45 at 4 read back 1.0, 2.0 at full size)."""
+    way and the blink closed the eye half way (single_closed at this size: AU45 at 4 read back
+    1.0, 2.0 rendered at full size and scaled down)."""
     face = landmarker.detect(grace)[0]
     scale = 24.0 / face_uv(face)[3]
     small = cv2.resize(grace, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
