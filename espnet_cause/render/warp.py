@@ -92,6 +92,7 @@ FIELD_GRID_STEP = 2.0
 #: face rendered at full size and scaled down). 0.045: the largest step in eye distances on the
 #: dev photos (2 px at eye distance 44.8).
 FIELD_GRID_STEP_UNITS = 0.045
+#: ... and never closer than this many pixels (a node per pixel is the finest the fields need).
 FIELD_GRID_MIN_STEP = 1.0
 #: Ranges of the renderer's settings (checked with a clear error).
 GAIN_RANGE = (0.0, 4.0)
@@ -861,7 +862,12 @@ def _raise_gain(own: float, shown: float) -> float:
     raise than the tracker reads (``shown`` < ``own``: MEAD surprised reads AU01 4.2 with its
     inner brows 1.0 unit above rest, eNTERFACE angry 3.3 with 0.8) had only ``5 - own`` units
     left to show: AU01 at 4 added 0.7 units there, and the sad brow (AU01 with AU04) was AU04's
-    frown (the expression sheet read it as angry). 1 when the brows show all of ``own``."""
+    frown (the expression sheet read it as angry). 1 when the brows show all of ``own``.
+
+    Args:
+        own: The photo's own intensity of the AU (as the tracker reads it).
+        shown: The units of it the photo's brows show above rest (:func:`_brow_reversal`).
+    """
     shown = min(max(shown, 0.0), own)
     return (AU_INTENSITY_MAX - shown) / max(AU_INTENSITY_MAX - own, ZERO_AU)
 
