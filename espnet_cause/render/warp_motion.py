@@ -13,6 +13,7 @@ import numpy as np
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.face.canonical import mirror_landmarks
 from espnet_cause.face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, Face
 
 # --- MediaPipe face-mesh topology (landmark indices) ---------------------------------------
@@ -542,15 +543,30 @@ def face_uv(face: Face) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Landmarks in face units (478, 2), with the face frame's x axis, y axis and unit
     (:func:`face_frame`). Across the face, u is measured along the eye line in 3-D: the
     landmarks of a turned face sit where they sit on the frontal face (a turn about the vertical
-    axis undone; in the image alone, depth shifted them sideways)."""
+    axis undone; in the image alone, depth shifted them sideways), and each landmark and its
+    mirror image sit at the same distance from the midline (:func:`_symmetric`)."""
     origin, ex, ey, unit = face_frame(face)
     rel = face.points.astype(np.float64) - origin
     u = rel @ ex
     sine = _eye_line(face)[2]
     if sine != 0.0:
         depth = face.landmarks[:, 2].astype(np.float64)
-        u = u + (depth - depth[list(MOUTH_CENTER)].mean()) * sine
+        u = _symmetric(u + (depth - depth[list(MOUTH_CENTER)].mean()) * sine)
     return np.stack([u, rel @ ey], axis=1) / unit, ex, ey, unit
+
+
+def _symmetric(u: np.ndarray) -> np.ndarray:
+    """(478,) u of a turned face made symmetric about its midline: half of each landmark's u minus
+    its mirror image's (:func:`~espnet_cause.face.canonical.mirror_landmarks`; 0 on the midline).
+
+    The landmarker's depth of a turned face is shallower than the turn (on dev photos turned 30,
+    50 and 65 degrees about the vertical, their image eye distance 0.87, 0.65 and 0.44 of the
+    frontal one, the landmarks' depth gave a foreshortening of 0.92, 0.76 and 0.58), so undoing
+    the turn with it left the parts of the face behind the mouth shifted towards the near side:
+    at 0.76 the eyes' and the brows' centre line 0.2 eye distances off the mouth's, and the motion
+    model's regions, which are measured from the centre line (the inner and outer brow, the sides
+    of AU04's squeeze), fell on the wrong parts of the brows."""
+    return 0.5 * (u - u[mirror_landmarks()])
 
 
 def brow_heights(uv: np.ndarray) -> tuple[float, float]:
