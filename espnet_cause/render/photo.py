@@ -4,10 +4,13 @@
 :data:`MAX_IMAGE_PIXELS`), runs the MediaPipe face landmarker once with blendshapes and keeps, for
 the face asked for, its 478 landmarks and the AUs the built-in tracker reads on it (the same
 blendshape table and AU25 lip-gap rule as :class:`~espnet_cause.extract.mediapipe.MediaPipeAUExtractor`;
-on a still photo the tracker's VIDEO-mode read and this IMAGE-mode read give the same numbers). A photo
-larger than the detector's input (:data:`~espnet_cause.face.landmarker.MAX_DETECT_SIDE`) is
-detected downscaled, then the chosen face is read again on a crop around it at full resolution,
-so a small face in a large group photo keeps its detail and only its own expression is read.
+on a still photo the tracker's VIDEO-mode read and this IMAGE-mode read give the same numbers).
+The faces are found on the whole photo (downscaled when it is larger than the detector's input,
+:data:`~espnet_cause.face.landmarker.MAX_DETECT_SIDE`); the chosen face is then read again on a
+canonical view of it: a square :data:`READ_CROP` times its landmark box's longer side, centred on
+it and scaled to :data:`READ_SIDE` pixels. So a small face in a large group photo keeps its detail,
+only its own expression is read, and the same face cut from a photo with more or less margin
+gives the same landmarks and AUs (the landmarker's AUs move with the framing by up to 1.8 units).
 
 Faces are numbered largest first (landmark bounding-box area), equal sizes left to right:
 ``face_index`` 0 is the largest face.
@@ -19,6 +22,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from espnet_cause.arkit import blendshapes_to_aus
@@ -33,8 +37,24 @@ logger = logging.getLogger(__name__)
 #: Largest photo rendered, in pixels (width times height), checked from the file's header before
 #: decoding. The one limit for every way a photo comes in (the render CLI, the library, serve).
 MAX_IMAGE_PIXELS = 40_000_000
-#: Crop around a face for its full-resolution read, as a multiple of its landmark box's longer side.
-REFINE_CROP = 2.0
+#: Side of the canonical view a face is read on, as a multiple of its landmark box's longer side.
+READ_CROP = 2.0
+#: The canonical view's side in pixels: the face spans about half of it, 256 px, the landmark
+#: mesh's own input size. 256 and 512 gave the same spread (dev frames padded 1.5x and 2x).
+READ_SIDE = 512
+#: The views averaged, as (shift right, shift down, zoom) of the view around the face, shifts
+#: in landmark-box sides. The landmarker's AUs move by up to 0.6 units when the view moves by a
+#: pixel or two; the mean over these seven views moves by at most 0.07 between dev frames cut
+#: with 1x, 1.5x and 2x the margin (one view: 0.31).
+READ_VIEWS = (
+    (0.0, 0.0, 1.0),
+    (0.03, 0.0, 1.0),
+    (-0.03, 0.0, 1.0),
+    (0.0, 0.03, 1.0),
+    (0.0, -0.03, 1.0),
+    (0.0, 0.0, 1.06),
+    (0.0, 0.0, 0.94),
+)
 
 
 @dataclass(frozen=True)
@@ -114,9 +134,7 @@ def read_face_photo(
         landmarker = FaceLandmarker(face_landmarker_path, blendshapes=True)
     try:
         faces = landmarker.detect(pixels)
-        face = pick_face(faces, face_index, source)
-        if max(pixels.shape[:2]) > landmarker.max_detect_side:
-            face = _refine(landmarker, pixels, face)
+        face = read_canonical(landmarker, pixels, pick_face(faces, face_index, source))
     finally:
         if own:
             landmarker.close()
@@ -127,22 +145,86 @@ def read_face_photo(
     return FacePhoto(pixels, face, aus, others, source)
 
 
-def _refine(landmarker: FaceLandmarker, image: np.ndarray, face: Face) -> Face:
-    """The face read again on a full-resolution crop around it (at most the detector's side)."""
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = face.bbox
-    cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
-    half = 0.5 * REFINE_CROP * max(x1 - x0, y1 - y0)
-    left, top = max(0, int(cx - half)), max(0, int(cy - half))
-    right, bottom = min(width, int(np.ceil(cx + half))), min(height, int(np.ceil(cy + half)))
-    crop = image[top:bottom, left:right]
-    found = landmarker.detect(crop) if min(crop.shape[:2]) >= 32 else []
-    if not found:
+def read_canonical(landmarker: FaceLandmarker, image: np.ndarray, face: Face) -> Face:
+    """The face read again on canonical views of it, so the read does not depend on the framing.
+
+    One view centred on the face as found on the whole photo places it; the landmarks and the
+    blendshape scores are then the mean over :data:`READ_VIEWS` around that placement.
+
+    Args:
+        landmarker: The landmarker (blendshapes as the caller needs them).
+        image: (H, W, 3) uint8 RGB photo.
+        face: The face found on the whole photo (landmarks in photo pixels).
+
+    Returns:
+        The face (landmarks x, y and z in photo pixels); ``face`` itself when no view shows it.
+    """
+    placed = _read_view(landmarker, image, face.bbox)
+    if placed is None:
         return face
-    # the one whose centre is nearest the face's (others may show at the crop's edge)
-    offset = np.array([left, top], np.float32)
-    centre = np.array([cx, cy], np.float32)
-    best = min(found, key=lambda f: float(np.linalg.norm(f.points.mean(0) + offset - centre)))
+    x0, y0, x1, y1 = placed.bbox
+    side = max(x1 - x0, y1 - y0)
+    reads = []
+    for right, down, zoom in READ_VIEWS:
+        cx, cy = 0.5 * (x0 + x1) + right * side, 0.5 * (y0 + y1) + down * side
+        half = 0.5 * side * zoom
+        read = _read_view(landmarker, image, (cx - half, cy - half, cx + half, cy + half))
+        if read is not None:
+            reads.append(read)
+    if not reads:
+        return placed
+    landmarks = np.mean([r.landmarks for r in reads], axis=0).astype(np.float32)
+    if placed.blendshapes is None:
+        return Face(landmarks)
+    shapes = np.mean([r.blendshapes for r in reads], axis=0).astype(np.float32)
+    return Face(landmarks, shapes, placed.blendshape_names)
+
+
+def _read_view(
+    landmarker: FaceLandmarker, image: np.ndarray, box: tuple[float, float, float, float]
+) -> Face | None:
+    """The face read on one view: a :data:`READ_SIDE` square, :data:`READ_CROP` times the box's
+    longer side, centred on the box (past the photo's border its last pixels repeat).
+
+    Args:
+        landmarker: The landmarker.
+        image: (H, W, 3) uint8 RGB photo.
+        box: (x0, y0, x1, y1) the face's box in photo pixels.
+
+    Returns:
+        The face nearest the view's centre, landmarks in photo pixels; None if it shows none.
+    """
+    x0, y0, x1, y1 = box
+    centre = np.array([0.5 * (x0 + x1), 0.5 * (y0 + y1)], np.float32)
+    scale = READ_SIDE / max(READ_CROP * max(x1 - x0, y1 - y0), 1.0)
+    source, start, stretch = image, np.zeros(2, np.float32), scale
+    if scale < 1.0:  # shrink the part the view shows first (area averaging, no aliasing)
+        height, width = image.shape[:2]
+        half = 0.5 * READ_SIDE / scale
+        left, top = (max(0, int(v - half)) for v in centre)
+        right, bottom = (
+            min(width, int(centre[0] + half) + 1),
+            min(height, int(centre[1] + half) + 1),
+        )
+        region = image[top:bottom, left:right]
+        source = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        start, stretch = np.array([left, top], np.float32), 1.0
+    # photo pixel p shows at view pixel (p - start) * scale - shift
+    shift = (centre - start) * scale - 0.5 * READ_SIDE
+    to_view = np.array([[stretch, 0.0, -shift[0]], [0.0, stretch, -shift[1]]], np.float32)
+    view = cv2.warpAffine(
+        source,
+        to_view,
+        (READ_SIDE, READ_SIDE),
+        flags=cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    found = landmarker.detect(view)
+    if not found:
+        return None
+    # the one nearest the view's centre (others may show at its edge)
+    best = min(found, key=lambda f: float(np.linalg.norm(f.points.mean(0) - 0.5 * READ_SIDE)))
     landmarks = best.landmarks.copy()
-    landmarks[:, :2] += offset
+    landmarks[:, :2] = (landmarks[:, :2] + shift) / scale + start
+    landmarks[:, 2] /= scale
     return Face(landmarks, best.blendshapes, best.blendshape_names)

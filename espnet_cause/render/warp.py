@@ -45,7 +45,13 @@ from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
 from espnet_cause.render.mouth_paint import MouthPaint
-from espnet_cause.render.photo import FacePhoto, check_face_index, face_aus, read_face_photo
+from espnet_cause.render.photo import (
+    FacePhoto,
+    check_face_index,
+    face_aus,
+    read_canonical,
+    read_face_photo,
+)
 from espnet_cause.render.sharpen import (
     INTERPOLATION,
     gain_tables,
@@ -303,7 +309,8 @@ class WarpRenderer:
                 image, self.face_index, landmarker=self._open_landmarker(), source=source
             )
             if face is not None:  # the given face, the AUs of the detected face nearest to it
-                photo = FacePhoto(image, face, _nearest(photo, face).aus, photo.others, source)
+                nearest = _nearest(photo, face, self._open_landmarker())
+                photo = FacePhoto(image, face, nearest.aus, photo.others, source)
             others = photo.others
             face = photo.face
             if photo_aus is None:
@@ -433,11 +440,14 @@ class PhotoFrames:
         self.close()
 
 
-def _nearest(photo: FacePhoto, face: Face) -> FacePhoto:
-    """The face of ``photo`` (chosen or other) whose landmarks lie nearest to ``face``'s."""
+def _nearest(photo: FacePhoto, face: Face, landmarker: FaceLandmarker) -> FacePhoto:
+    """The face of ``photo`` (chosen or other) whose landmarks lie nearest to ``face``'s, read as
+    :func:`read_face_photo` reads a chosen face (on its canonical views)."""
     faces = (photo.face, *photo.others)
-    gaps = [float(np.abs(f.points - face.points).mean()) for f in faces]
-    best = faces[int(np.argmin(gaps))]
+    nearest = int(np.argmin([float(np.abs(f.points - face.points).mean()) for f in faces]))
+    if nearest == 0:
+        return FacePhoto(photo.image, photo.face, photo.aus, (), photo.source)
+    best = read_canonical(landmarker, photo.image, faces[nearest])
     return FacePhoto(photo.image, best, face_aus(best), (), photo.source)
 
 
