@@ -517,6 +517,12 @@ class _PreparedFace:
             box=(self.x0, self.y0, self.x1, self.y1),
             unit=self.unit,
         )
+        # (2,) the mouth AUs' intensity the photo shows open: a photo whose lips touch shows none
+        # whatever the tracker read (its jawOpen reads up to 1.6 on sealed lips; counted, AU26
+        # below it left the mouth shut, a dead zone), so the mouth AUs open it from their first unit
+        self.mouth_shown = np.zeros(len(MOUTH_AUS), np.float32)
+        if photo_aus is not None and self.mouth.open:
+            self.mouth_shown = photo_aus[list(MOUTH_AUS)].astype(np.float32)
         self.roi_size = (rw, rh)
         # coarse grid for the fields (node centres in ROI pixels, as cv2.resize places them)
         fine = max(min(FIELD_GRID_STEP, FIELD_GRID_STEP_UNITS * self.unit), FIELD_GRID_MIN_STEP)
@@ -577,7 +583,8 @@ class _PreparedFace:
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(24,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
-        photo as the closure fraction, AU12's as the share of the photo's smile undone
+        photo as the closure fraction and only their part above what the photo shows open
+        (:attr:`mouth_shown`: none on sealed lips) as their own fields, AU12's as the share of the photo's smile undone
         (:data:`UNSMILE_ROW`), AU01's, AU02's and AU04's scaled so that 0 undoes at most
         :func:`_brow_reversal` (AU04's also as the share of the photo's frown lifted,
         :data:`UNFROWN_ROW`); AU45 above the photo's as the
@@ -594,7 +601,7 @@ class _PreparedFace:
             delta = np.maximum(au_row, 0.0) - own
             k = list(MOUTH_AUS)
             row[NUM_AUS] = _closure(np.maximum(au_row[k], 0.0), own[k], float(au_row[AU10]))
-            delta[k] = np.maximum(delta[k], 0.0)
+            delta[k] = np.maximum(np.maximum(au_row[k], 0.0) - self.mouth_shown, 0.0)
             if delta[AU12] < 0.0:  # the share of the photo's smile taken away (see _unsmile)
                 row[UNSMILE_ROW] = -float(delta[AU12]) / max(float(own[AU12]), ZERO_AU)
                 delta[AU12] = 0.0

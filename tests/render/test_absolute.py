@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.emotion import PROTOTYPES
@@ -210,3 +211,26 @@ def test_the_sad_brow_rises_on_a_photo_read_as_raised(landmarker_path, grace):
     photo = _raised_brows(landmarker_path, grace, own, own)
     frame = _raised_brows(landmarker_path, grace, own, sad)
     assert frame[0] > photo[0] + 0.02, (photo, frame)
+
+
+def test_a_jaw_read_open_behind_sealed_lips_opens_from_the_first_unit(
+    landmarker_path, landmarker, grace
+):
+    """The demo photo's lips touch; read as AU26 1.5 (the tracker's jawOpen reads up to 1.6 on
+    sealed lips, eNTERFACE angry closed's 1.52): AU26 at 1 parts its lips (nearly) as far as on the
+    photo read as 0. Counted from the tracker's 1.5, AU26 below it left the mouth shut (a dead
+    zone: that photo's AU26 swept 0-4 read back at r 0.28)."""
+    face = landmarker.detect(grace)[0]
+    gaps, frames = [], []
+    for own26 in (0.0, 1.5):
+        renderer = WarpRenderer(landmarker_path)
+        renderer.prepare(grace, face=face, photo_aus=au_row(AU26=own26))
+        moved = renderer._prepared.moved_points(au_row(AU26=1.0))
+        gaps.append(float(moved[14, 1] - moved[13, 1]))
+        frames.append(next(renderer.render(grace, au_row(AU26=1.0)[None])))
+        renderer.close()
+    rest = float(face.points[14, 1] - face.points[13, 1])
+    assert gaps[0] > rest + 2.0, (rest, gaps)  # AU26 at 1 parts the lips by a few pixels
+    assert gaps[1] - rest > 0.9 * (gaps[0] - rest), (rest, gaps)
+    opened = lip_gap(landmarker.detect(frames[1])[0]).max()
+    assert opened > lip_gap(face).max() + 0.02, (lip_gap(face).max(), opened)
