@@ -82,10 +82,10 @@ SAD_BROW_MEDIAL = 0.3
 #: The forehead moves with the brows, all of their motion just above them, this share of it at the
 #: top of the forehead (the hairline moves little).
 FOREHEAD_TOP_SHARE = 0.3
+#: AU05 raises the upper lid this far over a still eyeball (FACS: the lid uncovers the iris and
+#: the sclera above it; the visible iris stays, the iris landmarks the photo's lid covers move
+#: with it: :func:`_iris_motion`).
 LID_RAISE = 0.07
-#: ... and the iris follows the raised upper lid by this share (FACS AU05: the lid uncovers the
-#: iris and the sclera above it; the iris itself stays).
-IRIS_LID_FOLLOW = 0.0
 LID_TIGHTEN = 0.15
 #: AU07 lowers the upper lid this share of its lower lid's raise.
 LID_TIGHTEN_UPPER = 0.3
@@ -311,19 +311,51 @@ def _inner_brow_share(uv: np.ndarray, brow) -> np.ndarray:
     return np.clip(1.0 - t / INNER_BROW_SPAN, 0.0, 1.0)
 
 
-def _lid_shape(uv: np.ndarray, contour) -> np.ndarray:
-    """0 at the eye corners, 1 mid-lid (a half sine over the lid width)."""
-    u = uv[list(contour), 0]
-    t = (u - u[0]) / (u[-1] - u[0] + 1e-9)
+def _lid_shape(uv: np.ndarray, contour, u: np.ndarray | None = None) -> np.ndarray:
+    """0 at the eye corners, 1 mid-lid (a half sine over the lid width), at the lid's own
+    landmarks (``u`` None) or at the positions ``u`` across the eye (face units); (n,)."""
+    u = uv[list(contour), 0] if u is None else u
+    u0, u1 = uv[contour[0], 0], uv[contour[-1], 0]
+    t = (u - u0) / (u1 - u0 + 1e-9)
     return np.sin(np.pi * np.clip(t, 0.0, 1.0))
+
+
+def _lid_line(uv: np.ndarray, contour, u: np.ndarray) -> np.ndarray:
+    """(n,) the height (v, face units) of a lid contour at the positions ``u`` across the eye
+    (linear between its landmarks)."""
+    c = np.array(contour)
+    order = np.argsort(uv[c, 0])
+    return np.interp(u, uv[c[order], 0], uv[c[order], 1])
 
 
 def _lid_gap(uv: np.ndarray, upper, lower) -> np.ndarray:
     """Vertical distance from each upper-lid point down to the lower lid (face units)."""
-    lo = np.array(lower)
-    order = np.argsort(uv[lo, 0])
-    lower_v = np.interp(uv[list(upper), 0], uv[lo[order], 0], uv[lo[order], 1])
+    lower_v = _lid_line(uv, lower, uv[list(upper), 0])
     return np.maximum(lower_v - uv[list(upper), 1], 0.0)
+
+
+def _iris_motion(
+    uv: np.ndarray, upper, lower, iris, upper_motion: float, lower_motion: float, still: bool
+) -> np.ndarray:
+    """(n,) how far (v, face units) each iris landmark moves while the lids' middles move by
+    ``upper_motion`` and ``lower_motion`` (each lid by its half-sine shape at the landmark).
+
+    An iris landmark that a lid covers in the photo (above the upper lid's line or below the
+    lower one's: MediaPipe places the iris circle whole, under the lids too) is skin of that lid
+    in the image and moves with it. The visible ones stay where they are when ``still`` (AU05:
+    the lid slides up over a still eyeball) and otherwise squeeze between the moving lids by
+    their height between them (as a blink squeezes them). Held still under a moving lid, the
+    covered ones were crossed by it: the field folded there (AU05 at 4 put the upper lid's
+    middle 0.03-0.06 eye distances above the still landmark it had covered, a notch in the lash
+    line on MEAD M030; AU07 at 4 the lower lid 0.05-0.08 above the still bottom of the iris).
+    """
+    u, v = uv[list(iris), 0], uv[list(iris), 1]
+    top, bottom = _lid_line(uv, upper, u), _lid_line(uv, lower, u)
+    t = np.clip((v - top) / np.maximum(bottom - top, 1e-6), 0.0, 1.0)
+    up = upper_motion * _lid_shape(uv, upper, u)
+    lo = lower_motion * _lid_shape(uv, lower, u)
+    visible = np.zeros_like(t) if still else (1.0 - t) * up + t * lo
+    return np.where(v < top, up, np.where(v > bottom, lo, visible))
 
 
 def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarray:
@@ -374,7 +406,13 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
         mid_close = float(close.max())
         lo_share = BLINK_LOWER_SHARE
         m.set("AU45", iris, 0.0, ((1 - t) * (1 - lo_share) - t * lo_share) * mid_close)
-        m.set("AU05", iris, 0.0, -(1 - t) * LID_RAISE * IRIS_LID_FOLLOW)
+        # ... the lid raiser slides the upper lid over a still eyeball; the tighteners squeeze it
+        lids = (uv, upper, lower, iris)
+        m.set("AU05", iris, 0.0, _iris_motion(*lids, -LID_RAISE, 0.0, still=True))
+        tighten = LID_TIGHTEN_UPPER * LID_TIGHTEN, -LID_TIGHTEN
+        m.set("AU07", iris, 0.0, _iris_motion(*lids, *tighten, still=False))
+        cheek = -CHEEK_LID_SHARE * LID_TIGHTEN
+        m.set("AU06", iris, 0.0, _iris_motion(*lids, 0.0, cheek, still=False))
         for au in ("AU05", "AU07", "AU45", "AU06"):
             m.anchor(au, upper + lower + iris)
     for au in ("AU05", "AU07", "AU45"):

@@ -9,7 +9,14 @@ import pytest
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.warp import NEUTRAL_LID_OPENING, WarpRenderer
-from espnet_cause.render.warp_motion import build_landmark_basis, face_uv, lid_opening
+from espnet_cause.render.warp_motion import (
+    EYE_LOWER,
+    EYE_UPPER,
+    IRISES,
+    build_landmark_basis,
+    face_uv,
+    lid_opening,
+)
 
 #: The middle of each upper lid and the lower-lid point under it.
 LID_MIDDLES = ((159, 145), (386, 374))
@@ -117,3 +124,39 @@ def test_a_small_faces_blink_keeps_the_lower_lid_still(landmarker_path, landmark
     for up, lo in LID_MIDDLES:
         assert down[up] > 0.5 * p.basis[blink, up, 1] > 0.0
         assert abs(down[lo]) < 0.15 * down[up], (down[lo], down[up])
+
+
+def _lid_lines(points: np.ndarray, upper, lower, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The heights of an eye's upper and lower lid contours at the positions ``xs``."""
+    lines = []
+    for contour in (upper, lower):
+        p = points[list(contour)]
+        order = np.argsort(p[:, 0])
+        lines.append(np.interp(xs, p[order, 0], p[order, 1]))
+    return lines[0], lines[1]
+
+
+@pytest.mark.parametrize("au", ["AU05", "AU07"])
+def test_a_moving_lid_never_crosses_the_iris_landmarks(landmarker, grace, au):
+    """MediaPipe places the whole iris circle, under the lids too. The iris landmarks the photo's
+    upper lid covers stay above it when AU05 raises it (held still, the raised lid's middle went
+    0.03-0.06 eye distances past them: the field folded, a notch in the lash line), and the
+    visible ones stay between the lids when AU07 raises the lower lid (it went past the
+    bottom of the iris). AU07 at 3 on top of the demo photo's own squint (3.1) nearly closes the
+    eye; further, the lids themselves would meet."""
+    face = landmarker.detect(grace)[0]
+    basis = build_landmark_basis(face)
+    moved = face.points + (5.0 if au == "AU05" else 3.0) * basis[au_index(au)]
+    covered = 0
+    for upper, lower, iris in zip(EYE_UPPER, EYE_LOWER, IRISES, strict=True):
+        xs = face.points[list(iris), 0]
+        top, bottom = _lid_lines(face.points, upper, lower, xs)
+        new_top, new_bottom = _lid_lines(moved, upper, lower, moved[list(iris), 0])
+        y, new_y = face.points[list(iris), 1], moved[list(iris), 1]
+        above = y < top
+        covered += int(above.sum())
+        assert (new_y[above] < new_top[above]).all()
+        between = ~above & (y < bottom)
+        assert (new_y[between] >= new_top[between] - 1e-3).all()
+        assert (new_y[between] <= new_bottom[between] + 1e-3).all()
+    assert covered >= 2  # the demo photo's upper lids cover the top of each iris
