@@ -44,6 +44,7 @@ from espnet_cause.avatar.idle import add_blinks, head_motion
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
+from espnet_cause.render.eyeball import Eyeballs
 from espnet_cause.render.mouth_paint import MouthPaint
 from espnet_cause.render.photo import (
     FacePhoto,
@@ -205,6 +206,9 @@ BROW_RAISERS = (AU01, AU02)
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
 LID_AUS = [au_index("AU05"), au_index("AU07")]
+#: The AUs whose motion of the iris landmarks the eyeball does not follow (the lids slide over it:
+#: :class:`~espnet_cause.render.eyeball.Eyeballs`).
+EYEBALL_STILL_AUS = [au_index("AU05"), au_index("AU06"), au_index("AU07"), BLINK]
 AU10 = au_index("AU10")
 
 
@@ -577,6 +581,9 @@ class _PreparedFace:
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
+        self.eyeballs = Eyeballs(
+            pts, self.basis, self.unit, EYEBALL_STILL_AUS, roll_row=HEAD_ROWS.start
+        )
         box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
@@ -636,6 +643,7 @@ class _PreparedFace:
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         source = self.source_map(au_row)
+        self.eyeballs.apply(source, au_row)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         warped = restore_detail(warped, grid_phase(source), self.restore)
         # the interior shows under the upper lip as far as the AU10 target raises it
