@@ -19,7 +19,10 @@ def test_zeros_stop_the_smile_and_close_the_mouth(landmarker_path, landmarker, t
     assert own[au_index("AU12")] > 1.5 and own[au_index("AU25")] > 0.5  # the photo smiles, open
     renderer = WarpRenderer(landmarker_path)
     renderer.prepare(smiling)
-    np.testing.assert_allclose(renderer.photo_aus, own, atol=0.3)  # read by the tracker itself
+    # read by the tracker itself: the mean over canonical views of the face (read_face_photo)
+    # against one read of the whole photo, AU10 0.30 apart on main d0f4c0e, 0.36 since the
+    # fixture's eyes are rendered with a still eyeball (render/eyeball.py)
+    np.testing.assert_allclose(renderer.photo_aus, own, atol=0.4)
     neutral = next(renderer.render(smiling, np.zeros((1, NUM_AUS), np.float32)))
     read = tracker.read_photo(neutral)
     assert read[au_index("AU12")] <= 0.5 * own[au_index("AU12")]
