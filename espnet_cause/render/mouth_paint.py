@@ -3,8 +3,9 @@
 The warp (:mod:`espnet_cause.render.warp`) only moves the photo's pixels. Where the AUs ask the
 mouth to show what the photo does not, :class:`MouthPaint` draws it on the warped face region:
 
-- a photo whose mouth is closed opened: a dark cavity with a band of upper teeth between the
-  parting inner lips (:meth:`MouthPaint.paint`), colours taken from the photo
+- a photo whose mouth is closed opened: the cavity, the tongue and the teeth between the parting
+  inner lips (:meth:`MouthPaint.paint`, drawn by
+  :class:`~espnet_cause.render.mouth_interior.Interior`), colours taken from the photo
   (:func:`mouth_colours`);
 - a photo whose mouth is open opened further: its own teeth move with the lips (the nodes of
   :func:`_teeth_nodes`, added to the warp's triangulation), and the back of the mouth opening up
@@ -22,6 +23,7 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS
 from espnet_cause.face.landmarker import Face
+from espnet_cause.render.mouth_interior import Interior, box_around, coverage
 from espnet_cause.render.sharpen import INTERPOLATION
 from espnet_cause.render.warp_motion import (
     CLOSE_PRESS,
@@ -55,15 +57,6 @@ CHEEK_SAMPLE = 0.12
 CHEEK_POINTS = (50, 280, 101, 330)
 #: How much darker the middle of the mouth cavity is than its edges (0..1).
 CAVITY_SHADE = 0.5
-#: The upper teeth hang from the upper lip: TEETH_MAX face units tall (a tooth keeps its size at
-#: any opening), at most TEETH_FRACTION of the lip gap (a narrow opening shows their edges, with a
-#: dark band below them).
-TEETH_FRACTION = 0.55
-TEETH_MAX = 0.1
-#: ... and show in the front of the mouth, between the canines: their height falls to 0 at this
-#: share of the way from the middle to the corners (to the corners, the band's ends followed the
-#: lips' steep sides down as grey bars on a wide opening).
-TEETH_SPAN = 0.7
 #: A photo's open mouth opened further: its upper teeth (the UPPER_TEETH face units under the upper
 #: lip) move with the upper lip, the LOWER_TEETH over the lower lip with it, each at most
 #: TEETH_SHARE of the lip gap; only the band between them stretches (the teeth of a laughing
@@ -135,12 +128,6 @@ class MouthPaint:
         self.inner_lips = list(INNER_UPPER_LIP + INNER_LOWER_LIP)
         self.inner_upper = pts[list(INNER_UPPER_LIP)]
         self.inner_lower = pts[list(INNER_LOWER_LIP)]
-        # the teeth show in the front of the mouth and hide towards the corners (the dark
-        # corridor between the teeth and the cheeks): 1 in the middle, 0 at the corners
-        along = (self.inner_upper - self.inner_upper.mean(0)) @ (pts[308] - pts[78])
-        half = max(float(np.abs(along).max()), 1e-6)
-        span = np.clip(np.abs(along) / (TEETH_SPAN * half), 0.0, 1.0)
-        self.teeth_taper = np.cos(0.5 * np.pi * span)
         # covering the interior as an open mouth closes (only a photo whose mouth is open); the
         # band under the upper lip its own AU10 explains stays (pixels per AU10 unit)
         self.cover_edges = None
@@ -154,6 +141,9 @@ class MouthPaint:
             x1, y1 = np.ceil(both.max(0) + reach).astype(int) + 1
             self.cover_out = (max(0, x0), max(0, y0), min(rw, x1), min(rh, y1))
         self.cavity_rgb, self.teeth_rgb = mouth_colours(image, face)
+        lips = pts[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)]
+        colours = (self.cavity_rgb / CAVITY_DARKEN, self.cavity_rgb, self.teeth_rgb)
+        self.interior = Interior(self.photo, lips, unit, colours)
 
     def opening(self, coefficients: np.ndarray) -> np.ndarray | None:
         """(n, 2) polygon (ROI pixels) where the mouth opens up further than in the photo for
@@ -226,8 +216,9 @@ class MouthPaint:
         return lips.astype(np.float32)
 
     def paint(self, roi: np.ndarray, au_row: np.ndarray) -> None:
-        """Paint the mouth cavity (and upper teeth) where the lips part further than at rest (a
-        photo whose mouth is open keeps its own teeth: see :meth:`_paint_open`)."""
+        """Paint the mouth's interior (:class:`~espnet_cause.render.mouth_interior.Interior`)
+        where the lips part further than at rest (a photo whose mouth is open keeps its own teeth:
+        see :meth:`_paint_open`)."""
         if self.open:
             self._paint_open(roi, au_row)
             return
@@ -239,25 +230,7 @@ class MouthPaint:
             return
         upper = self.inner_upper + du
         lower = self.inner_lower + dl
-        box = _polygon_box(np.concatenate([upper, lower]), roi.shape)
-        if box is None:
-            return
-        mouth = _fill(np.concatenate([upper, lower[::-1]]), box)
-        teeth_h = np.minimum(TEETH_FRACTION * (lower - upper)[:, 1], TEETH_MAX * self.unit)
-        teeth_h = teeth_h * self.teeth_taper
-        teeth_line = upper + np.stack([np.zeros_like(teeth_h), np.maximum(teeth_h, 0.0)], 1)
-        # only where they have a height, and a point on to each side (drawn anti-aliased, the
-        # stretches where the teeth's edge lies on the lip drew the lip's steep sides as grey lines)
-        shown = np.nonzero(teeth_h > 0.0)[0]
-        if len(shown):
-            i0, i1 = max(int(shown[0]) - 1, 0), min(int(shown[-1]) + 2, len(teeth_h))
-            edge = np.concatenate([upper[i0:i1], teeth_line[i0:i1][::-1]])
-            teeth = np.minimum(_fill(edge, box), mouth)
-        else:
-            teeth = np.zeros_like(mouth)
-        if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
-            teeth = cv2.GaussianBlur(teeth, (3, 3), 0)
-        self._blend(roi, box, mouth, min(1.0, added_gap / CAVITY_FADE_PX), teeth)
+        self.interior.paint(roi, upper, lower, min(1.0, added_gap / CAVITY_FADE_PX))
 
     def _paint_open(self, roi: np.ndarray, au_row: np.ndarray) -> None:
         """A photo's open mouth opened further: the back of the mouth between its upper and lower
@@ -276,12 +249,12 @@ class MouthPaint:
         ends = corners + np.tensordot(au_row, self.basis[:, [78, 308]], axes=1)
         upper = np.concatenate([ends[:1], upper, ends[1:]])
         lower = np.concatenate([ends[:1], lower, ends[1:]])
-        box = _polygon_box(np.concatenate([upper, lower]), roi.shape)
+        box = box_around(np.concatenate([upper, lower]), 2, roi.shape)
         if box is None:
             return
-        mouth = _fill(np.concatenate([upper, lower[::-1]]), box)
+        mouth = coverage(np.concatenate([upper, lower[::-1]]), box)
         alpha = min(1.0, added / max(CAVITY_FADE_PX, float(band.max())))
-        self._blend(roi, box, mouth, alpha, None)
+        self._blend(roi, box, mouth, alpha)
 
     def _blend(
         self,
@@ -289,45 +262,19 @@ class MouthPaint:
         box: tuple[int, int, int, int],
         mouth: np.ndarray,
         alpha: float,
-        teeth: np.ndarray | None,
     ) -> None:
-        """Blend the shaded cavity (and painted ``teeth``, a coverage mask) into ``roi`` over the
-        (h, w) coverage ``mouth`` of ``box`` (x0, y0, x1, y1) with opacity ``alpha``."""
+        """Blend the shaded cavity into ``roi`` over the (h, w) coverage ``mouth`` of ``box``
+        (x0, y0, x1, y1) with opacity ``alpha``."""
         x0, y0, x1, y1 = box
         if mouth.shape[0] >= 3 and mouth.shape[1] >= 3:
             mouth = cv2.GaussianBlur(mouth, (3, 3), 0)
-        # shading: the cavity darkens towards its middle row, the teeth towards their lower edge
+        # shading: the cavity darkens towards its middle row
         rows = np.linspace(0.0, 1.0, mouth.shape[0], dtype=np.float32)[:, None, None]
         shade = 1.0 - CAVITY_SHADE * np.sin(np.pi * rows)
         patch = roi[y0:y1, x0:x1].astype(np.float32)
         colour = self.cavity_rgb * shade
-        if teeth is not None:
-            colour = colour + teeth[..., None] * (self.teeth_rgb * (1.0 - 0.25 * rows) - colour)
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
-
-
-def _polygon_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) pixel box around ``points`` (with a margin) inside an image of ``shape``,
-    None when it is less than 2 pixels wide or high."""
-    x0, y0 = np.floor(points.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(points.max(0)).astype(int) + 3
-    x0, y0 = max(int(x0), 0), max(int(y0), 0)
-    x1, y1 = min(int(x1), shape[1]), min(int(y1), shape[0])
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    return x0, y0, x1, y1
-
-
-def _fill(polygon: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """(y1 - y0, x1 - x0) float32 coverage (0-1, anti-aliased, sub-pixel) of ``polygon`` in
-    ``box``."""
-    x0, y0, x1, y1 = box
-    shift = 4  # fixed-point bits for sub-pixel polygon drawing
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    pts = np.round((polygon - np.array([x0, y0], np.float32)) * (1 << shift)).astype(np.int32)
-    cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift)
-    return mask.astype(np.float32) / 255.0
 
 
 def _lip_edges(

@@ -578,6 +578,7 @@ class _PreparedFace:
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
         self.grid_px = np.stack([xx, yy], -1).astype(np.float32)  # (gh, gw, 2) node positions
+        self.edge_px = np.array([rw - 1, rh - 1], np.float32)  # the last pixel of the region
         mx_, my_ = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
@@ -725,8 +726,12 @@ class _PreparedFace:
         pad = -len(rows) % w
         rows, cols = np.pad(rows, (0, pad), mode="edge"), np.pad(cols, (0, pad), mode="edge")
         shape = (len(rows) // w, w, 2)
-        # from -d(x) (see above)
+        # from -d(x) (see above), kept inside the region (the field is 0 at its edges, so every
+        # preimage lies inside it; started past the bottom edge under a jaw closing a wide-open
+        # mouth on a tight crop, the steps met only the edge's replicated field and stalled there:
+        # a fold under the lower lip)
         grid, sub = self.grid_px[rows, cols].reshape(shape), -forward[rows, cols].reshape(shape)
+        sub = np.clip(grid + sub, 0.0, self.edge_px) - grid
         fixed, fixed_res = back[rows, cols].reshape(shape), res[rows, cols].reshape(shape)
         res, at = residual(sub, grid)
         cell = self.roi_size[0] / gw, self.roi_size[1] / gh  # pixels per grid step

@@ -152,6 +152,15 @@ JAW_ROOM_SHARE = 0.5
 #: smile's raised corners, AU12 lifting them by only :data:`CORNER_PULL`).
 JAW_CORNER_DOWN = 0.2
 JAW_CORNER_IN = 0.02
+#: The opened mouth's outline under AU26: the upper lip's sides follow the lowered corners by the
+#: share of the way out to them to this power (flat in the middle, curving down at the sides; the
+#: sides followed by the square of the share of the mouth's outer half width stood nearly upright
+#: under the corners, a box with shoulders) ...
+OPEN_SIDE_POWER = 3.0
+#: ... and under AU26 the lower lip drops from the corners' drop to the middle's as 1 - x to this
+#: power (a U; its cos profile with the corners dropped more than the points beside them drew a V
+#: with shoulders at AU25 + AU26 4).
+LOWER_LIP_POWER = 2.0
 #: Closing the photo's own open mouth, the lips meet on the line through the mouth's corners (an
 #: open mouth's corners sit at its middle height; lips meeting above them, the lower lip rising 3/4
 #: of the gap, curved the closed mouth into a frown): the upper lip comes down that share of the
@@ -493,8 +502,9 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     drop = jaw * smoothstep(uv[below, 1] / 0.35) * lateral
     # the lower lip comes down as a whole (a lip curving down only in the middle reads as a
     # smile); the corners come down a little and in, as the jaw's rotation pulls them
-    inner_drop = 0.8 * JAW_DROP * m.centre_weight(INNER_LOWER_LIP)
-    outer_drop = 0.85 * JAW_DROP * (0.45 + 0.55 * m.centre_weight(OUTER_LOWER_LIP))
+    corner_drop = JAW_CORNER_DOWN
+    inner_drop = _lower_profile(uv, INNER_LOWER_LIP, 0.8 * JAW_DROP, corner_drop)
+    outer_drop = _lower_profile(uv, OUTER_LOWER_LIP, 0.85 * JAW_DROP, corner_drop)
     m.set("AU26", below, 0.0, _follow_lower_lip(uv, below, OUTER_LOWER_LIP, outer_drop, drop))
     m.set("AU26", INNER_LOWER_LIP, 0.0, inner_drop)
     m.set("AU26", OUTER_LOWER_LIP, 0.0, outer_drop)
@@ -502,9 +512,10 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     m.set("AU26", corners, -m.side(corners) * JAW_CORNER_IN, JAW_CORNER_DOWN)
     # the upper lip's sides curve down to the lowered corners (held still, they left a kink: the
     # opening's sides stood upright and the interior paint showed light bars at the corners)
-    sides = [i for i in upper_lips if i not in corners]
-    cw = m.corner_weight(sides) ** 2  # most near the corners
-    m.set("AU26", sides, -m.side(sides) * JAW_CORNER_IN * cw, JAW_CORNER_DOWN * cw)
+    for lip in (INNER_UPPER_LIP, OUTER_UPPER_LIP):
+        sides = list(lip[1:-1])
+        cw = _side_weight(uv, lip)[1:-1]
+        m.set("AU26", sides, -m.side(sides) * JAW_CORNER_IN * cw, JAW_CORNER_DOWN * cw)
     m.anchor("AU26", eyes + brows + NOSE + upper_lips)
 
     basis = np.stack([_follow(uv, m.drivers[k]) for k in range(NUM_AUS)])
@@ -535,6 +546,27 @@ def build_sad_brow_basis(face: Face) -> np.ndarray:
     _forehead_follows_brows(m, "AU04")
     m.anchor("AU04", sum(EYE_UPPER + EYE_LOWER + IRISES, ()) + NOSE)
     return _to_pixels(_follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def _side_weight(uv: np.ndarray, lip: tuple[int, ...]) -> np.ndarray:
+    """(len(lip),) how far each point of a lip contour (corner to corner) follows its corner: the
+    share of the way out to that corner, to the power :data:`OPEN_SIDE_POWER` (0 in the middle,
+    1 at the corners)."""
+    u = uv[list(lip), 0]
+    reach = np.where(u < 0.0, -u[0], u[-1])
+    return np.clip(np.abs(u) / np.maximum(reach, 1e-6), 0.0, 1.0) ** OPEN_SIDE_POWER
+
+
+def _lower_profile(
+    uv: np.ndarray, lip: tuple[int, ...], middle: float, corner: float
+) -> np.ndarray:
+    """(len(lip),) downward motion of a lower-lip contour (corner to corner) under the jaw drop:
+    ``corner`` at the corners to ``middle`` in the middle, as 1 - x ** :data:`LOWER_LIP_POWER` of
+    the share x of the way out to the corner (a U)."""
+    u = uv[list(lip), 0]
+    reach = np.where(u < 0.0, -u[0], u[-1])
+    x = np.clip(np.abs(u) / np.maximum(reach, 1e-6), 0.0, 1.0)
+    return corner + (middle - corner) * (1.0 - x**LOWER_LIP_POWER)
 
 
 def _follow_lower_lip(

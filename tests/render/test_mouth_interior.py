@@ -1,0 +1,171 @@
+"""The painted interior of a closed-mouth photo opened (issue 28, session 11): a smooth outline, a
+shaded cavity, teeth of a fixed size, matched to the photo's sharpness."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from made_fixtures import au_row
+
+from espnet_cause.render.mouth_interior import (
+    TEETH_MAX,
+    catmull_rom,
+    photo_blur_sigma,
+    photo_noise_sigma,
+)
+from espnet_cause.render.warp import WarpRenderer
+
+#: Jaw-drop openings (the parted lips alone, AU25, still lower the corners with the lower lip under
+#: an upper lip whose sides stay: docs/render.md, "Mouth interior (session 11)").
+OPENINGS = (
+    {"AU26": 4.0},
+    {"AU26": 3.0},
+    {"AU25": 1.0, "AU26": 4.0},
+    {"AU25": 2.0, "AU26": 4.0},
+)
+
+
+@pytest.fixture(scope="module")
+def prepared(landmarker_path, grace):
+    """The demo photo (closed mouth) prepared by the warp renderer (AUs as offsets)."""
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    renderer.prepare(grace)
+    yield renderer._prepared
+    renderer.close()
+
+
+def _paint_alone(prepared, opening: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w, 3) float colour and (h, w) coverage of the mouth paint alone (painted on black and on
+    white, so that the coverage is what the two differ by)."""
+    row = prepared.coefficients(au_row(**opening))
+    black, white = np.zeros_like(prepared.roi), np.full_like(prepared.roi, 255)
+    prepared.mouth.paint(black, row)
+    prepared.mouth.paint(white, row)
+    alpha = 1.0 - (white.astype(np.float32) - black.astype(np.float32)).mean(2) / 255.0
+    colour = black.astype(np.float32) / np.maximum(alpha, 1e-3)[..., None]
+    return colour, alpha
+
+
+def _turning_angles(alpha: np.ndarray, arc: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) angle (degrees) at each point of the opening's outline between the points ``arc``
+    steps before and after it (180: straight), and the outline's (n, 2) points."""
+    contours, _ = cv2.findContours(
+        (alpha > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+    )
+    outline = max(contours, key=len)[:, 0].astype(np.float64)
+    n = len(outline)
+    before = outline[(np.arange(n) - arc) % n] - outline
+    after = outline[(np.arange(n) + arc) % n] - outline
+    cos = (before * after).sum(1) / np.linalg.norm(before, axis=1) / np.linalg.norm(after, axis=1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))), outline
+
+
+@pytest.mark.parametrize(
+    "opening", OPENINGS, ids=lambda o: "+".join(f"{k}={v}" for k, v in o.items())
+)
+def test_the_opening_is_a_smooth_curve_without_corners(prepared, opening):
+    """The opening's outline turns gently everywhere but at the lip corners (over 5 outline pixels
+    each way, at least 140 degrees; the landmarks' polygon with the upper lip's sides held up
+    beside the lowered corners turned 123-132 degrees at its shoulders with AU25 at 1-2), and the
+    lip corners themselves are no spikes (at least 60 degrees; 14-57 degrees before)."""
+    _, alpha = _paint_alone(prepared, opening)
+    arc = 5
+    angle, outline = _turning_angles(alpha, arc)
+    n = len(outline)
+    index = np.arange(n)
+    corners = [int(np.argmin(outline[:, 0])), int(np.argmax(outline[:, 0]))]
+    near = np.zeros(n, bool)
+    for c in corners:
+        steps = np.minimum(np.abs(index - c), n - np.abs(index - c))
+        near |= steps <= 2 * arc
+    assert angle[~near].min() > 140.0, (angle[~near].min(), outline[~near][np.argmin(angle[~near])])
+    assert angle[corners].min() > 60.0, angle[corners]
+
+
+def test_the_cavity_darkens_with_depth(prepared):
+    """The cavity is not one flat colour: inside the opening, away from the teeth, the luminance
+    spreads over more than its mean (the 5th to 95th percentile; darker at the back and the
+    corners, the tongue lighter; 0.51-0.66 of the mean before: one colour shaded by rows)."""
+    teeth = float(prepared.mouth.teeth_rgb.mean())
+    for opening in ({"AU25": 3.0, "AU26": 2.0}, {"AU25": 4.0, "AU26": 4.0}):
+        colour, alpha = _paint_alone(prepared, opening)
+        luminance = colour.mean(2)
+        cavity = (alpha > 0.98) & (luminance < 0.6 * teeth)
+        low, high = np.percentile(luminance[cavity], [5, 95])
+        assert (high - low) / luminance[cavity].mean() > 1.0, (opening, low, high)
+
+
+def test_the_upper_teeth_keep_their_size_as_the_mouth_opens(prepared):
+    """The upper teeth hang from the upper lip at :data:`TEETH_MAX` face units in the middle of the
+    mouth at every opening wide enough to show them whole (a tooth does not grow)."""
+    teeth = float(prepared.mouth.teeth_rgb.mean())
+    size = TEETH_MAX * prepared.mouth.unit
+    for opening in (
+        {"AU25": 3.0, "AU26": 2.0},
+        {"AU25": 4.0, "AU26": 2.0},
+        {"AU25": 4.0, "AU26": 4.0},
+    ):
+        colour, alpha = _paint_alone(prepared, opening)
+        xs = np.nonzero(alpha.max(0) > 0.5)[0]
+        middle = int(round(0.5 * (xs.min() + xs.max())))
+        column = (colour * alpha[..., None])[:, middle - 2 : middle + 3].mean(axis=(1, 2))
+        rows = int((column > 0.6 * teeth).sum())
+        assert abs(rows - size) <= 1.5, (opening, rows, size)
+
+
+def test_the_paint_is_as_sharp_as_a_soft_photo(landmarker_path, grace):
+    """On a soft photo (the demo photo blurred by 2 pixels) the opened mouth keeps the photo's
+    detail level: the variance of the Laplacian over the opening is at most twice the photo's over
+    its closed lips (a razor-sharp paint: 2.4-3.4 times)."""
+    soft = cv2.GaussianBlur(grace, (0, 0), 2.0)
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    renderer.prepare(soft)
+    p = renderer._prepared
+    renderer.close()
+
+    def detail(image: np.ndarray) -> float:
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+    pts = p.points
+    lips = p.roi[
+        int(pts[0, 1]) - 5 : int(pts[17, 1]) + 5, int(pts[61, 0]) - 5 : int(pts[291, 0]) + 5
+    ]
+    for opening in (
+        {"AU25": 2.0, "AU26": 1.0},
+        {"AU25": 3.0, "AU26": 2.0},
+        {"AU25": 4.0, "AU26": 4.0},
+    ):
+        _, alpha = _paint_alone(p, opening)
+        ys, xs = np.nonzero(alpha > 0.5)
+        frame = p.frame(au_row(**opening))[p.y0 : p.y1, p.x0 : p.x1]
+        mouth = frame[ys.min() - 3 : ys.max() + 4, xs.min() - 3 : xs.max() + 4]
+        assert detail(mouth) < 2.0 * detail(lips), (opening, detail(mouth), detail(lips))
+
+
+def test_the_photo_blur_and_grain_are_measured():
+    """The blur of a step edge blurred by a known Gaussian, and the level of added white noise,
+    are read back (a blur within 0.35 pixels, the noise within a fifth)."""
+    rng = np.random.default_rng(1)
+    step = np.zeros((64, 64), np.float32)
+    step[:, 32:] = 200.0
+    step[32:, :] += 40.0  # edges both ways
+    for sigma in (1.0, 2.0):
+        assert abs(photo_blur_sigma(cv2.GaussianBlur(step, (0, 0), sigma)) - sigma) < 0.35, sigma
+    flat = np.full((64, 64), 120.0, np.float32)
+    for level in (2.0, 5.0):
+        noisy = flat + rng.standard_normal(flat.shape).astype(np.float32) * level
+        assert abs(photo_noise_sigma(noisy) - level) < 0.2 * level, level
+    assert photo_noise_sigma(flat) == 0.0
+
+
+def test_the_spline_passes_through_its_points_and_stays_near_them():
+    """The outline's spline goes through every landmark in order, and between two of them it
+    stays within their span (no loops)."""
+    points = np.array([[0, 0], [4, 3], [10, 4], [16, 3], [20, 0]], np.float32)
+    curve = catmull_rom(points, 6)
+    assert len(curve) == 4 * 6 + 1
+    np.testing.assert_allclose(curve[::6], points, atol=1e-5)
+    assert np.all(np.diff(curve[:, 0]) > 0.0)
+    assert curve[:, 1].max() < 4.5 and curve[:, 1].min() > -0.5
