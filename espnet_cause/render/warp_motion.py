@@ -522,6 +522,24 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     return _to_pixels(basis, ex, ey, unit / AU_INTENSITY_MAX)
 
 
+def build_lower_lid_basis(face: Face) -> np.ndarray:
+    """Displacement per unit of AU07's lower lid alone: its lower-lid raise (:data:`LID_TIGHTEN`),
+    the visible iris landmarks squeezed towards the still upper lid, the covered ones moving with
+    the lower lid (:func:`_iris_motion`); the upper lid stays.
+
+    Returns:
+        (478, 2) float32 pixels per unit.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = _Motions(uv)
+    for upper, lower, iris in zip(EYE_UPPER, EYE_LOWER, IRISES, strict=True):
+        m.set("AU07", lower, 0.0, -LID_TIGHTEN * _lid_shape(uv, lower))
+        m.set("AU07", iris, 0.0, _iris_motion(uv, upper, lower, iris, 0.0, -LID_TIGHTEN, False))
+        m.anchor("AU07", upper + lower + iris)
+    m.anchor("AU07", BROWS[0] + BROWS[1] + NOSE)
+    return _to_pixels(_follow(uv, m.drivers[au_index("AU07")]), ex, ey, unit / AU_INTENSITY_MAX)
+
+
 def _upper_lip_raise(m: _Motions, indices) -> np.ndarray:
     """AU10's lift along the upper lip (share of :data:`UPPER_LIP_RAISE`): most in the middle."""
     return 0.3 + 0.7 * m.centre_weight(indices)
