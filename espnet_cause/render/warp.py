@@ -481,9 +481,10 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (24, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # (25, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
         # the head's roll (per radian) and shift (per eye distance), the sad brow (per unit AU01
-        # and AU04 share), then the photo's smile and its frown undone in full
+        # and AU04 share), then the photo's smile and its frown undone in full, and AU07's lower
+        # lid alone (per unit)
         self.unit = face_frame(face)[3]
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
@@ -582,7 +583,7 @@ class _PreparedFace:
             hull = (other.points.astype(np.float32) - offset) * scale
             support *= _outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
         fields = fields * support.reshape(1, -1, 1)
-        # (24, gh*gw*2) so a frame's forward field is one small matrix product
+        # (25, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
@@ -598,7 +599,7 @@ class _PreparedFace:
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(24,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        """(25,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction and only their part above what the photo shows open
         (:attr:`mouth_shown`: none on sealed lips) as their own fields, AU12's as the share of the photo's smile undone
@@ -606,7 +607,8 @@ class _PreparedFace:
         :func:`_brow_reversal` (AU04's also as the share of the photo's frown lifted,
         :data:`UNFROWN_ROW`); AU45 above the photo's as the
         share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it; AU07's and AU45's
-        below the photo's scaled by :func:`_lid_relax`), the head pose and the sad brow
+        below the photo's scaled by :func:`_lid_relax`, AU07's above the photo's with the units the
+        relaxation leaves out as :data:`LOWER_LID_ROW`), the head pose and the sad brow
         (:data:`SAD_BROW_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
@@ -671,7 +673,7 @@ class _PreparedFace:
 
     def source_map(self, coefficients: np.ndarray) -> np.ndarray:
         """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
-        x, y) for (24,) field weights (:meth:`coefficients`)."""
+        x, y) for (25,) field weights (:meth:`coefficients`)."""
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
