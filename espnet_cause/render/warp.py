@@ -72,6 +72,7 @@ from espnet_cause.render.warp_motion import (
     build_landmark_basis,
     build_lower_lid_basis,
     build_sad_brow_basis,
+    build_under_brow_basis,
     face_frame,
     face_uv,
     lid_opening,
@@ -206,6 +207,11 @@ UNFROWN_ROW = NUM_AUS + 6
 #: added tightening as a blink as much as a squint: over the 25 dev photos AU07's closed-loop r rose
 #: 0.608 -> 0.636 and AU45's fell 0.867 -> 0.846 (a real blink reads as AU07 and back).
 LOWER_LID_ROW = NUM_AUS + 7
+#: ... then the skin under raised brows carried with them
+#: (:func:`~espnet_cause.render.warp_motion.build_under_brow_basis`), AU01's and AU02's, weighted
+#: by the part of their offsets above the photo's own (undoing a photo's raised brows moves them
+#: as the brow AUs alone do: carried down too, the skin under them was pushed onto the lids).
+CARRY_ROWS = slice(NUM_AUS + 8, NUM_AUS + 10)
 #: The brow raisers: driven above the photo's own, they raise its brows from the raise the brows
 #: show (:func:`_raise_gain`).
 BROW_RAISERS = (AU01, AU02)
@@ -481,10 +487,10 @@ class _PreparedFace:
         self.image = image
         height, width = image.shape[:2]
         self.photo_aus = photo_aus
-        # (25, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
+        # (27, 478, 2) px: per intensity unit of each AU, the full closure of the photo's mouth,
         # the head's roll (per radian) and shift (per eye distance), the sad brow (per unit AU01
-        # and AU04 share), then the photo's smile and its frown undone in full, and AU07's lower
-        # lid alone (per unit)
+        # and AU04 share), then the photo's smile and its frown undone in full, AU07's lower
+        # lid alone (per unit) and the skin carried under AU01's and AU02's raise (per unit)
         self.unit = face_frame(face)[3]
         x0, y0, x1, y1 = face.bbox
         margin = SUPPORT_MARGIN * self.unit
@@ -511,6 +517,7 @@ class _PreparedFace:
                 _unsmile(face, self.basis[AU12], own_smile)[None],
                 _unfrown(face, self.basis[AU04], float(own[AU04]))[None],
                 build_lower_lid_basis(face)[None],
+                build_under_brow_basis(face),
             ]
         )
         # the brows' outer ends are AU02's alone; the inner ends come down with both AU01 and AU02
@@ -608,8 +615,8 @@ class _PreparedFace:
         :data:`UNFROWN_ROW`); AU45 above the photo's as the
         share of the way to closed lids at BLINK_FULL, AU05's and AU07's faded by it; AU07's and AU45's
         below the photo's scaled by :func:`_lid_relax`, AU07's above the photo's with the units the
-        relaxation leaves out as :data:`LOWER_LID_ROW`), the head pose and the sad brow
-        (:data:`SAD_BROW_ROW`)."""
+        relaxation leaves out as :data:`LOWER_LID_ROW`), the head pose, the sad brow
+        (:data:`SAD_BROW_ROW`) and AU01's and AU02's raise above the photo's (:data:`CARRY_ROWS`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[HEAD_ROWS] = head
@@ -647,6 +654,7 @@ class _PreparedFace:
             delta[LID_AUS] *= 1.0 - closed
             row[LOWER_LID_ROW] *= 1.0 - closed
         row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
+        row[CARRY_ROWS] = np.maximum(delta[list(BROW_RAISERS)], 0.0)
         row[:NUM_AUS] = delta
         return row
 

@@ -82,9 +82,24 @@ SAD_BROW_MEDIAL = 0.3
 #: The forehead moves with the brows, all of their motion just above them, this share of it at the
 #: top of the forehead (the hairline moves little).
 FOREHEAD_TOP_SHARE = 0.3
-#: AU05 raises the upper lid this far over a still eyeball (FACS: the lid uncovers the iris and
-#: the sclera above it; the visible iris stays, the iris landmarks the photo's lid covers move
-#: with it: :func:`_iris_motion`).
+#: A raised brow (AU01, AU02 above the photo's) carries the skin under it (FACS: the brow hair
+#: rises as a block, the skin of the lid fold under it unfolds): the landmarks in the upper
+#: UNDER_BROW_SHARE of the gap between the brow's lower edge and the upper lid move with the edge,
+#: in full down to UNDER_BROW_RIGID eye distances under it (at most half of that part), then by a
+#: share falling linearly to 0 at UNDER_BROW_SHARE of the gap (:func:`_carry_share`); the ones
+#: nearer the lid keep the motion of the brow's Gaussian fall-off. With the fall-off alone the ring
+#: of landmarks under the brow moved 0.3-0.5 of a raised brow and the hair between it and the edge
+#: was stretched into a tall smear reaching down to the lid. UNDER_BROW_RIGID: the brow's dark band
+#: ends a median 0.04 under the edge's landmarks (the column through its centre, the 24 brows of
+#: the 12 closed-mouth dev photos) and the ring under it lies 0.06-0.09 under them; the warp is
+#: linear between landmarks, so the hair rises as a block only when that ring rises with it (0.04:
+#: the ring rose 0.6-0.8 of the brow, painted brows 1.27-1.36 times their height at AU01 + AU02 4,
+#: 1.09-1.18 at 0.07). UNDER_BROW_SHARE: carried down to the lid (its share 0 there), the fold over
+#: the lid opened with the brows and the tracker read the eyes as wider and less narrowed (AU05 r
+#: -0.04, AU07 -0.01 on 17 dev photos); to 0.8 of the gap the pupil was sampled above MEAD M030's
+#: lid (dark dots).
+UNDER_BROW_RIGID = 0.07
+UNDER_BROW_SHARE = 0.6
 LID_RAISE = 0.07
 LID_TIGHTEN = 0.15
 #: AU07 lowers the upper lid this share of its lower lid's raise.
@@ -386,17 +401,7 @@ def build_landmark_basis(face: Face, neck_room: float | None = None) -> np.ndarr
     upper_lips = OUTER_UPPER_LIP + INNER_UPPER_LIP
     lower_lips = OUTER_LOWER_LIP[1:-1] + INNER_LOWER_LIP[1:-1]
 
-    # Brows: AU01 inner raiser, AU02 outer raiser, AU04 lowerer (down and together).
-    bu = np.abs(uv[list(brows), 0])
-    inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
-    outer = np.clip((bu - OUTER_BROW_START) / OUTER_BROW_WIDTH, OUTER_BROW_FLOOR, 1.0)
-    inner01 = np.concatenate([_inner_brow_share(uv, brow) for brow in BROWS])
-    m.set("AU01", brows, 0.0, -INNER_BROW_RAISE * inner01)
-    m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
-    m.set("AU04", brows, -np.sign(uv[list(brows), 0]) * BROW_SQUEEZE * inner, BROW_LOWER * inner)
-    for au in ("AU01", "AU02", "AU04"):
-        _forehead_follows_brows(m, au)
-        m.anchor(au, eyes + NOSE)
+    _brow_motions(m)
 
     # Lids: AU05 raises the upper lid, AU07 tightens (lower lid up), AU45 closes the eye.
     for upper, lower, iris in zip(EYE_UPPER, EYE_LOWER, IRISES, strict=True):
@@ -538,6 +543,84 @@ def build_lower_lid_basis(face: Face) -> np.ndarray:
         m.anchor("AU07", upper + lower + iris)
     m.anchor("AU07", BROWS[0] + BROWS[1] + NOSE)
     return _to_pixels(_follow(uv, m.drivers[au_index("AU07")]), ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def _brow_motions(m: _Motions) -> None:
+    """The brows' AUs: AU01 inner raiser, AU02 outer raiser, AU04 lowerer (down and together);
+    the forehead follows them, the eyes and the nose stay."""
+    uv = m.uv
+    brows = BROWS[0] + BROWS[1]
+    eyes = sum(EYE_UPPER + EYE_LOWER + IRISES, ())
+    bu = np.abs(uv[list(brows), 0])
+    inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
+    outer = np.clip((bu - OUTER_BROW_START) / OUTER_BROW_WIDTH, OUTER_BROW_FLOOR, 1.0)
+    inner01 = np.concatenate([_inner_brow_share(uv, brow) for brow in BROWS])
+    m.set("AU01", brows, 0.0, -INNER_BROW_RAISE * inner01)
+    m.set("AU02", brows, 0.0, -BROW_RAISE * outer)
+    m.set("AU04", brows, -np.sign(uv[list(brows), 0]) * BROW_SQUEEZE * inner, BROW_LOWER * inner)
+    for au in ("AU01", "AU02", "AU04"):
+        _forehead_follows_brows(m, au)
+        m.anchor(au, eyes + NOSE)
+
+
+def _under_brow_follows(m: _Motions, au: str) -> None:
+    """The skin just under a raised brow moves with it (FACS: the brow hair rises as a block, the
+    skin of the lid fold under it unfolds): each landmark in the upper :data:`UNDER_BROW_SHARE` of
+    the gap between the brow's lower edge and the upper lid gets the edge's motion at its distance
+    from the centre line times :func:`_carry_share` of its depth; the ones in the rest of the gap
+    keep the motion the Gaussian fall-off gives them from the brow alone. The iris landmarks the
+    upper lid covers (skin of the lid in the image) are carried as the skin around them; the lids
+    and the visible iris stay (call after they are anchored)."""
+    drivers = m.drivers[au_index(au)]
+    uv = m.uv
+    alone = _follow(uv, drivers)  # where the fall-off puts them without the skin carried
+    for edge, lid, iris in zip(BROW_LOWER_EDGE, EYE_UPPER, IRISES, strict=True):
+        order = np.argsort(uv[list(edge), 0])
+        u_edge = uv[list(edge), 0][order]
+        motion = np.stack([drivers[i] for i in edge])[order]
+        inside = (uv[:, 0] > u_edge[0]) & (uv[:, 0] < u_edge[-1])
+        brow_v = np.interp(uv[:, 0], u_edge, uv[list(edge), 1][order])
+        lid_v = _lid_line(uv, lid, uv[:, 0])
+        depth, gap = uv[:, 1] - brow_v, lid_v - brow_v
+        covered = {i for i in iris if uv[i, 1] < lid_v[i]}
+        under = [
+            i
+            for i in np.where(inside & (depth > 1e-6) & (depth < gap - 1e-6))[0].tolist()
+            if i in covered or i not in drivers
+        ]
+        end = UNDER_BROW_SHARE * gap[under]
+        share = _carry_share(depth[under], end)
+        du = np.interp(uv[under, 0], u_edge, motion[:, 0]) * share
+        dv = np.interp(uv[under, 0], u_edge, motion[:, 1]) * share
+        carried = depth[under] < end
+        for k, i in enumerate(under):
+            drivers[i] = np.array([du[k], dv[k]]) if carried[k] else alone[i]
+
+
+def _carry_share(depth: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """(n,) the share of a raised brow's motion carried by the skin ``depth`` (n,) face units
+    under the brow's lower edge: all of it down to :data:`UNDER_BROW_RIGID` (at most half of
+    ``end``), falling linearly to 0 at ``end`` (n,) face units."""
+    rigid = np.minimum(UNDER_BROW_RIGID, 0.5 * end)
+    return np.clip((end - depth) / np.maximum(end - rigid, 1e-6), 0.0, 1.0)
+
+
+def build_under_brow_basis(face: Face) -> np.ndarray:
+    """How far carrying the skin under raised brows (:func:`_under_brow_follows`) moves the
+    landmarks beyond AU01's and AU02's own motion, per unit of each.
+
+    Returns:
+        (2, 478, 2) float32 pixels: AU01's and AU02's carry.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = _Motions(uv)
+    _brow_motions(m)
+    rows = []
+    for au in ("AU01", "AU02"):
+        alone = _follow(uv, m.drivers[au_index(au)])
+        _under_brow_follows(m, au)
+        rows.append(_follow(uv, m.drivers[au_index(au)]) - alone)
+    return _to_pixels(np.stack(rows), ex, ey, unit / AU_INTENSITY_MAX)
 
 
 def _upper_lip_raise(m: _Motions, indices) -> np.ndarray:
