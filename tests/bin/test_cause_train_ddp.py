@@ -15,6 +15,10 @@ from test_cause_train import TINY_CONF, data_args, make_dump
 
 from espnet_cause.bin import cause_train
 
+#: What a torchrun rank prints when it aborts in C++ as its first epoch starts, seen only while
+#: other heavy processes shared the 2 cores (the run is retried once on it, never on other errors).
+GLOO_ABORT = "terminate called without an active exception"
+
 
 def test_torchrun_two_cpu_ranks_then_resume_in_one_process(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -35,6 +39,10 @@ def test_torchrun_two_cpu_ranks_then_resume_in_one_process(tmp_path, monkeypatch
     cmd += ["--ngpu", "0", "--multiprocessing_distributed", "false", "--dist_backend", "gloo"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    if run.returncode != 0 and GLOO_ABORT in run.stderr:
+        # one more run: a rank aborted at its first epoch (twice in session 17, each time with
+        # other heavy processes on the 2 cores; 0 of 5 runs alone): the second must pass in full
+        run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     exp = tmp_path / "exp/cause"
     config = yaml.safe_load((exp / "config.yaml").read_text())
