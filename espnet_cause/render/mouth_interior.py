@@ -126,6 +126,7 @@ class Interior:
 
     def __init__(
         self,
+        *,
         photo: np.ndarray,
         lips: np.ndarray,
         unit: float,

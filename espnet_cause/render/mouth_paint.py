@@ -143,7 +143,7 @@ class MouthPaint:
         self.cavity_rgb, self.teeth_rgb = mouth_colours(image, face)
         lips = pts[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)]
         colours = (self.cavity_rgb / CAVITY_DARKEN, self.cavity_rgb, self.teeth_rgb)
-        self.interior = Interior(self.photo, lips, unit, colours)
+        self.interior = Interior(photo=self.photo, lips=lips, unit=unit, colours=colours)
 
     def opening(self, coefficients: np.ndarray) -> np.ndarray | None:
         """(n, 2) polygon (ROI pixels) where the mouth opens up further than in the photo for
