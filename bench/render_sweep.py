@@ -82,6 +82,23 @@ def region_box(face, region: str) -> tuple[int, int, int]:
     return crop_box(face.bbox)
 
 
+def labelled_row(tiles: list[np.ndarray], text: str) -> np.ndarray:
+    """(h, w * n, 3) the (h, w, 3) ``tiles`` side by side, ``text`` written at the top left."""
+    row = np.concatenate(tiles, axis=1)
+    cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 0, 3)
+    cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255,) * 3)
+    return row
+
+
+def write_sheet(rows: list[np.ndarray], output: str) -> Path:
+    """Write the RGB ``rows`` one under the other as an image file; its path."""
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows), cv2.COLOR_RGB2BGR)):
+        raise SystemExit(f"cannot write {path}")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, help="The contact sheet (.png).")
@@ -111,16 +128,9 @@ def main() -> None:
         for group in args.aus:
             frames = renderer.frames(sweep_rows(photo.aus, group, args.values, args.others))
             tiles = [square_crop(f, box, args.cell, fill=128) for f in [photo.image, *frames]]
-            row = np.concatenate(tiles, axis=1)
-            text = f"{Path(path).stem[:22]} {group}"
-            cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 0, 3)
-            cv2.putText(row, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255,) * 3)
-            rows.append(row)
+            rows.append(labelled_row(tiles, f"{Path(path).stem[:22]} {group}"))
         renderer.close()
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(output), cv2.cvtColor(np.concatenate(rows), cv2.COLOR_RGB2BGR)):
-        raise SystemExit(f"cannot write {output}")
+    output = write_sheet(rows, args.output)
     line = {
         "bench": "render_sweep",
         "output": str(output),

@@ -23,7 +23,13 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.mouth_interior import Interior, box_around, coverage
+from espnet_cause.render.mouth_interior import (
+    TEETH_FRACTION,
+    TEETH_MAX,
+    Interior,
+    box_around,
+    coverage,
+)
 from espnet_cause.render.sharpen import INTERPOLATION
 from espnet_cause.render.warp_motion import (
     CLOSE_PRESS,
@@ -66,6 +72,18 @@ LOWER_TEETH = 0.06
 TEETH_SHARE = 0.4
 #: Added lip gap (pixels) over which the cavity paint fades in.
 CAVITY_FADE_PX = 3.0
+#: A photo whose lips are apart (:data:`OPEN_MOUTH_GAP`) by less than this (face units, the
+#: widest column) is "parted", not open: narrower than the gap at which the painted interior's
+#: upper teeth reach their full height (:data:`~espnet_cause.render.mouth_interior.TEETH_MAX`
+#: over :data:`~espnet_cause.render.mouth_interior.TEETH_FRACTION`, 0.18), it shows a thin dark
+#: line or the edges of its teeth, and its teeth nodes (:func:`_teeth_nodes`) keep less than a
+#: tooth: opened further, the stretched band between them was a flat dark hole under a sliver of
+#: teeth (MEAD M030's "closed" frame, 0.032; eNTERFACE happy's, 0.168). Opened further it gets
+#: the interior a closed photo gets (faded in over the opening's first pixels past its own gap,
+#: as on a closed photo: faded in over its own gap, the teeth stretched in the band showed
+#: through the paint). A photo whose mouth is open wider (0.20 and over on the 12 open dev
+#: photos) keeps its own teeth (:meth:`MouthPaint._paint_open`).
+PARTED_GAP = TEETH_MAX / TEETH_FRACTION
 #: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
 #: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
 #: fraction to the one where the lips touch (without it the teeth showed as a streaky line).
@@ -119,7 +137,10 @@ class MouthPaint:
         self.photo = np.ascontiguousarray(image[y0:y1, x0:x1])
         self.points = face.points.astype(np.float32) - np.array([x0, y0], np.float32)
         pts = self.points
-        self.open = float(lip_gap(face).max()) >= OPEN_MOUTH_GAP
+        gap = float(lip_gap(face).max())
+        self.open = gap >= OPEN_MOUTH_GAP
+        # a parted mouth opened further is painted as a closed one is
+        self.parted = self.open and gap < PARTED_GAP
         # the teeth of an open mouth keep their size as it opens further
         self.teeth_nodes = self.teeth_basis = None
         if self.open:
@@ -217,9 +238,10 @@ class MouthPaint:
 
     def paint(self, roi: np.ndarray, au_row: np.ndarray) -> None:
         """Paint the mouth's interior (:class:`~espnet_cause.render.mouth_interior.Interior`)
-        where the lips part further than at rest (a photo whose mouth is open keeps its own teeth:
-        see :meth:`_paint_open`)."""
-        if self.open:
+        where the lips part further than at rest, on a closed or a parted mouth
+        (:data:`PARTED_GAP`; a photo whose mouth is open keeps its own teeth: see
+        :meth:`_paint_open`)."""
+        if self.open and not self.parted:
             self._paint_open(roi, au_row)
             return
         disp = np.tensordot(au_row, self.basis, axes=1)  # (478, 2)

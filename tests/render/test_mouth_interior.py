@@ -14,7 +14,14 @@ from espnet_cause.render.mouth_interior import (
     photo_blur_sigma,
     photo_noise_sigma,
 )
+from espnet_cause.render.mouth_paint import PARTED_GAP
 from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import (
+    INNER_LOWER_LIP,
+    INNER_UPPER_LIP,
+    OPEN_MOUTH_GAP,
+    lip_gap,
+)
 
 #: Jaw-drop openings (the parted lips alone, AU25, still lower the corners with the lower lip under
 #: an upper lip whose sides stay: docs/render.md, "Mouth interior (session 11)").
@@ -45,6 +52,28 @@ def _paint_alone(prepared, opening: dict) -> tuple[np.ndarray, np.ndarray]:
     alpha = 1.0 - (white.astype(np.float32) - black.astype(np.float32)).mean(2) / 255.0
     colour = black.astype(np.float32) / np.maximum(alpha, 1e-3)[..., None]
     return colour, alpha
+
+
+def _teeth_rows(prepared, opening: dict) -> tuple[int, float]:
+    """Rows of the paint as bright as teeth (over 0.6 of the teeth colour) in the middle 5 columns
+    of the opening, and :data:`TEETH_MAX` face units in pixels."""
+    teeth = float(prepared.mouth.teeth_rgb.mean())
+    colour, alpha = _paint_alone(prepared, opening)
+    xs = np.nonzero(alpha.max(0) > 0.5)[0]
+    middle = int(round(0.5 * (xs.min() + xs.max())))
+    column = (colour * alpha[..., None])[:, middle - 2 : middle + 3].mean(axis=(1, 2))
+    return int((column > 0.6 * teeth).sum()), TEETH_MAX * prepared.mouth.unit
+
+
+def _cavity_spread(prepared, opening: dict) -> float:
+    """The cavity's luminance (the opening away from the teeth) from its 5th to its 95th
+    percentile, over its mean."""
+    teeth = float(prepared.mouth.teeth_rgb.mean())
+    colour, alpha = _paint_alone(prepared, opening)
+    luminance = colour.mean(2)
+    cavity = (alpha > 0.98) & (luminance < 0.6 * teeth)
+    low, high = np.percentile(luminance[cavity], [5, 95])
+    return float((high - low) / luminance[cavity].mean())
 
 
 def _turning_angles(alpha: np.ndarray, arc: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,30 +116,19 @@ def test_the_cavity_darkens_with_depth(prepared):
     """The cavity is not one flat colour: inside the opening, away from the teeth, the luminance
     spreads over more than its mean (the 5th to 95th percentile; darker at the back and the
     corners, the tongue lighter; 0.51-0.66 of the mean before: one colour shaded by rows)."""
-    teeth = float(prepared.mouth.teeth_rgb.mean())
     for opening in ({"AU25": 3.0, "AU26": 2.0}, {"AU25": 4.0, "AU26": 4.0}):
-        colour, alpha = _paint_alone(prepared, opening)
-        luminance = colour.mean(2)
-        cavity = (alpha > 0.98) & (luminance < 0.6 * teeth)
-        low, high = np.percentile(luminance[cavity], [5, 95])
-        assert (high - low) / luminance[cavity].mean() > 1.0, (opening, low, high)
+        assert _cavity_spread(prepared, opening) > 1.0, opening
 
 
 def test_the_upper_teeth_keep_their_size_as_the_mouth_opens(prepared):
     """The upper teeth hang from the upper lip at :data:`TEETH_MAX` face units in the middle of the
     mouth at every opening wide enough to show them whole (a tooth does not grow)."""
-    teeth = float(prepared.mouth.teeth_rgb.mean())
-    size = TEETH_MAX * prepared.mouth.unit
     for opening in (
         {"AU25": 3.0, "AU26": 2.0},
         {"AU25": 4.0, "AU26": 2.0},
         {"AU25": 4.0, "AU26": 4.0},
     ):
-        colour, alpha = _paint_alone(prepared, opening)
-        xs = np.nonzero(alpha.max(0) > 0.5)[0]
-        middle = int(round(0.5 * (xs.min() + xs.max())))
-        column = (colour * alpha[..., None])[:, middle - 2 : middle + 3].mean(axis=(1, 2))
-        rows = int((column > 0.6 * teeth).sum())
+        rows, size = _teeth_rows(prepared, opening)
         assert abs(rows - size) <= 1.5, (opening, rows, size)
 
 
@@ -169,3 +187,33 @@ def test_the_spline_passes_through_its_points_and_stays_near_them():
     np.testing.assert_allclose(curve[::6], points, atol=1e-5)
     assert np.all(np.diff(curve[:, 0]) > 0.0)
     assert curve[:, 1].max() < 4.5 and curve[:, 1].min() > -0.5
+
+
+@pytest.fixture(scope="module")
+def parted(landmarker_path, landmarker, grace):
+    """A photo whose lips are slightly parted: the demo photo with its lips parted a little (AU25
+    0.5 as an offset, by the renderer itself) and the thin gap between them filled dark (as a real
+    parted mouth shows it), prepared by the warp renderer (AUs as offsets)."""
+    renderer = WarpRenderer(landmarker_path, absolute=False)
+    image = next(renderer.render(grace, au_row(AU25=0.5)[None]))
+    face = landmarker.detect(image)[0]
+    inner = face.points[list(INNER_UPPER_LIP + INNER_LOWER_LIP[::-1])]
+    cv2.fillPoly(image, [np.round(inner).astype(np.int32)], (40, 18, 20), cv2.LINE_AA)
+    renderer.prepare(image)
+    yield renderer._prepared, float(lip_gap(landmarker.detect(image)[0]).max())
+    renderer.close()
+
+
+def test_a_slightly_parted_mouth_opened_gets_the_painted_interior(parted):
+    """A photo whose lips are slightly apart (less than :data:`PARTED_GAP`) takes the open
+    mouth's warp (its thin gap stretches between the teeth nodes) but is painted as a closed
+    mouth is when opened further: upper teeth :data:`TEETH_MAX` tall in the middle and a cavity
+    shaded with depth (before: the stretched gap painted one flat dark colour, no teeth, the
+    luminance spread 0.49-0.55 of its mean)."""
+    parted, gap = parted
+    assert OPEN_MOUTH_GAP <= gap < PARTED_GAP, gap  # the fixture is what it should be
+    assert parted.mouth.open
+    for opening in ({"AU25": 3.0, "AU26": 2.0}, {"AU25": 4.0, "AU26": 4.0}):
+        rows, size = _teeth_rows(parted, opening)
+        assert abs(rows - size) <= 1.5, (opening, rows, size)
+        assert _cavity_spread(parted, opening) > 1.0, opening
