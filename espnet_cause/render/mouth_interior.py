@@ -20,6 +20,8 @@ All coordinates are pixels of the face region (the ROI the warp works on).
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -80,16 +82,21 @@ def catmull_rom(points: np.ndarray, samples: int = SPLINE_SAMPLES) -> np.ndarray
     """((n - 1) * samples + 1, 2) points on the uniform Catmull-Rom spline through (n, 2) ``points``
     (the ends extended by reflection), in order, through every input point."""
     ext = np.concatenate([2 * points[:1] - points[1:2], points, 2 * points[-1:] - points[-2:-1]])
+    n = len(points)
+    windows = ext[np.arange(n - 1)[:, None] + np.arange(4)]  # (n - 1, 4, 2)
+    curve = np.einsum("sk,nkc->nsc", _catmull_rom_weights(samples), windows).reshape(-1, 2)
+    return np.concatenate([curve, points[-1:]]).astype(np.float32)
+
+
+@functools.cache
+def _catmull_rom_weights(samples: int) -> np.ndarray:
+    """(samples, 4) float32 weights of P(i-1), P(i), P(i+1), P(i+2) at ``samples`` steps of t
+    (the Catmull-Rom basis; the same for every curve, so computed once)."""
     t = np.arange(samples, dtype=np.float32)[:, None] / samples
-    # the Catmull-Rom basis: weights of P(i-1), P(i), P(i+1), P(i+2) at each t
-    w = 0.5 * np.concatenate(
+    return 0.5 * np.concatenate(
         [-t + 2 * t**2 - t**3, 2 - 5 * t**2 + 3 * t**3, t + 4 * t**2 - 3 * t**3, -(t**2) + t**3],
         axis=1,
     )
-    n = len(points)
-    windows = np.stack([ext[i : i + 4] for i in range(n - 1)])  # (n - 1, 4, 2)
-    curve = np.einsum("sk,nkc->nsc", w, windows).reshape(-1, 2)
-    return np.concatenate([curve, points[-1:]]).astype(np.float32)
 
 
 def photo_blur_sigma(gray: np.ndarray) -> float:
@@ -176,17 +183,33 @@ class Interior:
             return
         x0, y0, x1, y1 = box
         cover = coverage(outline, box)
-        colour = self._colours(top_curve, bottom_curve, box)
-        # blurred to the photo's sharpness (premultiplied: the edge blends into the lips)
+        rows, cols = np.flatnonzero(cover.any(1)), np.flatnonzero(cover.any(0))
+        if len(rows) == 0:
+            return
         a = cover * alpha
-        a = cv2.GaussianBlur(a, (0, 0), self.blur)
-        pre = cv2.GaussianBlur(colour * (cover * alpha)[..., None], (0, 0), self.blur)
+        # the colours count only where the outline covers a pixel: worked out over those rows
+        # and columns of the box (the blur's margin stays 0)
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        colour = self._colours(top_curve, bottom_curve, (x0 + c0, y0 + r0, x0 + c1, y0 + r1))
+        pre = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        pre[r0:r1, c0:c1] = colour * _channels(a[r0:r1, c0:c1])
+        # blurred to the photo's sharpness (premultiplied: the edge blends into the lips)
+        a = _channels(cv2.GaussianBlur(a, (0, 0), self.blur))
+        pre = cv2.GaussianBlur(pre, (0, 0), self.blur)
         patch = roi[y0:y1, x0:x1].astype(np.float32)
-        out = patch * (1.0 - a[..., None]) + pre
+        out = patch * (1.0 - a) + pre
         if self.noise > 0.0:
-            rows, cols = np.arange(y0, y1) % GRAIN_TILE, np.arange(x0, x1) % GRAIN_TILE
-            out += self.grain[np.ix_(rows, cols)] * a[..., None]
+            out += self._grain(box) * a
         roi[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+    def _grain(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """(h, w, 3) float32 grain over ``box`` (the tile repeated over the ROI's pixels)."""
+        x0, y0, x1, y1 = box
+        ty, tx = y0 % GRAIN_TILE, x0 % GRAIN_TILE
+        if ty + y1 - y0 <= GRAIN_TILE and tx + x1 - x0 <= GRAIN_TILE:  # within one tile
+            return self.grain[ty : ty + y1 - y0, tx : tx + x1 - x0]
+        rows, cols = np.arange(y0, y1) % GRAIN_TILE, np.arange(x0, x1) % GRAIN_TILE
+        return self.grain[np.ix_(rows, cols)]
 
     def _colours(
         self, top_curve: np.ndarray, bottom_curve: np.ndarray, box: tuple[int, int, int, int]
@@ -200,16 +223,16 @@ class Interior:
         ex = along / (2.0 * half)
         ey = np.array([-ex[1], ex[0]], np.float32)  # down in the image for an upright mouth
         centre = 0.5 * (left + right)
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        xs -= centre[0]
-        ys -= centre[1]
+        xs = np.arange(x0, x1, dtype=np.float32) - centre[0]  # (w,)
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None] - centre[1]  # (h, 1)
         a = xs * ex[0] + ys * ex[1]  # along the mouth (pixels)
         b = xs * ey[0] + ys * ey[1]  # across it, downwards
         top = _edge(top_curve - centre, ex, ey, a)
         bottom = _edge(bottom_curve - centre, ex, ey, a)
         gap = np.maximum(bottom - top, 1e-3)
         s = np.abs(a) / half  # 0 in the middle, 1 at the corners
-        depth = np.clip((b - top) / gap, 0.0, 1.0)  # 0 at the upper lip, 1 at the lower
+        below = b - top  # pixels under the upper lip
+        depth = np.clip(below / gap, 0.0, 1.0)  # 0 at the upper lip, 1 at the lower
         unit = self.unit
         # the cavity: darker at the back and towards the corners
         # (each part's colour is its base colour times a level: the cavity's, the lips' (the
@@ -229,31 +252,42 @@ class Interior:
         lit = 1.0 + TONGUE_LIGHT * np.exp(-3.0 * np.maximum(inside, 0.0) / max(t_max, 1.0))
         cavity *= 1.0 - cover
         tongue = cover * TONGUE_DARKEN * lit * (1.0 - 0.4 * across * across)
-        # the lower teeth, at wide openings, in front of the tongue
-        wide = smoothstep(gap / (LOWER_TEETH_FROM * unit) - 1.0)
-        side = np.clip(s / LOWER_TEETH_SPAN, 0.0, 1.0)
-        l_h = LOWER_TEETH_MAX * unit * wide * (1.0 - smoothstep(2.0 * side - 1.0))
-        cover = np.clip(b - (bottom - l_h) + 0.5, 0.0, 1.0) * (l_h > 0.3)
-        cavity *= 1.0 - cover
-        tongue *= 1.0 - cover
-        teeth = cover * LOWER_TEETH_SHADE * (1.0 - TEETH_SIDE_DARKEN * side)
+        # the lower teeth, at wide openings, in front of the tongue (none where no column's gap
+        # is wider than LOWER_TEETH_FROM: ``wide`` is 0)
+        teeth = np.zeros_like(cavity)
+        if float(gap.max()) > LOWER_TEETH_FROM * unit:
+            wide = smoothstep(gap / (LOWER_TEETH_FROM * unit) - 1.0)
+            side = np.clip(s / LOWER_TEETH_SPAN, 0.0, 1.0)
+            l_h = LOWER_TEETH_MAX * unit * wide * (1.0 - smoothstep(2.0 * side - 1.0))
+            cover = np.clip(b - (bottom - l_h) + 0.5, 0.0, 1.0) * (l_h > 0.3)
+            behind = 1.0 - cover
+            cavity *= behind
+            tongue *= behind
+            teeth = cover * LOWER_TEETH_SHADE * (1.0 - TEETH_SIDE_DARKEN * side)
         # the upper teeth, hanging from the upper lip, in front
         side = np.clip((s - TEETH_FLAT) / (TEETH_SPAN - TEETH_FLAT), 0.0, 1.0)
         u_h = np.minimum(TEETH_FRACTION * gap, TEETH_MAX * unit) * (1.0 - smoothstep(side))
-        below = b - top  # pixels under the upper lip
         cover = np.clip(u_h - below + 0.5, 0.0, 1.0) * (u_h > 0.3)
         level = (1.0 - TEETH_EDGE_DARKEN * np.clip(below / np.maximum(u_h, 1.0), 0.0, 1.0)) * (
             1.0 - TEETH_SIDE_DARKEN * side
         )
-        cavity *= 1.0 - cover
-        tongue *= 1.0 - cover
+        behind = 1.0 - cover
+        cavity *= behind
+        tongue *= behind
         teeth += cover * (level - teeth)
         # the upper lip's shadow over all of it
         shadow = 1.0 - LIP_SHADOW * np.exp(-np.maximum(below, 0.0) / (LIP_SHADOW_DEPTH * unit))
-        colour = (cavity * shadow)[..., None] * self.cavity_rgb
-        colour += (tongue * shadow)[..., None] * self.lip_rgb
-        colour += (teeth * shadow)[..., None] * self.teeth_rgb
-        return colour
+        cavity *= shadow
+        tongue *= shadow
+        teeth *= shadow
+        rgb = self.cavity_rgb, self.lip_rgb, self.teeth_rgb
+        return cv2.merge([cavity * c + tongue * lip + teeth * t for c, lip, t in zip(*rgb)])
+
+
+def _channels(x: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float32: an (h, w) float32 weight for each colour channel (an elementwise
+    product with an (h, w, 3) array is several times faster than broadcasting ``x[..., None]``)."""
+    return cv2.merge([x, x, x])
 
 
 def _edge(curve: np.ndarray, ex: np.ndarray, ey: np.ndarray, a: np.ndarray) -> np.ndarray:

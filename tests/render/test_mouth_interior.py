@@ -9,8 +9,12 @@ import pytest
 from made_fixtures import au_row
 
 from espnet_cause.render.mouth_interior import (
+    GRAIN_TILE,
     TEETH_MAX,
+    Interior,
+    box_around,
     catmull_rom,
+    coverage,
     photo_blur_sigma,
     photo_noise_sigma,
 )
@@ -217,3 +221,47 @@ def test_a_slightly_parted_mouth_opened_gets_the_painted_interior(parted):
         rows, size = _teeth_rows(parted, opening)
         assert abs(rows - size) <= 1.5, (opening, rows, size)
         assert _cavity_spread(parted, opening) > 1.0, opening
+
+
+@pytest.mark.parametrize(
+    ("centre", "drop"), [((60.0, 50.0), 28.0), ((GRAIN_TILE, 70.0), 28.0), ((60.0, 50.0), 8.0)]
+)
+def test_the_paint_equals_its_colours_over_the_whole_box(centre, drop):
+    """The paint works its colours out only over the rows and columns the opening covers and
+    takes the grain from one tile when it can (speed, session 12): the same pixels as the colours
+    over the whole box (its blur margin too) and the grain indexed pixel by pixel, for a tilted
+    opening with teeth, tongue and lower teeth, inside one grain tile and across two, and a narrow
+    one (no lower teeth)."""
+    rng = np.random.default_rng(3)
+    photo = rng.integers(60, 200, (140, 200, 3), dtype=np.uint8)
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.5)
+    unit = 60.0
+    x = np.linspace(-1.0, 1.0, 11, dtype=np.float32)
+    lips = np.stack([20 * x + centre[0], 8 * (x * x - 1) + centre[1]], 1)
+    lips = np.concatenate([lips, lips * [1, -1] + [0, 2 * centre[1]]])
+    colours = (np.float32([150, 80, 80]), np.float32([60, 32, 32]), np.float32([220, 210, 190]))
+    interior = Interior(photo=photo, lips=lips, unit=unit, colours=colours)
+    assert interior.noise > 0.0
+    tilt = np.float32([[1.0, 0.15], [-0.15, 1.0]])  # the opening turned by about 9 degrees
+    upper = np.stack([22 * x, 3 * (x * x - 1)], 1) @ tilt + centre
+    lower = np.stack([22 * x, drop * (1 - x * x)], 1) @ tilt + centre
+    roi = photo.copy()
+    interior.paint(roi, upper, lower, 0.8)
+
+    top, bottom = catmull_rom(upper), catmull_rom(lower)
+    outline = np.concatenate([top, bottom[::-1]])
+    box = box_around(outline, 2 + int(np.ceil(2.5 * interior.blur)), photo.shape)
+    x0, y0, x1, y1 = box
+    a = coverage(outline, box) * 0.8
+    pre = cv2.GaussianBlur(
+        interior._colours(top, bottom, box) * a[..., None], (0, 0), interior.blur
+    )
+    a = cv2.GaussianBlur(a, (0, 0), interior.blur)[..., None]
+    rows, cols = np.arange(y0, y1) % GRAIN_TILE, np.arange(x0, x1) % GRAIN_TILE
+    out = photo[y0:y1, x0:x1].astype(np.float32) * (1.0 - a) + pre
+    out += interior.grain[np.ix_(rows, cols)] * a
+    expected = photo.copy()
+    expected[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    assert (x0 < GRAIN_TILE <= x1) == (centre[0] == GRAIN_TILE)
+    assert (roi != photo).any(axis=2).sum() > 200
+    np.testing.assert_array_equal(roi, expected)
