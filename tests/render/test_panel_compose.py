@@ -43,3 +43,36 @@ def test_paste_back_of_unchanged_crop(landmarker, grace):
     # a changed crop changes the photo inside the face box
     changed = comp.paste(np.zeros_like(comp.crop))
     assert changed[box].mean() < grace[box].mean() - 20
+
+
+def test_paste_back_blends_the_whole_box_as_one(landmarker, grace):
+    """The paste copies the crop where the mask is 1 and blends only the strips around that
+    rectangle (speed, session 12): the same photo as one ``cv2.blendLinear`` over the whole box,
+    for random crops, at two crop sizes, with the demo face turned (the mask's box tilted)."""
+    import cv2
+
+    face = landmarker.detect(grace)[0]
+    h, w = grace.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 12.0, 1.0)
+    turned = cv2.warpAffine(grace, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
+    rng = np.random.default_rng(5)
+    for image in (grace, turned):
+        face = landmarker.detect(image)[0]
+        for size in (128, 200):
+            comp = CropCompositor(image, face, size=size)
+            rows, cols = comp.solid
+            assert (rows.stop - rows.start) * (cols.stop - cols.start) > 0.2 * comp.mask.size
+            assert (comp.mask[comp.solid] == 1.0).all()
+            crop = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            patch = cv2.warpAffine(
+                crop,
+                comp.to_box,
+                comp.box_size,
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            expected = image.copy()
+            expected[comp.y0 : comp.y1, comp.x0 : comp.x1] = cv2.blendLinear(
+                patch, comp.background, comp.mask, comp.keep
+            )
+            np.testing.assert_array_equal(comp.paste(crop), expected)
