@@ -70,7 +70,8 @@ def restore_detail(warped: np.ndarray, phase: np.ndarray, tables: np.ndarray) ->
             continue
         detail = cv2.GaussianBlur(frame, ksize, RESTORE_SIGMA)
         np.subtract(frame, detail, out=detail)
-        detail *= cv2.LUT(np.ascontiguousarray(phase[..., axis]), tables[axis])[..., None]
+        gain = cv2.LUT(np.ascontiguousarray(phase[..., axis]), tables[axis])
+        detail *= cv2.merge([gain, gain, gain])  # (a broadcast gain[..., None] is 4x slower)
         frame += detail
     frame += 0.5
     return np.clip(frame, 0, 255, out=frame).astype(np.uint8)
