@@ -735,7 +735,7 @@ class _PreparedFace:
         for _ in range(INVERT_STEPS):
             back = back - residual(back, self.grid_px)[0]
         res = residual(back, self.grid_px)[0]
-        off = np.abs(res).max(-1) > INVERT_TOLERANCE
+        off = _largest(res) > INVERT_TOLERANCE
         if not off.any():
             return back
         opening = None if coefficients is None else self._opening(coefficients)
@@ -774,16 +774,29 @@ class _PreparedFace:
             trial = sub - step
             res_trial, at_trial = residual(trial, grid)
             # where the full step overshoots (across a kink of the piecewise-linear field): half
-            worse = np.abs(res_trial).sum(-1) > np.abs(res).sum(-1)
+            worse = _taxicab(res_trial) > _taxicab(res)
             if worse.any():
                 sub = np.where(worse[..., None], sub - 0.5 * step, trial)
                 res, at = residual(sub, grid)
             else:
                 sub, res, at = trial, res_trial, at_trial
         # where the steps did not end nearer than the fixed-point steps (a fold), those
-        better = np.abs(res).sum(-1) < np.abs(fixed_res).sum(-1)
+        better = _taxicab(res) < _taxicab(fixed_res)
         back[rows, cols] = np.where(better[..., None], sub, fixed).reshape(-1, 2)
         return back
+
+
+def _largest(v: np.ndarray) -> np.ndarray:
+    """(...) the larger of |x| and |y| of (..., 2) vectors: ``np.abs(v).max(-1)``, written out
+    (numpy's reduction over a length-2 last axis costs ~0.1 us a vector: 0.6 ms on a 68 x 68
+    field grid, every frame; the same values)."""
+    return np.maximum(np.abs(v[..., 0]), np.abs(v[..., 1]))
+
+
+def _taxicab(v: np.ndarray) -> np.ndarray:
+    """(...) |x| + |y| of (..., 2) vectors: ``np.abs(v).sum(-1)`` written out (see
+    :func:`_largest`; the same values)."""
+    return np.abs(v[..., 0]) + np.abs(v[..., 1])
 
 
 def _support_mask(points: np.ndarray, height: int, width: int, ramp: float) -> np.ndarray:

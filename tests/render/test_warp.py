@@ -8,7 +8,7 @@ from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
-from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp import WarpRenderer, _largest, _taxicab
 from espnet_cause.render.warp_motion import INNER_LOWER_LIP, OUTER_LOWER_LIP, build_landmark_basis
 
 
@@ -293,3 +293,16 @@ def test_raised_brows_neither_fold_the_forehead_nor_show_an_eye_twice(landmarker
     at = (p.grid_px + back + 0.5) * p.scale_to_grid - 0.5
     residual = back + cv2.remap(forward, at, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
     assert np.abs(residual).max() < 1.0  # in pixels; 24 before
+
+
+def test_the_inversions_vector_sizes_are_numpys():
+    """``_largest`` and ``_taxicab`` (the inversion's per-node |residual|, written out for speed,
+    session 12) give exactly ``np.abs(v).max(-1)`` and ``np.abs(v).sum(-1)``: on a field grid, on
+    Newton nodes, with signed zeros and sizes over six orders of magnitude."""
+    rng = np.random.default_rng(2)
+    for shape in ((68, 68, 2), (1, 88, 2), (3, 4096, 2)):
+        v = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape)
+        v = v.astype(np.float32)
+        v[0, :3] = [[-0.0, 0.0], [0.0, -0.0], [-1.0, 1.0]]
+        np.testing.assert_array_equal(_largest(v), np.abs(v).max(-1))
+        np.testing.assert_array_equal(_taxicab(v), np.abs(v).sum(-1))
