@@ -30,6 +30,7 @@ from espnet_cause.render.mouth_interior import (
     box_around,
     coverage,
 )
+from espnet_cause.render.mouth_seam import ClosedSeam
 from espnet_cause.render.sharpen import INTERPOLATION
 from espnet_cause.render.warp_motion import (
     CLOSE_PRESS,
@@ -165,6 +166,16 @@ class MouthPaint:
         lips = pts[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)]
         colours = (self.cavity_rgb / CAVITY_DARKEN, self.cavity_rgb, self.teeth_rgb)
         self.interior = Interior(photo=self.photo, lips=lips, unit=unit, colours=colours)
+        self.closed_seam = None
+        if self.open:
+            contours = (INNER_UPPER_LIP, INNER_LOWER_LIP, OUTER_UPPER_LIP, OUTER_LOWER_LIP)
+            self.closed_seam = ClosedSeam(
+                photo=self.photo,
+                contours=tuple(pts[list(c)] for c in contours),
+                unit=unit,
+                grain=self.interior.grain,
+                blur=self.interior.blur,
+            )
 
     def opening(self, coefficients: np.ndarray) -> np.ndarray | None:
         """(n, 2) polygon (ROI pixels) where the mouth opens up further than in the photo for
@@ -190,11 +201,9 @@ class MouthPaint:
         (``kept_au10`` of it still raised) exposes."""
         if self.cover_edges is None:
             return
-        weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
-        weight = float(np.clip(weight, 0.0, 1.0))
+        weight = _closed(closure)
         if weight <= 0.0:
             return
-        weight = weight * weight * (3.0 - 2.0 * weight)
         ux, uy, lx, ly, raise_px = self.cover_edges
         # only output pixels near the interior can sample it: work on that box, in 2-D
         ox0, oy0, ox1, oy1 = self.cover_out
@@ -229,6 +238,25 @@ class MouthPaint:
         before = box.astype(np.float32)
         mix = (weight * alpha)[..., None]
         box[:] = np.clip(before + mix * (lips - before) + 0.5, 0, 255).astype(np.uint8)
+
+    def seam(self, roi: np.ndarray, source: np.ndarray, coefficients: np.ndarray) -> None:
+        """While the closure presses the photo's open mouth shut (the closure field's weight in
+        the (n,) field weights ``coefficients`` past the lips touching), redraw the closed lips' inner parts and the line
+        where they meet over the warped ``roi``
+        (:class:`~espnet_cause.render.mouth_seam.ClosedSeam`; ``source`` the warp's map). It fades
+        out as the press is released (the mouth AUs' first unit, an upper lip raised by AU10):
+        drawn on lips only touching, it held a parting mouth shut for the tracker (AU26 r 0.37 ->
+        0.12 on eNTERFACE angry open) and painted over the teeth AU10 shows (AU10 0.93 -> 0.19 on
+        eNTERFACE happy open)."""
+        if self.closed_seam is None:
+            return
+        touching = 1.0 / CLOSE_PRESS
+        pressed = (float(coefficients[NUM_AUS]) - touching) / (1.0 - touching)
+        weight = float(smoothstep(np.clip(pressed, 0.0, 1.0)))
+        if weight > 0.0:
+            ends = [INNER_UPPER_LIP[0], INNER_UPPER_LIP[-1]]
+            corners = self.points[ends] + np.tensordot(coefficients, self.basis[:, ends], axes=1)
+            self.closed_seam.paint(roi, source, self.cover_out, corners, weight)
 
     def _sample_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """(h, w, 3) float32: the photo's mouth region at (h, w) ROI pixel positions ``x``, ``y``."""
@@ -297,6 +325,13 @@ class MouthPaint:
         colour = self.cavity_rgb * shade
         a = (alpha * mouth)[..., None]
         roi[y0:y1, x0:x1] = (patch * (1 - a) + colour * a + 0.5).astype(np.uint8)
+
+
+def _closed(closure: float) -> float:
+    """How far a closing open mouth is covered (0-1): from the closure :data:`COVER_FROM` to the
+    one where the lips touch, eased in and out."""
+    weight = (closure - COVER_FROM) / (1.0 / CLOSE_PRESS - COVER_FROM)
+    return float(smoothstep(np.clip(weight, 0.0, 1.0)))
 
 
 def _lip_edges(

@@ -674,6 +674,7 @@ class _PreparedFace:
         # the interior shows under the upper lip as far as the AU10 target raises it
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + au_row[AU10]
         self.mouth.cover(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
+        self.mouth.seam(warped, source, au_row)
         self.mouth.paint(warped, au_row)
         out = self.image.copy()
         out[self.y0 : self.y1, self.x0 : self.x1] = warped
