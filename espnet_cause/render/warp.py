@@ -600,7 +600,7 @@ class _PreparedFace:
         self.identity = np.stack([mx_, my_], -1)
         self.roi = np.ascontiguousarray(image[self.y0 : self.y1, self.x0 : self.x1])
         self.eyeballs = Eyeballs(
-            pts, self.basis, self.unit, EYEBALL_STILL_AUS, roll_row=HEAD_ROWS.start
+            pts, self.basis, self.unit, EYEBALL_STILL_AUS, HEAD_ROWS.start, self.roi
         )
         box = np.array(face.bbox) - np.array([self.x0, self.y0, self.x0, self.y0])
         self.restore = gain_tables(restoring_gains(self.roi, box))
@@ -668,7 +668,7 @@ class _PreparedFace:
         if float(np.abs(au_row).max(initial=0.0)) < ZERO_AU:
             return self.image.copy()
         source = self.source_map(au_row)
-        self.eyeballs.apply(source, au_row)
+        uncovered = self.eyeballs.apply(source, au_row)
         warped = cv2.remap(self.roi, source, None, INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         warped = restore_detail(warped, grid_phase(source), self.restore)
         # the interior shows under the upper lip as far as the AU10 target raises it
@@ -676,6 +676,7 @@ class _PreparedFace:
         self.mouth.cover(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
         self.mouth.seam(warped, source, au_row)
         self.mouth.paint(warped, au_row)
+        self.eyeballs.paint(warped, uncovered)
         out = self.image.copy()
         out[self.y0 : self.y1, self.x0 : self.x1] = warped
         return out
