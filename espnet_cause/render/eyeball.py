@@ -139,7 +139,10 @@ class Eyeballs:
         radii = np.array([_radius(points, iris) for iris in self._irises(index)])
         depth = _line(self.centres[:, 0], self.lower) - self.centres[:, 1]
         self.depth = np.maximum(depth, DEPTH_FLOOR * radii)  # (E,) the photo's, pixels
-        if image is not None and centres:
+        # both eyes or neither: with one eye shut in the photo (a blink or a wink, not a squint:
+        # jwp open) the other's "iris" is lid, and drawing it open beside the shut one made a
+        # flat disc on a white almond
+        if image is not None and len(centres) == len(IRISES):
             self._draw_eyeballs(image, points, index)
 
     def _draw_eyeballs(self, image: np.ndarray, points: np.ndarray, index: list) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
+from espnet_cause.render.eyeball import Eyeballs
 from espnet_cause.render.eyeball_texture import eyeball_texture
 from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import EYE_LOWER, EYE_UPPER, IRISES
@@ -167,3 +168,21 @@ def test_the_uncovered_eyeball_is_made_up_without_copying_the_lights():
         assert texture[rows, 37:44].max() < 150  # no light copied (the light is 255)
     shown = (slice(29, 31), slice(36, 40))  # the visible iris: the photo's
     np.testing.assert_array_equal(texture[shown], image[shown].astype(np.float32))
+
+
+def test_no_eyeball_is_drawn_when_one_eye_is_shut_in_the_photo(landmarker, grace):
+    """An eye shut in the photo (lids closer than ``MIN_UNCOVER``) beside an open one is a blink
+    or a wink, not a squint: neither eye gets a drawn eyeball (on a dev photo with shut eyes the
+    other eye's lid was drawn as a flat iris on a white almond)."""
+    points = landmarker.detect(grace)[0].points.astype(np.float64)
+    unit = float(np.linalg.norm(points[IRISES[0][0]] - points[IRISES[1][0]]))
+    basis = np.zeros((3, len(points), 2), np.float32)
+    assert Eyeballs(points, basis, unit, [], 0, grace).texture is not None
+    shut = points.copy()
+    upper, lower = EYE_UPPER[0], EYE_LOWER[0]
+    # the lower lid on the upper one: the lids meet along the upper lid's line
+    for i in lower:
+        xs = points[list(upper), 0]
+        order = np.argsort(xs)
+        shut[i, 1] = np.interp(points[i, 0], xs[order], points[list(upper), 1][order]) + 0.5
+    assert Eyeballs(shut, basis, unit, [], 0, grace).texture is None
