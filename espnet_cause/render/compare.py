@@ -53,10 +53,10 @@ from espnet_cause.io.image import load_image
 from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION, finish
 from espnet_cause.render.emotion_panel import EmotionPanel
+from espnet_cause.render.face_geometry import OUTER_LOWER_LIP, OUTER_UPPER_LIP
 from espnet_cause.render.fidelity import read_back
 from espnet_cause.render.panel import SidePanel
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import OUTER_LOWER_LIP, OUTER_UPPER_LIP
 
 logger = logging.getLogger(__name__)
 

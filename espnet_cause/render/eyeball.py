@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from espnet_cause.render.eyeball_texture import eyeball_texture
-from espnet_cause.render.warp_motion import EYE_LOWER, EYE_UPPER, IRISES
+from espnet_cause.render.face_geometry import EYE_LOWER, EYE_UPPER, IRISES
 
 #: Inside this far (eye distances) from each moved lid line the warp keeps the lid's margin (the
 #: lash line, which lies just inside the landmarks' outline).

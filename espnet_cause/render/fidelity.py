@@ -32,7 +32,7 @@ import numpy as np
 
 from espnet_cause.au import AU_NAMES, NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.warp_motion import (
+from espnet_cause.render.face_geometry import (
     BROWS,
     CHIN,
     EYE_LOWER,

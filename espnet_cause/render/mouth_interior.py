@@ -25,7 +25,7 @@ import functools
 import cv2
 import numpy as np
 
-from espnet_cause.render.warp_motion import smoothstep
+from espnet_cause.render.face_geometry import smoothstep
 
 #: Samples per landmark segment of the Catmull-Rom spline through the inner-lip landmarks.
 SPLINE_SAMPLES = 6

@@ -23,6 +23,19 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS
 from espnet_cause.face.landmarker import Face
+from espnet_cause.render.face_geometry import (
+    EYE_LOWER,
+    EYE_UPPER,
+    INNER_LOWER_LIP,
+    INNER_UPPER_LIP,
+    OUTER_LOWER_LIP,
+    OUTER_UPPER_LIP,
+    face_frame,
+    lip_gap,
+    smoothstep,
+)
+from espnet_cause.render.motion_closure import CLOSE_PRESS, OPEN_MOUTH_GAP
+from espnet_cause.render.motion_mouth import upper_lip_raise
 from espnet_cause.render.mouth_interior import (
     TEETH_FRACTION,
     TEETH_MAX,
@@ -32,20 +45,6 @@ from espnet_cause.render.mouth_interior import (
 )
 from espnet_cause.render.mouth_seam import ClosedSeam
 from espnet_cause.render.sharpen import INTERPOLATION
-from espnet_cause.render.warp_motion import (
-    CLOSE_PRESS,
-    EYE_LOWER,
-    EYE_UPPER,
-    INNER_LOWER_LIP,
-    INNER_UPPER_LIP,
-    OPEN_MOUTH_GAP,
-    OUTER_LOWER_LIP,
-    OUTER_UPPER_LIP,
-    face_frame,
-    lip_gap,
-    smoothstep,
-    upper_lip_raise,
-)
 
 #: Mouth cavity and teeth colours come from the photo: the cavity is the lips' median colour times
 #: CAVITY_DARKEN; the teeth are as bright as the brightest TEETH_QUANTILE of the photo's eye whites

@@ -22,8 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from espnet_cause.render.face_geometry import smoothstep
 from espnet_cause.render.mouth_interior import GRAIN_TILE
-from espnet_cause.render.warp_motion import smoothstep
 
 #: The seam's shadow: its darkest point is SEAM_DARKEN darker than the lips (on the 11
 #: closed-mouth dev photos, the demo photo and the /tmp/devset ones whose lips are less than

@@ -18,7 +18,7 @@ Absolute targets (the default): at :meth:`WarpRenderer.prepare` the built-in tra
 photo's own AUs, and a frame moves the face by ``target - photo`` so that an AU at 0 means the
 action is absent: a smiling photo driven by AU12 = 0 has its lip corners moved back down and in, an
 open mouth driven by AU25 = AU26 = 0 is closed by a dedicated closure field built from the photo's
-own lip gap (:func:`~espnet_cause.render.warp_motion.build_closure_basis`). Limits: the warp only
+own lip gap (:func:`~espnet_cause.render.motion_closure.build_closure_basis`). Limits: the warp only
 moves the photo's pixels, it cannot invent what the photo does not show: lowering an AU below the
 photo's reverses that AU's landmark motion linearly (the reversal is at most the photo's own
 intensity, targets below 0 count as 0); a closed mouth shows the photo's lips pressed together,
@@ -45,6 +45,21 @@ from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face, FaceLandmarker
 from espnet_cause.io.image import load_image, to_rgb
 from espnet_cause.render.eyeball import Eyeballs
+from espnet_cause.render.face_geometry import (
+    brow_edge_heights,
+    brow_heights,
+    face_frame,
+    face_uv,
+    lid_opening,
+)
+from espnet_cause.render.motion_brows import (
+    BROW_LOWER,
+    build_brow_raise_basis,
+    build_sad_brow_basis,
+    build_under_brow_basis,
+)
+from espnet_cause.render.motion_closure import CLOSE_PRESS, NEUTRAL_MOUTH_WIDTH, build_closure_basis
+from espnet_cause.render.motion_lids import BLINK_FULL, build_lower_lid_basis
 from espnet_cause.render.mouth_paint import MouthPaint
 from espnet_cause.render.photo import (
     FacePhoto,
@@ -60,23 +75,7 @@ from espnet_cause.render.sharpen import (
     restore_detail,
     restoring_gains,
 )
-from espnet_cause.render.warp_motion import (
-    BLINK_FULL,
-    BROW_LOWER,
-    CLOSE_PRESS,
-    NEUTRAL_MOUTH_WIDTH,
-    brow_edge_heights,
-    brow_heights,
-    build_brow_raise_basis,
-    build_closure_basis,
-    build_landmark_basis,
-    build_lower_lid_basis,
-    build_sad_brow_basis,
-    build_under_brow_basis,
-    face_frame,
-    face_uv,
-    lid_opening,
-)
+from espnet_cause.render.warp_motion import build_landmark_basis
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ CHIN_TIP = 152
 #: AU15 nothing to add (its closed-loop r 0.79 -> -0.04 on that photo).
 NEUTRAL_CORNER_LIFT = 0.02
 #: ... and draws them in until the mouth is
-#: :data:`~espnet_cause.render.warp_motion.NEUTRAL_MOUTH_WIDTH` wide, by at most UNSMILE_ACROSS
+#: :data:`~espnet_cause.render.motion_closure.NEUTRAL_MOUTH_WIDTH` wide, by at most UNSMILE_ACROSS
 #: times the photo's AU12 units of AU12's outward pull (AU12 pulls them out less than up). Drawn in
 #: by the photo's AU12 units alone, a broad smile stayed a wide mouth the tracker read as a smile
 #: (AU12 1.1 at AU12 0 on single_face's open smile); by 1.5 times them on every smiling photo, the
@@ -148,7 +147,7 @@ UNSMILE_ACROSS = 1.5
 #: rest, targets in between in proportion): the inner ends of their lower edges (AU01, AU04) this
 #: far above the eye corners' line, the outer ends (AU02) the second (eye distances; the medians of
 #: the seven dev photos whose AU01, AU02 and AU04 all read below 0.5: inner 0.191-0.257, outer
-#: 0.173-0.209; :func:`~espnet_cause.render.warp_motion.brow_heights`). The tracker's brow AUs
+#: 0.173-0.209; :func:`~espnet_cause.render.face_geometry.brow_heights`). The tracker's brow AUs
 #: are not the renderer's: talking_jwp's inner brows sit 0.11 below rest (AU04 read 4.0), and
 #: those 4 units reversed in full raised them 0.28, far above rest, in every frame that did not
 #: ask for AU04 (raising them further stretched the skin under them into a second brow); MEAD
@@ -156,7 +155,7 @@ UNSMILE_ACROSS = 1.5
 #: frown in every frame, the brows pressed onto the lids in a jagged line.
 NEUTRAL_BROW_HEIGHT = (0.237, 0.185)
 #: Undoing a photo's own AU04 (driven below the photo's) then raises each point of the brows'
-#: lower edges (:data:`~espnet_cause.render.warp_motion.BROW_LOWER_EDGE`, outer end to inner end)
+#: lower edges (:data:`~espnet_cause.render.face_geometry.BROW_LOWER_EDGE`, outer end to inner end)
 #: still under this height above the eye corners' line to it (eye distances; each point's median
 #: over the same seven dev photos as :data:`NEUTRAL_BROW_HEIGHT`, whose ends it repeats), by at
 #: most the photo's AU04 above :data:`RESTING_AU04` units of AU04's full lowering (:func:`_unfrown`).
@@ -171,7 +170,7 @@ NEUTRAL_BROW_PROFILE = (0.185, 0.262, 0.309, 0.31, 0.237)
 #: noise).
 RESTING_AU04 = 0.5
 #: Undoing a photo's own lid tightening and blink (AU07, AU45 driven below the photo's) opens
-#: the eyes at most this wide (:func:`~espnet_cause.render.warp_motion.lid_opening`, the lid gap
+#: the eyes at most this wide (:func:`~espnet_cause.render.face_geometry.lid_opening`, the lid gap
 #: over the eye's width; the reversal is scaled, as the brows' is): the tracker reads AU07 1.5-3
 #: on relaxed open eyes, and undone in full it opened every dev photo's eyes to 0.45-0.63, wider
 #: than the surprised photo's 0.43 (a stare in every frame that did not ask for a squint; on
@@ -187,7 +186,7 @@ AU01, AU02, AU04 = au_index("AU01"), au_index("AU02"), au_index("AU04")
 #: the sad brow: AU01 with AU04 (FACS 1+4) raises the inner brows and draws them together, AU04
 #: lowering only their outer part. Summed, AU04's lowering outweighed AU01's raise (an angry brow,
 #: and the tracker read sad faces as angry); the sad-brow row undoes AU04's lowering on the medial
-#: brow (:func:`~espnet_cause.render.warp_motion.build_sad_brow_basis`) by the units AU01 and
+#: brow (:func:`~espnet_cause.render.motion_brows.build_sad_brow_basis`) by the units AU01 and
 #: AU04 share. (It replaces raising AU01 one more unit per shared unit: the expression sheet of 5
 #: dev photos at 4 read sad as sad on 2 -> 3 of 5, fearful 1 -> 1, angry, happy and surprised
 #: unchanged.)
@@ -208,14 +207,14 @@ UNFROWN_ROW = NUM_AUS + 6
 #: 0.608 -> 0.636 and AU45's fell 0.867 -> 0.846 (a real blink reads as AU07 and back).
 LOWER_LID_ROW = NUM_AUS + 7
 #: ... then the skin under raised brows carried with them
-#: (:func:`~espnet_cause.render.warp_motion.build_under_brow_basis`), AU01's and AU02's, weighted
+#: (:func:`~espnet_cause.render.motion_brows.build_under_brow_basis`), AU01's and AU02's, weighted
 #: by the part of their offsets above the photo's own (undoing a photo's raised brows moves them
 #: as the brow AUs alone do: carried down too, the skin under them was pushed onto the lids).
 CARRY_ROWS = slice(NUM_AUS + 8, NUM_AUS + 10)
 #: The brow raisers: driven above the photo's own, they raise its brows from the raise the brows
 #: show (:func:`_raise_gain`).
 BROW_RAISERS = (AU01, AU02)
-#: The blink, clipped at :data:`~espnet_cause.render.warp_motion.BLINK_FULL` (eye closed).
+#: The blink, clipped at :data:`~espnet_cause.render.motion_lids.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
 LID_AUS = [au_index("AU05"), au_index("AU07")]
@@ -825,7 +824,7 @@ def _closure(target: np.ndarray, own: np.ndarray, lip_raise: float = 0.0) -> flo
     whose own are ``own``: the share of the photo's opening the two targets fall short of
     (the sum of their shortfalls over the sum of the photo's own).
 
-    It presses the lips past touching (:data:`~espnet_cause.render.warp_motion.CLOSE_PRESS`, to
+    It presses the lips past touching (:data:`~espnet_cause.render.motion_closure.CLOSE_PRESS`, to
     hide the interior) only while the targets are near 0: the press is released over their first
     :data:`PRESS_RELEASE` units. (Pressed at every closure, AU25 swept with AU26 at 0 left the
     lips shut over its first 1.5 units on a wide-open photo: a dead zone the tracker read as 0.)
@@ -885,9 +884,9 @@ def _unfrown(face: Face, motion: np.ndarray, own: float) -> np.ndarray:
     the brows' inner ends are back at rest): each point of the brows' lower edges still under
     :data:`NEUTRAL_BROW_PROFILE` rises to it, by at most the photo's AU04 above
     :data:`RESTING_AU04` units of AU04's full lowering
-    (:data:`~espnet_cause.render.warp_motion.BROW_LOWER` at the maximum intensity) in all; the
+    (:data:`~espnet_cause.render.motion_brows.BROW_LOWER` at the maximum intensity) in all; the
     upper edges and the forehead rise with them
-    (:func:`~espnet_cause.render.warp_motion.build_brow_raise_basis`). Zero for a photo whose
+    (:func:`~espnet_cause.render.motion_brows.build_brow_raise_basis`). Zero for a photo whose
     brows are not lowered, or whose AU04 is at most :data:`RESTING_AU04`."""
     landmarks = face.landmarks.astype(np.float64)  # moved in x, y; the depth (its turn) kept
     height = brow_edge_heights(face_uv(face)[0])

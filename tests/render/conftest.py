@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
+from espnet_cause.render.face_geometry import INNER_LOWER_LIP, INNER_UPPER_LIP
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
 
 
 @pytest.fixture(scope="module")

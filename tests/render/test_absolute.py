@@ -10,8 +10,8 @@ from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.emotion import PROTOTYPES
 from espnet_cause.errors import CauseError
 from espnet_cause.face.landmarker import Face
+from espnet_cause.render.face_geometry import brow_heights, face_uv, lip_gap
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import brow_heights, face_uv, lip_gap
 
 
 def test_zeros_stop_the_smile_and_close_the_mouth(landmarker_path, landmarker, tracker, smiling):
@@ -42,7 +42,7 @@ def test_open_mouth_photo_keeps_its_own_interior(landmarker_path, landmarker, sm
     further; only the back of the mouth that opens up between them is painted dark."""
     import cv2
 
-    from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
+    from espnet_cause.render.face_geometry import INNER_LOWER_LIP, INNER_UPPER_LIP
 
     face = landmarker.detect(smiling)[0]
     photo = smiling.copy()  # its own interior in a colour no painted cavity has (teeth, tongue)
@@ -107,7 +107,7 @@ def test_closing_keeps_the_teeth_the_photos_raised_upper_lip_shows(
     with AU10 kept leaves those teeth showing; AU10 lowered to 0 brings the upper lip back down."""
     import cv2
 
-    from espnet_cause.render.warp_motion import INNER_LOWER_LIP, INNER_UPPER_LIP
+    from espnet_cause.render.face_geometry import INNER_LOWER_LIP, INNER_UPPER_LIP
 
     face = landmarker.detect(smiling)[0]
     photo = smiling.copy()
@@ -134,7 +134,7 @@ def _undone_brows(landmarker_path, grace, face, raised: float, aus: dict[str, fl
     """The inner and outer brow heights of the demo photo's landmarks with the brows moved up by
     ``raised`` eye distances, read as ``aus``, and driven to all AUs 0 (absolute targets)."""
     from espnet_cause.face.landmarker import Face
-    from espnet_cause.render.warp_motion import BROWS, brow_heights, face_uv
+    from espnet_cause.render.face_geometry import BROWS, brow_heights, face_uv
 
     unit = face_uv(face)[3]
     landmarks = face.landmarks.copy()

@@ -9,8 +9,7 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.warp import CARRY_ROWS, NEUTRAL_BROW_PROFILE, WarpRenderer
-from espnet_cause.render.warp_motion import (
+from espnet_cause.render.face_geometry import (
     BROW_LOWER_EDGE,
     BROW_UPPER,
     BROWS,
@@ -18,6 +17,7 @@ from espnet_cause.render.warp_motion import (
     brow_edge_heights,
     face_uv,
 )
+from espnet_cause.render.warp import CARRY_ROWS, NEUTRAL_BROW_PROFILE, WarpRenderer
 
 AU01, AU02, AU04 = au_index("AU01"), au_index("AU02"), au_index("AU04")
 #: The painted brows of :func:`_painted_brows`: hair on skin (RGB).

@@ -8,15 +8,9 @@ import pytest
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
+from espnet_cause.render.face_geometry import EYE_LOWER, EYE_UPPER, IRISES, face_uv, lid_opening
 from espnet_cause.render.warp import NEUTRAL_LID_OPENING, WarpRenderer
-from espnet_cause.render.warp_motion import (
-    EYE_LOWER,
-    EYE_UPPER,
-    IRISES,
-    build_landmark_basis,
-    face_uv,
-    lid_opening,
-)
+from espnet_cause.render.warp_motion import build_landmark_basis
 
 #: The middle of each upper lid and the lower-lid point under it.
 LID_MIDDLES = ((159, 145), (386, 374))

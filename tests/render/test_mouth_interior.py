@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from made_fixtures import au_row
 
+from espnet_cause.render.face_geometry import INNER_LOWER_LIP, INNER_UPPER_LIP, lip_gap
+from espnet_cause.render.motion_closure import OPEN_MOUTH_GAP
 from espnet_cause.render.mouth_interior import (
     GRAIN_TILE,
     TEETH_MAX,
@@ -20,12 +22,6 @@ from espnet_cause.render.mouth_interior import (
 )
 from espnet_cause.render.mouth_paint import PARTED_GAP
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import (
-    INNER_LOWER_LIP,
-    INNER_UPPER_LIP,
-    OPEN_MOUTH_GAP,
-    lip_gap,
-)
 
 #: Jaw-drop openings (the parted lips alone, AU25, still lower the corners with the lower lip under
 #: an upper lip whose sides stay: docs/render.md, "Mouth interior (session 11)").

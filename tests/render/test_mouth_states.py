@@ -10,20 +10,18 @@ from made_fixtures import au_row
 from espnet_cause.arkit import BLENDSHAPE_NAMES
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import (
-    CLOSE_PRESS,
+from espnet_cause.render.face_geometry import (
     INNER_LOWER_LIP,
     INNER_UPPER_LIP,
-    NEUTRAL_MOUTH_WIDTH,
     NOSE,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
-    build_closure_basis,
-    build_landmark_basis,
     face_frame,
     face_uv,
 )
+from espnet_cause.render.motion_closure import CLOSE_PRESS, NEUTRAL_MOUTH_WIDTH, build_closure_basis
+from espnet_cause.render.warp import WarpRenderer
+from espnet_cause.render.warp_motion import build_landmark_basis
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +197,7 @@ def test_a_happy_face_reads_as_a_full_smile(landmarker_path, grace):
 def test_an_angry_brow_is_drawn_together_over_tightened_lids(landmarker, grace):
     """AU04 draws the inner brows together and AU07 raises the lower lids enough to show (angry
     read weak: 0.07 and 0.10 eye distances at 5)."""
-    from espnet_cause.render.warp_motion import BROWS, EYE_LOWER, face_frame
+    from espnet_cause.render.face_geometry import BROWS, EYE_LOWER, face_frame
 
     face = landmarker.detect(grace)[0]
     basis = build_landmark_basis(face) * 5.0  # at intensity 5
@@ -215,7 +213,7 @@ def test_an_angry_brow_is_drawn_together_over_tightened_lids(landmarker, grace):
 def test_a_sad_brow_raises_its_inner_ends(landmarker_path, landmarker, grace):
     """AU01 with AU04 (the sad brow) lifts the inner brow ends and draws them together; the two
     fields summed left the inner ends lowered (an angry brow), AU04 alone still lowers them."""
-    from espnet_cause.render.warp_motion import BROWS, face_frame
+    from espnet_cause.render.face_geometry import BROWS, face_frame
 
     face = landmarker.detect(grace)[0]
     renderer = WarpRenderer(landmarker_path)
@@ -429,7 +427,7 @@ def test_a_narrow_open_mouth_closes_to_a_resting_width_not_a_pucker(
     landmarker_path, open_o, tracker
 ):
     """A wide-open mouth is narrower than at rest (its corners drawn in); closed (every AU at 0)
-    its corners move out to about :data:`~espnet_cause.render.warp_motion.NEUTRAL_MOUTH_WIDTH`, the
+    its corners move out to about :data:`~espnet_cause.render.motion_closure.NEUTRAL_MOUTH_WIDTH`, the
     tracker reads relaxed lips, not a pucker, and AU15 at 4 turns the closed mouth into a frown
     (its corners 0.08 eye distances below the lips' middle; level when closed). Closed at its
     open width (0.67), the mouth read mouthPucker 0.59, and AU15 at 4 read 0.68. (The tracker's

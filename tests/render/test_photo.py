@@ -10,9 +10,9 @@ from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.render.face_geometry import face_frame, lip_gap
 from espnet_cause.render.photo import MAX_IMAGE_PIXELS, read_face_photo
 from espnet_cause.render.warp import SUPPORT_MARGIN, WarpRenderer
-from espnet_cause.render.warp_motion import face_frame, lip_gap
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from espnet_cause.au import AU_INTENSITY_MAX, NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.eyeball import Eyeballs
 from espnet_cause.render.eyeball_texture import eyeball_texture
+from espnet_cause.render.face_geometry import EYE_LOWER, EYE_UPPER, IRISES
 from espnet_cause.render.warp import WarpRenderer
-from espnet_cause.render.warp_motion import EYE_LOWER, EYE_UPPER, IRISES
 
 AU07 = au_index("AU07")
 #: The demo photo's own AUs as the tracker reads it: a squint (AU07 3.1), a little of a blink.

@@ -6,7 +6,8 @@ import numpy as np
 
 from espnet_cause.au import au_index
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.warp_motion import build_landmark_basis, face_frame, face_uv
+from espnet_cause.render.face_geometry import face_frame, face_uv
+from espnet_cause.render.warp_motion import build_landmark_basis
 
 
 def _turned(face: Face, degrees: float) -> Face:

@@ -8,8 +8,9 @@ from made_fixtures import au_row
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
+from espnet_cause.render.face_geometry import INNER_LOWER_LIP, OUTER_LOWER_LIP
 from espnet_cause.render.warp import WarpRenderer, _largest, _taxicab
-from espnet_cause.render.warp_motion import INNER_LOWER_LIP, OUTER_LOWER_LIP, build_landmark_basis
+from espnet_cause.render.warp_motion import build_landmark_basis
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,8 @@ def test_no_face_error(renderer):
 
 
 def test_jaw_drop_moves_the_chin_and_lower_lip_down(landmarker, grace):
-    from espnet_cause.render.warp_motion import CHIN, build_landmark_basis, face_frame
+    from espnet_cause.render.face_geometry import CHIN, face_frame
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     basis = build_landmark_basis(face)[au_index("AU26")]  # (478, 2) px per intensity unit
@@ -121,7 +123,8 @@ def test_painted_teeth_take_the_light_on_the_face(grace, landmarker):
 def test_lip_corner_motions_follow_facs(landmarker, grace):
     """AU14 draws the corners in (towards the centre line) and a little up, not out as AU20's
     stretch; AU15 takes the corners down and the lower lip's middle with them, less far."""
-    from espnet_cause.render.warp_motion import build_landmark_basis, face_frame
+    from espnet_cause.render.face_geometry import face_frame
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     basis = build_landmark_basis(face)
@@ -138,7 +141,7 @@ def test_lip_corner_motions_follow_facs(landmarker, grace):
 
 
 def test_blink_stays_closed_above_full_closure(renderer, grace):
-    from espnet_cause.render.warp_motion import BLINK_FULL
+    from espnet_cause.render.motion_lids import BLINK_FULL
 
     aus = np.zeros((2, NUM_AUS), np.float32)
     aus[0, au_index("AU45")] = BLINK_FULL
@@ -150,7 +153,8 @@ def test_blink_stays_closed_above_full_closure(renderer, grace):
 
 def test_outer_brow_raiser_leaves_the_inner_brow(landmarker, grace):
     """AU02 raises the outer brow only (an inner end rising with it reads as AU01)."""
-    from espnet_cause.render.warp_motion import BROWS, build_landmark_basis, face_uv
+    from espnet_cause.render.face_geometry import BROWS, face_uv
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     uv, _, ey, unit = face_uv(face)
@@ -164,7 +168,8 @@ def test_outer_brow_raiser_leaves_the_inner_brow(landmarker, grace):
 def test_inner_brow_raiser_raises_the_medial_brow(landmarker, grace):
     """AU01 raises the medial part of each brow, fading towards the middle (it raised only the
     innermost landmarks, a kink the tracker hardly read); the outer ends stay."""
-    from espnet_cause.render.warp_motion import BROWS, build_landmark_basis, face_uv
+    from espnet_cause.render.face_geometry import BROWS, face_uv
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     uv, _, ey, unit = face_uv(face)
@@ -180,7 +185,7 @@ def test_inner_brow_raiser_raises_the_medial_brow(landmarker, grace):
 def test_upper_lid_raiser_uncovers_the_iris(landmarker, grace):
     """AU05 raises the upper lid over a still iris (FACS: more of the iris and the sclera above
     it show); the iris rising with the lid hid the widening."""
-    from espnet_cause.render.warp_motion import IRISES, face_uv
+    from espnet_cause.render.face_geometry import IRISES, face_uv
 
     face = landmarker.detect(grace)[0]
     _, _, ey, unit = face_uv(face)
@@ -195,12 +200,8 @@ def test_chin_raiser_pushes_the_chin_boss_not_the_jaw(landmarker, grace):
     """AU17 (mentalis) pushes the soft chin and the lower lip up; the jaw's outline stays (it rose
     as far as the chin boss and dragged the neck with it), and the lips' meeting line rises as one
     (the lower lip rose over the closed upper lip and folded)."""
-    from espnet_cause.render.warp_motion import (
-        INNER_UPPER_LIP,
-        build_landmark_basis,
-        face_uv,
-        lip_gap,
-    )
+    from espnet_cause.render.face_geometry import INNER_UPPER_LIP, face_uv, lip_gap
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     assert lip_gap(face).max() < 0.02  # the demo photo's lips are closed
@@ -216,7 +217,8 @@ def test_chin_raiser_pushes_the_chin_boss_not_the_jaw(landmarker, grace):
 def test_lip_tightener_narrows_the_red_of_the_lips(landmarker, grace):
     """AU23 thins the lips (their outer edges close in on the meeting line, which stays) and draws
     the corners in only a little (drawn in 0.25 face units the tracker read a pucker and AU14)."""
-    from espnet_cause.render.warp_motion import OUTER_UPPER_LIP, build_landmark_basis, face_uv
+    from espnet_cause.render.face_geometry import OUTER_UPPER_LIP, face_uv
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     uv, ex, ey, unit = face_uv(face)
@@ -236,7 +238,8 @@ def test_lip_tightener_narrows_the_red_of_the_lips(landmarker, grace):
 def test_jaw_drop_curves_the_upper_lip_down_to_the_corners(landmarker, grace):
     """Under AU26 the corners come down and the upper lip's sides follow them (held still they
     left a kink: the opening's sides stood upright); the upper lip's middle stays."""
-    from espnet_cause.render.warp_motion import build_landmark_basis, face_uv
+    from espnet_cause.render.face_geometry import face_uv
+    from espnet_cause.render.warp_motion import build_landmark_basis
 
     face = landmarker.detect(grace)[0]
     _, _, ey, unit = face_uv(face)
