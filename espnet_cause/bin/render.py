@@ -33,14 +33,14 @@ from espnet_cause.io.audio import load_audio
 from espnet_cause.io.mp4 import CONTAINERS
 from espnet_cause.jobs.parallel import load_parallel_config
 from espnet_cause.render.animate import RENDERERS, PhotoAnimator, animate_set, speech_aus
-from espnet_cause.render.photo import MAX_IMAGE_PIXELS, check_face_index
-from espnet_cause.render.warp import (
+from espnet_cause.render.options import (
     BLINK_RATE_RANGE,
     FPS_RANGE,
     GAIN_RANGE,
     HEAD_MOTION_RANGE,
     check_range,
 )
+from espnet_cause.render.photo import MAX_IMAGE_PIXELS, check_face_index
 
 logger = logging.getLogger(__name__)
 

@@ -30,9 +30,10 @@ from espnet_cause.io.datadir import read_kaldi_map
 from espnet_cause.io.mp4 import write_mp4
 from espnet_cause.io.timegrid import num_frames_for_samples
 from espnet_cause.jobs.batch import DEFAULT_MAX_FAIL_FRACTION, finish, output_lock, run_batch
+from espnet_cause.render.options import FPS_RANGE, check_range
 from espnet_cause.render.panel import SidePanel
 from espnet_cause.render.photo import read_face_photo
-from espnet_cause.render.warp import FPS_RANGE, WarpRenderer, check_range
+from espnet_cause.render.warp import WarpRenderer
 
 logger = logging.getLogger(__name__)
 

@@ -49,8 +49,9 @@ CLOSE_PRESS = 1.2
 CLOSE_WIDEN_SHARE = 1.0
 #: A resting mouth's width (eye distances, corner to corner; the median of the 11 closed-mouth dev
 #: photos whose AU12 reads below 0.1: 0.69-0.95, median 0.81; the same speakers' unsmiling photos:
-#: 0.78-0.90): undoing a photo's smile draws the corners in to it (``warp._unsmile``), closing a
-#: wide-open mouth widens it to it (:func:`build_closure_basis`).
+#: 0.78-0.90): undoing a photo's smile draws the corners in to it
+#: (:func:`~espnet_cause.render.neutralise.unsmile`), closing a wide-open mouth widens it to it
+#: (:func:`build_closure_basis`).
 NEUTRAL_MOUTH_WIDTH = 0.8
 #: A photo whose lips are apart by at least this (face units, eye distance = 1) has an open mouth:
 #: its own interior (teeth, tongue) is stretched by the warp and no cavity is painted over it

@@ -155,7 +155,7 @@ def test_undoing_a_frown_stops_at_brows_at_rest(landmarker_path, landmarker, gra
     drawn 0.1 eye distances lower) driven to AU04 = 0: the inner brows rise back to a resting
     height over the eyes, not past it (reversed in full they rose 0.22, 0.1 above rest: every
     frame raised the brows, and raising them further stretched the skin under them)."""
-    from espnet_cause.render.warp import NEUTRAL_BROW_HEIGHT
+    from espnet_cause.render.neutralise import NEUTRAL_BROW_HEIGHT
 
     face = landmarker.detect(grace)[0]
     before, after = _undone_brows(landmarker_path, grace, face, -0.1, {"AU04": 4.0})
@@ -167,7 +167,7 @@ def test_undoing_raised_brows_stops_at_brows_at_rest(landmarker_path, landmarker
     """A photo whose tracked AU01 and AU02 (4 each) are more than its raised brows show (the demo
     photo's brows drawn 0.1 eye distances higher) driven to 0: the brows come down to a resting
     height, not below it (reversed in full the inner ends sank 0.22 below rest, a frown)."""
-    from espnet_cause.render.warp import NEUTRAL_BROW_HEIGHT
+    from espnet_cause.render.neutralise import NEUTRAL_BROW_HEIGHT
 
     face = landmarker.detect(grace)[0]
     before, after = _undone_brows(landmarker_path, grace, face, 0.1, {"AU01": 4.0, "AU02": 4.0})

@@ -9,6 +9,7 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
+from espnet_cause.render.basis_rows import CARRY_ROWS
 from espnet_cause.render.face_geometry import (
     BROW_LOWER_EDGE,
     BROW_UPPER,
@@ -17,7 +18,8 @@ from espnet_cause.render.face_geometry import (
     brow_edge_heights,
     face_uv,
 )
-from espnet_cause.render.warp import CARRY_ROWS, NEUTRAL_BROW_PROFILE, WarpRenderer
+from espnet_cause.render.neutralise import NEUTRAL_BROW_PROFILE
+from espnet_cause.render.warp import WarpRenderer
 
 AU01, AU02, AU04 = au_index("AU01"), au_index("AU02"), au_index("AU04")
 #: The painted brows of :func:`_painted_brows`: hair on skin (RGB).

@@ -9,7 +9,8 @@ import pytest
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.face_geometry import EYE_LOWER, EYE_UPPER, IRISES, face_uv, lid_opening
-from espnet_cause.render.warp import NEUTRAL_LID_OPENING, WarpRenderer
+from espnet_cause.render.neutralise import NEUTRAL_LID_OPENING
+from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import build_landmark_basis
 
 #: The middle of each upper lid and the lower-lid point under it.
@@ -93,8 +94,9 @@ def test_the_cheek_raiser_narrows_the_eye_less_than_the_lid_tightener(landmarker
 
 def test_a_small_faces_blink_keeps_the_lower_lid_still(landmarker_path, landmarker, grace):
     """A face 70 px tall (eye distance 24 px, a face in a group photo): the displacement field the
-    renderer stores on its grid (upsampled as :meth:`_PreparedFace.source_map` does) moves the
-    upper lid's middle down in a blink and leaves the lower lid's middle, 3 px under it, still.
+    renderer stores on its grid (upsampled as
+    :meth:`~espnet_cause.render.prepared_face.PreparedFace.source_map` does) moves the upper lid's
+    middle down in a blink and leaves the lower lid's middle, 3 px under it, still.
     Before, the grid's nodes were 2 px apart on any face (0.08 eye distances here), the field
     between the lids was smoothed across them, the lower lid moved 0.22-0.27 of the upper lid's
     way and the blink closed the eye half way (single_closed at this size: AU45 at 4 read back

@@ -427,8 +427,9 @@ def test_a_narrow_open_mouth_closes_to_a_resting_width_not_a_pucker(
     landmarker_path, open_o, tracker
 ):
     """A wide-open mouth is narrower than at rest (its corners drawn in); closed (every AU at 0)
-    its corners move out to about :data:`~espnet_cause.render.motion_closure.NEUTRAL_MOUTH_WIDTH`, the
-    tracker reads relaxed lips, not a pucker, and AU15 at 4 turns the closed mouth into a frown
+    its corners move out to about
+    :data:`~espnet_cause.render.motion_closure.NEUTRAL_MOUTH_WIDTH`, the tracker reads relaxed
+    lips, not a pucker, and AU15 at 4 turns the closed mouth into a frown
     (its corners 0.08 eye distances below the lips' middle; level when closed). Closed at its
     open width (0.67), the mouth read mouthPucker 0.59, and AU15 at 4 read 0.68. (The tracker's
     AU15 on this one closed frame of a made-up O measured the O's painted interior more than the

@@ -12,7 +12,8 @@ from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.render.face_geometry import face_frame, lip_gap
 from espnet_cause.render.photo import MAX_IMAGE_PIXELS, read_face_photo
-from espnet_cause.render.warp import SUPPORT_MARGIN, WarpRenderer
+from espnet_cause.render.prepared_face import SUPPORT_MARGIN
+from espnet_cause.render.warp import WarpRenderer
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import pytest
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.face_geometry import INNER_LOWER_LIP, INNER_UPPER_LIP, NOSE, face_uv
-from espnet_cause.render.warp import NEUTRAL_MOUTH_WIDTH, WarpRenderer
+from espnet_cause.render.motion_closure import NEUTRAL_MOUTH_WIDTH
+from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import build_landmark_basis
 
 AU10, AU12 = au_index("AU10"), au_index("AU12")

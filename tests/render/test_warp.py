@@ -9,7 +9,8 @@ from made_fixtures import au_row
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.errors import CauseError
 from espnet_cause.render.face_geometry import INNER_LOWER_LIP, OUTER_LOWER_LIP
-from espnet_cause.render.warp import WarpRenderer, _largest, _taxicab
+from espnet_cause.render.field_inversion import largest, taxicab
+from espnet_cause.render.warp import WarpRenderer
 from espnet_cause.render.warp_motion import build_landmark_basis
 
 
@@ -299,7 +300,7 @@ def test_raised_brows_neither_fold_the_forehead_nor_show_an_eye_twice(landmarker
 
 
 def test_the_inversions_vector_sizes_are_numpys():
-    """``_largest`` and ``_taxicab`` (the inversion's per-node |residual|, written out for speed,
+    """``largest`` and ``taxicab`` (the inversion's per-node |residual|, written out for speed,
     session 12) give exactly ``np.abs(v).max(-1)`` and ``np.abs(v).sum(-1)``: on a field grid, on
     Newton nodes, with signed zeros and sizes over six orders of magnitude."""
     rng = np.random.default_rng(2)
@@ -307,5 +308,5 @@ def test_the_inversions_vector_sizes_are_numpys():
         v = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape)
         v = v.astype(np.float32)
         v[0, :3] = [[-0.0, 0.0], [0.0, -0.0], [-1.0, 1.0]]
-        np.testing.assert_array_equal(_largest(v), np.abs(v).max(-1))
-        np.testing.assert_array_equal(_taxicab(v), np.abs(v).sum(-1))
+        np.testing.assert_array_equal(largest(v), np.abs(v).max(-1))
+        np.testing.assert_array_equal(taxicab(v), np.abs(v).sum(-1))
