@@ -255,7 +255,9 @@ class MouthPaint:
         if weight > 0.0:
             ends = [INNER_UPPER_LIP[0], INNER_UPPER_LIP[-1]]
             corners = self.points[ends] + np.tensordot(coefficients, self.basis[:, ends], axes=1)
-            self.closed_seam.paint(roi, source, self.cover_out, corners, weight)
+            outer = list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)
+            lips = self.points[outer] + np.tensordot(coefficients, self.basis[:, outer], axes=1)
+            self.closed_seam.paint(roi, source, self.cover_out, corners, weight, lips)
 
     def _sample_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """(h, w, 3) float32: the photo's mouth region at (h, w) ROI pixel positions ``x``, ``y``."""

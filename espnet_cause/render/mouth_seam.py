@@ -11,8 +11,8 @@ inner part (:data:`BAND_SHARE` of its thickness) what closed lips show there:
   :data:`BODY_SHARE` of the way out, smoothed along the mouth so that no column's streak is
   carried in), with the photo's grain, the band's edge smoothed in the frame (no pixel steps);
 - the meeting line: where the pixels' samples cross the interior's middle, on to the moved mouth
-  corners, smoothed along the mouth, shaded as the photos' closed lips are (:data:`SEAM_DARKEN`,
-  as wide as the photo's blur).
+  corners, smoothed along the mouth, shaded as the photos' closed lips are (:data:`SEAM_DARKEN`:
+  a redder shadow of the lips, as wide as :data:`SEAM_WIDTH` times the photo's blur).
 
 All coordinates are pixels of the face region (the ROI the warp works on).
 """
@@ -25,13 +25,20 @@ import numpy as np
 from espnet_cause.render.face_geometry import smoothstep
 from espnet_cause.render.mouth_interior import GRAIN_TILE
 
-#: The seam's shadow: its darkest point is SEAM_DARKEN darker than the lips (on the 11
-#: closed-mouth dev photos, the demo photo and the /tmp/devset ones whose lips are less than
-#: OPEN_MOUTH_GAP apart, the meeting line's darkest point is 0.44-0.85 of the lips' middle
-#: brightness, median 0.65); a crease SEAM_CORE_PX wide blurred by the photo's own blur around
-#: the mouth (a fixed width in eye distances drew a marker line on sharp photos).
-SEAM_DARKEN = 0.35
-SEAM_CORE_PX = 0.5
+#: The seam's shadow, per RGB channel: its darkest point is SEAM_DARKEN darker than the lips
+#: there. On the 11 closed-mouth dev photos (the demo photo and the /tmp/devset ones whose lips
+#: are less than OPEN_MOUTH_GAP apart) the meeting line's darkest point, against the lips' middle,
+#: is 0.09-0.45 darker in red, 0.19-0.72 in green, 0.15-0.77 in blue: medians (0.29, 0.42, 0.51).
+#: A closed line is a redder shadow of the lips (light passes through them); one darkness for
+#: the three channels (0.35) drew a grey pencil line.
+SEAM_DARKEN = (0.29, 0.42, 0.51)
+#: The seam's width: a Gaussian of SEAM_WIDTH times the photo's own blur around the mouth
+#: (:func:`~espnet_cause.render.mouth_interior.photo_blur_sigma`). On the same 11 photos the
+#: line's width at half its darkness, over 2.355 (a Gaussian's), is 1.28-3.5 times that blur,
+#: median 1.53: a soft photo's closed lips meet on a soft, wide line (a crease as wide as the
+#: blur alone was half as wide as the same speakers' closed photos show on jwp and eNTERFACE
+#: anger, and looked drawn).
+SEAM_WIDTH = 1.53
 #: The shadow fades out over this share of the mouth's width at each corner, so it reaches them
 #: (fading over the outer 8 % left the corners' droop under AU15 less read: on GRID s4 open, a
 #: sweep of AU12, AU15, AU17, AU20, AU23, AU15 r 0.59 against 0.79 at 0.001; main 0.80).
@@ -49,6 +56,13 @@ EDGE_BLUR_PX = 0.8
 #: COLOUR_SMOOTH eye distances (the photo's columns streaked the covered lips, session 7).
 BODY_SHARE = 0.65
 COLOUR_SMOOTH = 0.03
+#: Output pixels that sample the lips lie within this many eye distances of the moved outer lips'
+#: box: the band is looked for there, not over the whole cover box (2 eye distances taller and
+#: wider). The warp's map is solved on a coarse grid, so a landmark's pixel lands near, not on,
+#: its moved position: on the 12 open dev photos closed (every AU 0, AU12 3, AU15, AU17, AU20,
+#: AU23 at 4, 24 random rows without AU10, AU25, AU26) the band reached 0.013-0.175 past that box
+#: (MEAD surprised and disgusted open, the widest mouths), so 0.3 keeps every frame the same.
+LIPS_REACH = 0.3
 
 
 class ClosedSeam:
@@ -75,7 +89,7 @@ class ClosedSeam:
         """
         self.unit = unit
         self.grain = grain
-        self.sigma = float(np.hypot(blur, SEAM_CORE_PX))  # the seam's Gaussian (pixels)
+        self.sigma = SEAM_WIDTH * blur  # the seam's Gaussian (pixels)
         # each contour's y along x (sorted for np.interp)
         self.edges = [c[np.argsort(c[:, 0])].T.astype(np.float32) for c in contours]
         iu, il, ou, ol = self.edges
@@ -99,6 +113,7 @@ class ClosedSeam:
         box: tuple[int, int, int, int],
         corners: np.ndarray,
         weight: float,
+        lips: np.ndarray,
     ) -> None:
         """Redraw the closed lips' inner parts and seam into ``roi`` in place.
 
@@ -108,8 +123,15 @@ class ClosedSeam:
             box: (x0, y0, x1, y1) the only pixels that may sample the interior.
             corners: (2, 2) the moved mouth corners (ROI pixels; the line runs between them).
             weight: Opacity (0-1: how far the lips are closed).
+            lips: (n, 2) the moved outer lips (ROI pixels): the box is cut to around them.
         """
-        bx0, by0, bx1, by1 = box
+        pad = 2 + int(np.ceil(3.0 * self.sigma))
+        reach = LIPS_REACH * self.unit + pad
+        (lx0, ly0), (lx1, ly1) = lips.min(0) - reach, lips.max(0) + reach
+        bx0, by0 = max(box[0], int(np.floor(lx0))), max(box[1], int(np.floor(ly0)))
+        bx1, by1 = min(box[2], int(np.ceil(lx1)) + 1), min(box[3], int(np.ceil(ly1)) + 1)
+        if bx1 - bx0 < 3 or by1 - by0 < 3:
+            return
         src = source[by0:by1, bx0:bx1]
         sx, sy = src[..., 0], src[..., 1]
         iu, il, ou, ol = (np.interp(sx, *e) for e in self.edges)
@@ -123,7 +145,6 @@ class ClosedSeam:
         rows, cols = np.nonzero(alpha > 0.0)
         if len(rows) == 0:
             return
-        pad = 2 + int(np.ceil(3.0 * self.sigma))
         y0, y1 = max(int(rows.min()) - pad, 0), min(int(rows.max()) + pad + 1, by1 - by0)
         x0, x1 = max(int(cols.min()) - pad, 0), min(int(cols.max()) + pad + 1, bx1 - bx0)
         if y1 - y0 < 3 or x1 - x0 < 3:
@@ -162,8 +183,8 @@ class ClosedSeam:
         # the shadow along the line, fading out at the corners
         length = max(float(ends[1, 0] - ends[0, 0]), 1.0)
         taper = np.minimum(columns - ends[0, 0], ends[1, 0] - columns) / (SEAM_END * length)
-        shade = np.exp(-0.5 * (dy / self.sigma) ** 2) * (weight * SEAM_DARKEN * smoothstep(taper))
-        out *= 1.0 - shade[..., None]
+        shade = np.exp(-0.5 * (dy / self.sigma) ** 2) * (weight * smoothstep(taper))
+        out *= 1.0 - shade[..., None] * np.asarray(SEAM_DARKEN, np.float32)
         patch[:] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
