@@ -106,6 +106,13 @@ COVER_LIP_SHARE = 0.5
 COVER_MIN_REACH_PX = 1.0
 #: Output pixels that can sample the interior lie within this many eye distances of its box.
 COVER_REACH = 1.0
+#: Output pixels that sample the lips lie within this many eye distances of the moved outer lips'
+#: box: the cover and the seam look for their pixels there, not over the whole cover box (2 eye
+#: distances taller and wider). The warp's map is solved on a coarse grid, so a landmark's pixel
+#: lands near, not on, its moved position: on the 12 open dev photos closed (every AU 0, AU12 3, AU15, AU17, AU20,
+#: AU23 at 4, 24 random rows without AU10, AU25, AU26) the band reached 0.013-0.175 past that box
+#: (MEAD surprised and disgusted open, the widest mouths), so 0.3 keeps every frame the same.
+LIPS_REACH = 0.3
 
 
 class MouthPaint:
@@ -192,20 +199,26 @@ class MouthPaint:
             return None
         return np.concatenate([moved[:half], moved[half:][::-1]])
 
-    def cover(self, roi: np.ndarray, source: np.ndarray, closure: float, kept_au10: float) -> None:
-        """As the photo's open mouth closes, show the lips where the warp still samples its
-        interior: each such pixel samples the nearer lip's edge in its own column instead, blended
-        in over :data:`COVER_MARGIN_PX` at the interior's edge (both bounded by the lips'
-        thickness, :func:`_cover_reach`); except the band under the upper lip the photo's AU10
+    def cover(
+        self, roi: np.ndarray, source: np.ndarray, coefficients: np.ndarray, kept_au10: float
+    ) -> None:
+        """As the photo's open mouth closes (the closure's weight in the (n,) field weights
+        ``coefficients``), show the lips where the warp still samples its interior: each such
+        pixel samples the nearer lip's edge in its own column instead, blended in over
+        :data:`COVER_MARGIN_PX` at the interior's edge (both bounded by the lips' thickness,
+        :func:`_cover_reach`); except the band under the upper lip the photo's AU10
         (``kept_au10`` of it still raised) exposes."""
         if self.cover_edges is None:
             return
-        weight = _closed(closure)
+        weight = _closed(float(coefficients[NUM_AUS]))
         if weight <= 0.0:
             return
         ux, uy, lx, ly, raise_px = self.cover_edges
-        # only output pixels near the interior can sample it: work on that box, in 2-D
-        ox0, oy0, ox1, oy1 = self.cover_out
+        # only output pixels near the lips can sample the interior: work on that box, in 2-D
+        box = self._near_lips(coefficients, 2)
+        if box is None:
+            return
+        ox0, oy0, ox1, oy1 = box
         src = source[oy0:oy1, ox0:ox1]
         sx, sy = src[..., 0], src[..., 1]
         upper, lower = np.interp(sx, ux, uy), np.interp(sx, lx, ly)
@@ -253,11 +266,27 @@ class MouthPaint:
         pressed = (float(coefficients[NUM_AUS]) - touching) / (1.0 - touching)
         weight = float(smoothstep(np.clip(pressed, 0.0, 1.0)))
         if weight > 0.0:
+            box = self._near_lips(coefficients, self.closed_seam.pad())
+            if box is None:
+                return
             ends = [INNER_UPPER_LIP[0], INNER_UPPER_LIP[-1]]
             corners = self.points[ends] + np.tensordot(coefficients, self.basis[:, ends], axes=1)
-            outer = list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)
-            lips = self.points[outer] + np.tensordot(coefficients, self.basis[:, outer], axes=1)
-            self.closed_seam.paint(roi, source, self.cover_out, corners, weight, lips)
+            self.closed_seam.paint(roi, source, box, corners, weight)
+
+    def _near_lips(self, coefficients: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+        """(x0, y0, x1, y1) the output pixels that can sample the lips or the interior for (n,)
+        field weights: within :data:`LIPS_REACH` and ``pad`` pixels of the moved outer lips'
+        box, inside the cover box; None where it is thinner than 3 pixels."""
+        outer = list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)
+        lips = self.points[outer] + np.tensordot(coefficients, self.basis[:, outer], axes=1)
+        reach = LIPS_REACH * self.unit + pad
+        (lx0, ly0), (lx1, ly1) = lips.min(0) - reach, lips.max(0) + reach
+        cx0, cy0, cx1, cy1 = self.cover_out
+        x0, y0 = max(cx0, int(np.floor(lx0))), max(cy0, int(np.floor(ly0)))
+        x1, y1 = min(cx1, int(np.ceil(lx1)) + 1), min(cy1, int(np.ceil(ly1)) + 1)
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return None
+        return x0, y0, x1, y1
 
     def _sample_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """(h, w, 3) float32: the photo's mouth region at (h, w) ROI pixel positions ``x``, ``y``."""

@@ -56,13 +56,6 @@ EDGE_BLUR_PX = 0.8
 #: COLOUR_SMOOTH eye distances (the photo's columns streaked the covered lips, session 7).
 BODY_SHARE = 0.65
 COLOUR_SMOOTH = 0.03
-#: Output pixels that sample the lips lie within this many eye distances of the moved outer lips'
-#: box: the band is looked for there, not over the whole cover box (2 eye distances taller and
-#: wider). The warp's map is solved on a coarse grid, so a landmark's pixel lands near, not on,
-#: its moved position: on the 12 open dev photos closed (every AU 0, AU12 3, AU15, AU17, AU20,
-#: AU23 at 4, 24 random rows without AU10, AU25, AU26) the band reached 0.013-0.175 past that box
-#: (MEAD surprised and disgusted open, the widest mouths), so 0.3 keeps every frame the same.
-LIPS_REACH = 0.3
 
 
 class ClosedSeam:
@@ -106,6 +99,10 @@ class ClosedSeam:
             tables.append(cv2.GaussianBlur(row.astype(np.float32), (0, 0), sigma, sigmaY=1e-3))
         self.colours = tables  # (1, n, 3) each: the upper and the lower lip along x
 
+    def pad(self) -> int:
+        """Pixels the redrawn patch reaches past the band (the seam's shadow and blur)."""
+        return 2 + int(np.ceil(3.0 * self.sigma))
+
     def paint(
         self,
         roi: np.ndarray,
@@ -113,25 +110,19 @@ class ClosedSeam:
         box: tuple[int, int, int, int],
         corners: np.ndarray,
         weight: float,
-        lips: np.ndarray,
     ) -> None:
         """Redraw the closed lips' inner parts and seam into ``roi`` in place.
 
         Args:
             roi: (h, w, 3) uint8 warped face region.
             source: (h, w, 2) float32 where each of its pixels samples the photo (ROI pixels).
-            box: (x0, y0, x1, y1) the only pixels that may sample the interior.
+            box: (x0, y0, x1, y1) the only pixels that may sample the lips, at least
+                :meth:`pad` pixels past them.
             corners: (2, 2) the moved mouth corners (ROI pixels; the line runs between them).
             weight: Opacity (0-1: how far the lips are closed).
-            lips: (n, 2) the moved outer lips (ROI pixels): the box is cut to around them.
         """
-        pad = 2 + int(np.ceil(3.0 * self.sigma))
-        reach = LIPS_REACH * self.unit + pad
-        (lx0, ly0), (lx1, ly1) = lips.min(0) - reach, lips.max(0) + reach
-        bx0, by0 = max(box[0], int(np.floor(lx0))), max(box[1], int(np.floor(ly0)))
-        bx1, by1 = min(box[2], int(np.ceil(lx1)) + 1), min(box[3], int(np.ceil(ly1)) + 1)
-        if bx1 - bx0 < 3 or by1 - by0 < 3:
-            return
+        bx0, by0, bx1, by1 = box
+        pad = self.pad()
         src = source[by0:by1, bx0:bx1]
         sx, sy = src[..., 0], src[..., 1]
         iu, il, ou, ol = (np.interp(sx, *e) for e in self.edges)

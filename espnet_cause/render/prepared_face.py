@@ -243,7 +243,7 @@ class PreparedFace:
         warped = restore_detail(warped, grid_phase(source), self.restore)
         # the interior shows under the upper lip as far as the AU10 target raises it
         kept_au10 = 0.0 if self.photo_aus is None else self.photo_aus[AU10] + au_row[AU10]
-        self.mouth.cover(warped, source, float(au_row[NUM_AUS]), float(kept_au10))
+        self.mouth.cover(warped, source, au_row, float(kept_au10))
         self.mouth.seam(warped, source, au_row)
         self.mouth.paint(warped, au_row)
         self.eyeballs.paint(warped, uncovered)

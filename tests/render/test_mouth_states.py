@@ -322,6 +322,13 @@ def test_a_lip_corner_depressor_reads_as_a_frown_not_a_pucker(landmarker_path, g
     assert blendshapes["mouthPucker"] < 0.3, blendshapes["mouthPucker"]
 
 
+def _closing(prepared) -> np.ndarray:
+    """Field weights with only the closure, at the lips touching (the cover's full weight)."""
+    coefficients = np.zeros(prepared.basis.shape[0], np.float32)
+    coefficients[NUM_AUS] = 1.0 / CLOSE_PRESS
+    return coefficients
+
+
 def test_the_lips_cover_of_thin_lips_samples_the_lips_not_the_skin(landmarker_path, open_smile):
     """A broad laugh on a small face (a face in a group photo): the lips are 2.5 pixels thick.
     Closing the mouth, the cover (:meth:`MouthPaint.cover`) draws the lips over the squeezed
@@ -354,7 +361,7 @@ def test_the_lips_cover_of_thin_lips_samples_the_lips_not_the_skin(landmarker_pa
     p.mouth.photo = painted
     frame = np.full((rh, rw, 3), 128, np.uint8)
     source = p.identity + np.array([0.3, 0.2], np.float32)  # off the pixel grid
-    p.mouth.cover(frame, source, 1.0 / CLOSE_PRESS, 0.0)
+    p.mouth.cover(frame, source, _closing(p), 0.0)
     covered = (frame != 128).any(-1)
     green = frame[..., 1].astype(int)
     # the interior's middle is covered by the lips' red...
@@ -393,7 +400,7 @@ def test_the_lips_cover_blends_in_at_its_edges_and_leaves_the_rest(landmarker_pa
     )
     frame = np.full((rh, rw, 3), 128, np.uint8)
     source = p.identity + np.array([0.3, 0.2], np.float32)  # off the pixel grid
-    p.mouth.cover(frame, source, 1.0 / CLOSE_PRESS, 0.0)
+    p.mouth.cover(frame, source, _closing(p), 0.0)
     # outside the interior (widened by the margin and a pixel): the warp's own sample
     inside = np.zeros((rh, rw), np.uint8)
     cv2.fillPoly(inside, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], 1)
