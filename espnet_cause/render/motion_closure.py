@@ -22,6 +22,7 @@ from espnet_cause.render.face_geometry import (
     NOSE,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
+    face_frame,
     face_uv,
     lip_gap,
     smoothstep,
@@ -58,11 +59,25 @@ NEUTRAL_MOUTH_WIDTH = 0.8
 #: (:mod:`espnet_cause.render.mouth_paint`); closed, its lips taper to the corners
 #: (:data:`LIP_END_TAPER`).
 OPEN_MOUTH_GAP = 0.02
+#: ... and by at least this many pixels: a narrower gap shows no interior, only the dark line
+#: where closed lips meet (a pixel is the least an opening can show). Not tuned: sealed lips read
+#: on a small face (eye distance 24-30 px, a face in a group photo) are apart by up to 0.027 eye
+#: distances (0.6-0.8 px: the landmarks' error there), and the mouth took the open path: the
+#: tracker's AU26 on the sealed lips (1.5 on eNTERFACE angry closed) counted as shown open, so
+#: AU26 up to it did not open the mouth. The dev photos' open mouths are 6 px apart or more.
+OPEN_MOUTH_MIN_PX = 1.0
 #: Closing an open mouth, each lip is at most this share of an ellipse through its middle
 #: thickness (from the meeting line) with the mouth's corners as its ends: the red of a closed
 #: mouth tapers to its corners (on the 13 closed-mouth dev photos each lip's outer edge lies
 #: inside that ellipse: 0.2-0.5 of the middle thickness at 0.9 of the half width, 0.5-0.7 at 0.8).
 LIP_END_TAPER = 1.0
+
+
+def mouth_open(face: Face) -> bool:
+    """Whether the photo's lips are apart (an open mouth): by at least :data:`OPEN_MOUTH_GAP`
+    eye distances and :data:`OPEN_MOUTH_MIN_PX` pixels, the widest column of the inner lips."""
+    gap = float(lip_gap(face).max())
+    return gap >= OPEN_MOUTH_GAP and gap * face_frame(face)[3] >= OPEN_MOUTH_MIN_PX
 
 
 def _lip_end_excess(
@@ -99,7 +114,7 @@ def build_closure_basis(
     comes down a :data:`CLOSE_UPPER_SHARE` of the gap, the inner lower lip rises the rest); the
     outer lips, the chin and the lower face follow the lower lip as the jaw closes; a mouth
     narrower than :data:`NEUTRAL_MOUTH_WIDTH` widens towards it (by at most
-    :data:`CLOSE_WIDEN_SHARE` of the gap); an open mouth's lips (apart by :data:`OPEN_MOUTH_GAP`)
+    :data:`CLOSE_WIDEN_SHARE` of the gap); an open mouth's lips (:func:`mouth_open`)
     taper to the corners as they close (:data:`LIP_END_TAPER`). Zero for a photo whose lips
     already touch.
 
@@ -149,7 +164,7 @@ def build_closure_basis(
     lo_motion = -np.interp(uv[list(outer_lo), 0], u_inner, up[order])
     up_motion = np.interp(uv[list(outer_up), 0], u_inner, down[order])
     # ... and no thicker than a resting lip towards the corners
-    if float(lip_gap(face).max()) >= OPEN_MOUTH_GAP:
+    if mouth_open(face):
         meet = 0.5 * (upper[:, 1] + down + lower[:, 1] - up)  # where the inner lips meet, closed
         up_motion = up_motion + _lip_end_excess(uv, OUTER_UPPER_LIP, up_motion, upper, meet)
         lo_motion = lo_motion - _lip_end_excess(uv, OUTER_LOWER_LIP, lo_motion, upper, meet)

@@ -34,7 +34,7 @@ from espnet_cause.render.face_geometry import (
     lip_gap,
     smoothstep,
 )
-from espnet_cause.render.motion_closure import CLOSE_PRESS, OPEN_MOUTH_GAP
+from espnet_cause.render.motion_closure import CLOSE_PRESS, mouth_open
 from espnet_cause.render.motion_mouth import upper_lip_raise
 from espnet_cause.render.mouth_interior import (
     TEETH_FRACTION,
@@ -72,17 +72,18 @@ LOWER_TEETH = 0.06
 TEETH_SHARE = 0.4
 #: Added lip gap (pixels) over which the cavity paint fades in.
 CAVITY_FADE_PX = 3.0
-#: A photo whose lips are apart (:data:`OPEN_MOUTH_GAP`) by less than this (face units, the
-#: widest column) is "parted", not open: narrower than the gap at which the painted interior's
-#: upper teeth reach their full height (:data:`~espnet_cause.render.mouth_interior.TEETH_MAX`
-#: over :data:`~espnet_cause.render.mouth_interior.TEETH_FRACTION`, 0.18), it shows a thin dark
-#: line or the edges of its teeth, and its teeth nodes (:func:`_teeth_nodes`) keep less than a
-#: tooth: opened further, the stretched band between them was a flat dark hole under a sliver of
-#: teeth (MEAD M030's "closed" frame, 0.032; eNTERFACE happy's, 0.168). Opened further it gets
-#: the interior a closed photo gets (faded in over the opening's first pixels past its own gap,
-#: as on a closed photo: faded in over its own gap, the teeth stretched in the band showed
-#: through the paint). A photo whose mouth is open wider (0.20 and over on the 12 open dev
-#: photos) keeps its own teeth (:meth:`MouthPaint._paint_open`).
+#: A photo whose lips are apart (:func:`~espnet_cause.render.motion_closure.mouth_open`) by less
+#: than this (face units, the widest column) is "parted", not open: narrower than the gap at which
+#: the painted interior's upper teeth reach their full height
+#: (:data:`~espnet_cause.render.mouth_interior.TEETH_MAX` over
+#: :data:`~espnet_cause.render.mouth_interior.TEETH_FRACTION`, 0.18), it shows a thin dark line or
+#: the edges of its teeth, and its teeth nodes (:func:`_teeth_nodes`) keep less than a tooth: opened
+#: further, the stretched band between them was a flat dark hole under a sliver of teeth (MEAD
+#: M030's "closed" frame, 0.032; eNTERFACE happy's, 0.168). Opened further it gets the interior a
+#: closed photo gets (faded in over the opening's first pixels past its own gap, as on a closed
+#: photo: faded in over its own gap, the teeth stretched in the band showed through the paint). A
+#: photo whose mouth is open wider (0.20 and over on the 12 open dev photos) keeps its own teeth
+#: (:meth:`MouthPaint._paint_open`).
 PARTED_GAP = TEETH_MAX / TEETH_FRACTION
 #: Closing the photo's own open mouth, its interior (teeth, tongue) squeezed between the lips is
 #: covered by the lips themselves (sampled at each lip's edge): fading in from this closure
@@ -145,7 +146,7 @@ class MouthPaint:
         self.points = face.points.astype(np.float32) - np.array([x0, y0], np.float32)
         pts = self.points
         gap = float(lip_gap(face).max())
-        self.open = gap >= OPEN_MOUTH_GAP
+        self.open = mouth_open(face)
         # a parted mouth opened further is painted as a closed one is
         self.parted = self.open and gap < PARTED_GAP
         # the teeth of an open mouth keep their size as it opens further
