@@ -1,10 +1,10 @@
 """The rows of the warp renderer's displacement basis: what each row is, and one face's rows.
 
-One (27, 478, 2) basis per face, in pixels (:func:`build_basis`): the 17 AUs per intensity unit
+One (29, 478, 2) basis per face, in pixels (:func:`build_basis`): the 17 AUs per intensity unit
 (:func:`~espnet_cause.render.warp_motion.build_landmark_basis`), then the closure of the photo's
 own mouth, the head pose, the sad brow, the photo's smile and frown undone
-(:mod:`espnet_cause.render.neutralise`), AU07's lower lid alone and the skin carried under raised
-brows. A frame weights the rows
+(:mod:`espnet_cause.render.neutralise`), AU07's lower lid alone, the skin carried under raised
+brows, the fear brow and the stretched lips' opening. A frame weights the rows
 (:meth:`~espnet_cause.render.prepared_face.PreparedFace.coefficients`).
 """
 
@@ -14,9 +14,14 @@ import numpy as np
 
 from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
-from espnet_cause.render.motion_brows import build_sad_brow_basis, build_under_brow_basis
+from espnet_cause.render.motion_brows import (
+    build_fear_brow_basis,
+    build_sad_brow_basis,
+    build_under_brow_basis,
+)
 from espnet_cause.render.motion_closure import build_closure_basis
 from espnet_cause.render.motion_lids import build_lower_lid_basis
+from espnet_cause.render.motion_mouth import build_stretched_opening_basis
 from espnet_cause.render.neutralise import unfrown, unsmile
 from espnet_cause.render.warp_motion import build_landmark_basis
 
@@ -53,15 +58,26 @@ LOWER_LID_ROW = NUM_AUS + 7
 #: by the part of their offsets above the photo's own (undoing a photo's raised brows moves them
 #: as the brow AUs alone do: carried down too, the skin under them was pushed onto the lids).
 CARRY_ROWS = slice(NUM_AUS + 8, NUM_AUS + 10)
+#: ... then the fear brow: AU01 and AU02 with AU04 (FACS 1+2+4: raised and drawn together) draw
+#: the brows together further (:func:`~espnet_cause.render.motion_brows.build_fear_brow_basis`),
+#: by the units the three share; 0 unless all three are driven above the photo's.
+FEAR_BROW_ROW = NUM_AUS + 10
+#: ... then the stretched opening: AU20 with the jaw dropped (FACS 20+26, fear's mouth) stretches
+#: the lips evenly between the corners
+#: (:func:`~espnet_cause.render.motion_mouth.build_stretched_opening_basis`), by the units of
+#: AU20 (above the photo's) and of the AU26 target they share.
+STRETCHED_OPENING_ROW = NUM_AUS + 11
 
 
 def build_basis(
     face: Face, photo_aus: np.ndarray | None, neck_room: float, unit: float
 ) -> np.ndarray:
-    """(27, 478, 2) float32 pixels: per intensity unit of each AU, the full closure of the
+    """(29, 478, 2) float32 pixels: per intensity unit of each AU, the full closure of the
     photo's mouth, the head's roll (per radian) and shift (per eye distance), the sad brow (per
     unit AU01 and AU04 share), then the photo's smile and its frown undone in full, AU07's lower
-    lid alone (per unit) and the skin carried under AU01's and AU02's raise (per unit).
+    lid alone (per unit), the skin carried under AU01's and AU02's raise (per unit), the fear
+    brow (per unit AU01, AU02 and AU04 share) and the stretched opening (per unit AU20 and AU26
+    share).
 
     Args:
         face: The photo's face.
@@ -91,6 +107,8 @@ def build_basis(
             unfrown(face, basis[AU04], float(own[AU04]))[None],
             build_lower_lid_basis(face)[None],
             build_under_brow_basis(face),
+            build_fear_brow_basis(face)[None],
+            build_stretched_opening_basis(face)[None],
         ]
     )
 

@@ -3,7 +3,8 @@
 AU01 raises the inner brow, AU02 the outer brow, AU04 lowers the brows and draws them together
 (:func:`brow_motions`); the forehead follows the brows and the skin under a raised brow is carried
 with it (:func:`build_under_brow_basis`); the sad brow (AU01 with AU04,
-:func:`build_sad_brow_basis`) and a straight raise of the brows to given heights
+:func:`build_sad_brow_basis`), the fear brow (AU01 and AU02 with AU04,
+:func:`build_fear_brow_basis`) and a straight raise of the brows to given heights
 (:func:`build_brow_raise_basis`) have fields of their own. Displacements are in face units
 (1 = the distance between the eye centres; y points to the chin) at the maximum intensity.
 """
@@ -49,6 +50,12 @@ BROW_SQUEEZE = 0.12
 #: With AU01 (1+4, the sad brow) AU04 lowers only the outer part: its lowering is undone up to
 #: this far from the centre line (face units), fading out over as much again.
 SAD_BROW_MEDIAL = 0.3
+#: With AU01 and AU02 (1+2+4, the fear brow: raised and drawn together) AU04 draws the inner
+#: ends together this much more per unit the three share (face units at 5, as BROW_SQUEEZE, whose
+#: value it repeats: not tuned): summed with the sad brow's field they came together only as far
+#: as AU04 alone draws them (0.09 eye distances at fear's AU04 2.7), unseen under the raise, and
+#: the fear brow looked like surprise's.
+FEAR_BROW_SQUEEZE = 0.12
 #: The forehead moves with the brows, all of their motion just above them, this share of it at the
 #: top of the forehead (the hairline moves little).
 FOREHEAD_TOP_SHARE = 0.3
@@ -72,12 +79,19 @@ UNDER_BROW_RIGID = 0.07
 UNDER_BROW_SHARE = 0.6
 
 
+def _lowerer_share(uv: np.ndarray) -> np.ndarray:
+    """(len(BOTH_BROWS),) AU04's share along the brows: 1 at their inner ends (0.1 face units
+    from the centre line), falling linearly to 0.3 at 0.55 and beyond."""
+    bu = np.abs(uv[list(BOTH_BROWS), 0])
+    return np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
+
+
 def brow_motions(m: Motions) -> None:
     """The brows' AUs: AU01 inner raiser, AU02 outer raiser, AU04 lowerer (down and together);
     the forehead follows them, the eyes and the nose stay."""
     uv = m.uv
     bu = np.abs(uv[list(BOTH_BROWS), 0])
-    inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
+    inner = _lowerer_share(uv)
     outer = np.clip((bu - OUTER_BROW_START) / OUTER_BROW_WIDTH, OUTER_BROW_FLOOR, 1.0)
     inner01 = np.concatenate([_inner_brow_share(uv, brow) for brow in BROWS])
     m.set("AU01", BOTH_BROWS, 0.0, -INNER_BROW_RAISE * inner01)
@@ -200,9 +214,26 @@ def build_sad_brow_basis(face: Face) -> np.ndarray:
     uv, ex, ey, unit = face_uv(face)
     m = Motions(uv)
     bu = np.abs(uv[list(BOTH_BROWS), 0])
-    inner = np.clip(1.0 - (bu - 0.1) / 0.45, 0.3, 1.0)
+    inner = _lowerer_share(uv)
     medial = np.clip(2.0 - bu / SAD_BROW_MEDIAL, 0.0, 1.0)
     m.set("AU04", BOTH_BROWS, 0.0, -BROW_LOWER * inner * medial)
+    _forehead_follows_brows(m, "AU04")
+    m.anchor("AU04", EYES + NOSE)
+    return to_pixels(follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit / AU_INTENSITY_MAX)
+
+
+def build_fear_brow_basis(face: Face) -> np.ndarray:
+    """Displacement per unit AU01, AU02 and AU04 share (FACS 1+2+4, the fear brow): the brows
+    drawn together by :data:`FEAR_BROW_SQUEEZE` more, most at their inner ends (AU04's own
+    profile across the brow); the forehead follows, the eyes and the nose stay.
+
+    Returns:
+        (478, 2) float32 pixels per unit of the AUs' share.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = Motions(uv)
+    squeeze = -np.sign(uv[list(BOTH_BROWS), 0]) * FEAR_BROW_SQUEEZE * _lowerer_share(uv)
+    m.set("AU04", BOTH_BROWS, squeeze, 0.0)
     _forehead_follows_brows(m, "AU04")
     m.anchor("AU04", EYES + NOSE)
     return to_pixels(follow(uv, m.drivers[au_index("AU04")]), ex, ey, unit / AU_INTENSITY_MAX)

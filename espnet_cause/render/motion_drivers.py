@@ -42,14 +42,17 @@ class Motions:
         for i in np.atleast_1d(np.asarray(indices)).tolist():
             self.drivers[k].setdefault(i, np.zeros(2))
 
+    def across(self, indices) -> np.ndarray:
+        """The share of the way from the mouth centre line out to the lip corners (0 to 1)."""
+        return np.clip(np.abs(self.uv[list(indices), 0]) / self.half_width, 0.0, 1.0)
+
     def corner_weight(self, indices) -> np.ndarray:
-        """0 at the mouth centre line, 1 at the lip corners."""
-        return np.clip(np.abs(self.uv[list(indices), 0]) / self.half_width, 0.0, 1.0) ** 2
+        """0 at the mouth centre line, 1 at the lip corners (the square of :meth:`across`)."""
+        return self.across(indices) ** 2
 
     def centre_weight(self, indices) -> np.ndarray:
         """1 at the mouth centre line, 0 at the lip corners."""
-        u = np.clip(np.abs(self.uv[list(indices), 0]) / self.half_width, 0.0, 1.0)
-        return np.cos(0.5 * np.pi * u)
+        return np.cos(0.5 * np.pi * self.across(indices))
 
     def side(self, indices) -> np.ndarray:
         """-1 left of the mouth centre line, 1 right of it (0 on it)."""

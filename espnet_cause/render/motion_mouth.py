@@ -5,7 +5,8 @@ The AUs: AU09, AU10, AU12, AU14, AU15, AU17, AU20, AU23, AU25 and AU26.
 :func:`mouth_motions` sets them on the per-AU drivers: the nose wings and the upper lip, the lip
 corners, the chin boss, the parting lips and the dropping jaw, with the lower lip's profile under
 the jaw drop (:func:`_lower_profile`) and the lower face following the lower lip
-(:func:`follow_lower_lip`, shared with the closure). Displacements are in face units
+(:func:`follow_lower_lip`, shared with the closure); the stretched lips' opening (AU20 with AU26,
+:func:`build_stretched_opening_basis`) has a field of its own. Displacements are in face units
 (1 = the distance between the eye centres; y points to the chin) at the maximum intensity.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from espnet_cause.au import AU_INTENSITY_MAX
+from espnet_cause.au import AU_INTENSITY_MAX, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.face_geometry import (
     BOTH_BROWS,
@@ -30,7 +31,7 @@ from espnet_cause.render.face_geometry import (
     face_uv,
     smoothstep,
 )
-from espnet_cause.render.motion_drivers import Motions
+from espnet_cause.render.motion_drivers import Motions, follow, to_pixels
 
 #: Chin boss, from under the lower lip down to the jaw's outline, and the share of AU17's raise
 #: each row gets (the mentalis pushes the soft tissue of the chin up, not the jaw).
@@ -98,6 +99,25 @@ OPEN_SIDE_POWER = 3.0
 #: power (a U; its cos profile with the corners dropped more than the points beside them drew a V
 #: with shoulders at AU25 + AU26 4).
 LOWER_LIP_POWER = 2.0
+
+
+def build_stretched_opening_basis(face: Face) -> np.ndarray:
+    """Displacement per unit AU20 and AU26 share (FACS 20+26, fear's mouth: the lips stretched
+    with the jaw dropped): the lips, taut between the pulled corners, stretch like a band, each
+    point moving out by its share of the way to its corner (:meth:`Motions.across`) times
+    :data:`LIP_STRETCH`; this row adds that beyond AU20's own motion (the square of the share,
+    which bunches the stretch at the corners of closed lips). The opening is elongated instead of
+    staying a lens; the corners, the eyes, the brows and the nose stay.
+
+    Returns:
+        (478, 2) float32 pixels per unit of the AUs' share.
+    """
+    uv, ex, ey, unit = face_uv(face)
+    m = Motions(uv)
+    share = m.across(LIPS)
+    m.set("AU20", LIPS, m.side(LIPS) * LIP_STRETCH * (share - share**2), 0.0)
+    m.anchor("AU20", EYES + BOTH_BROWS + NOSE_BRIDGE + (1, 4) + (152,) + NOSE)
+    return to_pixels(follow(uv, m.drivers[au_index("AU20")]), ex, ey, unit / AU_INTENSITY_MAX)
 
 
 def mouth_motions(m: Motions, neck_room: float | None = None) -> None:

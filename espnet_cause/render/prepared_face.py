@@ -1,9 +1,9 @@
 """The per-photo state of the warp renderer and its frames: :class:`PreparedFace`.
 
-Built once per photo: the face region, the (27, 478, 2) landmark displacement basis (the 17 AUs
+Built once per photo: the face region, the (29, 478, 2) landmark displacement basis (the 17 AUs
 and the rows after them: closure, head pose, sad brow, un-smile, un-frown, AU07's lower lid, the
-skin carried under raised brows), its dense fields on a coarse grid, the mouth paint and the
-eyeballs. A frame weights the fields by an AU row (:meth:`PreparedFace.coefficients`), inverts
+skin carried under raised brows, the fear brow, the stretched opening), its dense fields on a
+coarse grid, the mouth paint and the eyeballs. A frame weights the fields by an AU row (:meth:`PreparedFace.coefficients`), inverts
 their sum (:func:`~espnet_cause.render.field_inversion.invert_field`) and warps the face region
 with one remap.
 """
@@ -17,9 +17,11 @@ from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.basis_rows import (
     CARRY_ROWS,
+    FEAR_BROW_ROW,
     HEAD_ROWS,
     LOWER_LID_ROW,
     SAD_BROW_ROW,
+    STRETCHED_OPENING_ROW,
     UNFROWN_ROW,
     UNSMILE_ROW,
     build_basis,
@@ -78,6 +80,8 @@ AU01, AU02, AU04 = au_index("AU01"), au_index("AU02"), au_index("AU04")
 #: The brow raisers: driven above the photo's own, they raise its brows from the raise the brows
 #: show (:func:`~espnet_cause.render.neutralise.raise_gain`).
 BROW_RAISERS = (AU01, AU02)
+#: The AUs of the fear brow (:data:`~espnet_cause.render.basis_rows.FEAR_BROW_ROW`).
+FEAR_BROW_AUS = (AU01, AU02, AU04)
 #: The blink, clipped at :data:`~espnet_cause.render.motion_lids.BLINK_FULL` (eye closed).
 BLINK = au_index("AU45")
 #: The AUs that move the lids alone (their offsets fade out as a blink closes the eye).
@@ -87,6 +91,7 @@ LID_AUS = [au_index("AU05"), au_index("AU07")]
 EYEBALL_STILL_AUS = [au_index("AU05"), au_index("AU06"), au_index("AU07"), BLINK, LOWER_LID_ROW]
 AU10 = au_index("AU10")
 AU07 = au_index("AU07")
+AU20, AU26 = au_index("AU20"), au_index("AU26")
 
 
 class PreparedFace:
@@ -157,7 +162,7 @@ class PreparedFace:
             hull = (other.points.astype(np.float32) - offset) * scale
             support *= outside_mask(hull, gh, gw, OTHER_FACE_MARGIN * self.unit * scale.min())
         fields = fields * support.reshape(1, -1, 1)
-        # (25, gh*gw*2) so a frame's forward field is one small matrix product
+        # (29, gh*gw*2) so a frame's forward field is one small matrix product
         self.fields = fields.reshape(len(self.basis), gh * gw * 2).astype(np.float32)
         self.grid_shape = (gh, gw)
         self.scale_to_grid = scale
@@ -173,7 +178,7 @@ class PreparedFace:
         self.restore = gain_tables(restoring_gains(self.roi, box))
 
     def coefficients(self, au_row: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(25,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
+        """(29,) field weights for a (17,) AU row and a (3,) head pose (roll, x, y): the AU offsets
         from the photo (absolute mode: ``max(target, 0) - photo``, the mouth AUs' part below the
         photo as the closure fraction and only their part above what the photo shows open
         (:attr:`mouth_shown`: none on sealed lips) as their own fields, AU12's as the share of the
@@ -185,8 +190,10 @@ class PreparedFace:
         it; AU07's and AU45's below the photo's scaled by
         :func:`~espnet_cause.render.neutralise.lid_relax`, AU07's above the photo's with the units
         the relaxation leaves out as :data:`~espnet_cause.render.basis_rows.LOWER_LID_ROW`), the
-        head pose, the sad brow (:data:`~espnet_cause.render.basis_rows.SAD_BROW_ROW`) and AU01's
-        and AU02's raise above the photo's (:data:`~espnet_cause.render.basis_rows.CARRY_ROWS`)."""
+        head pose, the sad brow (:data:`~espnet_cause.render.basis_rows.SAD_BROW_ROW`), AU01's
+        and AU02's raise above the photo's (:data:`~espnet_cause.render.basis_rows.CARRY_ROWS`),
+        the fear brow (:data:`~espnet_cause.render.basis_rows.FEAR_BROW_ROW`) and the stretched
+        opening (:data:`~espnet_cause.render.basis_rows.STRETCHED_OPENING_ROW`)."""
         row = np.zeros(len(self.basis), np.float32)
         if head is not None:
             row[HEAD_ROWS] = head
@@ -225,6 +232,8 @@ class PreparedFace:
             row[LOWER_LID_ROW] *= 1.0 - closed
         row[SAD_BROW_ROW] = max(min(float(delta[AU01]), float(delta[AU04])), 0.0)
         row[CARRY_ROWS] = np.maximum(delta[list(BROW_RAISERS)], 0.0)
+        row[FEAR_BROW_ROW] = max(float(delta[list(FEAR_BROW_AUS)].min()), 0.0)
+        row[STRETCHED_OPENING_ROW] = max(min(float(delta[AU20]), float(au_row[AU26])), 0.0)
         row[:NUM_AUS] = delta
         return row
 
@@ -253,7 +262,7 @@ class PreparedFace:
 
     def source_map(self, coefficients: np.ndarray) -> np.ndarray:
         """(rh, rw, 2) float32: where each pixel of the face region samples the photo (ROI pixel
-        x, y) for (25,) field weights (:meth:`coefficients`)."""
+        x, y) for (29,) field weights (:meth:`coefficients`)."""
         rw, rh = self.roi_size
         gh, gw = self.grid_shape
         # einsum: no BLAS threads (a matrix-vector product this small waits on them)
