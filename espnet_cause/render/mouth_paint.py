@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from espnet_cause.au import NUM_AUS
+from espnet_cause.au import NUM_AUS, au_index
 from espnet_cause.face.landmarker import Face
 from espnet_cause.render.face_geometry import (
     EYE_LOWER,
@@ -63,13 +63,39 @@ CHEEK_SAMPLE = 0.12
 CHEEK_POINTS = (50, 280, 101, 330)
 #: How much darker the middle of the mouth cavity is than its edges (0..1).
 CAVITY_SHADE = 0.5
-#: A photo's open mouth opened further: its upper teeth (the UPPER_TEETH face units under the upper
-#: lip) move with the upper lip, the LOWER_TEETH over the lower lip with it, each at most
-#: TEETH_SHARE of the lip gap; only the band between them stretches (the teeth of a laughing
-#: mouth opened further stretched with the whole interior).
+#: An open photo's teeth under every row but the mouth-opening AUs: its upper teeth (the
+#: UPPER_TEETH face units under the upper lip) move with the upper lip, the LOWER_TEETH over the
+#: lower lip with it, each at most TEETH_SHARE of the lip gap (the teeth of a laughing mouth
+#: stretched with the whole interior).
 UPPER_TEETH = 0.1
 LOWER_TEETH = 0.06
 TEETH_SHARE = 0.4
+#: Under the mouth-opening AUs (AU25, AU26) what shows between an open photo's lips (teeth,
+#: tongue) moves with them, split where the photo's dark back of the mouth begins and ends: a
+#: pixel on the line between an inner upper- and lower-lip point is dark when it is under
+#: DARK_LEVEL of the lips' median grey level (half-way from the painted cavity's CAVITY_DARKEN to
+#: the lips: the cavity is darker, teeth, tongue and lips lighter). Whatever lies above the first
+#: dark pixel moves with the upper lip, whatever lies below the last one with the lower lip (the
+#: jaw), and only the dark band between them stretches; a column with no dark pixel (teeth that
+#: meet) is split in its middle (the bite: moving such a row with the upper lip whole, the tracker
+#: read the opening under it as smaller, single open AU25 r 0.55 -> 0.46). The split is one share
+#: of the gap along the whole mouth, the median over the 9 columns (split column by column, the
+#: teeth were cut out of their rows where neighbouring columns disagree: GRID brbk7n and s4 open).
+#: The nodes at fixed depths above cut teeth in the band, which stretched into grey slivers
+#: through the half-faded paint (single open, GRID bbaf2n open). Every other row (the closure
+#: above all) keeps the fixed-depth nodes: moved for every row, the closed loop lost MEAD
+#: disgusted open's AU23 (0.46 -> 0.39) and AU10 on 6 of 14 photos.
+DARK_LEVEL = 0.5 * (1.0 + CAVITY_DARKEN)
+#: The mouth-opening AUs (their rows of the field weights).
+OPENING_AUS = (au_index("AU25"), au_index("AU26"))
+#: Samples along each column's gap, and the split's margins: at least TEETH_EDGE_PX from each
+#: lip, the band at least TEETH_BAND_PX tall (the nodes join the warp's triangulation: no point
+#: may coincide).
+GAP_SAMPLES = 33
+TEETH_EDGE_PX = 1.0
+TEETH_BAND_PX = 2.0
+#: RGB weights of a grey level (ITU-R BT.601, as cv2.COLOR_RGB2GRAY).
+GREY_WEIGHTS = (0.299, 0.587, 0.114)
 #: Added lip gap (pixels) over which the cavity paint fades in.
 CAVITY_FADE_PX = 3.0
 #: A photo whose lips are apart (:func:`~espnet_cause.render.motion_closure.mouth_open`) by less
@@ -150,9 +176,14 @@ class MouthPaint:
         # a parted mouth opened further is painted as a closed one is
         self.parted = self.open and gap < PARTED_GAP
         # the teeth of an open mouth keep their size as it opens further
-        self.teeth_nodes = self.teeth_basis = None
+        self.cavity_rgb, self.teeth_rgb = mouth_colours(image, face)
+        # the teeth of an open mouth: carried by the lips as it opens further (the mouth-opening
+        # AUs' fields, the paint), and held at fixed depths under every other row
+        self.teeth_nodes = self.teeth_basis = self.held_nodes = self.held_basis = None
         if self.open:
-            self.teeth_nodes, self.teeth_basis = _teeth_nodes(pts, basis, unit)
+            lip_grey = float(np.dot(self.cavity_rgb / CAVITY_DARKEN, GREY_WEIGHTS))
+            self.teeth_nodes, self.teeth_basis = _opening_nodes(self.photo, pts, basis, lip_grey)
+            self.held_nodes, self.held_basis = _teeth_nodes(pts, basis, unit)
         # rest positions of the inner lips, for the cavity paint
         self.inner_lips = list(INNER_UPPER_LIP + INNER_LOWER_LIP)
         self.inner_upper = pts[list(INNER_UPPER_LIP)]
@@ -169,7 +200,6 @@ class MouthPaint:
             x0, y0 = np.floor(both.min(0) - reach).astype(int)
             x1, y1 = np.ceil(both.max(0) + reach).astype(int) + 1
             self.cover_out = (max(0, x0), max(0, y0), min(rw, x1), min(rh, y1))
-        self.cavity_rgb, self.teeth_rgb = mouth_colours(image, face)
         lips = pts[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)]
         colours = (self.cavity_rgb / CAVITY_DARKEN, self.cavity_rgb, self.teeth_rgb)
         self.interior = Interior(photo=self.photo, lips=lips, unit=unit, colours=colours)
@@ -189,8 +219,8 @@ class MouthPaint:
         (22,) field weights: between the moved inner lips of a closed mouth, between the moved
         teeth of an open one; None where it opens no further (under half a pixel)."""
         if self.open:
-            rest = self.teeth_nodes
-            moved = rest + np.tensordot(coefficients, self.teeth_basis, axes=1)
+            rest, basis = self._teeth(coefficients)
+            moved = rest + np.tensordot(coefficients, basis, axes=1)
         else:
             rest = np.concatenate([self.inner_upper, self.inner_lower])
             moved = rest + np.tensordot(coefficients, self.basis[:, self.inner_lips], axes=1)
@@ -199,6 +229,14 @@ class MouthPaint:
         if float(added.max()) < 0.5:
             return None
         return np.concatenate([moved[:half], moved[half:][::-1]])
+
+    def _teeth(self, coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """An open mouth's teeth nodes and their displacements for (n,) field weights: those the
+        mouth-opening AUs move (:func:`_opening_nodes`) while they open it, else the held ones
+        (:func:`_teeth_nodes`, as every other row moves them)."""
+        if float(np.max(coefficients[list(OPENING_AUS)])) > 0.0:
+            return self.teeth_nodes, self.teeth_basis
+        return self.held_nodes, self.held_basis
 
     def cover(
         self, roi: np.ndarray, source: np.ndarray, coefficients: np.ndarray, kept_au10: float
@@ -317,8 +355,8 @@ class MouthPaint:
         """A photo's open mouth opened further: the back of the mouth between its upper and lower
         teeth (:func:`_teeth_nodes`) is painted dark as that band grows past its own height (the
         warp cannot stretch a thin band of the photo's interior many times without streaking)."""
-        disp = np.tensordot(au_row, self.teeth_basis, axes=1)  # (18, 2)
-        rest = self.teeth_nodes
+        rest, basis = self._teeth(au_row)
+        disp = np.tensordot(au_row, basis, axes=1)  # (18, 2)
         half = len(rest) // 2
         band = (rest[half:] - rest[:half])[:, 1]
         moved = rest + disp
@@ -440,6 +478,79 @@ def _teeth_nodes(
     between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
     moved[NUM_AUS:] = between[NUM_AUS:]
     return nodes.astype(np.float32), moved.astype(np.float32)
+
+
+def _opening_nodes(
+    photo: np.ndarray, points: np.ndarray, basis: np.ndarray, lip_grey: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes inside a photo's open mouth that carry its teeth with the lips as it opens further.
+
+    Under each inner upper-lip point (corners left out) a node at the top of the photo's dark
+    band (:func:`_dark_band`) moves as that lip point does, over each inner lower-lip point one at
+    its bottom as that one does: the mouth opened further stretches only the band between them
+    (the dark back of the mouth), not the teeth. Under the closure and the head motion they move
+    as the straight line between the lips does (the interior closes evenly).
+
+    Args:
+        photo: (h, w, 3) uint8 RGB face region.
+        points: (478, 2) landmarks (ROI pixels).
+        basis: (22, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift, sad brow).
+        lip_grey: The lips' median grey level.
+
+    Returns:
+        (18, 2) node positions and their (22, 18, 2) displacements.
+    """
+    upper = points[list(INNER_UPPER_LIP[1:-1])]
+    lower = points[list(INNER_LOWER_LIP[1:-1])]
+    gap = lower - upper
+    down, up = _dark_band(photo, upper, lower, lip_grey)  # (9, 1) fractions of each gap
+    nodes = np.concatenate([upper + down * gap, lower - up * gap])
+    b_up = basis[:, list(INNER_UPPER_LIP[1:-1])]
+    b_lo = basis[:, list(INNER_LOWER_LIP[1:-1])]
+    moved = np.concatenate([b_up, b_lo], axis=1)
+    t = np.concatenate([down, 1.0 - up])[None]  # (1, 18, 1) along the gap, for the closure
+    between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
+    moved[NUM_AUS:] = between[NUM_AUS:]
+    return nodes.astype(np.float32), moved.astype(np.float32)
+
+
+def _dark_band(
+    photo: np.ndarray, upper: np.ndarray, lower: np.ndarray, lip_grey: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each column's dark band begins and ends (:data:`DARK_LEVEL`).
+
+    Args:
+        photo: (h, w, 3) uint8 RGB face region.
+        upper: (n, 2) inner upper-lip points (ROI pixels), lower: (n, 2) the inner lower-lip
+            points under them.
+        lip_grey: The lips' median grey level.
+
+    Returns:
+        (n, 1) each: the band's top as a fraction of the gap down from the upper lip, and its
+        bottom as a fraction up from the lower lip.
+    """
+    t = np.linspace(0.0, 1.0, GAP_SAMPLES, dtype=np.float32)
+    at = (upper[:, None] + t[None, :, None] * (lower - upper)[:, None]).astype(np.float32)
+    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    values = cv2.remap(grey, at, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    values = values.astype(np.float32)  # (n, GAP_SAMPLES)
+    dark = values < DARK_LEVEL * lip_grey
+    first = np.where(dark.any(1), t[np.argmax(dark, axis=1)], 0.5)
+    last = np.where(dark.any(1), t[::-1][np.argmax(dark[:, ::-1], axis=1)], 0.5)
+    # one share of the gap along the whole mouth
+    first = np.full(len(upper), np.median(first), np.float32)
+    last = np.maximum(np.median(last), first)
+    length = np.maximum(np.linalg.norm(lower - upper, axis=1), 1e-6)
+    edge, band = TEETH_EDGE_PX / length, TEETH_BAND_PX / length
+    # the margins: a gap too narrow for them is split in its middle
+    top = np.clip(first, edge, 1.0 - edge - band)
+    bottom = np.clip(last, top + band, 1.0 - edge)
+    narrow = 1.0 - 2.0 * edge - band < 0.0
+    top, bottom = (
+        np.where(narrow, 0.5 - 0.5 * band, top),
+        np.where(narrow, 0.5 + 0.5 * band, bottom),
+    )
+    return top[:, None].astype(np.float32), (1.0 - bottom)[:, None].astype(np.float32)
 
 
 def mouth_colours(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:

@@ -153,8 +153,12 @@ class PreparedFace:
         offset = np.array([self.x0, self.y0], dtype=np.float32)
         pts = self.points - offset
         # the teeth keep their size as the mouth opens further
-        teeth = (self.mouth.teeth_nodes, self.mouth.teeth_basis) if self.mouth.open else None
+        teeth = (self.mouth.held_nodes, self.mouth.held_basis) if self.mouth.open else None
         fields = grid_fields(pts, self.basis, (rw, rh), xx, yy, teeth)
+        if self.mouth.open:  # ... and move with the lips as the mouth-opening AUs open it further
+            k = list(MOUTH_AUS)
+            opening = (self.mouth.teeth_nodes, self.mouth.teeth_basis[k])
+            fields[k] = grid_fields(pts, self.basis[k], (rw, rh), xx, yy, opening)
         # only the face moves: fade to 0 away from its outline, 0 on the other faces
         scale = np.array([gw / rw, gh / rh], np.float32)
         support = support_mask(pts * scale, gh, gw, SUPPORT_MARGIN * self.unit * scale.min())

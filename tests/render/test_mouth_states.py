@@ -629,3 +629,43 @@ def test_sealed_lips_read_a_pixel_apart_on_a_small_face_open_from_the_first_unit
     assert gap_sealed > 2.0  # pixels: AU26 at 2 opens the sealed mouth
     assert gap_parted > 0.8 * gap_sealed, openings
     assert change_parted > 0.7 * change_sealed, openings
+
+
+def test_teeth_taller_than_a_tooth_row_keep_their_height_as_an_open_mouth_opens_further(
+    landmarker_path, landmarker, grace
+):
+    """A photo's open mouth whose upper teeth fill most of its gap (a broad smile, GRID's
+    speakers), opened further: the teeth move with the upper lip whole, and the mouth opens
+    between them and the lower lip. Before, the teeth moved with the lip only 0.1 eye distances
+    (at most 0.4 of the gap) deep; the rest of them was stretched with the back of the mouth and
+    painted over, so a row 0.6 of the gap tall kept 7 of its 16 rows in the middle column
+    (slivers over a dark band); now the split follows the photo's dark band and the row keeps
+    its height."""
+    base = WarpRenderer(landmarker_path, absolute=False)
+    photo = np.ascontiguousarray(next(base.render(grace, au_row(AU25=3.0, AU26=1.0)[None])))
+    base.close()
+    face = landmarker.detect(photo)[0]
+    upper = face.points[list(INNER_UPPER_LIP)]
+    lower = face.points[list(INNER_LOWER_LIP)]
+    cv2.fillPoly(
+        photo, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], (20,) * 3
+    )
+    band = np.concatenate([upper, (upper + 0.6 * (lower - upper))[::-1]])
+    cv2.fillPoly(photo, [np.round(band).astype(np.int32)], (40, 220, 40))
+    renderer = WarpRenderer(landmarker_path)
+    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=1.0))
+    wider = next(renderer.render(photo, au_row(AU25=5.0, AU26=5.0)[None])).astype(int)
+    renderer.close()
+
+    def green_rows(image: np.ndarray) -> int:
+        x = int(round(face.points[13, 0]))
+        column = image[:, x - 1 : x + 2].astype(int)
+        green = (column[..., 1] - np.maximum(column[..., 0], column[..., 2])) > 80
+        return int(green.all(axis=1).sum())
+
+    before, after = green_rows(photo), green_rows(wider)
+    assert before >= 8, before
+    assert after >= 0.85 * before, (before, after)
+    opened = landmarker.detect(wider.astype(np.uint8))[0]  # ... and the mouth opened
+    gap_before = float(lower[5, 1] - upper[5, 1])
+    assert opened.points[14, 1] - opened.points[13, 1] > 1.3 * gap_before
