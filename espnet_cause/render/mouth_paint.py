@@ -470,14 +470,7 @@ def _teeth_nodes(
     length = np.maximum(np.linalg.norm(gap, axis=1, keepdims=True), 1e-6)
     down = np.minimum(UPPER_TEETH * unit, TEETH_SHARE * length) / length  # (9, 1) fractions
     up = np.minimum(LOWER_TEETH * unit, TEETH_SHARE * length) / length
-    nodes = np.concatenate([upper + down * gap, lower - up * gap])
-    b_up = basis[:, list(INNER_UPPER_LIP[1:-1])]
-    b_lo = basis[:, list(INNER_LOWER_LIP[1:-1])]
-    moved = np.concatenate([b_up, b_lo], axis=1)
-    t = np.concatenate([down, 1.0 - up])[None]  # (1, 18, 1) along the gap, for the closure
-    between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
-    moved[NUM_AUS:] = between[NUM_AUS:]
-    return nodes.astype(np.float32), moved.astype(np.float32)
+    return _gap_nodes(upper, lower, down, up, basis)
 
 
 def _opening_nodes(
@@ -502,13 +495,23 @@ def _opening_nodes(
     """
     upper = points[list(INNER_UPPER_LIP[1:-1])]
     lower = points[list(INNER_LOWER_LIP[1:-1])]
-    gap = lower - upper
     down, up = _dark_band(photo, upper, lower, lip_grey)  # (9, 1) fractions of each gap
+    return _gap_nodes(upper, lower, down, up, basis)
+
+
+def _gap_nodes(
+    upper: np.ndarray, lower: np.ndarray, down: np.ndarray, up: np.ndarray, basis: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ``down`` of each gap under the (n, 2) inner upper-lip points ``upper`` and ``up`` of
+    it over the inner lower-lip points ``lower`` ((n, 1) fractions each), moving with their lip
+    under the AUs and as the straight line between the lips under every later row of the (22,
+    478, 2) ``basis``; (2n, 2) positions and (22, 2n, 2) displacements."""
+    gap = lower - upper
     nodes = np.concatenate([upper + down * gap, lower - up * gap])
     b_up = basis[:, list(INNER_UPPER_LIP[1:-1])]
     b_lo = basis[:, list(INNER_LOWER_LIP[1:-1])]
     moved = np.concatenate([b_up, b_lo], axis=1)
-    t = np.concatenate([down, 1.0 - up])[None]  # (1, 18, 1) along the gap, for the closure
+    t = np.concatenate([down, 1.0 - up])[None]  # (1, 2n, 1) along the gap, for the closure
     between = np.concatenate([b_up, b_up], axis=1) * (1 - t) + np.concatenate([b_lo, b_lo], 1) * t
     moved[NUM_AUS:] = between[NUM_AUS:]
     return nodes.astype(np.float32), moved.astype(np.float32)

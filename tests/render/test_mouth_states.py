@@ -101,36 +101,48 @@ def test_closed_lips_of_a_wide_open_ring_taper_to_the_corners(landmarker, grace)
     assert (height[[1, -2]] < 0.5 * height[5]).all(), height
 
 
-def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, landmarker, grace):
-    """A photo's open mouth with a band of teeth under the upper lip, opened further: the teeth
-    band stays about as tall (it stretched with the whole interior) and the back of the mouth
-    below it is painted dark."""
+def _teeth_opened(landmarker_path, landmarker, grace, bottom) -> tuple:
+    """The demo photo with its mouth open (AU25 3 + AU26 1, as offsets), the interior dark with
+    pure green "teeth" hanging from the upper lip down to ``bottom(upper, lower, unit)`` (the
+    inner lips' points and the eye distance), and that photo opened to AU25 5 + AU26 5: the
+    photo, the frame (int) and its face."""
     base = WarpRenderer(landmarker_path, absolute=False)
     photo = np.ascontiguousarray(next(base.render(grace, au_row(AU25=3.0, AU26=1.0)[None])))
     base.close()
     face = landmarker.detect(photo)[0]
     upper = face.points[list(INNER_UPPER_LIP)]
     lower = face.points[list(INNER_LOWER_LIP)]
-    unit = face_uv(face)[3]
-    teeth_h = 0.06 * unit
-    # the interior: dark, with a band of pure green "teeth" hanging from the upper lip
     cv2.fillPoly(
         photo, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], (20,) * 3
     )
-    band = np.concatenate([upper, (upper + [0, teeth_h])[::-1]])
+    band = np.concatenate([upper, bottom(upper, lower, face_uv(face)[3])[::-1]])
     cv2.fillPoly(photo, [np.round(band).astype(np.int32)], (40, 220, 40))
     renderer = WarpRenderer(landmarker_path)
     renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=1.0))
     wider = next(renderer.render(photo, au_row(AU25=5.0, AU26=5.0)[None])).astype(int)
     renderer.close()
+    return photo, wider, face
 
-    def green_rows(image: np.ndarray) -> int:
-        x = int(round(face.points[13, 0]))
-        column = image[:, x - 1 : x + 2].astype(int)
-        green = (column[..., 1] - np.maximum(column[..., 0], column[..., 2])) > 80
-        return int(green.any(axis=1).sum())
 
-    before, after = green_rows(photo), green_rows(wider)
+def _green_rows(image: np.ndarray, face: Face, across) -> int:
+    """Rows of the 3 columns around the lips' middle that are green (``across`` them: np.any or
+    np.all)."""
+    x = int(round(face.points[13, 0]))
+    column = image[:, x - 1 : x + 2].astype(int)
+    green = (column[..., 1] - np.maximum(column[..., 0], column[..., 2])) > 80
+    return int(across(green, axis=1).sum())
+
+
+def test_teeth_keep_their_size_as_an_open_mouth_opens_further(landmarker_path, landmarker, grace):
+    """A photo's open mouth with a band of teeth under the upper lip, opened further: the teeth
+    band stays about as tall (it stretched with the whole interior) and the back of the mouth
+    below it is painted dark."""
+    photo, wider, face = _teeth_opened(
+        landmarker_path, landmarker, grace, lambda up, lo, unit: up + [0, 0.06 * unit]
+    )
+    upper = face.points[list(INNER_UPPER_LIP)]
+    lower = face.points[list(INNER_LOWER_LIP)]
+    before, after = _green_rows(photo, face, np.any), _green_rows(wider, face, np.any)
     gap_before = float(lower[5, 1] - upper[5, 1])
     assert before >= 3
     assert after <= 1.5 * before + 1  # the teeth keep their size
@@ -641,29 +653,12 @@ def test_teeth_taller_than_a_tooth_row_keep_their_height_as_an_open_mouth_opens_
     painted over, so a row 0.6 of the gap tall kept 7 of its 16 rows in the middle column
     (slivers over a dark band); now the split follows the photo's dark band and the row keeps
     its height."""
-    base = WarpRenderer(landmarker_path, absolute=False)
-    photo = np.ascontiguousarray(next(base.render(grace, au_row(AU25=3.0, AU26=1.0)[None])))
-    base.close()
-    face = landmarker.detect(photo)[0]
+    photo, wider, face = _teeth_opened(
+        landmarker_path, landmarker, grace, lambda up, lo, unit: up + 0.6 * (lo - up)
+    )
     upper = face.points[list(INNER_UPPER_LIP)]
     lower = face.points[list(INNER_LOWER_LIP)]
-    cv2.fillPoly(
-        photo, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], (20,) * 3
-    )
-    band = np.concatenate([upper, (upper + 0.6 * (lower - upper))[::-1]])
-    cv2.fillPoly(photo, [np.round(band).astype(np.int32)], (40, 220, 40))
-    renderer = WarpRenderer(landmarker_path)
-    renderer.prepare(photo, face=face, photo_aus=au_row(AU25=3.0, AU26=1.0))
-    wider = next(renderer.render(photo, au_row(AU25=5.0, AU26=5.0)[None])).astype(int)
-    renderer.close()
-
-    def green_rows(image: np.ndarray) -> int:
-        x = int(round(face.points[13, 0]))
-        column = image[:, x - 1 : x + 2].astype(int)
-        green = (column[..., 1] - np.maximum(column[..., 0], column[..., 2])) > 80
-        return int(green.all(axis=1).sum())
-
-    before, after = green_rows(photo), green_rows(wider)
+    before, after = _green_rows(photo, face, np.all), _green_rows(wider, face, np.all)
     assert before >= 8, before
     assert after >= 0.85 * before, (before, after)
     opened = landmarker.detect(wider.astype(np.uint8))[0]  # ... and the mouth opened
