@@ -159,8 +159,9 @@ class MouthPaint:
         Args:
             image: (H, W, 3) uint8 RGB photo.
             face: Its face (landmarks in photo pixels).
-            basis: (22, 478, 2) the warp's landmark displacements (pixels; 17 AUs per unit, the
-                closure, head roll and shift, the sad brow).
+            basis: (R, 478, 2) the warp's landmark displacements (pixels; the rows of
+                :func:`~espnet_cause.render.basis_rows.build_basis`: 17 AUs per unit, the closure,
+                head roll and shift, then the combined rows).
             box: (x0, y0, x1, y1) the face region the warp works on (photo pixels).
             unit: The eye distance (pixels).
         """
@@ -216,7 +217,7 @@ class MouthPaint:
 
     def opening(self, coefficients: np.ndarray) -> np.ndarray | None:
         """(n, 2) polygon (ROI pixels) where the mouth opens up further than in the photo for
-        (22,) field weights: between the moved inner lips of a closed mouth, between the moved
+        (R,) field weights: between the moved inner lips of a closed mouth, between the moved
         teeth of an open one; None where it opens no further (under half a pixel)."""
         if self.open:
             rest, basis = self._teeth(coefficients)
@@ -458,11 +459,12 @@ def _teeth_nodes(
 
     Args:
         points: (478, 2) landmarks (ROI pixels).
-        basis: (22, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift, sad brow).
+        basis: (R, 478, 2) the landmark displacements (the rows of
+            :func:`~espnet_cause.render.basis_rows.build_basis`).
         unit: The eye distance (pixels).
 
     Returns:
-        (18, 2) node positions and their (22, 18, 2) displacements.
+        (18, 2) node positions and their (R, 18, 2) displacements.
     """
     upper = points[list(INNER_UPPER_LIP[1:-1])]
     lower = points[list(INNER_LOWER_LIP[1:-1])]
@@ -487,11 +489,12 @@ def _opening_nodes(
     Args:
         photo: (h, w, 3) uint8 RGB face region.
         points: (478, 2) landmarks (ROI pixels).
-        basis: (22, 478, 2) the landmark displacements (17 AUs, closure, head roll and shift, sad brow).
+        basis: (R, 478, 2) the landmark displacements (the rows of
+            :func:`~espnet_cause.render.basis_rows.build_basis`).
         lip_grey: The lips' median grey level.
 
     Returns:
-        (18, 2) node positions and their (22, 18, 2) displacements.
+        (18, 2) node positions and their (R, 18, 2) displacements.
     """
     upper = points[list(INNER_UPPER_LIP[1:-1])]
     lower = points[list(INNER_LOWER_LIP[1:-1])]
@@ -504,8 +507,8 @@ def _gap_nodes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nodes ``down`` of each gap under the (n, 2) inner upper-lip points ``upper`` and ``up`` of
     it over the inner lower-lip points ``lower`` ((n, 1) fractions each), moving with their lip
-    under the AUs and as the straight line between the lips under every later row of the (22,
-    478, 2) ``basis``; (2n, 2) positions and (22, 2n, 2) displacements."""
+    under the AUs and as the straight line between the lips under every later row of the (R,
+    478, 2) ``basis``; (2n, 2) positions and (R, 2n, 2) displacements."""
     gap = lower - upper
     nodes = np.concatenate([upper + down * gap, lower - up * gap])
     b_up = basis[:, list(INNER_UPPER_LIP[1:-1])]
